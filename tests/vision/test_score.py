@@ -1,0 +1,23 @@
+import pytest
+
+from vision.evaluate import score
+from vision.index import Neighbour
+from vision.vote import VoteConfig, vote
+
+
+def assignment(*categories):
+    return vote([Neighbour(i, tuple(c.split("/")), 0.9) for i, c in enumerate(categories)], VoteConfig(temperature=None))
+
+
+def test_accuracy_by_depth_ignores_the_threshold_but_assigned_accuracy_does_not():
+    results = [
+        (("F", "Apple", "Gala"), assignment("F/Apple/Gala", "F/Apple/Gala")),  # right leaf
+        (("F", "Apple", "Gala"), assignment("F/Apple/Fuji", "F/Apple/Gala", "F/Apple/Fuji")),  # wrong leaf
+        (("F", "Apple", "Gala"), assignment("F/Apple/Gala", "F/Apple/Fuji")),  # tie: stops at Apple
+        (("F", "Banana"), assignment("F/Banana")),  # shallow leaf
+    ]
+    figures = score(results)
+    assert figures["accuracy_by_depth"] == {"1": 1.0, "2": 1.0, "leaf": 0.75}
+    assert figures["abstain_rate"] == pytest.approx(0.25)
+    assert figures["assigned_accuracy"] == pytest.approx(0.75)
+    assert figures["n_queries"] == 4

@@ -1,0 +1,36 @@
+"""Registry of embedding backbones: `get_backbone(name)` and `list_backbones()`."""
+
+from ._api import Backbone, BackboneUnavailable, Weights
+from .efficientnet_lite import efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
+from .resnet import resnet50
+from .vgg import vgg16
+
+DEFAULT_BACKBONE = "efficientnet_lite0"
+
+_BUILDERS = {
+    "efficientnet_lite0": efficientnet_lite0,
+    "efficientnet_lite1": efficientnet_lite1,
+    "efficientnet_lite2": efficientnet_lite2,
+    "resnet50": resnet50,
+    "vgg16": vgg16,
+}
+
+
+def list_backbones():
+    return sorted(_BUILDERS)
+
+
+def get_backbone(name=DEFAULT_BACKBONE, pretrained=True):
+    """Build a backbone in eval mode; raise BackboneUnavailable if its weights can't be had."""
+    try:
+        builder = _BUILDERS[name]
+    except KeyError:
+        known = ", ".join(list_backbones())
+        raise BackboneUnavailable(f"Unknown backbone '{name}'. Known backbones: {known}.") from None
+    return builder(pretrained=pretrained).eval()
+
+
+__all__ = [
+    "Backbone", "BackboneUnavailable", "Weights", "DEFAULT_BACKBONE", "get_backbone",
+    "list_backbones",
+]

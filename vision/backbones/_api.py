@@ -1,0 +1,79 @@
+"""What every backbone shares: a weights description and the feature-map module contract."""
+
+import os
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torchvision.transforms import v2 as T
+
+
+class BackboneUnavailable(RuntimeError):
+    """The backbone's weights cannot be had on this machine; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Everything needed to use a backbone's weights the way they were trained.
+
+    `version` is recorded with every index and prediction, so it must change whenever
+    the weights do.
+    """
+
+    name: str
+    version: str
+    feature_dim: int
+    resize_size: int
+    crop_size: int
+    mean: tuple
+    std: tuple
+    source: str
+    meta: dict = field(default_factory=dict)
+
+    def transforms(self):
+        return T.Compose([
+            T.ToImage(),
+            T.Resize(self.resize_size, antialias=True),
+            T.CenterCrop(self.crop_size),
+            T.ToDtype(torch.float32, scale=True),
+            T.Normalize(self.mean, self.std),
+        ])
+
+
+class Backbone(nn.Module):
+    """A CNN trunk returning its last convolutional feature map (B, C, H, W).
+
+    The embedding and the class-activation map are both computed from this one map, so
+    a single forward pass serves categorization and its heatmap.
+    """
+
+    def __init__(self, trunk, weights):
+        super().__init__()
+        self.trunk = trunk
+        self.weights = weights
+
+    def forward(self, batch):
+        return self.trunk(batch)
+
+
+def downloads_allowed():
+    return os.environ.get("VISION_ALLOW_WEIGHT_DOWNLOAD", "1") not in ("0", "false", "no")
+
+
+def load_torchvision_state_dict(tv_weights, label):
+    """Load torchvision ImageNet weights from the torch cache, downloading only if allowed."""
+    filename = os.path.basename(tv_weights.url)
+    cached = os.path.join(torch.hub.get_dir(), "checkpoints", filename)
+    if not os.path.exists(cached) and not downloads_allowed():
+        raise BackboneUnavailable(_unavailable_message(label, cached, "downloads are disabled"))
+    try:
+        return tv_weights.get_state_dict(progress=False, check_hash=True)
+    except Exception as error:  # any network or file error means the same thing to the user
+        raise BackboneUnavailable(_unavailable_message(label, cached, str(error))) from error
+
+
+def _unavailable_message(label, cached, reason):
+    return (
+        f"{label} ImageNet weights are not available ({reason}). Put the file at {cached} "
+        f"(or set TORCH_HOME), or use the offline default backbone 'efficientnet_lite0'."
+    )

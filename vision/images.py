@@ -1,0 +1,112 @@
+"""Loading seller photos into RGB images, with one clear error for anything unusable."""
+
+import io
+import os
+import warnings
+
+import numpy as np
+import pillow_heif
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+pillow_heif.register_heif_opener()
+
+SUPPORTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "HEIF": "HEIC/HEIF"}
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif")
+
+# 50 megapixels: more than any phone camera, far less than a decompression bomb needs.
+DEFAULT_MAX_PIXELS = 50_000_000
+
+_SIXTEEN_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I"}
+
+
+class InvalidImage(ValueError):
+    """The input is not a usable photo; the message says why, in words a seller understands."""
+
+
+def load_image(source, max_pixels=DEFAULT_MAX_PIXELS):
+    """Open a path, bytes or binary file as an upright RGB image, or raise InvalidImage."""
+    data = _read_bytes(source)
+    if not data:
+        raise InvalidImage("The file is empty.")
+    image = _open(data)
+    _check_size(image, max_pixels)
+    _decode(image)
+    return to_rgb(ImageOps.exif_transpose(image))
+
+
+def is_image_filename(name):
+    return name.lower().endswith(IMAGE_EXTENSIONS) and not os.path.basename(name).startswith(".")
+
+
+def _read_bytes(source):
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source)
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as handle:
+            return handle.read()
+    return source.read()
+
+
+def _open(data):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise InvalidImage("The image has too many pixels to be processed safely.") from error
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise InvalidImage("The file is not an image (or its format is not recognised).") from error
+    if image.format not in SUPPORTED_FORMATS:
+        names = ", ".join(SUPPORTED_FORMATS.values())
+        raise InvalidImage(f"{image.format} images are not supported; use {names}.")
+    return image
+
+
+def _check_size(image, max_pixels):
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise InvalidImage("The image has no pixels.")
+    if width * height > max_pixels:
+        raise InvalidImage(
+            f"The image is too large ({width}×{height} pixels); "
+            f"the limit is {max_pixels / 1e6:.0f} megapixels."
+        )
+
+
+def _decode(image):
+    # Pillow decodes lazily: corrupt or truncated data only fails here.
+    try:
+        image.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        raise InvalidImage("The image is corrupt or truncated and cannot be read.") from error
+
+
+def to_rgb(image):
+    """Convert any Pillow mode to RGB; transparency is flattened onto white, like a packshot."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in _SIXTEEN_BIT_MODES:
+        return _sixteen_bit_to_rgb(image)
+    if image.mode == "F":
+        return _float_to_rgb(image)
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _sixteen_bit_to_rgb(image):
+    values = np.asarray(image, dtype=np.float64)
+    scaled = np.clip(values / 257.0, 0, 255).astype(np.uint8)
+    return Image.fromarray(scaled, mode="L").convert("RGB")
+
+
+def _float_to_rgb(image):
+    values = np.asarray(image, dtype=np.float64)
+    low, high = float(values.min()), float(values.max())
+    span = high - low if high > low else 1.0
+    scaled = ((values - low) / span * 255).astype(np.uint8)
+    return Image.fromarray(scaled, mode="L").convert("RGB")

@@ -1,0 +1,163 @@
+"""FAISS index of labelled reference embeddings, saved and loaded atomically.
+
+The index, its row labels and its manifest live in one file that is written under a
+temporary name and renamed into place, so a reader opens either the old or the new
+index, never a half-written one (and a reader already holding the old file keeps it).
+"""
+
+import json
+import os
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+
+# Exact search is fast enough up to here; beyond, HNSW keeps queries sub-linear. The faiss
+# guidelines pick HNSW when memory is not the constraint and, unlike IVF, it needs no
+# training pass, so references can still be added one at a time.
+DEFAULT_APPROXIMATE_FROM = 100_000
+HNSW_NEIGHBOURS = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    reference_id: int
+    category: tuple
+    similarity: float
+
+
+class IndexMismatch(ValueError):
+    """Embeddings do not fit this index (wrong dimension or wrong backbone)."""
+
+
+class ReferenceIndex:
+    def __init__(self, dimension, backbone_name, backbone_version,
+                 approximate_from=DEFAULT_APPROXIMATE_FROM):
+        self.dimension = dimension
+        self.backbone_name = backbone_name
+        self.backbone_version = backbone_version
+        self.approximate_from = approximate_from
+        self.version = None
+        self.created_at = None
+        self.categories = []  # category id → path
+        self._category_ids = {}
+        self._row_categories = np.zeros(0, np.int32)
+        self._row_references = np.zeros(0, np.int64)
+        self._faiss = faiss.IndexFlatIP(dimension)
+
+    def __len__(self):
+        return self._faiss.ntotal
+
+    @property
+    def is_approximate(self):
+        return isinstance(self._faiss, faiss.IndexHNSWFlat)
+
+    def add(self, embeddings, categories, reference_ids):
+        """Add unit-length embeddings with their category paths and caller-chosen ids."""
+        embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
+        if embeddings.ndim != 2 or embeddings.shape[1] != self.dimension:
+            raise IndexMismatch(f"Expected embeddings of shape (N, {self.dimension}), got {embeddings.shape}.")
+        if not len(embeddings) == len(categories) == len(reference_ids):
+            raise ValueError("embeddings, categories and reference_ids must have the same length.")
+        rows = np.array([self._category_id(tuple(c)) for c in categories], np.int32)
+        self._row_categories = np.concatenate([self._row_categories, rows])
+        self._row_references = np.concatenate([self._row_references, np.asarray(reference_ids, np.int64)])
+        self._faiss.add(embeddings)
+        if not self.is_approximate and len(self) >= self.approximate_from:
+            self._switch_to_approximate()
+
+    def search(self, queries, k):
+        """The k most similar references of each query, best first."""
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if len(self) == 0:
+            return [[] for _ in queries]
+        similarities, rows = self._faiss.search(queries, min(k, len(self)))
+        return [self._neighbours(s, r) for s, r in zip(similarities, rows)]
+
+    def _neighbours(self, similarities, rows):
+        return [
+            Neighbour(int(self._row_references[row]), self.categories[self._row_categories[row]], float(sim))
+            for sim, row in zip(similarities, rows) if row >= 0
+        ]
+
+    def _category_id(self, path):
+        if path not in self._category_ids:
+            self._category_ids[path] = len(self.categories)
+            self.categories.append(path)
+        return self._category_ids[path]
+
+    def _switch_to_approximate(self):
+        vectors = self._faiss.reconstruct_n(0, len(self))
+        hnsw = faiss.IndexHNSWFlat(self.dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+        hnsw.add(vectors)
+        self._faiss = hnsw
+
+    def manifest(self):
+        return {
+            "format": 1,
+            "version": self.version,
+            "created_at": self.created_at,
+            "backbone": self.backbone_name,
+            "backbone_version": self.backbone_version,
+            "dimension": self.dimension,
+            "count": len(self),
+            "kind": "hnsw" if self.is_approximate else "flat",
+            "approximate_from": self.approximate_from,
+            "categories": [list(path) for path in self.categories],
+        }
+
+    def save(self, path):
+        """Write atomically; return the new version string."""
+        self.version = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        self.created_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".index-", suffix=".tmp", delete=False) as tmp:
+            try:
+                np.savez(
+                    tmp,
+                    manifest=np.frombuffer(json.dumps(self.manifest()).encode(), np.uint8),
+                    faiss=faiss.serialize_index(self._faiss),
+                    row_categories=self._row_categories,
+                    row_references=self._row_references,
+                )
+                tmp.flush()
+                os.fsync(tmp.fileno())
+            except BaseException:
+                os.unlink(tmp.name)
+                raise
+        os.replace(tmp.name, path)
+        return self.version
+
+    @classmethod
+    def load(cls, path):
+        with np.load(path, allow_pickle=False) as stored:
+            manifest = _decode_manifest(stored)
+            index = cls(manifest["dimension"], manifest["backbone"], manifest["backbone_version"],
+                        manifest["approximate_from"])
+            index._faiss = faiss.deserialize_index(stored["faiss"])
+            index._row_categories = stored["row_categories"]
+            index._row_references = stored["row_references"]
+        if index.is_approximate:
+            index._faiss.hnsw.efSearch = HNSW_EF_SEARCH
+        index.version, index.created_at = manifest["version"], manifest["created_at"]
+        index.categories = [tuple(p) for p in manifest["categories"]]
+        index._category_ids = {p: i for i, p in enumerate(index.categories)}
+        return index
+
+
+def read_manifest(path):
+    """The manifest alone, without reading the vectors: a cheap way to see the version."""
+    with np.load(path, allow_pickle=False) as stored:
+        return _decode_manifest(stored)
+
+
+def _decode_manifest(stored):
+    return json.loads(stored["manifest"].tobytes().decode())

@@ -1,0 +1,110 @@
+"""Hierarchical vote: from k nearest references to a category path with a confidence per level.
+
+Every neighbour votes, with a weight that grows with its similarity, for its category and
+all of that category's ancestors; a node's confidence is its share of the total weight.
+The assignment walks down from the root, taking the most confident child while it reaches
+the threshold and is strictly ahead of its runner-up: when the evidence runs out (or two
+children tie) it stops at the parent rather than guess.
+"""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .index import Neighbour  # noqa: F401  (re-exported: votes are made of index neighbours)
+
+
+@dataclass(frozen=True)
+class VoteConfig:
+    k: int = 10
+    # Softmax temperature on cosine similarity; None weighs every neighbour equally.
+    temperature: float | None = 0.05
+    threshold: float = 0.5
+    alternatives: int = 5
+
+    def __post_init__(self):
+        if self.k < 1:
+            raise ValueError("k must be at least 1.")
+        if not 0 < self.threshold <= 1:
+            raise ValueError("threshold must be in (0, 1].")
+        if self.temperature is not None and self.temperature <= 0:
+            raise ValueError("temperature must be positive (or None for equal weights).")
+
+
+@dataclass
+class Assignment:
+    path: tuple  # assigned category path; () when even the top level is uncertain
+    confidences: tuple  # confidence of each node on `path`
+    best_category: tuple  # the most confident referenced category, whatever the threshold
+    alternatives: list  # [(category path, confidence)], runners-up to best_category
+    neighbours: list  # the Neighbours that voted
+    node_confidence: dict = field(repr=False)  # every node on a candidate path
+
+    @property
+    def confidence(self):
+        return self.confidences[-1] if self.confidences else 0.0
+
+    @property
+    def stopped_above_leaf(self):
+        return self.path not in {n.category for n in self.neighbours}
+
+    def best_at_depth(self, depth):
+        """The most confident node with `depth` levels (ties go to the nearest neighbour's)."""
+        nodes = [node for node in self.node_confidence if len(node) == depth]
+        return max(nodes, key=self.node_confidence.get) if nodes else None
+
+
+def vote(neighbours, config=VoteConfig()):
+    neighbours = list(neighbours)[:config.k]
+    if not neighbours:
+        return Assignment((), (), (), [], [], {})
+    node_confidence = _node_confidence(neighbours, config.temperature)
+    path, confidences = _descend(node_confidence, config.threshold)
+    ranked = _ranked_categories(neighbours, node_confidence)
+    return Assignment(
+        path=path,
+        confidences=confidences,
+        best_category=ranked[0],
+        alternatives=[(c, node_confidence[c]) for c in ranked[1:config.alternatives + 1]],
+        neighbours=neighbours,
+        node_confidence=node_confidence,
+    )
+
+
+def _weights(neighbours, temperature):
+    if temperature is None:
+        return [1.0] * len(neighbours)
+    top = max(n.similarity for n in neighbours)
+    return [math.exp((n.similarity - top) / temperature) for n in neighbours]
+
+
+def _node_confidence(neighbours, temperature):
+    weights = _weights(neighbours, temperature)
+    total = sum(weights)
+    confidence = defaultdict(float)  # insertion order = nearest neighbour first, for ties
+    for neighbour, weight in zip(neighbours, weights):
+        for depth in range(1, len(neighbour.category) + 1):
+            confidence[neighbour.category[:depth]] += weight / total
+    return dict(confidence)
+
+
+def _children(node_confidence, parent):
+    return [n for n in node_confidence if len(n) == len(parent) + 1 and n[:len(parent)] == parent]
+
+
+def _descend(node_confidence, threshold):
+    path, confidences = (), ()
+    while True:
+        children = sorted(_children(node_confidence, path), key=node_confidence.get, reverse=True)
+        if not children:
+            return path, confidences
+        best = node_confidence[children[0]]
+        runner_up = node_confidence[children[1]] if len(children) > 1 else 0.0
+        if best < threshold or math.isclose(best, runner_up):
+            return path, confidences
+        path, confidences = children[0], confidences + (best,)
+
+
+def _ranked_categories(neighbours, node_confidence):
+    categories = list(dict.fromkeys(n.category for n in neighbours))
+    return sorted(categories, key=node_confidence.get, reverse=True)
