@@ -1,7 +1,10 @@
+import io
 import os
 import shutil
 
 import pytest
+from django.core.management import call_command
+from django.test import Client
 
 GROCERY = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "datasets", "grocery-store", "dataset")
 
@@ -30,3 +33,40 @@ def small_catalogue(tmp_path):
     """(reference root, query root): Grocery train photos as references, val photos as queries."""
     return (copy_small_catalogue(tmp_path / "reference", "train", 8),
             copy_small_catalogue(tmp_path / "queries", "val", 3))
+
+
+@pytest.fixture(autouse=True)
+def isolated_storage(settings, tmp_path):
+    """Each test gets its own media folder and index file."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CATALOG_INDEX_PATH = tmp_path / "index" / "reference.npz"
+
+
+@pytest.fixture
+def owner(django_user_model):
+    return django_user_model.objects.create_user("olivia", password="a-long-password-1")
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    return django_user_model.objects.create_user("oscar", password="a-long-password-2")
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def outsider_client(outsider):
+    other = Client()
+    other.force_login(outsider)
+    return other
+
+
+@pytest.fixture
+def imported_catalogue(small_catalogue, settings):
+    """The small Grocery catalogue imported as references, with its index built."""
+    call_command("import_catalog", str(small_catalogue[0]), stdout=io.StringIO(), stderr=io.StringIO())
+    return small_catalogue

@@ -25,13 +25,18 @@ class InvalidImage(ValueError):
 
 def load_image(source, max_pixels=DEFAULT_MAX_PIXELS):
     """Open a path, bytes or binary file as an upright RGB image, or raise InvalidImage."""
+    return to_rgb(ImageOps.exif_transpose(decode_image(source, max_pixels)))
+
+
+def decode_image(source, max_pixels=DEFAULT_MAX_PIXELS):
+    """The fully decoded image as stored (its `format` and mode kept), or raise InvalidImage."""
     data = _read_bytes(source)
     if not data:
         raise InvalidImage("The file is empty.")
     image = _open(data)
     _check_size(image, max_pixels)
     _decode(image)
-    return to_rgb(ImageOps.exif_transpose(image))
+    return image
 
 
 def is_image_filename(name):

@@ -1,0 +1,16 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.listing_list, name="listing-list"),
+    path("signup/", views.signup, name="signup"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("listings/new/", views.listing_create, name="listing-create"),
+    path("listings/<uuid:listing_uuid>/", views.listing_detail, name="listing-detail"),
+    path("listings/<uuid:listing_uuid>/photos/", views.listing_photos, name="listing-photos"),
+    path("photos/<uuid:photo_uuid>/image", views.photo_image, name="photo-image"),
+    path("references/<uuid:reference_uuid>/image", views.reference_image, name="reference-image"),
+]

@@ -1,0 +1,37 @@
+"""Checking an uploaded photo before anything is stored: what the web process may use of vision.
+
+Only vision.images is imported here (Pillow and NumPy): the web process never loads torch.
+"""
+
+import os
+
+from django.conf import settings
+from PIL import ImageOps
+
+from vision.images import InvalidImage, decode_image
+
+ALLOWED_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif")
+_EXTENSION_OF_FORMAT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "HEIF": "heic"}
+
+
+def check_photo(upload):
+    """Validate an uploaded file; return (extension to store it under, width, height).
+
+    Raises InvalidImage with a message for the seller. The file is left rewound.
+    """
+    extension = os.path.splitext(upload.name)[1].lower()
+    if extension not in ALLOWED_EXTENSIONS:
+        allowed = ", ".join(ALLOWED_EXTENSIONS)
+        raise InvalidImage(f"Files ending in '{extension or '(nothing)'}' are not accepted; use {allowed}.")
+    if upload.size == 0:
+        raise InvalidImage("The file is empty.")
+    if upload.size > settings.CATALOG_MAX_PHOTO_BYTES:
+        limit = settings.CATALOG_MAX_PHOTO_BYTES / 1024 / 1024
+        raise InvalidImage(f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is {limit:.0f} MB.")
+    upload.seek(0)
+    try:
+        image = decode_image(upload, max_pixels=settings.CATALOG_MAX_PHOTO_PIXELS)
+    finally:
+        upload.seek(0)
+    width, height = ImageOps.exif_transpose(image).size
+    return _EXTENSION_OF_FORMAT[image.format], width, height

@@ -1,0 +1,92 @@
+"""Celery tasks. They take ids, re-read their rows, and are safe to run twice."""
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from catalog.models import PATH_SEPARATOR, Category, Item, Photo, ReferenceImage
+from vision.images import InvalidImage, load_image
+
+from .models_cache import IndexNotReady, models
+
+log = logging.getLogger(__name__)
+
+MAX_RETRIES = 3
+# A lost database connection or a full disk can pass; a bad photo cannot.
+TRANSIENT_ERRORS = (DatabaseError, OSError)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, soft_time_limit=300, time_limit=330)
+def categorize_photo(self, photo_id):
+    photo = _claim(photo_id)
+    if photo is None:
+        return
+    try:
+        _categorize(photo)
+    except (InvalidImage, IndexNotReady) as error:
+        _fail(photo_id, str(error))
+    except FileNotFoundError:
+        _fail(photo_id, "The photo file is missing from storage; upload it again.")
+    except SoftTimeLimitExceeded:
+        _fail(photo_id, "Categorizing this photo took too long and was stopped. Try a smaller photo.")
+    except TRANSIENT_ERRORS as error:
+        if self.request.retries >= MAX_RETRIES:
+            _fail(photo_id, f"Categorization kept failing ({type(error).__name__}); try uploading again.")
+            return
+        log.warning("photo %s: %r, retrying", photo_id, error)
+        raise self.retry(exc=error, countdown=2 ** self.request.retries)
+    except Exception as error:
+        log.exception("photo %s: categorization failed", photo_id)
+        _fail(photo_id, f"Categorization failed because of an internal error ({type(error).__name__}). "
+                        "Try uploading again; if it keeps failing, contact support.")
+
+
+def _claim(photo_id):
+    """Mark the photo processing; None if it is gone or already finished (a duplicate delivery)."""
+    with transaction.atomic():
+        photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
+        if photo is None or photo.status in (Photo.Status.DONE, Photo.Status.FAILED):
+            return None
+        photo.status, photo.started = Photo.Status.PROCESSING, timezone.now()
+        photo.save(update_fields=["status", "started"])
+    return photo
+
+
+def _categorize(photo):
+    with photo.image.open("rb") as handle:
+        image = load_image(handle)
+    categorizer = models.categorizer()
+    result = categorizer.categorize([image])[0]
+    with transaction.atomic():
+        photo.items.all().delete()  # a redelivered task starts over
+        Item.objects.create(photo=photo, box=[0, 0, image.width, image.height], **_item_fields(result.assignment))
+        photo.status, photo.finished = Photo.Status.DONE, timezone.now()
+        photo.model_version, photo.index_version = categorizer.model_version, categorizer.index.version
+        photo.failure_reason = ""
+        photo.save()
+
+
+def _item_fields(assignment):
+    references = dict(ReferenceImage.objects.filter(pk__in=[n.reference_id for n in assignment.neighbours])
+                      .values_list("pk", "uuid"))
+    return {
+        "category": _category(assignment.path),
+        "confidences": [round(c, 4) for c in assignment.confidences],
+        "alternatives": [{"path": PATH_SEPARATOR.join(p), "confidence": round(c, 4)}
+                         for p, c in assignment.alternatives],
+        "neighbours": [{"reference": str(references[n.reference_id]), "path": PATH_SEPARATOR.join(n.category),
+                        "similarity": round(n.similarity, 4)}
+                       for n in assignment.neighbours if n.reference_id in references],
+    }
+
+
+def _category(path):
+    return Category.objects.filter(path=PATH_SEPARATOR.join(path)).first() if path else None
+
+
+def _fail(photo_id, reason):
+    Photo.objects.filter(pk=photo_id).update(status=Photo.Status.FAILED, failure_reason=reason,
+                                             finished=timezone.now())
