@@ -92,9 +92,11 @@ CATALOG_BACKBONE = os.environ.get("CATALOG_BACKBONE", "efficientnet_lite0")
 CATALOG_INDEX_PATH = Path(os.environ.get("CATALOG_INDEX_PATH", VAR_DIR / "index" / "reference.npz"))
 CATALOG_DEVICE = os.environ.get("CATALOG_DEVICE") or None
 
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-# Without a broker, tasks run in the process that enqueues them: the embedded mode.
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Without a broker, tasks run in the process that enqueues them: the embedded mode. Celery still
+# takes a producer from its pool for an eager task, so point it at the in-memory transport
+# rather than the default AMQP address.
+CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "catalog")
 CELERY_TASK_ACKS_LATE = True

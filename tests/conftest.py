@@ -5,6 +5,7 @@ import shutil
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from PIL import Image
 
 GROCERY = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "datasets", "grocery-store", "dataset")
 
@@ -70,3 +71,22 @@ def imported_catalogue(small_catalogue, settings):
     """The small Grocery catalogue imported as references, with its index built."""
     call_command("import_catalog", str(small_catalogue[0]), stdout=io.StringIO(), stderr=io.StringIO())
     return small_catalogue
+
+
+@pytest.fixture
+def listing(owner, settings):
+    """A listing of the owner's with one stored (not yet categorized) photo."""
+    from django.core.files.base import ContentFile
+
+    from catalog.models import Listing, Photo
+
+    listing = Listing.objects.create(seller=owner, title="Bananas")
+    photo = Photo(listing=listing, original_name="banana.png", width=8, height=8)
+    photo.image.save("photo.png", ContentFile(_png_bytes()), save=True)
+    return listing
+
+
+def _png_bytes():
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (240, 220, 40)).save(buffer, "PNG")
+    return buffer.getvalue()

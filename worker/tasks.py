@@ -21,11 +21,10 @@ TRANSIENT_ERRORS = (DatabaseError, OSError)
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, soft_time_limit=300, time_limit=330)
 def categorize_photo(self, photo_id):
-    photo = _claim(photo_id)
-    if photo is None:
-        return
     try:
-        _categorize(photo)
+        photo = _claim(photo_id)
+        if photo is not None:
+            _categorize(photo)
     except (InvalidImage, IndexNotReady) as error:
         _fail(photo_id, str(error))
     except FileNotFoundError:

@@ -1,0 +1,69 @@
+import io
+import os
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from catalog.models import Category, ReferenceImage
+from vision.index import read_manifest
+
+pytestmark = pytest.mark.django_db
+
+
+def run_import(directory):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_catalog", str(directory), stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_it_imports_categories_references_and_builds_the_index(small_catalogue, settings):
+    out, _ = run_import(small_catalogue[0])
+    assert "24 images found: 24 imported, 0 already imported, 0 unreadable" in out
+    assert set(Category.objects.values_list("path", flat=True)) == {
+        "Fruit", "Fruit > Banana", "Fruit > Apple", "Fruit > Apple > Granny-Smith", "Vegetables",
+        "Vegetables > Carrots",
+    }
+    assert Category.objects.get(path="Fruit > Apple > Granny-Smith").parent.path == "Fruit > Apple"
+    assert ReferenceImage.objects.count() == 24
+    manifest = read_manifest(settings.CATALOG_INDEX_PATH)
+    assert manifest["count"] == 24 and manifest["backbone_version"] == "efficientnet_lite0-imagenet-1"
+
+
+def test_a_second_run_adds_nothing_and_keeps_the_index(small_catalogue, settings):
+    run_import(small_catalogue[0])
+    version = read_manifest(settings.CATALOG_INDEX_PATH)["version"]
+    out, _ = run_import(small_catalogue[0])
+    assert "0 imported, 24 already imported" in out
+    assert ReferenceImage.objects.count() == 24 and Category.objects.count() == 6
+    assert read_manifest(settings.CATALOG_INDEX_PATH)["version"] == version
+    assert len(os.listdir(settings.MEDIA_ROOT / "references")) == 24
+
+
+def test_new_files_are_added_to_the_index(small_catalogue, settings, tmp_path):
+    run_import(small_catalogue[0])
+    extra = tmp_path / "more" / "Fruit" / "Banana"
+    extra.mkdir(parents=True)
+    (extra / "new.jpg").write_bytes(open(small_catalogue[1] / "Fruit" / "Banana" / os.listdir(
+        small_catalogue[1] / "Fruit" / "Banana")[0], "rb").read())
+    out, _ = run_import(tmp_path / "more")
+    assert "1 imported" in out
+    assert read_manifest(settings.CATALOG_INDEX_PATH)["count"] == 25
+
+
+def test_unreadable_files_are_reported_and_skipped(small_catalogue):
+    (small_catalogue[0] / "Fruit" / "Banana" / "broken.jpg").write_bytes(b"\xff\xd8\xff not a jpeg")
+    (small_catalogue[0] / "Fruit" / "Banana" / "empty.png").write_bytes(b"")
+    out, err = run_import(small_catalogue[0])
+    assert "24 imported, 0 already imported, 2 unreadable" in out
+    assert "broken.jpg: The file is not an image" in err and "empty.png: The file is empty." in err
+    assert ReferenceImage.objects.count() == 24
+
+
+def test_a_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="Catalogue folder not found"):
+        run_import(tmp_path / "nope")
+
+
+def test_a_folder_without_images_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="No images found"):
+        run_import(tmp_path)

@@ -1,0 +1,29 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_owner_sees_the_listing_and_its_photo_status(owner_client, listing):
+    page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    assert "Bananas" in page and "banana.png" in page
+    assert "Queued" in page and 'data-pending="true"' in page
+
+
+def test_an_outsider_gets_404(outsider_client, listing):
+    assert outsider_client.get(f"/listings/{listing.uuid}/").status_code == 404
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(client, listing):
+    response = client.get(f"/listings/{listing.uuid}/")
+    assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+def test_an_unknown_listing_is_404(owner_client):
+    assert owner_client.get("/listings/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+def test_a_failed_photo_shows_its_reason(owner_client, listing):
+    listing.photos.update(status="failed", failure_reason="The photo file is missing from storage.")
+    page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    assert "The photo file is missing from storage." in page
+    assert 'data-pending="false"' in page

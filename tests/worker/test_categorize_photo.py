@@ -1,0 +1,78 @@
+import os
+
+import pytest
+
+from catalog.models import Item, Photo
+from tests.photos import grocery_upload
+from vision.index import ReferenceIndex
+from worker.models_cache import models
+from worker.tasks import categorize_photo
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def banana_photo(listing):
+    photo = listing.photos.get()
+    photo.image.save("photo.jpg", grocery_upload("Fruit/Banana"), save=True)
+    return photo
+
+
+def test_it_categorizes_a_photo_into_one_item(banana_photo, imported_catalogue):
+    categorize_photo(banana_photo.id)
+    banana_photo.refresh_from_db()
+    assert banana_photo.status == "done" and banana_photo.started and banana_photo.finished
+    item = banana_photo.items.get()
+    assert item.category.path == "Fruit > Banana"
+    assert item.box == [0, 0, 348, 348]
+
+
+def test_running_it_twice_changes_nothing(banana_photo, imported_catalogue):
+    categorize_photo(banana_photo.id)
+    finished = Photo.objects.get().finished
+    categorize_photo(banana_photo.id)
+    assert Item.objects.count() == 1 and Photo.objects.get().finished == finished
+
+
+def test_a_photo_left_processing_by_a_dead_worker_is_redone(banana_photo, imported_catalogue):
+    Photo.objects.update(status="processing")
+    Item.objects.create(photo=banana_photo, box=[0, 0, 1, 1])  # half-written by the dead worker
+    categorize_photo(banana_photo.id)
+    assert Photo.objects.get().status == "done" and Item.objects.get().category.path == "Fruit > Banana"
+
+
+def test_a_missing_photo_file_ends_failed_with_a_reason(banana_photo, imported_catalogue):
+    os.remove(banana_photo.image.path)
+    categorize_photo(banana_photo.id)
+    photo = Photo.objects.get()
+    assert photo.status == "failed" and "missing from storage" in photo.failure_reason
+
+
+def test_a_corrupt_stored_photo_ends_failed_with_a_reason(banana_photo, imported_catalogue):
+    with open(banana_photo.image.path, "r+b") as handle:
+        handle.truncate(2000)
+    categorize_photo(banana_photo.id)
+    photo = Photo.objects.get()
+    assert photo.status == "failed" and "corrupt or truncated" in photo.failure_reason
+
+
+def test_an_unreadable_index_ends_failed_not_processing(banana_photo, imported_catalogue, settings):
+    settings.CATALOG_INDEX_PATH.write_bytes(b"garbage where the index should be")
+    categorize_photo(banana_photo.id)
+    photo = Photo.objects.get()
+    assert photo.status == "failed"
+    assert "internal error" in photo.failure_reason and "contact support" in photo.failure_reason
+
+
+def test_a_deleted_photo_is_ignored(banana_photo):
+    Photo.objects.all().delete()
+    categorize_photo(banana_photo.id)  # must not raise
+
+
+def test_the_worker_reloads_the_index_when_a_new_version_is_saved(banana_photo, imported_catalogue, settings):
+    first = models.categorizer()
+    assert models.categorizer() is first
+    ReferenceIndex.load(settings.CATALOG_INDEX_PATH).save(settings.CATALOG_INDEX_PATH)
+    assert models.categorizer() is not first
+    assert models.categorizer().embedder is first.embedder
+
