@@ -16,9 +16,9 @@ from .index import Neighbour  # noqa: F401  (re-exported: votes are made of inde
 
 @dataclass(frozen=True)
 class VoteConfig:
-    k: int = 10
+    k: int = 15
     # Softmax temperature on cosine similarity; None weighs every neighbour equally.
-    temperature: float | None = 0.05
+    temperature: float | None = 0.03
     threshold: float = 0.5
     alternatives: int = 5
 
