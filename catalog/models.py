@@ -88,6 +88,7 @@ class Photo(models.Model):
     height = models.PositiveIntegerField(null=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
     failure_reason = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker has started on it")
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)

@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -6,7 +8,7 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
-from worker.tasks import categorize_photo
+from worker.tasks import enqueue_photo
 
 from .forms import ListingForm, SignupForm
 from .models import Listing, Photo, ReferenceImage
@@ -49,7 +51,7 @@ def _create_listing(seller, data):
         for upload in data["photos"]:
             photo = Photo(listing=listing, original_name=upload.name[:255], width=upload.width, height=upload.height)
             photo.image.save(f"photo.{upload.stored_extension}", upload, save=True)
-            transaction.on_commit(lambda photo_id=photo.id: categorize_photo.delay(photo_id))
+            transaction.on_commit(partial(enqueue_photo, photo.id))
     return listing
 
 

@@ -106,6 +106,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# One worker started with --beat runs this (bin/worker --beat); cron can run the same command.
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stale-photos": {"task": "worker.tasks.requeue_stale_photos", "schedule": 300.0},
+}
 # Redis redelivers an unacknowledged task after this; it must exceed the longest task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 

@@ -1,11 +1,13 @@
 """Celery tasks. They take ids, re-read their rows, and are safe to run twice."""
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from catalog.models import PATH_SEPARATOR, Category, Item, Photo, ReferenceImage
 from vision.images import InvalidImage, load_image
@@ -15,6 +17,12 @@ from .models_cache import IndexNotReady, models
 log = logging.getLogger(__name__)
 
 MAX_RETRIES = 3
+# A photo that crashed its worker this many times (killed, out of memory) is given up on.
+MAX_ATTEMPTS = 3
+# Past these, a photo is taken to be lost (its message dropped, or its worker gone) and is
+# enqueued again; duplicates are harmless because the task skips finished photos.
+QUEUED_TOO_LONG = timedelta(hours=1)
+PROCESSING_TOO_LONG = timedelta(minutes=15)
 # A lost database connection or a full disk can pass; a bad photo cannot.
 TRANSIENT_ERRORS = (DatabaseError, OSError)
 
@@ -43,14 +51,40 @@ def categorize_photo(self, photo_id):
                         "Try uploading again; if it keeps failing, contact support.")
 
 
+def enqueue_photo(photo_id):
+    """Send the task; if the broker is down the photo stays queued for the sweeper to resend."""
+    try:
+        categorize_photo.delay(photo_id)
+    except BrokerError:
+        log.exception("photo %s: could not reach the broker; requeue_stale_photos will resend it", photo_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def requeue_stale_photos():
+    """Resend photos that no worker finished in time; give up on those that keep crashing one."""
+    now = timezone.now()
+    stale = Photo.objects.filter(
+        status=Photo.Status.QUEUED, created__lt=now - QUEUED_TOO_LONG
+    ) | Photo.objects.filter(status=Photo.Status.PROCESSING, started__lt=now - PROCESSING_TOO_LONG)
+    photo_ids = list(stale.values_list("pk", flat=True))
+    for photo_id in photo_ids:
+        enqueue_photo(photo_id)
+    return len(photo_ids)
+
+
 def _claim(photo_id):
     """Mark the photo processing; None if it is gone or already finished (a duplicate delivery)."""
     with transaction.atomic():
         photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
         if photo is None or photo.status in (Photo.Status.DONE, Photo.Status.FAILED):
             return None
+        if photo.attempts >= MAX_ATTEMPTS:
+            _fail(photo_id, f"This photo stopped the categorization {photo.attempts} times; "
+                            "try a different photo or contact support.")
+            return None
         photo.status, photo.started = Photo.Status.PROCESSING, timezone.now()
-        photo.save(update_fields=["status", "started"])
+        photo.attempts += 1
+        photo.save(update_fields=["status", "started", "attempts"])
     return photo
 
 

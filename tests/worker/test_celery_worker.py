@@ -11,6 +11,7 @@ from django.db import connection
 
 from catalog.models import Listing
 from config.celery import app
+from tests.celery_support import use_broker
 from tests.photos import grocery_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,13 +44,6 @@ def celery_worker(settings, tmp_path):
     process.terminate()
     process.wait(timeout=60)
     log.close()
-
-
-def use_broker(eager, url):
-    app.conf.update(task_always_eager=eager, broker_url=url)
-    # Celery keeps the connection and producer pools of the broker it first used.
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 def wait_until_settled(listing):

@@ -1,0 +1,56 @@
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from catalog.models import Photo
+from tests.photos import grocery_upload
+from worker.tasks import MAX_ATTEMPTS, requeue_stale_photos
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def photo(listing):
+    photo = listing.photos.get()
+    photo.image.save("photo.jpg", grocery_upload("Fruit/Banana"), save=True)
+    return photo
+
+
+def age(photo, **fields):
+    Photo.objects.filter(pk=photo.pk).update(**fields)
+
+
+def test_a_photo_queued_for_too_long_is_sent_again(photo, imported_catalogue):
+    age(photo, created=timezone.now() - timedelta(hours=2))
+    assert requeue_stale_photos() == 1
+    photo.refresh_from_db()
+    assert photo.status == "done" and photo.items.get().category.path == "Fruit > Banana"
+
+
+def test_a_photo_whose_worker_vanished_is_sent_again(photo, imported_catalogue):
+    age(photo, status="processing", started=timezone.now() - timedelta(hours=1), attempts=1)
+    assert requeue_stale_photos() == 1
+    assert Photo.objects.get().status == "done"
+
+
+def test_recent_photos_are_left_alone(photo):
+    age(photo, status="processing", started=timezone.now())
+    assert requeue_stale_photos() == 0
+    assert Photo.objects.get().status == "processing"
+
+
+def test_a_photo_that_keeps_crashing_its_worker_ends_failed(photo, imported_catalogue):
+    age(photo, status="processing", started=timezone.now() - timedelta(hours=1), attempts=MAX_ATTEMPTS)
+    requeue_stale_photos()
+    photo.refresh_from_db()
+    assert photo.status == "failed" and "stopped the categorization 3 times" in photo.failure_reason
+
+
+def test_the_command_reports_what_it_sent(photo, imported_catalogue):
+    age(photo, created=timezone.now() - timedelta(hours=2))
+    out = io.StringIO()
+    call_command("requeue_stale_photos", stdout=out)
+    assert out.getvalue().strip() == "1 stale photo(s) sent again."
