@@ -1,32 +1,12 @@
 import io
-import os
-import shutil
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.test import Client
 from PIL import Image
 
-GROCERY = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "datasets", "grocery-store", "dataset")
-
-# Three leaves at two depths, visually distinct: enough for the real backbone to separate.
-SMALL_CATALOGUE_LEAVES = ("Fruit/Banana", "Fruit/Apple/Granny-Smith", "Vegetables/Carrots")
-
-
-def grocery_images(split, leaf, count):
-    folder = os.path.join(GROCERY, split, leaf)
-    if not os.path.isdir(folder):
-        pytest.skip(f"the Grocery Store dataset is not at {GROCERY}")
-    return [os.path.join(folder, name) for name in sorted(os.listdir(folder))[:count]]
-
-
-def copy_small_catalogue(destination, split, per_leaf):
-    for leaf in SMALL_CATALOGUE_LEAVES:
-        target = destination / leaf
-        target.mkdir(parents=True)
-        for path in grocery_images(split, leaf, per_leaf):
-            shutil.copy(path, target)
-    return destination
+from tests.photos import copy_small_catalogue, grocery_upload
 
 
 @pytest.fixture
@@ -76,14 +56,20 @@ def imported_catalogue(small_catalogue, settings):
 @pytest.fixture
 def listing(owner, settings):
     """A listing of the owner's with one stored (not yet categorized) photo."""
-    from django.core.files.base import ContentFile
-
     from catalog.models import Listing, Photo
 
     listing = Listing.objects.create(seller=owner, title="Bananas")
     photo = Photo(listing=listing, original_name="banana.png", width=8, height=8)
     photo.image.save("photo.png", ContentFile(_png_bytes()), save=True)
     return listing
+
+
+@pytest.fixture
+def banana_photo(listing):
+    """The listing's photo, holding a real held-out Grocery photo of bananas."""
+    photo = listing.photos.get()
+    photo.image.save("photo.jpg", grocery_upload("Fruit/Banana"), save=True)
+    return photo
 
 
 def _png_bytes():

@@ -3,19 +3,11 @@ import os
 import pytest
 
 from catalog.models import Item, Photo
-from tests.photos import grocery_upload
 from vision.index import ReferenceIndex
 from worker.models_cache import models
 from worker.tasks import categorize_photo
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def banana_photo(listing):
-    photo = listing.photos.get()
-    photo.image.save("photo.jpg", grocery_upload("Fruit/Banana"), save=True)
-    return photo
 
 
 def test_it_categorizes_a_photo_into_one_item(banana_photo, imported_catalogue):

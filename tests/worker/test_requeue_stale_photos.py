@@ -6,17 +6,14 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from catalog.models import Photo
-from tests.photos import grocery_upload
 from worker.tasks import MAX_ATTEMPTS, requeue_stale_photos
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def photo(listing):
-    photo = listing.photos.get()
-    photo.image.save("photo.jpg", grocery_upload("Fruit/Banana"), save=True)
-    return photo
+def photo(banana_photo):
+    return banana_photo
 
 
 def age(photo, **fields):
