@@ -1,6 +1,6 @@
 import pytest
-from PIL import Image
 import torch
+from PIL import Image
 
 from vision.backbones import BackboneUnavailable, get_backbone, list_backbones
 from vision.embedder import Embedder, pool_embeddings
@@ -10,7 +10,10 @@ def test_the_registry_lists_the_offline_default_and_the_torchvision_backbones():
     assert {"efficientnet_lite0", "resnet50", "vgg16"} <= set(list_backbones())
 
 
-@pytest.mark.parametrize("name", ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "resnet50", "vgg16"])
+ALL_BACKBONES = ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "resnet50", "vgg16"]
+
+
+@pytest.mark.parametrize("name", ALL_BACKBONES)
 def test_each_backbone_returns_a_feature_map_of_its_declared_depth(name):
     backbone = get_backbone(name, pretrained=False)
     size = backbone.weights.crop_size

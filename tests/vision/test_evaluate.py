@@ -1,5 +1,8 @@
 import json
 
+import numpy as np
+from PIL import Image, ImageDraw
+
 from vision.evaluate import get_args_parser, main
 
 
@@ -15,10 +18,55 @@ def test_it_measures_a_small_catalogue_and_writes_the_json(small_catalogue, tmp_
     assert figures["backbone"] == "efficientnet_lite0-imagenet-1"
     assert set(figures["accuracy_by_depth"]) == {"1", "2", "leaf"}
     assert figures["accuracy_by_depth"]["leaf"] >= 7 / 9
-    assert figures["accuracy_by_depth"]["1"] >= figures["accuracy_by_depth"]["2"] >= figures["accuracy_by_depth"]["leaf"]
+    accuracy = figures["accuracy_by_depth"]
+    assert accuracy["1"] >= accuracy["2"] >= accuracy["leaf"]
     assert 0 <= figures["abstain_rate"] <= 1 and 0 <= figures["assigned_accuracy"] <= 1
     assert figures["images_per_second"] > 0
     assert [s["path"].rsplit("/", 1)[-1] for s in figures["skipped"]] == ["broken.jpg"]
     printed = capsys.readouterr()
     assert "accuracy leaf" in printed.out and "worst classes" in printed.out
     assert "broken.jpg" in printed.err
+
+
+SHAPES = {  # leaf path: (shape, colour); leaves at depths 2, 3 and 4, names with spaces
+    "Stationery/Yellow triangles": ("triangle", (230, 200, 20)),
+    "Home & Garden/Tiles/Green squares": ("square", (30, 160, 60)),
+    "Home & Garden/Decor/Cushions/Red discs": ("disc", (210, 30, 30)),
+    "Home & Garden/Decor/Cushions/Blue discs": ("disc", (30, 60, 210)),
+}
+
+
+def draw(shape, colour, rng):
+    image = Image.new("RGB", (160, 160), tuple(int(v) for v in rng.integers(200, 256, 3)))
+    size = int(rng.integers(50, 90))
+    left, top = (int(v) for v in rng.integers(5, 155 - size, 2))
+    box = [left, top, left + size, top + size]
+    canvas = ImageDraw.Draw(image)
+    if shape == "disc":
+        canvas.ellipse(box, fill=colour)
+    elif shape == "square":
+        canvas.rectangle(box, fill=colour)
+    else:
+        canvas.polygon([(left, top + size), (left + size, top + size), (left + size // 2, top)], fill=colour)
+    return image
+
+
+def make_shape_catalogue(root, per_leaf, seed):
+    rng = np.random.default_rng(seed)
+    for leaf, (shape, colour) in SHAPES.items():
+        (root / leaf).mkdir(parents=True)
+        for i in range(per_leaf):
+            draw(shape, colour, rng).save(root / leaf / f"item {i}.png")
+    return root
+
+
+def test_it_works_unchanged_on_an_unseen_catalogue_of_two_to_four_levels(tmp_path):
+    reference = make_shape_catalogue(tmp_path / "reference", 8, seed=1)
+    queries = make_shape_catalogue(tmp_path / "queries", 3, seed=2)
+    args = get_args_parser().parse_args(["--reference", str(reference), "--queries", str(queries),
+                                         "--json", str(tmp_path / "out.json")])
+    main(args)
+    figures = json.loads((tmp_path / "out.json").read_text())
+    assert figures["n_reference"] == 32 and figures["n_queries"] == 12
+    assert figures["accuracy_by_depth"]["1"] == 1.0
+    assert figures["accuracy_by_depth"]["leaf"] >= 10 / 12

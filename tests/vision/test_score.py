@@ -6,7 +6,8 @@ from vision.vote import VoteConfig, vote
 
 
 def assignment(*categories):
-    return vote([Neighbour(i, tuple(c.split("/")), 0.9) for i, c in enumerate(categories)], VoteConfig(temperature=None))
+    neighbours = [Neighbour(i, tuple(c.split("/")), 0.9) for i, c in enumerate(categories)]
+    return vote(neighbours, VoteConfig(temperature=None))
 
 
 def test_accuracy_by_depth_ignores_the_threshold_but_assigned_accuracy_does_not():

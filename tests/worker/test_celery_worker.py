@@ -26,15 +26,15 @@ def celery_worker(settings, tmp_path):
     redis.Redis.from_url(os.environ["TEST_REDIS_URL"]).flushdb()  # a database of its own: no stale tasks
     database = connection.settings_dict
     env = os.environ | {
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**database),
         "CELERY_BROKER_URL": os.environ["TEST_REDIS_URL"],
         "CATALOG_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "CATALOG_INDEX_PATH": str(settings.CATALOG_INDEX_PATH),
     }
     log = open(tmp_path / "worker.log", "w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--queues", settings.CELERY_TASK_DEFAULT_QUEUE,
-         "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
+         "--queues", settings.CELERY_TASK_DEFAULT_QUEUE, "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     previous = app.conf.task_always_eager, app.conf.broker_url
