@@ -25,10 +25,9 @@ class PhotosField(forms.FileField):
 
 def _checked(upload):
     try:
-        upload.stored_extension, upload.width, upload.height = check_photo(upload)
+        return check_photo(upload)
     except InvalidImage as error:
         raise forms.ValidationError(f"{upload.name}: {error}") from error
-    return upload
 
 
 class ListingForm(forms.Form):

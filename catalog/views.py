@@ -48,9 +48,10 @@ def listing_create(request):
 def _create_listing(seller, data):
     with transaction.atomic():
         listing = Listing.objects.create(seller=seller, title=data["title"])
-        for upload in data["photos"]:
-            photo = Photo(listing=listing, original_name=upload.name[:255], width=upload.width, height=upload.height)
-            photo.image.save(f"photo.{upload.stored_extension}", upload, save=True)
+        for checked in data["photos"]:
+            photo = Photo(listing=listing, original_name=checked.upload.name[:255],
+                          width=checked.width, height=checked.height)
+            photo.image.save(f"photo.{checked.extension}", checked.upload, save=True)
             transaction.on_commit(partial(enqueue_photo, photo.id))
     return listing
 

@@ -22,8 +22,8 @@ class Categorizer:
     def __init__(self, embedder, index, config=VoteConfig()):
         if index.backbone_version != embedder.weights.version:
             raise IndexMismatch(
-                f"The index was built with {index.backbone_version} but the embedder is "
-                f"{embedder.weights.version}; rebuild the index with this backbone."
+                f"The category index was built with {index.backbone_version} but this worker runs "
+                f"{embedder.weights.version}; staff must rebuild the index (manage.py import_catalog)."
             )
         self.embedder = embedder
         self.index = index

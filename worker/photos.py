@@ -4,6 +4,7 @@ Only vision.images is imported here (Pillow and NumPy): the web process never lo
 """
 
 import os
+from dataclasses import dataclass
 
 from django.conf import settings
 from PIL import ImageOps
@@ -14,8 +15,16 @@ ALLOWED_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif")
 _EXTENSION_OF_FORMAT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "HEIF": "heic"}
 
 
+@dataclass(frozen=True)
+class CheckedPhoto:
+    upload: object  # the UploadedFile, rewound
+    extension: str  # of its real format, to store it under
+    width: int  # upright, after EXIF orientation
+    height: int
+
+
 def check_photo(upload):
-    """Validate an uploaded file; return (extension to store it under, width, height).
+    """Validate an uploaded file and return it as a CheckedPhoto.
 
     Raises InvalidImage with a message for the seller. The file is left rewound.
     """
@@ -34,4 +43,4 @@ def check_photo(upload):
     finally:
         upload.seek(0)
     width, height = ImageOps.exif_transpose(image).size
-    return _EXTENSION_OF_FORMAT[image.format], width, height
+    return CheckedPhoto(upload, _EXTENSION_OF_FORMAT[image.format], width, height)

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from catalog.models import Category, ReferenceImage
-from vision.index import read_manifest
+from vision.index import ReferenceIndex, read_manifest
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +67,13 @@ def test_a_missing_folder_is_a_clear_error(tmp_path):
 def test_a_folder_without_images_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="No images found"):
         run_import(tmp_path)
+
+
+def test_an_index_built_by_another_backbone_is_rebuilt(small_catalogue, settings):
+    run_import(small_catalogue[0])
+    stale = ReferenceIndex(8, "vgg16", "vgg16-imagenet1k-v1")
+    stale.save(settings.CATALOG_INDEX_PATH)
+    out, _ = run_import(small_catalogue[0])
+    assert "0 imported, 24 already imported" in out
+    manifest = read_manifest(settings.CATALOG_INDEX_PATH)
+    assert manifest["backbone"] == "efficientnet_lite0" and manifest["count"] == 24

@@ -1,5 +1,6 @@
 import hashlib
 import os
+import sys
 
 from django.conf import settings
 from django.core.files import File
@@ -10,6 +11,7 @@ from tqdm import tqdm
 from catalog.models import Category, ReferenceImage
 from vision.catalogue import scan_catalogue
 from vision.images import InvalidImage, load_image
+from vision.index import read_manifest
 from worker.indexing import rebuild_index
 
 
@@ -31,7 +33,7 @@ class Command(BaseCommand):
         if not images:
             raise CommandError(f"No images found under {directory} (expected Category/Subcategory/*.jpg).")
         added, known, unreadable = self._import(images)
-        if added or not os.path.exists(settings.CATALOG_INDEX_PATH):
+        if added or not _index_is_current():
             _, unembeddable = rebuild_index(show_progress=True)
             unreadable.extend(unembeddable)
         self._report(len(images), added, known, unreadable)
@@ -40,7 +42,7 @@ class Command(BaseCommand):
         known_keys = set(ReferenceImage.objects.filter(source=ReferenceImage.Source.IMPORT)
                          .values_list("source_key", flat=True))
         added, known, unreadable = 0, 0, []
-        for image in tqdm(images, desc="importing", unit="img", file=self.stderr._out):
+        for image in tqdm(images, desc="importing", unit="img", file=sys.stderr):
             key = _content_key(image.path)
             if key in known_keys:
                 known += 1
@@ -63,6 +65,13 @@ class Command(BaseCommand):
             f"The catalogue has {Category.objects.count()} categories and "
             f"{ReferenceImage.objects.count()} reference images."
         ))
+
+
+def _index_is_current():
+    """An index exists and was built by the configured backbone (else it must be rebuilt)."""
+    if not os.path.exists(settings.CATALOG_INDEX_PATH):
+        return False
+    return read_manifest(settings.CATALOG_INDEX_PATH)["backbone"] == settings.CATALOG_BACKBONE
 
 
 def _content_key(path):
