@@ -85,6 +85,7 @@ def test_it_rejects_a_bad_upload_and_keeps_nothing(post_listing, settings, kind)
     response = post_listing(encoded_upload("good.png"), make_upload())
     assert response.status_code == 200
     assert message in response.content.decode()
+    assert "Nothing was uploaded" in response.content.decode()
     assert not Listing.objects.exists() and not Photo.objects.exists() and not Item.objects.exists()
     assert stored_files(settings) == []
 
