@@ -21,7 +21,10 @@ import numpy as np
 DEFAULT_APPROXIMATE_FROM = 100_000
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
+# efSearch is raised through these until recall@10 against exact search reaches the target.
+HNSW_EF_SEARCH_STEPS = (64, 128, 256, 512, 1024)
+TARGET_RECALL_AT_10 = 0.95
+RECALL_SAMPLE = 256
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class ReferenceIndex:
         self.approximate_from = approximate_from
         self.version = None
         self.created_at = None
+        self.recall_at_10 = None  # measured against exact search when the index became approximate
         self.categories = []  # category id → path
         self._category_ids = {}
         self._row_categories = np.zeros(0, np.int32)
@@ -93,10 +97,10 @@ class ReferenceIndex:
 
     def _switch_to_approximate(self):
         vectors = self._faiss.reconstruct_n(0, len(self))
-        hnsw = faiss.IndexHNSWFlat(self.dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-        hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+        ef_search, self.recall_at_10 = _calibrate_ef_search(vectors)
+        hnsw = _new_hnsw(self.dimension)
         hnsw.add(vectors)
+        hnsw.hnsw.efSearch = ef_search
         self._faiss = hnsw
 
     def manifest(self):
@@ -110,6 +114,8 @@ class ReferenceIndex:
             "count": len(self),
             "kind": "hnsw" if self.is_approximate else "flat",
             "approximate_from": self.approximate_from,
+            "ef_search": self._faiss.hnsw.efSearch if self.is_approximate else None,
+            "recall_at_10": self.recall_at_10,
             "categories": [list(path) for path in self.categories],
         }
 
@@ -146,11 +152,40 @@ class ReferenceIndex:
             index._row_categories = stored["row_categories"]
             index._row_references = stored["row_references"]
         if index.is_approximate:
-            index._faiss.hnsw.efSearch = HNSW_EF_SEARCH
+            index._faiss.hnsw.efSearch = manifest["ef_search"]
         index.version, index.created_at = manifest["version"], manifest["created_at"]
+        index.recall_at_10 = manifest["recall_at_10"]
         index.categories = [tuple(p) for p in manifest["categories"]]
         index._category_ids = {p: i for i, p in enumerate(index.categories)}
         return index
+
+
+def _new_hnsw(dimension):
+    hnsw = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    return hnsw
+
+
+def _calibrate_ef_search(vectors):
+    """The smallest efSearch whose recall@10 against exact search reaches the target, and that recall.
+
+    A sample is held out of a trial graph and used as queries: like a new photo, it is not a
+    node of the graph (a stored vector, linked straight to its neighbours, is an easy query).
+    """
+    rng = np.random.default_rng(0)
+    held_out = rng.choice(len(vectors), min(RECALL_SAMPLE, len(vectors) // 10), replace=False)
+    base, queries = np.delete(vectors, held_out, axis=0), vectors[held_out]
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(base)
+    truth = exact.search(queries, 10)[1]
+    trial = _new_hnsw(vectors.shape[1])
+    trial.add(base)
+    for ef_search in HNSW_EF_SEARCH_STEPS:
+        trial.hnsw.efSearch = ef_search
+        recall = float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, trial.search(queries, 10)[1])]))
+        if recall >= TARGET_RECALL_AT_10:
+            break
+    return ef_search, recall
 
 
 def read_manifest(path):

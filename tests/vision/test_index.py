@@ -110,6 +110,15 @@ def test_the_approximate_index_keeps_recall_on_clustered_embedding_sized_data():
     assert _recall_at_10(vectors, queries) >= 0.95
 
 
+def test_switching_to_approximate_measures_its_recall_against_exact_search(tmp_path):
+    rng = np.random.default_rng(13)
+    index = make_index(unit_vectors(rng, 5000, 32), approximate_from=1000)
+    assert index.recall_at_10 >= 0.95
+    index.save(tmp_path / "index.npz")
+    manifest = read_manifest(tmp_path / "index.npz")
+    assert manifest["kind"] == "hnsw" and manifest["recall_at_10"] >= 0.95 and manifest["ef_search"] >= 64
+
+
 def test_an_approximate_index_survives_a_round_trip(tmp_path):
     rng = np.random.default_rng(10)
     index = make_index(unit_vectors(rng, 2000, 16), approximate_from=1000)
