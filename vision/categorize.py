@@ -43,18 +43,23 @@ class Categorizer:
         ]
 
 
-def load_images(paths, progress=None):
-    """Load every readable image; return (images, loaded_paths, skipped [(path, reason)])."""
-    images, loaded, skipped = [], [], []
-    for path in paths:
-        try:
-            images.append(load_image(path))
-            loaded.append(path)
-        except (InvalidImage, OSError) as error:
-            skipped.append((path, str(error)))
-        if progress is not None:
-            progress.update(1)
-    return images, loaded, skipped
+def load_in_batches(items, batch_size, path_of, progress=None):
+    """Yield (readable items, their RGB images, [(path, reason)] for the unreadable), per batch.
+
+    Every caller that embeds many files goes through here, so an unreadable file is skipped
+    and reported the same way everywhere.
+    """
+    for start in range(0, len(items), batch_size):
+        readable, images, unreadable = [], [], []
+        for item in items[start:start + batch_size]:
+            try:
+                images.append(load_image(path_of(item)))
+                readable.append(item)
+            except (InvalidImage, OSError) as error:
+                unreadable.append((path_of(item), str(error)))
+            if progress is not None:
+                progress.update(1)
+        yield readable, images, unreadable
 
 
 def build_index(catalogue_images, embedder, approximate_from=None, show_progress=True):
@@ -65,14 +70,14 @@ def build_index(catalogue_images, embedder, approximate_from=None, show_progress
     extra = {} if approximate_from is None else {"approximate_from": approximate_from}
     index = ReferenceIndex(embedder.dimension, embedder.weights.name, embedder.weights.version, **extra)
     skipped = []
-    batch_size = embedder.batch_size
-    with tqdm(total=len(catalogue_images), desc="references", unit="img", disable=not show_progress) as bar:
-        for start in range(0, len(catalogue_images), batch_size):
-            chunk = catalogue_images[start:start + batch_size]
-            images, loaded, unreadable = load_images([c.path for c in chunk], bar)
+    numbered = list(enumerate(catalogue_images))
+    with tqdm(total=len(numbered), desc="references", unit="img", disable=not show_progress) as bar:
+        for readable, images, unreadable in load_in_batches(numbered, embedder.batch_size, _path_of_numbered, bar):
             skipped.extend(unreadable)
             if images:
-                loaded = set(loaded)
-                ids = [start + i for i, c in enumerate(chunk) if c.path in loaded]
-                index.add(embedder.embed(images), [catalogue_images[i].category for i in ids], ids)
+                index.add(embedder.embed(images), [c.category for _, c in readable], [i for i, _ in readable])
     return index, skipped
+
+
+def _path_of_numbered(numbered_image):
+    return numbered_image[1].path

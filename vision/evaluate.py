@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
 from .catalogue import format_path, scan_catalogue
-from .categorize import Categorizer, build_index, load_images
+from .categorize import Categorizer, build_index, load_in_batches
 from .embedder import Embedder
 from .vote import VoteConfig
 
@@ -48,15 +48,16 @@ def categorize_queries(categorizer, queries, batch_size):
     """(truth, assignment) for every readable query, and the unreadable ones."""
     results, skipped = [], []
     with tqdm(total=len(queries), desc="queries", unit="img", file=sys.stderr) as bar:
-        for start in range(0, len(queries), batch_size):
-            chunk = queries[start:start + batch_size]
-            images, loaded, unreadable = load_images([q.path for q in chunk], bar)
+        for readable, images, unreadable in load_in_batches(queries, batch_size, _path_of, bar):
             skipped.extend(unreadable)
-            truths = {q.path: q.category for q in chunk}
             if images:
                 predictions = categorizer.categorize(images)
-                results.extend((truths[p], r.assignment) for p, r in zip(loaded, predictions))
+                results.extend((query.category, p.assignment) for query, p in zip(readable, predictions))
     return results, skipped
+
+
+def _path_of(catalogue_image):
+    return catalogue_image.path
 
 
 def _correct_at_depth(truth, assignment, depth):

@@ -13,30 +13,21 @@ BATCH_SIZE = 32
 
 def embed_references(show_progress=False):
     """Embed every reference not yet embedded by the current backbone; return the unreadable ones."""
-    from vision.categorize import load_images
+    from vision.categorize import load_in_batches
 
     embedder = models.embedder()
-    stale = ReferenceImage.objects.exclude(embedding_version=embedder.weights.version)
+    stale = list(ReferenceImage.objects.exclude(embedding_version=embedder.weights.version).order_by("pk"))
     unreadable = []
-    with tqdm(total=stale.count(), desc="embedding references", unit="img", disable=not show_progress) as bar:
-        for batch in _batches(stale.order_by("pk")):
-            images, loaded, failed = load_images([r.image.path for r in batch], bar)
+    with tqdm(total=len(stale), desc="embedding references", unit="img", disable=not show_progress) as bar:
+        for readable, images, failed in load_in_batches(stale, BATCH_SIZE, _path_of, bar):
             unreadable.extend(failed)
-            loaded = set(loaded)
-            _store_embeddings([r for r in batch if r.image.path in loaded], embedder.embed(images),
-                              embedder.weights.version)
+            if images:
+                _store_embeddings(readable, embedder.embed(images), embedder.weights.version)
     return unreadable
 
 
-def _batches(queryset):
-    batch = []
-    for reference in queryset.iterator(chunk_size=BATCH_SIZE):
-        batch.append(reference)
-        if len(batch) == BATCH_SIZE:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _path_of(reference):
+    return reference.image.path
 
 
 def _store_embeddings(references, embeddings, version):

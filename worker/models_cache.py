@@ -11,7 +11,7 @@ from django.conf import settings
 
 
 class IndexNotReady(RuntimeError):
-    """There is no reference index yet."""
+    """There is no usable reference index: none yet, or one built by another backbone."""
 
 
 class ModelCache:
@@ -49,9 +49,12 @@ class ModelCache:
 
     def _load_categorizer(self):
         from vision.categorize import Categorizer
-        from vision.index import ReferenceIndex
+        from vision.index import IndexMismatch, ReferenceIndex
 
-        return Categorizer(self._embedder_locked(), ReferenceIndex.load(settings.CATALOG_INDEX_PATH))
+        try:
+            return Categorizer(self._embedder_locked(), ReferenceIndex.load(settings.CATALOG_INDEX_PATH))
+        except IndexMismatch as error:
+            raise IndexNotReady(str(error)) from error
 
 
 def _file_key(path):

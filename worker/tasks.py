@@ -11,7 +11,6 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from catalog.models import PATH_SEPARATOR, Category, Item, Photo, ReferenceImage
 from vision.images import InvalidImage, load_image
-from vision.index import IndexMismatch
 
 from .models_cache import IndexNotReady, models
 
@@ -34,7 +33,7 @@ def categorize_photo(self, photo_id):
         photo = _claim(photo_id)
         if photo is not None:
             _categorize(photo)
-    except (InvalidImage, IndexNotReady, IndexMismatch) as error:
+    except (InvalidImage, IndexNotReady) as error:
         _fail(photo_id, str(error))
     except FileNotFoundError:
         _fail(photo_id, "The photo file is missing from storage; upload it again.")
