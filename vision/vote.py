@@ -36,7 +36,7 @@ class Assignment:
     path: tuple  # assigned category path; () when even the top level is uncertain
     confidences: tuple  # confidence of each node on `path`
     best_category: tuple  # the most confident referenced category, whatever the threshold
-    alternatives: list  # [(category path, confidence)], runners-up to best_category
+    alternatives: list  # [(category path, confidence)]: the most confident categories other than `path`
     neighbours: list  # the Neighbours that voted
     node_confidence: dict = field(repr=False)  # every node on a candidate path
 
@@ -65,7 +65,7 @@ def vote(neighbours, config=VoteConfig()):
         path=path,
         confidences=confidences,
         best_category=ranked[0],
-        alternatives=[(c, node_confidence[c]) for c in ranked[1:config.alternatives + 1]],
+        alternatives=[(c, node_confidence[c]) for c in ranked if c != path][:config.alternatives],
         neighbours=neighbours,
         node_confidence=node_confidence,
     )

@@ -84,6 +84,12 @@ def test_it_reports_alternatives_best_first():
     assert [c for _, c in result.alternatives] == pytest.approx([2 / 6, 1 / 6])
 
 
+def test_when_it_stops_above_the_leaf_the_likely_leaves_are_the_alternatives():
+    result = vote(neighbours(("A/x", 0.9), ("A/x", 0.9), ("A/y", 0.9), ("A/z", 0.9), ("A/w", 0.9)), EQUAL)
+    assert result.path == ("A",)
+    assert [path for path, _ in result.alternatives][:2] == [("A", "x"), ("A", "y")]
+
+
 def test_only_the_k_nearest_vote():
     specs = (("A/x", 0.9), ("B/y", 0.8), ("B/y", 0.7), ("B/y", 0.6))
     assert vote(neighbours(*specs), VoteConfig(k=1, temperature=None)).path == ("A", "x")
