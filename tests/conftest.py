@@ -76,3 +76,16 @@ def _png_bytes():
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), (240, 220, 40)).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+@pytest.fixture
+def tiny_embedder(small_catalogue, tmp_path, monkeypatch):
+    """A trained embedder named 'tiny' (a few real training steps on the small catalogue)."""
+    from vision.training.train_embedder import get_args_parser, main
+
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    main(get_args_parser().parse_args([
+        "--data", str(small_catalogue[0]), "--name", "tiny", "--epochs", "2", "--batch-size", "8",
+        "--projection-dim", "64", "--workers", "0", "--output-dir", str(tmp_path / "training"),
+    ]))
+    return "tiny"

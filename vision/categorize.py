@@ -23,7 +23,7 @@ class Categorizer:
         if index.backbone_version != embedder.weights.version:
             raise IndexMismatch(
                 f"The category index was built with {index.backbone_version} but this worker runs "
-                f"{embedder.weights.version}; staff must rebuild the index (manage.py import_catalog)."
+                f"{embedder.weights.version}; rebuild the index with this backbone."
             )
         self.embedder = embedder
         self.index = index

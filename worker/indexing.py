@@ -11,11 +11,11 @@ from .models_cache import models
 BATCH_SIZE = 32
 
 
-def embed_references(show_progress=False):
-    """Embed every reference not yet embedded by the current backbone; return the unreadable ones."""
+def embed_references(backbone_name=None, show_progress=False):
+    """Embed every reference not yet embedded by the backbone; return the unreadable ones."""
     from vision.categorize import load_in_batches
 
-    embedder = models.embedder()
+    embedder = models.embedder(backbone_name)
     stale = list(ReferenceImage.objects.exclude(embedding_version=embedder.weights.version).order_by("pk"))
     unreadable = []
     with tqdm(total=len(stale), desc="embedding references", unit="img", disable=not show_progress) as bar:
@@ -37,11 +37,11 @@ def _store_embeddings(references, embeddings, version):
     ReferenceImage.objects.bulk_update(references, ["embedding", "embedding_version"])
 
 
-def build_index():
-    """A ReferenceIndex of every reference embedded with the current backbone."""
+def build_index(backbone_name=None):
+    """A ReferenceIndex of every reference embedded with the backbone."""
     from vision.index import ReferenceIndex
 
-    weights = models.embedder().weights
+    weights = models.embedder(backbone_name).weights
     index = ReferenceIndex(weights.feature_dim, weights.name, weights.version)
     rows = list(ReferenceImage.objects.filter(embedding_version=weights.version)
                 .values_list("pk", "category__path", "embedding"))
@@ -52,9 +52,12 @@ def build_index():
     return index
 
 
-def rebuild_index(show_progress=False):
-    """Embed what is new, rebuild and atomically replace the index; return (index, unreadable)."""
-    unreadable = embed_references(show_progress)
-    index = build_index()
+def rebuild_index(backbone_name=None, show_progress=False):
+    """Embed what is new, rebuild and atomically replace the index; return (index, unreadable).
+
+    Workers keep using the previous index (and its backbone) until the new file is in place.
+    """
+    unreadable = embed_references(backbone_name, show_progress)
+    index = build_index(backbone_name)
     index.save(settings.CATALOG_INDEX_PATH)
     return index, unreadable

@@ -1,5 +1,9 @@
-"""The per-process model cache: the backbone is loaded once per worker process, the index
-again only when its file changes (a new version was saved by an import or a correction).
+"""The per-process model cache.
+
+Each worker process loads a backbone once, and the index again only when its file changes. The
+index names the backbone that built it and the worker uses that one, so replacing the index
+file (one atomic rename) switches backbone and index together: the previous pair keeps serving
+until the new index is ready, with no moment without an index.
 
 torch is imported here lazily, so importing the task module costs the web process nothing.
 """
@@ -11,19 +15,20 @@ from django.conf import settings
 
 
 class IndexNotReady(RuntimeError):
-    """There is no usable reference index: none yet, or one built by another backbone."""
+    """There is no usable reference index: none yet, or one whose backbone cannot be loaded."""
 
 
 class ModelCache:
     def __init__(self):
         self._lock = threading.Lock()
-        self._embedder = None
+        self._embedders = {}
         self._categorizer = None
         self._index_file_key = None
 
-    def embedder(self):
+    def embedder(self, backbone_name=None):
+        """The embedder of `backbone_name` (default: the one new indexes are built with)."""
         with self._lock:
-            return self._embedder_locked()
+            return self._embedder_locked(backbone_name or settings.CATALOG_BACKBONE)
 
     def categorizer(self):
         """The Categorizer for the current index, reloading the index if its file changed."""
@@ -39,22 +44,27 @@ class ModelCache:
                 self._index_file_key = key
             return self._categorizer
 
-    def _embedder_locked(self):
-        if self._embedder is None:
+    def _embedder_locked(self, backbone_name):
+        if backbone_name not in self._embedders:
             from vision.backbones import get_backbone
             from vision.embedder import Embedder
 
-            self._embedder = Embedder(get_backbone(settings.CATALOG_BACKBONE), device=settings.CATALOG_DEVICE)
-        return self._embedder
+            self._embedders[backbone_name] = Embedder(get_backbone(backbone_name), device=settings.CATALOG_DEVICE)
+        return self._embedders[backbone_name]
 
     def _load_categorizer(self):
+        from vision.backbones import BackboneUnavailable
         from vision.categorize import Categorizer
         from vision.index import IndexMismatch, ReferenceIndex
 
+        index = ReferenceIndex.load(settings.CATALOG_INDEX_PATH)
         try:
-            return Categorizer(self._embedder_locked(), ReferenceIndex.load(settings.CATALOG_INDEX_PATH))
-        except IndexMismatch as error:
-            raise IndexNotReady(str(error)) from error
+            return Categorizer(self._embedder_locked(index.backbone_name), index)
+        except (IndexMismatch, BackboneUnavailable) as error:
+            raise IndexNotReady(
+                f"The category index was built with {index.backbone_version}, which this worker cannot use "
+                f"({error}). Staff: rebuild it with `python manage.py rebuild_index`."
+            ) from error
 
 
 def _file_key(path):

@@ -1,6 +1,7 @@
 """Registry of embedding backbones: `get_backbone(name)` and `list_backbones()`."""
 
 from ._api import Backbone, BackboneUnavailable, Weights
+from . import finetuned
 from .efficientnet_lite import efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
 from .resnet import resnet50
 from .vgg import vgg16
@@ -17,17 +18,18 @@ _BUILDERS = {
 
 
 def list_backbones():
-    return sorted(_BUILDERS)
+    """The generic backbones, then the embedders trained on a catalogue (vision/weights/*.pt)."""
+    return sorted(_BUILDERS) + finetuned.available()
 
 
 def get_backbone(name=DEFAULT_BACKBONE, pretrained=True):
     """Build a backbone in eval mode; raise BackboneUnavailable if its weights can't be had."""
-    try:
-        builder = _BUILDERS[name]
-    except KeyError:
-        known = ", ".join(list_backbones())
-        raise BackboneUnavailable(f"Unknown backbone '{name}'. Known backbones: {known}.") from None
-    return builder(pretrained=pretrained).eval()
+    if name in _BUILDERS:
+        return _BUILDERS[name](pretrained=pretrained).eval()
+    if name in finetuned.available():
+        return finetuned.finetuned(name, pretrained=pretrained).eval()
+    known = ", ".join(list_backbones())
+    raise BackboneUnavailable(f"Unknown backbone '{name}'. Known backbones: {known}.")
 
 
 __all__ = [

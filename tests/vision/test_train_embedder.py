@@ -1,0 +1,44 @@
+import json
+
+import torch
+
+from vision.backbones import get_backbone, list_backbones
+from vision.training.train_embedder import get_args_parser, main
+
+
+def training_args(small_catalogue, tmp_path, *extra):
+    return get_args_parser().parse_args([
+        "--data", str(small_catalogue[0]), "--name", "tiny", "--batch-size", "8", "--projection-dim", "64",
+        "--workers", "0", "--output-dir", str(tmp_path / "training"), *extra,
+    ])
+
+
+def test_a_tiny_run_lowers_the_loss_and_ships_a_loadable_versioned_backbone(small_catalogue, tmp_path, monkeypatch):
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    history = main(training_args(small_catalogue, tmp_path, "--epochs", "4"))
+    assert history[-1]["loss"] < history[0]["loss"]
+    assert "tiny" in list_backbones()
+    backbone = get_backbone("tiny")
+    assert backbone.weights.version.startswith("tiny-") and backbone.weights.feature_dim == 64
+    with torch.no_grad():
+        assert backbone(torch.randn(1, 3, 224, 224)).shape == (1, 64, 7, 7)
+    trained = torch.load(tmp_path / "training" / "checkpoint.pt", weights_only=True)["model"]
+    assert torch.allclose(backbone.trunk.projection.weight, trained["trunk.projection.weight"], atol=1e-3)
+
+
+def test_it_resumes_from_its_checkpoint(small_catalogue, tmp_path, monkeypatch):
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    main(training_args(small_catalogue, tmp_path, "--epochs", "1"))
+    history = main(training_args(small_catalogue, tmp_path, "--epochs", "2", "--resume"))
+    assert [record["epoch"] for record in history] == [0, 1]
+    log = [json.loads(line) for line in (tmp_path / "training" / "log.jsonl").read_text().splitlines()]
+    assert [record["epoch"] for record in log] == [0, 1]
+
+
+def test_a_retrained_embedder_gets_a_new_version(small_catalogue, tmp_path, monkeypatch):
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    main(training_args(small_catalogue, tmp_path, "--epochs", "1"))
+    first = get_backbone("tiny").weights.version
+    main(training_args(small_catalogue, tmp_path, "--epochs", "1", "--seed", "1",
+                       "--output-dir", str(tmp_path / "again")))
+    assert get_backbone("tiny").weights.version != first

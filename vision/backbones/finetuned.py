@@ -1,0 +1,73 @@
+"""Embedders adapted to a catalogue by vision/training/train_embedder.py.
+
+A weights file holds the base backbone's name, a 1×1 projection of its feature map, and the
+trained parameters. The projection is applied to the map before pooling (a linear map commutes
+with average pooling), so the model still returns a feature map for the heatmap issue.
+"""
+
+import hashlib
+import os
+from dataclasses import replace
+
+import torch
+from torch import nn
+
+from ._api import Backbone, BackboneUnavailable
+
+SHIPPED_WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "weights")
+
+
+def weights_dir():
+    """Where trained embedders live: the shipped ones, unless VISION_WEIGHTS_DIR says otherwise."""
+    return os.environ.get("VISION_WEIGHTS_DIR", SHIPPED_WEIGHTS_DIR)
+
+
+class ProjectedTrunk(nn.Module):
+    def __init__(self, trunk, in_channels, out_channels):
+        super().__init__()
+        self.trunk = trunk
+        self.projection = nn.Conv2d(in_channels, out_channels, kernel_size=1, bias=False)
+
+    def forward(self, batch):
+        return self.projection(self.trunk(batch))
+
+
+def build_projected(base, projection_dim, name, version, source):
+    """A base Backbone with a projection head, described as the backbone `name`."""
+    weights = replace(base.weights, name=name, version=version, feature_dim=projection_dim, source=source)
+    return Backbone(ProjectedTrunk(base.trunk, base.weights.feature_dim, projection_dim), weights)
+
+
+def weights_path(name):
+    return os.path.join(weights_dir(), f"{name}.pt")
+
+
+def available():
+    if not os.path.isdir(weights_dir()):
+        return []
+    return sorted(f[:-3] for f in os.listdir(weights_dir()) if f.endswith(".pt"))
+
+
+def finetuned(name, pretrained=True):
+    """The trained embedder `name` from vision/weights/NAME.pt."""
+    from . import get_backbone
+
+    path = weights_path(name)
+    if not os.path.exists(path):
+        raise BackboneUnavailable(f"No trained embedder '{name}' (expected {path}).")
+    stored = torch.load(path, map_location="cpu", weights_only=True)
+    base = get_backbone(stored["base"], pretrained=pretrained)
+    backbone = build_projected(base, stored["projection_dim"], name, f"{name}-{_file_hash(path)}",
+                               stored.get("description", f"trained from {stored['base']}"))
+    if pretrained:
+        # The file holds the trained stages only; the rest are the base backbone's own weights.
+        trained = {k: v.float() if v.is_floating_point() else v for k, v in stored["state_dict"].items()}
+        unexpected = backbone.trunk.load_state_dict(trained, strict=False).unexpected_keys
+        if unexpected:
+            raise BackboneUnavailable(f"{path} does not fit {stored['base']}: unexpected {unexpected[:3]}")
+    return backbone
+
+
+def _file_hash(path):
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()[:12]

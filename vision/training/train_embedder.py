@@ -1,0 +1,280 @@
+"""Adapt a backbone to a catalogue with a hierarchical normalized-softmax (proxy) loss.
+
+    python -m vision.training.train_embedder --data TRAIN_DIR [--val VAL_DIR] [--extra DIR ...]
+        --name NAME [--epochs N] [--train-blocks N] [--resume]
+
+The last `--train-blocks` stages of the backbone and a 1×1 projection of its feature map are
+trained so that embeddings of the same category gather around a learned proxy, with a loss at
+every level of the category tree (a wrong leaf under the right parent costs less). The result,
+vision/weights/NAME.pt, is a registered backbone: categorization still works by k nearest
+references, so new categories and corrections still need no retraining.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+from torchvision.transforms import v2 as T
+
+from ..backbones import get_backbone
+from ..backbones.finetuned import build_projected, weights_path
+from ..catalogue import scan_catalogue
+from ..categorize import Categorizer, build_index
+from ..embedder import Embedder, pool_embeddings
+from ..evaluate import categorize_queries, score
+from ..images import load_image
+
+
+def get_args_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, help="training catalogue (folder tree)")
+    parser.add_argument("--val", help="validation catalogue: kNN accuracy against --data, for model selection")
+    parser.add_argument("--extra", action="append", default=[],
+                        help="more labelled images in the same tree shape (e.g. iconic packshots); repeatable")
+    parser.add_argument("--extra-repeat", type=int, default=4, help="how often each --extra image is seen per epoch")
+    parser.add_argument("--name", required=True, help="the backbone name to save as (vision/weights/NAME.pt)")
+    parser.add_argument("--backbone", default="efficientnet_lite0")
+    parser.add_argument("--train-blocks", type=int, default=4,
+                        help="trainable blocks at the end of the backbone (0: only the projection; -1: all)")
+    parser.add_argument("--projection-dim", type=int, default=512)
+    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=3e-4, help="backbone learning rate (head and proxies: 10×)")
+    parser.add_argument("--weight-decay", type=float, default=1e-4)
+    parser.add_argument("--temperature", type=float, default=0.05, help="softmax temperature of the proxy loss")
+    parser.add_argument("--label-smoothing", type=float, default=0.1)
+    parser.add_argument("--level-weights", default="0.25,0.5,1.0",
+                        help="loss weight of depth 1, depth 2, ..., leaf (the last weight is the leaf's)")
+    parser.add_argument("--eval-every", type=int, default=3, help="epochs between validation runs")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--max-steps", type=int, default=None, help="stop each epoch after this many steps (tests)")
+    parser.add_argument("--output-dir", default=None, help="checkpoints and log (default: var/training/NAME)")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
+    parser.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+class CategoryLevels:
+    """Category ids at every level: level d holds the paths truncated to depth d+1 (leaves last)."""
+
+    def __init__(self, categories, depths):
+        self.depths = depths
+        self.ids = []
+        for depth in depths:
+            names = sorted({self.truncate(c, depth) for c in categories})
+            self.ids.append({name: i for i, name in enumerate(names)})
+
+    @staticmethod
+    def truncate(category, depth):
+        return category if depth is None else category[:depth]
+
+    def labels(self, category):
+        return [ids[self.truncate(category, depth)] for ids, depth in zip(self.ids, self.depths)]
+
+    def sizes(self):
+        return [len(ids) for ids in self.ids]
+
+
+class CatalogueDataset(Dataset):
+    def __init__(self, images, levels, transform):
+        self.images, self.levels, self.transform = images, levels, transform
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        image = self.images[i]
+        return self.transform(load_image(image.path)), torch.tensor(self.levels.labels(image.category))
+
+
+def training_transform(weights):
+    """Strong augmentation: framing, scale, orientation, lighting and colour vary between photos."""
+    return T.Compose([
+        T.ToImage(),
+        T.RandomResizedCrop(weights.crop_size, scale=(0.3, 1.0), antialias=True),
+        T.RandomHorizontalFlip(),
+        T.RandomRotation(20),
+        T.ColorJitter(brightness=0.35, contrast=0.3, saturation=0.3, hue=0.03),
+        T.ToDtype(torch.float32, scale=True),
+        T.Normalize(weights.mean, weights.std),
+    ])
+
+
+class ProxyLoss(nn.Module):
+    """Normalized softmax over one learned proxy per category, at every level of the tree."""
+
+    def __init__(self, dimension, level_sizes, level_weights, temperature, label_smoothing):
+        super().__init__()
+        self.proxies = nn.ParameterList([nn.Parameter(torch.randn(n, dimension) * 0.01) for n in level_sizes])
+        self.level_weights = level_weights
+        self.temperature = temperature
+        self.label_smoothing = label_smoothing
+
+    def logits(self, embeddings, level):
+        return embeddings @ F.normalize(self.proxies[level], dim=1).T / self.temperature
+
+    def forward(self, embeddings, labels):
+        return sum(
+            weight * F.cross_entropy(self.logits(embeddings, level), labels[:, level],
+                                     label_smoothing=self.label_smoothing)
+            for level, weight in enumerate(self.level_weights)
+        )
+
+
+def make_model(args):
+    base = get_backbone(args.backbone)
+    model = build_projected(base, args.projection_dim, args.name, f"{args.name}-training", "in training")
+    for parameter in model.trunk.trunk.parameters():
+        parameter.requires_grad = False
+    for module in trainable_blocks(model.trunk.trunk, args.train_blocks):
+        for parameter in module.parameters():
+            parameter.requires_grad = True
+    return model
+
+
+def trainable_blocks(trunk, count):
+    """The last `count` stages of a trunk (EfficientNet blocks + head, or Sequential children)."""
+    if count == 0:
+        return []
+    if hasattr(trunk, "_blocks"):
+        head = [trunk._conv_head, trunk._bn1]
+        return head + (list(trunk._blocks) if count < 0 else list(trunk._blocks[-count:]))
+    children = list(trunk.children())
+    return children if count < 0 else children[-count:]
+
+
+def set_train_mode(model, args):
+    """Train mode only where weights learn: frozen stages keep their ImageNet batch statistics."""
+    model.eval()
+    model.trunk.projection.train()
+    for module in trainable_blocks(model.trunk.trunk, args.train_blocks):
+        module.train()
+
+
+def train_one_epoch(model, criterion, optimizer, scheduler, loader, device, epoch, args):
+    set_train_mode(model, args)
+    total, steps, started = 0.0, 0, time.perf_counter()
+    for step, (images, labels) in enumerate(loader):
+        if args.max_steps is not None and step >= args.max_steps:
+            break
+        embeddings = pool_embeddings(model(images.to(device)))
+        loss = criterion(embeddings, labels.to(device))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        total, steps = total + loss.item(), steps + 1
+        if step % 10 == 0:
+            print(f"epoch {epoch} step {step}/{len(loader)} loss {loss.item():.3f}", file=sys.stderr, flush=True)
+    return {"loss": total / max(steps, 1), "seconds": time.perf_counter() - started}
+
+
+def evaluate(model, args, device):
+    """kNN accuracy of --val against --data, through the same Categorizer the worker uses."""
+    embedder = Embedder(model.eval(), device=device, batch_size=args.batch_size)
+    index, _ = build_index(scan_catalogue(args.data), embedder, show_progress=False)
+    results, _ = categorize_queries(Categorizer(embedder, index), scan_catalogue(args.val), args.batch_size)
+    figures = score(results)
+    return {"accuracy_by_depth": figures["accuracy_by_depth"], "assigned_accuracy": figures["assigned_accuracy"]}
+
+
+def lr_lambda(total_steps, warmup_steps):
+    def factor(step):
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        return 0.5 * (1 + math.cos(math.pi * (step - warmup_steps) / max(1, total_steps - warmup_steps)))
+    return factor
+
+
+def trained_state(model, args):
+    """Only what training changed (the frozen stages come from the base backbone's weights)."""
+    modules = set(trainable_blocks(model.trunk.trunk, args.train_blocks)) | {model.trunk.projection}
+    prefixes = tuple(f"{name}." for name, module in model.trunk.named_modules() if module in modules)
+    return {k: v.half() if v.is_floating_point() else v
+            for k, v in model.trunk.state_dict().items() if k.startswith(prefixes)}
+
+
+def save_weights(model, args, history):
+    state = trained_state(model, args)
+    torch.save({
+        "base": args.backbone,
+        "projection_dim": args.projection_dim,
+        "state_dict": state,
+        "description": f"{args.backbone} adapted to {os.path.basename(os.path.normpath(args.data))} "
+                       f"({len(history)} epochs, last {args.train_blocks} blocks)",
+        "history": json.dumps(history),
+    }, weights_path(args.name) + ".tmp")
+    os.replace(weights_path(args.name) + ".tmp", weights_path(args.name))
+
+
+def main(args):
+    torch.manual_seed(args.seed)
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    output_dir = args.output_dir or os.path.join("var", "training", args.name)
+    os.makedirs(output_dir, exist_ok=True)
+    os.makedirs(os.path.dirname(weights_path(args.name)), exist_ok=True)
+    images = scan_catalogue(args.data)
+    extra = [image for folder in args.extra for image in scan_catalogue(folder)] * args.extra_repeat
+    depth = max(len(image.category) for image in images)
+    level_weights = [float(w) for w in args.level_weights.split(",")]
+    depths = list(range(1, len(level_weights)))[: depth - 1] + [None]
+    level_weights = level_weights[-len(depths):]
+    levels = CategoryLevels([image.category for image in images + extra], depths)
+
+    model = make_model(args).to(device)
+    criterion = ProxyLoss(args.projection_dim, levels.sizes(), level_weights, args.temperature,
+                          args.label_smoothing).to(device)
+    backbone_params = [p for p in model.trunk.trunk.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW([
+        {"params": backbone_params, "lr": args.lr},
+        {"params": list(model.trunk.projection.parameters()) + list(criterion.parameters()), "lr": args.lr * 10},
+    ], weight_decay=args.weight_decay)
+    dataset = CatalogueDataset(images + extra, levels, training_transform(model.weights))
+    loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, drop_last=True,
+                        num_workers=args.workers, persistent_workers=args.workers > 0)
+    steps_per_epoch = min(len(loader), args.max_steps or len(loader))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lr_lambda(args.epochs * steps_per_epoch, steps_per_epoch))
+
+    checkpoint_path = os.path.join(output_dir, "checkpoint.pt")
+    history, start_epoch, best = [], 0, -math.inf
+    if args.resume and os.path.exists(checkpoint_path):
+        checkpoint = torch.load(checkpoint_path, map_location=device, weights_only=True)
+        model.load_state_dict(checkpoint["model"])
+        criterion.load_state_dict(checkpoint["criterion"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        scheduler.load_state_dict(checkpoint["scheduler"])
+        history, start_epoch, best = json.loads(checkpoint["history"]), checkpoint["epoch"] + 1, checkpoint["best"]
+        print(f"resumed after epoch {checkpoint['epoch']}", file=sys.stderr)
+
+    for epoch in range(start_epoch, args.epochs):
+        record = {"epoch": epoch} | train_one_epoch(model, criterion, optimizer, scheduler, loader, device, epoch, args)
+        last = epoch == args.epochs - 1
+        if args.val and ((epoch + 1) % args.eval_every == 0 or last):
+            record["val"] = evaluate(model, args, device)
+        history.append(record)
+        print(json.dumps(record), flush=True)
+        with open(os.path.join(output_dir, "log.jsonl"), "a") as log:
+            log.write(json.dumps(record) + "\n")
+        quality = record["val"]["accuracy_by_depth"]["leaf"] if "val" in record else -record["loss"]
+        if "val" in record or not args.val:
+            if quality > best:
+                best = quality
+                save_weights(model, args, history)
+        torch.save({"model": model.state_dict(), "criterion": criterion.state_dict(),
+                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                    "history": json.dumps(history), "epoch": epoch, "best": best}, checkpoint_path + ".tmp")
+        os.replace(checkpoint_path + ".tmp", checkpoint_path)
+    return history
+
+
+if __name__ == "__main__":
+    main(get_args_parser().parse_args())
