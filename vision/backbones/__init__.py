@@ -1,7 +1,7 @@
 """Registry of embedding backbones: `get_backbone(name)` and `list_backbones()`."""
 
-from ._api import Backbone, BackboneUnavailable, Weights
 from . import finetuned
+from ._api import Backbone, BackboneUnavailable, Weights
 from .efficientnet_lite import efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
 from .resnet import resnet50
 from .vgg import vgg16
