@@ -1,9 +1,7 @@
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import UserCreationForm
 
-from vision.images import InvalidImage
-from worker.photos import ALLOWED_EXTENSIONS, check_photo
+from worker.photos import ALLOWED_EXTENSIONS, InvalidImage, check_photo
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -20,20 +18,22 @@ class PhotosField(forms.FileField):
         limit = settings.CATALOG_MAX_PHOTOS_PER_LISTING
         if len(uploads) > limit:
             raise forms.ValidationError(f"A listing takes at most {limit} photos; you chose {len(uploads)}.")
-        return [_checked(upload) for upload in uploads]
+        return _check_all(uploads)
 
 
-def _checked(upload):
-    try:
-        return check_photo(upload)
-    except InvalidImage as error:
-        raise forms.ValidationError(f"{upload.name}: {error}") from error
+def _check_all(uploads):
+    """Every upload checked, with every bad file named at once (not just the first)."""
+    checked, errors = [], []
+    for upload in uploads:
+        try:
+            checked.append(check_photo(upload))
+        except InvalidImage as error:
+            errors.append(f"{upload.name}: {error}")
+    if errors:
+        raise forms.ValidationError(errors)
+    return checked
 
 
 class ListingForm(forms.Form):
     title = forms.CharField(max_length=200)
     photos = PhotosField()
-
-
-class SignupForm(UserCreationForm):
-    pass

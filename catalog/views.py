@@ -3,6 +3,7 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
 from django.db import transaction
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from worker.tasks import enqueue_photo
 
-from .forms import ListingForm, SignupForm
+from .forms import ListingForm
 from .models import Listing, Photo, ReferenceImage
 
 
@@ -19,7 +20,7 @@ def _get_listing_for_user(request, listing_uuid):
 
 
 def signup(request):
-    form = SignupForm(request.POST or None)
+    form = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         login(request, form.save())
         return redirect("listing-list")

@@ -106,6 +106,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Training belongs on a GPU worker: start one there with `bin/worker --queues training`.
+CELERY_TASK_ROUTES = {"worker.tasks.train_embedder_on_references": {"queue": "training"}}
 # One worker started with --beat runs this (bin/worker --beat); cron can run the same command.
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-photos": {"task": "worker.tasks.requeue_stale_photos", "schedule": 300.0},

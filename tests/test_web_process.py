@@ -1,3 +1,4 @@
+import pathlib
 import subprocess
 import sys
 
@@ -20,3 +21,9 @@ def test_the_web_process_never_imports_torch_or_faiss():
 
 def test_the_migrations_match_the_models():
     subprocess.run([sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"], check=True)
+
+
+def test_the_django_app_reaches_vision_only_through_the_worker():
+    offenders = [str(path) for path in pathlib.Path("catalog").rglob("*.py")
+                 if "from vision" in path.read_text() or "import vision" in path.read_text()]
+    assert offenders == []

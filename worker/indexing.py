@@ -1,5 +1,7 @@
 """Building the FAISS index from the ReferenceImage rows, embedding only what is new."""
 
+import os
+
 import numpy as np
 from django.conf import settings
 from tqdm import tqdm
@@ -50,6 +52,15 @@ def build_index(backbone_name=None):
         vectors = np.stack([np.frombuffer(e, np.float32) for e in embeddings])
         index.add(vectors, [tuple(p.split(PATH_SEPARATOR)) for p in paths], list(ids))
     return index
+
+
+def index_is_current(backbone_name):
+    """An index exists and was built by `backbone_name`."""
+    from vision.index import read_manifest
+
+    if not os.path.exists(settings.CATALOG_INDEX_PATH):
+        return False
+    return read_manifest(settings.CATALOG_INDEX_PATH)["backbone"] == backbone_name
 
 
 def rebuild_index(backbone_name=None, show_progress=False):

@@ -18,6 +18,10 @@ class IndexNotReady(RuntimeError):
     """There is no usable reference index: none yet, or one whose backbone cannot be loaded."""
 
 
+class ModelUnavailable(RuntimeError):
+    """A backbone cannot be loaded (unknown name, or weights that cannot be had here)."""
+
+
 class ModelCache:
     def __init__(self):
         self._lock = threading.Lock()
@@ -46,21 +50,24 @@ class ModelCache:
 
     def _embedder_locked(self, backbone_name):
         if backbone_name not in self._embedders:
-            from vision.backbones import get_backbone
+            from vision.backbones import BackboneUnavailable, get_backbone
             from vision.embedder import Embedder
 
-            self._embedders[backbone_name] = Embedder(get_backbone(backbone_name), device=settings.CATALOG_DEVICE)
+            try:
+                backbone = get_backbone(backbone_name)
+            except BackboneUnavailable as error:
+                raise ModelUnavailable(str(error)) from error
+            self._embedders[backbone_name] = Embedder(backbone, device=settings.CATALOG_DEVICE)
         return self._embedders[backbone_name]
 
     def _load_categorizer(self):
-        from vision.backbones import BackboneUnavailable
         from vision.categorize import Categorizer
         from vision.index import IndexMismatch, ReferenceIndex
 
         index = ReferenceIndex.load(settings.CATALOG_INDEX_PATH)
         try:
             return Categorizer(self._embedder_locked(index.backbone_name), index)
-        except (IndexMismatch, BackboneUnavailable) as error:
+        except (IndexMismatch, ModelUnavailable) as error:
             raise IndexNotReady(
                 f"The category index was built with {index.backbone_version}, which this worker cannot use "
                 f"({error}). Staff: rebuild it with `python manage.py rebuild_index`."

@@ -11,6 +11,8 @@ from PIL import ImageOps
 
 from vision.images import InvalidImage, decode_image
 
+__all__ = ["ALLOWED_EXTENSIONS", "CheckedPhoto", "InvalidImage", "check_photo"]
+
 ALLOWED_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif")
 _EXTENSION_OF_FORMAT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "HEIF": "heic"}
 

@@ -12,6 +12,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from catalog.models import PATH_SEPARATOR, Category, Item, Photo, ReferenceImage
 from vision.images import InvalidImage, load_image
 
+from .indexing import rebuild_index
 from .models_cache import IndexNotReady, models
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,25 @@ def requeue_stale_photos():
     for photo_id in photo_ids:
         enqueue_photo(photo_id)
     return len(photo_ids)
+
+
+@shared_task(acks_late=True, time_limit=24 * 3600)
+def train_embedder_on_references(name, training_options=(), rebuild=False):
+    """Train an embedder on the catalogue's references; meant for a GPU worker (-Q training).
+
+    Returns the per-epoch history; with `rebuild`, the index is rebuilt with the new embedder.
+    """
+    from vision.catalogue import CatalogueImage
+    from vision.training.train_embedder import get_args_parser, train
+
+    references = ReferenceImage.objects.select_related("category").order_by("pk")
+    images = [CatalogueImage(r.image.path, r.category.names) for r in references]
+    args = get_args_parser().parse_args(["--data", "the catalogue's reference images", "--name", name,
+                                         *training_options])
+    history = train(images, args)
+    if rebuild:
+        rebuild_index(name)
+    return history
 
 
 def _claim(photo_id):

@@ -110,3 +110,10 @@ def test_a_photo_uploaded_before_any_catalogue_exists_fails_with_a_reason(post_l
     photo = Photo.objects.get()
     assert photo.status == "failed"
     assert "catalogue is not ready" in photo.failure_reason
+
+
+def test_every_bad_file_is_named_at_once(post_listing):
+    response = post_listing(raw_upload("a.jpg", b""), encoded_upload("fine.png"), raw_upload("b.jpg", b"text"))
+    page = response.content.decode()
+    assert "a.jpg: The file is empty." in page and "b.jpg: The file is not an image" in page
+    assert not Photo.objects.exists()

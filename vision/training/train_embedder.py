@@ -177,10 +177,10 @@ def train_one_epoch(model, criterion, optimizer, scheduler, loader, device, epoc
     return {"loss": total / max(steps, 1), "seconds": time.perf_counter() - started}
 
 
-def evaluate(model, args, device):
-    """kNN accuracy of --val against --data, through the same Categorizer the worker uses."""
+def evaluate(model, images, args, device):
+    """kNN accuracy of --val against the training images, through the Categorizer the worker uses."""
     embedder = Embedder(model.eval(), device=device, batch_size=args.batch_size)
-    index, _ = build_index(scan_catalogue(args.data), embedder, show_progress=False)
+    index, _ = build_index(images, embedder, show_progress=False)
     results, _ = categorize_queries(Categorizer(embedder, index), scan_catalogue(args.val), args.batch_size)
     figures = score(results)
     return {"accuracy_by_depth": figures["accuracy_by_depth"], "assigned_accuracy": figures["assigned_accuracy"]}
@@ -208,20 +208,24 @@ def save_weights(model, args, history):
         "base": args.backbone,
         "projection_dim": args.projection_dim,
         "state_dict": state,
-        "description": f"{args.backbone} adapted to {os.path.basename(os.path.normpath(args.data))} "
-                       f"({len(history)} epochs, last {args.train_blocks} blocks)",
+        "description": f"{args.backbone} adapted to {args.data} ({len(history)} epochs, "
+                       f"last {args.train_blocks} blocks)",
         "history": json.dumps(history),
     }, weights_path(args.name) + ".tmp")
     os.replace(weights_path(args.name) + ".tmp", weights_path(args.name))
 
 
 def main(args):
+    return train(scan_catalogue(args.data), args)
+
+
+def train(images, args):
+    """Train on [CatalogueImage] (from a folder tree, or the app's reference images)."""
     torch.manual_seed(args.seed)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     output_dir = args.output_dir or os.path.join("var", "training", args.name)
     os.makedirs(output_dir, exist_ok=True)
     os.makedirs(os.path.dirname(weights_path(args.name)), exist_ok=True)
-    images = scan_catalogue(args.data)
     extra = [image for folder in args.extra for image in scan_catalogue(folder)] * args.extra_repeat
     depth = max(len(image.category) for image in images)
     level_weights = [float(w) for w in args.level_weights.split(",")]
@@ -259,7 +263,7 @@ def main(args):
         record = {"epoch": epoch} | train_one_epoch(model, criterion, optimizer, scheduler, loader, device, epoch, args)
         last = epoch == args.epochs - 1
         if args.val and ((epoch + 1) % args.eval_every == 0 or last):
-            record["val"] = evaluate(model, args, device)
+            record["val"] = evaluate(model, images, args, device)
         history.append(record)
         print(json.dumps(record), flush=True)
         with open(os.path.join(output_dir, "log.jsonl"), "a") as log:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from worker.indexing import rebuild_index
+from worker.models_cache import ModelUnavailable
 
 
 class Command(BaseCommand):
@@ -15,11 +16,9 @@ class Command(BaseCommand):
                             help="the backbone to build with (default: CATALOG_BACKBONE)")
 
     def handle(self, backbone, **options):
-        from vision.backbones import BackboneUnavailable
-
         try:
             index, unreadable = rebuild_index(backbone, show_progress=True)
-        except BackboneUnavailable as error:
+        except ModelUnavailable as error:
             raise CommandError(str(error)) from error
         for path, reason in unreadable:
             self.stderr.write(f"skipped {path}: {reason}")

@@ -1,0 +1,24 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from vision.index import read_manifest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_trains_on_the_catalogue_and_switches_the_index_to_it(imported_catalogue, settings, tmp_path,
+                                                                 monkeypatch):
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    out = io.StringIO()
+    options = f"--batch-size 8 --projection-dim 32 --workers 0 --output-dir {tmp_path / 'training'}"
+    call_command("train_embedder", "shop", "--rebuild-index", "--epochs", "1", f"--options={options}", stdout=out)
+    assert "Trained 'shop' for 1 epochs" in out.getvalue() and "The index now uses it." in out.getvalue()
+    manifest = read_manifest(settings.CATALOG_INDEX_PATH)
+    assert manifest["backbone"] == "shop" and manifest["count"] == 24 and manifest["dimension"] == 32
+
+
+def test_it_refuses_an_empty_catalogue():
+    with pytest.raises(CommandError, match="no reference images yet"):
+        call_command("train_embedder", "shop")

@@ -1,0 +1,64 @@
+"""Importing a folder-tree catalogue as categories and reference images, then indexing it."""
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from tqdm import tqdm
+
+from catalog.models import Category, ReferenceImage
+from vision.catalogue import scan_catalogue
+from vision.images import InvalidImage, load_image
+
+from .indexing import index_is_current, rebuild_index
+
+
+@dataclass
+class ImportReport:
+    found: int = 0
+    added: int = 0
+    already_imported: int = 0
+    unreadable: list = field(default_factory=list)  # [(path, reason)]
+
+
+def import_catalogue(directory, show_progress=False):
+    """Import every new image under `directory`; rebuild the index if anything changed.
+
+    Raises FileNotFoundError if the folder does not exist. Idempotent: a file whose content
+    was imported before is skipped.
+    """
+    images = scan_catalogue(directory)
+    report = ImportReport(found=len(images))
+    known_keys = set(ReferenceImage.objects.filter(source=ReferenceImage.Source.IMPORT)
+                     .values_list("source_key", flat=True))
+    for image in tqdm(images, desc="importing", unit="img", disable=not show_progress):
+        key = _content_key(image.path)
+        if key in known_keys:
+            report.already_imported += 1
+            continue
+        try:
+            load_image(image.path)
+        except InvalidImage as error:
+            report.unreadable.append((image.path, str(error)))
+            continue
+        _create_reference(image, key)
+        known_keys.add(key)
+        report.added += 1
+    if images and (report.added or not index_is_current(settings.CATALOG_BACKBONE)):
+        report.unreadable.extend(rebuild_index(show_progress=show_progress)[1])
+    return report
+
+
+def _content_key(path):
+    with open(path, "rb") as handle:
+        return "sha256:" + hashlib.sha256(handle.read()).hexdigest()
+
+
+def _create_reference(image, key):
+    with transaction.atomic(), open(image.path, "rb") as handle:
+        category = Category.objects.get_or_create_path(image.category)
+        reference = ReferenceImage(category=category, source=ReferenceImage.Source.IMPORT, source_key=key)
+        reference.image.save(os.path.basename(image.path), File(handle), save=True)
