@@ -4,7 +4,6 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from tqdm import tqdm
@@ -13,7 +12,7 @@ from catalog.models import Category, ReferenceImage
 from vision.catalogue import scan_catalogue
 from vision.images import InvalidImage, load_image
 
-from .indexing import index_is_current, rebuild_index
+from .indexing import index_backbone, rebuild_index
 
 
 @dataclass
@@ -24,11 +23,12 @@ class ImportReport:
     unreadable: list = field(default_factory=list)  # [(path, reason)]
 
 
-def import_catalogue(directory, show_progress=False):
+def import_catalogue(directory, backbone_name=None, show_progress=False):
     """Import every new image under `directory`; rebuild the index if anything changed.
 
-    Raises FileNotFoundError if the folder does not exist. Idempotent: a file whose content
-    was imported before is skipped.
+    The index is built with `backbone_name` if given (and rebuilt if it has another), else
+    it keeps its backbone. Raises FileNotFoundError if the folder does not exist. Idempotent:
+    a file whose content was imported before is skipped.
     """
     images = scan_catalogue(directory)
     report = ImportReport(found=len(images))
@@ -47,8 +47,9 @@ def import_catalogue(directory, show_progress=False):
         _create_reference(image, key)
         known_keys.add(key)
         report.added += 1
-    if images and (report.added or not index_is_current(settings.CATALOG_BACKBONE)):
-        report.unreadable.extend(rebuild_index(show_progress=show_progress)[1])
+    current = index_backbone()
+    if images and (report.added or current is None or backbone_name not in (None, current)):
+        report.unreadable.extend(rebuild_index(backbone_name, show_progress=show_progress)[1])
     return report
 
 

@@ -54,20 +54,22 @@ def build_index(backbone_name=None):
     return index
 
 
-def index_is_current(backbone_name):
-    """An index exists and was built by `backbone_name`."""
+def index_backbone():
+    """The backbone of the current index, or None when there is no index yet."""
     from vision.index import read_manifest
 
     if not os.path.exists(settings.CATALOG_INDEX_PATH):
-        return False
-    return read_manifest(settings.CATALOG_INDEX_PATH)["backbone"] == backbone_name
+        return None
+    return read_manifest(settings.CATALOG_INDEX_PATH)["backbone"]
 
 
 def rebuild_index(backbone_name=None, show_progress=False):
     """Embed what is new, rebuild and atomically replace the index; return (index, unreadable).
 
-    Workers keep using the previous index (and its backbone) until the new file is in place.
+    Without `backbone_name` the index keeps the backbone it has (CATALOG_BACKBONE for a first
+    index). Workers keep using the previous index and its backbone until the new file is in place.
     """
+    backbone_name = backbone_name or index_backbone() or settings.CATALOG_BACKBONE
     unreadable = embed_references(backbone_name, show_progress)
     index = build_index(backbone_name)
     index.save(settings.CATALOG_INDEX_PATH)

@@ -10,9 +10,9 @@ from vision.index import ReferenceIndex, read_manifest
 pytestmark = pytest.mark.django_db
 
 
-def run_import(directory):
+def run_import(directory, *options):
     out, err = io.StringIO(), io.StringIO()
-    call_command("import_catalog", str(directory), stdout=out, stderr=err)
+    call_command("import_catalog", str(directory), *options, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 
@@ -69,11 +69,19 @@ def test_a_folder_without_images_is_a_clear_error(tmp_path):
         run_import(tmp_path)
 
 
-def test_an_index_built_by_another_backbone_is_rebuilt(small_catalogue, settings):
+def test_a_backbone_given_to_the_import_rebuilds_an_index_built_by_another(small_catalogue, settings):
     run_import(small_catalogue[0])
-    stale = ReferenceIndex(8, "vgg16", "vgg16-imagenet1k-v1")
-    stale.save(settings.CATALOG_INDEX_PATH)
-    out, _ = run_import(small_catalogue[0])
+    ReferenceIndex(8, "retired_embedder", "retired_embedder-1").save(settings.CATALOG_INDEX_PATH)
+    out, _ = run_import(small_catalogue[0], "--backbone", "efficientnet_lite0")
     assert "0 imported, 24 already imported" in out
     manifest = read_manifest(settings.CATALOG_INDEX_PATH)
     assert manifest["backbone"] == "efficientnet_lite0" and manifest["count"] == 24
+
+
+def test_without_a_backbone_the_import_keeps_the_index_as_it_is(small_catalogue, settings):
+    run_import(small_catalogue[0])
+    version = read_manifest(settings.CATALOG_INDEX_PATH)["version"]
+    settings.CATALOG_BACKBONE = "efficientnet_lite1"  # only chooses the backbone of a first index
+    run_import(small_catalogue[0])
+    manifest = read_manifest(settings.CATALOG_INDEX_PATH)
+    assert manifest["backbone"] == "efficientnet_lite0" and manifest["version"] == version

@@ -13,10 +13,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("directory")
+        parser.add_argument("--backbone", help="build the index with this backbone (default: keep the index's, "
+                                               "or CATALOG_BACKBONE for a first index)")
 
-    def handle(self, directory, **options):
+    def handle(self, directory, backbone, **options):
         try:
-            report = import_catalogue(directory, show_progress=True)
+            report = import_catalogue(directory, backbone, show_progress=True)
         except FileNotFoundError as error:
             raise CommandError(str(error)) from error
         if not report.found:

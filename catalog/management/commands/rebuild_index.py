@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from worker.indexing import rebuild_index
@@ -12,8 +11,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--backbone", default=settings.CATALOG_BACKBONE,
-                            help="the backbone to build with (default: CATALOG_BACKBONE)")
+        parser.add_argument("--backbone", help="the backbone to build with (default: the current index's, or "
+                                               "CATALOG_BACKBONE when there is none)")
 
     def handle(self, backbone, **options):
         try:
