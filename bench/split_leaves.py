@@ -1,0 +1,42 @@
+"""Split a folder-tree catalogue's leaves into two halves, as folder trees of symbolic links.
+
+    python bench/split_leaves.py --train TRAIN_DIR --val VAL_DIR --out DIR
+
+Leaves are sorted by path and dealt alternately to halves A and B, so both halves hold every
+top-level category. Writes OUT/A/train, OUT/A/val, OUT/B/train, OUT/B/val. Used to check that an
+embedder adapted on half A is no worse than the frozen one on half B, which it never saw.
+"""
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from vision.catalogue import scan_catalogue  # noqa: E402
+
+
+def link_tree(images, root, leaves):
+    for image in images:
+        if image.category in leaves:
+            folder = os.path.join(root, *image.category)
+            os.makedirs(folder, exist_ok=True)
+            os.symlink(os.path.abspath(image.path), os.path.join(folder, os.path.basename(image.path)))
+
+
+def main(args):
+    train, val = scan_catalogue(args.train), scan_catalogue(args.val)
+    leaves = sorted({image.category for image in train})
+    halves = {"A": set(leaves[0::2]), "B": set(leaves[1::2])}
+    for half, half_leaves in halves.items():
+        link_tree(train, os.path.join(args.out, half, "train"), half_leaves)
+        link_tree(val, os.path.join(args.out, half, "val"), half_leaves)
+        print(f"{half}: {len(half_leaves)} leaves")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--train", required=True)
+    parser.add_argument("--val", required=True)
+    parser.add_argument("--out", required=True)
+    main(parser.parse_args())
