@@ -55,3 +55,11 @@ def test_a_torchvision_backbone_without_weights_is_refused_clearly(name, tmp_pat
 def test_an_unknown_backbone_is_refused_with_the_known_names():
     with pytest.raises(BackboneUnavailable, match="Known backbones: efficientnet_lite0"):
         get_backbone("alexnet")
+
+
+def test_the_shipped_grocery_embedder_is_a_registered_versioned_backbone():
+    assert "grocery_lite0" in list_backbones()
+    backbone = get_backbone("grocery_lite0")
+    assert backbone.weights.version.startswith("grocery_lite0-") and backbone.weights.feature_dim == 512
+    with torch.no_grad():
+        assert backbone(torch.randn(1, 3, 224, 224)).shape == (1, 512, 7, 7)
