@@ -227,11 +227,7 @@ def train(images, args):
     os.makedirs(output_dir, exist_ok=True)
     os.makedirs(os.path.dirname(weights_path(args.name)), exist_ok=True)
     extra = [image for folder in args.extra for image in scan_catalogue(folder)] * args.extra_repeat
-    depth = max(len(image.category) for image in images)
-    level_weights = [float(w) for w in args.level_weights.split(",")]
-    depths = list(range(1, len(level_weights)))[: depth - 1] + [None]
-    level_weights = level_weights[-len(depths):]
-    levels = CategoryLevels([image.category for image in images + extra], depths)
+    levels, level_weights = category_levels(images + extra, args.level_weights)
 
     model = make_model(args).to(device)
     criterion = ProxyLoss(args.projection_dim, levels.sizes(), level_weights, args.temperature,
@@ -247,37 +243,57 @@ def train(images, args):
     steps_per_epoch = min(len(loader), args.max_steps or len(loader))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lr_lambda(args.epochs * steps_per_epoch, steps_per_epoch))
+    state = {"model": model, "criterion": criterion, "optimizer": optimizer, "scheduler": scheduler}
 
     checkpoint_path = os.path.join(output_dir, "checkpoint.pt")
-    history, start_epoch, best = [], 0, -math.inf
-    if args.resume and os.path.exists(checkpoint_path):
-        checkpoint = torch.load(checkpoint_path, map_location=device, weights_only=True)
-        model.load_state_dict(checkpoint["model"])
-        criterion.load_state_dict(checkpoint["criterion"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        scheduler.load_state_dict(checkpoint["scheduler"])
-        history, start_epoch, best = json.loads(checkpoint["history"]), checkpoint["epoch"] + 1, checkpoint["best"]
-        print(f"resumed after epoch {checkpoint['epoch']}", file=sys.stderr)
-
-    for epoch in range(start_epoch, args.epochs):
+    history, best = load_checkpoint(checkpoint_path, state, device) if args.resume else ([], -math.inf)
+    for epoch in range(len(history), args.epochs):
         record = {"epoch": epoch} | train_one_epoch(model, criterion, optimizer, scheduler, loader, device, epoch, args)
-        last = epoch == args.epochs - 1
-        if args.val and ((epoch + 1) % args.eval_every == 0 or last):
+        if args.val and ((epoch + 1) % args.eval_every == 0 or epoch == args.epochs - 1):
             record["val"] = evaluate(model, images, args, device)
         history.append(record)
         print(json.dumps(record), flush=True)
         with open(os.path.join(output_dir, "log.jsonl"), "a") as log:
             log.write(json.dumps(record) + "\n")
-        quality = record["val"]["accuracy_by_depth"]["leaf"] if "val" in record else -record["loss"]
-        if "val" in record or not args.val:
-            if quality > best:
-                best = quality
-                save_weights(model, args, history)
-        torch.save({"model": model.state_dict(), "criterion": criterion.state_dict(),
-                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                    "history": json.dumps(history), "epoch": epoch, "best": best}, checkpoint_path + ".tmp")
-        os.replace(checkpoint_path + ".tmp", checkpoint_path)
+        quality = epoch_quality(record, args)
+        if quality is not None and quality > best:
+            best = quality
+            save_weights(model, args, history)
+        save_checkpoint(checkpoint_path, state, history, best)
     return history
+
+
+def category_levels(images, level_weights_text):
+    """The levels trained (depth 1, depth 2, ..., leaf; as deep as the catalogue) and their loss weights."""
+    depth = max(len(image.category) for image in images)
+    level_weights = [float(w) for w in level_weights_text.split(",")]
+    depths = list(range(1, len(level_weights)))[: depth - 1] + [None]
+    return CategoryLevels([image.category for image in images], depths), level_weights[-len(depths):]
+
+
+def epoch_quality(record, args):
+    """What picks the saved epoch: val leaf accuracy; the loss when there is no --val; None if not measured."""
+    if not args.val:
+        return -record["loss"]
+    return record["val"]["accuracy_by_depth"]["leaf"] if "val" in record else None
+
+
+def save_checkpoint(path, state, history, best):
+    contents = {name: part.state_dict() for name, part in state.items()}
+    torch.save(contents | {"history": json.dumps(history), "best": best}, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def load_checkpoint(path, state, device):
+    """Restore `state` from the last checkpoint if there is one; return (history, best)."""
+    if not os.path.exists(path):
+        return [], -math.inf
+    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    for name, part in state.items():
+        part.load_state_dict(checkpoint[name])
+    history = json.loads(checkpoint["history"])
+    print(f"resumed after epoch {history[-1]['epoch']}", file=sys.stderr)
+    return history, checkpoint["best"]
 
 
 if __name__ == "__main__":
