@@ -1,4 +1,8 @@
-"""Building the FAISS index from the ReferenceImage rows, embedding only what is new."""
+"""Building the FAISS index from the ReferenceImage rows, embedding only what is new.
+
+The vision modules that load torch or faiss are imported inside the functions: the web process
+imports worker.tasks, and through it this module, and must stay free of both.
+"""
 
 import os
 
