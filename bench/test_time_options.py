@@ -30,7 +30,7 @@ from vision.vote import VoteConfig, vote  # noqa: E402
 def embed(embedder, images, flip):
     """(the readable images, their embeddings); with `flip`, each map is summed with its mirror's."""
     kept, embeddings = [], []
-    for readable, batch, _ in load_in_batches(images, 32, lambda image: image.path):
+    for readable, batch, _ in load_in_batches(images, 32):
         maps = embedder.forward(batch).feature_maps
         if flip:
             mirrored = [image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) for image in batch]

@@ -1,6 +1,7 @@
 """The one code path from photos to category assignments, shared by the worker and evaluation."""
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 import numpy as np
 import torch
@@ -43,7 +44,7 @@ class Categorizer:
         ]
 
 
-def load_in_batches(items, batch_size, path_of, progress=None):
+def load_in_batches(items, batch_size, path_of=attrgetter("path"), progress=None):
     """Yield (readable items, their RGB images, [(path, reason)] for the unreadable), per batch.
 
     Every caller that embeds many files goes through here, so an unreadable file is skipped

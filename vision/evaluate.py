@@ -48,16 +48,12 @@ def categorize_queries(categorizer, queries, batch_size):
     """(truth, assignment) for every readable query, and the unreadable ones."""
     results, skipped = [], []
     with tqdm(total=len(queries), desc="queries", unit="img", file=sys.stderr) as bar:
-        for readable, images, unreadable in load_in_batches(queries, batch_size, _path_of, bar):
+        for readable, images, unreadable in load_in_batches(queries, batch_size, progress=bar):
             skipped.extend(unreadable)
             if images:
                 predictions = categorizer.categorize(images)
                 results.extend((query.category, p.assignment) for query, p in zip(readable, predictions))
     return results, skipped
-
-
-def _path_of(catalogue_image):
-    return catalogue_image.path
 
 
 def _correct_at_depth(truth, assignment, depth):

@@ -5,6 +5,7 @@ imports worker.tasks, and through it this module, and must stay free of both.
 """
 
 import os
+from operator import attrgetter
 
 import numpy as np
 from django.conf import settings
@@ -25,15 +26,11 @@ def embed_references(backbone_name=None, show_progress=False):
     stale = list(ReferenceImage.objects.exclude(embedding_version=embedder.weights.version).order_by("pk"))
     unreadable = []
     with tqdm(total=len(stale), desc="embedding references", unit="img", disable=not show_progress) as bar:
-        for readable, images, failed in load_in_batches(stale, BATCH_SIZE, _path_of, bar):
+        for readable, images, failed in load_in_batches(stale, BATCH_SIZE, attrgetter("image.path"), bar):
             unreadable.extend(failed)
             if images:
                 _store_embeddings(readable, embedder.embed(images), embedder.weights.version)
     return unreadable
-
-
-def _path_of(reference):
-    return reference.image.path
 
 
 def _store_embeddings(references, embeddings, version):
