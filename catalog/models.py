@@ -101,12 +101,18 @@ class Photo(models.Model):
     def __str__(self):
         return f"{self.original_name} ({self.status})"
 
+    @property
+    def label_size(self):
+        """Font size of the item numbers drawn over the photo, in photo pixels."""
+        return round(max(self.width or 0, self.height or 0) / 16)
+
 
 class Item(models.Model):
     """One product found in a photo, with the category the vote assigned it."""
 
     photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="items")
     box = models.JSONField(help_text="[left, top, right, bottom] in photo pixels")
+    outline = models.JSONField(default=list, blank=True, help_text="the item's mask as [[x, y], ...] polygons")
     # Null when even the top level was too uncertain to assign.
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="items")
     confidences = models.JSONField(default=list, help_text="confidence of each level of the category path")
@@ -115,6 +121,15 @@ class Item(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    @property
+    def rect(self):
+        left, top, right, bottom = self.box
+        return {"x": left, "y": top, "width": right - left, "height": bottom - top}
+
+    @property
+    def is_whole_photo(self):
+        return self.box == [0, 0, self.photo.width, self.photo.height]
 
     def levels(self):
         """[(name, confidence)] along the assigned path, for display."""

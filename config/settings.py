@@ -93,6 +93,9 @@ CATALOG_MAX_PHOTOS_PER_LISTING = int(os.environ.get("CATALOG_MAX_PHOTOS_PER_LIST
 CATALOG_BACKBONE = os.environ.get("CATALOG_BACKBONE", "efficientnet_lite0")
 CATALOG_INDEX_PATH = Path(os.environ.get("CATALOG_INDEX_PATH", VAR_DIR / "index" / "reference.npz"))
 CATALOG_DEVICE = os.environ.get("CATALOG_DEVICE") or None
+# The model that finds the items of a photo (vision/weights/segmenters/NAME.pt); empty: every
+# photo is categorized whole, as one item.
+CATALOG_SEGMENTER = os.environ.get("CATALOG_SEGMENTER", "unet_lite0")
 
 # Without a broker, tasks run in the process that enqueues them: the embedded mode. Celery still
 # takes a producer from its pool for an eager task, so point it at the in-memory transport

@@ -1,4 +1,5 @@
 import io
+import os
 
 import pytest
 from django.core.files.base import ContentFile
@@ -6,7 +7,7 @@ from django.core.management import call_command
 from django.test import Client
 from PIL import Image
 
-from tests.photos import copy_small_catalogue, grocery_upload
+from tests.photos import ECSSD, copy_small_catalogue, grocery_upload
 
 
 @pytest.fixture
@@ -89,3 +90,33 @@ def tiny_embedder(small_catalogue, tmp_path, monkeypatch):
         "--projection-dim", "64", "--workers", "0", "--output-dir", str(tmp_path / "training"),
     ]))
     return "tiny"
+
+
+@pytest.fixture(scope="session")
+def tiny_segmenter_files(tmp_path_factory):
+    """Weights and training folders of a segmenter named 'tiny': a few real training steps on a
+    few ECSSD photos and composites. Trained once per test session."""
+    from vision.training.train_segmenter import get_args_parser, main
+
+    if not os.path.isdir(ECSSD):
+        pytest.skip(f"ECSSD is not at {ECSSD}")
+    root = tmp_path_factory.mktemp("tiny_segmenter")
+    previous = os.environ.get("VISION_WEIGHTS_DIR")
+    os.environ["VISION_WEIGHTS_DIR"] = str(root / "weights")
+    try:
+        history = main(get_args_parser().parse_args([
+            "--name", "tiny", "--epochs", "2", "--eval-every", "1", "--limit", "10", "--composites", "8",
+            "--val-composites", "2", "--batch-size", "4", "--input-size", "128", "--max-steps", "3",
+            "--workers", "0", "--output-dir", str(root / "training"),
+        ]))
+    finally:
+        os.environ.pop("VISION_WEIGHTS_DIR") if previous is None else os.environ.update(VISION_WEIGHTS_DIR=previous)
+    return root, history
+
+
+@pytest.fixture
+def tiny_segmenter(tiny_segmenter_files, monkeypatch):
+    """('tiny', its training history), with VISION_WEIGHTS_DIR pointing at its weights."""
+    root, history = tiny_segmenter_files
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(root / "weights"))
+    return "tiny", history

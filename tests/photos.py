@@ -8,7 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-GROCERY = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "datasets", "grocery-store", "dataset")
+SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "datasets")
+GROCERY = os.path.join(SHARED, "grocery-store", "dataset")
+ECSSD = os.path.join(SHARED, "ecssd")
 
 # Three leaves at two depths, visually distinct: enough for the real backbone to separate.
 SMALL_CATALOGUE_LEAVES = ("Fruit/Banana", "Fruit/Apple/Granny-Smith", "Vegetables/Carrots")
@@ -45,3 +47,30 @@ def encoded_upload(name, image=None, fmt="PNG", **options):
 
 def raw_upload(name, data):
     return SimpleUploadedFile(name, data)
+
+
+def iconic_folder():
+    """The Grocery catalogue packshots (one product on white per leaf), in the dataset's tree."""
+    folder = os.path.join(GROCERY, "iconic-images-and-descriptions")
+    if not os.path.isdir(folder):
+        pytest.skip(f"the Grocery Store dataset is not at {GROCERY}")
+    return folder
+
+
+def iconic_packshot(leaf):
+    """The catalogue packshot of a Grocery leaf, as a PIL image."""
+    folder = os.path.join(iconic_folder(), leaf)
+    name = next(n for n in sorted(os.listdir(folder)) if n.lower().endswith(".jpg"))
+    return Image.open(os.path.join(folder, name)).convert("RGB")
+
+
+def two_product_photo(left_leaf, right_leaf, size=(720, 420)):
+    """Two products side by side on a plain backdrop, as a seller might photograph them."""
+    from vision.composites import cut_out
+
+    photo = Image.new("RGB", size, (196, 188, 176))
+    for leaf, centre_x in ((left_leaf, size[0] // 4), (right_leaf, 3 * size[0] // 4)):
+        product = cut_out(iconic_packshot(leaf))
+        product.thumbnail((size[0] * 2 // 5, size[1] * 4 // 5))
+        photo.paste(product, (centre_x - product.width // 2, (size[1] - product.height) // 2), product)
+    return photo

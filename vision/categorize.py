@@ -9,6 +9,7 @@ from tqdm import tqdm
 
 from .images import InvalidImage, load_image
 from .index import IndexMismatch, ReferenceIndex
+from .segment import photo_items
 from .vote import Assignment, VoteConfig, vote
 
 
@@ -42,6 +43,11 @@ class Categorizer:
             CategorizedImage(vote(neighbours, self.config), embedding, feature_map)
             for neighbours, embedding, feature_map in zip(neighbour_lists, batch.embeddings, batch.feature_maps)
         ]
+
+    def categorize_photo(self, image, segmenter=None):
+        """[(PhotoItem, CategorizedImage)] for the items of one photo, largest first."""
+        items = photo_items(image, segmenter)
+        return list(zip(items, self.categorize([item.crop(image) for item in items])))
 
 
 def load_in_batches(items, batch_size, path_of=attrgetter("path"), progress=None):

@@ -1,6 +1,6 @@
 """Measure categorization on a folder-tree catalogue.
 
-    python -m vision.evaluate --reference DIR --queries DIR [--backbone NAME] [--json FILE]
+    python -m vision.evaluate --reference DIR --queries DIR [--backbone NAME] [--segmenter NAME] [--json FILE]
 
 Builds the index from the reference tree, categorizes every query image through the same
 Categorizer the worker uses, and prints accuracy at depth 1, depth 2 and leaf, the
@@ -19,6 +19,7 @@ from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
 from .catalogue import format_path, scan_catalogue
 from .categorize import Categorizer, build_index, load_in_batches
 from .embedder import Embedder
+from .segment import load_segmenter
 from .vote import VoteConfig
 
 WORST_CLASSES_SHOWN = 8
@@ -35,6 +36,8 @@ def get_args_parser():
                         help="similarity softmax temperature, or 'none' for equal votes")
     parser.add_argument("--threshold", type=float, default=VoteConfig.threshold,
                         help="confidence a node needs to be assigned")
+    parser.add_argument("--segmenter", help="find items first, as the worker does; a query's prediction is its "
+                                             "largest item's (default: categorize whole photos)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
     return parser
@@ -44,15 +47,17 @@ def _temperature(text):
     return None if text.lower() == "none" else float(text)
 
 
-def categorize_queries(categorizer, queries, batch_size):
+def categorize_queries(categorizer, queries, batch_size, segmenter=None):
     """(truth, assignment) for every readable query, and the unreadable ones."""
     results, skipped = [], []
     with tqdm(total=len(queries), desc="queries", unit="img", file=sys.stderr) as bar:
         for readable, images, unreadable in load_in_batches(queries, batch_size, progress=bar):
             skipped.extend(unreadable)
-            if images:
-                predictions = categorizer.categorize(images)
-                results.extend((query.category, p.assignment) for query, p in zip(readable, predictions))
+            if segmenter is not None:
+                predictions = [categorizer.categorize_photo(image, segmenter)[0][1] for image in images]
+            else:
+                predictions = categorizer.categorize(images) if images else []
+            results.extend((query.category, p.assignment) for query, p in zip(readable, predictions))
     return results, skipped
 
 
@@ -119,13 +124,16 @@ def main(args):
     index_seconds = time.perf_counter() - started
     queries = scan_catalogue(args.queries)
     started = time.perf_counter()
-    results, skipped_queries = categorize_queries(Categorizer(embedder, index, config), queries, args.batch_size)
+    segmenter = load_segmenter(args.segmenter, device=args.device) if args.segmenter else None
+    results, skipped_queries = categorize_queries(Categorizer(embedder, index, config), queries, args.batch_size,
+                                                  segmenter)
     query_seconds = time.perf_counter() - started
     figures = score(results) | {
         "images_per_second": len(results) / query_seconds if query_seconds else 0.0,
         "index_build_seconds": index_seconds,
         "n_reference": len(index),
         "backbone": embedder.weights.version,
+        "segmenter": segmenter.version if segmenter else None,
         "vote": {"k": config.k, "temperature": config.temperature, "threshold": config.threshold},
         "skipped": [{"path": p, "reason": r} for p, r in skipped_references + skipped_queries],
     }

@@ -28,6 +28,7 @@ class ModelCache:
         self._embedders = {}
         self._categorizer = None
         self._index_file_key = None
+        self._segmenters = {}
 
     def embedder(self, backbone_name=None):
         """The embedder of `backbone_name` (default: the one new indexes are built with)."""
@@ -47,6 +48,22 @@ class ModelCache:
                 self._categorizer = self._load_categorizer()
                 self._index_file_key = key
             return self._categorizer
+
+    def segmenter(self):
+        """The segmenter named by settings.CATALOG_SEGMENTER, or None when segmentation is off."""
+        name = settings.CATALOG_SEGMENTER
+        if not name:
+            return None
+        with self._lock:
+            if name not in self._segmenters:
+                from vision.backbones import BackboneUnavailable
+                from vision.segment import load_segmenter
+
+                try:
+                    self._segmenters[name] = load_segmenter(name, device=settings.CATALOG_DEVICE)
+                except BackboneUnavailable as error:
+                    raise ModelUnavailable(str(error)) from error
+            return self._segmenters[name]
 
     def _embedder_locked(self, backbone_name):
         if backbone_name not in self._embedders:

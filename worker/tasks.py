@@ -13,7 +13,7 @@ from catalog.models import PATH_SEPARATOR, Category, Item, Photo, ReferenceImage
 from vision.images import InvalidImage, load_image
 
 from .indexing import rebuild_index
-from .models_cache import IndexNotReady, models
+from .models_cache import IndexNotReady, ModelUnavailable, models
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,10 @@ def categorize_photo(self, photo_id):
             _categorize(photo)
     except (InvalidImage, IndexNotReady) as error:
         _fail(photo_id, str(error))
+    except ModelUnavailable as error:
+        log.error("photo %s: %s", photo_id, error)
+        _fail(photo_id, "The categorization models are not installed on this server yet; "
+                        "try again later or contact support.")
     except FileNotFoundError:
         _fail(photo_id, "The photo file is missing from storage; upload it again.")
     except SoftTimeLimitExceeded:
@@ -111,13 +115,16 @@ def _claim(photo_id):
 def _categorize(photo):
     with photo.image.open("rb") as handle:
         image = load_image(handle)
-    categorizer = models.categorizer()
-    result = categorizer.categorize([image])[0]
+    categorizer, segmenter = models.categorizer(), models.segmenter()
+    found = categorizer.categorize_photo(image, segmenter)
     with transaction.atomic():
         photo.items.all().delete()  # a redelivered task starts over
-        Item.objects.create(photo=photo, box=[0, 0, image.width, image.height], **_item_fields(result.assignment))
+        for item, result in found:
+            Item.objects.create(photo=photo, box=list(item.box), outline=item.outline(),
+                                **_item_fields(result.assignment))
         photo.status, photo.finished = Photo.Status.DONE, timezone.now()
-        photo.model_version, photo.index_version = categorizer.model_version, categorizer.index.version
+        photo.model_version = categorizer.model_version + (f"+segmenter:{segmenter.version}" if segmenter else "")
+        photo.index_version = categorizer.index.version
         photo.failure_reason = ""
         photo.save()
 

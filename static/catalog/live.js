@@ -14,3 +14,13 @@
   }
   if (pending()) setTimeout(refresh, 2000);
 })();
+
+// Item outlines on and off; the class sits on the container, so refreshes keep it.
+(function () {
+  const toggle = document.getElementById("show-masks");
+  const container = document.getElementById("photos");
+  if (!toggle || !container) return;
+  const apply = () => container.classList.toggle("show-masks", toggle.checked);
+  toggle.addEventListener("change", apply);
+  apply();
+})();

@@ -23,8 +23,9 @@ def test_each_backbone_returns_a_feature_map_of_its_declared_depth(name):
     assert feature_map.shape[2] >= 7 and feature_map.shape[3] >= 7
 
 
-def test_the_default_backbone_loads_its_pretrained_weights():
-    pretrained, random = get_backbone("efficientnet_lite0"), get_backbone("efficientnet_lite0", pretrained=False)
+@pytest.mark.parametrize("name", ["efficientnet_lite0", "efficientnet_lite2"])
+def test_the_offline_efficientnets_load_their_pretrained_weights(name):
+    pretrained, random = get_backbone(name), get_backbone(name, pretrained=False)
     first = next(iter(pretrained.state_dict()))
     assert not torch.equal(pretrained.state_dict()[first], random.state_dict()[first])
 

@@ -24,7 +24,7 @@ def test_a_photo_queued_for_too_long_is_sent_again(photo, imported_catalogue):
     age(photo, created=timezone.now() - timedelta(hours=2))
     assert requeue_stale_photos() == 1
     photo.refresh_from_db()
-    assert photo.status == "done" and photo.items.get().category.path == "Fruit > Banana"
+    assert photo.status == "done" and photo.items.first().category.path == "Fruit > Banana"
 
 
 def test_a_photo_whose_worker_vanished_is_sent_again(photo, imported_catalogue):

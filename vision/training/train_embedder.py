@@ -14,8 +14,6 @@ import argparse
 import json
 import math
 import os
-import sys
-import time
 
 import torch
 import torch.nn.functional as F
@@ -30,6 +28,7 @@ from ..categorize import Categorizer, build_index
 from ..embedder import Embedder, pool_embeddings
 from ..evaluate import categorize_queries, score
 from ..images import load_image
+from .common import half_precision, load_checkpoint, log_epoch, lr_lambda, optimise_epoch, save_checkpoint
 
 
 def get_args_parser():
@@ -161,20 +160,11 @@ def set_train_mode(model, args):
 
 def train_one_epoch(model, criterion, optimizer, scheduler, loader, device, epoch, args):
     set_train_mode(model, args)
-    total, steps, started = 0.0, 0, time.perf_counter()
-    for step, (images, labels) in enumerate(loader):
-        if args.max_steps is not None and step >= args.max_steps:
-            break
-        embeddings = pool_embeddings(model(images.to(device)))
-        loss = criterion(embeddings, labels.to(device))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        total, steps = total + loss.item(), steps + 1
-        if step % 10 == 0:
-            print(f"epoch {epoch} step {step}/{len(loader)} loss {loss.item():.3f}", file=sys.stderr, flush=True)
-    return {"loss": total / max(steps, 1), "seconds": time.perf_counter() - started}
+
+    def batch_loss(images, labels):
+        return criterion(pool_embeddings(model(images.to(device))), labels.to(device))
+
+    return optimise_epoch(loader, batch_loss, optimizer, scheduler, epoch, args.max_steps)
 
 
 def evaluate(model, images, args, device):
@@ -186,20 +176,11 @@ def evaluate(model, images, args, device):
     return {"accuracy_by_depth": figures["accuracy_by_depth"], "assigned_accuracy": figures["assigned_accuracy"]}
 
 
-def lr_lambda(total_steps, warmup_steps):
-    def factor(step):
-        if step < warmup_steps:
-            return (step + 1) / warmup_steps
-        return 0.5 * (1 + math.cos(math.pi * (step - warmup_steps) / max(1, total_steps - warmup_steps)))
-    return factor
-
-
 def trained_state(model, args):
     """Only what training changed (the frozen stages come from the base backbone's weights)."""
     modules = set(trainable_blocks(model.trunk.trunk, args.train_blocks)) | {model.trunk.projection}
     prefixes = tuple(f"{name}." for name, module in model.trunk.named_modules() if module in modules)
-    return {k: v.half() if v.is_floating_point() else v
-            for k, v in model.trunk.state_dict().items() if k.startswith(prefixes)}
+    return half_precision({k: v for k, v in model.trunk.state_dict().items() if k.startswith(prefixes)})
 
 
 def save_weights(model, args, history):
@@ -252,9 +233,7 @@ def train(images, args):
         if args.val and ((epoch + 1) % args.eval_every == 0 or epoch == args.epochs - 1):
             record["val"] = evaluate(model, images, args, device)
         history.append(record)
-        print(json.dumps(record), flush=True)
-        with open(os.path.join(output_dir, "log.jsonl"), "a") as log:
-            log.write(json.dumps(record) + "\n")
+        log_epoch(output_dir, record)
         quality = epoch_quality(record, args)
         if quality is not None and quality > best:
             best = quality
@@ -276,24 +255,6 @@ def epoch_quality(record, args):
     if not args.val:
         return -record["loss"]
     return record["val"]["accuracy_by_depth"]["leaf"] if "val" in record else None
-
-
-def save_checkpoint(path, state, history, best):
-    contents = {name: part.state_dict() for name, part in state.items()}
-    torch.save(contents | {"history": json.dumps(history), "best": best}, path + ".tmp")
-    os.replace(path + ".tmp", path)
-
-
-def load_checkpoint(path, state, device):
-    """Restore `state` from the last checkpoint if there is one; return (history, best)."""
-    if not os.path.exists(path):
-        return [], -math.inf
-    checkpoint = torch.load(path, map_location=device, weights_only=True)
-    for name, part in state.items():
-        part.load_state_dict(checkpoint[name])
-    history = json.loads(checkpoint["history"])
-    print(f"resumed after epoch {history[-1]['epoch']}", file=sys.stderr)
-    return history, checkpoint["best"]
 
 
 if __name__ == "__main__":

@@ -1,0 +1,73 @@
+import numpy as np
+from scipy import ndimage
+
+from vision.segment import PhotoItem, find_items, normalised_distance
+
+
+def disc(shape, centre, radius):
+    rows, columns = np.ogrid[:shape[0], :shape[1]]
+    return (rows - centre[0]) ** 2 + (columns - centre[1]) ** 2 <= radius ** 2
+
+
+def items_of(mask):
+    """find_items on a hand-made mask, with the distance map the network is trained to give."""
+    labels, _ = ndimage.label(mask)
+    return find_items(mask.astype(np.float32), normalised_distance(labels))
+
+
+def test_it_splits_two_touching_discs():
+    mask = disc((100, 160), (50, 50), 30) | disc((100, 160), (50, 108), 30)
+    assert ndimage.label(mask)[1] == 1  # one blob, two items
+    items = sorted(items_of(mask), key=lambda item: item.box)
+    assert len(items) == 2
+    assert abs(items[0].box[0] - 20) <= 1 and abs(items[1].box[2] - 139) <= 1
+    assert not (items[0].mask & items[1].mask).any()
+
+
+def test_it_splits_touching_items_of_different_sizes_at_their_own_distance_peaks():
+    big, small = disc((120, 160), (60, 50), 40), disc((120, 160), (60, 102), 14)
+    labels = np.where(small, 2, big.astype(int))
+    assert len(find_items((big | small).astype(np.float32), normalised_distance(labels))) == 2
+
+
+def test_it_keeps_apart_items_apart():
+    mask = disc((100, 200), (50, 40), 25) | disc((100, 200), (50, 150), 25)
+    assert len(items_of(mask)) == 2
+
+
+def test_it_does_not_split_an_elongated_item():
+    mask = np.zeros((100, 240), bool)
+    mask[40:60, 10:230] = True
+    assert len(items_of(mask)) == 1
+
+
+def test_it_fills_the_holes_of_an_item():
+    ring = disc((100, 100), (50, 50), 40) & ~disc((100, 100), (50, 50), 15)
+    [item] = items_of(ring)
+    assert item.mask[50, 50] and item.area == disc((100, 100), (50, 50), 40).sum()
+
+
+def test_it_drops_specks():
+    mask = disc((200, 200), (100, 100), 50)
+    mask[5:8, 5:8] = True  # 9 pixels: 0.02 % of the photo
+    [item] = items_of(mask)
+    assert item.box == (50, 50, 151, 151)
+
+
+def test_a_blob_without_a_distance_peak_is_still_one_item():
+    mask = disc((100, 100), (50, 50), 30)
+    [item] = find_items(mask.astype(np.float32), np.zeros(mask.shape, np.float32))
+    assert item.area == mask.sum()
+
+
+def test_nothing_found_on_an_empty_map():
+    assert find_items(np.zeros((50, 50), np.float32), np.zeros((50, 50), np.float32)) == []
+
+
+def test_the_outline_traces_the_mask_in_photo_pixels():
+    mask = np.zeros((50, 50), bool)
+    mask[10:20, 5:25] = True
+    [polygon] = PhotoItem((10, 20, 50, 40), mask, 2.0, 0.1).outline()
+    xs, ys = [x for x, _ in polygon], [y for _, y in polygon]
+    assert min(xs) >= 9 and max(xs) <= 50 and min(ys) >= 19 and max(ys) <= 40
+    assert max(xs) - min(xs) >= 38 and max(ys) - min(ys) >= 18

@@ -1,0 +1,41 @@
+import shutil
+
+import torch
+
+from vision.segment import load_segmenter, segmenter_path
+
+
+def test_it_saves_a_loadable_versioned_segmenter(tiny_segmenter):
+    name, _ = tiny_segmenter
+    segmenter = load_segmenter(name)
+    assert segmenter.version.startswith("tiny-") and len(segmenter.version) == len("tiny-") + 12
+    assert segmenter.input_size == 128
+
+
+def test_it_ships_only_what_training_changed(tiny_segmenter):
+    stored = torch.load(segmenter_path(tiny_segmenter[0]), weights_only=True)
+    keys = stored["state_dict"].keys()
+    assert any(k.startswith("decoder.") for k in keys) and any(k.startswith("encoder.trunk._blocks.15.") for k in keys)
+    assert not any(k.startswith("encoder.trunk._conv_stem.") for k in keys)
+    assert all(v.dtype == torch.float16 for v in stored["state_dict"].values() if v.is_floating_point())
+
+
+def test_it_logs_the_validation_figures_of_each_evaluated_epoch(tiny_segmenter):
+    _, history = tiny_segmenter
+    assert [record["epoch"] for record in history] == [0, 1]
+    for record in history:
+        assert record["loss"] > 0
+        assert set(record["val"]) == {"mean_iou", "f_measure", "item_precision", "item_recall", "touching_split_rate"}
+
+
+def test_it_resumes_where_it_stopped(tiny_segmenter_files, tmp_path, monkeypatch):
+    from vision.training.train_segmenter import get_args_parser, main
+
+    shutil.copytree(tiny_segmenter_files[0] / "training", tmp_path / "training")
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    history = main(get_args_parser().parse_args([
+        "--name", "tiny", "--epochs", "3", "--eval-every", "5", "--limit", "10", "--composites", "8",
+        "--val-composites", "2", "--batch-size", "4", "--input-size", "128", "--max-steps", "2",
+        "--workers", "0", "--output-dir", str(tmp_path / "training"), "--resume",
+    ]))
+    assert [record["epoch"] for record in history] == [0, 1, 2]

@@ -1,0 +1,55 @@
+"""Segmentation in the pipeline: every item of a photo found, boxed and categorized on its own."""
+
+import io
+
+import pytest
+from django.core.files.base import ContentFile
+
+from catalog.models import Photo
+from tests.photos import two_product_photo
+from worker.tasks import categorize_photo
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_product_photo_in_listing(listing):
+    photo = listing.photos.get()
+    image = two_product_photo("Fruit/Banana", "Vegetables/Carrots")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92)
+    photo.image.save("two.jpg", ContentFile(buffer.getvalue()), save=False)
+    photo.width, photo.height = image.size
+    photo.save()
+    return photo
+
+
+def test_it_finds_two_products_in_one_photo_and_categorizes_each(two_product_photo_in_listing, imported_catalogue):
+    categorize_photo(two_product_photo_in_listing.id)
+    photo = Photo.objects.get()
+    items = sorted(photo.items.all(), key=lambda item: item.box[0])
+    assert photo.status == "done" and len(items) == 2
+    assert [item.category.path for item in items] == ["Fruit > Banana", "Vegetables > Carrots"]
+    assert items[0].box[2] <= 360 <= items[1].box[0]  # one product on each half
+    assert all(item.outline and len(item.outline[0]) >= 3 for item in items)
+
+
+def test_the_photo_records_the_segmenter_that_found_its_items(two_product_photo_in_listing, imported_catalogue):
+    categorize_photo(two_product_photo_in_listing.id)
+    assert "+segmenter:unet_lite0-" in Photo.objects.get().model_version
+
+
+def test_with_segmentation_off_the_whole_photo_is_one_item(two_product_photo_in_listing, imported_catalogue,
+                                                           settings):
+    settings.CATALOG_SEGMENTER = ""
+    categorize_photo(two_product_photo_in_listing.id)
+    photo = Photo.objects.get()
+    assert photo.items.get().box == [0, 0, 720, 420] and "segmenter" not in photo.model_version
+
+
+def test_a_segmenter_that_is_not_installed_fails_the_photo_with_a_reason(banana_photo, imported_catalogue,
+                                                                         settings):
+    settings.CATALOG_SEGMENTER = "not_installed"
+    categorize_photo(banana_photo.id)
+    photo = Photo.objects.get()
+    assert photo.status == "failed" and "models are not installed on this server" in photo.failure_reason

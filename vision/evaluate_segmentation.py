@@ -1,0 +1,171 @@
+"""Measure a segmenter: foreground quality on image/mask folder pairs, items on composites.
+
+    python -m vision.evaluate_segmentation --images DIR --masks DIR [--split val] [--json FILE]
+    python -m vision.evaluate_segmentation --composites N --seed S [--json FILE]
+
+Masks are matched to images by file stem (any image format); a mask pixel > 127 is foreground.
+Foreground: per-image IoU and F-measure (β² = 0.3, as in the salient-object literature), both
+averaged over the images. Composites: an item is found when one predicted box overlaps its box
+with IoU ≥ 0.5 (one-to-one matching); a touching pair is split when both of its items are found.
+"""
+
+import argparse
+import json
+import os
+
+import numpy as np
+from PIL import Image
+
+from .composites import Backgrounds, CompositeGenerator, list_images, load_cut_outs, split_pairs
+from .images import load_image
+from .segment import DEFAULT_SEGMENTER, load_segmenter
+
+F_BETA_SQUARED = 0.3
+MATCH_IOU = 0.5
+SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets")
+DEFAULT_CUT_OUTS = os.path.join(SHARED, "grocery-store", "dataset", "iconic-images-and-descriptions")
+DEFAULT_ECSSD = os.path.join(SHARED, "ecssd")
+# Packshots of several loose pieces (three limes, a heap of potatoes, a fruit and its half):
+# whether they are one item or several is ambiguous, so composites leave them out and each
+# pasted cut-out is one item. Names are the packshots' folder names.
+SEVERAL_PIECES = frozenset({
+    "Beef-Tomato", "Brown-Cap-Mushroom", "Carrots", "Floury-Potato", "Kiwi", "Lime", "Papaya",
+    "Passion-Fruit", "Plum", "Red-Beet", "Regular-Tomato", "Satsumas", "Solid-Potato", "Yellow-Onion",
+})
+
+
+def get_args_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--segmenter", default=DEFAULT_SEGMENTER)
+    parser.add_argument("--images", help="folder of photos")
+    parser.add_argument("--masks", help="folder of binary masks with the photos' file stems")
+    parser.add_argument("--split", choices=["all", "train", "val"], default="all",
+                        help="only the training or the validation part of the pairs (the split training uses)")
+    parser.add_argument("--composites", type=int, help="measure items on this many generated composites")
+    parser.add_argument("--seed", type=int, default=1000, help="composite seed (training uses seeds below 1000)")
+    parser.add_argument("--cut-outs", default=DEFAULT_CUT_OUTS, help="packshots on white to paste")
+    parser.add_argument("--backgrounds", default=DEFAULT_ECSSD,
+                        help="a folder with images/ and masks/; object-free crops of its validation part")
+    parser.add_argument("--size", type=int, default=320, help="composite side in pixels")
+    parser.add_argument("--json", help="also write the figures to this file")
+    return parser
+
+
+def paired_masks(image_dir, mask_dir):
+    """[(image path, mask path)] matched by file stem, sorted."""
+    images = {os.path.splitext(os.path.basename(p))[0]: p for p in list_images(image_dir)}
+    masks = {os.path.splitext(os.path.basename(p))[0]: p for p in list_images(mask_dir)}
+    return [(images[stem], masks[stem]) for stem in sorted(images.keys() & masks.keys())]
+
+
+def load_mask(path):
+    return np.asarray(Image.open(path).convert("L")) > 127
+
+
+def mask_scores(predicted, truth):
+    """(IoU, F-measure) of two bool masks; an empty truth predicted empty scores 1."""
+    intersection = np.logical_and(predicted, truth).sum()
+    union = np.logical_or(predicted, truth).sum()
+    if union == 0:
+        return 1.0, 1.0
+    precision = intersection / max(predicted.sum(), 1)
+    recall = intersection / max(truth.sum(), 1)
+    denominator = F_BETA_SQUARED * precision + recall
+    f_measure = (1 + F_BETA_SQUARED) * precision * recall / denominator if denominator else 0.0
+    return float(intersection / union), float(f_measure)
+
+
+def evaluate_masks(segmenter, pairs):
+    scores = []
+    for image_path, mask_path in pairs:
+        truth = load_mask(mask_path)
+        foreground, _ = segmenter.predict(load_image(image_path), size=truth.shape)
+        scores.append(mask_scores(foreground >= segmenter.settings.threshold, truth))
+    ious, f_measures = zip(*scores) if scores else ((), ())
+    return {"mean_iou": _mean(ious), "f_measure": _mean(f_measures), "n_images": len(scores)}
+
+
+def box_iou(a, b):
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    intersection = width * height
+    return intersection / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - intersection)
+
+
+def match_boxes(predicted, truth):
+    """{truth index: predicted index}, greedily by IoU, one-to-one, IoU ≥ MATCH_IOU."""
+    candidates = sorted(((box_iou(p, t), i, j) for i, p in enumerate(predicted) for j, t in enumerate(truth)),
+                        reverse=True)
+    matches, used = {}, set()
+    for iou, i, j in candidates:
+        if iou >= MATCH_IOU and i not in used and j not in matches:
+            matches[j] = i
+            used.add(i)
+    return matches
+
+
+def item_counts(boxes, composite):
+    """[found, predicted, true items, touching pairs, touching pairs split] for one composite."""
+    matches = match_boxes(boxes, composite.boxes)
+    split = sum(i in matches and j in matches for i, j in composite.touching)
+    return np.array([len(matches), len(boxes), len(composite.boxes), len(composite.touching), split])
+
+
+def item_figures(counts):
+    found, predicted, truth, pairs, split = (int(c) for c in counts)
+    return {
+        "item_precision": found / predicted if predicted else 0.0,
+        "item_recall": found / truth if truth else 0.0,
+        "touching_split_rate": split / pairs if pairs else None,
+        "n_items": truth, "n_predicted": predicted, "n_touching_pairs": pairs,
+    }
+
+
+def evaluate_composites(segmenter, generator, count):
+    counts = sum((item_counts([item.box for item in segmenter.segment(composite.image)], composite)
+                  for composite in map(generator, range(count))), np.zeros(5, int))
+    return item_figures(counts) | {"n_composites": count}
+
+
+def single_piece_cut_outs(folder):
+    """Cut-outs of the packshots under `folder`, less those of several loose pieces."""
+    paths = [p for p in list_images(folder) if os.path.basename(os.path.dirname(p)) not in SEVERAL_PIECES]
+    return load_cut_outs(paths)
+
+
+def composite_generator(cut_out_dir, background_dir, size, seed, split="val"):
+    pairs = split_pairs(paired_masks(os.path.join(background_dir, "images"), os.path.join(background_dir, "masks")))
+    backgrounds = Backgrounds(*zip(*pairs[split])) if pairs[split] else Backgrounds([], [])
+    return CompositeGenerator(single_piece_cut_outs(cut_out_dir), backgrounds, size=size, seed=seed)
+
+
+def _mean(values):
+    return float(np.mean(values)) if len(values) else None
+
+
+def main(args):
+    if not (args.images and args.masks) and not args.composites:
+        raise SystemExit("Give --images and --masks, or --composites N (or both).")
+    segmenter = load_segmenter(args.segmenter)
+    figures = {"segmenter": segmenter.version}
+    if args.images and args.masks:
+        pairs = paired_masks(args.images, args.masks)
+        if args.split != "all":
+            pairs = split_pairs(pairs)[args.split]
+        if not pairs:
+            raise SystemExit(f"No image in {args.images} has a mask with the same file stem in {args.masks}.")
+        figures |= evaluate_masks(segmenter, pairs)
+    if args.composites:
+        generator = composite_generator(args.cut_outs, args.backgrounds, args.size, args.seed)
+        figures |= evaluate_composites(segmenter, generator, args.composites)
+    print(json.dumps(figures, indent=2))
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(figures, handle, indent=2)
+    return figures
+
+
+if __name__ == "__main__":
+    main(get_args_parser().parse_args())

@@ -1,0 +1,285 @@
+"""Find the items in a photo: a box, a mask and a crop for each.
+
+A UNet over the pretrained EfficientNet-Lite0 encoder predicts two maps: the foreground, and
+each item's distance to its own edge, scaled to 1 at its centre. Touching items share one
+blob of foreground but each keeps its own peak of distance, so a watershed grown from the
+peaks splits them where a plain threshold would merge them.
+"""
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import ndimage
+from skimage import measure
+from skimage.morphology import local_maxima, reconstruction
+from skimage.segmentation import watershed
+from torch import nn
+from torchvision.transforms import v2 as T
+
+from .backbones import BackboneUnavailable, get_backbone
+from .backbones.finetuned import weights_dir
+
+DEFAULT_SEGMENTER = "unet_lite0"
+# Maps are post-processed at most this large: plenty for boxes and outlines, cheap for any photo.
+WORKING_SIDE = 512
+# A photo is about one item, and is categorized whole (background and all, the way reference
+# photos are taken), when one item's box covers this much of it, or when no other item is at
+# least SIGNIFICANT_SHARE as large as the largest. On Grocery val (shelf photos) the second rule
+# is worth 4 points of leaf accuracy over the first alone (bench/README.md).
+WHOLE_PHOTO_COVERAGE = 0.6
+SIGNIFICANT_SHARE = 0.5
+
+
+# --- the network ---------------------------------------------------------------------------
+
+
+class Encoder(nn.Module):
+    """An EfficientNet trunk returning the last feature map at every stride (2, 4, 8, 16, 32)."""
+
+    def __init__(self, trunk):
+        super().__init__()
+        self.trunk = trunk
+        with torch.no_grad():
+            self.channels = [f.shape[1] for f in self(torch.zeros(1, 3, 64, 64))]
+
+    def forward(self, batch):
+        trunk = self.trunk
+        x = trunk._swish(trunk._bn0(trunk._conv_stem(batch)))
+        features = []
+        for block in trunk._blocks:
+            y = block(x)
+            if y.shape[-1] != x.shape[-1]:
+                features.append(x)
+            x = y
+        return features + [x]
+
+
+class UpBlock(nn.Module):
+    def __init__(self, in_channels, skip_channels, out_channels):
+        super().__init__()
+        self.convs = nn.Sequential(
+            nn.Conv2d(in_channels + skip_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+        )
+
+    def forward(self, x, skip):
+        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        return self.convs(torch.cat([x, skip], dim=1))
+
+
+class UNet(nn.Module):
+    """Outputs (B, 2, H, W) logits: foreground, and distance to the item's edge (1 at its centre)."""
+
+    def __init__(self, trunk, decoder_channels=(96, 64, 48, 32)):
+        super().__init__()
+        self.encoder = Encoder(trunk)
+        in_channels, blocks = self.encoder.channels[-1], []
+        for skip_channels, out_channels in zip(reversed(self.encoder.channels[:-1]), decoder_channels):
+            blocks.append(UpBlock(in_channels, skip_channels, out_channels))
+            in_channels = out_channels
+        self.decoder = nn.ModuleList(blocks)
+        self.head = nn.Conv2d(in_channels, 2, kernel_size=1)
+
+    def forward(self, batch):
+        *skips, x = self.encoder(batch)
+        for block, skip in zip(self.decoder, reversed(skips)):
+            x = block(x, skip)
+        return F.interpolate(self.head(x), size=batch.shape[-2:], mode="bilinear", align_corners=False)
+
+
+def unet(encoder="efficientnet_lite0", pretrained=True):
+    return UNet(get_backbone(encoder, pretrained=pretrained).trunk)
+
+
+def segmenter_path(name):
+    return os.path.join(weights_dir(), "segmenters", f"{name}.pt")
+
+
+def input_transform(input_size, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)):
+    """The whole photo squeezed to a square: items near the edges must stay in view."""
+    return T.Compose([
+        T.ToImage(),
+        T.Resize((input_size, input_size), antialias=True),
+        T.ToDtype(torch.float32, scale=True),
+        T.Normalize(mean, std),
+    ])
+
+
+# --- post-processing -----------------------------------------------------------------------
+
+
+@dataclass
+class FoundItem:
+    mask: np.ndarray  # bool (H, W), in the pixels of the maps it was found in
+    box: tuple  # (left, top, right, bottom), right and bottom exclusive, same pixels
+
+    @property
+    def area(self):
+        return int(self.mask.sum())
+
+
+@dataclass(frozen=True)
+class PostProcessing:
+    threshold: float = 0.5  # foreground probability
+    min_area: float = 0.005  # of the photo; smaller blobs are specks
+    peak_height: float = 0.15  # how far distance must fall between two peaks for two items (bench/README.md)
+
+
+def normalised_distance(labels):
+    """Each labelled region's distance to its own edge, divided by its maximum (1 at its centre)."""
+    distance = np.zeros(labels.shape, np.float32)
+    for region, slices in enumerate(ndimage.find_objects(labels), start=1):
+        if slices is None:
+            continue
+        inside = np.pad(labels[slices] == region, 1)
+        edt = ndimage.distance_transform_edt(inside)[1:-1, 1:-1]
+        if edt.max() > 0:
+            distance[slices] = np.where(labels[slices] == region, edt / edt.max(), distance[slices])
+    return distance
+
+
+def find_items(foreground, distance, settings=PostProcessing()):
+    """Items from a foreground probability map and a distance map (both (H, W), values in [0, 1]).
+
+    Holes are filled, specks dropped, and touching items split by a watershed from the peaks
+    of distance that stand at least `peak_height` above the saddle between them.
+    """
+    mask = _drop_specks(ndimage.binary_fill_holes(foreground >= settings.threshold), settings.min_area)
+    levels = np.round(np.where(mask, distance, 0) * 255).astype(np.int32)
+    # Peaks lower than peak_height above their saddle are shaved off and merge with their
+    # neighbours; what stays on top (plateaus included) marks one item each.
+    shaved = reconstruction(np.maximum(levels - round(settings.peak_height * 255), 0), levels)
+    markers, count = ndimage.label(local_maxima(shaved) & mask)
+    labels = watershed(-levels, markers, mask=mask)
+    # A blob with no peak of its own (a flat distance map) is still an item.
+    orphans, _ = ndimage.label(mask & (labels == 0))
+    labels = np.where(orphans > 0, orphans + count, labels)
+    return [item for item in map(_item_of_region, _regions(labels)) if item.area >= settings.min_area * mask.size]
+
+
+def _drop_specks(mask, min_area):
+    labels, _ = ndimage.label(mask)
+    sizes = np.bincount(labels.ravel())
+    keep = sizes >= min_area * mask.size
+    keep[0] = False
+    return keep[labels]
+
+
+def _regions(labels):
+    for region, slices in enumerate(ndimage.find_objects(labels), start=1):
+        if slices is not None:
+            yield labels == region
+
+
+def _item_of_region(region):
+    mask = ndimage.binary_fill_holes(region)
+    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return FoundItem(mask, (int(columns[0]), int(rows[0]), int(columns[-1]) + 1, int(rows[-1]) + 1))
+
+
+# --- from a photo to its items -------------------------------------------------------------
+
+
+@dataclass
+class PhotoItem:
+    """An item of a photo, in the photo's own pixels."""
+
+    box: tuple  # (left, top, right, bottom)
+    mask: np.ndarray | None  # bool, at the working resolution (mask_scale photo pixels per mask pixel)
+    mask_scale: float
+    coverage: float  # fraction of the photo the item's box covers
+
+    def crop(self, image, margin=0.3):
+        """The item with a margin of its own size around it: some context, as references have."""
+        left, top, right, bottom = self.box
+        pad_x, pad_y = (right - left) * margin, (bottom - top) * margin
+        return image.crop((max(0, round(left - pad_x)), max(0, round(top - pad_y)),
+                           min(image.width, round(right + pad_x)), min(image.height, round(bottom + pad_y))))
+
+    def outline(self, tolerance=1.0):
+        """The mask's contours as polygons [[x, y], ...] in photo pixels, simplified, for drawing."""
+        polygons = []
+        if self.mask is None:
+            return polygons
+        for contour in measure.find_contours(np.pad(self.mask, 1).astype(np.uint8), 0.5):
+            corners = measure.approximate_polygon(contour, tolerance) - 1
+            if len(corners) >= 3:
+                polygons.append([[round(x * self.mask_scale, 1), round(y * self.mask_scale, 1)] for y, x in corners])
+        return polygons
+
+
+class Segmenter:
+    def __init__(self, model, version, input_size, device=None, settings=PostProcessing()):
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model = model.to(self.device).eval()
+        self.version = version
+        self.input_size = input_size
+        self.settings = settings
+        self._transform = input_transform(input_size)
+
+    @torch.inference_mode()
+    def predict(self, image, size=None):
+        """(foreground, distance) probability maps of an RGB PIL image, at `size` (H, W)."""
+        size = size or _working_size(image)
+        logits = self.model(self._transform(image).unsqueeze(0).to(self.device))
+        maps = torch.sigmoid(F.interpolate(logits.float(), size=size, mode="bilinear", align_corners=False))
+        foreground, distance = maps[0].cpu().numpy()
+        return foreground, distance
+
+    def segment(self, image):
+        """The items of an RGB PIL image, largest first."""
+        foreground, distance = self.predict(image)
+        scale = image.width / foreground.shape[1]
+        items = []
+        for found in find_items(foreground, distance, self.settings):
+            left, top, right, bottom = (round(v * scale) for v in found.box)
+            coverage = (right - left) * (bottom - top) / (image.width * image.height)
+            items.append(PhotoItem((left, top, right, bottom), found.mask, scale, coverage))
+        return sorted(items, key=lambda item: item.coverage, reverse=True)
+
+
+def photo_items(image, segmenter):
+    """The items to categorize: those found, or the whole photo as one item when nothing is found,
+    when one item dominates the photo, or when there is no segmenter."""
+    items = segmenter.segment(image) if segmenter is not None else []
+    if not items or _one_item_dominates(items):
+        subject = items[0] if items else None
+        return [PhotoItem((0, 0, image.width, image.height), subject and subject.mask,
+                          subject.mask_scale if subject else 1.0, 1.0)]
+    return items
+
+
+def _one_item_dominates(items):
+    largest = items[0].coverage
+    rivals = [item for item in items[1:] if item.coverage >= SIGNIFICANT_SHARE * largest]
+    return largest >= WHOLE_PHOTO_COVERAGE or not rivals
+
+
+def _working_size(image):
+    scale = min(1.0, WORKING_SIDE / max(image.size))
+    return max(1, round(image.height * scale)), max(1, round(image.width * scale))
+
+
+def load_segmenter(name=DEFAULT_SEGMENTER, device=None):
+    """The trained segmenter vision/weights/segmenters/NAME.pt; its version is the file's hash."""
+    path = segmenter_path(name)
+    if not os.path.exists(path):
+        raise BackboneUnavailable(f"No trained segmenter '{name}' (expected {path}).")
+    with open(path, "rb") as handle:
+        version = f"{name}-{hashlib.sha256(handle.read()).hexdigest()[:12]}"
+    stored = torch.load(path, map_location="cpu", weights_only=True)
+    model = unet(stored["encoder"])
+    # The file holds what training changed; the rest are the encoder's ImageNet weights.
+    trained = {k: v.float() if v.is_floating_point() else v for k, v in stored["state_dict"].items()}
+    unexpected = model.load_state_dict(trained, strict=False).unexpected_keys
+    if unexpected:
+        raise BackboneUnavailable(f"{path} does not fit a UNet on {stored['encoder']}: unexpected {unexpected[:3]}")
+    return Segmenter(model, version, stored["input_size"], device=device)

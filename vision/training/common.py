@@ -1,0 +1,64 @@
+"""What the training scripts share: the learning-rate schedule and checkpoints with resume."""
+
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+
+
+def lr_lambda(total_steps, warmup_steps):
+    """Linear warm-up, then cosine decay to zero."""
+    def factor(step):
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        return 0.5 * (1 + math.cos(math.pi * (step - warmup_steps) / max(1, total_steps - warmup_steps)))
+    return factor
+
+
+def save_checkpoint(path, state, history, best):
+    contents = {name: part.state_dict() for name, part in state.items()}
+    torch.save(contents | {"history": json.dumps(history), "best": best}, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def load_checkpoint(path, state, device):
+    """Restore `state` from the last checkpoint if there is one; return (history, best)."""
+    if not os.path.exists(path):
+        return [], -math.inf
+    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    for name, part in state.items():
+        part.load_state_dict(checkpoint[name])
+    history = json.loads(checkpoint["history"])
+    print(f"resumed after epoch {history[-1]['epoch']}", file=sys.stderr)
+    return history, checkpoint["best"]
+
+
+def half_precision(state_dict):
+    """Floating-point tensors stored as fp16: the shipped files stay a few MB."""
+    return {k: v.half() if v.is_floating_point() else v for k, v in state_dict.items()}
+
+
+def log_epoch(output_dir, record):
+    print(json.dumps(record), flush=True)
+    with open(os.path.join(output_dir, "log.jsonl"), "a") as log:
+        log.write(json.dumps(record) + "\n")
+
+
+def optimise_epoch(loader, batch_loss, optimizer, scheduler, epoch, max_steps=None):
+    """One optimizer step per batch of `loader` (at most `max_steps`); returns the epoch's log record."""
+    total, steps, started = 0.0, 0, time.perf_counter()
+    for step, batch in enumerate(loader):
+        if max_steps is not None and step >= max_steps:
+            break
+        loss = batch_loss(*batch)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        total, steps = total + loss.item(), steps + 1
+        if step % 10 == 0:
+            print(f"epoch {epoch} step {step}/{len(loader)} loss {loss.item():.3f}", file=sys.stderr, flush=True)
+    return {"loss": total / max(steps, 1), "seconds": time.perf_counter() - started}

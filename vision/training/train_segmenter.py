@@ -1,0 +1,224 @@
+"""Train the item segmenter (vision/segment.py): ECSSD photos plus generated composites.
+
+    python -m vision.training.train_segmenter --ecssd DIR --cut-outs DIR --name NAME [--epochs N] [--resume]
+
+ECSSD teaches what a photo's subject looks like against real backgrounds; composites of
+product cut-outs, 1–4 per image and often touching, teach where one item ends and the next
+begins. Every fifth ECSSD photo is held out for validation (the same split
+`python -m vision.evaluate_segmentation --split val` measures), and composites for
+validation use those photos' backgrounds and a seed training never uses.
+"""
+
+import argparse
+import os
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import ndimage
+from torch.utils.data import ConcatDataset, DataLoader, Dataset
+from torchvision import tv_tensors
+from torchvision.transforms import v2 as T
+
+from ..composites import split_pairs
+from ..evaluate_segmentation import (
+    DEFAULT_CUT_OUTS,
+    DEFAULT_ECSSD,
+    composite_generator,
+    evaluate_composites,
+    evaluate_masks,
+    load_mask,
+    paired_masks,
+)
+from ..images import load_image
+from ..segment import Segmenter, input_transform, normalised_distance, segmenter_path, unet
+from .common import half_precision, load_checkpoint, log_epoch, lr_lambda, optimise_epoch, save_checkpoint
+
+VALIDATION_SEED = 1000
+
+
+def get_args_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ecssd", default=DEFAULT_ECSSD, help="folder with images/ and masks/")
+    parser.add_argument("--cut-outs", default=DEFAULT_CUT_OUTS, help="packshots on white to make composites of")
+    parser.add_argument("--name", required=True, help="save as vision/weights/segmenters/NAME.pt")
+    parser.add_argument("--encoder", default="efficientnet_lite0")
+    parser.add_argument("--train-blocks", type=int, default=8, help="encoder blocks trained, from the deepest")
+    parser.add_argument("--input-size", type=int, default=256)
+    parser.add_argument("--composites", type=int, default=800, help="new composites per epoch")
+    parser.add_argument("--val-composites", type=int, default=200)
+    parser.add_argument("--epochs", type=int, default=9)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=1e-3, help="decoder learning rate (encoder: 10× lower)")
+    parser.add_argument("--weight-decay", type=float, default=1e-4)
+    parser.add_argument("--eval-every", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--max-steps", type=int, default=None, help="stop each epoch after this many steps (tests)")
+    parser.add_argument("--limit", type=int, default=None, help="use only this many ECSSD photos (tests)")
+    parser.add_argument("--output-dir", default=None, help="checkpoints and log (default: var/training/NAME)")
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def targets(labels):
+    """(foreground, distance) training maps from an instance label map (0 is background)."""
+    return torch.from_numpy(labels > 0).float(), torch.from_numpy(normalised_distance(labels))
+
+
+class PhotoMaskDataset(Dataset):
+    """Photos with one binary mask each; its connected parts are taken as the items."""
+
+    def __init__(self, pairs, size):
+        self.pairs = pairs
+        self.augment = T.Compose([
+            T.RandomResizedCrop(size, scale=(0.5, 1.0), ratio=(0.6, 1.6), antialias=True),
+            T.RandomHorizontalFlip(),
+            T.ColorJitter(brightness=0.3, contrast=0.3, saturation=0.3, hue=0.03),
+        ])
+        self.finish = input_transform(size)
+
+    def __len__(self):
+        return len(self.pairs)
+
+    def __getitem__(self, i):
+        image_path, mask_path = self.pairs[i]
+        mask = tv_tensors.Mask(torch.from_numpy(load_mask(mask_path).astype(np.uint8)))
+        image, mask = self.augment(T.functional.to_image(load_image(image_path)), mask)
+        labels, _ = ndimage.label(mask.numpy())
+        return (self.finish(image), *targets(labels))
+
+
+class CompositeDataset(Dataset):
+    def __init__(self, generator, count, first=0):
+        self.generator, self.count, self.first = generator, count, first
+        self.finish = input_transform(generator.size)
+
+    def __len__(self):
+        return self.count
+
+    def __getitem__(self, i):
+        composite = self.generator(self.first + i)
+        return (self.finish(composite.image), *targets(composite.labels()))
+
+
+def segmentation_loss(logits, foreground, distance):
+    """BCE + soft Dice on the foreground; BCE on the distance map."""
+    foreground_logits, distance_logits = logits[:, 0], logits[:, 1]
+    probabilities = torch.sigmoid(foreground_logits)
+    overlap = (probabilities * foreground).sum((1, 2))
+    dice = 1 - (2 * overlap + 1) / (probabilities.sum((1, 2)) + foreground.sum((1, 2)) + 1)
+    return (F.binary_cross_entropy_with_logits(foreground_logits, foreground) + dice.mean()
+            + F.binary_cross_entropy_with_logits(distance_logits, distance))
+
+
+def make_model(args):
+    model = unet(args.encoder)
+    for parameter in model.encoder.parameters():
+        parameter.requires_grad = False
+    for block in trained_blocks(model, args):
+        for parameter in block.parameters():
+            parameter.requires_grad = True
+    return model
+
+
+def trained_blocks(model, args):
+    blocks = list(model.encoder.trunk._blocks)
+    return blocks[len(blocks) - args.train_blocks:] if args.train_blocks > 0 else []
+
+
+def set_train_mode(model, args):
+    """Frozen encoder blocks keep their ImageNet batch statistics."""
+    model.train()
+    model.encoder.eval()
+    for block in trained_blocks(model, args):
+        block.train()
+
+
+def train_one_epoch(model, optimizer, scheduler, loader, device, epoch, args):
+    set_train_mode(model, args)
+
+    def batch_loss(images, foreground, distance):
+        return segmentation_loss(model(images.to(device)), foreground.to(device), distance.to(device))
+
+    return optimise_epoch(loader, batch_loss, optimizer, scheduler, epoch, args.max_steps)
+
+
+def evaluate(model, val_pairs, val_generator, args, device):
+    segmenter = Segmenter(model.eval(), "in training", args.input_size, device=device)
+    figures = evaluate_masks(segmenter, val_pairs) | evaluate_composites(segmenter, val_generator, args.val_composites)
+    return {key: figures[key] for key in ("mean_iou", "f_measure", "item_precision", "item_recall",
+                                          "touching_split_rate")}
+
+
+def epoch_quality(record):
+    """What picks the saved epoch: ECSSD IoU plus the items' F1 on composites; None if not measured."""
+    if "val" not in record:
+        return None
+    val = record["val"]
+    precision, recall = val["item_precision"], val["item_recall"]
+    return val["mean_iou"] + (2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+
+
+def save_weights(model, args, history):
+    trained = {name for name, p in model.named_parameters() if p.requires_grad}
+    modules = {name.rsplit(".", 1)[0] for name in trained}
+    # Batch-norm statistics of trained modules changed too, so keep every tensor under them.
+    state = {k: v for k, v in model.state_dict().items() if k.rsplit(".", 1)[0] in modules}
+    path = segmenter_path(args.name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    torch.save({"encoder": args.encoder, "input_size": args.input_size, "state_dict": half_precision(state),
+                "history": history}, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def datasets(args):
+    pairs = split_pairs(paired_masks(os.path.join(args.ecssd, "images"), os.path.join(args.ecssd, "masks")))
+    pairs = {split: listed[:args.limit] for split, listed in pairs.items()}
+    train_generator = composite_generator(args.cut_outs, args.ecssd, args.input_size, args.seed, "train")
+    val_generator = composite_generator(args.cut_outs, args.ecssd, args.input_size, VALIDATION_SEED, "val")
+    return pairs, train_generator, val_generator
+
+
+def main(args):
+    torch.manual_seed(args.seed)
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    output_dir = args.output_dir or os.path.join("var", "training", args.name)
+    os.makedirs(output_dir, exist_ok=True)
+    pairs, train_generator, val_generator = datasets(args)
+
+    model = make_model(args).to(device)
+    encoder_params = [p for p in model.encoder.parameters() if p.requires_grad]
+    decoder_params = [p for name, p in model.named_parameters() if not name.startswith("encoder.")]
+    optimizer = torch.optim.AdamW([{"params": encoder_params, "lr": args.lr / 10},
+                                   {"params": decoder_params, "lr": args.lr}], weight_decay=args.weight_decay)
+    steps_per_epoch = (len(pairs["train"]) + args.composites) // args.batch_size
+    steps_per_epoch = min(steps_per_epoch, args.max_steps or steps_per_epoch)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lr_lambda(args.epochs * steps_per_epoch, steps_per_epoch))
+    state = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+    checkpoint_path = os.path.join(output_dir, "checkpoint.pt")
+    history, best = load_checkpoint(checkpoint_path, state, device) if args.resume else ([], -float("inf"))
+
+    for epoch in range(len(history), args.epochs):
+        # Fresh composites every epoch: the generator is cheap and endless.
+        data = ConcatDataset([PhotoMaskDataset(pairs["train"], args.input_size),
+                              CompositeDataset(train_generator, args.composites, epoch * args.composites)])
+        loader = DataLoader(data, batch_size=args.batch_size, shuffle=True, drop_last=True,
+                            num_workers=args.workers)
+        record = {"epoch": epoch} | train_one_epoch(model, optimizer, scheduler, loader, device, epoch, args)
+        if (epoch + 1) % args.eval_every == 0 or epoch == args.epochs - 1:
+            record["val"] = evaluate(model, pairs["val"], val_generator, args, device)
+        history.append(record)
+        log_epoch(output_dir, record)
+        quality = epoch_quality(record)
+        if quality is not None and quality > best:
+            best = quality
+            save_weights(model, args, history)
+        save_checkpoint(checkpoint_path, state, history, best)
+    return history
+
+
+if __name__ == "__main__":
+    main(get_args_parser().parse_args())
