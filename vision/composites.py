@@ -14,6 +14,7 @@ from PIL import Image, ImageEnhance, ImageFilter
 from scipy import ndimage
 
 from .images import load_image
+from .segment import mask_box
 
 # Packshot backgrounds are white or nearly; anything this bright and joined to the border is backdrop.
 WHITE_LEVEL = 250
@@ -39,11 +40,15 @@ def cut_out(image):
     # Closing bridges thin white seams (carton edges) that would let the backdrop leak inside.
     product = ndimage.binary_closing(labels == largest, iterations=3, border_value=0)
     alpha = ndimage.binary_erosion(ndimage.binary_fill_holes(product), iterations=2)
-    rows, columns = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
-    crop = (columns[0], rows[0], columns[-1] + 1, rows[-1] + 1)
+    crop = mask_box(alpha)
     rgba = image.convert("RGB").crop(crop)
     rgba.putalpha(Image.fromarray(alpha[crop[1]:crop[3], crop[0]:crop[2]].astype(np.uint8) * 255))
     return rgba
+
+
+def load_mask(path):
+    """A binary mask image as bool: a pixel > 127 is foreground."""
+    return np.asarray(Image.open(path).convert("L")) > 127
 
 
 def load_cut_outs(paths):
@@ -77,7 +82,7 @@ class Composite:
 
     @property
     def boxes(self):
-        return [_box(mask) for mask in self.masks]
+        return [mask_box(mask) for mask in self.masks]
 
     def labels(self):
         """(H, W) int: 0 for background, i + 1 for the pixels of item i."""
@@ -85,11 +90,6 @@ class Composite:
         for i, mask in enumerate(self.masks):
             labels[mask] = i + 1
         return labels
-
-
-def _box(mask):
-    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return int(columns[0]), int(rows[0]), int(columns[-1]) + 1, int(rows[-1]) + 1
 
 
 class Backgrounds:
@@ -104,7 +104,7 @@ class Backgrounds:
             return _plain_backdrop(rng, size)
         for _ in range(20):
             image_path, mask_path = self.pairs[rng.integers(len(self.pairs))]
-            crop = _object_free_crop(rng, load_image(image_path), np.asarray(Image.open(mask_path).convert("L")))
+            crop = _object_free_crop(rng, load_image(image_path), load_mask(mask_path))
             if crop is not None:
                 return crop.resize((size, size), Image.BICUBIC)
         return _plain_backdrop(rng, size)
@@ -115,7 +115,7 @@ def _object_free_crop(rng, image, mask):
     for _ in range(15):
         side = int(min(height, width) * rng.uniform(0.3, 0.6))
         left, top = rng.integers(0, width - side + 1), rng.integers(0, height - side + 1)
-        if (mask[top:top + side, left:left + side] > 127).mean() < 0.002:
+        if mask[top:top + side, left:left + side].mean() < 0.002:
             return image.crop((left, top, left + side, top + side))
     return None
 

@@ -14,9 +14,8 @@ import json
 import os
 
 import numpy as np
-from PIL import Image
 
-from .composites import Backgrounds, CompositeGenerator, list_images, load_cut_outs, split_pairs
+from .composites import Backgrounds, CompositeGenerator, list_images, load_cut_outs, load_mask, split_pairs
 from .images import load_image
 from .segment import DEFAULT_SEGMENTER, load_segmenter
 
@@ -56,10 +55,6 @@ def paired_masks(image_dir, mask_dir):
     images = {os.path.splitext(os.path.basename(p))[0]: p for p in list_images(image_dir)}
     masks = {os.path.splitext(os.path.basename(p))[0]: p for p in list_images(mask_dir)}
     return [(images[stem], masks[stem]) for stem in sorted(images.keys() & masks.keys())]
-
-
-def load_mask(path):
-    return np.asarray(Image.open(path).convert("L")) > 127
 
 
 def mask_scores(predicted, truth):

@@ -6,7 +6,6 @@ blob of foreground but each keeps its own peak of distance, so a watershed grown
 peaks splits them where a plain threshold would merge them.
 """
 
-import hashlib
 import os
 from dataclasses import dataclass
 
@@ -21,7 +20,7 @@ from torch import nn
 from torchvision.transforms import v2 as T
 
 from .backbones import BackboneUnavailable, get_backbone
-from .backbones.finetuned import weights_dir
+from .backbones.finetuned import file_version, load_trained_state, weights_dir
 
 DEFAULT_SEGMENTER = "unet_lite0"
 # Maps are post-processed at most this large: plenty for boxes and outlines, cheap for any photo.
@@ -181,8 +180,13 @@ def _regions(labels):
 
 def _item_of_region(region):
     mask = ndimage.binary_fill_holes(region)
+    return FoundItem(mask, mask_box(mask))
+
+
+def mask_box(mask):
+    """(left, top, right, bottom) of a non-empty bool mask, right and bottom exclusive."""
     rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return FoundItem(mask, (int(columns[0]), int(rows[0]), int(columns[-1]) + 1, int(rows[-1]) + 1))
+    return int(columns[0]), int(rows[0]), int(columns[-1]) + 1, int(rows[-1]) + 1
 
 
 # --- from a photo to its items -------------------------------------------------------------
@@ -273,13 +277,7 @@ def load_segmenter(name=DEFAULT_SEGMENTER, device=None):
     path = segmenter_path(name)
     if not os.path.exists(path):
         raise BackboneUnavailable(f"No trained segmenter '{name}' (expected {path}).")
-    with open(path, "rb") as handle:
-        version = f"{name}-{hashlib.sha256(handle.read()).hexdigest()[:12]}"
     stored = torch.load(path, map_location="cpu", weights_only=True)
     model = unet(stored["encoder"])
-    # The file holds what training changed; the rest are the encoder's ImageNet weights.
-    trained = {k: v.float() if v.is_floating_point() else v for k, v in stored["state_dict"].items()}
-    unexpected = model.load_state_dict(trained, strict=False).unexpected_keys
-    if unexpected:
-        raise BackboneUnavailable(f"{path} does not fit a UNet on {stored['encoder']}: unexpected {unexpected[:3]}")
-    return Segmenter(model, version, stored["input_size"], device=device)
+    load_trained_state(model, stored["state_dict"], path, f"a UNet on {stored['encoder']}")
+    return Segmenter(model, file_version(name, path), stored["input_size"], device=device)

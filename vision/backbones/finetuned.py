@@ -57,17 +57,23 @@ def finetuned(name, pretrained=True):
         raise BackboneUnavailable(f"No trained embedder '{name}' (expected {path}).")
     stored = torch.load(path, map_location="cpu", weights_only=True)
     base = get_backbone(stored["base"], pretrained=pretrained)
-    backbone = build_projected(base, stored["projection_dim"], name, f"{name}-{_file_hash(path)}",
+    backbone = build_projected(base, stored["projection_dim"], name, file_version(name, path),
                                stored.get("description", f"trained from {stored['base']}"))
     if pretrained:
-        # The file holds the trained stages only; the rest are the base backbone's own weights.
-        trained = {k: v.float() if v.is_floating_point() else v for k, v in stored["state_dict"].items()}
-        unexpected = backbone.trunk.load_state_dict(trained, strict=False).unexpected_keys
-        if unexpected:
-            raise BackboneUnavailable(f"{path} does not fit {stored['base']}: unexpected {unexpected[:3]}")
+        load_trained_state(backbone.trunk, stored["state_dict"], path, stored["base"])
     return backbone
 
 
-def _file_hash(path):
+def file_version(name, path):
+    """NAME-<hash of the weights file>: it changes whenever the weights do."""
     with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()[:12]
+        return f"{name}-{hashlib.sha256(handle.read()).hexdigest()[:12]}"
+
+
+def load_trained_state(module, state_dict, path, base_name):
+    """Load the trained tensors of a weights file into `module`, whose other weights stay the
+    base model's own (the files hold what training changed, in fp16)."""
+    trained = {k: v.float() if v.is_floating_point() else v for k, v in state_dict.items()}
+    unexpected = module.load_state_dict(trained, strict=False).unexpected_keys
+    if unexpected:
+        raise BackboneUnavailable(f"{path} does not fit {base_name}: unexpected {unexpected[:3]}")

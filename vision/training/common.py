@@ -18,10 +18,15 @@ def lr_lambda(total_steps, warmup_steps):
     return factor
 
 
+def save_atomically(contents, path):
+    """torch.save to a temporary name, then rename: readers never see half a file."""
+    torch.save(contents, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
 def save_checkpoint(path, state, history, best):
     contents = {name: part.state_dict() for name, part in state.items()}
-    torch.save(contents | {"history": json.dumps(history), "best": best}, path + ".tmp")
-    os.replace(path + ".tmp", path)
+    save_atomically(contents | {"history": json.dumps(history), "best": best}, path)
 
 
 def load_checkpoint(path, state, device):

@@ -28,7 +28,15 @@ from ..categorize import Categorizer, build_index
 from ..embedder import Embedder, pool_embeddings
 from ..evaluate import categorize_queries, score
 from ..images import load_image
-from .common import half_precision, load_checkpoint, log_epoch, lr_lambda, optimise_epoch, save_checkpoint
+from .common import (
+    half_precision,
+    load_checkpoint,
+    log_epoch,
+    lr_lambda,
+    optimise_epoch,
+    save_atomically,
+    save_checkpoint,
+)
 
 
 def get_args_parser():
@@ -185,15 +193,14 @@ def trained_state(model, args):
 
 def save_weights(model, args, history):
     state = trained_state(model, args)
-    torch.save({
+    save_atomically({
         "base": args.backbone,
         "projection_dim": args.projection_dim,
         "state_dict": state,
         "description": f"{args.backbone} adapted to {args.data} ({len(history)} epochs, "
                        f"last {args.train_blocks} blocks)",
         "history": json.dumps(history),
-    }, weights_path(args.name) + ".tmp")
-    os.replace(weights_path(args.name) + ".tmp", weights_path(args.name))
+    }, weights_path(args.name))
 
 
 def main(args):

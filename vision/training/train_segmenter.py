@@ -20,19 +20,26 @@ from torch.utils.data import ConcatDataset, DataLoader, Dataset
 from torchvision import tv_tensors
 from torchvision.transforms import v2 as T
 
-from ..composites import split_pairs
+from ..composites import load_mask, split_pairs
 from ..evaluate_segmentation import (
     DEFAULT_CUT_OUTS,
     DEFAULT_ECSSD,
     composite_generator,
     evaluate_composites,
     evaluate_masks,
-    load_mask,
     paired_masks,
 )
 from ..images import load_image
 from ..segment import Segmenter, input_transform, normalised_distance, segmenter_path, unet
-from .common import half_precision, load_checkpoint, log_epoch, lr_lambda, optimise_epoch, save_checkpoint
+from .common import (
+    half_precision,
+    load_checkpoint,
+    log_epoch,
+    lr_lambda,
+    optimise_epoch,
+    save_atomically,
+    save_checkpoint,
+)
 
 VALIDATION_SEED = 1000
 
@@ -168,9 +175,8 @@ def save_weights(model, args, history):
     state = {k: v for k, v in model.state_dict().items() if k.rsplit(".", 1)[0] in modules}
     path = segmenter_path(args.name)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    torch.save({"encoder": args.encoder, "input_size": args.input_size, "state_dict": half_precision(state),
-                "history": history}, path + ".tmp")
-    os.replace(path + ".tmp", path)
+    save_atomically({"encoder": args.encoder, "input_size": args.input_size, "state_dict": half_precision(state),
+                     "history": history}, path)
 
 
 def datasets(args):
