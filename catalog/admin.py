@@ -1,13 +1,46 @@
 from django.contrib import admin
+from django.db import transaction
 
-from .models import Category, Item, Listing, Photo, ReferenceImage
+from worker.tasks import enqueue_index_update
+
+from .models import Category, Item, Listing, Photo, ReferenceImage, ReviewDecision
+
+
+class UpdatesTheIndex(admin.ModelAdmin):
+    """Any change here can change what the index holds; the update is cheap when it did not."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(enqueue_index_update)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(enqueue_index_update)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(enqueue_index_update)
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["path"]
+class CategoryAdmin(UpdatesTheIndex):
+    """Create, rename and move categories. Paths of the whole subtree follow a rename or a move;
+    items and references point at the category, so they follow by themselves, and the index is
+    updated with the new paths."""
+
+    list_display = ["path", "reference_count", "item_count"]
     search_fields = ["path"]
+    fields = ["name", "parent", "path"]
     readonly_fields = ["path"]
+    autocomplete_fields = ["parent"]
+
+    @admin.display(description="references")
+    def reference_count(self, category):
+        return category.references.count()
+
+    @admin.display(description="items")
+    def item_count(self, category):
+        return category.items.count()
 
 
 class PhotoInline(admin.TabularInline):
@@ -33,12 +66,32 @@ class PhotoAdmin(admin.ModelAdmin):
 
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
-    list_display = ["photo", "category"]
+    list_display = ["photo", "category", "confidence", "review"]
+    list_filter = ["review"]
     list_select_related = ["photo", "category"]
+    readonly_fields = ["uuid", "category", "confidences", "confidence", "heatmap_category", "review"]
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(admin.ModelAdmin):
+    """The record of every review decision: read only."""
+
+    list_display = ["created", "reviewer", "action", "old_category", "new_category", "item"]
+    list_filter = ["action", "reviewer"]
+    list_select_related = ["reviewer", "old_category", "new_category", "item__photo"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ReferenceImage)
-class ReferenceImageAdmin(admin.ModelAdmin):
+class ReferenceImageAdmin(UpdatesTheIndex):
     list_display = ["category", "source", "created"]
     list_filter = ["source"]
     search_fields = ["category__path"]

@@ -1,7 +1,11 @@
+import uuid
+
 from django import forms
 from django.conf import settings
 
 from worker.photos import ALLOWED_EXTENSIONS, InvalidImage, check_photo
+
+from .models import Category, Item
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -37,3 +41,85 @@ def _check_all(uploads):
 class ListingForm(forms.Form):
     title = forms.CharField(max_length=200)
     photos = PhotosField()
+
+
+class CategoryPathField(forms.CharField):
+    """A category chosen by its full path (the review pages offer every path to pick from)."""
+
+    def clean(self, value):
+        path = super().clean(value)
+        if not path:
+            return None
+        category = Category.objects.filter(path=path.strip()).first()
+        if category is None:
+            raise forms.ValidationError(f"There is no category “{path}”; pick one from the list.")
+        return category
+
+
+class CorrectionForm(forms.Form):
+    category = CategoryPathField(max_length=2000, error_messages={"required": "Choose the right category."})
+
+
+CONFIDENCE_BANDS = {
+    "low": (0.0, 0.5),
+    "medium": (0.5, 0.8),
+    "high": (0.8, 0.95),
+    "certain": (0.95, 1.01),
+}
+
+
+class ReviewFilterForm(forms.Form):
+    category = CategoryPathField(required=False, max_length=2000, label="In category")
+    review = forms.ChoiceField(required=False, label="Status", choices=[("", "Any")] + Item.Review.choices)
+    band = forms.ChoiceField(required=False, label="Confidence", choices=[
+        ("", "Any"), ("low", "Under 50 %"), ("medium", "50–80 %"), ("high", "80–95 %"), ("certain", "95 % and over")])
+    seller = forms.CharField(required=False, max_length=150)
+    since = forms.DateField(required=False, label="Uploaded from", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def filter(self, items):
+        data = self.cleaned_data
+        if data["category"]:
+            items = items.filter(category__in=data["category"].subtree())
+        if data["review"]:
+            items = items.filter(review=data["review"])
+        if data["band"]:
+            low, high = CONFIDENCE_BANDS[data["band"]]
+            items = items.filter(confidence__gte=low, confidence__lt=high)
+        if data["seller"]:
+            items = items.filter(photo__listing__seller__username=data["seller"].strip())
+        if data["since"]:
+            items = items.filter(photo__created__date__gte=data["since"])
+        if data["until"]:
+            items = items.filter(photo__created__date__lte=data["until"])
+        return items
+
+
+class UUIDListField(forms.Field):
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        try:
+            return [uuid.UUID(v) for v in value or []]
+        except ValueError as error:
+            raise forms.ValidationError("The selection holds an item that does not exist.") from error
+
+
+class BulkReviewForm(forms.Form):
+    ACTIONS = {"accept": "accepted", "reassign": "moved"}
+
+    items = UUIDListField(error_messages={"required": "Select at least one item."})
+    action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
+    category = CategoryPathField(required=False, max_length=2000)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "reassign" and not data.get("category"):
+            self.add_error("category", "Choose the category to move the selected items to.")
+        if data.get("action") == "accept":
+            data["category"] = None
+        return data
+
+    @property
+    def done_verb(self):
+        return self.ACTIONS[self.cleaned_data["action"]]

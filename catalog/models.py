@@ -16,10 +16,8 @@ class CategoryQuerySet(models.QuerySet):
     def get_or_create_path(self, names):
         """The category at the end of `names`, creating any missing ancestor on the way."""
         parent = None
-        for depth, name in enumerate(names, start=1):
-            parent, _ = self.get_or_create(parent=parent, name=name, defaults={
-                "path": PATH_SEPARATOR.join(names[:depth]),
-            })
+        for name in names:
+            parent, _ = self.get_or_create(parent=parent, name=name)
         return parent
 
 
@@ -45,6 +43,27 @@ class Category(models.Model):
     @property
     def names(self):
         return tuple(self.path.split(PATH_SEPARATOR))
+
+    def clean(self):
+        if self.pk and self.parent and self.parent.path_is_within(self):
+            raise ValidationError({"parent": "A category cannot be moved under itself or one of its subcategories."})
+
+    def path_is_within(self, ancestor):
+        return self.path == ancestor.path or self.path.startswith(ancestor.path + PATH_SEPARATOR)
+
+    def subtree(self):
+        """This category and everything under it."""
+        return Category.objects.filter(models.Q(pk=self.pk) | models.Q(path__startswith=self.path + PATH_SEPARATOR))
+
+    def save(self, *args, **kwargs):
+        """Keep the stored paths right: a rename or a move rewrites the paths of the whole subtree."""
+        old_path = Category.objects.filter(pk=self.pk).values_list("path", flat=True).first() if self.pk else None
+        self.path = PATH_SEPARATOR.join([*(self.parent.names if self.parent else ()), self.name])
+        super().save(*args, **kwargs)
+        if old_path and old_path != self.path:
+            for descendant in Category.objects.filter(path__startswith=old_path + PATH_SEPARATOR):
+                descendant.path = self.path + descendant.path[len(old_path):]
+                descendant.save(update_fields=["path"])
 
 
 class Listing(models.Model):
@@ -107,20 +126,51 @@ class Photo(models.Model):
         return round(max(self.width or 0, self.height or 0) / 16)
 
 
+def _heatmap_upload_to(item, filename):
+    return f"heatmaps/{item.photo.listing.uuid}/{item.uuid}.png"
+
+
 class Item(models.Model):
     """One product found in a photo, with the category the vote assigned it."""
 
+    class Review(models.TextChoices):
+        PENDING = "pending", "Not reviewed"
+        ACCEPTED = "accepted"
+        CORRECTED = "corrected"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="items")
     box = models.JSONField(help_text="[left, top, right, bottom] in photo pixels")
     outline = models.JSONField(default=list, blank=True, help_text="the item's mask as [[x, y], ...] polygons")
+    crop_box = models.JSONField(null=True, blank=True, help_text="the part of the photo that was categorized")
     # Null when even the top level was too uncertain to assign.
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="items")
     confidences = models.JSONField(default=list, help_text="confidence of each level of the category path")
+    # The confidence of the deepest assigned level (0 when nothing was assigned): the review order.
+    confidence = models.FloatField(default=0.0, db_index=True)
     alternatives = models.JSONField(default=list, help_text="[{path, confidence}] runners-up")
-    neighbours = models.JSONField(default=list, help_text="[{reference, path, similarity}] that voted")
+    neighbours = models.JSONField(default=list, help_text="[{reference, path, similarity, shared}] that voted")
+    embedding = models.BinaryField(null=True, editable=False)
+    embedding_version = models.CharField(max_length=200, blank=True, editable=False)
+    heatmap = models.FileField(upload_to=_heatmap_upload_to, blank=True)
+    heatmap_category = models.CharField(max_length=2000, blank=True, help_text="the category the heatmap is of")
+    activation = models.JSONField(default=list, blank=True, help_text="the raw activation map, 0–255")
+    review = models.CharField(max_length=20, choices=Review.choices, default=Review.PENDING, db_index=True)
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.category or 'Uncategorized'} in {self.photo.original_name}"
+
+    @property
+    def heatmap_rect(self):
+        left, top, right, bottom = self.crop_box or self.box
+        return {"x": left, "y": top, "width": right - left, "height": bottom - top}
+
+    def shared_neighbours(self):
+        """The neighbours a seller may see: catalogue references, not other sellers' items."""
+        return [n for n in self.neighbours if n.get("shared", True)]
 
     @property
     def rect(self):
@@ -132,8 +182,11 @@ class Item(models.Model):
         return self.box == [0, 0, self.photo.width, self.photo.height]
 
     def levels(self):
-        """[(name, confidence)] along the assigned path, for display."""
+        """[(name, confidence)] along the path, for display. A corrected item's confidences were
+        the model's, for another path, so it has none."""
         names = self.category.names if self.category else ()
+        if self.review == self.Review.CORRECTED:
+            return [(name, None) for name in names]
         return list(zip(names, self.confidences))
 
 
@@ -145,7 +198,7 @@ def _reference_upload_to(reference, filename):
 class ReferenceImage(models.Model):
     class Source(models.TextChoices):
         IMPORT = "import"
-        CORRECTION = "correction"
+        REVIEW = "review", "Staff review"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="references")
@@ -163,3 +216,24 @@ class ReferenceImage(models.Model):
 
     def __str__(self):
         return f"{self.category} ← {self.source_key}"
+
+
+class ReviewDecision(models.Model):
+    """What a staff member decided about an item, kept for the record."""
+
+    class Action(models.TextChoices):
+        ACCEPTED = "accepted"
+        CORRECTED = "corrected"
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="decisions")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_decisions")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    old_category = models.ForeignKey(Category, null=True, on_delete=models.PROTECT, related_name="+")
+    new_category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"{self.reviewer} {self.action} {self.new_category}"

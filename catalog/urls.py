@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import review_views, views
 
 urlpatterns = [
     path("", views.listing_list, name="listing-list"),
@@ -12,5 +12,10 @@ urlpatterns = [
     path("listings/<uuid:listing_uuid>/", views.listing_detail, name="listing-detail"),
     path("listings/<uuid:listing_uuid>/photos/", views.listing_photos, name="listing-photos"),
     path("photos/<uuid:photo_uuid>/image", views.photo_image, name="photo-image"),
+    path("items/<uuid:item_uuid>/heatmap", views.item_heatmap, name="item-heatmap"),
     path("references/<uuid:reference_uuid>/image", views.reference_image, name="reference-image"),
+    path("review/", review_views.review_queue, name="review-queue"),
+    path("review/items/<uuid:item_uuid>/accept", review_views.review_accept, name="review-accept"),
+    path("review/items/<uuid:item_uuid>/correct", review_views.review_correct, name="review-correct"),
+    path("review/bulk", review_views.review_bulk, name="review-bulk"),
 ]

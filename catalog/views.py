@@ -5,14 +5,14 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.db import transaction
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from worker.tasks import enqueue_photo
 
 from .forms import ListingForm
-from .models import Listing, Photo, ReferenceImage
+from .models import Item, Listing, Photo, ReferenceImage
 
 
 def _get_listing_for_user(request, listing_uuid):
@@ -75,15 +75,33 @@ def _photos(listing):
     return listing.photos.prefetch_related("items__category")
 
 
+def _visible_to(user, queryset, seller_field):
+    """Staff see every seller's objects; a seller sees only their own."""
+    return queryset if user.is_staff else queryset.filter(**{seller_field: user})
+
+
 @login_required
 @require_GET
 def photo_image(request, photo_uuid):
-    photo = get_object_or_404(Photo, uuid=photo_uuid, listing__seller=request.user)
+    photo = get_object_or_404(_visible_to(request.user, Photo.objects, "listing__seller"), uuid=photo_uuid)
     return FileResponse(photo.image.open("rb"))
 
 
 @login_required
 @require_GET
+def item_heatmap(request, item_uuid):
+    item = get_object_or_404(_visible_to(request.user, Item.objects, "photo__listing__seller"), uuid=item_uuid)
+    if not item.heatmap:
+        raise Http404("This item has no heatmap yet.")
+    return FileResponse(item.heatmap.open("rb"), content_type="image/png")
+
+
+@login_required
+@require_GET
 def reference_image(request, reference_uuid):
-    reference = get_object_or_404(ReferenceImage, uuid=reference_uuid)
+    """Catalogue references are for everyone; those made from sellers' items in review, for staff."""
+    references = ReferenceImage.objects.all()
+    if not request.user.is_staff:
+        references = references.filter(source=ReferenceImage.Source.IMPORT)
+    reference = get_object_or_404(references, uuid=reference_uuid)
     return FileResponse(reference.image.open("rb"))

@@ -114,6 +114,7 @@ CELERY_TASK_ROUTES = {"worker.tasks.train_embedder_on_references": {"queue": "tr
 # One worker started with --beat runs this (bin/worker --beat); cron can run the same command.
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-photos": {"task": "worker.tasks.requeue_stale_photos", "schedule": 300.0},
+    "update-reference-index": {"task": "worker.tasks.update_reference_index", "schedule": 600.0},
 }
 # Redis redelivers an unacknowledged task after this; it must exceed the longest task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

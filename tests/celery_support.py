@@ -1,4 +1,8 @@
+import time
+
 from config.celery import app
+
+WAIT_SECONDS = 180
 
 
 def use_broker(eager, url):
@@ -7,3 +11,11 @@ def use_broker(eager, url):
     # Celery keeps the connection and producer pools of the broker it first used.
     app._pool = None
     app.amqp._producer_pool = None
+
+
+def wait_until_settled(listing):
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if listing.is_settled:
+            return
+        time.sleep(0.5)

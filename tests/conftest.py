@@ -35,6 +35,36 @@ def outsider(django_user_model):
 
 
 @pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user("stella", password="a-long-password-3", is_staff=True)
+
+
+@pytest.fixture
+def staff_client(staff):
+    other = Client()
+    other.force_login(staff)
+    return other
+
+
+@pytest.fixture
+def make_item(listing):
+    """Items of the listing's (done) photo, as a worker would have left them."""
+    from catalog.models import Category, Item
+
+    photo = listing.photos.get()
+    photo.status = "done"
+    photo.save()
+
+    def make(path="Fruit > Banana", confidence=0.9, **fields):
+        category = Category.objects.get_or_create_path(path.split(" > ")) if path else None
+        levels = len(category.names) if category else 0
+        return Item.objects.create(photo=photo, box=[0, 0, 8, 8], crop_box=[0, 0, 8, 8], category=category,
+                                   confidences=[confidence] * levels, confidence=confidence if category else 0,
+                                   embedding=bytes(16), embedding_version="test-1", **fields)
+    return make
+
+
+@pytest.fixture
 def owner_client(client, owner):
     client.force_login(owner)
     return client

@@ -7,10 +7,17 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from .cam import activation_map, explained_category
 from .images import InvalidImage, load_image
 from .index import IndexMismatch, ReferenceIndex
 from .segment import photo_items
 from .vote import Assignment, VoteConfig, vote
+
+
+@dataclass
+class Explanation:
+    category: tuple  # the category the map is of
+    activation: np.ndarray  # (H, W) in [0, 1], over the part of the image the embedder saw
 
 
 @dataclass
@@ -43,6 +50,17 @@ class Categorizer:
             CategorizedImage(vote(neighbours, self.config), embedding, feature_map)
             for neighbours, embedding, feature_map in zip(neighbour_lists, batch.embeddings, batch.feature_maps)
         ]
+
+    def explain(self, categorized):
+        """The activation map of the assigned category (or of its best leaf), or None while the
+        index has no head to make one."""
+        head = self.index.head
+        if head is None:
+            return None
+        category_id = explained_category(head, self.index.categories, categorized.embedding,
+                                         categorized.assignment.path)
+        return Explanation(self.index.categories[category_id],
+                           activation_map(categorized.feature_map, head, category_id))
 
     def categorize_photo(self, image, segmenter=None):
         """[(PhotoItem, CategorizedImage)] for the items of one photo, largest first."""

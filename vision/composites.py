@@ -79,6 +79,7 @@ class Composite:
     image: Image.Image
     masks: list  # [bool (H, W)] the visible pixels of each pasted item
     touching: list = field(default_factory=list)  # [(i, j)] items whose masks touch
+    sources: list = field(default_factory=list)  # the index of each item's cut-out
 
     @property
     def boxes(self):
@@ -131,20 +132,22 @@ def _plain_backdrop(rng, size):
 class CompositeGenerator:
     """Composite number i of a given seed is always the same image."""
 
-    def __init__(self, cut_outs, backgrounds, size=320, seed=0, touching_share=0.4):
+    def __init__(self, cut_outs, backgrounds, size=320, seed=0, touching_share=0.4, max_items=MAX_ITEMS):
         self.cut_outs = cut_outs
         self.backgrounds = backgrounds
         self.size = size
         self.seed = seed
         self.touching_share = touching_share
+        self.max_items = max_items
 
     def __call__(self, index):
         rng = np.random.default_rng([self.seed, index])
         canvas = self.backgrounds.draw(rng, self.size).convert("RGB")
         owner = np.full((self.size, self.size), -1, np.int32)
-        pasted_areas = []
-        for _ in range(rng.integers(1, MAX_ITEMS + 1)):
-            item = self._transformed_cut_out(rng, len(pasted_areas))
+        pasted_areas, sources = [], []
+        for _ in range(rng.integers(1, self.max_items + 1)):
+            source = int(rng.integers(len(self.cut_outs)))
+            item = self._transformed_cut_out(rng, self.cut_outs[source], len(pasted_areas))
             placed = self._place(rng, item, owner, pasted_areas)
             if placed is None:
                 continue
@@ -152,11 +155,11 @@ class CompositeGenerator:
             canvas.paste(item.convert("RGB"), (left, top), _soft(item.getchannel("A")))
             owner[top:top + item.height, left:left + item.width][alpha] = len(pasted_areas)
             pasted_areas.append(int(alpha.sum()))
+            sources.append(source)
         masks = [owner == i for i in range(len(pasted_areas))]
-        return Composite(canvas, masks, _touching_pairs(masks))
+        return Composite(canvas, masks, _touching_pairs(masks), sources)
 
-    def _transformed_cut_out(self, rng, already_placed):
-        item = self.cut_outs[rng.integers(len(self.cut_outs))]
+    def _transformed_cut_out(self, rng, item, already_placed):
         if rng.random() < 0.5:
             item = item.transpose(Image.FLIP_LEFT_RIGHT)
         item = item.rotate(rng.uniform(-30, 30), resample=Image.BICUBIC, expand=True)

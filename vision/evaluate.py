@@ -8,7 +8,6 @@ abstention rate, throughput and the worst classes.
 """
 
 import argparse
-import json
 import sys
 import time
 from collections import Counter, defaultdict
@@ -19,6 +18,7 @@ from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
 from .catalogue import format_path, scan_catalogue
 from .categorize import Categorizer, build_index, load_in_batches
 from .embedder import Embedder
+from .figures import write_figures
 from .segment import load_segmenter
 from .vote import VoteConfig
 
@@ -140,9 +140,7 @@ def main(args):
     print_report(figures, worst_classes(results))
     for path, reason in skipped_references + skipped_queries:
         print(f"skipped {path}: {reason}", file=sys.stderr)
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(figures, handle, indent=2)
+    write_figures(figures, args.json)
     return figures
 
 

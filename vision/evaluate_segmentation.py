@@ -16,6 +16,7 @@ import os
 import numpy as np
 
 from .composites import Backgrounds, CompositeGenerator, list_images, load_cut_outs, load_mask, split_pairs
+from .figures import write_figures
 from .images import load_image
 from .segment import DEFAULT_SEGMENTER, load_segmenter
 
@@ -156,9 +157,7 @@ def main(args):
         generator = composite_generator(args.cut_outs, args.backgrounds, args.size, args.seed)
         figures |= evaluate_composites(segmenter, generator, args.composites)
     print(json.dumps(figures, indent=2))
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(figures, handle, indent=2)
+    write_figures(figures, args.json)
     return figures
 
 

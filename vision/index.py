@@ -53,6 +53,7 @@ class ReferenceIndex:
         self._row_categories = np.zeros(0, np.int32)
         self._row_references = np.zeros(0, np.int64)
         self._faiss = faiss.IndexFlatIP(dimension)
+        self.head = None  # a vision.cam.ClassHead over these references, for heatmaps
 
     def __len__(self):
         return self._faiss.ntotal
@@ -82,6 +83,14 @@ class ReferenceIndex:
             return [[] for _ in queries]
         similarities, rows = self._faiss.search(queries, min(k, len(self)))
         return [self._neighbours(s, r) for s, r in zip(similarities, rows)]
+
+    def labelled_vectors(self):
+        """(every stored embedding, its category id), in row order."""
+        return self._faiss.reconstruct_n(0, len(self)), self._row_categories.copy()
+
+    def entries(self):
+        """{reference id: category path} of every row."""
+        return {int(r): self.categories[c] for r, c in zip(self._row_references, self._row_categories)}
 
     def _neighbours(self, similarities, rows):
         return [
@@ -117,6 +126,7 @@ class ReferenceIndex:
             "ef_search": self._faiss.hnsw.efSearch if self.is_approximate else None,
             "recall_at_10": self.recall_at_10,
             "categories": [list(path) for path in self.categories],
+            "head_trained_on": self.head.trained_on if self.head else None,
         }
 
     def save(self, path):
@@ -127,12 +137,14 @@ class ReferenceIndex:
         os.makedirs(directory, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".index-", suffix=".tmp", delete=False) as tmp:
             try:
+                head = {"head_weights": self.head.weights, "head_bias": self.head.bias} if self.head else {}
                 np.savez(
                     tmp,
                     manifest=np.frombuffer(json.dumps(self.manifest()).encode(), np.uint8),
                     faiss=faiss.serialize_index(self._faiss),
                     row_categories=self._row_categories,
                     row_references=self._row_references,
+                    **head,
                 )
                 tmp.flush()
                 os.fsync(tmp.fileno())
@@ -151,6 +163,10 @@ class ReferenceIndex:
             index._faiss = faiss.deserialize_index(stored["faiss"])
             index._row_categories = stored["row_categories"]
             index._row_references = stored["row_references"]
+            if manifest.get("head_trained_on"):
+                from .cam import ClassHead
+
+                index.head = ClassHead(stored["head_weights"], stored["head_bias"], manifest["head_trained_on"])
         if index.is_approximate:
             index._faiss.hnsw.efSearch = manifest["ef_search"]
         index.version, index.created_at = manifest["version"], manifest["created_at"]

@@ -201,12 +201,16 @@ class PhotoItem:
     mask_scale: float
     coverage: float  # fraction of the photo the item's box covers
 
-    def crop(self, image, margin=0.3):
-        """The item with a margin of its own size around it: some context, as references have."""
+    def crop_box(self, image_size, margin=0.3):
+        """The box with a margin of its own size around it, inside the photo: what gets categorized."""
         left, top, right, bottom = self.box
         pad_x, pad_y = (right - left) * margin, (bottom - top) * margin
-        return image.crop((max(0, round(left - pad_x)), max(0, round(top - pad_y)),
-                           min(image.width, round(right + pad_x)), min(image.height, round(bottom + pad_y))))
+        return (max(0, round(left - pad_x)), max(0, round(top - pad_y)),
+                min(image_size[0], round(right + pad_x)), min(image_size[1], round(bottom + pad_y)))
+
+    def crop(self, image, margin=0.3):
+        """The item with some context around it, as references have."""
+        return image.crop(self.crop_box(image.size, margin))
 
     def outline(self, tolerance=1.0):
         """The mask's contours as polygons [[x, y], ...] in photo pixels, simplified, for drawing."""

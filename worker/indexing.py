@@ -4,7 +4,9 @@ The vision modules that load torch or faiss are imported inside the functions: t
 imports worker.tasks, and through it this module, and must stay free of both.
 """
 
+import fcntl
 import os
+from contextlib import contextmanager
 from operator import attrgetter
 
 import numpy as np
@@ -46,12 +48,7 @@ def build_index(backbone_name=None):
 
     weights = models.embedder(backbone_name).weights
     index = ReferenceIndex(weights.feature_dim, weights.name, weights.version)
-    rows = list(ReferenceImage.objects.filter(embedding_version=weights.version)
-                .values_list("pk", "category__path", "embedding"))
-    if rows:
-        ids, paths, embeddings = zip(*rows)
-        vectors = np.stack([np.frombuffer(e, np.float32) for e in embeddings])
-        index.add(vectors, [tuple(p.split(PATH_SEPARATOR)) for p in paths], list(ids))
+    _add_references(index, ReferenceImage.objects.filter(embedding_version=weights.version))
     return index
 
 
@@ -64,14 +61,73 @@ def index_backbone():
     return read_manifest(settings.CATALOG_INDEX_PATH)["backbone"]
 
 
+@contextmanager
+def index_lock():
+    """Held by whoever rewrites the index file, so that two writers never undo each other's work
+    (a review adding a reference while a rebuild runs). Readers need no lock: saves are atomic."""
+    path = f"{settings.CATALOG_INDEX_PATH}.lock"
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def rebuild_index(backbone_name=None, show_progress=False):
     """Embed what is new, rebuild and atomically replace the index; return (index, unreadable).
 
     Without `backbone_name` the index keeps the backbone it has (CATALOG_BACKBONE for a first
     index). Workers keep using the previous index and its backbone until the new file is in place.
     """
-    backbone_name = backbone_name or index_backbone() or settings.CATALOG_BACKBONE
-    unreadable = embed_references(backbone_name, show_progress)
-    index = build_index(backbone_name)
-    index.save(settings.CATALOG_INDEX_PATH)
+    with index_lock():
+        backbone_name = backbone_name or index_backbone() or settings.CATALOG_BACKBONE
+        unreadable = embed_references(backbone_name, show_progress)
+        index = build_index(backbone_name)
+        _save(index)
     return index, unreadable
+
+
+def update_index():
+    """Bring the index up to date with the reference rows; return the index, or None if there is none.
+
+    New references are added to the current index (and its head retrained if they changed it
+    enough); a removed or re-categorized reference, or a renamed category, means a rebuild from
+    the stored embeddings. Either way workers pick the new file up on their next photo.
+    """
+    from vision.index import ReferenceIndex
+
+    with index_lock():
+        if not os.path.exists(settings.CATALOG_INDEX_PATH):
+            return None
+        index = ReferenceIndex.load(settings.CATALOG_INDEX_PATH)
+        embed_references(index.backbone_name)
+        wanted = _indexable_references(index.backbone_version)
+        current = index.entries()
+        if any(wanted.get(reference) != path for reference, path in current.items()):
+            index = build_index(index.backbone_name)
+        elif len(wanted) > len(current):
+            _add_references(index, ReferenceImage.objects.filter(pk__in=set(wanted) - set(current)))
+        else:
+            return index
+        _save(index)
+    return index
+
+
+def _indexable_references(backbone_version):
+    return {pk: tuple(path.split(PATH_SEPARATOR)) for pk, path in ReferenceImage.objects.filter(
+        embedding_version=backbone_version).values_list("pk", "category__path")}
+
+
+def _add_references(index, references):
+    rows = list(references.order_by("pk").values_list("pk", "category__path", "embedding"))
+    if not rows:
+        return
+    ids, paths, embeddings = zip(*rows)
+    index.add(np.stack([np.frombuffer(e, np.float32) for e in embeddings]),
+              [tuple(p.split(PATH_SEPARATOR)) for p in paths], list(ids))
+
+
+def _save(index):
+    from vision.cam import refresh_head
+
+    refresh_head(index)
+    index.save(settings.CATALOG_INDEX_PATH)

@@ -1,10 +1,13 @@
 """Celery tasks. They take ids, re-read their rows, and are safe to run twice."""
 
+import io
 import logging
 from datetime import timedelta
 
+import numpy as np
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
@@ -12,7 +15,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from catalog.models import PATH_SEPARATOR, Category, Item, Photo, ReferenceImage
 from vision.images import InvalidImage, load_image
 
-from .indexing import rebuild_index
+from .indexing import rebuild_index, update_index
 from .models_cache import IndexNotReady, ModelUnavailable, models
 
 log = logging.getLogger(__name__)
@@ -77,6 +80,23 @@ def requeue_stale_photos():
     return len(photo_ids)
 
 
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, soft_time_limit=600, time_limit=660)
+def update_reference_index(self):
+    """Put new and changed references into the index: after a review decision or a category edit,
+    and on a schedule, to catch up on any update whose message was lost."""
+    try:
+        update_index()
+    except TRANSIENT_ERRORS as error:
+        raise self.retry(exc=error, countdown=2 ** self.request.retries)
+
+
+def enqueue_index_update():
+    try:
+        update_reference_index.delay()
+    except BrokerError:
+        log.exception("could not reach the broker; the scheduled update_reference_index will catch up")
+
+
 @shared_task(acks_late=True, time_limit=24 * 3600)
 def train_embedder_on_references(name, training_options=(), rebuild=False):
     """Train an embedder on the catalogue's references; meant for a GPU worker (-Q training).
@@ -120,8 +140,12 @@ def _categorize(photo):
     with transaction.atomic():
         photo.items.all().delete()  # a redelivered task starts over
         for item, result in found:
-            Item.objects.create(photo=photo, box=list(item.box), outline=item.outline(),
-                                **_item_fields(result.assignment))
+            crop_box = item.crop_box(image.size)
+            saved = Item(photo=photo, box=list(item.box), outline=item.outline(), crop_box=list(crop_box),
+                         embedding=result.embedding.astype(np.float32).tobytes(),
+                         embedding_version=categorizer.embedder.weights.version, **_item_fields(result.assignment))
+            _attach_heatmap(saved, categorizer, result, crop_box)
+            saved.save()
         photo.status, photo.finished = Photo.Status.DONE, timezone.now()
         photo.model_version = categorizer.model_version + (f"+segmenter:{segmenter.version}" if segmenter else "")
         photo.index_version = categorizer.index.version
@@ -130,17 +154,38 @@ def _categorize(photo):
 
 
 def _item_fields(assignment):
-    references = dict(ReferenceImage.objects.filter(pk__in=[n.reference_id for n in assignment.neighbours])
-                      .values_list("pk", "uuid"))
+    references = {pk: (uuid, source) for pk, uuid, source in ReferenceImage.objects.filter(
+        pk__in=[n.reference_id for n in assignment.neighbours]).values_list("pk", "uuid", "source")}
+    category = _category(assignment.path)
     return {
-        "category": _category(assignment.path),
+        "category": category,
         "confidences": [round(c, 4) for c in assignment.confidences],
+        "confidence": round(assignment.confidence, 4) if category else 0.0,
         "alternatives": [{"path": PATH_SEPARATOR.join(p), "confidence": round(c, 4)}
                          for p, c in assignment.alternatives],
-        "neighbours": [{"reference": str(references[n.reference_id]), "path": PATH_SEPARATOR.join(n.category),
-                        "similarity": round(n.similarity, 4)}
+        "neighbours": [{"reference": str(references[n.reference_id][0]), "path": PATH_SEPARATOR.join(n.category),
+                        "similarity": round(n.similarity, 4),
+                        "shared": references[n.reference_id][1] == ReferenceImage.Source.IMPORT}
                        for n in assignment.neighbours if n.reference_id in references],
     }
+
+
+def _attach_heatmap(item, categorizer, result, crop_box):
+    """The class-activation map of the item's category, as a PNG overlay of its crop and raw."""
+    from vision.cam import compact, covered_region, heatmap_overlay
+
+    explanation = categorizer.explain(result)
+    if explanation is None:
+        return
+    weights = categorizer.embedder.weights
+    size = (crop_box[2] - crop_box[0], crop_box[3] - crop_box[1])
+    overlay = heatmap_overlay(explanation.activation, size, covered_region(size, weights.resize_size,
+                                                                           weights.crop_size))
+    buffer = io.BytesIO()
+    overlay.save(buffer, "PNG")
+    item.heatmap.save("heatmap.png", ContentFile(buffer.getvalue()), save=False)
+    item.heatmap_category = PATH_SEPARATOR.join(explanation.category)
+    item.activation = compact(explanation.activation)
 
 
 def _category(path):

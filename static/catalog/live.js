@@ -15,12 +15,20 @@
   if (pending()) setTimeout(refresh, 2000);
 })();
 
-// Item outlines on and off; the class sits on the container, so refreshes keep it.
-(function () {
-  const toggle = document.getElementById("show-masks");
-  const container = document.getElementById("photos");
-  if (!toggle || !container) return;
-  const apply = () => container.classList.toggle("show-masks", toggle.checked);
+// Overlay toggles (item outlines, heatmaps). The class sits on the container, so refreshes keep it.
+document.querySelectorAll("input[data-toggle-class]").forEach(function (toggle) {
+  const container = document.getElementById(toggle.dataset.target);
+  if (!container) return;
+  const apply = () => container.classList.toggle(toggle.dataset.toggleClass, toggle.checked);
   toggle.addEventListener("change", apply);
   apply();
+});
+
+// "Select all" in the review queue.
+(function () {
+  const all = document.getElementById("select-all");
+  if (!all) return;
+  all.addEventListener("change", function () {
+    document.querySelectorAll("input[name=items]").forEach((box) => { box.checked = all.checked; });
+  });
 })();

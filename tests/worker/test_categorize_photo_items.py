@@ -2,8 +2,10 @@
 
 import io
 
+import numpy as np
 import pytest
 from django.core.files.base import ContentFile
+from PIL import Image
 
 from catalog.models import Photo
 from tests.photos import two_product_photo
@@ -53,3 +55,26 @@ def test_a_segmenter_that_is_not_installed_fails_the_photo_with_a_reason(banana_
     categorize_photo(banana_photo.id)
     photo = Photo.objects.get()
     assert photo.status == "failed" and "models are not installed on this server" in photo.failure_reason
+
+
+def test_each_item_gets_a_heatmap_of_its_own_category(two_product_photo_in_listing, imported_catalogue):
+    categorize_photo(two_product_photo_in_listing.id)
+    for item in Photo.objects.get().items.all():
+        left, top, right, bottom = item.crop_box
+        assert left <= item.box[0] and top <= item.box[1] and right >= item.box[2] and bottom >= item.box[3]
+        assert item.heatmap_category == item.category.path
+        assert len(item.activation) == 7 and max(map(max, item.activation)) == 255
+        with Image.open(item.heatmap.path) as heatmap:
+            assert heatmap.format == "PNG" and heatmap.mode == "RGBA"
+            assert abs(heatmap.width / heatmap.height - (right - left) / (bottom - top)) < 0.02
+
+
+def test_each_item_keeps_its_embedding_and_the_confidence_the_queue_sorts_by(two_product_photo_in_listing,
+                                                                             imported_catalogue):
+    categorize_photo(two_product_photo_in_listing.id)
+    for item in Photo.objects.get().items.all():
+        embedding = np.frombuffer(item.embedding, np.float32)
+        assert embedding.shape == (1280,) and abs(np.linalg.norm(embedding) - 1) < 1e-4
+        assert item.embedding_version == "efficientnet_lite0-imagenet-1"
+        assert item.confidence == item.confidences[-1] > 0
+        assert all(neighbour["shared"] for neighbour in item.neighbours)  # imported references only

@@ -1,0 +1,114 @@
+"""Staff review: a queue of items, least confident first, where each decision teaches the index."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from worker.review import decide
+
+from .forms import BulkReviewForm, CorrectionForm, ReviewFilterForm
+from .models import Category, Item, Photo
+
+ITEMS_PER_PAGE = 20
+
+
+def staff_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied("Only catalogue staff can review items.")
+        return view(request, *args, **kwargs)
+    return wrapper
+
+
+def _get_item(item_uuid):
+    return get_object_or_404(Item, uuid=item_uuid, photo__status=Photo.Status.DONE)
+
+
+@staff_required
+def review_queue(request):
+    filters = ReviewFilterForm(request.GET or {"review": Item.Review.PENDING})
+    items = filters.filter(_reviewable_items()) if filters.is_valid() else _reviewable_items().none()
+    page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "catalog/review_queue.html", {
+        "filters": filters, "page": page, "categories": Category.objects.values_list("path", flat=True),
+        "query": _query_without_page(request),
+    })
+
+
+def _reviewable_items():
+    return (Item.objects.filter(photo__status=Photo.Status.DONE)
+            .select_related("photo__listing__seller", "category").prefetch_related("decisions__reviewer")
+            .order_by("confidence", "id"))
+
+
+def _query_without_page(request):
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@staff_required
+@require_POST
+def review_accept(request, item_uuid):
+    item = _get_item(item_uuid)
+    if item.category is None:
+        messages.error(request, "This item has no category to accept; choose one with Correct.")
+    else:
+        decide(item, item.category, request.user)
+        messages.success(request, f"Accepted: {item.category}.")
+    return _back_to_queue(request)
+
+
+@staff_required
+@require_POST
+def review_correct(request, item_uuid):
+    item = _get_item(item_uuid)
+    form = CorrectionForm(request.POST)
+    if form.is_valid():
+        decide(item, form.cleaned_data["category"], request.user)
+        messages.success(request, f"Moved to {form.cleaned_data['category']}; it is a reference of it from now on.")
+    else:
+        messages.error(request, " ".join(form.errors["category"]))
+    return _back_to_queue(request)
+
+
+@staff_required
+@require_POST
+def review_bulk(request):
+    form = BulkReviewForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return _back_to_queue(request)
+    items = list(_reviewable_items().filter(uuid__in=form.cleaned_data["items"]))
+    decided, skipped = _decide_all(items, form.cleaned_data.get("category"), request.user)
+    messages.success(request, f"{decided} item{'s'[:decided != 1]} {form.done_verb}.")
+    if skipped:
+        messages.error(request, f"{skipped} uncategorized item{'s'[:skipped != 1]} left as they were: "
+                                "choose a category for them.")
+    return _back_to_queue(request)
+
+
+def _decide_all(items, category, reviewer):
+    """Each item to `category`, or to its own category when None; (decided, skipped)."""
+    decided = 0
+    for item in items:
+        if category or item.category:
+            decide(item, category or item.category, reviewer)
+            decided += 1
+    return decided, len(items) - decided
+
+
+def _back_to_queue(request):
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "review-queue"
+    return redirect(target)

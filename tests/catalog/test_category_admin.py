@@ -1,0 +1,69 @@
+"""Staff create, rename and move categories in the admin; the tree stays consistent."""
+
+import pytest
+
+from catalog.models import Category, Item, ReferenceImage
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("ada", password="a-long-password-4"))
+    return client
+
+
+def _change(admin_client, category, **data):
+    fields = {"name": category.name, "parent": category.parent_id or ""} | data
+    return admin_client.post(f"/admin/catalog/category/{category.pk}/change/", fields)
+
+
+def test_staff_create_a_category_under_another(admin_client):
+    fruit = Category.objects.get_or_create_path(["Fruit"])
+    response = admin_client.post("/admin/catalog/category/add/", {"name": "Plantain", "parent": fruit.pk})
+    assert response.status_code == 302
+    assert Category.objects.get(name="Plantain").path == "Fruit > Plantain"
+
+
+def test_renaming_a_category_renames_its_whole_subtree(admin_client, make_item):
+    item = make_item("Fruit > Apple > Granny-Smith")
+    assert _change(admin_client, Category.objects.get(path="Fruit"), name="Fresh fruit").status_code == 302
+    assert set(Category.objects.values_list("path", flat=True)) == {
+        "Fresh fruit", "Fresh fruit > Apple", "Fresh fruit > Apple > Granny-Smith"}
+    assert Item.objects.get(pk=item.pk).category.path == "Fresh fruit > Apple > Granny-Smith"
+
+
+def test_moving_a_category_moves_its_subtree_and_its_references(admin_client, make_item):
+    make_item("Fruit > Apple > Granny-Smith")
+    vegetables = Category.objects.get_or_create_path(["Vegetables"])
+    apple = Category.objects.get(path="Fruit > Apple")
+    ReferenceImage.objects.create(category=apple.children.get(), source="import", source_key="k", image="x.jpg")
+    assert _change(admin_client, apple, parent=vegetables.pk).status_code == 302
+    assert ReferenceImage.objects.get().category.path == "Vegetables > Apple > Granny-Smith"
+    assert Category.objects.get(path="Fruit").children.count() == 0
+
+
+def test_a_category_cannot_move_under_its_own_subcategory(admin_client):
+    granny_smith = Category.objects.get_or_create_path(["Fruit", "Apple", "Granny-Smith"])
+    fruit = Category.objects.get(path="Fruit")
+    response = _change(admin_client, fruit, parent=granny_smith.pk)
+    assert "cannot be moved under itself" in response.content.decode()
+    assert Category.objects.get(pk=fruit.pk).path == "Fruit"
+
+
+def test_two_sibling_categories_cannot_share_a_name(admin_client):
+    Category.objects.get_or_create_path(["Fruit", "Apple"])
+    banana = Category.objects.get_or_create_path(["Fruit", "Banana"])
+    response = _change(admin_client, banana, name="Apple")
+    assert response.status_code == 200 and Category.objects.get(pk=banana.pk).name == "Banana"
+
+
+def test_a_category_in_use_cannot_be_deleted(admin_client, make_item):
+    item = make_item("Fruit > Banana")
+    response = admin_client.post(f"/admin/catalog/category/{item.category.pk}/delete/", {"post": "yes"})
+    assert Category.objects.filter(pk=item.category.pk).exists() and response.status_code == 200
+
+
+def test_sellers_cannot_reach_the_admin(owner_client):
+    response = owner_client.get("/admin/catalog/category/")
+    assert response.status_code == 302 and "/admin/login/" in response.url

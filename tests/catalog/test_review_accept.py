@@ -1,0 +1,51 @@
+import pytest
+
+from catalog.models import Item, ReferenceImage, ReviewDecision
+
+pytestmark = pytest.mark.django_db
+
+
+def test_staff_accept_an_item_and_it_becomes_a_reference(staff_client, staff, make_item):
+    item = make_item("Fruit > Banana", 0.6)
+    response = staff_client.post(f"/review/items/{item.uuid}/accept", {"next": "/review/?band=medium"})
+    assert response.status_code == 302 and response.url == "/review/?band=medium"
+    item.refresh_from_db()
+    assert item.review == "accepted"
+    decision = ReviewDecision.objects.get()
+    assert (decision.reviewer, decision.action, decision.old_category, decision.new_category) == (
+        staff, "accepted", item.category, item.category)
+    reference = ReferenceImage.objects.get()
+    assert reference.source == "review" and reference.category == item.category
+    assert reference.embedding == item.embedding and reference.embedding_version == "test-1"
+
+
+def test_an_uncategorized_item_cannot_be_accepted(staff_client, make_item):
+    item = make_item(path=None)
+    response = staff_client.post(f"/review/items/{item.uuid}/accept", follow=True)
+    assert "no category to accept" in response.content.decode()
+    assert not ReviewDecision.objects.exists() and not ReferenceImage.objects.exists()
+
+
+def test_an_outside_redirect_target_is_ignored(staff_client, make_item):
+    item = make_item()
+    response = staff_client.post(f"/review/items/{item.uuid}/accept", {"next": "https://evil.example/"})
+    assert response.url == "/review/"
+
+
+def test_an_unknown_item_is_404(staff_client):
+    assert staff_client.post("/review/items/00000000-0000-0000-0000-000000000000/accept").status_code == 404
+
+
+def test_get_is_not_allowed(staff_client, make_item):
+    assert staff_client.get(f"/review/items/{make_item().uuid}/accept").status_code == 405
+
+
+def test_a_seller_is_refused_and_nothing_changes(owner_client, make_item):
+    item = make_item()
+    assert owner_client.post(f"/review/items/{item.uuid}/accept").status_code == 403
+    assert Item.objects.get().review == "pending" and not ReviewDecision.objects.exists()
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(client, make_item):
+    response = client.post(f"/review/items/{make_item().uuid}/accept")
+    assert response.status_code == 302 and response.url.startswith("/login/")

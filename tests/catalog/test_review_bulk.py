@@ -1,0 +1,64 @@
+import pytest
+
+from catalog.models import Category, Item, ReviewDecision
+
+pytestmark = pytest.mark.django_db
+
+
+def test_staff_accept_a_selection(staff_client, make_item):
+    chosen = [make_item("Fruit > Banana"), make_item("Vegetables > Carrots")]
+    left_alone = make_item("Fruit > Apple")
+    response = staff_client.post("/review/bulk", {"action": "accept", "items": [str(i.uuid) for i in chosen]},
+                                 follow=True)
+    assert "2 items accepted." in response.content.decode()
+    assert set(Item.objects.filter(review="accepted")) == set(chosen)
+    assert Item.objects.get(pk=left_alone.pk).review == "pending"
+    assert ReviewDecision.objects.filter(action="accepted").count() == 2
+
+
+def test_staff_move_a_selection_to_another_category(staff_client, make_item):
+    chosen = [make_item("Fruit > Banana"), make_item(path=None)]
+    carrots = Category.objects.get_or_create_path(["Vegetables", "Carrots"])
+    response = staff_client.post("/review/bulk", {
+        "action": "reassign", "category": "Vegetables > Carrots", "items": [str(i.uuid) for i in chosen]},
+        follow=True)
+    assert "2 items moved." in response.content.decode()
+    assert {item.category for item in Item.objects.all()} == {carrots}
+    assert ReviewDecision.objects.filter(action="corrected").count() == 2
+
+
+def test_accepting_leaves_uncategorized_items_and_says_so(staff_client, make_item):
+    items = [make_item("Fruit > Banana"), make_item(path=None)]
+    response = staff_client.post("/review/bulk", {"action": "accept", "items": [str(i.uuid) for i in items]},
+                                 follow=True)
+    page = response.content.decode()
+    assert "1 item accepted." in page and "1 uncategorized item left as they were" in page
+
+
+def test_moving_without_a_category_is_refused(staff_client, make_item):
+    item = make_item()
+    response = staff_client.post("/review/bulk", {"action": "reassign", "items": [str(item.uuid)]}, follow=True)
+    assert "Choose the category to move the selected items to." in response.content.decode()
+    assert not ReviewDecision.objects.exists()
+
+
+def test_an_empty_selection_is_refused(staff_client):
+    response = staff_client.post("/review/bulk", {"action": "accept"}, follow=True)
+    assert "Select at least one item." in response.content.decode()
+
+
+def test_a_malformed_item_id_is_refused(staff_client, make_item):
+    make_item()
+    response = staff_client.post("/review/bulk", {"action": "accept", "items": ["1 OR 1=1"]}, follow=True)
+    assert "does not exist" in response.content.decode() and not ReviewDecision.objects.exists()
+
+
+def test_a_seller_is_refused_and_nothing_changes(owner_client, make_item):
+    item = make_item()
+    response = owner_client.post("/review/bulk", {"action": "accept", "items": [str(item.uuid)]})
+    assert response.status_code == 403 and not ReviewDecision.objects.exists()
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(client, make_item):
+    response = client.post("/review/bulk", {"action": "accept", "items": [str(make_item().uuid)]})
+    assert response.status_code == 302 and response.url.startswith("/login/")

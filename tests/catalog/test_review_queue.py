@@ -1,0 +1,72 @@
+import datetime
+
+import pytest
+
+from catalog.models import Item
+
+pytestmark = pytest.mark.django_db
+
+
+def test_staff_see_the_least_confident_items_first(staff_client, make_item):
+    make_item("Fruit > Banana", 0.97)
+    make_item("Vegetables > Carrots", 0.41)
+    make_item("Fruit > Apple", 0.66)
+    response = staff_client.get("/review/")
+    rows = _rows(response)
+    assert rows.index("Carrots <small>") < rows.index("Apple <small>") < rows.index("Banana <small>")
+    assert "3 items." in response.content.decode()
+
+
+def test_it_shows_pending_items_by_default(staff_client, make_item):
+    make_item("Fruit > Banana", 0.5, review=Item.Review.ACCEPTED)
+    make_item("Vegetables > Carrots", 0.9)
+    page = staff_client.get("/review/").content.decode()
+    assert "Carrots" in page and "1 item." in page
+
+
+def test_it_filters_by_category_subtree(staff_client, make_item):
+    make_item("Fruit > Apple > Granny-Smith")
+    make_item("Fruit > Banana")
+    make_item("Vegetables > Carrots")
+    rows = _rows(staff_client.get("/review/", {"category": "Fruit", "review": ""}))
+    assert "Granny-Smith" in rows and "Banana" in rows and "Carrots" not in rows
+
+
+def test_it_filters_by_confidence_band_seller_and_date(staff_client, make_item, owner):
+    make_item("Fruit > Banana", 0.97)
+    make_item("Vegetables > Carrots", 0.3)
+    assert "1 item." in staff_client.get("/review/", {"band": "low"}).content.decode()
+    assert "2 items." in staff_client.get("/review/", {"seller": owner.username}).content.decode()
+    assert "0 items." in staff_client.get("/review/", {"seller": "nobody"}).content.decode()
+    tomorrow = datetime.date.today() + datetime.timedelta(days=1)
+    assert "0 items." in staff_client.get("/review/", {"since": tomorrow.isoformat()}).content.decode()
+
+
+def test_an_unknown_category_filter_says_so(staff_client, make_item):
+    make_item()
+    page = staff_client.get("/review/", {"category": "Toys"}).content.decode()
+    assert "There is no category “Toys”" in page and "0 items." in page
+
+
+def test_each_row_shows_the_box_heatmap_path_and_references(staff_client, make_item):
+    item = make_item("Fruit > Banana", 0.62, neighbours=[
+        {"reference": "6f1c1d43-05b5-4a53-9a8e-6c3c1a6c1b7e", "path": "Fruit > Banana", "similarity": 0.8}])
+    item.heatmap.save("heatmap.png", item.photo.image.file, save=True)
+    page = staff_client.get("/review/").content.decode()
+    assert f'href="/items/{item.uuid}/heatmap"' in page and 'class="box"' not in page  # whole-photo item
+    assert "Banana <small>62%</small>" in page
+    assert "/references/6f1c1d43-05b5-4a53-9a8e-6c3c1a6c1b7e/image" in page
+
+
+def test_a_seller_is_refused(owner_client):
+    assert owner_client.get("/review/").status_code == 403
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(client):
+    response = client.get("/review/")
+    assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+def _rows(response):
+    """The item rows of the page (the category picker lists every category above them)."""
+    return response.content.decode().split('id="review-items"')[1]

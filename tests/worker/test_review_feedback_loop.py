@@ -1,0 +1,59 @@
+"""The whole loop with a real worker: a wrong category, a staff correction, and the next similar
+photo right, while the same worker process keeps running."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, ImageOps
+
+from catalog.models import Category, Listing
+from tests.celery_support import wait_until_settled
+from tests.photos import grocery_images, grocery_upload
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+GOLDEN = "Fruit > Apple > Golden-Delicious"  # a leaf the small catalogue has no reference of
+
+
+@pytest.fixture
+def whole_photos(settings):
+    """Segmentation off (for the worker too, which is started after this): one item per photo."""
+    settings.CATALOG_SEGMENTER = ""
+
+
+def test_a_correction_teaches_the_running_worker(whole_photos, celery_worker, imported_catalogue, owner_client,
+                                                 staff_client):
+    process, log = celery_worker
+    first = _upload(owner_client, "Golden apples", grocery_upload("Fruit/Apple/Golden-Delicious"))
+    wrong = first.items.get()
+    assert wrong.category.path != GOLDEN, _worker_log(log)
+
+    Category.objects.get_or_create_path(GOLDEN.split(" > "))
+    staff_client.post(f"/review/items/{wrong.uuid}/correct", {"category": GOLDEN})
+    second = _upload(owner_client, "More golden apples", _near_duplicate("Fruit/Apple/Golden-Delicious"))
+
+    assert second.items.get().category.path == GOLDEN, _worker_log(log)
+    assert second.index_version != first.index_version and process.poll() is None
+
+
+def _upload(client, title, upload):
+    client.post("/listings/new/", {"title": title, "photos": [upload]})
+    listing = Listing.objects.get(title=title)
+    wait_until_settled(listing)
+    return listing.photos.get()
+
+
+def _near_duplicate(leaf):
+    """The same photo mirrored, shrunk and saved again: what a seller's second listing looks like."""
+    with Image.open(grocery_images("val", leaf, 1)[0]) as image:
+        copy = ImageOps.mirror(image.convert("RGB"))
+    copy = copy.resize((copy.width * 9 // 10, copy.height * 9 // 10))
+    buffer = io.BytesIO()
+    copy.save(buffer, "JPEG", quality=85)
+    return SimpleUploadedFile("again.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def _worker_log(log):
+    log.seek(0)
+    return log.read()[-3000:]

@@ -1,0 +1,77 @@
+"""A review decision or a category edit reaches the index at once, in the running process."""
+
+import pytest
+
+from catalog.models import Category, Item, ReferenceImage
+from vision.index import read_manifest
+from worker.models_cache import models
+from worker.review import decide
+from worker.tasks import categorize_photo, update_reference_index
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def categorized_banana(banana_photo, imported_catalogue, settings):
+    settings.CATALOG_SEGMENTER = ""
+    categorize_photo(banana_photo.id)
+    return Item.objects.get()
+
+
+def test_a_correction_is_in_the_index_before_the_next_photo(categorized_banana, staff,
+                                                            django_capture_on_commit_callbacks):
+    plantain = Category.objects.get_or_create_path(("Fruit", "Plantain"))
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(categorized_banana, plantain, staff)
+    reference = ReferenceImage.objects.get(source="review")
+    assert reference.category == plantain and reference.embedding == categorized_banana.embedding
+    assert models.categorizer().index.entries()[reference.pk] == ("Fruit", "Plantain")
+    categorize_photo_again(categorized_banana.photo)
+    assert Item.objects.get().category == plantain  # its own crop is now its nearest reference
+
+
+def test_an_accepted_item_becomes_a_reference_of_its_category(categorized_banana, staff,
+                                                              django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert decide(categorized_banana, categorized_banana.category, staff) == "accepted"
+    reference = ReferenceImage.objects.get(source="review")
+    assert reference.category.path == "Fruit > Banana" and reference.image.size > 0
+    assert reference.pk in models.categorizer().index.entries()
+
+
+def test_deciding_twice_keeps_one_reference_with_the_latest_category(categorized_banana, staff,
+                                                                      django_capture_on_commit_callbacks):
+    carrots = Category.objects.get(path="Vegetables > Carrots")
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(categorized_banana, carrots, staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(categorized_banana, Category.objects.get(path="Fruit > Banana"), staff)
+    reference = ReferenceImage.objects.get(source="review")
+    assert reference.category.path == "Fruit > Banana"
+    assert models.categorizer().index.entries()[reference.pk] == ("Fruit", "Banana")
+    assert categorized_banana.decisions.count() == 2
+
+
+def test_renaming_a_category_rewrites_its_paths_in_the_index(imported_catalogue):
+    fruit = Category.objects.get(path="Fruit")
+    fruit.name = "Fresh fruit"
+    fruit.save()
+    update_reference_index()
+    paths = set(models.categorizer().index.entries().values())
+    assert ("Fresh fruit", "Banana") in paths and not any(path[0] == "Fruit" for path in paths)
+
+
+def test_an_update_with_nothing_new_leaves_the_index_file_alone(imported_catalogue, settings):
+    before = read_manifest(settings.CATALOG_INDEX_PATH)["version"]
+    update_reference_index()
+    assert read_manifest(settings.CATALOG_INDEX_PATH)["version"] == before
+
+
+def test_the_imported_index_has_a_head_for_heatmaps(imported_catalogue):
+    index = models.categorizer().index
+    assert index.head is not None and len(index.head.weights) == len(index.categories)
+
+
+def categorize_photo_again(photo):
+    photo.__class__.objects.filter(pk=photo.pk).update(status="queued")
+    categorize_photo(photo.id)

@@ -1,0 +1,118 @@
+"""Class-activation maps (Zhou et al., 2016) from the forward pass that made the embedding.
+
+A linear head over the pooled features scores each category of the index. Pooling is an
+average, so a category's score is the average over the feature map of w_c · F(x, y): that
+per-position product is the category's activation map, and it costs one matrix product on the
+feature map the embedder already computed. The head is trained on the index's own reference
+embeddings (seconds on a CPU) and kept in the index file, so it always matches its embedder.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+# The head is retrained once the index has grown by this share since it was trained (and
+# always when it lacks a category, since a category without a row has no map).
+RETRAIN_GROWTH = 0.1
+HEAD_STEPS = 100
+HEAD_WEIGHT_DECAY = 1e-4
+# A stored heatmap overlay is at most this many pixels on its long side.
+OVERLAY_SIDE = 512
+OVERLAY_OPACITY = 200
+# Colour ramp of the overlay, cold to hot: (position, RGB).
+_RAMP = ((0.0, (0, 0, 255)), (0.35, (0, 255, 255)), (0.65, (255, 255, 0)), (1.0, (255, 0, 0)))
+
+
+@dataclass
+class ClassHead:
+    weights: np.ndarray  # (K, D) float32; row k scores the index's category k
+    bias: np.ndarray  # (K,) float32
+    trained_on: int  # references in the index when it was trained
+
+    def scores(self, embedding):
+        return self.weights @ embedding + self.bias
+
+
+def train_head(vectors, labels, num_classes, steps=HEAD_STEPS, weight_decay=HEAD_WEIGHT_DECAY):
+    """Softmax regression of the category ids `labels` on the reference embeddings `vectors`."""
+    torch.manual_seed(0)
+    features, targets = torch.as_tensor(vectors, dtype=torch.float32), torch.as_tensor(labels, dtype=torch.long)
+    linear = torch.nn.Linear(features.shape[1], num_classes)
+    optimizer = torch.optim.LBFGS(linear.parameters(), max_iter=steps, line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(linear(features), targets) + weight_decay * linear.weight.square().sum()
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        optimizer.step(closure)
+    return ClassHead(linear.weight.detach().numpy().copy(), linear.bias.detach().numpy().copy(), len(vectors))
+
+
+def head_is_stale(index):
+    head = index.head
+    return (head is None or len(head.weights) < len(index.categories)
+            or len(index) >= head.trained_on * (1 + RETRAIN_GROWTH))
+
+
+def refresh_head(index):
+    """Train the index's head if it is missing or stale; True if it was trained."""
+    if len(index) == 0 or not head_is_stale(index):
+        return False
+    vectors, labels = index.labelled_vectors()
+    index.head = train_head(vectors, labels, len(index.categories))
+    return True
+
+
+def explained_category(head, categories, embedding, path):
+    """The id of the category whose map explains an assignment to `path`: the head's best
+    category at or under `path` (any category when nothing was assigned)."""
+    candidates = [i for i, c in enumerate(categories[:len(head.weights)]) if tuple(c[:len(path)]) == tuple(path)]
+    scores = head.scores(embedding)
+    return max(candidates or range(len(head.weights)), key=lambda i: scores[i])
+
+
+def activation_map(feature_map, head, category_id):
+    """The category's activation over a (C, H, W) feature map, scaled to [0, 1] (H, W)."""
+    weights = torch.as_tensor(head.weights[category_id], dtype=torch.float32)
+    activation = torch.einsum("c,chw->hw", weights, feature_map.float()).clamp(min=0)
+    peak = activation.max()
+    return (activation / peak if peak > 0 else activation).numpy()
+
+
+def covered_region(size, resize_size, crop_size):
+    """(left, top, right, bottom) of an image of `size` that a resize-then-centre-crop transform
+    keeps: the part of the image the feature map, and so the heatmap, describes."""
+    width, height = size
+    side = min(width, height) * crop_size / resize_size
+    left, top = (width - side) / 2, (height - side) / 2
+    return round(left), round(top), round(left + side), round(top + side)
+
+
+def heatmap_overlay(activation, size, region):
+    """An RGBA image of `size` (at most OVERLAY_SIDE long): the map, coloured cold to hot and
+    as opaque as it is hot, over `region`; transparent elsewhere."""
+    scale = min(1.0, OVERLAY_SIDE / max(size))
+    overlay = Image.new("RGBA", (max(1, round(size[0] * scale)), max(1, round(size[1] * scale))))
+    left, top, right, bottom = (round(v * scale) for v in region)
+    heat = Image.fromarray(np.uint8(np.round(activation * 255))).resize(
+        (max(1, right - left), max(1, bottom - top)), Image.BICUBIC)
+    overlay.paste(_coloured(np.asarray(heat) / 255), (left, top))
+    return overlay
+
+
+def _coloured(values):
+    positions = [p for p, _ in _RAMP]
+    channels = [np.interp(values, positions, [colour[c] for _, colour in _RAMP]) for c in range(3)]
+    alpha = values * OVERLAY_OPACITY
+    return Image.fromarray(np.uint8(np.round(np.stack([*channels, alpha], axis=-1))), "RGBA")
+
+
+def compact(activation):
+    """The raw map as small integers (0–255), to store with the item."""
+    return np.uint8(np.round(activation * 255)).tolist()
