@@ -34,13 +34,20 @@ def _get_item(item_uuid):
 
 @staff_required
 def review_queue(request):
-    filters = ReviewFilterForm(request.GET or {"review": Item.Review.PENDING})
+    filters = ReviewFilterForm(_filter_data(request))
     items = filters.filter(_reviewable_items()) if filters.is_valid() else _reviewable_items().none()
     page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "catalog/review_queue.html", {
         "filters": filters, "page": page, "categories": Category.objects.values_list("path", flat=True),
         "query": _query_without_page(request),
     })
+
+
+def _filter_data(request):
+    """The filters asked for; with none, the queue opens on the items nobody has reviewed yet."""
+    if any(name in request.GET for name in ReviewFilterForm.base_fields):
+        return request.GET
+    return {"review": Item.Review.PENDING}
 
 
 def _reviewable_items():

@@ -55,14 +55,15 @@ def train_head(vectors, labels, num_classes, steps=HEAD_STEPS, weight_decay=HEAD
 
 
 def head_is_stale(index):
+    """Whether a non-empty index lacks a head, or has one that no longer fits its references."""
     head = index.head
-    return (head is None or len(head.weights) < len(index.categories)
-            or len(index) >= head.trained_on * (1 + RETRAIN_GROWTH))
+    return len(index) > 0 and (head is None or len(head.weights) < len(index.categories)
+                               or len(index) >= head.trained_on * (1 + RETRAIN_GROWTH))
 
 
 def refresh_head(index):
     """Train the index's head if it is missing or stale; True if it was trained."""
-    if len(index) == 0 or not head_is_stale(index):
+    if not head_is_stale(index):
         return False
     vectors, labels = index.labelled_vectors()
     index.head = train_head(vectors, labels, len(index.categories))

@@ -72,14 +72,17 @@ def index_lock():
         yield
 
 
-def rebuild_index(backbone_name=None, show_progress=False):
-    """Embed what is new, rebuild and atomically replace the index; return (index, unreadable).
+def rebuild_index(backbone_name=None, show_progress=False, re_embed=False):
+    """Embed what is new (with `re_embed`, every reference again), build a new index from the
+    reference rows and atomically replace the current one; return (index, unreadable).
 
     Without `backbone_name` the index keeps the backbone it has (CATALOG_BACKBONE for a first
     index). Workers keep using the previous index and its backbone until the new file is in place.
     """
     with index_lock():
         backbone_name = backbone_name or index_backbone() or settings.CATALOG_BACKBONE
+        if re_embed:
+            ReferenceImage.objects.update(embedding=None, embedding_version="")
         unreadable = embed_references(backbone_name, show_progress)
         index = build_index(backbone_name)
         _save(index)
@@ -91,8 +94,10 @@ def update_index():
 
     New references are added to the current index (and its head retrained if they changed it
     enough); a removed or re-categorized reference, or a renamed category, means a rebuild from
-    the stored embeddings. Either way workers pick the new file up on their next photo.
+    the stored embeddings; an index without a head (saved before heatmaps) gets one. Either way
+    workers pick the new file up on their next photo.
     """
+    from vision.cam import head_is_stale
     from vision.index import ReferenceIndex
 
     with index_lock():
@@ -106,7 +111,7 @@ def update_index():
             index = build_index(index.backbone_name)
         elif len(wanted) > len(current):
             _add_references(index, ReferenceImage.objects.filter(pk__in=set(wanted) - set(current)))
-        else:
+        elif not head_is_stale(index):
             return index
         _save(index)
     return index

@@ -70,3 +70,15 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client):
 def _rows(response):
     """The item rows of the page (the category picker lists every category above them)."""
     return response.content.decode().split('id="review-items"')[1]
+
+
+def test_the_second_page_keeps_the_default_filter(staff_client, make_item):
+    for _ in range(21):
+        make_item("Fruit > Banana", 0.5)
+    make_item("Fruit > Banana", 0.1, review=Item.Review.ACCEPTED)
+    page = staff_client.get("/review/", {"page": 2}).content.decode()
+    assert "21 items." in page and "Page 2 of 2" in page
+
+
+def test_a_seller_is_told_why_they_are_refused(owner_client):
+    assert "Only catalogue staff can review items." in owner_client.get("/review/").content.decode()

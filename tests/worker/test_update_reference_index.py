@@ -75,3 +75,13 @@ def test_the_imported_index_has_a_head_for_heatmaps(imported_catalogue):
 def categorize_photo_again(photo):
     photo.__class__.objects.filter(pk=photo.pk).update(status="queued")
     categorize_photo(photo.id)
+
+
+def test_an_index_saved_without_a_head_gets_one(imported_catalogue, settings):
+    from vision.index import ReferenceIndex
+
+    index = ReferenceIndex.load(settings.CATALOG_INDEX_PATH)
+    index.head = None
+    index.save(settings.CATALOG_INDEX_PATH)
+    update_reference_index()
+    assert ReferenceIndex.load(settings.CATALOG_INDEX_PATH).head is not None

@@ -6,17 +6,21 @@ from worker.models_cache import ModelUnavailable
 
 class Command(BaseCommand):
     help = (
-        "Embed every reference image with a backbone and replace the FAISS index. Workers keep "
-        "serving the previous index (and its backbone) until the new one is in place, then switch."
+        "Build a new FAISS index from the reference images in the database and replace the current one. "
+        "References are embedded when they have no embedding from the backbone yet (with --re-embed, all of "
+        "them again). Workers keep serving the previous index (and its backbone) until the new one is in "
+        "place, then switch."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--backbone", help="the backbone to build with (default: the current index's, or "
                                                "CATALOG_BACKBONE when there is none)")
+        parser.add_argument("--re-embed", action="store_true",
+                            help="forget the stored embeddings and embed every reference image again")
 
-    def handle(self, backbone, **options):
+    def handle(self, backbone, re_embed, **options):
         try:
-            index, unreadable = rebuild_index(backbone, show_progress=True)
+            index, unreadable = rebuild_index(backbone, show_progress=True, re_embed=re_embed)
         except ModelUnavailable as error:
             raise CommandError(str(error)) from error
         for path, reason in unreadable:
