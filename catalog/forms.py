@@ -43,6 +43,10 @@ class ListingForm(forms.Form):
     photos = PhotosField()
 
 
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What uses this key, e.g. “stock sync”.")
+
+
 class CategoryPathField(forms.CharField):
     """A category chosen by its full path (the review pages offer every path to pick from)."""
 

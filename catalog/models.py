@@ -1,3 +1,5 @@
+import hashlib
+import secrets
 import uuid
 
 from django.conf import settings
@@ -70,6 +72,9 @@ class Listing(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listings")
     title = models.CharField(max_length=200)
+    reference = models.CharField(max_length=200, blank=True, help_text="the seller's own id for it, e.g. a SKU")
+    bulk_job = models.ForeignKey("BulkJob", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="listings")
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -81,6 +86,14 @@ class Listing(models.Model):
     @property
     def is_settled(self):
         return not self.photos.filter(status__in=Photo.Status.pending()).exists()
+
+    @property
+    def status(self):
+        """processing while any photo is; failed when every photo failed; done otherwise."""
+        statuses = {photo.status for photo in self.photos.all()}
+        if statuses & set(Photo.Status.pending()):
+            return "processing"
+        return "failed" if statuses == {Photo.Status.FAILED} else "done"
 
 
 def _photo_upload_to(photo, filename):
@@ -237,3 +250,66 @@ class ReviewDecision(models.Model):
 
     def __str__(self):
         return f"{self.reviewer} {self.action} {self.new_category}"
+
+
+def hash_token_key(key):
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def issue(self, user, name):
+        """(token, its key): the key is shown once; only its hash is stored."""
+        key = secrets.token_urlsafe(32)
+        token = self.create(user=user, name=name, prefix=key[:8], key_hash=hash_token_key(key))
+        return token, key
+
+
+class ApiToken(models.Model):
+    """A seller's key for the REST API. Revoking one deletes it."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=8, help_text="the key's first characters, to tell keys apart")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+
+class BulkJob(models.Model):
+    """One bulk request: which manifest rows became listings, and which were rejected and why."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bulk_jobs")
+    rows = models.PositiveIntegerField(default=0)
+    rejected = models.JSONField(default=list, help_text="[{row, reference, errors}]")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def photo_counts(self):
+        counts = dict(Photo.objects.filter(listing__bulk_job=self).values_list("status").annotate(n=models.Count("id")))
+        return {status: counts.get(status, 0) for status in Photo.Status.values}
+
+
+class IdempotentRequest(models.Model):
+    """The first response to a request sent with an Idempotency-Key, replayed to its retries."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="hash of the request, to catch a key reused for another")
+    status_code = models.PositiveSmallIntegerField(null=True, help_text="null while the first request runs")
+    body = models.JSONField(null=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="unique_idempotency_key_per_user")]

@@ -1,18 +1,15 @@
-from functools import partial
-
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
-from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from worker.tasks import enqueue_photo
-
-from .forms import ListingForm
-from .models import Item, Listing, Photo, ReferenceImage
+from .forms import ApiTokenForm, ListingForm
+from .listings import create_listing
+from .models import ApiToken, Item, Listing, Photo, ReferenceImage
 
 
 def _get_listing_for_user(request, listing_uuid):
@@ -37,24 +34,13 @@ def listing_list(request):
 def listing_create(request):
     form = ListingForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        listing = _create_listing(request.user, form.cleaned_data)
+        listing = create_listing(request.user, form.cleaned_data["title"], form.cleaned_data["photos"])
         return redirect("listing-detail", listing_uuid=listing.uuid)
     return render(request, "catalog/listing_form.html", {
         "form": form,
         "max_photos": settings.CATALOG_MAX_PHOTOS_PER_LISTING,
         "max_megabytes": settings.CATALOG_MAX_PHOTO_BYTES // (1024 * 1024),
     })
-
-
-def _create_listing(seller, data):
-    with transaction.atomic():
-        listing = Listing.objects.create(seller=seller, title=data["title"])
-        for checked in data["photos"]:
-            photo = Photo(listing=listing, original_name=checked.upload.name[:255],
-                          width=checked.width, height=checked.height)
-            photo.image.save(f"photo.{checked.extension}", checked.upload, save=True)
-            transaction.on_commit(partial(enqueue_photo, photo.id))
-    return listing
 
 
 @login_required
@@ -105,3 +91,25 @@ def reference_image(request, reference_uuid):
         references = references.filter(source=ReferenceImage.Source.IMPORT)
     reference = get_object_or_404(references, uuid=reference_uuid)
     return FileResponse(reference.image.open("rb"))
+
+
+@login_required
+def api_tokens(request):
+    """The seller's API keys: create one (its key is shown this once) or revoke one."""
+    form = ApiTokenForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        _, new_key = ApiToken.objects.issue(request.user, form.cleaned_data["name"])
+        form = ApiTokenForm()
+    return render(request, "catalog/api_tokens.html", {
+        "form": form, "tokens": request.user.api_tokens.all(), "new_key": new_key,
+    })
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, token_uuid):
+    token = get_object_or_404(ApiToken, uuid=token_uuid, user=request.user)
+    token.delete()
+    messages.success(request, f"Revoked “{token.name}”: programs using it can no longer reach the API.")
+    return redirect("api-tokens")

@@ -29,6 +29,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "catalog",
 ]
 
@@ -76,6 +79,32 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Requests per API token (or browser session), e.g. "600/minute"; counted in the default cache.
+CATALOG_API_RATE = os.environ.get("CATALOG_API_RATE", "600/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "catalog.api_auth.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["catalog.api_auth.PerTokenThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
+                                 "rest_framework.renderers.BrowsableAPIRenderer"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Catalog auto-categorization API",
+    "DESCRIPTION": "Create listings from product photos and read the categories found for each item. "
+                   "Authenticate with `Authorization: Token <key>` (create keys under API tokens).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
@@ -88,6 +117,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 CATALOG_MAX_PHOTO_BYTES = int(os.environ.get("CATALOG_MAX_PHOTO_BYTES", 20 * 1024 * 1024))
 CATALOG_MAX_PHOTO_PIXELS = int(os.environ.get("CATALOG_MAX_PHOTO_PIXELS", 50_000_000))
 CATALOG_MAX_PHOTOS_PER_LISTING = int(os.environ.get("CATALOG_MAX_PHOTOS_PER_LISTING", 20))
+CATALOG_MAX_BULK_ROWS = int(os.environ.get("CATALOG_MAX_BULK_ROWS", 5000))
+CATALOG_MAX_BULK_BYTES = int(os.environ.get("CATALOG_MAX_BULK_BYTES", 2 * 1024 ** 3))
 
 # The vision models, the same for the web process (which never loads them) and the workers.
 CATALOG_BACKBONE = os.environ.get("CATALOG_BACKBONE", "efficientnet_lite0")

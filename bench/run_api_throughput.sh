@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# bench/api_throughput.py with everything it needs: PostgreSQL, Redis, one Celery worker, the web
+# server (runserver), and the Grocery train catalogue indexed with grocery_lite0. Writes
+# bench/results/api-throughput.json. COUNT and CLIENTS set the load (default 200 photos, 8 clients).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+py=$(bin/venv)/bin/python
+dir=${BENCH_DIR:-/tmp/bench-api}
+grocery=../shared/datasets/grocery-store/dataset
+export DATABASE_URL=postgres://postgres@127.0.0.1:5432/catalog_bench CELERY_BROKER_URL=redis://127.0.0.1:6379/3
+export CATALOG_VAR_DIR=$dir/var
+rm -rf "$dir" && mkdir -p "$dir"
+dropdb -h 127.0.0.1 -U postgres --if-exists catalog_bench && createdb -h 127.0.0.1 -U postgres catalog_bench
+redis-cli -n 3 flushdb > /dev/null
+$py manage.py migrate --noinput > /dev/null
+$py manage.py import_catalog $grocery/train --backbone grocery_lite0 > "$dir/import.log" 2>&1
+key=$($py manage.py shell --no-imports -c "
+from django.contrib.auth.models import User
+from catalog.models import ApiToken
+print(ApiToken.objects.issue(User.objects.create_user('bench', password='a-long-password-9'), 'bench')[1])")
+bin/worker > "$dir/worker.log" 2>&1 &
+worker=$!
+$py manage.py runserver 127.0.0.1:8020 --noreload > "$dir/web.log" 2>&1 &
+web=$!
+trap 'kill $web $worker' EXIT
+sleep 8
+$py bench/api_throughput.py --url http://127.0.0.1:8020 --token "$key" --photos $grocery/val \
+  --count "${COUNT:-200}" --clients "${CLIENTS:-8}" --json bench/results/api-throughput.json

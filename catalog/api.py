@@ -1,0 +1,185 @@
+"""The REST API for sellers' systems: listings, their photos' results, and the category tree."""
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action, api_view
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from . import bulk
+from .idempotency import HEADER, respond_once
+from .listings import create_listing
+from .models import Category, Item, Photo
+from .serializers import (
+    BulkJobSerializer,
+    BulkRequestSerializer,
+    BulkResultSerializer,
+    CategoryFilterSerializer,
+    CategorySerializer,
+    ListingCreateSerializer,
+    ListingFilterSerializer,
+    ListingSerializer,
+    SimilarListingSerializer,
+)
+from .similar import similar_listings
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    HEADER, str, OpenApiParameter.HEADER, required=False,
+    description="Any unique string (a UUID): a retry with the same key creates nothing twice and gets "
+                "the first response back.")
+
+
+class ListingViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                     mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """The seller's own listings; another seller's are not found (404)."""
+
+    serializer_class = ListingSerializer
+    lookup_field = "uuid"
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self):
+        return self.request.user.listings.prefetch_related("photos__items__category").order_by("-created", "-id")
+
+    def get_parsers(self):
+        if self.request is not None and self.request.method == "POST":
+            return [MultiPartParser(), FormParser()]
+        return super().get_parsers()
+
+    @extend_schema(parameters=[ListingFilterSerializer])
+    def list(self, request):
+        filters = ListingFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(_filtered(self.get_queryset(), filters.validated_data))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=ListingCreateSerializer, responses={201: ListingSerializer},
+                   parameters=[IDEMPOTENCY_KEY])
+    def create(self, request):
+        return respond_once(request, lambda: self._create(request))
+
+    def _create(self, request):
+        incoming = ListingCreateSerializer(data=request.data)
+        if not incoming.is_valid():
+            return Response(incoming.errors, status=status.HTTP_400_BAD_REQUEST)
+        listing = create_listing(request.user, incoming.validated_data["title"], incoming.validated_data["photos"])
+        return Response(self.get_serializer(listing).data, status=status.HTTP_201_CREATED)
+
+
+    @extend_schema(responses={200: SimilarListingSerializer(many=True)})
+    @action(detail=True, pagination_class=None)
+    def similar(self, request, uuid):
+        """The seller's other listings most like this one, by their items' look."""
+        ranked = similar_listings(self.get_object())
+        listings = request.user.listings.in_bulk([pk for pk, _ in ranked])
+        return Response(SimilarListingSerializer(
+            [{"listing": listings[pk], "similarity": round(similarity, 4)} for pk, similarity in ranked],
+            many=True).data)
+
+
+class BulkJobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Many listings in one request: a manifest of rows plus their photos; each row is accepted
+    (a listing is created) or rejected with its reasons, never half-created. Poll the job for the
+    photos' progress."""
+
+    serializer_class = BulkJobSerializer
+    lookup_field = "uuid"
+    lookup_value_converter = "uuid"
+    parser_classes = [MultiPartParser]
+
+    def get_queryset(self):
+        return self.request.user.bulk_jobs.all()
+
+    @extend_schema(request=BulkRequestSerializer, responses={201: BulkResultSerializer},
+                   parameters=[IDEMPOTENCY_KEY])
+    def create(self, request):
+        too_large = _refuse_oversized(request)
+        return too_large or respond_once(request, lambda: self._import(request))
+
+    def _import(self, request):
+        incoming = BulkRequestSerializer(data=request.data)
+        if not incoming.is_valid():
+            return Response(incoming.errors, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            rows = bulk.read_manifest(incoming.validated_data["manifest"])
+            photos = bulk.PhotoSource(incoming.validated_data.get("archive"), incoming.validated_data["photos"])
+        except (bulk.BadManifest, bulk.BadArchive) as error:
+            field = "manifest" if isinstance(error, bulk.BadManifest) else "archive"
+            return Response({field: [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
+        job, outcome = bulk.import_rows(request.user, rows, photos)
+        result = BulkResultSerializer({"job": job, "accepted": outcome.accepted, "rejected": outcome.rejected},
+                                      context=self.get_serializer_context())
+        return Response(result.data, status=status.HTTP_201_CREATED)
+
+
+def _refuse_oversized(request):
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    limit = settings.CATALOG_MAX_BULK_BYTES
+    if length > limit:
+        return Response({"detail": f"The request is {length / 1024 / 1024:.0f} MB; a bulk request takes at most "
+                                   f"{limit / 1024 / 1024:.0f} MB. Split it into several."},
+                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    return None
+
+
+def _filtered(listings, filters):
+    if "status" in filters:
+        listings = _with_status(listings, filters["status"])
+    if "category" in filters:
+        listings = listings.filter(photos__items__category__in=filters["category"].subtree()).distinct()
+    if "created_after" in filters:
+        listings = listings.filter(created__date__gte=filters["created_after"])
+    if "created_before" in filters:
+        listings = listings.filter(created__date__lte=filters["created_before"])
+    return listings
+
+
+def _with_status(listings, wanted):
+    pending = Q(photos__status__in=Photo.Status.pending())
+    counted = listings.annotate(pending=Count("photos", filter=pending),
+                                not_failed=Count("photos", filter=~Q(photos__status=Photo.Status.FAILED)))
+    if wanted == "processing":
+        return counted.filter(pending__gt=0)
+    if wanted == "failed":
+        return counted.filter(pending=0, not_failed=0)
+    return counted.filter(pending=0, not_failed__gt=0)
+
+
+class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Browse the category tree (children of a path) or search it by name."""
+
+    serializer_class = CategorySerializer
+
+    @extend_schema(parameters=[CategoryFilterSerializer])
+    def list(self, request):
+        filters = CategoryFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        categories = Category.objects.select_related("parent").annotate(child_count=Count("children"))
+        if "parent" in filters.validated_data:
+            parent = filters.validated_data["parent"].strip()
+            categories = categories.filter(parent__path=parent) if parent else categories.filter(parent=None)
+        if "search" in filters.validated_data:
+            categories = categories.filter(name__icontains=filters.validated_data["search"])
+        page = self.paginate_queryset(categories.order_by("path"))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@extend_schema(responses={(200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY), 404: None})
+@api_view(["GET"])
+def photo_image(request, photo_uuid):
+    photo = get_object_or_404(Photo, uuid=photo_uuid, listing__seller=request.user)
+    return FileResponse(photo.image.open("rb"))
+
+
+@extend_schema(responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY), 404: None})
+@api_view(["GET"])
+def item_heatmap(request, item_uuid):
+    item = get_object_or_404(Item, uuid=item_uuid, photo__listing__seller=request.user)
+    if not item.heatmap:
+        raise Http404("This item has no heatmap yet.")
+    return FileResponse(item.heatmap.open("rb"), content_type="image/png")
+

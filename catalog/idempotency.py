@@ -1,0 +1,76 @@
+"""Idempotency-Key: a retried request gets the first response instead of doing the work twice."""
+
+import hashlib
+
+from django.db import IntegrityError, transaction
+from rest_framework import status
+from rest_framework.response import Response
+
+from .models import IdempotentRequest
+
+KEY_LIMIT = 255
+HEADER = "Idempotency-Key"
+
+
+def respond_once(request, handler):
+    """handler()'s response, or, for a key this user sent before, the response the first request got."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return handler()
+    if not key.strip() or len(key) > KEY_LIMIT:
+        return _error(status.HTTP_400_BAD_REQUEST, f"{HEADER} must be 1 to {KEY_LIMIT} characters.")
+    fingerprint = _fingerprint(request)
+    record, first = _claim(request.user, key.strip(), fingerprint)
+    if not first:
+        return _replay(record, fingerprint)
+    try:
+        response = handler()
+    except BaseException:
+        record.delete()  # nothing was answered: a retry may try again
+        raise
+    _remember(record, response)
+    return response
+
+
+def _claim(user, key, fingerprint):
+    try:
+        with transaction.atomic():
+            return IdempotentRequest.objects.create(user=user, key=key, fingerprint=fingerprint), True
+    except IntegrityError:
+        return IdempotentRequest.objects.get(user=user, key=key), False
+
+
+def _replay(record, fingerprint):
+    if record.fingerprint != fingerprint:
+        return _error(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                      f"This {HEADER} was already used for a different request; use a new key for a new request.")
+    if record.status_code is None:
+        return _error(status.HTTP_409_CONFLICT,
+                      f"The first request with this {HEADER} is still being processed; retry in a moment.")
+    return Response(record.body, status=record.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+def _remember(record, response):
+    if response.status_code >= 500:
+        record.delete()
+        return
+    record.status_code, record.body = response.status_code, response.data
+    record.save(update_fields=["status_code", "body"])
+
+
+def _fingerprint(request):
+    """A hash of what the request asks: method, path, form fields and the content of every file."""
+    digest = hashlib.sha256(f"{request.method} {request.path}".encode())
+    for name in sorted(request.POST):
+        digest.update(f"\0{name}={request.POST.getlist(name)!r}".encode())
+    for name in sorted(request.FILES):
+        for upload in request.FILES.getlist(name):
+            digest.update(f"\0{name}:{upload.name}:".encode())
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            upload.seek(0)
+    return digest.hexdigest()
+
+
+def _error(code, detail):
+    return Response({"detail": detail}, status=code)

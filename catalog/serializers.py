@@ -1,0 +1,153 @@
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from worker.photos import InvalidImage, check_photo
+
+from .models import BulkJob, Category, Item, Listing, Photo
+
+
+class CategoryPathField(serializers.CharField):
+    """A category given by its full path ("Fruit > Apple"); an unknown one is a field error."""
+
+    def run_validation(self, data=serializers.empty):
+        path = super().run_validation(data).strip()  # the CharField checks first (length, NUL characters)
+        category = Category.objects.filter(path=path).first()
+        if category is None:
+            raise serializers.ValidationError(f"There is no category “{path}”.")
+        return category
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    category = serializers.CharField(source="category.path", allow_null=True, default=None,
+                                     help_text="the assigned category path; null when nothing was assigned")
+    heatmap_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Item
+        fields = ["uuid", "box", "category", "confidences", "confidence", "alternatives", "review",
+                  "heatmap_category", "heatmap_url"]
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_heatmap_url(self, item):
+        if not item.heatmap:
+            return None
+        return self.context["request"].build_absolute_uri(reverse("api-item-heatmap", args=[item.uuid]))
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    image_url = serializers.SerializerMethodField()
+    items = ItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Photo
+        fields = ["uuid", "original_name", "status", "failure_reason", "width", "height", "created", "finished",
+                  "model_version", "image_url", "items"]
+
+    @extend_schema_field(serializers.URLField())
+    def get_image_url(self, photo):
+        return self.context["request"].build_absolute_uri(reverse("api-photo-image", args=[photo.uuid]))
+
+
+class ListingSerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=["processing", "done", "failed"], read_only=True)
+    photos = PhotoSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Listing
+        fields = ["uuid", "title", "created", "status", "photos"]
+
+
+class ListingCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    photos = serializers.ListField(child=serializers.FileField(), allow_empty=False,
+                                   help_text="the product photos: JPEG, PNG, WebP or HEIC")
+
+    def validate_photos(self, uploads):
+        limit = settings.CATALOG_MAX_PHOTOS_PER_LISTING
+        if len(uploads) > limit:
+            raise serializers.ValidationError(f"A listing takes at most {limit} photos; got {len(uploads)}.")
+        checked, errors = [], {}
+        for position, upload in enumerate(uploads):
+            try:
+                checked.append(check_photo(upload))
+            except InvalidImage as error:
+                errors[position] = [f"{upload.name}: {error}"]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return checked
+
+
+class ListingFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["processing", "done", "failed"], required=False)
+    category = CategoryPathField(required=False, help_text="listings with an item in this category's subtree")
+    created_after = serializers.DateField(required=False)
+    created_before = serializers.DateField(required=False)
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    parent = serializers.CharField(source="parent.path", allow_null=True, default=None)
+    children = serializers.IntegerField(source="child_count", read_only=True, help_text="how many subcategories")
+
+    class Meta:
+        model = Category
+        fields = ["path", "name", "parent", "children"]
+
+
+class CategoryFilterSerializer(serializers.Serializer):
+    search = serializers.CharField(required=False, max_length=200, help_text="part of a category name")
+    parent = serializers.CharField(required=False, allow_blank=True, max_length=2000,
+                                   help_text="only the children of this path; empty: the top level")
+
+
+class BulkRequestSerializer(serializers.Serializer):
+    manifest = serializers.FileField(help_text="CSV (header: title, photos, reference; photos separated by “;”) "
+                                               "or JSON (a list of {title, photos: [...], reference}) file")
+    archive = serializers.FileField(required=False, help_text="a zip of the photos the manifest names")
+    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list,
+                                   help_text="the photos as files, instead of (or beside) the archive")
+
+
+class BulkJobSerializer(serializers.ModelSerializer):
+    accepted = serializers.SerializerMethodField()
+    photos = serializers.SerializerMethodField(help_text="photos by status: queued, processing, done, failed")
+
+    class Meta:
+        model = BulkJob
+        fields = ["uuid", "created", "rows", "accepted", "rejected", "photos"]
+
+    def get_accepted(self, job) -> int:
+        return job.listings.count()
+
+    def get_photos(self, job) -> dict[str, int]:
+        return job.photo_counts()
+
+
+class AcceptedRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    reference = serializers.CharField(allow_blank=True)
+    listing = serializers.UUIDField()
+
+
+class RejectedRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    reference = serializers.CharField(allow_blank=True)
+    errors = serializers.ListField(child=serializers.CharField())
+
+
+class BulkResultSerializer(serializers.Serializer):
+    job = BulkJobSerializer()
+    accepted = AcceptedRowSerializer(many=True)
+    rejected = RejectedRowSerializer(many=True)
+
+
+class ListingSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Listing
+        fields = ["uuid", "title", "reference", "created"]
+
+
+class SimilarListingSerializer(serializers.Serializer):
+    listing = ListingSummarySerializer()
+    similarity = serializers.FloatField(help_text="cosine similarity of the closest pair of items")

@@ -1,0 +1,151 @@
+import io
+import json
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from catalog.models import BulkJob, Listing, Photo
+
+pytestmark = pytest.mark.django_db
+
+
+def _png(colour=(200, 60, 40)):
+    buffer = io.BytesIO()
+    Image.new("RGB", (24, 24), colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _zip(members):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return SimpleUploadedFile("photos.zip", buffer.getvalue(), content_type="application/zip")
+
+
+def _csv(*lines):
+    return SimpleUploadedFile("manifest.csv", "\n".join(("reference,title,photos",) + lines).encode())
+
+
+def _post(api, **data):
+    headers = data.pop("headers", {})
+    return api.post("/api/v1/bulk-jobs/", data, headers=headers)
+
+
+def test_a_csv_manifest_and_a_zip_create_one_listing_per_row(api, owner):
+    response = _post(api, manifest=_csv("SKU-1,Red mug,a.png;b.png", "SKU-2,Blue mug,c.png"),
+                     archive=_zip([("a.png", _png()), ("b.png", _png()), ("c.png", _png((0, 0, 200)))]))
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert [row["reference"] for row in body["accepted"]] == ["SKU-1", "SKU-2"] and body["rejected"] == []
+    assert body["job"]["photos"] == {"queued": 3, "processing": 0, "done": 0, "failed": 0}
+    listing = Listing.objects.get(uuid=body["accepted"][0]["listing"])
+    assert (listing.seller, listing.title, listing.reference, listing.photos.count()) == (owner, "Red mug", "SKU-1", 2)
+
+
+def test_a_json_manifest_with_the_photos_as_files(api):
+    manifest = SimpleUploadedFile("rows.json", json.dumps([{"title": "Mug", "photos": ["mug.png"]}]).encode())
+    response = _post(api, manifest=manifest, photos=[SimpleUploadedFile("mug.png", _png())])
+    assert response.status_code == 201 and len(response.json()["accepted"]) == 1
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")  # the duplicate is the point
+def test_bad_rows_are_rejected_with_reasons_and_leave_nothing(api):
+    response = _post(api, manifest=_csv(
+        "ok,Fine,good.png",
+        "gone,Missing photo,nowhere.png",
+        "bad,Broken photo,good.png;broken.png",
+        "twice,Ambiguous,twice.png",
+        "escape,Traversal,../../etc/passwd",
+        "untitled,,good.png",
+        "nophoto,No photo,",
+    ), archive=_zip([("good.png", _png()), ("broken.png", b"\x89PNG broken"), ("twice.png", _png()),
+                     ("twice.png", _png()), ("../../etc/passwd", _png())]))
+    body = response.json()
+    assert [row["reference"] for row in body["accepted"]] == ["ok"]
+    reasons = {row["reference"]: " ".join(row["errors"]) for row in body["rejected"]}
+    assert "not found in the archive" in reasons["gone"]
+    assert "broken.png" in reasons["bad"] and "good.png" not in reasons["bad"]
+    assert "more than once" in reasons["twice"]
+    assert "unsafe path" in reasons["escape"]
+    assert "title: required" in reasons["untitled"] and "at least one photo" in reasons["nophoto"]
+    assert Listing.objects.count() == 1 and Photo.objects.count() == 1  # only the accepted row's
+
+
+def test_a_photo_larger_than_the_limit_once_unpacked_is_rejected(api, settings):
+    settings.CATALOG_MAX_PHOTO_BYTES = 1000
+    response = _post(api, manifest=_csv("big,Big,big.png"), archive=_zip([("big.png", _png() + bytes(5000))]))
+    assert "the limit is" in " ".join(response.json()["rejected"][0]["errors"]) and not Photo.objects.exists()
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("manifest.csv", b"\xff\xfe\x00not utf-8", "not UTF-8"),
+    ("manifest.json", b"[{\"title\": ", "not valid JSON"),
+    ("manifest.json", b"{\"title\": \"x\"}", "a list of objects"),
+    ("manifest.csv", b"name,pictures\nMug,a.png", "missing: photos, title"),
+    ("manifest.csv", b"title,photos\n", "no rows"),
+])
+def test_a_malformed_manifest_is_refused_whole(api, name, content, message):
+    response = _post(api, manifest=SimpleUploadedFile(name, content), archive=_zip([("a.png", _png())]))
+    assert response.status_code == 400 and message in response.json()["manifest"][0]
+    assert not BulkJob.objects.exists() and not Listing.objects.exists()
+
+
+def test_too_many_rows_are_refused(api, settings):
+    settings.CATALOG_MAX_BULK_ROWS = 2
+    response = _post(api, manifest=_csv("1,a,a.png", "2,b,a.png", "3,c,a.png"), archive=_zip([("a.png", _png())]))
+    assert response.status_code == 400 and "at most 2" in response.json()["manifest"][0]
+
+
+def test_an_archive_that_is_not_a_zip_is_refused(api):
+    response = _post(api, manifest=_csv("1,a,a.png"), archive=SimpleUploadedFile("photos.zip", b"PK not a zip"))
+    assert response.status_code == 400 and "not a readable zip" in response.json()["archive"][0]
+
+
+def test_an_oversized_request_is_refused_before_it_is_read(api, settings):
+    settings.CATALOG_MAX_BULK_BYTES = 1000
+    response = _post(api, manifest=_csv("1,a,a.png"), archive=_zip([("a.png", _png() + bytes(2000))]))
+    assert response.status_code == 413 and not BulkJob.objects.exists()
+
+
+def test_a_manifest_is_required(api):
+    response = _post(api, archive=_zip([("a.png", _png())]))
+    assert response.status_code == 400 and "manifest" in response.json()
+
+
+def test_a_retry_with_the_same_idempotency_key_creates_nothing_twice(api):
+    def send():
+        return _post(api, manifest=_csv("SKU-1,Mug,a.png"), archive=_zip([("a.png", _png())]),
+                     headers={"Idempotency-Key": "retry-1"})
+
+    first, retry = send(), send()
+    assert first.status_code == retry.status_code == 201 and retry.json() == first.json()
+    assert retry["Idempotent-Replayed"] == "true"
+    assert Listing.objects.count() == 1 and BulkJob.objects.count() == 1
+
+
+def test_a_key_reused_for_another_request_is_refused(api):
+    _post(api, manifest=_csv("SKU-1,Mug,a.png"), archive=_zip([("a.png", _png())]), headers={"Idempotency-Key": "k"})
+    response = _post(api, manifest=_csv("SKU-2,Cup,a.png"), archive=_zip([("a.png", _png())]),
+                     headers={"Idempotency-Key": "k"})
+    assert response.status_code == 422 and "different request" in response.json()["detail"]
+    assert Listing.objects.count() == 1
+
+
+def test_a_thousand_rows_in_one_request(api):
+    rows = [f"SKU-{i},Item {i},p{i}.png" for i in range(1000)]
+    archive = _zip([(f"p{i}.png", _png((i % 256, 80, 80))) for i in range(1000)])
+    response = _post(api, manifest=_csv(*rows), archive=archive)
+    assert response.status_code == 201 and len(response.json()["accepted"]) == 1000
+    assert Listing.objects.count() == 1000 and response.json()["job"]["photos"]["queued"] == 1000
+
+
+def test_the_job_reports_progress_to_its_seller_only(api, outsider_api):
+    body = _post(api, manifest=_csv("SKU-1,Mug,a.png", "SKU-2,,a.png"), archive=_zip([("a.png", _png())])).json()
+    Photo.objects.update(status="done")
+    job = api.get(f"/api/v1/bulk-jobs/{body['job']['uuid']}/").json()
+    assert (job["rows"], job["accepted"], job["photos"]["done"]) == (2, 1, 1)
+    assert job["rejected"][0]["reference"] == "SKU-2"
+    assert outsider_api.get(f"/api/v1/bulk-jobs/{body['job']['uuid']}/").status_code == 404

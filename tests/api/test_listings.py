@@ -1,0 +1,113 @@
+import datetime
+
+import pytest
+
+from catalog.models import Category, Listing, Photo
+from tests.photos import encoded_upload, grocery_upload, raw_upload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_seller_creates_a_listing_with_photos(api, owner, imported_catalogue):
+    response = api.post("/api/v1/listings/", {"title": "Bananas", "photos": [grocery_upload("Fruit/Banana")]})
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    listing = Listing.objects.get(uuid=body["uuid"])
+    assert listing.seller == owner and body["title"] == "Bananas" and len(body["photos"]) == 1
+    assert body["photos"][0]["status"] in ("queued", "done")
+
+
+def test_a_bad_photo_is_a_field_error_and_nothing_is_created(api):
+    response = api.post("/api/v1/listings/", {"title": "Mixed", "photos": [
+        encoded_upload("fine.png"), raw_upload("broken.jpg", b"\xff\xd8\xff\xe0 not really a jpeg")]})
+    assert response.status_code == 400
+    assert "broken.jpg" in response.json()["photos"]["1"][0]
+    assert not Listing.objects.exists() and not Photo.objects.exists()
+
+
+def test_a_listing_needs_a_title_and_a_photo(api):
+    response = api.post("/api/v1/listings/", {})
+    assert response.status_code == 400 and set(response.json()) == {"title", "photos"}
+
+
+def test_too_many_photos_are_refused(api, settings):
+    settings.CATALOG_MAX_PHOTOS_PER_LISTING = 2
+    photos = [encoded_upload(f"{i}.png") for i in range(3)]
+    response = api.post("/api/v1/listings/", {"title": "Many", "photos": photos})
+    assert response.status_code == 400 and "at most 2 photos" in response.json()["photos"][0]
+
+
+def test_json_is_refused_with_a_clear_error(api):
+    response = api.post("/api/v1/listings/", {"title": "x"}, content_type="application/json")
+    assert response.status_code == 415
+
+
+def test_the_list_holds_only_the_sellers_own_listings(api, listing, outsider):
+    Listing.objects.create(seller=outsider, title="Not mine")
+    body = api.get("/api/v1/listings/").json()
+    assert body["count"] == 1 and body["results"][0]["uuid"] == str(listing.uuid)
+
+
+def test_the_list_filters_by_status_category_and_date(api, listing, make_item):
+    make_item("Fruit > Apple > Granny-Smith")  # the listing's photo is done now
+    assert api.get("/api/v1/listings/", {"status": "done"}).json()["count"] == 1
+    assert api.get("/api/v1/listings/", {"status": "processing"}).json()["count"] == 0
+    assert api.get("/api/v1/listings/", {"category": "Fruit"}).json()["count"] == 1
+    Category.objects.get_or_create_path(["Vegetables"])
+    assert api.get("/api/v1/listings/", {"category": "Vegetables"}).json()["count"] == 0
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    assert api.get("/api/v1/listings/", {"created_after": tomorrow}).json()["count"] == 0
+
+
+def test_bad_filters_are_field_errors(api):
+    response = api.get("/api/v1/listings/", {"status": "lost", "category": "Toys", "created_after": "soon"})
+    assert response.status_code == 400 and set(response.json()) == {"status", "category", "created_after"}
+
+
+def test_a_listing_shows_its_items_with_paths_confidences_and_heatmaps(api, listing, make_item):
+    item = make_item("Fruit > Banana", 0.8)
+    item.heatmap.save("heatmap.png", item.photo.image.file, save=True)
+    body = api.get(f"/api/v1/listings/{listing.uuid}/").json()
+    [photo] = body["photos"]
+    [shown] = photo["items"]
+    assert body["status"] == "done" and shown["category"] == "Fruit > Banana"
+    assert shown["confidences"] == [0.8, 0.8] and shown["heatmap_url"].endswith(f"/api/v1/items/{item.uuid}/heatmap")
+    assert photo["image_url"].endswith(f"/api/v1/photos/{photo['uuid']}/image")
+
+
+def test_another_sellers_listing_is_404(outsider_api, listing):
+    assert outsider_api.get(f"/api/v1/listings/{listing.uuid}/").status_code == 404
+    assert outsider_api.delete(f"/api/v1/listings/{listing.uuid}/").status_code == 404
+    assert Listing.objects.filter(pk=listing.pk).exists()
+
+
+def test_a_seller_deletes_a_listing(api, listing):
+    assert api.delete(f"/api/v1/listings/{listing.uuid}/").status_code == 204
+    assert not Listing.objects.exists()
+
+
+def test_a_malformed_listing_id_is_404(api):
+    assert api.get("/api/v1/listings/not-a-uuid/").status_code == 404
+
+
+def test_a_retried_create_with_the_same_idempotency_key_creates_one_listing(api):
+    def send():
+        return api.post("/api/v1/listings/", {"title": "Mug", "photos": [encoded_upload("mug.png")]},
+                        headers={"Idempotency-Key": "create-mug-1"})
+
+    first, retry = send(), send()
+    assert first.status_code == retry.status_code == 201 and first.json() == retry.json()
+    assert Listing.objects.count() == 1
+
+
+def test_another_seller_may_use_the_same_idempotency_key(api, outsider_api):
+    for client in (api, outsider_api):
+        client.post("/api/v1/listings/", {"title": "Mug", "photos": [encoded_upload("mug.png")]},
+                    headers={"Idempotency-Key": "same"})
+    assert Listing.objects.count() == 2
+
+
+def test_an_overlong_idempotency_key_is_refused(api):
+    response = api.post("/api/v1/listings/", {"title": "Mug", "photos": [encoded_upload("mug.png")]},
+                        headers={"Idempotency-Key": "k" * 300})
+    assert response.status_code == 400 and not Listing.objects.exists()

@@ -1,0 +1,55 @@
+"""schemathesis against the API's own OpenAPI schema: generated requests to every operation,
+as the owner of a listing, must get no server error and no response the schema does not allow.
+
+The operations are driven from here with hypothesis (schemathesis's pytest plugin does not run
+under this pytest yet)."""
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
+
+pytestmark = pytest.mark.django_db
+
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+
+
+def _schema():
+    from config.wsgi import application
+
+    return schemathesis.openapi.from_wsgi("/api/schema/", application)
+
+
+OPERATIONS = [result.ok() for result in _schema().get_all_operations()]
+
+
+@pytest.fixture
+def database_kept_open():
+    """The WSGI app closes the database connection after each request, which would end the test's
+    transaction; Django's own test client stops it the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[operation.label for operation in OPERATIONS])
+def test_no_server_error_and_no_response_outside_the_schema(operation, owner_key, make_item, database_kept_open):
+    make_item()  # a listing, a done photo and an item to find
+    headers = {"Authorization": f"Token {owner_key}"}
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def call(case):
+        case.call_and_validate(headers=headers, checks=CHECKS)
+
+    call()
+
+
+def test_the_schema_and_its_interactive_docs_are_served(client):
+    assert client.get("/api/schema/").status_code == 200
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200 and b"swagger-ui" in docs.content
