@@ -79,8 +79,13 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-# Requests per API token (or browser session), e.g. "600/minute"; counted in the default cache.
+# Requests per API token (or browser session), e.g. "600/minute"; counted in the default cache,
+# which must be shared (CATALOG_CACHE_URL, e.g. redis://127.0.0.1:6379/1) when several web
+# processes serve the API, or each process counts on its own.
 CATALOG_API_RATE = os.environ.get("CATALOG_API_RATE", "600/minute")
+if os.environ.get("CATALOG_CACHE_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["CATALOG_CACHE_URL"]}}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "catalog.api_auth.ApiTokenAuthentication",

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from catalog.models import BulkJob, Listing, Photo
+from catalog.models import BulkJob, IdempotentRequest, Listing, Photo
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +149,15 @@ def test_the_job_reports_progress_to_its_seller_only(api, outsider_api):
     assert (job["rows"], job["accepted"], job["photos"]["done"]) == (2, 1, 1)
     assert job["rejected"][0]["reference"] == "SKU-2"
     assert outsider_api.get(f"/api/v1/bulk-jobs/{body['job']['uuid']}/").status_code == 404
+
+
+def test_a_retry_while_the_first_request_still_runs_is_told_to_wait(api):
+    def send():
+        return _post(api, manifest=_csv("SKU-1,Mug,a.png"), archive=_zip([("a.png", _png())]),
+                     headers={"Idempotency-Key": "slow-1"})
+
+    send()
+    IdempotentRequest.objects.update(status_code=None, body=None)  # as if the first were still running
+    response = send()
+    assert response.status_code == 409 and "still being processed" in response.json()["detail"]
+    assert Listing.objects.count() == 1

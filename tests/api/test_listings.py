@@ -111,3 +111,10 @@ def test_an_overlong_idempotency_key_is_refused(api):
     response = api.post("/api/v1/listings/", {"title": "Mug", "photos": [encoded_upload("mug.png")]},
                         headers={"Idempotency-Key": "k" * 300})
     assert response.status_code == 400 and not Listing.objects.exists()
+
+
+def test_an_oversized_photo_is_a_field_error(api, settings):
+    settings.CATALOG_MAX_PHOTO_BYTES = 100
+    response = api.post("/api/v1/listings/", {"title": "Big", "photos": [encoded_upload("big.png")]})
+    assert response.status_code == 400 and "the limit is" in response.json()["photos"]["0"][0]
+    assert not Listing.objects.exists()
