@@ -39,3 +39,11 @@ def test_it_resumes_where_it_stopped(tiny_segmenter_files, tmp_path, monkeypatch
         "--workers", "0", "--output-dir", str(tmp_path / "training"), "--resume",
     ]))
     assert [record["epoch"] for record in history] == [0, 1, 2]
+
+
+def test_training_can_start_from_a_trained_segmenter(tiny_segmenter):
+    from vision.training.train_segmenter import get_args_parser, make_model
+
+    args = get_args_parser().parse_args(["--name", "more", "--init", "tiny"])
+    started, trained = make_model(args).state_dict(), load_segmenter("tiny").model.state_dict()
+    assert all(torch.equal(started[name], trained[name]) for name in trained)

@@ -30,7 +30,7 @@ from ..evaluate_segmentation import (
     paired_masks,
 )
 from ..images import load_image
-from ..segment import Segmenter, input_transform, normalised_distance, segmenter_path, unet
+from ..segment import Segmenter, input_transform, load_segmenter, normalised_distance, segmenter_path, unet
 from .common import (
     half_precision,
     load_checkpoint,
@@ -50,6 +50,8 @@ def get_args_parser():
     parser.add_argument("--cut-outs", default=DEFAULT_CUT_OUTS, help="packshots on white to make composites of")
     parser.add_argument("--name", required=True, help="save as vision/weights/segmenters/NAME.pt")
     parser.add_argument("--encoder", default="efficientnet_lite0")
+    parser.add_argument("--init", help="start from this trained segmenter's weights (e.g. unet_lite0) instead of "
+                                       "the ImageNet encoder alone, to train it further")
     parser.add_argument("--train-blocks", type=int, default=8, help="encoder blocks trained, from the deepest")
     parser.add_argument("--input-size", type=int, default=256)
     parser.add_argument("--composites", type=int, default=800, help="new composites per epoch")
@@ -121,7 +123,7 @@ def segmentation_loss(logits, foreground, distance):
 
 
 def make_model(args):
-    model = unet(args.encoder)
+    model = load_segmenter(args.init).model if args.init else unet(args.encoder)
     for parameter in model.encoder.parameters():
         parameter.requires_grad = False
     for block in trained_blocks(model, args):
