@@ -1,7 +1,7 @@
 """The REST API for sellers' systems: listings, their photos' results, and the category tree."""
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -43,7 +43,8 @@ class ListingViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
     lookup_value_converter = "uuid"
 
     def get_queryset(self):
-        return self.request.user.listings.prefetch_related("photos__items__category").order_by("-created", "-id")
+        return (self.request.user.listings.with_status().prefetch_related("photos__items__category")
+                .order_by("-created", "-id"))
 
     def get_parsers(self):
         if self.request is not None and self.request.method == "POST":
@@ -67,7 +68,8 @@ class ListingViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
         if not incoming.is_valid():
             return Response(incoming.errors, status=status.HTTP_400_BAD_REQUEST)
         listing = create_listing(request.user, incoming.validated_data["title"], incoming.validated_data["photos"])
-        return Response(self.get_serializer(listing).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(self.get_queryset().get(pk=listing.pk)).data,
+                        status=status.HTTP_201_CREATED)
 
 
     @extend_schema(responses={200: SimilarListingSerializer(many=True)})
@@ -128,7 +130,7 @@ def _refuse_oversized(request):
 
 def _filtered(listings, filters):
     if "status" in filters:
-        listings = _with_status(listings, filters["status"])
+        listings = listings.filter(status=filters["status"])
     if "category" in filters:
         listings = listings.filter(photos__items__category__in=filters["category"].subtree()).distinct()
     if "created_after" in filters:
@@ -136,17 +138,6 @@ def _filtered(listings, filters):
     if "created_before" in filters:
         listings = listings.filter(created__date__lte=filters["created_before"])
     return listings
-
-
-def _with_status(listings, wanted):
-    pending = Q(photos__status__in=Photo.Status.pending())
-    counted = listings.annotate(pending=Count("photos", filter=pending),
-                                not_failed=Count("photos", filter=~Q(photos__status=Photo.Status.FAILED)))
-    if wanted == "processing":
-        return counted.filter(pending__gt=0)
-    if wanted == "failed":
-        return counted.filter(pending=0, not_failed=0)
-    return counted.filter(pending=0, not_failed__gt=0)
 
 
 class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -117,7 +117,7 @@ class PhotoSource:
 
     def _add_member(self, member):
         name = member.filename
-        if name.startswith("/") or ".." in name.split("/") or "\\" in name:
+        if _leaves_archive(name) or "\\" in name:
             self._unsafe.add(name)
             return
         self._add(posixpath.normpath(name), lambda: self._read_member(member))
@@ -133,13 +133,18 @@ class PhotoSource:
         """The named photo as an upload; InvalidImage says why it cannot be had."""
         if not isinstance(name, str) or not name:
             raise InvalidImage("a photo name must be a non-empty text.")
-        if name in self._unsafe or name.startswith("/") or ".." in name.split("/"):
+        if name in self._unsafe or _leaves_archive(name):
             raise InvalidImage("unsafe path: photo names may not leave the archive.")
         if name in self._duplicates:
             raise InvalidImage("the name appears more than once in the request; which one is meant is unclear.")
         if name not in self._files:
             raise InvalidImage("not found in the archive or the request's files.")
         return SimpleUploadedFile(posixpath.basename(name), self._files[name]())
+
+
+def _leaves_archive(name):
+    """An absolute path, or one that climbs out with '..'."""
+    return name.startswith("/") or ".." in name.split("/")
 
 
 def _open_zip(archive):

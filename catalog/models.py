@@ -47,11 +47,8 @@ class Category(models.Model):
         return tuple(self.path.split(PATH_SEPARATOR))
 
     def clean(self):
-        if self.pk and self.parent and self.parent.path_is_within(self):
+        if self.pk and self.parent and self.subtree().filter(pk=self.parent.pk).exists():
             raise ValidationError({"parent": "A category cannot be moved under itself or one of its subcategories."})
-
-    def path_is_within(self, ancestor):
-        return self.path == ancestor.path or self.path.startswith(ancestor.path + PATH_SEPARATOR)
 
     def subtree(self):
         """This category and everything under it."""
@@ -68,6 +65,21 @@ class Category(models.Model):
                 descendant.save(update_fields=["path"])
 
 
+class ListingQuerySet(models.QuerySet):
+    def with_status(self):
+        """Each listing annotated with its `status`: processing while any photo is; failed when it has
+        photos and every one failed; done otherwise."""
+        photos = models.Count("photos")
+        pending = models.Count("photos", filter=models.Q(photos__status__in=Photo.Status.pending()))
+        failed = models.Count("photos", filter=models.Q(photos__status=Photo.Status.FAILED))
+        return self.annotate(photo_count=photos, pending_count=pending, failed_count=failed).annotate(
+            status=models.Case(
+                models.When(pending_count__gt=0, then=models.Value("processing")),
+                models.When(photo_count__gt=0, failed_count=models.F("photo_count"), then=models.Value("failed")),
+                default=models.Value("done"),
+            ))
+
+
 class Listing(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listings")
@@ -76,6 +88,8 @@ class Listing(models.Model):
     bulk_job = models.ForeignKey("BulkJob", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="listings")
     created = models.DateTimeField(auto_now_add=True)
+
+    objects = ListingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created"]
@@ -86,14 +100,6 @@ class Listing(models.Model):
     @property
     def is_settled(self):
         return not self.photos.filter(status__in=Photo.Status.pending()).exists()
-
-    @property
-    def status(self):
-        """processing while any photo is; failed when every photo failed; done otherwise."""
-        statuses = {photo.status for photo in self.photos.all()}
-        if statuses & set(Photo.Status.pending()):
-            return "processing"
-        return "failed" if statuses == {Photo.Status.FAILED} else "done"
 
 
 def _photo_upload_to(photo, filename):

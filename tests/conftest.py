@@ -41,9 +41,7 @@ def staff(django_user_model):
 
 @pytest.fixture
 def staff_client(staff):
-    other = Client()
-    other.force_login(staff)
-    return other
+    return _logged_in(staff)
 
 
 @pytest.fixture
@@ -72,8 +70,13 @@ def owner_client(client, owner):
 
 @pytest.fixture
 def outsider_client(outsider):
+    return _logged_in(outsider)
+
+
+def _logged_in(user):
+    """A client of its own (beside pytest-django's `client`), logged in as `user`."""
     other = Client()
-    other.force_login(outsider)
+    other.force_login(user)
     return other
 
 

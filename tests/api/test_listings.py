@@ -118,3 +118,12 @@ def test_an_oversized_photo_is_a_field_error(api, settings):
     response = api.post("/api/v1/listings/", {"title": "Big", "photos": [encoded_upload("big.png")]})
     assert response.status_code == 400 and "the limit is" in response.json()["photos"]["0"][0]
     assert not Listing.objects.exists()
+
+
+def test_the_status_filter_agrees_with_the_status_shown(api, owner, listing):
+    Listing.objects.create(seller=owner, title="No photos yet")
+    Photo.objects.filter(listing=listing).update(status="failed")
+    for status in ("processing", "done", "failed"):
+        found = api.get("/api/v1/listings/", {"status": status}).json()["results"]
+        assert all(shown["status"] == status for shown in found)
+    assert api.get("/api/v1/listings/", {"status": "failed"}).json()["count"] == 1
