@@ -1,17 +1,21 @@
-"""Measure test-time options on a catalogue: horizontal-flip averaging and a class-centroid score.
+"""Measure test-time options on a catalogue, each against the plain kNN vote.
 
-    python bench/test_time_options.py --backbone NAME --reference DIR --queries DIR [--json FILE]
+    python bench/test_time_options.py --backbone NAME --reference DIR --queries DIR
+        [--sizes 224,288] [--json FILE]
 
-Each option is measured with the same vote as vision.evaluate (leaf accuracy = most confident
-referenced category). "centroid" adds to each category's kNN confidence the softmax of the
-query's similarity to the category's mean reference embedding, weighted by --centroid-weight.
+Options: the input size; horizontal-flip averaging; multi-scale averaging (the sizes' embeddings
+summed); query expansion and database-side augmentation (an embedding averaged with its nearest
+references'); and a class-centroid or linear-head (the heatmap head, vision.cam) score added to
+the kNN confidences at every level. Every option is scored like vision.evaluate: accuracy at
+depth 1, depth 2 and leaf (the most confident referenced category). References and queries are
+embedded once per size, with their mirror images; the options work on those embeddings.
 """
 
 import argparse
 import json
 import os
 import sys
-from collections import defaultdict
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -20,63 +24,122 @@ from PIL import Image
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from vision.backbones import get_backbone  # noqa: E402
+from vision.cam import train_head  # noqa: E402
 from vision.catalogue import scan_catalogue  # noqa: E402
 from vision.categorize import load_in_batches  # noqa: E402
-from vision.embedder import Embedder, pool_embeddings  # noqa: E402
-from vision.index import ReferenceIndex  # noqa: E402
+from vision.embedder import Embedder  # noqa: E402
+from vision.evaluate import score  # noqa: E402
+from vision.index import Neighbour  # noqa: E402
 from vision.vote import VoteConfig, vote  # noqa: E402
 
+EXPANSION_NEIGHBOURS = 2
+SCORE_WEIGHT = 0.5
 
-def embed(embedder, images, flip):
-    """(the readable images, their embeddings); with `flip`, each map is summed with its mirror's."""
-    kept, embeddings = [], []
+
+def normalised(features):
+    return features / np.linalg.norm(features, axis=1, keepdims=True)
+
+
+def pooled_features(embedder, images):
+    """(readable images, the average-pooled feature map of each, the same of its mirror image)."""
+    kept, plain, mirrored = [], [], []
     for readable, batch, _ in load_in_batches(images, 32):
-        maps = embedder.forward(batch).feature_maps
-        if flip:
-            mirrored = [image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) for image in batch]
-            maps = maps + torch.flip(embedder.forward(mirrored).feature_maps, dims=[3])
+        flipped = [image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) for image in batch]
+        plain.append(embedder.forward(batch).feature_maps.mean(dim=(2, 3)).numpy())
+        mirrored.append(embedder.forward(flipped).feature_maps.mean(dim=(2, 3)).numpy())
         kept.extend(readable)
-        embeddings.append(pool_embeddings(maps).numpy())
-    return kept, np.concatenate(embeddings)
+    return kept, np.concatenate(plain), np.concatenate(mirrored)
 
 
-def leaf_accuracy(references, queries, ref_embeddings, query_embeddings, centroid_weight, config):
-    index = ReferenceIndex(ref_embeddings.shape[1], "bench", "bench")
-    index.add(ref_embeddings, [r.category for r in references], list(range(len(references))))
-    categories = sorted({r.category for r in references})
-    by_category = defaultdict(list)
-    for reference, embedding in zip(references, ref_embeddings):
-        by_category[reference.category].append(embedding)
-    centroids = np.stack([np.mean(by_category[c], axis=0) for c in categories])
-    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
-    correct = 0
-    for query, embedding, neighbours in zip(queries, query_embeddings, index.search(query_embeddings, config.k)):
-        scores = defaultdict(float, {c: p for c, p in vote(neighbours, config).node_confidence.items()
-                                     if c in by_category})
-        if centroid_weight:
-            logits = centroids @ embedding / config.temperature
-            softmax = np.exp(logits - logits.max())
-            for category, p in zip(categories, softmax / softmax.sum()):
-                scores[category] += centroid_weight * p
-        correct += max(scores, key=scores.get) == query.category
-    return correct / len(queries)
+def embed_at(backbone, size, references, queries):
+    """{"references"/"queries": (plain, mirrored)} at `size` pixels, and the readable images."""
+    sized = get_backbone(backbone)
+    sized.weights = replace(sized.weights, resize_size=size, crop_size=size)
+    embedder = Embedder(sized)
+    kept_references, *reference_features = pooled_features(embedder, references)
+    kept_queries, *query_features = pooled_features(embedder, queries)
+    return kept_references, kept_queries, {"references": reference_features, "queries": query_features}
+
+
+def averaged_with_neighbours(vectors, references, count):
+    """Each vector plus its `count` nearest references (query expansion / database-side augmentation)."""
+    nearest = np.argsort(-(vectors @ references.T), axis=1)[:, :count]
+    return normalised(vectors + references[nearest].sum(axis=1))
+
+
+def centroid_probabilities(R, labels, Q, categories, temperature):
+    centroids = normalised(np.stack([R[labels == k].mean(axis=0) for k in range(len(categories))]))
+    return softmax(Q @ centroids.T / temperature)
+
+
+def head_probabilities(R, labels, Q, categories):
+    head = train_head(R, labels, len(categories))
+    return softmax(Q @ head.weights.T + head.bias)
+
+
+def softmax(logits):
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def figures(reference_categories, query_categories, R, Q, extra=None, categories=(), config=VoteConfig()):
+    """vision.evaluate's figures; `extra` (queries × categories), weighted, joins every level's confidence."""
+    similarities = Q @ R.T
+    nearest = np.argsort(-similarities, axis=1)[:, :config.k]
+    results = []
+    for i, (truth, row) in enumerate(zip(query_categories, nearest)):
+        assignment = vote([Neighbour(int(j), reference_categories[j], float(similarities[i, j])) for j in row], config)
+        if extra is not None:
+            assignment = with_extra_score(assignment, categories, SCORE_WEIGHT * extra[i])
+        results.append((truth, assignment))
+    accuracy = score(results)["accuracy_by_depth"]
+    return {"depth_1": accuracy["1"], "depth_2": accuracy["2"], "leaf": accuracy["leaf"]}
+
+
+def with_extra_score(assignment, categories, extra):
+    confidence = dict.fromkeys({c[:d] for c in categories for d in range(1, len(c) + 1)}, 0.0)
+    confidence.update(assignment.node_confidence)
+    for category, p in zip(categories, extra):
+        for depth in range(1, len(category) + 1):
+            confidence[category[:depth]] += p
+    best = max(categories, key=confidence.get)
+    return replace(assignment, node_confidence=confidence, best_category=best)
 
 
 def main(args):
-    embedder = Embedder(get_backbone(args.backbone))
     references, queries = scan_catalogue(args.reference), scan_catalogue(args.queries)
+    sizes = [int(size) for size in args.sizes.split(",")]
+    embedded = {size: embed_at(args.backbone, size, references, queries) for size in sizes}
+    kept_references, kept_queries, _ = embedded[sizes[0]]
+    reference_categories = [r.category for r in kept_references]
+    query_categories = [q.category for q in kept_queries]
+    categories = sorted(set(reference_categories))
+    labels = np.array([categories.index(c) for c in reference_categories])
     results = {}
-    for flip in (False, True):
-        (kept_references, ref_embeddings), (kept_queries, query_embeddings) = (
-            embed(embedder, references, flip), embed(embedder, queries, flip))
-        for weight in (0.0, args.centroid_weight):
-            name = ("flip" if flip else "plain") + (f"+centroid{weight}" if weight else "")
-            results[name] = leaf_accuracy(kept_references, kept_queries, ref_embeddings, query_embeddings, weight,
-                                          VoteConfig())
-            print(f"{name:24s} leaf {results[name]:.1%}", flush=True)
+
+    def measure(name, R, Q, extra=None):
+        results[name] = figures(reference_categories, query_categories, R, Q, extra, categories)
+        print(f"{name:42s} " + "  ".join(f"{k} {v:.1%}" for k, v in results[name].items()), flush=True)
+
+    for size in sizes:
+        (R, R_mirror), (Q, Q_mirror) = embedded[size][2]["references"], embedded[size][2]["queries"]
+        measure(f"{size} px", normalised(R), normalised(Q))
+        measure(f"{size} px + flip", normalised(R + R_mirror), normalised(Q + Q_mirror))
+    if len(sizes) > 1:
+        measure("multi-scale " + "+".join(map(str, sizes)),
+                *(normalised(sum(normalised(embedded[s][2][part][0]) for s in sizes)) for part in ("references",
+                                                                                                  "queries")))
+    R, Q = (normalised(embedded[args.size or sizes[0]][2][part][0]) for part in ("references", "queries"))
+    base = f"{args.size or sizes[0]} px"
+    measure(f"{base} + query expansion", R, averaged_with_neighbours(Q, R, EXPANSION_NEIGHBOURS))
+    measure(f"{base} + database-side augmentation", averaged_with_neighbours(R, R, EXPANSION_NEIGHBOURS + 1), Q)
+    measure(f"{base} + class centroid", R, Q, centroid_probabilities(R, labels, Q, categories,
+                                                                     VoteConfig().temperature))
+    measure(f"{base} + linear head", R, Q, head_probabilities(R, labels, Q, categories))
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"backbone": embedder.weights.version, "leaf_accuracy": results}, handle, indent=2)
+            json.dump({"backbone": get_backbone(args.backbone).weights.version, "score_weight": SCORE_WEIGHT,
+                       "expansion_neighbours": EXPANSION_NEIGHBOURS, "accuracy": results}, handle, indent=2)
 
 
 if __name__ == "__main__":
@@ -84,6 +147,8 @@ if __name__ == "__main__":
     parser.add_argument("--backbone", required=True)
     parser.add_argument("--reference", required=True)
     parser.add_argument("--queries", required=True)
-    parser.add_argument("--centroid-weight", type=float, default=0.5)
+    parser.add_argument("--sizes", default="224,288", help="input sizes to measure (pixels, comma-separated)")
+    parser.add_argument("--size", type=int, help="the size the other options are measured at (default: the first)")
     parser.add_argument("--json")
+    torch.set_grad_enabled(False)
     main(parser.parse_args())

@@ -1,10 +1,11 @@
-"""Test photos: real Grocery Store photos from ../shared, and uploads built from images."""
+"""Test photos: real Grocery Store photos from ../shared, uploads built from images, stored files."""
 
 import io
 import os
 import shutil
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -74,3 +75,13 @@ def two_product_photo(left_leaf, right_leaf, size=(720, 420)):
         product.thumbnail((size[0] * 2 // 5, size[1] * 4 // 5))
         photo.paste(product, (centre_x - product.width // 2, (size[1] - product.height) // 2), product)
     return photo
+
+
+def with_heatmap(item):
+    """The item, with a stored heatmap file."""
+    item.heatmap.save("heatmap.png", ContentFile(b"png"), save=True)
+    return item
+
+
+def exists(field_file):
+    return field_file.storage.exists(field_file.name)

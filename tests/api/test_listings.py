@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from catalog.models import Category, Listing, Photo
-from tests.photos import encoded_upload, grocery_upload, raw_upload
+from tests.photos import encoded_upload, exists, grocery_upload, raw_upload, with_heatmap
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +84,14 @@ def test_another_sellers_listing_is_404(outsider_api, listing):
 def test_a_seller_deletes_a_listing(api, listing):
     assert api.delete(f"/api/v1/listings/{listing.uuid}/").status_code == 204
     assert not Listing.objects.exists()
+
+
+def test_deleting_a_listing_removes_its_photo_and_heatmap_files(api, listing, make_item,
+                                                                django_capture_on_commit_callbacks):
+    photo, item = listing.photos.get(), with_heatmap(make_item())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.delete(f"/api/v1/listings/{listing.uuid}/").status_code == 204
+    assert not exists(photo.image) and not exists(item.heatmap)
 
 
 def test_a_malformed_listing_id_is_404(api):

@@ -1,5 +1,6 @@
 import json
 
+import pytest
 import torch
 
 from vision.backbones import get_backbone, list_backbones
@@ -42,3 +43,25 @@ def test_a_retrained_embedder_gets_a_new_version(small_catalogue, tmp_path, monk
     main(training_args(small_catalogue, tmp_path, "--epochs", "1", "--seed", "1",
                        "--output-dir", str(tmp_path / "again")))
     assert get_backbone("tiny").weights.version != first
+
+
+def test_it_goes_on_from_a_trained_embedder_at_a_larger_size(small_catalogue, tmp_path, monkeypatch):
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    main(training_args(small_catalogue, tmp_path, "--epochs", "1", "--train-blocks", "2"))
+    first = get_backbone("tiny")
+    main(training_args(small_catalogue, tmp_path, "--epochs", "1", "--train-blocks", "1", "--init", "tiny",
+                       "--image-size", "256", "--lr", "0", "--name", "tiny_256",
+                       "--output-dir", str(tmp_path / "larger")))
+    larger = get_backbone("tiny_256")
+    assert (larger.weights.resize_size, larger.weights.crop_size) == (256, 256)
+    # With a zero backbone learning rate, the block only the first run trained is carried over as it was.
+    earlier_block = "trunk._blocks.14._project_conv.weight"
+    assert torch.equal(larger.trunk.state_dict()[earlier_block], first.trunk.state_dict()[earlier_block])
+
+
+def test_it_refuses_to_start_from_an_embedder_of_another_shape(small_catalogue, tmp_path, monkeypatch):
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    main(training_args(small_catalogue, tmp_path, "--epochs", "1"))
+    with pytest.raises(SystemExit, match="64-d projection"):
+        main(training_args(small_catalogue, tmp_path, "--init", "tiny", "--projection-dim", "128",
+                           "--name", "other", "--output-dir", str(tmp_path / "other")))

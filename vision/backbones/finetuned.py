@@ -32,9 +32,11 @@ class ProjectedTrunk(nn.Module):
         return self.projection(self.trunk(batch))
 
 
-def build_projected(base, projection_dim, name, version, source):
-    """A base Backbone with a projection head, described as the backbone `name`."""
-    weights = replace(base.weights, name=name, version=version, feature_dim=projection_dim, source=source)
+def build_projected(base, projection_dim, name, version, source, input_size=None):
+    """A base Backbone with a projection head, described as the backbone `name` (seeing photos at
+    `input_size` pixels, or at the base's own size)."""
+    size = {"resize_size": input_size, "crop_size": input_size} if input_size else {}
+    weights = replace(base.weights, name=name, version=version, feature_dim=projection_dim, source=source, **size)
     return Backbone(ProjectedTrunk(base.trunk, base.weights.feature_dim, projection_dim), weights)
 
 
@@ -58,7 +60,7 @@ def finetuned(name, pretrained=True):
     stored = torch.load(path, map_location="cpu", weights_only=True)
     base = get_backbone(stored["base"], pretrained=pretrained)
     backbone = build_projected(base, stored["projection_dim"], name, file_version(name, path),
-                               stored.get("description", f"trained from {stored['base']}"))
+                               stored.get("description", f"trained from {stored['base']}"), stored.get("input_size"))
     if pretrained:
         load_trained_state(backbone.trunk, stored["state_dict"], path, stored["base"])
     return backbone

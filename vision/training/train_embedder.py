@@ -51,6 +51,10 @@ def get_args_parser():
     parser.add_argument("--train-blocks", type=int, default=4,
                         help="trainable blocks at the end of the backbone (0: only the projection; -1: all)")
     parser.add_argument("--projection-dim", type=int, default=512)
+    parser.add_argument("--image-size", type=int, default=None,
+                        help="input side in pixels, kept in the weights file (default: the backbone's own)")
+    parser.add_argument("--init", help="start from this trained embedder (e.g. grocery_lite0) instead of the "
+                                       "ImageNet weights alone, e.g. to go on at a higher --image-size")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-4, help="backbone learning rate (head and proxies: 10×)")
@@ -138,7 +142,10 @@ class ProxyLoss(nn.Module):
 
 def make_model(args):
     base = get_backbone(args.backbone)
-    model = build_projected(base, args.projection_dim, args.name, f"{args.name}-training", "in training")
+    model = build_projected(base, args.projection_dim, args.name, f"{args.name}-training", "in training",
+                            args.image_size)
+    if args.init:
+        model.trunk.load_state_dict(initial_state(args), strict=False)
     for parameter in model.trunk.trunk.parameters():
         parameter.requires_grad = False
     for module in trainable_blocks(model.trunk.trunk, args.train_blocks):
@@ -184,11 +191,22 @@ def evaluate(model, images, args, device):
     return {"accuracy_by_depth": figures["accuracy_by_depth"], "assigned_accuracy": figures["assigned_accuracy"]}
 
 
+def initial_state(args):
+    """The trained tensors of the --init embedder, which must share this run's base and projection."""
+    stored = torch.load(weights_path(args.init), map_location="cpu", weights_only=True)
+    if (stored["base"], stored["projection_dim"]) != (args.backbone, args.projection_dim):
+        raise SystemExit(f"--init {args.init} is {stored['base']} with a {stored['projection_dim']}-d projection; "
+                         f"this run is {args.backbone} with {args.projection_dim}.")
+    return {k: v.float() if v.is_floating_point() else v for k, v in stored["state_dict"].items()}
+
+
 def trained_state(model, args):
-    """Only what training changed (the frozen stages come from the base backbone's weights)."""
+    """What differs from the base backbone: the trained stages, and whatever --init had trained."""
     modules = set(trainable_blocks(model.trunk.trunk, args.train_blocks)) | {model.trunk.projection}
     prefixes = tuple(f"{name}." for name, module in model.trunk.named_modules() if module in modules)
-    return half_precision({k: v for k, v in model.trunk.state_dict().items() if k.startswith(prefixes)})
+    inherited = set(initial_state(args)) if args.init else set()
+    return half_precision({k: v for k, v in model.trunk.state_dict().items()
+                           if k.startswith(prefixes) or k in inherited})
 
 
 def save_weights(model, args, history):
@@ -196,9 +214,11 @@ def save_weights(model, args, history):
     save_atomically({
         "base": args.backbone,
         "projection_dim": args.projection_dim,
+        "input_size": model.weights.crop_size,
         "state_dict": state,
         "description": f"{args.backbone} adapted to {args.data} ({len(history)} epochs, "
-                       f"last {args.train_blocks} blocks)",
+                       f"last {args.train_blocks} blocks, {model.weights.crop_size} px"
+                       + (f", from {args.init})" if args.init else ")"),
         "history": json.dumps(history),
     }, weights_path(args.name))
 

@@ -1,0 +1,27 @@
+"""Stored files go with their rows: a deleted listing's photos and heatmaps, the heatmaps of items
+a re-run of the worker replaces, a reference removed in the admin. A seller who deletes a listing
+expects its photos gone, and nothing else would ever remove them."""
+
+from django.db import transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+
+from .models import Item, Photo, ReferenceImage
+
+
+def _delete_when_committed(field_file):
+    """Remove the file once the deletion commits: a rolled-back deletion keeps its files."""
+    if field_file:
+        storage, name = field_file.storage, field_file.name
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+@receiver(post_delete, sender=Photo)
+@receiver(post_delete, sender=ReferenceImage)
+def _delete_image_file(sender, instance, **kwargs):
+    _delete_when_committed(instance.image)
+
+
+@receiver(post_delete, sender=Item)
+def _delete_heatmap_file(sender, instance, **kwargs):
+    _delete_when_committed(instance.heatmap)
