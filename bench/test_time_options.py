@@ -121,16 +121,18 @@ def main(args):
         results[name] = figures(reference_categories, query_categories, R, Q, extra, categories)
         print(f"{name:42s} " + "  ".join(f"{k} {v:.1%}" for k, v in results[name].items()), flush=True)
 
+    def features(size, part, flip=False):
+        plain, mirrored = embedded[size][2][part]
+        return normalised(plain + mirrored if flip else plain)
+
     for size in sizes:
-        (R, R_mirror), (Q, Q_mirror) = embedded[size][2]["references"], embedded[size][2]["queries"]
-        measure(f"{size} px", normalised(R), normalised(Q))
-        measure(f"{size} px + flip", normalised(R + R_mirror), normalised(Q + Q_mirror))
+        measure(f"{size} px", features(size, "references"), features(size, "queries"))
+        measure(f"{size} px + flip", features(size, "references", True), features(size, "queries", True))
     if len(sizes) > 1:
-        measure("multi-scale " + "+".join(map(str, sizes)),
-                *(normalised(sum(normalised(embedded[s][2][part][0]) for s in sizes)) for part in ("references",
-                                                                                                  "queries")))
-    R, Q = (normalised(embedded[args.size or sizes[0]][2][part][0]) for part in ("references", "queries"))
-    base = f"{args.size or sizes[0]} px"
+        measure("multi-scale " + "+".join(map(str, sizes)), normalised(sum(features(s, "references") for s in sizes)),
+                normalised(sum(features(s, "queries") for s in sizes)))
+    R, Q = features(sizes[0], "references"), features(sizes[0], "queries")
+    base = f"{sizes[0]} px"
     measure(f"{base} + query expansion", R, averaged_with_neighbours(Q, R, EXPANSION_NEIGHBOURS))
     measure(f"{base} + database-side augmentation", averaged_with_neighbours(R, R, EXPANSION_NEIGHBOURS + 1), Q)
     measure(f"{base} + class centroid", R, Q, centroid_probabilities(R, labels, Q, categories,
@@ -147,8 +149,8 @@ if __name__ == "__main__":
     parser.add_argument("--backbone", required=True)
     parser.add_argument("--reference", required=True)
     parser.add_argument("--queries", required=True)
-    parser.add_argument("--sizes", default="224,288", help="input sizes to measure (pixels, comma-separated)")
-    parser.add_argument("--size", type=int, help="the size the other options are measured at (default: the first)")
+    parser.add_argument("--sizes", default="224,288",
+                        help="input sizes to measure (pixels, comma-separated); the other options use the first")
     parser.add_argument("--json")
     torch.set_grad_enabled(False)
     main(parser.parse_args())
