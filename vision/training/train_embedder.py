@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2 as T
 
 from ..backbones import get_backbone
-from ..backbones.finetuned import build_projected, weights_path
+from ..backbones.finetuned import build_projected, load_trained_state, weights_path
 from ..catalogue import scan_catalogue
 from ..categorize import Categorizer, build_index
 from ..embedder import Embedder, pool_embeddings
@@ -140,12 +140,13 @@ class ProxyLoss(nn.Module):
         )
 
 
-def make_model(args):
+def make_model(args, init=None):
+    """The model to train: the base backbone and a new projection, or the --init embedder's weights."""
     base = get_backbone(args.backbone)
     model = build_projected(base, args.projection_dim, args.name, f"{args.name}-training", "in training",
                             args.image_size)
-    if args.init:
-        model.trunk.load_state_dict(initial_state(args), strict=False)
+    if init is not None:
+        load_trained_state(model.trunk, init["state_dict"], weights_path(args.init), args.backbone)
     for parameter in model.trunk.trunk.parameters():
         parameter.requires_grad = False
     for module in trainable_blocks(model.trunk.trunk, args.train_blocks):
@@ -191,26 +192,27 @@ def evaluate(model, images, args, device):
     return {"accuracy_by_depth": figures["accuracy_by_depth"], "assigned_accuracy": figures["assigned_accuracy"]}
 
 
-def initial_state(args):
-    """The trained tensors of the --init embedder, which must share this run's base and projection."""
+def init_weights(args):
+    """The --init embedder's weights file, which must share this run's base and projection; None without it."""
+    if not args.init:
+        return None
     stored = torch.load(weights_path(args.init), map_location="cpu", weights_only=True)
     if (stored["base"], stored["projection_dim"]) != (args.backbone, args.projection_dim):
         raise SystemExit(f"--init {args.init} is {stored['base']} with a {stored['projection_dim']}-d projection; "
                          f"this run is {args.backbone} with {args.projection_dim}.")
-    return {k: v.float() if v.is_floating_point() else v for k, v in stored["state_dict"].items()}
+    return stored
 
 
-def trained_state(model, args):
-    """What differs from the base backbone: the trained stages, and whatever --init had trained."""
+def trained_state(model, args, inherited):
+    """What differs from the base backbone: the trained stages, and the `inherited` keys --init had trained."""
     modules = set(trainable_blocks(model.trunk.trunk, args.train_blocks)) | {model.trunk.projection}
     prefixes = tuple(f"{name}." for name, module in model.trunk.named_modules() if module in modules)
-    inherited = set(initial_state(args)) if args.init else set()
     return half_precision({k: v for k, v in model.trunk.state_dict().items()
                            if k.startswith(prefixes) or k in inherited})
 
 
-def save_weights(model, args, history):
-    state = trained_state(model, args)
+def save_weights(model, args, history, inherited):
+    state = trained_state(model, args, inherited)
     save_atomically({
         "base": args.backbone,
         "projection_dim": args.projection_dim,
@@ -237,7 +239,9 @@ def train(images, args):
     extra = [image for folder in args.extra for image in scan_catalogue(folder)] * args.extra_repeat
     levels, level_weights = category_levels(images + extra, args.level_weights)
 
-    model = make_model(args).to(device)
+    init = init_weights(args)
+    inherited = set(init["state_dict"]) if init else set()
+    model = make_model(args, init).to(device)
     criterion = ProxyLoss(args.projection_dim, levels.sizes(), level_weights, args.temperature,
                           args.label_smoothing).to(device)
     backbone_params = [p for p in model.trunk.trunk.parameters() if p.requires_grad]
@@ -264,7 +268,7 @@ def train(images, args):
         quality = epoch_quality(record, args)
         if quality is not None and quality > best:
             best = quality
-            save_weights(model, args, history)
+            save_weights(model, args, history, inherited)
         save_checkpoint(checkpoint_path, state, history, best)
     return history
 
