@@ -71,7 +71,6 @@ class ListingViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
         return Response(self.get_serializer(self.get_queryset().get(pk=listing.pk)).data,
                         status=status.HTTP_201_CREATED)
 
-
     @extend_schema(responses={200: SimilarListingSerializer(many=True)})
     @action(detail=True, pagination_class=None)
     def similar(self, request, uuid):
@@ -173,4 +172,3 @@ def item_heatmap(request, item_uuid):
     if not item.heatmap:
         raise Http404("This item has no heatmap yet.")
     return FileResponse(item.heatmap.open("rb"), content_type="image/png")
-

@@ -18,10 +18,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from worker.photos import InvalidImage, check_photo
 
 from .listings import create_listing
-from .models import BulkJob
+from .models import BulkJob, Listing
 
 PHOTO_SEPARATOR = ";"
-TITLE_LIMIT = 200
+TITLE_LIMIT = Listing._meta.get_field("title").max_length
+REFERENCE_LIMIT = Listing._meta.get_field("reference").max_length
 
 
 class BadManifest(ValueError):
@@ -192,8 +193,8 @@ def _field_errors(row):
         errors.append("title: required.")
     elif len(row.title) > TITLE_LIMIT:
         errors.append(f"title: at most {TITLE_LIMIT} characters.")
-    if len(row.reference) > TITLE_LIMIT:
-        errors.append(f"reference: at most {TITLE_LIMIT} characters.")
+    if len(row.reference) > REFERENCE_LIMIT:
+        errors.append(f"reference: at most {REFERENCE_LIMIT} characters.")
     if not row.photos:
         errors.append("photos: at least one photo is required.")
     elif len(row.photos) > settings.CATALOG_MAX_PHOTOS_PER_LISTING:

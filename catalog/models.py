@@ -65,6 +65,14 @@ class Category(models.Model):
                 descendant.save(update_fields=["path"])
 
 
+class ListingStatus(models.TextChoices):
+    """A listing's status, from its photos' (ListingQuerySet.with_status)."""
+
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class ListingQuerySet(models.QuerySet):
     def with_status(self):
         """Each listing annotated with its `status`: processing while any photo is; failed when it has
@@ -74,9 +82,10 @@ class ListingQuerySet(models.QuerySet):
         failed = models.Count("photos", filter=models.Q(photos__status=Photo.Status.FAILED))
         return self.annotate(photo_count=photos, pending_count=pending, failed_count=failed).annotate(
             status=models.Case(
-                models.When(pending_count__gt=0, then=models.Value("processing")),
-                models.When(photo_count__gt=0, failed_count=models.F("photo_count"), then=models.Value("failed")),
-                default=models.Value("done"),
+                models.When(pending_count__gt=0, then=models.Value(ListingStatus.PROCESSING)),
+                models.When(photo_count__gt=0, failed_count=models.F("photo_count"),
+                            then=models.Value(ListingStatus.FAILED)),
+                default=models.Value(ListingStatus.DONE),
             ))
 
 

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from worker.photos import InvalidImage, check_photo
 
-from .models import BulkJob, Category, Item, Listing, Photo
+from .models import BulkJob, Category, Item, Listing, ListingStatus, Photo
 
 
 class CategoryPathField(serializers.CharField):
@@ -51,7 +51,7 @@ class PhotoSerializer(serializers.ModelSerializer):
 
 
 class ListingSerializer(serializers.ModelSerializer):
-    status = serializers.ChoiceField(choices=["processing", "done", "failed"], read_only=True)
+    status = serializers.ChoiceField(choices=ListingStatus.values, read_only=True)
     photos = PhotoSerializer(many=True, read_only=True)
 
     class Meta:
@@ -60,7 +60,7 @@ class ListingSerializer(serializers.ModelSerializer):
 
 
 class ListingCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=Listing._meta.get_field("title").max_length)
     photos = serializers.ListField(child=serializers.FileField(), allow_empty=False,
                                    help_text="the product photos: JPEG, PNG, WebP or HEIC")
 
@@ -80,7 +80,7 @@ class ListingCreateSerializer(serializers.Serializer):
 
 
 class ListingFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["processing", "done", "failed"], required=False)
+    status = serializers.ChoiceField(choices=ListingStatus.values, required=False)
     category = CategoryPathField(required=False, help_text="listings with an item in this category's subtree")
     created_after = serializers.DateField(required=False)
     created_before = serializers.DateField(required=False)
