@@ -1,7 +1,7 @@
 """The REST API for sellers' systems: listings, their photos' results, and the category tree."""
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -43,7 +43,8 @@ class ListingViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
     lookup_value_converter = "uuid"
 
     def get_queryset(self):
-        return (self.request.user.listings.with_status().prefetch_related("photos__items__category")
+        return (self.request.user.listings.with_status().select_related("category")
+                .prefetch_related("photos__items__category")
                 .order_by("-created", "-id"))
 
     def get_parsers(self):
@@ -131,7 +132,8 @@ def _filtered(listings, filters):
     if "status" in filters:
         listings = listings.filter(status=filters["status"])
     if "category" in filters:
-        listings = listings.filter(photos__items__category__in=filters["category"].subtree()).distinct()
+        subtree = filters["category"].subtree()
+        listings = listings.filter(Q(category__in=subtree) | Q(photos__items__category__in=subtree)).distinct()
     if "created_after" in filters:
         listings = listings.filter(created__date__gte=filters["created_after"])
     if "created_before" in filters:

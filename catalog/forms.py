@@ -5,7 +5,7 @@ from django.conf import settings
 
 from worker.photos import ALLOWED_EXTENSIONS, InvalidImage, check_photo
 
-from .models import Category, Item
+from .models import PATH_SEPARATOR, Category, Item, Outcome
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -64,6 +64,29 @@ class CorrectionForm(forms.Form):
     category = CategoryPathField(max_length=2000, error_messages={"required": "Choose the right category."})
 
 
+class NewCategoryForm(forms.Form):
+    """A category that does not exist yet, as its full path: under an existing parent, or a new top level."""
+
+    path = forms.CharField(max_length=2000, error_messages={"required": "Type the new category's full path."})
+
+    def clean_path(self):
+        names = [name.strip() for name in self.cleaned_data["path"].split(PATH_SEPARATOR.strip())]
+        if not all(names):
+            raise forms.ValidationError(f"A category path is names separated by “{PATH_SEPARATOR.strip()}”, "
+                                        "none of them empty.")
+        path = PATH_SEPARATOR.join(names)
+        if Category.objects.filter(path=path).exists():
+            raise forms.ValidationError(f"“{path}” already exists; use Correct to move the item there.")
+        parent = Category.objects.filter(path=PATH_SEPARATOR.join(names[:-1])).first() if len(names) > 1 else None
+        if len(names) > 1 and parent is None:
+            raise forms.ValidationError(f"There is no category “{PATH_SEPARATOR.join(names[:-1])}” to put "
+                                        f"“{names[-1]}” under; make the parent first.")
+        max_length = Category._meta.get_field("name").max_length
+        if len(names[-1]) > max_length:
+            raise forms.ValidationError(f"A category name is at most {max_length} characters.")
+        return parent, names[-1]
+
+
 CONFIDENCE_BANDS = {
     "low": (0.0, 0.5),
     "medium": (0.5, 0.8),
@@ -75,6 +98,8 @@ CONFIDENCE_BANDS = {
 class ReviewFilterForm(forms.Form):
     category = CategoryPathField(required=False, max_length=2000, label="In category")
     review = forms.ChoiceField(required=False, label="Status", choices=[("", "Any")] + Item.Review.choices)
+    outcome = forms.ChoiceField(required=False, label="Outcome", choices=[("", "Any")] + [
+        (o.value, o.label) for o in Outcome if o not in (Outcome.REVIEWED, Outcome.NOT_A_PRODUCT)])
     band = forms.ChoiceField(required=False, label="Confidence", choices=[
         ("", "Any"), ("low", "Under 50 %"), ("medium", "50–80 %"), ("high", "80–95 %"), ("certain", "95 % and over")])
     seller = forms.CharField(required=False, max_length=150)
@@ -87,6 +112,8 @@ class ReviewFilterForm(forms.Form):
             items = items.filter(category__in=data["category"].subtree())
         if data["review"]:
             items = items.filter(review=data["review"])
+        if data["outcome"]:
+            items = items.filter(outcome=data["outcome"])
         if data["band"]:
             low, high = CONFIDENCE_BANDS[data["band"]]
             items = items.filter(confidence__gte=low, confidence__lt=high)

@@ -6,7 +6,27 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from worker import outcomes
+
 PATH_SEPARATOR = " > "
+
+
+class Outcome(models.TextChoices):
+    """What became of an answer (vision.outcomes), for an item and for a listing."""
+
+    ACCEPTED = outcomes.ACCEPTED, "Accepted automatically"
+    ACCEPTED_AT_PARENT = outcomes.ACCEPTED_AT_PARENT, "Accepted at a parent category"
+    NEEDS_REVIEW = outcomes.NEEDS_REVIEW, "Needs review"
+    NOT_IN_CATALOGUE = outcomes.NOT_IN_CATALOGUE, "Not in the catalogue"
+    # Set by staff only.
+    REVIEWED = "reviewed", "Reviewed by staff"
+    NOT_A_PRODUCT = "not_a_product", "Not a product"
+
+    @classmethod
+    def review_order(cls):
+        """Queue order: what needs a person first."""
+        return [cls.NEEDS_REVIEW, cls.NOT_IN_CATALOGUE, cls.ACCEPTED_AT_PARENT, cls.ACCEPTED, cls.REVIEWED,
+                cls.NOT_A_PRODUCT]
 
 
 def _validate_category_name(name):
@@ -97,6 +117,13 @@ class Listing(models.Model):
     bulk_job = models.ForeignKey("BulkJob", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="listings")
     created = models.DateTimeField(auto_now_add=True)
+    # The listing's one decision, from the evidence of all its photos (worker.listings).
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="listings")
+    confidences = models.JSONField(default=list, blank=True, help_text="calibrated confidence of each level")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True,
+                               help_text="blank until a photo is categorized")
+    accepted_depth = models.PositiveSmallIntegerField(default=0, help_text="levels accepted automatically")
+    decided = models.DateTimeField(null=True, blank=True)
 
     objects = ListingQuerySet.as_manager()
 
@@ -109,6 +136,21 @@ class Listing(models.Model):
     @property
     def is_settled(self):
         return not self.photos.filter(status__in=Photo.Status.pending()).exists()
+
+    def levels(self):
+        """[(name, confidence)] along the decided path; staff's decision has no confidences."""
+        return _levels(self.category, self.confidences, self.outcome == Outcome.REVIEWED)
+
+    def accepted_path(self):
+        """The part of the path accepted without review."""
+        return PATH_SEPARATOR.join(self.category.names[:self.accepted_depth]) if self.category else ""
+
+
+def _levels(category, confidences, staff_decided):
+    names = category.names if category else ()
+    if staff_decided:
+        return [(name, None) for name in names]
+    return list(zip(names, confidences))
 
 
 def _photo_upload_to(photo, filename):
@@ -165,6 +207,8 @@ class Item(models.Model):
         PENDING = "pending", "Not reviewed"
         ACCEPTED = "accepted"
         CORRECTED = "corrected"
+        NOT_IN_CATALOGUE = "not_in_catalogue", "Not in the catalogue"
+        NOT_A_PRODUCT = "not_a_product", "Not a product"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="items")
@@ -174,8 +218,16 @@ class Item(models.Model):
     # Null when even the top level was too uncertain to assign.
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="items")
     confidences = models.JSONField(default=list, help_text="confidence of each level of the category path")
-    # The confidence of the deepest assigned level (0 when nothing was assigned): the review order.
+    # The confidence of the deepest assigned level (0 when nothing was assigned).
     confidence = models.FloatField(default=0.0, db_index=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.NEEDS_REVIEW, db_index=True)
+    accepted_depth = models.PositiveSmallIntegerField(default=0, help_text="levels accepted automatically")
+    calibrated = models.BooleanField(default=False, help_text="whether the confidences are calibrated probabilities")
+    # How likely the full predicted path is wrong: the review order within an outcome.
+    risk = models.FloatField(default=1.0, db_index=True)
+    predicted_path = models.CharField(max_length=2000, blank=True, help_text="the full predicted path")
+    predicted_confidences = models.JSONField(default=list, blank=True)
+    top_similarity = models.FloatField(null=True, blank=True, help_text="of the nearest reference")
     alternatives = models.JSONField(default=list, help_text="[{path, confidence}] runners-up")
     neighbours = models.JSONField(default=list, help_text="[{reference, path, similarity, shared}] that voted")
     embedding = models.BinaryField(null=True, editable=False)
@@ -212,10 +264,10 @@ class Item(models.Model):
     def levels(self):
         """[(name, confidence)] along the path, for display. A corrected item's confidences were
         the model's, for another path, so it has none."""
-        names = self.category.names if self.category else ()
-        if self.review == self.Review.CORRECTED:
-            return [(name, None) for name in names]
-        return list(zip(names, self.confidences))
+        return _levels(self.category, self.confidences, self.review == self.Review.CORRECTED)
+
+    def accepted_path(self):
+        return PATH_SEPARATOR.join(self.category.names[:self.accepted_depth]) if self.category else ""
 
 
 def _reference_upload_to(reference, filename):
@@ -234,8 +286,14 @@ class ReferenceImage(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices)
     # What makes an import idempotent: the file's path inside its catalogue folder.
     source_key = models.CharField(max_length=1000)
+    # The key of the file's bytes (vision.splits.content_key): tells the photos a trained embedder saw.
+    content_key = models.CharField(max_length=16, blank=True, editable=False)
     embedding = models.BinaryField(null=True, editable=False)
     embedding_version = models.CharField(max_length=200, blank=True, editable=False)
+    # Its frozen features (vision.splits.GROUPING_BACKBONE), for an index of another backbone:
+    # where "not in the catalogue" is judged and occasions are found.
+    novelty_embedding = models.BinaryField(null=True, editable=False)
+    novelty_version = models.CharField(max_length=200, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -252,12 +310,15 @@ class ReviewDecision(models.Model):
     class Action(models.TextChoices):
         ACCEPTED = "accepted"
         CORRECTED = "corrected"
+        NEW_CATEGORY = "new_category", "Made a new category"
+        NOT_IN_CATALOGUE = "not_in_catalogue", "Not in the catalogue"
+        NOT_A_PRODUCT = "not_a_product", "Not a product"
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="decisions")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_decisions")
     action = models.CharField(max_length=20, choices=Action.choices)
     old_category = models.ForeignKey(Category, null=True, on_delete=models.PROTECT, related_name="+")
-    new_category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    new_category = models.ForeignKey(Category, null=True, on_delete=models.PROTECT, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,4 +1,5 @@
-"""Staff review: a queue of items, least confident first, where each decision teaches the index."""
+"""Staff review: a queue of items, those that need a person first and the riskiest first, where each
+decision teaches the index."""
 
 from functools import wraps
 
@@ -6,14 +7,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from worker.review import decide
+from worker.review import decide, new_category, set_aside
 
-from .forms import BulkReviewForm, CorrectionForm, ReviewFilterForm
-from .models import Category, Item, Photo
+from .forms import BulkReviewForm, CorrectionForm, NewCategoryForm, ReviewFilterForm
+from .models import Category, Item, Outcome, Photo, ReviewDecision
 
 ITEMS_PER_PAGE = 20
 
@@ -51,9 +53,14 @@ def _filter_data(request):
 
 
 def _reviewable_items():
+    """Items the model could not accept first, then those accepted only at a parent, then the
+    accepted ones; within each, the likeliest to be wrong first."""
+    order = Case(*[When(outcome=outcome, then=Value(rank)) for rank, outcome in enumerate(Outcome.review_order())],
+                 output_field=IntegerField())
     return (Item.objects.filter(photo__status=Photo.Status.DONE)
-            .select_related("photo__listing__seller", "category").prefetch_related("decisions__reviewer")
-            .order_by("confidence", "id"))
+            .select_related("photo__listing__seller", "photo__listing__category", "category")
+            .prefetch_related("decisions__reviewer", "decisions__old_category", "decisions__new_category")
+            .order_by(order, "-risk", "id"))
 
 
 def _query_without_page(request):
@@ -84,6 +91,30 @@ def review_correct(request, item_uuid):
         messages.success(request, f"Moved to {form.cleaned_data['category']}; it is a reference of it from now on.")
     else:
         messages.error(request, " ".join(form.errors["category"]))
+    return _back_to_queue(request)
+
+
+@staff_required
+@require_POST
+def review_new_category(request, item_uuid):
+    item = _get_item(item_uuid)
+    form = NewCategoryForm(request.POST)
+    if form.is_valid():
+        parent, name = form.cleaned_data["path"]
+        category = new_category(item, parent, name, request.user)
+        messages.success(request, f"Made the category {category} with this item as its first reference.")
+    else:
+        messages.error(request, " ".join(form.errors["path"]))
+    return _back_to_queue(request)
+
+
+@staff_required
+@require_POST
+def review_set_aside(request, item_uuid, action):
+    item = _get_item(item_uuid)
+    set_aside(item, action, request.user)
+    messages.success(request, f"Marked “{ReviewDecision.Action(action).label.lower()}”: "
+                              "it has no category and is never a reference.")
     return _back_to_queue(request)
 
 

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from worker.photos import InvalidImage, check_photo
 
-from .models import BulkJob, Category, Item, Listing, ListingStatus, Photo
+from .models import BulkJob, Category, Item, Listing, ListingStatus, Outcome, Photo
 
 
 class CategoryPathField(serializers.CharField):
@@ -19,15 +19,23 @@ class CategoryPathField(serializers.CharField):
         return category
 
 
+OUTCOME_HELP = ("accepted: the whole path is accepted automatically; accepted_at_parent: the first "
+                "accepted_depth levels are; needs_review; not_in_catalogue: unlike anything in the catalogue; "
+                "reviewed / not_a_product: decided by catalogue staff")
+CONFIDENCES_HELP = "the calibrated probability that each level of the path is right (empty when staff decided)"
+
+
 class ItemSerializer(serializers.ModelSerializer):
     category = serializers.CharField(source="category.path", allow_null=True, default=None,
                                      help_text="the assigned category path; null when nothing was assigned")
+    confidences = serializers.ListField(child=serializers.FloatField(), help_text=CONFIDENCES_HELP)
+    outcome = serializers.ChoiceField(choices=Outcome.values, help_text=OUTCOME_HELP)
     heatmap_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Item
-        fields = ["uuid", "box", "category", "confidences", "confidence", "alternatives", "review",
-                  "heatmap_category", "heatmap_url"]
+        fields = ["uuid", "box", "category", "confidences", "confidence", "outcome", "accepted_depth",
+                  "predicted_path", "alternatives", "review", "heatmap_category", "heatmap_url"]
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_heatmap_url(self, item):
@@ -52,11 +60,17 @@ class PhotoSerializer(serializers.ModelSerializer):
 
 class ListingSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=ListingStatus.values, read_only=True)
+    category = serializers.CharField(source="category.path", allow_null=True, default=None,
+                                     help_text="the listing's one category, from all its photos; null when none")
+    confidences = serializers.ListField(child=serializers.FloatField(), help_text=CONFIDENCES_HELP)
+    outcome = serializers.ChoiceField(choices=[*Outcome.values, ""], allow_blank=True,
+                                      help_text=OUTCOME_HELP + "; empty until a photo is categorized")
     photos = PhotoSerializer(many=True, read_only=True)
 
     class Meta:
         model = Listing
-        fields = ["uuid", "title", "created", "status", "photos"]
+        fields = ["uuid", "title", "created", "status", "category", "confidences", "outcome", "accepted_depth",
+                  "photos"]
 
 
 class ListingCreateSerializer(serializers.Serializer):
@@ -81,7 +95,8 @@ class ListingCreateSerializer(serializers.Serializer):
 
 class ListingFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ListingStatus.values, required=False)
-    category = CategoryPathField(required=False, help_text="listings with an item in this category's subtree")
+    category = CategoryPathField(required=False, help_text="listings whose category, or one of whose items, "
+                                                           "is in this category's subtree")
     created_after = serializers.DateField(required=False)
     created_before = serializers.DateField(required=False)
 

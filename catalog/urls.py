@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import review_views, views
+from .models import ReviewDecision
 
 urlpatterns = [
     path("", views.listing_list, name="listing-list"),
@@ -19,5 +20,10 @@ urlpatterns = [
     path("review/", review_views.review_queue, name="review-queue"),
     path("review/items/<uuid:item_uuid>/accept", review_views.review_accept, name="review-accept"),
     path("review/items/<uuid:item_uuid>/correct", review_views.review_correct, name="review-correct"),
+    path("review/items/<uuid:item_uuid>/new-category", review_views.review_new_category, name="review-new-category"),
+    path("review/items/<uuid:item_uuid>/not-in-catalogue", review_views.review_set_aside,
+         {"action": ReviewDecision.Action.NOT_IN_CATALOGUE}, name="review-not-in-catalogue"),
+    path("review/items/<uuid:item_uuid>/not-a-product", review_views.review_set_aside,
+         {"action": ReviewDecision.Action.NOT_A_PRODUCT}, name="review-not-a-product"),
     path("review/bulk", review_views.review_bulk, name="review-bulk"),
 ]

@@ -26,7 +26,7 @@ def signup(request):
 
 @login_required
 def listing_list(request):
-    listings = request.user.listings.prefetch_related("photos__items__category")
+    listings = request.user.listings.select_related("category").prefetch_related("photos")
     return render(request, "catalog/listing_list.html", {"listings": listings})
 
 

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CATALOG_VAR_DIR", BASE_DIR / "var"))
@@ -132,6 +133,11 @@ CATALOG_DEVICE = os.environ.get("CATALOG_DEVICE") or None
 # The model that finds the items of a photo (vision/weights/segmenters/NAME.pt); empty: every
 # photo is categorized whole, as one item.
 CATALOG_SEGMENTER = os.environ.get("CATALOG_SEGMENTER", "unet_lite0")
+# Answers are accepted without review where the index's calibration says they reach this
+# precision (vision.calibration); the rest need review.
+CATALOG_AUTO_ACCEPT_PRECISION = float(os.environ.get("CATALOG_AUTO_ACCEPT_PRECISION", 0.98))
+if not 0.5 <= CATALOG_AUTO_ACCEPT_PRECISION < 1:
+    raise ImproperlyConfigured("CATALOG_AUTO_ACCEPT_PRECISION must be at least 0.5 and below 1, e.g. 0.98.")
 
 # Without a broker, tasks run in the process that enqueues them: the embedded mode. Celery still
 # takes a producer from its pool for an eager task, so point it at the in-memory transport

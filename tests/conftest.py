@@ -88,6 +88,15 @@ def imported_catalogue(small_catalogue, settings):
 
 
 @pytest.fixture
+def calibrated_catalogue(tmp_path, settings):
+    """A Grocery catalogue of 24 train photos of each small-catalogue leaf, imported: enough
+    references left out of its index to calibrate it (vision.calibration)."""
+    reference = copy_small_catalogue(tmp_path / "calibrated", "train", 24)
+    call_command("import_catalog", str(reference), stdout=io.StringIO(), stderr=io.StringIO())
+    return reference
+
+
+@pytest.fixture
 def listing(owner, settings):
     """A listing of the owner's with one stored (not yet categorized) photo."""
     from catalog.models import Listing, Photo

@@ -7,11 +7,15 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from .calibration import Decision, decide, decide_listing
 from .cam import activation_map, explained_category
 from .images import InvalidImage, load_image
 from .index import IndexMismatch, ReferenceIndex
 from .segment import photo_items
+from .splits import content_key
 from .vote import Assignment, VoteConfig, vote
+
+DEFAULT_TARGET_PRECISION = 0.98
 
 
 @dataclass
@@ -22,21 +26,30 @@ class Explanation:
 
 @dataclass
 class CategorizedImage:
-    assignment: Assignment
+    assignment: Assignment  # the raw vote
+    decision: Decision  # what it means, calibrated: the path shown, its confidences, the outcome
     embedding: np.ndarray  # (D,) unit length
     feature_map: torch.Tensor  # (C, H, W), for the class-activation map
 
 
 class Categorizer:
-    def __init__(self, embedder, index, config=VoteConfig()):
+    """Embeds, votes and decides. An index with a novelty space of its own (vision.index) needs
+    `novelty_embedder`, the frozen grouping backbone, to judge "not in the catalogue" in it."""
+
+    def __init__(self, embedder, index, config=VoteConfig(), target_precision=DEFAULT_TARGET_PRECISION,
+                 novelty_embedder=None):
         if index.backbone_version != embedder.weights.version:
             raise IndexMismatch(
                 f"The category index was built with {index.backbone_version} but this worker runs "
                 f"{embedder.weights.version}; rebuild the index with this backbone."
             )
+        if index.has_novelty_space and novelty_embedder is None:
+            raise ValueError("This index judges novelty in the grouping backbone's features: give novelty_embedder.")
         self.embedder = embedder
         self.index = index
         self.config = config
+        self.target_precision = target_precision
+        self.novelty_embedder = novelty_embedder if index.has_novelty_space else None
 
     @property
     def model_version(self):
@@ -46,10 +59,29 @@ class Categorizer:
         """Categorize a list of RGB PIL images (e.g. the items of one photo)."""
         batch = self.embedder.forward(images)
         neighbour_lists = self.index.search(batch.embeddings, self.config.k)
-        return [
-            CategorizedImage(vote(neighbours, self.config), embedding, feature_map)
-            for neighbours, embedding, feature_map in zip(neighbour_lists, batch.embeddings, batch.feature_maps)
-        ]
+        novelty = self.novelty_similarities(images)
+        results = []
+        for i, (neighbours, embedding, feature_map) in enumerate(zip(neighbour_lists, batch.embeddings,
+                                                                     batch.feature_maps)):
+            assignment = vote(neighbours, self.config)
+            decision = self.decide([assignment], None if novelty is None else novelty[i:i + 1])
+            results.append(CategorizedImage(assignment, decision, embedding, feature_map))
+        return results
+
+    def novelty_similarities(self, images):
+        """Each image's similarity to its nearest reference in the novelty space; None when that
+        is the vote's own space (the vote's nearest neighbour says it)."""
+        if self.novelty_embedder is None or not images:
+            return None
+        return self.index.novelty_search(self.novelty_embedder.embed(images), 1)[0][:, 0].tolist()
+
+    def decide(self, assignments, novelty=None):
+        """The calibrated Decision for one item's Assignment (or for several, pooled)."""
+        return decide(assignments, self.index.calibration, self.target_precision, self.config, novelty)
+
+    def decide_listing(self, assignments, novelty=None):
+        """The calibrated Decision for a listing, from the Assignments of its photos' main items."""
+        return decide_listing(assignments, self.index.calibration, self.target_precision, self.config, novelty)
 
     def explain(self, categorized):
         """The activation map of the assigned category (or of its best leaf), or None while the
@@ -58,7 +90,7 @@ class Categorizer:
         if head is None:
             return None
         category_id = explained_category(head, self.index.categories, categorized.embedding,
-                                         categorized.assignment.path)
+                                         categorized.decision.path)
         return Explanation(self.index.categories[category_id],
                            activation_map(categorized.feature_map, head, category_id))
 
@@ -88,7 +120,8 @@ def load_in_batches(items, batch_size, path_of=attrgetter("path"), progress=None
 
 
 def build_index(catalogue_images, embedder, approximate_from=None, show_progress=True):
-    """A ReferenceIndex of a scanned catalogue; reference ids are positions in the list.
+    """A ReferenceIndex of a scanned catalogue; reference ids are positions in the list, and the
+    rows the embedder was trained on are marked so.
 
     Returns (index, skipped) where skipped lists the unreadable files and why.
     """
@@ -100,8 +133,14 @@ def build_index(catalogue_images, embedder, approximate_from=None, show_progress
         for readable, images, unreadable in load_in_batches(numbered, embedder.batch_size, _path_of_numbered, bar):
             skipped.extend(unreadable)
             if images:
-                index.add(embedder.embed(images), [c.category for _, c in readable], [i for i, _ in readable])
+                index.add(embedder.embed(images), [c.category for _, c in readable], [i for i, _ in readable],
+                          [was_trained_on(c.path, embedder.weights) for _, c in readable])
     return index, skipped
+
+
+def was_trained_on(path, weights):
+    """Whether the photo at `path` is one `weights` were trained on."""
+    return bool(weights.trained_on) and content_key(path) in weights.trained_on
 
 
 def _path_of_numbered(numbered_image):

@@ -1,43 +1,87 @@
-"""Measure categorization on a folder-tree catalogue.
+"""Measure categorization on a folder-tree catalogue, honestly.
 
-    python -m vision.evaluate --reference DIR --queries DIR [--backbone NAME] [--segmenter NAME] [--json FILE]
+    python -m vision.evaluate --reference DIR --queries DIR [--outside DIR] [--json FILE] [--predictions CSV]
+    python -m vision.evaluate --reference DIR --cv K [--holdout-fraction F] [--outside DIR] [...]
 
-Builds the index from the reference tree, categorizes every query image through the same
-Categorizer the worker uses, and prints accuracy at depth 1, depth 2 and leaf, the
-abstention rate, throughput and the worst classes.
+With --queries, the index is every reference and the queries are categorized through the same
+Categorizer the worker uses (with --segmenter, their largest item, as the worker finds it).
+With --cv K, the reference tree is its own test: stratified K-fold cross-validation, every leaf
+with K occasions in every fold's queries, photos of one occasion (near-duplicate bursts,
+vision.splits) in one fold, each fold categorized against an index of the rest, calibrated on
+the rest alone. Only photos the embedder did not train on are ever queries: a trained embedder
+records its training photos, CV folds leave them out, and --queries that overlap them are refused
+(--allow-seen measures anyway and says so). --holdout-fraction F takes CV's queries from the
+stratified part the training script held out with the same fraction.
+
+Each index is calibrated as the app calibrates it (vision.calibration), so the figures include
+calibration_error (expected calibration error of the leaf confidence, 10 equal-width bins, and
+per depth), coverage_at_precision (the largest share of queries whose leaf answers, most
+confident first, reach each precision), auto_accept (coverage and precision of what the index's
+own thresholds accept at --target-precision) and, with --outside (photos of things that are not
+in the catalogue), how well "not in the catalogue" separates them.
 """
 
 import argparse
+import csv
+import os
 import sys
 import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
 
+import numpy as np
 from tqdm import tqdm
 
+from . import outcomes
 from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
+from .calibration import refresh_calibration
 from .catalogue import format_path, scan_catalogue
-from .categorize import Categorizer, build_index, load_in_batches
+from .categorize import DEFAULT_TARGET_PRECISION, Categorizer, load_in_batches, was_trained_on
 from .embedder import Embedder
-from .figures import write_figures
+from .figures import reliability_diagram, write_figures
+from .index import ReferenceIndex
 from .segment import load_segmenter
-from .vote import VoteConfig
+from .splits import (
+    content_key,
+    cv_folds,
+    frozen_features,
+    grouping_embedder,
+    holdout_split,
+    is_grouping_backbone,
+    occasion_groups,
+)
+from .vote import VoteConfig, vote
 
 WORST_CLASSES_SHOWN = 8
+CALIBRATION_BINS = 10
+COVERAGE_PRECISIONS = ("0.95", "0.98", "0.99")
 
 
 def get_args_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reference", required=True, help="folder tree of labelled reference images")
-    parser.add_argument("--queries", required=True, help="folder tree of labelled query images")
+    queries = parser.add_mutually_exclusive_group(required=True)
+    queries.add_argument("--queries", help="folder tree of labelled query images")
+    queries.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation over the reference tree")
+    parser.add_argument("--holdout-fraction", type=float,
+                        help="with --cv: the queries are the part of the reference tree that the training "
+                             "script holds out with this --holdout-fraction (and --split-seed)")
+    parser.add_argument("--split-seed", type=int, default=0)
+    parser.add_argument("--outside", help="photos of things that are not in the catalogue (any folder of images)")
+    parser.add_argument("--allow-seen", action="store_true",
+                        help="measure even queries the embedder was trained on (the figures say so)")
     parser.add_argument("--backbone", default=DEFAULT_BACKBONE, choices=list_backbones())
-    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--json", help="also write the figures to this file, and a reliability diagram beside it")
+    parser.add_argument("--predictions", help="write one CSV row per query to this file")
+    parser.add_argument("--target-precision", type=float, default=DEFAULT_TARGET_PRECISION,
+                        help="the precision auto-accept aims at")
     parser.add_argument("--k", type=int, default=VoteConfig.k, help="neighbours that vote")
     parser.add_argument("--temperature", type=_temperature, default=VoteConfig.temperature,
                         help="similarity softmax temperature, or 'none' for equal votes")
     parser.add_argument("--threshold", type=float, default=VoteConfig.threshold,
-                        help="confidence a node needs to be assigned")
+                        help="confidence a level needs to be shown")
     parser.add_argument("--segmenter", help="find items first, as the worker does; a query's prediction is its "
-                                             "largest item's (default: categorize whole photos)")
+                                             "largest item's (default: categorize whole photos; not with --cv)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
     return parser
@@ -47,52 +91,267 @@ def _temperature(text):
     return None if text.lower() == "none" else float(text)
 
 
+@dataclass
+class Result:
+    path: str  # the query's file
+    truth: tuple
+    assignment: object  # the raw vision.vote.Assignment
+    decision: object  # the calibrated vision.calibration.Decision
+
+
+# --- categorizing ------------------------------------------------------------------------------
+
 def categorize_queries(categorizer, queries, batch_size, segmenter=None):
-    """(truth, assignment) for every readable query, and the unreadable ones."""
+    """[Result] for every readable query, and the unreadable ones."""
     results, skipped = [], []
     with tqdm(total=len(queries), desc="queries", unit="img", file=sys.stderr) as bar:
         for readable, images, unreadable in load_in_batches(queries, batch_size, progress=bar):
             skipped.extend(unreadable)
             if segmenter is not None:
-                predictions = [categorizer.categorize_photo(image, segmenter)[0][1] for image in images]
+                found = [categorizer.categorize_photo(image, segmenter)[0][1] for image in images]
             else:
-                predictions = categorizer.categorize(images) if images else []
-            results.extend((query.category, p.assignment) for query, p in zip(readable, predictions))
+                found = categorizer.categorize(images) if images else []
+            results.extend(Result(query.path, query.category, f.assignment, f.decision)
+                           for query, f in zip(readable, found))
     return results, skipped
 
 
-def _correct_at_depth(truth, assignment, depth):
+@dataclass
+class Embedded:
+    """The readable photos of a catalogue, embedded once."""
+
+    images: list  # [CatalogueImage]
+    vectors: np.ndarray
+    trained: np.ndarray  # bool: the embedder was trained on it
+    skipped: list
+    groups: np.ndarray = None  # occasion of each photo (vision.splits), when known
+    novelty: np.ndarray = None  # the grouping backbone's features, when the embedder is another
+
+
+def embed_catalogue(images, embedder, batch_size, description):
+    kept, vectors, skipped = [], [], []
+    with tqdm(total=len(images), desc=description, unit="img", file=sys.stderr) as bar:
+        for readable, batch, unreadable in load_in_batches(images, batch_size, progress=bar):
+            skipped.extend(unreadable)
+            if batch:
+                kept.extend(readable)
+                vectors.append(embedder.embed(batch))
+    vectors = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dimension), np.float32)
+    trained = np.array([was_trained_on(image.path, embedder.weights) for image in kept], bool)
+    return Embedded(kept, vectors, trained, skipped)
+
+
+def with_occasions(embedded, embedder, novelty_embedder=None):
+    """The embedded photos with their occasion groups, found in the grouping backbone's frozen
+    features: these very embeddings when they are those, else another pass (whose features are
+    kept as the novelty space)."""
+    novelty = None
+    if not is_grouping_backbone(embedder.weights):
+        novelty, readable = frozen_features(embedded.images, novelty_embedder)
+        if len(readable) != len(embedded.images):
+            raise RuntimeError("A reference photo could be read once but not again; is it being replaced?")
+    features = embedded.vectors if novelty is None else novelty
+    return replace(embedded, groups=occasion_groups([image.category for image in embedded.images], features),
+                   novelty=novelty)
+
+
+def make_index(embedded, rows, embedder, config):
+    """A calibrated ReferenceIndex of the embedded photos at `rows` (ids: their positions)."""
+    weights = embedder.weights
+    index = ReferenceIndex(weights.feature_dim, weights.name, weights.version)
+    rows = np.asarray(rows, int)
+    groups = embedded.groups[rows] if embedded.groups is not None else None
+    novelty = embedded.novelty[rows] if embedded.novelty is not None else None
+    index.add(embedded.vectors[rows], [embedded.images[i].category for i in rows], rows, embedded.trained[rows],
+              groups, novelty)
+    refresh_calibration(index, config)
+    return index
+
+
+def categorize_embedded(categorizer, embedded, rows):
+    """[Result] for already embedded photos, through the same vote and decision as categorize()."""
+    found = categorizer.index.search(embedded.vectors[rows], categorizer.config.k)
+    novelty = [None] * len(rows)
+    if categorizer.index.has_novelty_space:
+        novelty = [[s] for s in categorizer.index.novelty_search(embedded.novelty[rows], 1)[0][:, 0].tolist()]
+    results = []
+    for row, neighbours, nearest in zip(rows, found, novelty):
+        assignment = vote(neighbours, categorizer.config)
+        image = embedded.images[row]
+        results.append(Result(image.path, image.category, assignment, categorizer.decide([assignment], nearest)))
+    return results
+
+
+def cross_validate(embedded, eligible, folds, embedder, config, target_precision, novelty_embedder=None):
+    """[Result] of every eligible photo, each against an index of every photo outside its fold."""
+    results = []
+    eligible = np.asarray(eligible, int)
+    fold_of = np.asarray(cv_folds([embedded.images[i] for i in eligible], folds, groups=embedded.groups[eligible]))
+    for fold in range(folds):
+        queries = eligible[fold_of == fold]
+        rest = np.setdiff1d(np.arange(len(embedded.images)), queries)
+        categorizer = Categorizer(embedder, make_index(embedded, rest, embedder, config), config, target_precision,
+                                  novelty_embedder)
+        results.extend(categorize_embedded(categorizer, embedded, queries))
+        print(f"fold {fold + 1}/{folds}: {len(queries)} queries against {len(rest)} references", file=sys.stderr)
+    return results
+
+
+# --- honesty checks ----------------------------------------------------------------------------
+
+def cv_eligible(embedded, args):
+    """Rows that may be CV queries: photos the embedder never trained on (and, with
+    --holdout-fraction, in the held-out part). Exits when there are none."""
+    rows = np.flatnonzero(~embedded.trained)
+    if args.holdout_fraction:
+        _, held = holdout_split(embedded.images, args.holdout_fraction, args.split_seed, embedded.groups)
+        held_paths = {image.path for image in held}
+        in_holdout = np.array([image.path in held_paths for image in embedded.images], bool)
+        trained_held = int((in_holdout & embedded.trained).sum())
+        if trained_held and not args.allow_seen:
+            raise SystemExit(f"{trained_held} photos of the --holdout-fraction {args.holdout_fraction} part were "
+                             "trained on: the embedder was trained with another split. Use its own fraction "
+                             "and seed (its weights file records them).")
+        rows = np.flatnonzero(in_holdout) if args.allow_seen else np.flatnonzero(in_holdout & ~embedded.trained)
+    elif args.allow_seen:
+        rows = np.arange(len(embedded.images))
+    if not len(rows):
+        raise SystemExit("The embedder was trained on every photo of --reference, so no fold would be honest. "
+                         "Train it with --holdout-fraction, or measure with --queries on photos it never saw.")
+    return rows
+
+
+def check_queries(queries, weights, allow_seen):
+    """The number of queries the embedder was trained on; exits on any unless allowed."""
+    if not weights.trained_on:
+        return 0
+    seen = sum(content_key(query.path) in weights.trained_on for query in queries)
+    if seen and not allow_seen:
+        raise SystemExit(f"{seen} of the {len(queries)} queries are photos {weights.name} was trained on; "
+                         "figures on them would be flattered. Measure on photos it never saw "
+                         "(--cv uses only those), or pass --allow-seen to measure anyway.")
+    return seen
+
+
+def warn_about_unrecorded_training(weights):
+    if weights.meta.get("unrecorded_training"):
+        print(f"WARNING: {weights.name} does not record which photos it was trained on, so nothing here can "
+              "check that the queries are new to it. Retrain it to get a record.", file=sys.stderr)
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+def _correct(result, depth=None):
+    truth, predicted = result.truth, result.decision.predicted
+    if depth is None:
+        return predicted == truth
     depth = min(depth, len(truth))
-    return assignment.best_at_depth(depth) == truth[:depth]
+    return predicted[:depth] == truth[:depth]
 
 
-def _assigned_correctly(truth, assignment):
-    return bool(assignment.path) and truth[:len(assignment.path)] == assignment.path
+def _confidence(result, depth=None):
+    confidences = result.decision.predicted_confidences
+    if not confidences:
+        return 0.0
+    return confidences[-1] if depth is None else confidences[min(depth, len(confidences)) - 1]
 
 
 def score(results):
-    """The figures of `vision.evaluate` for [(true path, Assignment)]."""
+    """Accuracy figures of [Result] (or of [(true path, Assignment)], uncalibrated)."""
+    results = [r if isinstance(r, Result) else _uncalibrated_result(*r) for r in results]
     n = len(results)
 
     def fraction(test):
-        return sum(1 for truth, a in results if test(truth, a)) / n if n else 0.0
+        return sum(1 for r in results if test(r)) / n if n else 0.0
 
     return {
         "accuracy_by_depth": {
-            "1": fraction(lambda t, a: _correct_at_depth(t, a, 1)),
-            "2": fraction(lambda t, a: _correct_at_depth(t, a, 2)),
-            "leaf": fraction(lambda t, a: a.best_category == t),
+            "1": fraction(lambda r: _correct(r, 1)),
+            "2": fraction(lambda r: _correct(r, 2)),
+            "leaf": fraction(_correct),
         },
-        "abstain_rate": fraction(lambda t, a: a.stopped_above_leaf),
-        "assigned_accuracy": fraction(_assigned_correctly),
+        "abstain_rate": fraction(lambda r: len(r.decision.path) < len(r.decision.predicted)),
+        "assigned_accuracy": fraction(lambda r: bool(r.decision.path)
+                                      and r.truth[:len(r.decision.path)] == r.decision.path),
         "n_queries": n,
+    }
+
+
+def _uncalibrated_result(truth, assignment):
+    from .calibration import decide
+
+    return Result("", truth, assignment, decide([assignment], None, DEFAULT_TARGET_PRECISION))
+
+
+def expected_calibration_error(confidences, correct, bins=CALIBRATION_BINS):
+    confidences, correct = np.asarray(confidences, float), np.asarray(correct, float)
+    if not len(confidences):
+        return 0.0
+    which = np.minimum((confidences * bins).astype(int), bins - 1)
+    return float(sum(abs(confidences[which == b].mean() - correct[which == b].mean()) * (which == b).sum()
+                     for b in range(bins) if (which == b).any()) / len(confidences))
+
+
+def coverage_at(confidences, correct, precision):
+    """The largest share of answers that, taken most confident first, are right at `precision`."""
+    order = np.argsort(-np.asarray(confidences, float), kind="stable")
+    right = np.cumsum(np.asarray(correct, float)[order])
+    taken = np.arange(1, len(order) + 1)
+    reaching = np.flatnonzero(right / taken >= precision - 1e-12)
+    return float((reaching[-1] + 1) / len(order)) if len(reaching) else 0.0
+
+
+def calibration_figures(results, target_precision):
+    calibrated = [r for r in results if r.decision.calibrated]
+    leaf_confidence = [_confidence(r) for r in calibrated]
+    leaf_correct = [_correct(r) for r in calibrated]
+    by_depth = {key: expected_calibration_error([_confidence(r, depth) for r in calibrated],
+                                                [_correct(r, depth) for r in calibrated])
+                for key, depth in (("1", 1), ("2", 2), ("leaf", None))}
+    accepted = [r for r in results if r.decision.outcome == outcomes.ACCEPTED]
+    at_parent = [r for r in results if r.decision.outcome == outcomes.ACCEPTED_AT_PARENT]
+    accepted_prefix_right = [r.truth[:r.decision.accepted_depth] == r.decision.predicted[:r.decision.accepted_depth]
+                             for r in at_parent]
+    n = len(results) or 1
+    return {
+        "calibrated_share": len(calibrated) / n,
+        "calibration_error": expected_calibration_error(leaf_confidence, leaf_correct),
+        "calibration_error_by_depth": by_depth,
+        "coverage_at_precision": {p: coverage_at(leaf_confidence, leaf_correct, float(p))
+                                  for p in COVERAGE_PRECISIONS},
+        "auto_accept": {
+            "target_precision": target_precision,
+            "coverage": len(accepted) / n,
+            "precision": sum(_correct(r) for r in accepted) / len(accepted) if accepted else None,
+            "at_parent_coverage": len(at_parent) / n,
+            "at_parent_precision": sum(accepted_prefix_right) / len(at_parent) if at_parent else None,
+        },
+        "outcomes": dict(Counter(r.decision.outcome for r in results)),
+        "mean_leaf_confidence": float(np.mean(leaf_confidence)) if leaf_confidence else None,
+    }
+
+
+def outside_figures(inside, outside):
+    """How "not in the catalogue" separates photos outside it from the queries (which are inside)."""
+    from sklearn.metrics import roc_auc_score
+
+    flagged = [r.decision.outcome == outcomes.NOT_IN_CATALOGUE for r in outside]
+    inside_flagged = [r.decision.outcome == outcomes.NOT_IN_CATALOGUE for r in inside]
+    # A photo is the more novel the less similar its nearest reference is.
+    novelty = [-r.decision.top_similarity for r in inside + outside]
+    labels = [0] * len(inside) + [1] * len(outside)
+    return {
+        "n_outside": len(outside),
+        "flagged_rate": float(np.mean(flagged)) if flagged else 0.0,
+        "inside_flagged_rate": float(np.mean(inside_flagged)) if inside_flagged else 0.0,
+        "auroc": float(roc_auc_score(labels, novelty)) if inside and outside else None,
     }
 
 
 def worst_classes(results, count=WORST_CLASSES_SHOWN):
     by_class = defaultdict(list)
-    for truth, assignment in results:
-        by_class[truth].append(assignment.best_category)
+    for result in results:
+        by_class[result.truth].append(result.decision.predicted)
     rows = []
     for truth, predicted in by_class.items():
         wrong = Counter(p for p in predicted if p != truth)
@@ -104,11 +363,25 @@ def worst_classes(results, count=WORST_CLASSES_SHOWN):
 def print_report(figures, worst):
     accuracy = figures["accuracy_by_depth"]
     print(f"backbone            {figures['backbone']}")
+    print(f"protocol            {figures['protocol']}")
     print(f"references/queries  {figures['n_reference']} / {figures['n_queries']}")
     for key, label in (("1", "depth 1"), ("2", "depth 2"), ("leaf", "leaf")):
         print(f"accuracy {label:<10} {accuracy[key]:.1%}")
     print(f"abstain rate        {figures['abstain_rate']:.1%}")
     print(f"assigned accuracy   {figures['assigned_accuracy']:.1%}")
+    print(f"calibration error   {figures['calibration_error']:.3f} (leaf; by depth "
+          + ", ".join(f"{k}: {v:.3f}" for k, v in figures["calibration_error_by_depth"].items()) + ")")
+    print("coverage at precision " + ", ".join(f"{p}: {c:.1%}" for p, c in figures["coverage_at_precision"].items()))
+    auto = figures["auto_accept"]
+    precision = "-" if auto["precision"] is None else f"{auto['precision']:.1%}"
+    print(f"auto-accept at {auto['target_precision']:.0%}  coverage {auto['coverage']:.1%}, precision {precision}"
+          f"; at a parent {auto['at_parent_coverage']:.1%}")
+    if figures.get("outside"):
+        outside = figures["outside"]
+        print(f"outside             flagged {outside['flagged_rate']:.1%} of {outside['n_outside']}, "
+              f"inside flagged {outside['inside_flagged_rate']:.1%}, AUROC {outside['auroc']:.3f}")
+    if figures["seen_queries"]:
+        print(f"WARNING: {figures['seen_queries']} queries were photos the embedder trained on")
     print(f"images/s            {figures['images_per_second']:.1f}")
     print("worst classes (leaf accuracy, queries, most confused with):")
     for accuracy_, n, truth, confused in worst:
@@ -116,32 +389,94 @@ def print_report(figures, worst):
         print(f"  {accuracy_:6.1%} {n:4d}  {format_path(truth)}  →  {other}")
 
 
+def write_predictions(results, path):
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path", "true_path", "assigned_path", "predicted_path", "confidences", "top_similarity",
+                         "outcome", "correct"])
+        for r in results:
+            writer.writerow([r.path, format_path(r.truth), format_path(r.decision.path),
+                             format_path(r.decision.predicted),
+                             ";".join(f"{c:.4f}" for c in r.decision.predicted_confidences),
+                             f"{r.decision.top_similarity:.4f}", r.decision.outcome, int(_correct(r))])
+
+
+# --- the command -------------------------------------------------------------------------------
+
 def main(args):
+    if args.cv and args.segmenter:
+        raise SystemExit("--segmenter works with --queries only: CV folds are whole reference photos.")
+    if args.holdout_fraction and not args.cv:
+        raise SystemExit("--holdout-fraction chooses the queries of --cv K; give --cv too.")
     config = VoteConfig(k=args.k, temperature=args.temperature, threshold=args.threshold)
     embedder = Embedder(get_backbone(args.backbone), device=args.device, batch_size=args.batch_size)
+    warn_about_unrecorded_training(embedder.weights)
     started = time.perf_counter()
-    index, skipped_references = build_index(scan_catalogue(args.reference), embedder)
+    novelty_embedder = None if is_grouping_backbone(embedder.weights) else \
+        grouping_embedder(args.device, args.batch_size)
+    references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, args.batch_size,
+                                                "references"), embedder, novelty_embedder)
+    full_index = make_index(references, np.arange(len(references.images)), embedder, config)
     index_seconds = time.perf_counter() - started
-    queries = scan_catalogue(args.queries)
+    categorizer = Categorizer(embedder, full_index, config, args.target_precision, novelty_embedder)
     started = time.perf_counter()
-    segmenter = load_segmenter(args.segmenter, device=args.device) if args.segmenter else None
-    results, skipped_queries = categorize_queries(Categorizer(embedder, index, config), queries, args.batch_size,
-                                                  segmenter)
+    skipped = list(references.skipped)
+    if args.cv:
+        eligible = cv_eligible(references, args)
+        seen = int(references.trained[eligible].sum())
+        results = cross_validate(references, eligible, args.cv, embedder, config, args.target_precision,
+                                 novelty_embedder)
+        protocol = (f"{args.cv}-fold cross-validation over {len(eligible)} of {len(references.images)} reference "
+                    "photos (those the embedder never trained on"
+                    + (f", in the {args.holdout_fraction:.0%} held-out part" if args.holdout_fraction else "") + ")")
+    else:
+        queries = scan_catalogue(args.queries)
+        seen = check_queries(queries, embedder.weights, args.allow_seen)
+        segmenter = load_segmenter(args.segmenter, device=args.device) if args.segmenter else None
+        results, skipped_queries = categorize_queries(categorizer, queries, args.batch_size, segmenter)
+        skipped += skipped_queries
+        protocol = f"queries from {args.queries}" + (f", largest item by {segmenter.version}" if segmenter else "")
     query_seconds = time.perf_counter() - started
-    figures = score(results) | {
-        "images_per_second": len(results) / query_seconds if query_seconds else 0.0,
+    figures = score(results) | calibration_figures(results, args.target_precision) | {
+        "protocol": protocol,
+        "seen_queries": seen,
+        "images_per_second": len(results) / query_seconds if query_seconds and not args.cv else None,
         "index_build_seconds": index_seconds,
-        "n_reference": len(index),
+        "n_reference": len(full_index),
         "backbone": embedder.weights.version,
-        "segmenter": segmenter.version if segmenter else None,
+        "segmenter": args.segmenter,
+        "calibration": full_index.calibration.manifest() if full_index.calibration else None,
         "vote": {"k": config.k, "temperature": config.temperature, "threshold": config.threshold},
-        "skipped": [{"path": p, "reason": r} for p, r in skipped_references + skipped_queries],
     }
+    if args.outside:
+        outside, skipped_outside = categorize_queries(categorizer, _any_images(args.outside), args.batch_size)
+        skipped += skipped_outside
+        figures["outside"] = outside_figures(results, outside)
+    figures["skipped"] = [{"path": p, "reason": r} for p, r in skipped]
+    if figures["images_per_second"] is None:
+        figures["images_per_second"] = len(references.images) / index_seconds if index_seconds else 0.0
     print_report(figures, worst_classes(results))
-    for path, reason in skipped_references + skipped_queries:
+    for path, reason in skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     write_figures(figures, args.json)
+    if args.json:
+        reliability_diagram(
+            [(_confidence(r), _correct(r)) for r in results if r.decision.calibrated], CALIBRATION_BINS,
+            f"{figures['backbone']}: {protocol}", os.path.splitext(args.json)[0] + "-reliability.png")
+    if args.predictions:
+        write_predictions(results, args.predictions)
     return figures
+
+
+def _any_images(folder):
+    """Every image under `folder`, as catalogue entries of no category."""
+    from .catalogue import CatalogueImage
+    from .images import is_image_filename
+
+    if not os.path.isdir(folder):
+        raise SystemExit(f"--outside folder not found: {folder}")
+    return [CatalogueImage(os.path.join(directory, name), ())
+            for directory, _, names in sorted(os.walk(folder)) for name in sorted(names) if is_image_filename(name)]
 
 
 if __name__ == "__main__":

@@ -52,8 +52,17 @@ class ReferenceIndex:
         self._category_ids = {}
         self._row_categories = np.zeros(0, np.int32)
         self._row_references = np.zeros(0, np.int64)
+        self._row_trained = np.zeros(0, bool)  # whether the backbone was trained on the row's photo
+        # Rows of one group are photos of one occasion (near-duplicates, one listing's photos):
+        # calibration leaves a row's whole group out, since a new photo is of a new occasion.
+        self._row_groups = np.zeros(0, np.int64)
         self._faiss = faiss.IndexFlatIP(dimension)
+        # The same rows in the frozen features of vision.splits.GROUPING_BACKBONE, when this index's
+        # backbone is another (an adapted one): "not in the catalogue" is judged there, since an
+        # embedder trained on a catalogue maps anything at all close to one of its categories.
+        self._novelty = None
         self.head = None  # a vision.cam.ClassHead over these references, for heatmaps
+        self.calibration = None  # a vision.calibration.Calibration of this index's answers
 
     def __len__(self):
         return self._faiss.ntotal
@@ -62,19 +71,58 @@ class ReferenceIndex:
     def is_approximate(self):
         return isinstance(self._faiss, faiss.IndexHNSWFlat)
 
-    def add(self, embeddings, categories, reference_ids):
-        """Add unit-length embeddings with their category paths and caller-chosen ids."""
+    def add(self, embeddings, categories, reference_ids, trained=None, groups=None, novelty=None):
+        """Add unit-length embeddings with their category paths and caller-chosen ids; `trained`
+        says which of them the backbone was trained on (none, by default), `groups` which were
+        photos of one occasion (default: each row its own group, numbered by its reference id),
+        `novelty` their frozen grouping-backbone features (for an index of another backbone; then
+        every addition needs them)."""
         embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
         if embeddings.ndim != 2 or embeddings.shape[1] != self.dimension:
             raise IndexMismatch(f"Expected embeddings of shape (N, {self.dimension}), got {embeddings.shape}.")
         if not len(embeddings) == len(categories) == len(reference_ids):
             raise ValueError("embeddings, categories and reference_ids must have the same length.")
+        self._add_novelty(novelty, len(embeddings))
         rows = np.array([self._category_id(tuple(c)) for c in categories], np.int32)
         self._row_categories = np.concatenate([self._row_categories, rows])
         self._row_references = np.concatenate([self._row_references, np.asarray(reference_ids, np.int64)])
+        trained = np.zeros(len(rows), bool) if trained is None else np.asarray(trained, bool)
+        self._row_trained = np.concatenate([self._row_trained, trained])
+        groups = np.asarray(reference_ids if groups is None else groups, np.int64)
+        self._row_groups = np.concatenate([self._row_groups, groups])
         self._faiss.add(embeddings)
         if not self.is_approximate and len(self) >= self.approximate_from:
             self._switch_to_approximate()
+
+    def _add_novelty(self, novelty, count):
+        if novelty is None:
+            if self._novelty is not None:
+                raise ValueError("This index keeps novelty features: give them for every addition.")
+            return
+        novelty = np.ascontiguousarray(novelty, dtype=np.float32)
+        if len(novelty) != count:
+            raise ValueError("novelty must have a row per embedding.")
+        if self._novelty is None:
+            if len(self):
+                raise ValueError("Novelty features must be given from the first addition on.")
+            self._novelty = faiss.IndexFlatIP(novelty.shape[1])
+        self._novelty.add(novelty)
+
+    @property
+    def has_novelty_space(self):
+        return self._novelty is not None
+
+    def novelty_search(self, queries, k):
+        """(similarities, rows) of the k nearest rows in the novelty space (this index's own
+        embeddings when it keeps no separate one)."""
+        space = self._novelty if self._novelty is not None else self._faiss
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        return space.search(queries, min(k, len(self)))
+
+    def novelty_vectors(self):
+        """The vectors "not in the catalogue" is judged on, in row order."""
+        space = self._novelty if self._novelty is not None else self._faiss
+        return space.reconstruct_n(0, len(self))
 
     def search(self, queries, k):
         """The k most similar references of each query, best first."""
@@ -87,6 +135,18 @@ class ReferenceIndex:
     def labelled_vectors(self):
         """(every stored embedding, its category id), in row order."""
         return self._faiss.reconstruct_n(0, len(self)), self._row_categories.copy()
+
+    def trained_rows(self):
+        """Per row, in row order: whether the backbone was trained on that reference's photo."""
+        return self._row_trained.copy()
+
+    def row_groups(self):
+        """The group of every row, in row order."""
+        return self._row_groups.copy()
+
+    def reference_ids(self):
+        """The reference id of every row, in row order."""
+        return self._row_references.copy()
 
     def entries(self):
         """{reference id: category path} of every row."""
@@ -127,6 +187,9 @@ class ReferenceIndex:
             "recall_at_10": self.recall_at_10,
             "categories": [list(path) for path in self.categories],
             "head_trained_on": self.head.trained_on if self.head else None,
+            "trained_rows": int(self._row_trained.sum()),
+            "novelty_space": self._novelty is not None,
+            "calibration": self.calibration.manifest() if self.calibration else None,
         }
 
     def save(self, path):
@@ -138,13 +201,19 @@ class ReferenceIndex:
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".index-", suffix=".tmp", delete=False) as tmp:
             try:
                 head = {"head_weights": self.head.weights, "head_bias": self.head.bias} if self.head else {}
+                calibration = self.calibration.arrays() if self.calibration else {}
+                novelty = {"novelty_faiss": faiss.serialize_index(self._novelty)} if self._novelty is not None else {}
                 np.savez(
                     tmp,
                     manifest=np.frombuffer(json.dumps(self.manifest()).encode(), np.uint8),
                     faiss=faiss.serialize_index(self._faiss),
                     row_categories=self._row_categories,
                     row_references=self._row_references,
+                    row_trained=self._row_trained,
+                    row_groups=self._row_groups,
                     **head,
+                    **calibration,
+                    **novelty,
                 )
                 tmp.flush()
                 os.fsync(tmp.fileno())
@@ -163,10 +232,21 @@ class ReferenceIndex:
             index._faiss = faiss.deserialize_index(stored["faiss"])
             index._row_categories = stored["row_categories"]
             index._row_references = stored["row_references"]
+            # Files saved before rows recorded training count as untrained: the index is then
+            # calibrated as if every reference were new to the backbone.
+            index._row_trained = stored["row_trained"] if "row_trained" in stored else \
+                np.zeros(len(index._row_references), bool)
+            index._row_groups = stored["row_groups"] if "row_groups" in stored else index._row_references.copy()
+            if "novelty_faiss" in stored:
+                index._novelty = faiss.deserialize_index(stored["novelty_faiss"])
             if manifest.get("head_trained_on"):
                 from .cam import ClassHead
 
                 index.head = ClassHead(stored["head_weights"], stored["head_bias"], manifest["head_trained_on"])
+            if manifest.get("calibration"):
+                from .calibration import Calibration
+
+                index.calibration = Calibration.from_stored(manifest["calibration"], stored)
         if index.is_approximate:
             index._faiss.hnsw.efSearch = manifest["ef_search"]
         index.version, index.created_at = manifest["version"], manifest["created_at"]

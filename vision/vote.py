@@ -48,6 +48,12 @@ class Assignment:
     def stopped_above_leaf(self):
         return self.path not in {n.category for n in self.neighbours}
 
+    @property
+    def predicted(self):
+        """The full predicted path: the most confident child at every level, down to a referenced
+        category (what calibration scores, level by level)."""
+        return predicted_path(self.node_confidence)
+
     def best_at_depth(self, depth):
         """The most confident node with `depth` levels (ties go to the nearest neighbour's)."""
         nodes = [node for node in self.node_confidence if len(node) == depth]
@@ -88,21 +94,32 @@ def _node_confidence(neighbours, temperature):
     return dict(confidence)
 
 
-def _children(node_confidence, parent):
+def children(node_confidence, parent):
+    """The nodes one level under `parent`, nearest neighbour's first."""
     return [n for n in node_confidence if len(n) == len(parent) + 1 and n[:len(parent)] == parent]
+
+
+def predicted_path(node_confidence):
+    """Descend by the most confident child (ties: the nearest neighbour's) while there is one."""
+    path = ()
+    while True:
+        below = children(node_confidence, path)
+        if not below:
+            return path
+        path = max(below, key=node_confidence.get)
 
 
 def _descend(node_confidence, threshold):
     path, confidences = (), ()
     while True:
-        children = sorted(_children(node_confidence, path), key=node_confidence.get, reverse=True)
-        if not children:
+        below = sorted(children(node_confidence, path), key=node_confidence.get, reverse=True)
+        if not below:
             return path, confidences
-        best = node_confidence[children[0]]
-        runner_up = node_confidence[children[1]] if len(children) > 1 else 0.0
+        best = node_confidence[below[0]]
+        runner_up = node_confidence[below[1]] if len(below) > 1 else 0.0
         if best < threshold or math.isclose(best, runner_up):
             return path, confidences
-        path, confidences = children[0], confidences + (best,)
+        path, confidences = below[0], confidences + (best,)
 
 
 def _ranked_categories(neighbours, node_confidence):

@@ -1,6 +1,5 @@
 """Importing a folder-tree catalogue as categories and reference images, then indexing it."""
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 
@@ -11,6 +10,7 @@ from tqdm import tqdm
 from catalog.models import Category, ReferenceImage
 from vision.catalogue import scan_catalogue
 from vision.images import InvalidImage, load_image
+from vision.splits import CONTENT_KEY_HEX, file_digest
 
 from .indexing import index_backbone, rebuild_index
 
@@ -35,7 +35,8 @@ def import_catalogue(directory, backbone_name=None, show_progress=False):
     known_keys = set(ReferenceImage.objects.filter(source=ReferenceImage.Source.IMPORT)
                      .values_list("source_key", flat=True))
     for image in tqdm(images, desc="importing", unit="img", disable=not show_progress):
-        key = _content_key(image.path)
+        digest = file_digest(image.path)
+        key = "sha256:" + digest
         if key in known_keys:
             report.already_imported += 1
             continue
@@ -44,7 +45,7 @@ def import_catalogue(directory, backbone_name=None, show_progress=False):
         except InvalidImage as error:
             report.unreadable.append((image.path, str(error)))
             continue
-        _create_reference(image, key)
+        _create_reference(image, key, digest[:CONTENT_KEY_HEX])
         known_keys.add(key)
         report.added += 1
     current = index_backbone()
@@ -53,13 +54,9 @@ def import_catalogue(directory, backbone_name=None, show_progress=False):
     return report
 
 
-def _content_key(path):
-    with open(path, "rb") as handle:
-        return "sha256:" + hashlib.sha256(handle.read()).hexdigest()
-
-
-def _create_reference(image, key):
+def _create_reference(image, key, content_key):
     with transaction.atomic(), open(image.path, "rb") as handle:
         category = Category.objects.get_or_create_path(image.category)
-        reference = ReferenceImage(category=category, source=ReferenceImage.Source.IMPORT, source_key=key)
+        reference = ReferenceImage(category=category, source=ReferenceImage.Source.IMPORT, source_key=key,
+                                   content_key=content_key)
         reference.image.save(os.path.basename(image.path), File(handle), save=True)

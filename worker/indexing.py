@@ -5,7 +5,9 @@ imports worker.tasks, and through it this module, and must stay free of both.
 """
 
 import fcntl
+import hashlib
 import os
+import uuid
 from contextlib import contextmanager
 from operator import attrgetter
 
@@ -13,7 +15,8 @@ import numpy as np
 from django.conf import settings
 from tqdm import tqdm
 
-from catalog.models import PATH_SEPARATOR, ReferenceImage
+from catalog.models import PATH_SEPARATOR, Item, ReferenceImage
+from vision.splits import GROUPING_BACKBONE, content_key, is_grouping_backbone, occasion_groups
 
 from .models_cache import models
 
@@ -21,25 +24,53 @@ BATCH_SIZE = 32
 
 
 def embed_references(backbone_name=None, show_progress=False):
-    """Embed every reference not yet embedded by the backbone; return the unreadable ones."""
-    from vision.categorize import load_in_batches
-
+    """Embed every reference not yet embedded by the backbone (and, for a backbone other than the
+    grouping one, by that one too: see _needs_novelty_space); return the unreadable ones."""
+    _fill_content_keys()
     embedder = models.embedder(backbone_name)
-    stale = list(ReferenceImage.objects.exclude(embedding_version=embedder.weights.version).order_by("pk"))
-    unreadable = []
-    with tqdm(total=len(stale), desc="embedding references", unit="img", disable=not show_progress) as bar:
-        for readable, images, failed in load_in_batches(stale, BATCH_SIZE, attrgetter("image.path"), bar):
-            unreadable.extend(failed)
-            if images:
-                _store_embeddings(readable, embedder.embed(images), embedder.weights.version)
+    unreadable = _embed_stale(embedder, "embedding", show_progress)
+    if _needs_novelty_space(embedder.weights):
+        unreadable += _embed_stale(models.embedder(GROUPING_BACKBONE), "novelty_embedding", show_progress)
     return unreadable
 
 
-def _store_embeddings(references, embeddings, version):
-    for reference, embedding in zip(references, embeddings):
-        reference.embedding = embedding.astype(np.float32).tobytes()
-        reference.embedding_version = version
-    ReferenceImage.objects.bulk_update(references, ["embedding", "embedding_version"])
+def _embed_stale(embedder, field, show_progress):
+    """Store `embedder`'s embeddings in `field` (and its version beside it) of the references
+    that lack them; return the unreadable ones."""
+    from vision.categorize import load_in_batches
+
+    version_field = VERSION_FIELDS[field]
+    stale = list(ReferenceImage.objects.exclude(**{version_field: embedder.weights.version}).order_by("pk"))
+    unreadable = []
+    with tqdm(total=len(stale), desc=f"{field.replace('_', ' ')}s", unit="img", disable=not show_progress) as bar:
+        for readable, images, failed in load_in_batches(stale, BATCH_SIZE, attrgetter("image.path"), bar):
+            unreadable.extend(failed)
+            if images:
+                for reference, embedding in zip(readable, embedder.embed(images)):
+                    setattr(reference, field, embedding.astype(np.float32).tobytes())
+                    setattr(reference, version_field, embedder.weights.version)
+                ReferenceImage.objects.bulk_update(readable, [field, version_field])
+    return unreadable
+
+
+VERSION_FIELDS = {"embedding": "embedding_version", "novelty_embedding": "novelty_version"}
+
+
+def _needs_novelty_space(weights):
+    """An index of any backbone but the frozen grouping one keeps that one's features as well:
+    "not in the catalogue" is judged, and occasions are found, in them (vision.index)."""
+    return not is_grouping_backbone(weights)
+
+
+def _fill_content_keys():
+    """Give references stored before content keys were kept (or whose file was replaced) theirs."""
+    missing = list(ReferenceImage.objects.filter(content_key=""))
+    for reference in missing:
+        try:
+            reference.content_key = content_key(reference.image.path)
+        except OSError:
+            continue  # embedding reports the unreadable file
+    ReferenceImage.objects.bulk_update(missing, ["content_key"])
 
 
 def build_index(backbone_name=None):
@@ -48,8 +79,17 @@ def build_index(backbone_name=None):
 
     weights = models.embedder(backbone_name).weights
     index = ReferenceIndex(weights.feature_dim, weights.name, weights.version)
-    _add_references(index, ReferenceImage.objects.filter(embedding_version=weights.version))
+    _add_references(index, _indexable(weights), weights, find_occasions=True)
     return index
+
+
+def _indexable(weights):
+    """The references an index of `weights` can hold: those embedded by it (and by the grouping
+    backbone, when it needs a novelty space)."""
+    references = ReferenceImage.objects.filter(embedding_version=weights.version)
+    if _needs_novelty_space(weights):
+        references = references.filter(novelty_version=models.embedder(GROUPING_BACKBONE).weights.version)
+    return references
 
 
 def index_backbone():
@@ -92,11 +132,12 @@ def rebuild_index(backbone_name=None, show_progress=False, re_embed=False):
 def update_index():
     """Bring the index up to date with the reference rows; return the index, or None if there is none.
 
-    New references are added to the current index (and its head retrained if they changed it
-    enough); a removed or re-categorized reference, or a renamed category, means a rebuild from
-    the stored embeddings; an index without a head (saved before heatmaps) gets one. Either way
-    workers pick the new file up on their next photo.
+    New references are added to the current index (and its head and calibration refitted if
+    they changed it enough); a removed or re-categorized reference, or a renamed category, means a
+    rebuild from the stored embeddings; an index without a head or a calibration (saved before
+    they existed) gets them. Either way workers pick the new file up on their next photo.
     """
+    from vision.calibration import calibration_is_stale
     from vision.cam import head_is_stale
     from vision.index import ReferenceIndex
 
@@ -105,34 +146,71 @@ def update_index():
             return None
         index = ReferenceIndex.load(settings.CATALOG_INDEX_PATH)
         embed_references(index.backbone_name)
-        wanted = _indexable_references(index.backbone_version)
+        weights = models.embedder(index.backbone_name).weights
+        wanted = {pk: tuple(path.split(PATH_SEPARATOR))
+                  for pk, path in _indexable(weights).values_list("pk", "category__path")}
         current = index.entries()
         if any(wanted.get(reference) != path for reference, path in current.items()):
             index = build_index(index.backbone_name)
         elif len(wanted) > len(current):
-            _add_references(index, ReferenceImage.objects.filter(pk__in=set(wanted) - set(current)))
-        elif not head_is_stale(index):
+            _add_references(index, ReferenceImage.objects.filter(pk__in=set(wanted) - set(current)), weights)
+        elif not head_is_stale(index) and not calibration_is_stale(index):
             return index
         _save(index)
     return index
 
 
-def _indexable_references(backbone_version):
-    return {pk: tuple(path.split(PATH_SEPARATOR)) for pk, path in ReferenceImage.objects.filter(
-        embedding_version=backbone_version).values_list("pk", "category__path")}
-
-
-def _add_references(index, references):
-    rows = list(references.order_by("pk").values_list("pk", "category__path", "embedding"))
+def _add_references(index, references, weights, find_occasions=False):
+    """Add the references' stored embeddings (and novelty features, when the index keeps them),
+    marking those the backbone was trained on and the occasion each is a photo of (see _occasions;
+    `find_occasions` only when these are all of them)."""
+    rows = list(references.order_by("pk").values_list("pk", "category__path", "embedding", "novelty_embedding",
+                                                      "content_key", "source", "source_key"))
     if not rows:
         return
-    ids, paths, embeddings = zip(*rows)
-    index.add(np.stack([np.frombuffer(e, np.float32) for e in embeddings]),
-              [tuple(p.split(PATH_SEPARATOR)) for p in paths], list(ids))
+    ids, paths, embeddings, novelty_embeddings, keys, sources, source_keys = zip(*rows)
+    vectors = _stacked(embeddings)
+    novelty = _stacked(novelty_embeddings) if _needs_novelty_space(weights) else None
+    categories = [tuple(p.split(PATH_SEPARATOR)) for p in paths]
+    frozen = vectors if novelty is None else novelty
+    index.add(vectors, categories, list(ids), [key in weights.trained_on for key in keys],
+              _occasions(ids, categories, frozen if find_occasions else None, sources, source_keys), novelty)
+
+
+def _stacked(embeddings):
+    return np.stack([np.frombuffer(e, np.float32) for e in embeddings])
+
+
+def _occasions(ids, categories, frozen, sources, source_keys):
+    """The occasion of each reference, which its calibration leaves out with it: a staff-reviewed
+    item's listing (one product, photographed together); for an imported photo, the occasion found
+    in the grouping backbone's `frozen` features (vision.splits) when they are given; else the
+    photo alone."""
+    items = [key.removeprefix("item:") for key, source in zip(source_keys, sources)
+             if source == ReferenceImage.Source.REVIEW]
+    listing_of = dict(Item.objects.filter(uuid__in=items).values_list("uuid", "photo__listing__uuid"))
+    found = occasion_groups(categories, frozen) if frozen is not None else None
+    names = []
+    for i, (pk, source, source_key) in enumerate(zip(ids, sources, source_keys)):
+        listing = listing_of.get(uuid.UUID(source_key.removeprefix("item:"))) \
+            if source == ReferenceImage.Source.REVIEW else None
+        if listing:
+            names.append(f"listing:{listing}")
+        elif found is not None and source == ReferenceImage.Source.IMPORT:
+            names.append(f"found:{found[i]}")
+        else:
+            names.append(f"reference:{pk}")
+    return [_group_number(name) for name in names]
+
+
+def _group_number(name):
+    return int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
 
 
 def _save(index):
+    from vision.calibration import refresh_calibration
     from vision.cam import refresh_head
 
     refresh_head(index)
+    refresh_calibration(index)
     index.save(settings.CATALOG_INDEX_PATH)

@@ -47,6 +47,7 @@ class ModelCache:
             if self._categorizer is None or key != self._index_file_key:
                 self._categorizer = self._load_categorizer()
                 self._index_file_key = key
+            self._categorizer.target_precision = settings.CATALOG_AUTO_ACCEPT_PRECISION
             return self._categorizer
 
     def segmenter(self):
@@ -66,7 +67,11 @@ class ModelCache:
             return self._segmenters[name]
 
     def _embedder_locked(self, backbone_name):
-        if backbone_name not in self._embedders:
+        from vision.backbones.finetuned import weights_path
+
+        # A trained embedder retrained under the same name is a new file: load it anew.
+        key = (backbone_name, _file_key(weights_path(backbone_name)))
+        if key not in self._embedders:
             from vision.backbones import BackboneUnavailable, get_backbone
             from vision.embedder import Embedder
 
@@ -74,16 +79,18 @@ class ModelCache:
                 backbone = get_backbone(backbone_name)
             except BackboneUnavailable as error:
                 raise ModelUnavailable(str(error)) from error
-            self._embedders[backbone_name] = Embedder(backbone, device=settings.CATALOG_DEVICE)
-        return self._embedders[backbone_name]
+            self._embedders[key] = Embedder(backbone, device=settings.CATALOG_DEVICE)
+        return self._embedders[key]
 
     def _load_categorizer(self):
         from vision.categorize import Categorizer
         from vision.index import IndexMismatch, ReferenceIndex
+        from vision.splits import GROUPING_BACKBONE
 
         index = ReferenceIndex.load(settings.CATALOG_INDEX_PATH)
         try:
-            return Categorizer(self._embedder_locked(index.backbone_name), index)
+            novelty = self._embedder_locked(GROUPING_BACKBONE) if index.has_novelty_space else None
+            return Categorizer(self._embedder_locked(index.backbone_name), index, novelty_embedder=novelty)
         except (IndexMismatch, ModelUnavailable) as error:
             raise IndexNotReady(
                 f"The category index was built with {index.backbone_version}, which this worker cannot use "

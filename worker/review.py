@@ -1,7 +1,9 @@
-"""Staff review decisions: the item takes the category and becomes a reference of it at once.
+"""Staff review decisions, each recorded, each changing the listing's decision.
 
-The reference is the part of the photo that was categorized, with the embedding already made
-of it, so adding it to the index needs no new forward pass while the backbone is the same.
+Accepting or correcting an item makes it a reference of its category at once. The reference is
+the part of the photo that was categorized, with the embedding already made of it, so adding
+it to the index needs no new forward pass while the backbone is the same. An item set aside as
+"not in the catalogue" or "not a product" gets no category and is never a reference.
 """
 
 import io
@@ -9,32 +11,72 @@ import io
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from catalog.models import Item, ReferenceImage, ReviewDecision
+from catalog.models import Category, Item, ReferenceImage, ReviewDecision
 from vision.images import load_image
+from vision.splits import content_key_of_bytes
 
-from .tasks import enqueue_index_update
+from .tasks import enqueue_index_update, enqueue_listing_decision
+
+SET_ASIDE = {
+    ReviewDecision.Action.NOT_IN_CATALOGUE: Item.Review.NOT_IN_CATALOGUE,
+    ReviewDecision.Action.NOT_A_PRODUCT: Item.Review.NOT_A_PRODUCT,
+}
 
 
-def decide(item, category, reviewer):
+def decide(item, category, reviewer, action=None):
     """Record that `reviewer` says `item` is `category`: an accept when it already was, else a correction."""
-    action = ReviewDecision.Action.ACCEPTED if item.category_id == category.pk else ReviewDecision.Action.CORRECTED
+    if action is None:
+        action = ReviewDecision.Action.ACCEPTED if item.category_id == category.pk else ReviewDecision.Action.CORRECTED
+    review = Item.Review.ACCEPTED if action == ReviewDecision.Action.ACCEPTED else Item.Review.CORRECTED
     with transaction.atomic():
-        ReviewDecision.objects.create(item=item, reviewer=reviewer, action=action,
-                                      old_category=item.category, new_category=category)
-        item.category, item.review = category, Item.Review(action)
-        item.save(update_fields=["category", "review"])
+        _record(item, reviewer, action, category, review)
         _make_reference(item, category)
         transaction.on_commit(enqueue_index_update)
     return action
 
 
+def new_category(item, parent, name, reviewer):
+    """Make the category `name` under `parent` (None: a new top level) and put the item in it; the
+    caller has checked that no such category exists."""
+    with transaction.atomic():
+        category = Category.objects.create(parent=parent, name=name)
+        decide(item, category, reviewer, ReviewDecision.Action.NEW_CATEGORY)
+    return category
+
+
+def set_aside(item, action, reviewer):
+    """Record that the item is not in the catalogue, or not a product: it loses its category, and
+    a reference an earlier decision made of it is removed."""
+    with transaction.atomic():
+        _record(item, reviewer, action, None, SET_ASIDE[action])
+        removed, _ = ReferenceImage.objects.filter(source=ReferenceImage.Source.REVIEW,
+                                                   source_key=_reference_key(item)).delete()
+        if removed:
+            transaction.on_commit(enqueue_index_update)
+
+
+def _record(item, reviewer, action, category, review):
+    ReviewDecision.objects.create(item=item, reviewer=reviewer, action=action, old_category=item.category,
+                                  new_category=category)
+    item.category, item.review = category, review
+    item.save(update_fields=["category", "review"])
+    listing_id = item.photo.listing_id
+    transaction.on_commit(lambda: enqueue_listing_decision(listing_id))
+
+
+def _reference_key(item):
+    return f"item:{item.uuid}"
+
+
 def _make_reference(item, category):
     reference, _ = ReferenceImage.objects.get_or_create(
-        source=ReferenceImage.Source.REVIEW, source_key=f"item:{item.uuid}", defaults={"category": category})
+        source=ReferenceImage.Source.REVIEW, source_key=_reference_key(item), defaults={"category": category})
     reference.category = category
     reference.embedding, reference.embedding_version = item.embedding, item.embedding_version
     if not reference.image:
-        reference.image.save("item.jpg", ContentFile(_crop_jpeg(item)), save=False)
+        crop = _crop_jpeg(item)
+        reference.image.save("item.jpg", ContentFile(crop), save=False)
+        reference.content_key = content_key_of_bytes(crop)
     reference.save()
 
 

@@ -12,10 +12,11 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from catalog.models import PATH_SEPARATOR, Category, Item, Photo, ReferenceImage
+from catalog.models import PATH_SEPARATOR, Item, Photo, ReferenceImage
 from vision.images import InvalidImage, load_image
 
 from .indexing import rebuild_index, update_index
+from .listings import category_at, decision_fields, rounded, update_listing_decision
 from .models_cache import IndexNotReady, ModelUnavailable, models
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ def categorize_photo(self, photo_id):
         photo = _claim(photo_id)
         if photo is not None:
             _categorize(photo)
+        # Also on a redelivery: the first delivery may have stopped between the two.
+        _decide_listing_of(photo_id)
     except (InvalidImage, IndexNotReady) as error:
         _fail(photo_id, str(error))
     except ModelUnavailable as error:
@@ -57,6 +60,25 @@ def categorize_photo(self, photo_id):
         log.exception("photo %s: categorization failed", photo_id)
         _fail(photo_id, f"Categorization failed because of an internal error ({type(error).__name__}). "
                         "Try uploading again; if it keeps failing, contact support.")
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, soft_time_limit=60, time_limit=90)
+def decide_listing(self, listing_id):
+    """Make the listing's one decision again, after staff changed one of its items."""
+    try:
+        update_listing_decision(listing_id)
+    except (IndexNotReady, ModelUnavailable) as error:
+        log.error("listing %s: %s", listing_id, error)  # kept as it was; the next photo decides again
+    except TRANSIENT_ERRORS as error:
+        raise self.retry(exc=error, countdown=2 ** self.request.retries)
+
+
+def enqueue_listing_decision(listing_id):
+    try:
+        decide_listing.delay(listing_id)
+    except BrokerError:
+        log.exception("listing %s: could not reach the broker; its decision is made again with its next photo",
+                      listing_id)
 
 
 def enqueue_photo(photo_id):
@@ -143,7 +165,8 @@ def _categorize(photo):
             crop_box = item.crop_box(image.size)
             saved = Item(photo=photo, box=list(item.box), outline=item.outline(), crop_box=list(crop_box),
                          embedding=result.embedding.astype(np.float32).tobytes(),
-                         embedding_version=categorizer.embedder.weights.version, **_item_fields(result.assignment))
+                         embedding_version=categorizer.embedder.weights.version,
+                         **_item_fields(result.assignment, result.decision))
             _attach_heatmap(saved, categorizer, result, crop_box)
             saved.save()
         photo.status, photo.finished = Photo.Status.DONE, timezone.now()
@@ -153,14 +176,19 @@ def _categorize(photo):
         photo.save()
 
 
-def _item_fields(assignment):
+def _item_fields(assignment, decision):
     references = {pk: (uuid, source) for pk, uuid, source in ReferenceImage.objects.filter(
         pk__in=[n.reference_id for n in assignment.neighbours]).values_list("pk", "uuid", "source")}
-    category = _category(assignment.path)
+    category = category_at(decision.path)
     return {
         "category": category,
-        "confidences": [round(c, 4) for c in assignment.confidences],
-        "confidence": round(assignment.confidence, 4) if category else 0.0,
+        **decision_fields(decision),
+        "confidence": round(decision.confidences[-1], 4) if category else 0.0,
+        "calibrated": decision.calibrated,
+        "risk": round(decision.risk, 4),
+        "predicted_path": PATH_SEPARATOR.join(decision.predicted),
+        "predicted_confidences": rounded(decision.predicted_confidences),
+        "top_similarity": round(decision.top_similarity, 4),
         "alternatives": [{"path": PATH_SEPARATOR.join(p), "confidence": round(c, 4)}
                          for p, c in assignment.alternatives],
         "neighbours": [{"reference": str(references[n.reference_id][0]), "path": PATH_SEPARATOR.join(n.category),
@@ -188,10 +216,16 @@ def _attach_heatmap(item, categorizer, result, crop_box):
     item.activation = compact(explanation.activation)
 
 
-def _category(path):
-    return Category.objects.filter(path=PATH_SEPARATOR.join(path)).first() if path else None
+def _decide_listing_of(photo_id):
+    done = Photo.objects.filter(pk=photo_id, status=Photo.Status.DONE)
+    listing_id = done.values_list("listing_id", flat=True).first()
+    if listing_id is not None:
+        update_listing_decision(listing_id)
 
 
 def _fail(photo_id, reason):
     Photo.objects.filter(pk=photo_id).update(status=Photo.Status.FAILED, failure_reason=reason,
                                              finished=timezone.now())
+    listing_id = Photo.objects.filter(pk=photo_id).values_list("listing_id", flat=True).first()
+    if listing_id is not None:  # the failed photo no longer counts
+        transaction.on_commit(lambda: enqueue_listing_decision(listing_id))

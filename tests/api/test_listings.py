@@ -135,3 +135,18 @@ def test_the_status_filter_agrees_with_the_status_shown(api, owner, listing):
         found = api.get("/api/v1/listings/", {"status": status}).json()["results"]
         assert all(shown["status"] == status for shown in found)
     assert api.get("/api/v1/listings/", {"status": "failed"}).json()["count"] == 1
+
+
+def test_a_listing_shows_its_one_decision_and_each_items_outcome(api, listing, make_item):
+    make_item("Fruit > Banana", 0.97, outcome="accepted", accepted_depth=2)
+    banana = Category.objects.get(path="Fruit > Banana")
+    Listing.objects.filter(pk=listing.pk).update(category=banana, confidences=[0.99, 0.97], outcome="accepted",
+                                                 accepted_depth=2)
+    body = api.get(f"/api/v1/listings/{listing.uuid}/").json()
+    assert (body["category"], body["confidences"], body["outcome"]) == ("Fruit > Banana", [0.99, 0.97], "accepted")
+    assert body["photos"][0]["items"][0]["outcome"] == "accepted"
+
+
+def test_a_listing_not_yet_decided_has_no_category(api, listing):
+    body = api.get(f"/api/v1/listings/{listing.uuid}/").json()
+    assert body["category"] is None and body["outcome"] == "" and body["confidences"] == []

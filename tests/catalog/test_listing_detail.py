@@ -1,5 +1,7 @@
 import pytest
 
+from catalog.models import Category, Listing
+
 pytestmark = pytest.mark.django_db
 
 
@@ -27,3 +29,21 @@ def test_a_failed_photo_shows_its_reason(owner_client, listing):
     page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
     assert "The photo file is missing from storage." in page
     assert 'data-pending="false"' in page
+
+
+def test_the_listings_one_category_comes_before_its_photos(owner_client, listing, make_item):
+    make_item("Fruit > Apple", 0.7, outcome="accepted_at_parent", accepted_depth=1)
+    apple = Category.objects.get(path="Fruit > Apple")
+    Listing.objects.filter(pk=listing.pk).update(category=apple, confidences=[0.99, 0.7],
+                                                 outcome="accepted_at_parent", accepted_depth=1)
+    page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    assert page.index('id="listing-decision"') < page.index('class="photo-card"')
+    assert "“Fruit” is set; catalogue staff will check the rest." in page
+    assert 'Apple <small title="the chance this level is right">70%</small>' in page
+
+
+def test_an_item_unlike_the_catalogue_says_so_plainly(owner_client, listing, make_item):
+    make_item(None, outcome="not_in_catalogue")
+    Listing.objects.filter(pk=listing.pk).update(outcome="not_in_catalogue")
+    page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    assert page.count("This does not look like anything in our catalogue") == 2  # the listing and its item

@@ -2,19 +2,28 @@ import datetime
 
 import pytest
 
-from catalog.models import Item
+from catalog.models import Item, Outcome
 
 pytestmark = pytest.mark.django_db
 
 
-def test_staff_see_the_least_confident_items_first(staff_client, make_item):
-    make_item("Fruit > Banana", 0.97)
-    make_item("Vegetables > Carrots", 0.41)
-    make_item("Fruit > Apple", 0.66)
+def test_staff_see_what_needs_review_first_the_riskiest_first(staff_client, make_item):
+    make_item("Fruit > Banana", 0.99, outcome=Outcome.ACCEPTED, risk=0.01)
+    make_item("Fruit > Pear", 0.9, outcome=Outcome.ACCEPTED_AT_PARENT, risk=0.3)
+    make_item("Vegetables > Carrots", 0.7, outcome=Outcome.NEEDS_REVIEW, risk=0.3)
+    make_item("Fruit > Apple", 0.6, outcome=Outcome.NEEDS_REVIEW, risk=0.6)
     response = staff_client.get("/review/")
     rows = _rows(response)
-    assert rows.index("Carrots <small>") < rows.index("Apple <small>") < rows.index("Banana <small>")
-    assert "3 items." in response.content.decode()
+    order = [rows.index(f"{name} <small") for name in ("Apple", "Carrots", "Pear", "Banana")]
+    assert order == sorted(order)
+    assert "4 items." in response.content.decode()
+
+
+def test_it_filters_by_outcome(staff_client, make_item):
+    make_item("Fruit > Banana", outcome=Outcome.ACCEPTED)
+    make_item(None, outcome=Outcome.NOT_IN_CATALOGUE)
+    page = staff_client.get("/review/", {"outcome": "not_in_catalogue"}).content.decode()
+    assert "1 item." in page and "Not in the catalogue" in page
 
 
 def test_it_shows_pending_items_by_default(staff_client, make_item):
@@ -54,7 +63,7 @@ def test_each_row_shows_the_box_heatmap_path_and_references(staff_client, make_i
     item.heatmap.save("heatmap.png", item.photo.image.file, save=True)
     page = staff_client.get("/review/").content.decode()
     assert f'href="/items/{item.uuid}/heatmap"' in page and 'class="box"' not in page  # whole-photo item
-    assert "Banana <small>62%</small>" in page
+    assert 'Banana <small title="the chance this level is right">62%</small>' in page
     assert "/references/6f1c1d43-05b5-4a53-9a8e-6c3c1a6c1b7e/image" in page
 
 

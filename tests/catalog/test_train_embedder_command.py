@@ -17,6 +17,7 @@ def test_it_trains_on_the_catalogue_and_switches_the_index_to_it(imported_catalo
     assert "Trained 'shop' for 1 epochs" in out.getvalue() and "The index now uses it." in out.getvalue()
     manifest = read_manifest(settings.CATALOG_INDEX_PATH)
     assert manifest["backbone"] == "shop" and manifest["count"] == 24 and manifest["dimension"] == 32
+    assert 0 < manifest["trained_rows"] < 24  # a fifth of the references held out, to calibrate on
 
 
 def test_it_refuses_an_empty_catalogue():

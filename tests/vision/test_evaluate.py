@@ -1,8 +1,13 @@
+import csv
 import json
+import os
+import shutil
 
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw
 
+from tests.photos import ECSSD, copy_small_catalogue
 from vision.evaluate import get_args_parser, main
 
 
@@ -70,3 +75,39 @@ def test_it_works_unchanged_on_an_unseen_catalogue_of_two_to_four_levels(tmp_pat
     assert figures["n_reference"] == 32 and figures["n_queries"] == 12
     assert figures["accuracy_by_depth"]["1"] == 1.0
     assert figures["accuracy_by_depth"]["leaf"] >= 10 / 12
+
+
+def test_cross_validation_measures_calibration_and_writes_predictions_and_a_diagram(tmp_path):
+    reference = copy_small_catalogue(tmp_path / "reference", "train", 20)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for name in ("0004.jpg", "0006.jpg"):
+        shutil.copy(os.path.join(ECSSD, "images", name), outside)
+    args = get_args_parser().parse_args([
+        "--reference", str(reference), "--cv", "3", "--outside", str(outside), "--json", str(tmp_path / "cv.json"),
+        "--predictions", str(tmp_path / "predictions.csv"),
+    ])
+    main(args)
+    figures = json.loads((tmp_path / "cv.json").read_text())
+    assert figures["n_queries"] == 60 and figures["protocol"].startswith("3-fold cross-validation")
+    assert figures["calibrated_share"] == 1.0 and 0 <= figures["calibration_error"] <= 1
+    assert set(figures["calibration_error_by_depth"]) == {"1", "2", "leaf"}
+    assert set(figures["coverage_at_precision"]) == {"0.95", "0.98", "0.99"}
+    assert set(figures["auto_accept"]) >= {"target_precision", "coverage", "precision"}
+    assert figures["outside"]["n_outside"] == 2 and figures["outside"]["flagged_rate"] == 1.0
+    assert (tmp_path / "cv-reliability.png").stat().st_size > 1000
+    with open(tmp_path / "predictions.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 60 and {"path", "true_path", "assigned_path", "confidences", "top_similarity",
+                                "outcome"} <= set(rows[0])
+
+
+def test_it_refuses_queries_and_folds_the_embedder_trained_on(small_catalogue, tiny_embedder, tmp_path):
+    reference, _ = small_catalogue
+    seen = get_args_parser().parse_args(["--reference", str(reference), "--queries", str(reference),
+                                         "--backbone", tiny_embedder])
+    with pytest.raises(SystemExit, match="24 queries are photos tiny was trained on"):
+        main(seen)
+    folds = get_args_parser().parse_args(["--reference", str(reference), "--cv", "3", "--backbone", tiny_embedder])
+    with pytest.raises(SystemExit, match="trained on every photo"):
+        main(folds)

@@ -1,9 +1,11 @@
 import json
+import os
 
 import pytest
 import torch
 
 from vision.backbones import get_backbone, list_backbones
+from vision.splits import content_key
 from vision.training.train_embedder import get_args_parser, main
 
 
@@ -65,3 +67,17 @@ def test_it_refuses_to_start_from_an_embedder_of_another_shape(small_catalogue, 
     with pytest.raises(SystemExit, match="64-d projection"):
         main(training_args(small_catalogue, tmp_path, "--init", "tiny", "--projection-dim", "128",
                            "--name", "other", "--output-dir", str(tmp_path / "other")))
+
+
+def test_it_records_what_it_trained_on_and_holds_whole_occasions_out(small_catalogue, tmp_path, monkeypatch):
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    main(training_args(small_catalogue, tmp_path, "--epochs", "1", "--max-steps", "1", "--holdout-fraction", "0.25",
+                       "--keep", "last"))
+    weights = get_backbone("tiny").weights
+    photos = [str(p) for p in sorted(small_catalogue[0].rglob("*.jpg"))]
+    keys = {content_key(p) for p in photos}
+    held_out = keys - weights.trained_on
+    assert 3 <= len(held_out) <= 9  # about a quarter, whole occasions
+    assert {os.path.dirname(p) for p in photos if content_key(p) in held_out} == {os.path.dirname(p) for p in photos}
+    stored = torch.load(tmp_path / "weights" / "tiny.pt", weights_only=True)
+    assert stored["holdout"] == {"fraction": 0.25, "seed": 0}

@@ -29,6 +29,9 @@ class Weights:
     std: tuple
     source: str
     meta: dict = field(default_factory=dict)
+    # Content keys (vision.splits.content_key) of the photos these weights were trained on: an
+    # evaluation that queries them, or a calibration fitted on them, would be flattered.
+    trained_on: frozenset = frozenset()
 
     def transforms(self):
         return T.Compose([

@@ -32,11 +32,12 @@ class ProjectedTrunk(nn.Module):
         return self.projection(self.trunk(batch))
 
 
-def build_projected(base, projection_dim, name, version, source, input_size=None):
+def build_projected(base, projection_dim, name, version, source, input_size=None, trained_on=()):
     """A base Backbone with a projection head, described as the backbone `name` (seeing photos at
-    `input_size` pixels, or at the base's own size)."""
+    `input_size` pixels, or at the base's own size) that was trained on the photos `trained_on`."""
     size = {"resize_size": input_size, "crop_size": input_size} if input_size else {}
-    weights = replace(base.weights, name=name, version=version, feature_dim=projection_dim, source=source, **size)
+    weights = replace(base.weights, name=name, version=version, feature_dim=projection_dim, source=source,
+                      trained_on=frozenset(trained_on), **size)
     return Backbone(ProjectedTrunk(base.trunk, base.weights.feature_dim, projection_dim), weights)
 
 
@@ -60,7 +61,10 @@ def finetuned(name, pretrained=True):
     stored = torch.load(path, map_location="cpu", weights_only=True)
     base = get_backbone(stored["base"], pretrained=pretrained)
     backbone = build_projected(base, stored["projection_dim"], name, file_version(name, path),
-                               stored.get("description", f"trained from {stored['base']}"), stored.get("input_size"))
+                               stored.get("description", f"trained from {stored['base']}"), stored.get("input_size"),
+                               stored.get("trained_on", ()))
+    if "trained_on" not in stored:  # trained before weights files kept a record
+        backbone.weights = replace(backbone.weights, meta=backbone.weights.meta | {"unrecorded_training": True})
     if pretrained:
         load_trained_state(backbone.trunk, stored["state_dict"], path, stored["base"])
     return backbone

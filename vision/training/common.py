@@ -1,5 +1,8 @@
-"""What the training scripts share: the learning-rate schedule and checkpoints with resume."""
+"""What the training scripts share: the learning-rate schedule, checkpoints with resume, and
+the precision and threads a step runs with."""
 
+import contextlib
+import functools
 import json
 import math
 import os
@@ -67,3 +70,30 @@ def optimise_epoch(loader, batch_loss, optimizer, scheduler, epoch, max_steps=No
         if step % 10 == 0:
             print(f"epoch {epoch} step {step}/{len(loader)} loss {loss.item():.3f}", file=sys.stderr, flush=True)
     return {"loss": total / max(steps, 1), "seconds": time.perf_counter() - started}
+
+
+@functools.cache
+def cpu_has_bf16():
+    """Whether this CPU has bf16 arithmetic units (AVX512-BF16 or AMX), where bf16 autocast pays."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            flags = cpuinfo.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def autocast(device, precision):
+    """bf16 autocast for the forward pass ("auto": where the hardware runs it fast); the weights,
+    their gradients and the optimizer stay fp32."""
+    if precision == "auto":
+        fast = torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_has_bf16()
+        precision = "bf16" if fast else "fp32"
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+def use_all_cores():
+    """Intra-op threads for every core this process may run on (a container's share, not the host's)."""
+    torch.set_num_threads(len(os.sched_getaffinity(0)))

@@ -1,13 +1,15 @@
 """Adapt a backbone to a catalogue with a hierarchical normalized-softmax (proxy) loss.
 
     python -m vision.training.train_embedder --data TRAIN_DIR [--val VAL_DIR] [--extra DIR ...]
-        --name NAME [--epochs N] [--train-blocks N] [--resume]
+        --name NAME [--epochs N] [--train-blocks N] [--holdout-fraction F] [--keep last] [--resume]
 
 The last `--train-blocks` stages of the backbone and a 1×1 projection of its feature map are
 trained so that embeddings of the same category gather around a learned proxy, with a loss at
 every level of the category tree (a wrong leaf under the right parent costs less). The result,
 vision/weights/NAME.pt, is a registered backbone: categorization still works by k nearest
-references, so new categories and corrections still need no retraining.
+references, so new categories and corrections still need no retraining. The file records the
+content key of every photo it trained on, so evaluations and calibrations can leave them out;
+`--holdout-fraction` keeps a stratified part of --data (every leaf) out of training for that.
 """
 
 import argparse
@@ -28,7 +30,9 @@ from ..categorize import Categorizer, build_index
 from ..embedder import Embedder, pool_embeddings
 from ..evaluate import categorize_queries, score
 from ..images import load_image
+from ..splits import content_key, holdout_split, photo_occasions
 from .common import (
+    autocast,
     half_precision,
     load_checkpoint,
     log_epoch,
@@ -36,6 +40,7 @@ from .common import (
     optimise_epoch,
     save_atomically,
     save_checkpoint,
+    use_all_cores,
 )
 
 
@@ -43,6 +48,14 @@ def get_args_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="training catalogue (folder tree)")
     parser.add_argument("--val", help="validation catalogue: kNN accuracy against --data, for model selection")
+    parser.add_argument("--holdout-fraction", type=float, default=0.0,
+                        help="leave about this part of --data out of training, in whole occasions (near-duplicate "
+                             "bursts, vision.splits) and from every leaf; it is measured like --val and is what "
+                             "vision.evaluate and the index calibration use as photos the embedder never saw")
+    parser.add_argument("--split-seed", type=int, default=0, help="seed of the --holdout-fraction split")
+    parser.add_argument("--keep", choices=("best", "last"), default="best",
+                        help="the epoch saved: the best by --val leaf accuracy (by loss without --val), or the "
+                             "last, so that no measured photo chose anything")
     parser.add_argument("--extra", action="append", default=[],
                         help="more labelled images in the same tree shape (e.g. iconic packshots); repeatable")
     parser.add_argument("--extra-repeat", type=int, default=4, help="how often each --extra image is seen per epoch")
@@ -66,6 +79,8 @@ def get_args_parser():
     parser.add_argument("--eval-every", type=int, default=3, help="epochs between validation runs")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--device", default=None)
+    parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                        help="bf16 autocast with fp32 master weights; auto: where the CPU or GPU has bf16 units")
     parser.add_argument("--max-steps", type=int, default=None, help="stop each epoch after this many steps (tests)")
     parser.add_argument("--output-dir", default=None, help="checkpoints and log (default: var/training/NAME)")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
@@ -95,15 +110,21 @@ class CategoryLevels:
 
 
 class CatalogueDataset(Dataset):
+    """Labelled images, each decoded once: JPEG decoding costs as much as a training step on a
+    small CPU, and a catalogue of a few thousand photos fits in memory (in the loader's worker)."""
+
     def __init__(self, images, levels, transform):
         self.images, self.levels, self.transform = images, levels, transform
+        self._decoded = {}
 
     def __len__(self):
         return len(self.images)
 
     def __getitem__(self, i):
         image = self.images[i]
-        return self.transform(load_image(image.path)), torch.tensor(self.levels.labels(image.category))
+        if image.path not in self._decoded:
+            self._decoded[image.path] = load_image(image.path)
+        return self.transform(self._decoded[image.path]), torch.tensor(self.levels.labels(image.category))
 
 
 def training_transform(weights):
@@ -178,16 +199,19 @@ def train_one_epoch(model, criterion, optimizer, scheduler, loader, device, epoc
     set_train_mode(model, args)
 
     def batch_loss(images, labels):
-        return criterion(pool_embeddings(model(images.to(device))), labels.to(device))
+        with autocast(device, args.precision):
+            feature_maps = model(images.to(device, memory_format=torch.channels_last))
+        # The loss in fp32: proxies and temperature-scaled logits need the precision.
+        return criterion(pool_embeddings(feature_maps.float()), labels.to(device))
 
     return optimise_epoch(loader, batch_loss, optimizer, scheduler, epoch, args.max_steps)
 
 
-def evaluate(model, images, args, device):
-    """kNN accuracy of --val against the training images, through the Categorizer the worker uses."""
+def evaluate(model, images, queries, args, device):
+    """kNN accuracy of `queries` against the training images, through the Categorizer the worker uses."""
     embedder = Embedder(model.eval(), device=device, batch_size=args.batch_size)
     index, _ = build_index(images, embedder, show_progress=False)
-    results, _ = categorize_queries(Categorizer(embedder, index), scan_catalogue(args.val), args.batch_size)
+    results, _ = categorize_queries(Categorizer(embedder, index), queries, args.batch_size)
     figures = score(results)
     return {"accuracy_by_depth": figures["accuracy_by_depth"], "assigned_accuracy": figures["assigned_accuracy"]}
 
@@ -211,7 +235,7 @@ def trained_state(model, args, inherited):
                            if k.startswith(prefixes) or k in inherited})
 
 
-def save_weights(model, args, history, inherited):
+def save_weights(model, args, history, inherited, trained_on):
     state = trained_state(model, args, inherited)
     save_atomically({
         "base": args.backbone,
@@ -220,9 +244,24 @@ def save_weights(model, args, history, inherited):
         "state_dict": state,
         "description": f"{args.backbone} adapted to {args.data} ({len(history)} epochs, "
                        f"last {args.train_blocks} blocks, {model.weights.crop_size} px"
+                       + (f", {args.holdout_fraction:.0%} held out" if args.holdout_fraction else "")
                        + (f", from {args.init})" if args.init else ")"),
         "history": json.dumps(history),
+        "trained_on": sorted(trained_on),
+        "holdout": {"fraction": args.holdout_fraction, "seed": args.split_seed},
     }, weights_path(args.name))
+
+
+def split_off_holdout(images, args):
+    """(photos to train on, held-out photos: whole occasions, vision.splits)."""
+    if not args.holdout_fraction:
+        return images, []
+    return holdout_split(images, args.holdout_fraction, args.split_seed, photo_occasions(images, device=args.device))
+
+
+def training_record(images, init):
+    """Content keys of every photo the saved weights have learnt from: these, and --init's."""
+    return {content_key(image.path) for image in images} | set(init.get("trained_on", ()) if init else ())
 
 
 def main(args):
@@ -232,16 +271,19 @@ def main(args):
 def train(images, args):
     """Train on [CatalogueImage] (from a folder tree, or the app's reference images)."""
     torch.manual_seed(args.seed)
+    use_all_cores()
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     output_dir = args.output_dir or os.path.join("var", "training", args.name)
     os.makedirs(output_dir, exist_ok=True)
     os.makedirs(os.path.dirname(weights_path(args.name)), exist_ok=True)
+    images, held_out = split_off_holdout(images, args)
     extra = [image for folder in args.extra for image in scan_catalogue(folder)] * args.extra_repeat
     levels, level_weights = category_levels(images + extra, args.level_weights)
 
     init = init_weights(args)
     inherited = set(init["state_dict"]) if init else set()
-    model = make_model(args, init).to(device)
+    trained_on = training_record(images + extra, init)
+    model = make_model(args, init).to(device, memory_format=torch.channels_last)
     criterion = ProxyLoss(args.projection_dim, levels.sizes(), level_weights, args.temperature,
                           args.label_smoothing).to(device)
     backbone_params = [p for p in model.trunk.trunk.parameters() if p.requires_grad]
@@ -261,14 +303,16 @@ def train(images, args):
     history, best = load_checkpoint(checkpoint_path, state, device) if args.resume else ([], -math.inf)
     for epoch in range(len(history), args.epochs):
         record = {"epoch": epoch} | train_one_epoch(model, criterion, optimizer, scheduler, loader, device, epoch, args)
-        if args.val and ((epoch + 1) % args.eval_every == 0 or epoch == args.epochs - 1):
-            record["val"] = evaluate(model, images, args, device)
+        if (epoch + 1) % args.eval_every == 0 or epoch == args.epochs - 1:
+            for key, queries in (("val", scan_catalogue(args.val) if args.val else []), ("holdout", held_out)):
+                if queries:
+                    record[key] = evaluate(model, images, queries, args, device)
         history.append(record)
         log_epoch(output_dir, record)
         quality = epoch_quality(record, args)
         if quality is not None and quality > best:
             best = quality
-            save_weights(model, args, history, inherited)
+            save_weights(model, args, history, inherited, trained_on)
         save_checkpoint(checkpoint_path, state, history, best)
     return history
 
@@ -282,7 +326,10 @@ def category_levels(images, level_weights_text):
 
 
 def epoch_quality(record, args):
-    """What picks the saved epoch: val leaf accuracy; the loss when there is no --val; None if not measured."""
+    """What picks the saved epoch: val leaf accuracy; the loss when there is no --val; None if not
+    measured. With --keep last, every epoch is better than the one before."""
+    if args.keep == "last":
+        return record["epoch"]
     if not args.val:
         return -record["loss"]
     return record["val"]["accuracy_by_depth"]["leaf"] if "val" in record else None

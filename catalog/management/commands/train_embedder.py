@@ -18,14 +18,19 @@ class Command(BaseCommand):
         parser.add_argument("--rebuild-index", action="store_true")
         parser.add_argument("--epochs", type=int, help="training epochs (the script's default otherwise)")
         parser.add_argument("--val", help="a labelled folder tree to pick the best epoch by kNN accuracy")
+        parser.add_argument("--holdout-fraction", type=float, default=0.2,
+                            help="references left out of training, in whole occasions, for the index to calibrate "
+                                 "its confidence on (default 0.2; 0 trains on all, and every answer then needs review)")
         parser.add_argument("--options", default="",
                             help='more options of the training script, e.g. --options="--batch-size 16 --resume"')
 
-    def handle(self, name, rebuild_index, epochs, val, options, **_):
+    def handle(self, name, rebuild_index, epochs, val, holdout_fraction, options, **_):
         if not ReferenceImage.objects.exists():
             raise CommandError("The catalogue has no reference images yet: run import_catalog first.")
+        if not 0 <= holdout_fraction < 1:
+            raise CommandError("--holdout-fraction must be at least 0 and below 1.")
         training_options = [*(["--epochs", str(epochs)] if epochs else []), *(["--val", val] if val else []),
-                            *shlex.split(options)]
+                            "--holdout-fraction", str(holdout_fraction), *shlex.split(options)]
         history = train_embedder_on_references(name, training_options, rebuild_index)
         self.stdout.write(self.style.SUCCESS(
             f"Trained '{name}' for {len(history)} epochs; final loss {history[-1]['loss']:.3f}."

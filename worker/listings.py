@@ -1,0 +1,90 @@
+"""A listing's one decision: one category path, from the evidence of all its photos pooled.
+
+Each categorized photo contributes its main item: the largest one that staff have not set aside
+as "not a product". Their votes are pooled and calibrated (vision.calibration.decide_listing),
+so photos that agree raise the confidence and a stray photo of something else does not outvote
+the rest. What staff decided about one of those items is the listing's decision.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import PATH_SEPARATOR, Category, Item, Listing, Outcome, Photo
+
+from .models_cache import models
+
+STAFF_SET_ASIDE = (Item.Review.NOT_IN_CATALOGUE, Item.Review.NOT_A_PRODUCT)
+STAFF_DECIDED = (Item.Review.ACCEPTED, Item.Review.CORRECTED)
+
+
+def update_listing_decision(listing_id):
+    """Decide the listing again from its items as they are now (idempotent)."""
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().filter(pk=listing_id).first()
+        if listing is None:
+            return
+        fields = _decision(main_items(listing)) or _all_set_aside(listing)
+        Listing.objects.filter(pk=listing_id).update(**fields, decided=timezone.now())
+
+
+def main_items(listing):
+    """The main item of every categorized photo of the listing."""
+    items = (Item.objects.filter(photo__listing=listing, photo__status=Photo.Status.DONE)
+             .exclude(review=Item.Review.NOT_A_PRODUCT).select_related("category").order_by("photo_id", "id"))
+    by_photo = {}
+    for item in items:
+        area = (item.box[2] - item.box[0]) * (item.box[3] - item.box[1])
+        if item.photo_id not in by_photo or area > by_photo[item.photo_id][0]:
+            by_photo[item.photo_id] = (area, item)
+    return [item for _, item in by_photo.values()]
+
+
+def _all_set_aside(listing):
+    """With no main item: "not a product" when staff set every item aside so, else undecided."""
+    items = Item.objects.filter(photo__listing=listing, photo__status=Photo.Status.DONE)
+    return _without_model(None, Outcome.NOT_A_PRODUCT if items.exists() else "")
+
+
+def _decision(items):
+    if not items:
+        return None
+    decided = [item for item in items if item.review in STAFF_DECIDED]
+    if decided:
+        latest = max(decided, key=lambda item: item.decisions.values_list("created", flat=True).first())
+        return _without_model(latest.category, Outcome.REVIEWED)
+    left = [item for item in items if item.review not in STAFF_SET_ASIDE]
+    if not left:
+        return _without_model(None, Outcome.NOT_IN_CATALOGUE)
+    categorizer = models.categorizer()
+    novelty = [item.top_similarity for item in left]  # none on items categorized before it was kept
+    decision = categorizer.decide_listing([_assignment(item, categorizer.config) for item in left],
+                                          None if None in novelty else novelty)
+    return {"category": category_at(decision.path), **decision_fields(decision)}
+
+
+def _without_model(category, outcome):
+    """A decision that staff made (or that no photo could make): no confidences."""
+    return {"category": category, "confidences": [], "outcome": outcome, "accepted_depth": 0}
+
+
+def _assignment(item, config):
+    """The item's vote again, from the neighbours stored with it."""
+    from vision.index import Neighbour
+    from vision.vote import vote
+
+    return vote([Neighbour(0, tuple(n["path"].split(PATH_SEPARATOR)), n["similarity"]) for n in item.neighbours],
+                config)
+
+
+def decision_fields(decision):
+    """The fields a vision.calibration.Decision sets on an item or a listing."""
+    return {"confidences": rounded(decision.confidences), "outcome": decision.outcome,
+            "accepted_depth": decision.accepted_depth}
+
+
+def rounded(confidences):
+    return [round(c, 4) for c in confidences]
+
+
+def category_at(path):
+    return Category.objects.filter(path=PATH_SEPARATOR.join(path)).first() if path else None
