@@ -2,13 +2,13 @@
 
     python bench/listing_decisions.py --backbone NAME --reference DIR --queries DIR [--photos 3] [--json FILE]
 
-The queries of each leaf are dealt, in a fixed random order, into pseudo-listings of --photos
-photos; each listing is decided from all its photos as the worker decides it
-(Categorizer.decide_listing), and again with one of its photos swapped for a photo of another
-leaf (a stray photo). Reported for single photos, listings and listings with a stray photo:
-leaf accuracy, calibration error, coverage at precision and auto-accept, as vision.evaluate
-computes them. Photos of one product taken for one listing are more alike than photos of one
-leaf taken on other occasions, so real listings gain less from agreement than these do.
+A listing's photos are of one product, taken together: the queries of each occasion (photos of
+one leaf whose frozen features are alike, vision.splits) are dealt into pseudo-listings of up to
+--photos photos (at least 2). Each listing is decided from all its photos as the worker decides
+it (Categorizer.decide_listing), and again with a photo of another leaf added (a stray photo).
+Reported for every photo alone, for the listings' photos alone, for the listings and for the
+listings with a stray photo: leaf accuracy, calibration error, coverage at precision and
+auto-accept, as vision.evaluate computes them.
 """
 
 import argparse
@@ -31,6 +31,7 @@ from vision.evaluate import (  # noqa: E402
     embed_catalogue,
     make_index,
     score,
+    novelty_embedder_for,
     with_occasions,
 )
 from vision.figures import write_figures  # noqa: E402
@@ -42,34 +43,35 @@ def get_args_parser():
     parser.add_argument("--reference", required=True)
     parser.add_argument("--queries", required=True)
     parser.add_argument("--backbone", default="efficientnet_lite0")
-    parser.add_argument("--photos", type=int, default=3, help="photos per pseudo-listing")
+    parser.add_argument("--photos", type=int, default=3, help="photos per pseudo-listing, at most")
     parser.add_argument("--json")
     return parser
 
 
-def pseudo_listings(results, size, rng):
-    """Lists of `size` results of one true leaf each."""
-    by_leaf = defaultdict(list)
-    for result in results:
-        by_leaf[result.truth].append(result)
+def pseudo_listings(results, occasions, size):
+    """Lists of 2 to `size` results of one occasion each."""
+    by_occasion = defaultdict(list)
+    for result, occasion in zip(results, occasions):
+        by_occasion[occasion].append(result)
     listings = []
-    for leaf in sorted(by_leaf):
-        members = [by_leaf[leaf][i] for i in rng.permutation(len(by_leaf[leaf]))]
-        listings += [members[i:i + size] for i in range(0, len(members) - size + 1, size)]
+    for members in by_occasion.values():
+        listings += [members[i:i + size] for i in range(0, len(members), size) if len(members[i:i + size]) > 1]
     return listings
 
 
 def decided(categorizer, listings):
     return [Result(members[0].path, members[0].truth, None,
-                   categorizer.decide_listing([m.assignment for m in members])) for members in listings]
+                   categorizer.decide_listing([m.assignment for m in members],
+                                              [m.decision.top_similarity for m in members]))
+            for members in listings]
 
 
 def with_a_stray_photo(listings, results, rng):
-    """Each listing with its last photo swapped for a photo of another leaf."""
+    """Each listing with a photo of another leaf added."""
     strays = []
     for members in listings:
         others = [r for r in results if r.truth != members[0].truth]
-        strays.append(members[:-1] + [others[int(rng.integers(len(others)))]])
+        strays.append(members + [others[int(rng.integers(len(others)))]])
     return strays
 
 
@@ -81,24 +83,28 @@ def figures_of(results, target_precision):
 
 def main(args):
     embedder = Embedder(get_backbone(args.backbone))
-    references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, 32, "references"),
-                                embedder)
-    queries = embed_catalogue(scan_catalogue(args.queries), embedder, 32, "queries")
+    novelty_embedder = novelty_embedder_for(embedder)
+    references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, 32, "references",
+                                                novelty_embedder))
+    queries = with_occasions(embed_catalogue(scan_catalogue(args.queries), embedder, 32, "queries",
+                                             novelty_embedder))
     config = VoteConfig()
     categorizer = Categorizer(embedder, make_index(references, np.arange(len(references.images)), embedder, config),
-                              config)
+                              config, novelty_embedder=novelty_embedder)
     singles = categorize_embedded(categorizer, queries, np.arange(len(queries.images)))
     rng = np.random.default_rng(0)
-    listings = pseudo_listings(singles, args.photos, rng)
+    listings = pseudo_listings(singles, queries.groups, args.photos)
     figures = {
         "backbone": embedder.weights.version,
         "photos_per_listing": args.photos,
         "single_photos": figures_of(singles, categorizer.target_precision),
+        "their_photos_one_at_a_time": figures_of([m for members in listings for m in members],
+                                                 categorizer.target_precision),
         "listings": figures_of(decided(categorizer, listings), categorizer.target_precision),
         "listings_with_a_stray_photo": figures_of(decided(categorizer, with_a_stray_photo(listings, singles, rng)),
                                                   categorizer.target_precision),
     }
-    for name in ("single_photos", "listings", "listings_with_a_stray_photo"):
+    for name in ("single_photos", "their_photos_one_at_a_time", "listings", "listings_with_a_stray_photo"):
         f = figures[name]
         auto = f["auto_accept"]
         print(f"{name:<28} n {f['n_queries']:4d}  leaf {f['accuracy_by_depth']['leaf']:.3f}  "

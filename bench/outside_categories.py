@@ -22,7 +22,13 @@ from vision.backbones import get_backbone  # noqa: E402
 from vision.catalogue import scan_catalogue  # noqa: E402
 from vision.categorize import Categorizer  # noqa: E402
 from vision.embedder import Embedder  # noqa: E402
-from vision.evaluate import categorize_embedded, embed_catalogue, make_index, with_occasions  # noqa: E402
+from vision.evaluate import (  # noqa: E402
+    categorize_embedded,
+    embed_catalogue,
+    make_index,
+    novelty_embedder_for,
+    with_occasions,
+)
 from vision.figures import write_figures  # noqa: E402
 from vision.vote import VoteConfig  # noqa: E402
 
@@ -38,12 +44,13 @@ def get_args_parser():
     return parser
 
 
-def held_out_results(references, queries, embedder, held_out):
+def held_out_results(references, queries, embedder, novelty_embedder, held_out):
     """Results of the queries whose category `held_out` matches, against an index without those categories."""
     config = VoteConfig()
     kept = [i for i, image in enumerate(references.images) if not held_out(image.category)]
     rows = np.array([i for i, image in enumerate(queries.images) if held_out(image.category)], int)
-    categorizer = Categorizer(embedder, make_index(references, kept, embedder, config), config)
+    categorizer = Categorizer(embedder, make_index(references, kept, embedder, config), config,
+                              novelty_embedder=novelty_embedder)
     return categorize_embedded(categorizer, queries, rows)
 
 
@@ -81,16 +88,18 @@ def top_level_figures(results):
 
 def main(args):
     embedder = Embedder(get_backbone(args.backbone))
-    references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, 32, "references"),
-                                embedder)
-    queries = embed_catalogue(scan_catalogue(args.queries), embedder, 32, "queries")
+    novelty_embedder = novelty_embedder_for(embedder)
+    references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, 32, "references",
+                                                novelty_embedder))
+    queries = embed_catalogue(scan_catalogue(args.queries), embedder, 32, "queries", novelty_embedder)
     leaves = sorted({image.category for image in references.images})
     leaf_results = []
     for part in range(PARTS):
         held = set(leaves[part::PARTS])
-        leaf_results += held_out_results(references, queries, embedder, lambda category: category in held)
+        leaf_results += held_out_results(references, queries, embedder, novelty_embedder,
+                                         lambda category: category in held)
     top_levels = sorted({image.category[0] for image in references.images})
-    by_top_level = {top: top_level_figures(held_out_results(references, queries, embedder,
+    by_top_level = {top: top_level_figures(held_out_results(references, queries, embedder, novelty_embedder,
                                                             lambda category: category[0] == top))
                     for top in top_levels}
     figures = {

@@ -32,7 +32,7 @@ from .vote import VoteConfig, children, predicted_path, vote
 # the fit learnt to trust an exact twin of a reference less. Several photos' log-odds add up, as
 # independent evidence would; the listing model, shown groups of photos, learns how far to trust it.
 FEATURES = ("share log-odds, summed over the photos", "lead over the runner-up", "similarity lead over other nodes",
-            "log (1 + photos disagreeing)")
+            "share of the photos disagreeing")
 # Below this many references the embedder did not train on, the index is not calibrated: every
 # answer then needs review, and nothing is flagged as outside the catalogue.
 MIN_CALIBRATION_QUERIES = 30
@@ -182,8 +182,8 @@ def level_features(share, node, assignments, own_predictions):
         within = max((n.similarity for n in assignment.neighbours if n.category[:len(node)] == node), default=floor)
         outside = max((n.similarity for n in assignment.neighbours if n.category[:len(node)] != node), default=floor)
         lead.append(within - outside)
-    disagreeing = sum(own[:len(node)] != node for own in own_predictions)
-    return np.array([log_odds, share[node] - runner_up, np.mean(lead), math.log(1 + disagreeing)], np.float64)
+    disagreeing = sum(own[:len(node)] != node for own in own_predictions) / len(own_predictions)
+    return np.array([log_odds, share[node] - runner_up, np.mean(lead), disagreeing], np.float64)
 
 
 # --- decisions --------------------------------------------------------------------------------
@@ -284,12 +284,13 @@ def refresh_calibration(index, config=VoteConfig()):
 
 
 def left_out_predictions(index, config=VoteConfig(), limit=MAX_CALIBRATION_QUERIES, seed=0):
-    """(true categories, Assignments) of the index's untrained references, each voted on by the
-    index without its own group (itself and the other photos of its occasion); at most `limit` of
-    them, chosen at random."""
+    """(true categories, Assignments, occasions) of the index's untrained references, each voted on
+    by the index without its own group (itself and the other photos of its occasion); at most
+    `limit` of them, chosen at random."""
     vectors, labels = index.labelled_vectors()
     candidates = _sample(np.flatnonzero(~index.trained_rows()), limit, seed)
     groups = index.row_groups()
+    occasions = groups[candidates].tolist()
     group_of = dict(zip(index.reference_ids().tolist(), groups.tolist()))
     found = index.search(vectors[candidates], config.k + _largest_group(groups, candidates))
     truths, assignments = [], []
@@ -297,7 +298,7 @@ def left_out_predictions(index, config=VoteConfig(), limit=MAX_CALIBRATION_QUERI
         others = [n for n in neighbours if group_of[n.reference_id] != groups[row]][:config.k]
         truths.append(index.categories[labels[row]])
         assignments.append(vote(others, config))
-    return truths, assignments
+    return truths, assignments, occasions
 
 
 def left_out_novelty(index, limit=MAX_CALIBRATION_QUERIES, seed=0):
@@ -328,11 +329,11 @@ def _largest_group(groups, rows):
 
 def fit_calibration(index, config=VoteConfig(), seed=0):
     """A Calibration from the index's left-out untrained references, or None with too few."""
-    truths, assignments = left_out_predictions(index, config, seed=seed)
+    truths, assignments, occasions = left_out_predictions(index, config, seed=seed)
     if len(truths) < MIN_CALIBRATION_QUERIES:
         return None
     singles = [([a], truth) for a, truth in zip(assignments, truths)]
-    groups = _listing_groups(truths, assignments, np.random.default_rng(seed)) or singles
+    groups = _listing_groups(truths, assignments, occasions, np.random.default_rng(seed)) or singles
     single_samples, group_samples = _level_samples(singles), _level_samples(groups)
     depths = int(max(single_samples[2].max(), group_samples[2].max()))
     models = [_fit_levels(*samples, depths) for samples in (single_samples, group_samples)]
@@ -363,18 +364,22 @@ def _level_samples(samples):
     return np.array(features).reshape(-1, len(FEATURES)), np.array(correct, bool), np.array(depths)
 
 
-def _listing_groups(truths, assignments, rng):
-    by_category = {}
-    for i, truth in enumerate(truths):
+def _listing_groups(truths, assignments, occasions, rng):
+    """Pseudo-listings of left-out references: each with others of its occasion, as a listing's
+    photos are of one product taken together (others of its category when its occasion has no
+    other), a share of them with a photo of another category."""
+    by_category, by_occasion = {}, {}
+    for i, (truth, occasion) in enumerate(zip(truths, occasions)):
         by_category.setdefault(truth, []).append(i)
+        by_occasion.setdefault(occasion, []).append(i)
     groups = []
-    for i, truth in enumerate(truths):
-        same = [j for j in by_category[truth] if j != i]
+    for i, (truth, occasion) in enumerate(zip(truths, occasions)):
+        same = [j for j in by_occasion[occasion] if j != i] or [j for j in by_category[truth] if j != i]
         if not same:
             continue
         size = int(rng.integers(2, MAX_GROUP + 1))
         members = [i, *rng.choice(same, min(size - 1, len(same)), replace=False)]
-        if len(by_category) > 1 and rng.random() < DISTRACTOR_SHARE:
+        if len(members) > 2 and len(by_category) > 1 and rng.random() < DISTRACTOR_SHARE:
             members[-1] = _other_category(truths, truth, rng)
         groups.append(([assignments[j] for j in members], truth))
     return groups

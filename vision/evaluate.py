@@ -41,15 +41,7 @@ from .embedder import Embedder
 from .figures import reliability_diagram, write_figures
 from .index import ReferenceIndex
 from .segment import load_segmenter
-from .splits import (
-    content_key,
-    cv_folds,
-    frozen_features,
-    grouping_embedder,
-    holdout_split,
-    is_grouping_backbone,
-    occasion_groups,
-)
+from .splits import content_key, cv_folds, grouping_embedder, holdout_split, is_grouping_backbone, occasion_groups
 from .vote import VoteConfig, vote
 
 WORST_CLASSES_SHOWN = 8
@@ -62,8 +54,8 @@ def get_args_parser():
     parser.add_argument("--reference", required=True, help="folder tree of labelled reference images")
     queries = parser.add_mutually_exclusive_group(required=True)
     queries.add_argument("--queries", help="folder tree of labelled query images")
-    queries.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation over the reference tree")
-    parser.add_argument("--holdout-fraction", type=float,
+    queries.add_argument("--cv", type=_folds, metavar="K", help="K-fold cross-validation over the reference tree")
+    parser.add_argument("--holdout-fraction", type=_fraction,
                         help="with --cv: the queries are the part of the reference tree that the training "
                              "script holds out with this --holdout-fraction (and --split-seed)")
     parser.add_argument("--split-seed", type=int, default=0)
@@ -73,7 +65,7 @@ def get_args_parser():
     parser.add_argument("--backbone", default=DEFAULT_BACKBONE, choices=list_backbones())
     parser.add_argument("--json", help="also write the figures to this file, and a reliability diagram beside it")
     parser.add_argument("--predictions", help="write one CSV row per query to this file")
-    parser.add_argument("--target-precision", type=float, default=DEFAULT_TARGET_PRECISION,
+    parser.add_argument("--target-precision", type=_fraction, default=DEFAULT_TARGET_PRECISION,
                         help="the precision auto-accept aims at")
     parser.add_argument("--k", type=int, default=VoteConfig.k, help="neighbours that vote")
     parser.add_argument("--temperature", type=_temperature, default=VoteConfig.temperature,
@@ -89,6 +81,19 @@ def get_args_parser():
 
 def _temperature(text):
     return None if text.lower() == "none" else float(text)
+
+
+def _folds(text):
+    if not text.isdigit() or int(text) < 2:
+        raise argparse.ArgumentTypeError("cross-validation needs a whole number of folds, at least 2")
+    return int(text)
+
+
+def _fraction(text):
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
 
 
 @dataclass
@@ -128,31 +133,34 @@ class Embedded:
     novelty: np.ndarray = None  # the grouping backbone's features, when the embedder is another
 
 
-def embed_catalogue(images, embedder, batch_size, description):
-    kept, vectors, skipped = [], [], []
+def novelty_embedder_for(embedder, device=None, batch_size=32):
+    """The frozen grouping embedder, for an embedder other than it (None: its own features serve)."""
+    return None if is_grouping_backbone(embedder.weights) else grouping_embedder(device, batch_size)
+
+
+def embed_catalogue(images, embedder, batch_size, description, novelty_embedder=None):
+    """The readable photos embedded, and by `novelty_embedder` too when given (novelty_embedder_for)."""
+    kept, vectors, novelty, skipped = [], [], [], []
     with tqdm(total=len(images), desc=description, unit="img", file=sys.stderr) as bar:
         for readable, batch, unreadable in load_in_batches(images, batch_size, progress=bar):
             skipped.extend(unreadable)
             if batch:
                 kept.extend(readable)
                 vectors.append(embedder.embed(batch))
+                if novelty_embedder is not None:
+                    novelty.append(novelty_embedder.embed(batch))
     vectors = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dimension), np.float32)
     trained = np.array([was_trained_on(image.path, embedder.weights) for image in kept], bool)
-    return Embedded(kept, vectors, trained, skipped)
+    return Embedded(kept, vectors, trained, skipped,
+                    novelty=np.concatenate(novelty) if novelty_embedder is not None and novelty else None)
 
 
-def with_occasions(embedded, embedder, novelty_embedder=None):
+def with_occasions(embedded):
     """The embedded photos with their occasion groups, found in the grouping backbone's frozen
-    features: these very embeddings when they are those, else another pass (whose features are
-    kept as the novelty space)."""
-    novelty = None
-    if not is_grouping_backbone(embedder.weights):
-        novelty, readable = frozen_features(embedded.images, novelty_embedder)
-        if len(readable) != len(embedded.images):
-            raise RuntimeError("A reference photo could be read once but not again; is it being replaced?")
-    features = embedded.vectors if novelty is None else novelty
-    return replace(embedded, groups=occasion_groups([image.category for image in embedded.images], features),
-                   novelty=novelty)
+    features: their novelty features, or their own embeddings when they have none (they are then
+    the grouping backbone's, see novelty_embedder_for)."""
+    features = embedded.vectors if embedded.novelty is None else embedded.novelty
+    return replace(embedded, groups=occasion_groups([image.category for image in embedded.images], features))
 
 
 def make_index(embedded, rows, embedder, config):
@@ -412,10 +420,9 @@ def main(args):
     embedder = Embedder(get_backbone(args.backbone), device=args.device, batch_size=args.batch_size)
     warn_about_unrecorded_training(embedder.weights)
     started = time.perf_counter()
-    novelty_embedder = None if is_grouping_backbone(embedder.weights) else \
-        grouping_embedder(args.device, args.batch_size)
+    novelty_embedder = novelty_embedder_for(embedder, args.device, args.batch_size)
     references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, args.batch_size,
-                                                "references"), embedder, novelty_embedder)
+                                                "references", novelty_embedder))
     full_index = make_index(references, np.arange(len(references.images)), embedder, config)
     index_seconds = time.perf_counter() - started
     categorizer = Categorizer(embedder, full_index, config, args.target_precision, novelty_embedder)

@@ -217,10 +217,19 @@ def _attach_heatmap(item, categorizer, result, crop_box):
 
 
 def _decide_listing_of(photo_id):
+    """Decide the listing of a categorized photo again. Whatever goes wrong here is not the
+    photo's fault, so it never fails the photo: a transient error retries the task (which skips
+    the finished photo), anything else is logged and the next photo or review decides again."""
     done = Photo.objects.filter(pk=photo_id, status=Photo.Status.DONE)
     listing_id = done.values_list("listing_id", flat=True).first()
-    if listing_id is not None:
+    if listing_id is None:
+        return
+    try:
         update_listing_decision(listing_id)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception:
+        log.exception("listing %s: its decision could not be made", listing_id)
 
 
 def _fail(photo_id, reason):

@@ -157,3 +157,16 @@ def test_a_reader_during_writes_always_sees_a_whole_index(tmp_path):
 
 def read_manifest_count(index):
     return index.manifest()["count"]
+
+
+def test_an_index_keeps_its_novelty_space_in_its_file(tmp_path):
+    rng = np.random.default_rng(0)
+    vectors, novelty = unit_vectors(rng, 20, 16), unit_vectors(rng, 20, 8)
+    index = ReferenceIndex(16, "adapted", "adapted-1")
+    index.add(vectors, [("A", "x")] * 20, list(range(20)), novelty=novelty)
+    with pytest.raises(ValueError, match="give them for every addition"):
+        index.add(vectors[:1], [("A", "x")], [99])
+    index.save(tmp_path / "index.npz")
+    loaded = ReferenceIndex.load(tmp_path / "index.npz")
+    similarities, rows = loaded.novelty_search(novelty[3:4], 1)
+    assert loaded.has_novelty_space and rows[0][0] == 3 and similarities[0][0] == pytest.approx(1.0)

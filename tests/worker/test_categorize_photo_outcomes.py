@@ -91,3 +91,15 @@ def test_a_photo_that_fails_leaves_the_listing_decided_by_the_others(calibrated_
     empty_listing.refresh_from_db()
     assert Photo.objects.get(pk=broken.pk).status == "failed"
     assert empty_listing.category.path == "Fruit > Banana"
+
+
+def test_a_listing_decision_that_breaks_never_fails_the_photo(calibrated_catalogue, empty_listing, settings,
+                                                             monkeypatch):
+    settings.CATALOG_SEGMENTER = ""
+
+    def broken(listing_id):
+        raise RuntimeError("a bug in the listing decision")
+
+    monkeypatch.setattr("worker.tasks.update_listing_decision", broken)
+    [item] = categorized(empty_listing, grocery_upload("Fruit/Banana").read())
+    assert item.photo.status == "done" and item.category.path == "Fruit > Banana"

@@ -27,5 +27,7 @@ def test_the_references_an_embedder_trained_on_are_marked_and_never_calibrate(sm
     held_out = int((~index.trained_rows()).sum())
     assert 3 <= held_out <= 9 and len(index) == ReferenceImage.objects.count() == 24
     assert read_manifest(settings.CATALOG_INDEX_PATH)["trained_rows"] == 24 - held_out
+    # "Not in the catalogue" is judged in frozen features, which no training has bent.
+    assert index.has_novelty_space and index.novelty_vectors().shape == (24, 1280)
     # Too few photos it never saw to calibrate on: every answer will need review.
     assert index.calibration is None
