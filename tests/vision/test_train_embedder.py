@@ -6,7 +6,7 @@ import torch
 
 from vision.backbones import get_backbone, list_backbones
 from vision.splits import content_key
-from vision.training.train_embedder import get_args_parser, main
+from vision.training.train_embedder import ProxyLoss, get_args_parser, main, make_model, parameter_groups
 
 
 def training_args(small_catalogue, tmp_path, *extra):
@@ -81,3 +81,25 @@ def test_it_records_what_it_trained_on_and_holds_whole_occasions_out(small_catal
     assert {os.path.dirname(p) for p in photos if content_key(p) in held_out} == {os.path.dirname(p) for p in photos}
     stored = torch.load(tmp_path / "weights" / "tiny.pt", weights_only=True)
     assert stored["holdout"] == {"fraction": 0.25, "seed": 0}
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_whole_network_training_lowers_the_loss_in_either_precision(small_catalogue, tmp_path, monkeypatch, precision):
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    history = main(training_args(small_catalogue, tmp_path, "--epochs", "4", "--train-blocks", "-1",
+                                 "--layer-decay", "0.8", "--precision", precision))
+    assert history[-1]["loss"] < history[0]["loss"]
+    assert "all blocks" in torch.load(tmp_path / "weights" / "tiny.pt", weights_only=True)["description"]
+
+
+def test_each_earlier_stage_learns_at_the_layer_decay_times_the_next(small_catalogue, tmp_path):
+    args = training_args(small_catalogue, tmp_path, "--train-blocks", "-1", "--layer-decay", "0.5")
+    model = make_model(args)
+    criterion = ProxyLoss(args.projection_dim, [2, 4], [0.5, 1.0], args.temperature, args.label_smoothing)
+    groups = parameter_groups(model, criterion, args)
+    rates = [group["lr"] for group in groups]
+    assert rates[-1] == pytest.approx(args.lr * 10)  # projection and proxies
+    assert rates[:-1] == pytest.approx([args.lr * 0.5 ** i for i in range(len(model.trunk.trunk._blocks))])
+    grouped = [id(p) for group in groups for p in group["params"]]
+    trainable = [p for p in list(model.parameters()) + list(criterion.parameters()) if p.requires_grad]
+    assert sorted(grouped) == sorted(id(p) for p in trainable)

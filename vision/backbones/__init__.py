@@ -1,6 +1,6 @@
 """Registry of embedding backbones: `get_backbone(name)` and `list_backbones()`."""
 
-from . import finetuned
+from . import ensemble, finetuned
 from ._api import Backbone, BackboneUnavailable, Weights
 from .efficientnet_lite import efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
 from .resnet import resnet50
@@ -18,8 +18,9 @@ _BUILDERS = {
 
 
 def list_backbones():
-    """The generic backbones, then the embedders trained on a catalogue (vision/weights/*.pt)."""
-    return sorted(_BUILDERS) + finetuned.available()
+    """The generic backbones, then the embedders trained on a catalogue (vision/weights/*.pt) and
+    the ensembles of them (vision/weights/*.json)."""
+    return sorted(_BUILDERS) + finetuned.available() + ensemble.available()
 
 
 def get_backbone(name=DEFAULT_BACKBONE, pretrained=True):
@@ -28,6 +29,8 @@ def get_backbone(name=DEFAULT_BACKBONE, pretrained=True):
         return _BUILDERS[name](pretrained=pretrained).eval()
     if name in finetuned.available():
         return finetuned.finetuned(name, pretrained=pretrained).eval()
+    if name in ensemble.available():
+        return ensemble.ensemble(name, pretrained=pretrained).eval()
     known = ", ".join(list_backbones())
     raise BackboneUnavailable(f"Unknown backbone '{name}'. Known backbones: {known}.")
 

@@ -46,9 +46,14 @@ def weights_path(name):
 
 
 def available():
+    return names_in_weights_dir(".pt")
+
+
+def names_in_weights_dir(suffix):
+    """The names of the files in weights_dir() that end with `suffix`, without it."""
     if not os.path.isdir(weights_dir()):
         return []
-    return sorted(f[:-3] for f in os.listdir(weights_dir()) if f.endswith(".pt"))
+    return sorted(f[:-len(suffix)] for f in os.listdir(weights_dir()) if f.endswith(suffix))
 
 
 def finetuned(name, pretrained=True):

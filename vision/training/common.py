@@ -21,6 +21,17 @@ def lr_lambda(total_steps, warmup_steps):
     return factor
 
 
+# Checkpoints live outside the clone, so that a run outlives the checkout it was started from.
+TRAINING_DIR = os.path.join(os.path.expanduser("~"), ".cache", "catalog-training")
+
+
+def output_dir_for(args):
+    """Where a run keeps its checkpoint and log: --output-dir, or TRAINING_DIR/NAME. Created."""
+    output_dir = args.output_dir or os.path.join(TRAINING_DIR, args.name)
+    os.makedirs(output_dir, exist_ok=True)
+    return output_dir
+
+
 def save_atomically(contents, path):
     """torch.save to a temporary name, then rename: readers never see half a file."""
     torch.save(contents, path + ".tmp")
@@ -40,7 +51,7 @@ def load_checkpoint(path, state, device):
     for name, part in state.items():
         part.load_state_dict(checkpoint[name])
     history = json.loads(checkpoint["history"])
-    print(f"resumed after epoch {history[-1]['epoch']}", file=sys.stderr)
+    print(f"resumed from {path} after epoch {history[-1]['epoch']}", file=sys.stderr)
     return history, checkpoint["best"]
 
 

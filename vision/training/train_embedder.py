@@ -38,6 +38,7 @@ from .common import (
     log_epoch,
     lr_lambda,
     optimise_epoch,
+    output_dir_for,
     save_atomically,
     save_checkpoint,
     use_all_cores,
@@ -63,6 +64,8 @@ def get_args_parser():
     parser.add_argument("--backbone", default="efficientnet_lite0")
     parser.add_argument("--train-blocks", type=int, default=4,
                         help="trainable blocks at the end of the backbone (0: only the projection; -1: all)")
+    parser.add_argument("--layer-decay", type=float, default=1.0,
+                        help="each trainable stage learns at this times the learning rate of the stage after it")
     parser.add_argument("--projection-dim", type=int, default=512)
     parser.add_argument("--image-size", type=int, default=None,
                         help="input side in pixels, kept in the weights file (default: the backbone's own)")
@@ -82,7 +85,7 @@ def get_args_parser():
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                         help="bf16 autocast with fp32 master weights; auto: where the CPU or GPU has bf16 units")
     parser.add_argument("--max-steps", type=int, default=None, help="stop each epoch after this many steps (tests)")
-    parser.add_argument("--output-dir", default=None, help="checkpoints and log (default: var/training/NAME)")
+    parser.add_argument("--output-dir", default=None, help="checkpoints and log (default: ~/.cache/catalog-training/NAME)")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
     parser.add_argument("--seed", type=int, default=0)
     return parser
@@ -176,15 +179,34 @@ def make_model(args, init=None):
     return model
 
 
-def trainable_blocks(trunk, count):
-    """The last `count` stages of a trunk (EfficientNet blocks + head, or Sequential children)."""
+def trainable_stages(trunk, count):
+    """The last `count` stages of a trunk (all with -1), the output's first: each a list of modules
+    (an EfficientNet's head with its last block, its other blocks; or a Sequential's children)."""
     if count == 0:
         return []
     if hasattr(trunk, "_blocks"):
-        head = [trunk._conv_head, trunk._bn1]
-        return head + (list(trunk._blocks) if count < 0 else list(trunk._blocks[-count:]))
+        blocks = list(trunk._blocks) if count < 0 else list(trunk._blocks[-count:])
+        stages = [[block] for block in reversed(blocks)]
+        stages[0] = [trunk._conv_head, trunk._bn1] + stages[0]
+        return stages
     children = list(trunk.children())
-    return children if count < 0 else children[-count:]
+    return [[child] for child in reversed(children if count < 0 else children[-count:])]
+
+
+def trainable_blocks(trunk, count):
+    """Every module of trainable_stages, in one list."""
+    return [module for stage in trainable_stages(trunk, count) for module in stage]
+
+
+def parameter_groups(model, criterion, args):
+    """The optimizer's groups: the projection and proxies at 10 × --lr, the last trainable stage at
+    --lr and each stage before it at --layer-decay times the next one's (early stages hold general
+    features, which a small catalogue should move least)."""
+    stages = trainable_stages(model.trunk.trunk, args.train_blocks)
+    groups = [{"params": [p for module in stage for p in module.parameters()], "lr": args.lr * args.layer_decay ** i}
+              for i, stage in enumerate(stages)]
+    head = list(model.trunk.projection.parameters()) + list(criterion.parameters())
+    return groups + [{"params": head, "lr": args.lr * 10}]
 
 
 def set_train_mode(model, args):
@@ -243,13 +265,17 @@ def save_weights(model, args, history, inherited, trained_on):
         "input_size": model.weights.crop_size,
         "state_dict": state,
         "description": f"{args.backbone} adapted to {args.data} ({len(history)} epochs, "
-                       f"last {args.train_blocks} blocks, {model.weights.crop_size} px"
+                       f"{trained_blocks_text(args.train_blocks)}, {model.weights.crop_size} px"
                        + (f", {args.holdout_fraction:.0%} held out" if args.holdout_fraction else "")
                        + (f", from {args.init})" if args.init else ")"),
         "history": json.dumps(history),
         "trained_on": sorted(trained_on),
         "holdout": {"fraction": args.holdout_fraction, "seed": args.split_seed},
     }, weights_path(args.name))
+
+
+def trained_blocks_text(count):
+    return "all blocks" if count < 0 else f"last {count} blocks"
 
 
 def split_off_holdout(images, args):
@@ -273,8 +299,7 @@ def train(images, args):
     torch.manual_seed(args.seed)
     use_all_cores()
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    output_dir = args.output_dir or os.path.join("var", "training", args.name)
-    os.makedirs(output_dir, exist_ok=True)
+    output_dir = output_dir_for(args)
     os.makedirs(os.path.dirname(weights_path(args.name)), exist_ok=True)
     images, held_out = split_off_holdout(images, args)
     extra = [image for folder in args.extra for image in scan_catalogue(folder)] * args.extra_repeat
@@ -286,11 +311,7 @@ def train(images, args):
     model = make_model(args, init).to(device, memory_format=torch.channels_last)
     criterion = ProxyLoss(args.projection_dim, levels.sizes(), level_weights, args.temperature,
                           args.label_smoothing).to(device)
-    backbone_params = [p for p in model.trunk.trunk.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW([
-        {"params": backbone_params, "lr": args.lr},
-        {"params": list(model.trunk.projection.parameters()) + list(criterion.parameters()), "lr": args.lr * 10},
-    ], weight_decay=args.weight_decay)
+    optimizer = torch.optim.AdamW(parameter_groups(model, criterion, args), weight_decay=args.weight_decay)
     dataset = CatalogueDataset(images + extra, levels, training_transform(model.weights))
     loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, drop_last=True,
                         num_workers=args.workers, persistent_workers=args.workers > 0)

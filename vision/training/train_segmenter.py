@@ -37,6 +37,7 @@ from .common import (
     log_epoch,
     lr_lambda,
     optimise_epoch,
+    output_dir_for,
     save_atomically,
     save_checkpoint,
 )
@@ -65,7 +66,7 @@ def get_args_parser():
     parser.add_argument("--device", default=None)
     parser.add_argument("--max-steps", type=int, default=None, help="stop each epoch after this many steps (tests)")
     parser.add_argument("--limit", type=int, default=None, help="use only this many ECSSD photos (tests)")
-    parser.add_argument("--output-dir", default=None, help="checkpoints and log (default: var/training/NAME)")
+    parser.add_argument("--output-dir", default=None, help="checkpoints and log (default: ~/.cache/catalog-training/NAME)")
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     return parser
@@ -192,8 +193,7 @@ def datasets(args):
 def main(args):
     torch.manual_seed(args.seed)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    output_dir = args.output_dir or os.path.join("var", "training", args.name)
-    os.makedirs(output_dir, exist_ok=True)
+    output_dir = output_dir_for(args)
     pairs, train_generator, val_generator = datasets(args)
 
     model = make_model(args).to(device)

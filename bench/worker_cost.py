@@ -1,0 +1,98 @@
+"""CPU seconds per photo on the worker's path: decode, find the items, embed them (and judge
+novelty), vote, decide, and draw each item's heatmap, as worker.tasks does for one photo.
+
+    python bench/worker_cost.py --backbone NAME --reference DIR --photos DIR [--limit 60] [--threads N]
+        [--json FILE]
+
+The index is built from --reference first (not counted). CPU seconds are the process's own
+(all its threads together), so they are what a photo costs a machine however many workers it
+runs; wall seconds are for one photo at a time with --threads intra-op threads.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from vision.backbones import get_backbone  # noqa: E402
+from vision.cam import covered_region, heatmap_overlay, refresh_head  # noqa: E402
+from vision.catalogue import scan_catalogue  # noqa: E402
+from vision.categorize import Categorizer  # noqa: E402
+from vision.embedder import Embedder  # noqa: E402
+from vision.evaluate import embed_catalogue, make_index, novelty_embedder_for, with_occasions  # noqa: E402
+from vision.figures import write_figures  # noqa: E402
+from vision.images import load_image  # noqa: E402
+from vision.segment import load_segmenter  # noqa: E402
+from vision.vote import VoteConfig  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+
+def get_args_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reference", required=True)
+    parser.add_argument("--photos", required=True, help="a folder tree of photos to categorize")
+    parser.add_argument("--backbone", default="efficientnet_lite0")
+    parser.add_argument("--segmenter", default="unet_lite0", help="'none' to categorize whole photos")
+    parser.add_argument("--limit", type=int, default=60, help="photos timed (spread over the tree)")
+    parser.add_argument("--threads", type=int, default=1, help="intra-op threads while timing")
+    parser.add_argument("--json")
+    return parser
+
+
+def one_photo(path, categorizer, segmenter):
+    """What the worker computes for one photo; returns how many items it found."""
+    image = load_image(path)
+    found = categorizer.categorize_photo(image, segmenter)
+    weights = categorizer.embedder.weights
+    for item, result in found:
+        explanation = categorizer.explain(result)
+        if explanation is not None:
+            box = item.crop_box(image.size)
+            size = (box[2] - box[0], box[3] - box[1])
+            heatmap_overlay(explanation.activation, size,
+                            covered_region(size, weights.resize_size, weights.crop_size)).tobytes()
+    return len(found)
+
+
+def main(args):
+    embedder = Embedder(get_backbone(args.backbone))
+    novelty_embedder = novelty_embedder_for(embedder)
+    references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, 32, "references",
+                                                novelty_embedder))
+    config = VoteConfig()
+    index = make_index(references, np.arange(len(references.images)), embedder, config)
+    refresh_head(index)
+    categorizer = Categorizer(embedder, index, config, novelty_embedder=novelty_embedder)
+    segmenter = None if args.segmenter == "none" else load_segmenter(args.segmenter)
+    photos = scan_catalogue(args.photos)
+    photos = [photos[i] for i in np.linspace(0, len(photos) - 1, min(args.limit, len(photos))).astype(int)]
+
+    torch.set_num_threads(args.threads)
+    one_photo(photos[0].path, categorizer, segmenter)  # warm-up: lazy allocations, kernel choice
+    items, cpu, wall = 0, time.process_time(), time.perf_counter()
+    for photo in photos:
+        items += one_photo(photo.path, categorizer, segmenter)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    figures = {
+        "backbone": embedder.weights.version,
+        "segmenter": segmenter.version if segmenter else None,
+        "photos": len(photos),
+        "items_per_photo": items / len(photos),
+        "threads": args.threads,
+        "cpu_seconds_per_photo": cpu / len(photos),
+        "wall_seconds_per_photo": wall / len(photos),
+    }
+    print(f"{figures['backbone']}: {figures['cpu_seconds_per_photo']:.3f} CPU-s and "
+          f"{figures['wall_seconds_per_photo']:.3f} s per photo ({figures['items_per_photo']:.2f} items, "
+          f"{args.threads} thread(s), {len(photos)} photos)")
+    write_figures(figures, args.json)
+    return figures
+
+
+if __name__ == "__main__":
+    main(get_args_parser().parse_args())

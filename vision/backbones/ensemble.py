@@ -1,0 +1,105 @@
+"""Several embedders as one backbone, named by vision/weights/NAME.json.
+
+    {"members": ["grocery_lite0_full", "grocery_lite1_full"], "weights": [1, 1],
+     "description": "..."}
+
+Each member sees the same photo once (they must agree on input size and normalisation). The
+ensemble's feature map is the members' maps side by side, each scaled so that its pooled
+embedding has length sqrt(weight): the ensemble's pooled, normalised embedding is then the
+members' normalised embeddings concatenated, and a cosine similarity between two of them is the
+weighted mean of the members' similarities. The class-activation map needs nothing else: the
+head reads the same channels the embedding is pooled from.
+
+A name is only a file, so a stable name (`grocery`: the best shipped Grocery embedder) can be an
+ensemble of one, and names the best members whatever they become; the members keep their own
+names. The version changes whenever the file or any member's weights do.
+"""
+
+import hashlib
+import json
+import math
+import os
+
+import torch
+from torch import nn
+
+from ._api import Backbone, BackboneUnavailable, Weights
+from .finetuned import names_in_weights_dir, weights_dir
+
+
+class EnsembleTrunk(nn.Module):
+    def __init__(self, members, weights):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.scales = [math.sqrt(w) for w in weights]
+
+    def forward(self, batch):
+        maps = []
+        for member, scale in zip(self.members, self.scales):
+            feature_map = member(batch)
+            length = feature_map.mean(dim=(2, 3)).norm(dim=1).clamp_min(1e-12)
+            maps.append(feature_map * (scale / length)[:, None, None, None])
+        return torch.cat(maps, dim=1)
+
+
+def ensemble_path(name):
+    return os.path.join(weights_dir(), f"{name}.json")
+
+
+def available():
+    return names_in_weights_dir(".json")
+
+
+def ensemble(name, pretrained=True):
+    """The ensemble `name` from vision/weights/NAME.json."""
+    from . import get_backbone
+
+    path = ensemble_path(name)
+    with open(path, "rb") as handle:
+        text = handle.read()
+    spec = _parse(text, path)
+    if name in spec["members"]:
+        raise BackboneUnavailable(f"{path} lists itself as a member.")
+    members = [get_backbone(member, pretrained=pretrained) for member in spec["members"]]
+    weights = spec.get("weights", [1.0] * len(members))
+    if len(weights) != len(members) or any(not isinstance(w, (int, float)) or w <= 0 for w in weights):
+        raise BackboneUnavailable(f"{path}: 'weights' must be one positive number per member.")
+    return Backbone(EnsembleTrunk(members, weights), _describe(name, text, spec, members, path))
+
+
+def _parse(text, path):
+    try:
+        spec = json.loads(text)
+    except ValueError as error:
+        raise BackboneUnavailable(f"{path} is not valid JSON: {error}") from error
+    if not isinstance(spec, dict) or not spec.get("members") or not all(isinstance(m, str) for m in spec["members"]):
+        raise BackboneUnavailable(f"{path} must be an object whose 'members' lists backbone names.")
+    return spec
+
+
+def _describe(name, text, spec, members, path):
+    first = members[0].weights
+    for member in members[1:]:
+        seen = member.weights
+        if (seen.resize_size, seen.crop_size, seen.mean, seen.std) != (first.resize_size, first.crop_size,
+                                                                        first.mean, first.std):
+            raise BackboneUnavailable(f"{path}: {seen.name} sees photos unlike {first.name} (size or normalisation); "
+                                      "members must share one input.")
+    digest = hashlib.sha256(text)
+    for member in members:
+        digest.update(member.weights.version.encode())
+    meta = {"members": [m.weights.version for m in members]}
+    if any(m.weights.meta.get("unrecorded_training") for m in members):
+        meta["unrecorded_training"] = True
+    return Weights(
+        name=name,
+        version=f"{name}-{digest.hexdigest()[:12]}",
+        feature_dim=sum(m.weights.feature_dim for m in members),
+        resize_size=first.resize_size,
+        crop_size=first.crop_size,
+        mean=first.mean,
+        std=first.std,
+        source=spec.get("description", "ensemble of " + ", ".join(spec["members"])),
+        meta=meta,
+        trained_on=frozenset().union(*(m.weights.trained_on for m in members)),
+    )
