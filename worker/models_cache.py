@@ -67,10 +67,11 @@ class ModelCache:
             return self._segmenters[name]
 
     def _embedder_locked(self, backbone_name):
-        from vision.backbones.finetuned import weights_path
+        from vision.backbones import backbone_files
 
-        # A trained embedder retrained under the same name is a new file: load it anew.
-        key = (backbone_name, _file_key(weights_path(backbone_name)))
+        # A trained embedder retrained under the same name is a new file (an ensemble: a new file
+        # of its own or of a member's): load it anew.
+        key = (backbone_name, *(_file_key(path) for path in backbone_files(backbone_name)))
         if key not in self._embedders:
             from vision.backbones import BackboneUnavailable, get_backbone
             from vision.embedder import Embedder

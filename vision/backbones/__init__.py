@@ -35,7 +35,18 @@ def get_backbone(name=DEFAULT_BACKBONE, pretrained=True):
     raise BackboneUnavailable(f"Unknown backbone '{name}'. Known backbones: {known}.")
 
 
+def backbone_files(name):
+    """The files in weights_dir() that the backbone `name` is built from (none for a generic
+    backbone): a cache of loaded backbones is stale once any of them is replaced."""
+    if name in finetuned.available():
+        return [finetuned.weights_path(name)]
+    if name in ensemble.available():
+        return [ensemble.ensemble_path(name)] + [path for member in ensemble.member_names(name)
+                                                 for path in backbone_files(member)]
+    return []
+
+
 __all__ = [
-    "Backbone", "BackboneUnavailable", "Weights", "DEFAULT_BACKBONE", "get_backbone",
+    "Backbone", "BackboneUnavailable", "Weights", "DEFAULT_BACKBONE", "backbone_files", "get_backbone",
     "list_backbones",
 ]

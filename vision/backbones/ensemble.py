@@ -50,6 +50,15 @@ def available():
     return names_in_weights_dir(".json")
 
 
+def member_names(name):
+    """The members `name`'s file lists ([] when it is unreadable: loading it says why)."""
+    try:
+        with open(ensemble_path(name), "rb") as handle:
+            return [m for m in _parse(handle.read(), "")["members"] if m != name]
+    except (OSError, BackboneUnavailable):
+        return []
+
+
 def ensemble(name, pretrained=True):
     """The ensemble `name` from vision/weights/NAME.json."""
     from . import get_backbone

@@ -8,7 +8,8 @@
 #
 # Weights go to vision/weights/ (or $VISION_WEIGHTS_DIR), checkpoints to ~/.cache/catalog-training,
 # figures to bench/results/; everything also to $OUT when it is set (the device tool brings that
-# folder back). EPOCHS, SIZE and MEMBERS override the recipe; a rerun resumes each member.
+# folder back). EPOCHS, SIZE and MEMBERS override the recipe, GROCERY and ECSSD the data; a rerun
+# resumes each member. Smoke-tested on the CPU with a 4-leaf copy of Grocery (EPOCHS=1, SIZE=160).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 name=${1:-grocery_gpu}
