@@ -61,9 +61,11 @@ def test_an_index_of_it_round_trips_and_explains_its_answers(tiny_embedder, smal
     ({"members": ["tiny", "efficientnet_lite2"]}, "members must share one input"),
     ({"members": ["tiny"], "weights": [0]}, "one positive number per member"),
     ({"members": ["tiny", "pair"]}, "lists itself"),
+    ({"members": ["tiny", "other"]}, "a member that lists it"),
 ])
 def test_a_bad_ensemble_file_says_what_is_wrong(tiny_embedder, tmp_path, spec, message):
     write_ensemble(tmp_path, "pair", spec)
+    write_ensemble(tmp_path, "other", {"members": ["pair"]})
     with pytest.raises(BackboneUnavailable, match=message):
         get_backbone("pair", pretrained=False)
 

@@ -35,14 +35,14 @@ def get_backbone(name=DEFAULT_BACKBONE, pretrained=True):
     raise BackboneUnavailable(f"Unknown backbone '{name}'. Known backbones: {known}.")
 
 
-def backbone_files(name):
+def backbone_files(name, _within=()):
     """The files in weights_dir() that the backbone `name` is built from (none for a generic
     backbone): a cache of loaded backbones is stale once any of them is replaced."""
     if name in finetuned.available():
         return [finetuned.weights_path(name)]
-    if name in ensemble.available():
+    if name in ensemble.available() and name not in _within:
         return [ensemble.ensemble_path(name)] + [path for member in ensemble.member_names(name)
-                                                 for path in backbone_files(member)]
+                                                 for path in backbone_files(member, _within + (name,))]
     return []
 
 

@@ -1,6 +1,6 @@
 """Several embedders as one backbone, named by vision/weights/NAME.json.
 
-    {"members": ["grocery_lite0_full", "grocery_lite1_full"], "weights": [1, 1],
+    {"members": ["grocery_lite0", "grocery_lite0_full"], "weights": [1, 1],
      "description": "..."}
 
 Each member sees the same photo once (they must agree on input size and normalisation). The
@@ -59,6 +59,10 @@ def member_names(name):
         return []
 
 
+# Ensembles being built in this thread of calls: a member that leads back to one is refused.
+_loading = set()
+
+
 def ensemble(name, pretrained=True):
     """The ensemble `name` from vision/weights/NAME.json."""
     from . import get_backbone
@@ -67,9 +71,13 @@ def ensemble(name, pretrained=True):
     with open(path, "rb") as handle:
         text = handle.read()
     spec = _parse(text, path)
-    if name in spec["members"]:
-        raise BackboneUnavailable(f"{path} lists itself as a member.")
-    members = [get_backbone(member, pretrained=pretrained) for member in spec["members"]]
+    if name in spec["members"] or name in _loading:
+        raise BackboneUnavailable(f"{path} lists itself as a member, or a member that lists it.")
+    _loading.add(name)
+    try:
+        members = [get_backbone(member, pretrained=pretrained) for member in spec["members"]]
+    finally:
+        _loading.discard(name)
     weights = spec.get("weights", [1.0] * len(members))
     if len(weights) != len(members) or any(not isinstance(w, (int, float)) or w <= 0 for w in weights):
         raise BackboneUnavailable(f"{path}: 'weights' must be one positive number per member.")
