@@ -24,6 +24,7 @@ from vision.training.train_embedder import (  # noqa: E402
     parameter_groups,
     set_train_mode,
     train_one_epoch,
+    trained_blocks_text,
 )
 from vision.figures import write_figures  # noqa: E402
 
@@ -67,7 +68,7 @@ def main(args):
                "images_per_second": {}}
     for blocks, precision in CONFIGURATIONS:
         rate = images_per_second(args, blocks, precision)
-        name = f"{'all' if blocks == '-1' else 'last ' + blocks} blocks, {precision}"
+        name = f"{trained_blocks_text(int(blocks))}, {precision}"
         figures["images_per_second"][name] = rate
         print(f"{name:<22} {rate:6.1f} images/s", flush=True)
     write_figures(figures, args.json)

@@ -14,12 +14,13 @@ import os
 import sys
 import time
 
+import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from vision.backbones import get_backbone  # noqa: E402
-from vision.cam import covered_region, heatmap_overlay, refresh_head  # noqa: E402
+from vision.cam import refresh_head  # noqa: E402
 from vision.catalogue import scan_catalogue  # noqa: E402
 from vision.categorize import Categorizer  # noqa: E402
 from vision.embedder import Embedder  # noqa: E402
@@ -28,8 +29,6 @@ from vision.figures import write_figures  # noqa: E402
 from vision.images import load_image  # noqa: E402
 from vision.segment import load_segmenter  # noqa: E402
 from vision.vote import VoteConfig  # noqa: E402
-
-import numpy as np  # noqa: E402
 
 
 def get_args_parser():
@@ -48,14 +47,8 @@ def one_photo(path, categorizer, segmenter):
     """What the worker computes for one photo; returns how many items it found."""
     image = load_image(path)
     found = categorizer.categorize_photo(image, segmenter)
-    weights = categorizer.embedder.weights
     for item, result in found:
-        explanation = categorizer.explain(result)
-        if explanation is not None:
-            box = item.crop_box(image.size)
-            size = (box[2] - box[0], box[3] - box[1])
-            heatmap_overlay(explanation.activation, size,
-                            covered_region(size, weights.resize_size, weights.crop_size)).tobytes()
+        categorizer.heatmap(result, item.crop_box(image.size))
     return len(found)
 
 

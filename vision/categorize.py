@@ -8,7 +8,7 @@ import torch
 from tqdm import tqdm
 
 from .calibration import Decision, decide, decide_listing
-from .cam import activation_map, explained_category
+from .cam import activation_map, covered_region, explained_category, heatmap_overlay
 from .images import InvalidImage, load_image
 from .index import IndexMismatch, ReferenceIndex
 from .segment import photo_items
@@ -93,6 +93,17 @@ class Categorizer:
                                          categorized.decision.path)
         return Explanation(self.index.categories[category_id],
                            activation_map(categorized.feature_map, head, category_id))
+
+    def heatmap(self, categorized, crop_box):
+        """(its Explanation, that map drawn over the item's crop `crop_box` of the photo, an RGBA
+        image of the crop's size), or None while the index has no head to make one."""
+        explanation = self.explain(categorized)
+        if explanation is None:
+            return None
+        weights = self.embedder.weights
+        size = (crop_box[2] - crop_box[0], crop_box[3] - crop_box[1])
+        region = covered_region(size, weights.resize_size, weights.crop_size)
+        return explanation, heatmap_overlay(explanation.activation, size, region)
 
     def categorize_photo(self, image, segmenter=None):
         """[(PhotoItem, CategorizedImage)] for the items of one photo, largest first."""

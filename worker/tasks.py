@@ -200,15 +200,12 @@ def _item_fields(assignment, decision):
 
 def _attach_heatmap(item, categorizer, result, crop_box):
     """The class-activation map of the item's category, as a PNG overlay of its crop and raw."""
-    from vision.cam import compact, covered_region, heatmap_overlay
+    from vision.cam import compact
 
-    explanation = categorizer.explain(result)
-    if explanation is None:
+    heatmap = categorizer.heatmap(result, crop_box)
+    if heatmap is None:
         return
-    weights = categorizer.embedder.weights
-    size = (crop_box[2] - crop_box[0], crop_box[3] - crop_box[1])
-    overlay = heatmap_overlay(explanation.activation, size, covered_region(size, weights.resize_size,
-                                                                           weights.crop_size))
+    explanation, overlay = heatmap
     buffer = io.BytesIO()
     overlay.save(buffer, "PNG")
     item.heatmap.save("heatmap.png", ContentFile(buffer.getvalue()), save=False)
