@@ -1,10 +1,12 @@
 """Split a folder-tree catalogue's leaves into two halves, as folder trees of symbolic links.
 
-    python bench/split_leaves.py --train TRAIN_DIR --val VAL_DIR --out DIR
+    python bench/split_leaves.py --train TRAIN_DIR --val VAL_DIR [--extra DIR] --out DIR
 
 Leaves are sorted by path and dealt alternately to halves A and B, so both halves hold every
-top-level category. Writes OUT/A/train, OUT/A/val, OUT/B/train, OUT/B/val. Used to check that an
-embedder adapted on half A is no worse than the frozen one on half B, which it never saw.
+top-level category. Writes OUT/A/train, OUT/A/val, OUT/B/train, OUT/B/val (and OUT/A/extra,
+OUT/B/extra from --extra, e.g. the iconic packshots the training recipe also learns from). Used to
+check that an embedder adapted on half A is no worse than the frozen one on half B, which it never
+saw.
 """
 
 import argparse
@@ -25,12 +27,14 @@ def link_tree(images, root, leaves):
 
 
 def main(args):
-    train, val = scan_catalogue(args.train), scan_catalogue(args.val)
-    leaves = sorted({image.category for image in train})
+    trees = {"train": scan_catalogue(args.train), "val": scan_catalogue(args.val)}
+    if args.extra:
+        trees["extra"] = scan_catalogue(args.extra)
+    leaves = sorted({image.category for image in trees["train"]})
     halves = {"A": set(leaves[0::2]), "B": set(leaves[1::2])}
     for half, half_leaves in halves.items():
-        link_tree(train, os.path.join(args.out, half, "train"), half_leaves)
-        link_tree(val, os.path.join(args.out, half, "val"), half_leaves)
+        for part, images in trees.items():
+            link_tree(images, os.path.join(args.out, half, part), half_leaves)
         print(f"{half}: {len(half_leaves)} leaves")
 
 
@@ -38,5 +42,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train", required=True)
     parser.add_argument("--val", required=True)
+    parser.add_argument("--extra", help="more labelled images in the same tree shape, split the same way")
     parser.add_argument("--out", required=True)
     main(parser.parse_args())

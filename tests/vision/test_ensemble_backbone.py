@@ -55,11 +55,21 @@ def test_an_index_of_it_round_trips_and_explains_its_answers(tiny_embedder, smal
     assert heat.shape == batch.feature_maps.shape[2:]
 
 
+def test_an_input_size_has_every_member_see_photos_at_it(tiny_embedder, tmp_path):
+    write_ensemble(tmp_path, "pair", {"members": ["tiny", "efficientnet_lite0"], "input_size": 288})
+    pair = get_backbone("pair")
+    assert (pair.weights.resize_size, pair.weights.crop_size) == (288, 288)
+    batch = Embedder(pair, device="cpu").forward(photos())
+    assert batch.feature_maps.shape[2:] == (9, 9)
+
+
 @pytest.mark.parametrize("spec, message", [
     ({"members": []}, "'members' lists backbone names"),
     ({"members": ["tiny", "nosuch"]}, "Unknown backbone 'nosuch'"),
     ({"members": ["tiny", "efficientnet_lite2"]}, "members must share one input"),
     ({"members": ["tiny"], "weights": [0]}, "one positive number per member"),
+    ({"members": ["tiny"], "input_size": "288"}, "'input_size' must be a whole number of pixels"),
+    ({"members": ["tiny"], "input_size": 8}, "'input_size' must be a whole number of pixels"),
     ({"members": ["tiny", "pair"]}, "lists itself"),
     ({"members": ["tiny", "other"]}, "a member that lists it"),
 ])

@@ -36,6 +36,16 @@ def test_it_resumes_from_its_checkpoint(small_catalogue, tmp_path, monkeypatch):
     assert [record["epoch"] for record in history] == [0, 1]
     log = [json.loads(line) for line in (tmp_path / "training" / "log.jsonl").read_text().splitlines()]
     assert [record["epoch"] for record in log] == [0, 1]
+    # Each epoch says how long the run has left: the first of the first sitting some, the last none.
+    assert log[0]["seconds_left"] >= 0 and log[1]["seconds_left"] == 0
+
+
+def test_each_epoch_says_about_how_long_the_rest_will_take(small_catalogue, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    history = main(training_args(small_catalogue, tmp_path, "--epochs", "3", "--max-steps", "1"))
+    assert history[0]["seconds_left"] >= history[1]["seconds_left"] > history[2]["seconds_left"] == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if " of 3 done" in line]
+    assert lines[0].startswith("epoch 1 of 3 done; about ") and lines[-1] == "epoch 3 of 3 done"
 
 
 def test_a_retrained_embedder_gets_a_new_version(small_catalogue, tmp_path, monkeypatch):

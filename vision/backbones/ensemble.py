@@ -1,9 +1,12 @@
 """Several embedders as one backbone, named by vision/weights/NAME.json.
 
-    {"members": ["grocery_lite0", "grocery_lite0_full"], "weights": [1, 1],
+    {"members": ["grocery_lite0", "grocery_lite0_full"], "weights": [1, 1], "input_size": 288,
      "description": "..."}
 
-Each member sees the same photo once (they must agree on input size and normalisation). The
+Each member sees the same photo once (they must agree on input size and normalisation);
+"input_size" (optional) has them all see it at that many pixels instead of their own size: a
+network trained on smaller crops sees an object at the scale it learnt when the whole photo is
+shown larger ("FixRes"), at the cost of more pixels per photo. The
 ensemble's feature map is the members' maps side by side, each scaled so that its pooled
 embedding has length sqrt(weight): the ensemble's pooled, normalised embedding is then the
 members' normalised embeddings concatenated, and a cosine similarity between two of them is the
@@ -102,6 +105,9 @@ def _describe(name, text, spec, members, path):
                                                                         first.mean, first.std):
             raise BackboneUnavailable(f"{path}: {seen.name} sees photos unlike {first.name} (size or normalisation); "
                                       "members must share one input.")
+    size = spec.get("input_size", first.crop_size)
+    if not isinstance(size, int) or isinstance(size, bool) or not 32 <= size <= 1024:
+        raise BackboneUnavailable(f"{path}: 'input_size' must be a whole number of pixels from 32 to 1024.")
     digest = hashlib.sha256(text)
     for member in members:
         digest.update(member.weights.version.encode())
@@ -112,8 +118,8 @@ def _describe(name, text, spec, members, path):
         name=name,
         version=f"{name}-{digest.hexdigest()[:12]}",
         feature_dim=sum(m.weights.feature_dim for m in members),
-        resize_size=first.resize_size,
-        crop_size=first.crop_size,
+        resize_size=size if "input_size" in spec else first.resize_size,
+        crop_size=size,
         mean=first.mean,
         std=first.std,
         source=spec.get("description", "ensemble of " + ", ".join(spec["members"])),

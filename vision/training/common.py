@@ -60,10 +60,41 @@ def half_precision(state_dict):
     return {k: v.half() if v.is_floating_point() else v for k, v in state_dict.items()}
 
 
-def log_epoch(output_dir, record):
+class Progress:
+    """How far a run is: after each epoch, about how long the rest will take, from the mean wall
+    time of the epochs of this sitting (validation included)."""
+
+    def __init__(self, first_epoch, epochs):
+        self.first_epoch, self.epochs, self.started = first_epoch, epochs, time.perf_counter()
+
+    def stamp(self, record):
+        """`record` with `seconds_left`: the epochs still to run times this sitting's mean epoch."""
+        done = record["epoch"] + 1
+        per_epoch = (time.perf_counter() - self.started) / (done - self.first_epoch)
+        return record | {"seconds_left": round(per_epoch * (self.epochs - done))}
+
+    def text(self, record):
+        done, left = record["epoch"] + 1, record["seconds_left"]
+        return f"epoch {done} of {self.epochs} done" + (f"; about {duration_text(left)} to go" if left else "")
+
+
+def duration_text(seconds):
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "a minute"
+    if minutes < 90:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{minutes / 60:.1f} hours"
+
+
+def log_epoch(output_dir, record, progress):
+    """Print and append an epoch's record (stamped with the time left) to output_dir/log.jsonl."""
+    record = progress.stamp(record)
     print(json.dumps(record), flush=True)
+    print(progress.text(record), file=sys.stderr, flush=True)
     with open(os.path.join(output_dir, "log.jsonl"), "a") as log:
         log.write(json.dumps(record) + "\n")
+    return record
 
 
 def optimise_epoch(loader, batch_loss, optimizer, scheduler, epoch, max_steps=None):

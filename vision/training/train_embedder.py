@@ -32,6 +32,7 @@ from ..evaluate import categorize_queries, score
 from ..images import load_image
 from ..splits import content_key, holdout_split, photo_occasions
 from .common import (
+    Progress,
     autocast,
     half_precision,
     load_checkpoint,
@@ -322,14 +323,14 @@ def train(images, args):
 
     checkpoint_path = os.path.join(output_dir, "checkpoint.pt")
     history, best = load_checkpoint(checkpoint_path, state, device) if args.resume else ([], -math.inf)
+    progress = Progress(len(history), args.epochs)
     for epoch in range(len(history), args.epochs):
         record = {"epoch": epoch} | train_one_epoch(model, criterion, optimizer, scheduler, loader, device, epoch, args)
         if (epoch + 1) % args.eval_every == 0 or epoch == args.epochs - 1:
             for key, queries in (("val", scan_catalogue(args.val) if args.val else []), ("holdout", held_out)):
                 if queries:
                     record[key] = evaluate(model, images, queries, args, device)
-        history.append(record)
-        log_epoch(output_dir, record)
+        history.append(log_epoch(output_dir, record, progress))
         quality = epoch_quality(record, args)
         if quality is not None and quality > best:
             best = quality

@@ -32,6 +32,7 @@ from ..evaluate_segmentation import (
 from ..images import load_image
 from ..segment import Segmenter, input_transform, load_segmenter, normalised_distance, segmenter_path, unet
 from .common import (
+    Progress,
     half_precision,
     load_checkpoint,
     log_epoch,
@@ -208,7 +209,7 @@ def main(args):
     state = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
     checkpoint_path = os.path.join(output_dir, "checkpoint.pt")
     history, best = load_checkpoint(checkpoint_path, state, device) if args.resume else ([], -float("inf"))
-
+    progress = Progress(len(history), args.epochs)
     for epoch in range(len(history), args.epochs):
         # Fresh composites every epoch: the generator is cheap and endless.
         data = ConcatDataset([PhotoMaskDataset(pairs["train"], args.input_size),
@@ -218,8 +219,7 @@ def main(args):
         record = {"epoch": epoch} | train_one_epoch(model, optimizer, scheduler, loader, device, epoch, args)
         if (epoch + 1) % args.eval_every == 0 or epoch == args.epochs - 1:
             record["val"] = evaluate(model, pairs["val"], val_generator, args, device)
-        history.append(record)
-        log_epoch(output_dir, record)
+        history.append(log_epoch(output_dir, record, progress))
         quality = epoch_quality(record)
         if quality is not None and quality > best:
             best = quality
