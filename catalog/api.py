@@ -12,6 +12,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from . import bulk
+from .errors import invalid_fields, problem_response
 from .idempotency import HEADER, respond_once
 from .listings import create_listing
 from .models import Category, Item, Photo
@@ -67,7 +68,7 @@ class ListingViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
     def _create(self, request):
         incoming = ListingCreateSerializer(data=request.data)
         if not incoming.is_valid():
-            return Response(incoming.errors, status=status.HTTP_400_BAD_REQUEST)
+            return invalid_fields(incoming.errors)
         listing = create_listing(request.user, incoming.validated_data["title"], incoming.validated_data["photos"])
         return Response(self.get_serializer(self.get_queryset().get(pk=listing.pk)).data,
                         status=status.HTTP_201_CREATED)
@@ -105,13 +106,13 @@ class BulkJobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewset
     def _import(self, request):
         incoming = BulkRequestSerializer(data=request.data)
         if not incoming.is_valid():
-            return Response(incoming.errors, status=status.HTTP_400_BAD_REQUEST)
+            return invalid_fields(incoming.errors)
         try:
             rows = bulk.read_manifest(incoming.validated_data["manifest"])
             photos = bulk.PhotoSource(incoming.validated_data.get("archive"), incoming.validated_data["photos"])
         except (bulk.BadManifest, bulk.BadArchive) as error:
             field = "manifest" if isinstance(error, bulk.BadManifest) else "archive"
-            return Response({field: [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
+            return invalid_fields({field: [str(error)]})
         job, outcome = bulk.import_rows(request.user, rows, photos)
         result = BulkResultSerializer({"job": job, "accepted": outcome.accepted, "rejected": outcome.rejected},
                                       context=self.get_serializer_context())
@@ -122,9 +123,9 @@ def _refuse_oversized(request):
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     limit = settings.CATALOG_MAX_BULK_BYTES
     if length > limit:
-        return Response({"detail": f"The request is {length / 1024 / 1024:.0f} MB; a bulk request takes at most "
-                                   f"{limit / 1024 / 1024:.0f} MB. Split it into several."},
-                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        return problem_response(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                                f"The request is {length / 1024 / 1024:.0f} MB; a bulk request takes at most "
+                                f"{limit / 1024 / 1024:.0f} MB. Split it into several.")
     return None
 
 

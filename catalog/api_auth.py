@@ -1,4 +1,4 @@
-"""API authentication by per-seller token, and throttling per token."""
+"""API authentication by per-seller token, and throttling per seller."""
 
 from django.conf import settings
 from django.utils import timezone
@@ -37,19 +37,30 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
                 "description": "`Token <key>`, a key from the seller's API tokens page"}
 
 
-class PerTokenThrottle(throttling.SimpleRateThrottle):
-    """Each token (or browser session) has its own budget of requests."""
+class PerSellerThrottle(throttling.SimpleRateThrottle):
+    """Each seller has one budget of requests, shared by all their tokens and their browser session
+    (more tokens are not more requests); requests with no valid credentials are counted per address."""
 
-    scope = "token"
+    scope = "seller"
 
     def get_rate(self):
         return settings.CATALOG_API_RATE
 
     def get_cache_key(self, request, view):
-        if isinstance(request.auth, ApiToken):
-            identity = f"token-{request.auth.pk}"
-        elif request.user and request.user.is_authenticated:
+        if request.user and request.user.is_authenticated:
             identity = f"user-{request.user.pk}"
         else:
             identity = f"anonymous-{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": identity}
+
+
+class SignupThrottle(throttling.SimpleRateThrottle):
+    """Sign-ups per address (CATALOG_SIGNUP_RATE), for the web form."""
+
+    scope = "signup"
+
+    def get_rate(self):
+        return settings.CATALOG_SIGNUP_RATE
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -9,8 +9,10 @@ import csv
 import io
 import json
 import posixpath
+import re
 import zipfile
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -18,11 +20,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from worker.photos import InvalidImage, check_photo
 
 from .listings import create_listing
-from .models import BulkJob, Listing
+from .models import REFERENCE_LIMIT, TITLE_LIMIT, BulkJob
+from .text import single_line
 
 PHOTO_SEPARATOR = ";"
-TITLE_LIMIT = Listing._meta.get_field("title").max_length
-REFERENCE_LIMIT = Listing._meta.get_field("reference").max_length
+# A row is {"title", "photos": [...], "reference"} in a list: three levels.
+MAX_JSON_DEPTH = 3
+# 5,000 rows of long titles and 20 photo names each fit with room to spare.
+MAX_MANIFEST_BYTES = 20 * 1024 * 1024
 
 
 class BadManifest(ValueError):
@@ -39,6 +44,7 @@ class Row:
     title: str
     photos: list
     reference: str = ""
+    errors: list = field(default_factory=list)  # found in its text, before any photo is read
 
 
 @dataclass
@@ -48,7 +54,13 @@ class Outcome:
 
 
 def read_manifest(upload):
-    """[Row] from a CSV (header: title, photos, optional reference) or JSON (a list of objects) file."""
+    """[Row] from a CSV (header: title, photos, optional reference) or JSON (a list of objects) file.
+
+    Every row's text is checked here, before any row is created; a row with bad text carries its
+    errors and is rejected like a row with a bad photo."""
+    if upload.size > MAX_MANIFEST_BYTES:
+        raise BadManifest(f"The manifest is {upload.size / 1024 / 1024:.1f} MB; it may be at most "
+                          f"{MAX_MANIFEST_BYTES // (1024 * 1024)} MB. Split it into several requests.")
     text = _decoded(upload)
     rows = _json_rows(text) if upload.name.lower().endswith(".json") else _csv_rows(text)
     if not rows:
@@ -66,35 +78,84 @@ def _decoded(upload):
         raise BadManifest("The manifest is not UTF-8 text.") from error
 
 
+JSON_SHAPE = '[{"title": "...", "photos": ["a.jpg"], "reference": "SKU-1"}, ...]'
+
+
 def _json_rows(text):
+    # Measured before parsing: a deeply nested document would exhaust the parser's stack.
+    if _json_depth(text) > MAX_JSON_DEPTH:
+        raise BadManifest(f"A JSON manifest is a list of flat objects, {JSON_SHAPE}; this one nests deeper.")
     try:
-        rows = json.loads(text)
+        # Numbers stay exact and unbounded (they are refused as titles below, not parsed into huge ints).
+        rows = json.loads(text, parse_int=Decimal, parse_float=Decimal, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise BadManifest(f"The manifest is not valid JSON ({error.msg}, line {error.lineno}).") from error
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-        raise BadManifest("A JSON manifest is a list of objects: "
-                          '[{"title": "...", "photos": ["a.jpg"], "reference": "SKU-1"}, ...].')
+        raise BadManifest(f"A JSON manifest is a list of objects: {JSON_SHAPE}.")
     return rows
+
+
+def _json_depth(text):
+    """How deep the document's arrays and objects nest, strings left out."""
+    depth = deepest = 0
+    for bracket in re.findall(r"[\[\]{}]", re.sub(r'"(?:[^"\\]|\\.)*"', "", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _refuse_constant(name):
+    raise BadManifest(f"The manifest is not valid JSON ({name} is not a JSON value).")
 
 
 def _csv_rows(text):
     try:
-        reader = csv.DictReader(io.StringIO(text))
+        # strict: a quote left open is an error, not a field that swallows the rows after it.
+        reader = csv.DictReader(io.StringIO(text), strict=True)
         missing = {"title", "photos"} - set(reader.fieldnames or ())
         if missing:
             raise BadManifest(f"A CSV manifest needs a header row with the columns title and photos "
                               f"(and optionally reference); missing: {', '.join(sorted(missing))}.")
-        return [{**row, "photos": [p.strip() for p in (row["photos"] or "").split(PHOTO_SEPARATOR) if p.strip()]}
-                for row in reader]
+        return [_csv_fields(row) for row in reader]
     except csv.Error as error:
-        raise BadManifest(f"The CSV manifest cannot be read: {error}.") from error
+        raise BadManifest(f"The CSV manifest cannot be read: {error} (line {reader.line_num}).") from error
+
+
+def _csv_fields(row):
+    """A CSV row as a JSON row's fields; a line break inside a field or surplus fields are errors."""
+    if None in row:
+        return {"errors": [f"has more fields than the header ({len(row[None])} too many); quote a title "
+                           "that holds a comma."]}
+    if any("\n" in value or "\r" in value for value in row.values() if value):
+        return {"errors": ["a field spans several lines: a quote left open?"]}
+    return {**row, "photos": [p.strip() for p in (row["photos"] or "").split(PHOTO_SEPARATOR) if p.strip()]}
 
 
 def _row(number, fields):
-    photos = fields.get("photos")
-    return Row(number, title=str(fields.get("title") or "").strip(),
-               photos=photos if isinstance(photos, list) else [photos] if photos else [],
-               reference=str(fields.get("reference") or "").strip())
+    if "errors" in fields:  # the CSV line itself could not be read as a row
+        return Row(number, title="", photos=[], errors=fields["errors"])
+    errors = []
+    title = _text(fields.get("title", ""), "title", TITLE_LIMIT, errors)
+    reference = _text(fields.get("reference") or "", "reference", REFERENCE_LIMIT, errors, required=False)
+    photos = fields.get("photos") or []
+    if isinstance(photos, str):
+        photos = [photos]
+    if not isinstance(photos, list) or not all(isinstance(name, str) for name in photos):
+        errors.append("photos must be a list of file names.")
+        photos = []
+    elif not photos:
+        errors.append("photos: at least one photo is required.")
+    elif len(photos) > settings.CATALOG_MAX_PHOTOS_PER_LISTING:
+        errors.append(f"photos: at most {settings.CATALOG_MAX_PHOTOS_PER_LISTING} per listing.")
+    return Row(number, title=title, photos=photos, reference=reference, errors=errors)
+
+
+def _text(value, name, limit, errors, required=True):
+    try:
+        return single_line(value, limit, required)
+    except ValueError as error:
+        errors.append(f"{name} {error}")
+        return ""
 
 
 class PhotoSource:
@@ -177,7 +238,7 @@ def import_rows(seller, rows, photos):
 
 def _check_row(row, photos):
     """(checked photos, errors) of one row; any error rejects the whole row."""
-    errors = _field_errors(row)
+    errors = list(row.errors)
     checked = []
     for name in row.photos:
         try:
@@ -185,18 +246,3 @@ def _check_row(row, photos):
         except (InvalidImage, zipfile.BadZipFile, OSError) as error:
             errors.append(f"{name}: {error}")
     return checked, errors
-
-
-def _field_errors(row):
-    errors = []
-    if not row.title:
-        errors.append("title: required.")
-    elif len(row.title) > TITLE_LIMIT:
-        errors.append(f"title: at most {TITLE_LIMIT} characters.")
-    if len(row.reference) > REFERENCE_LIMIT:
-        errors.append(f"reference: at most {REFERENCE_LIMIT} characters.")
-    if not row.photos:
-        errors.append("photos: at least one photo is required.")
-    elif len(row.photos) > settings.CATALOG_MAX_PHOTOS_PER_LISTING:
-        errors.append(f"photos: at most {settings.CATALOG_MAX_PHOTOS_PER_LISTING} per listing.")
-    return errors

@@ -5,7 +5,8 @@ from django.conf import settings
 
 from worker.photos import ALLOWED_EXTENSIONS, InvalidImage, check_photo
 
-from .models import PATH_SEPARATOR, Category, Item, Outcome
+from .models import PATH_SEPARATOR, TITLE_LIMIT, Category, Item, Outcome
+from .text import single_line
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -39,12 +40,29 @@ def _check_all(uploads):
 
 
 class ListingForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=TITLE_LIMIT)
     photos = PhotosField()
+
+    def clean_title(self):
+        try:
+            return single_line(self.cleaned_data["title"], TITLE_LIMIT)
+        except ValueError as error:
+            raise forms.ValidationError(f"The title {error}") from error
 
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this key, e.g. “stock sync”.")
+
+    def __init__(self, *args, seller, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seller = seller
+
+    def clean(self):
+        limit = settings.CATALOG_MAX_API_TOKENS
+        if self.seller.api_tokens.count() >= limit:
+            raise forms.ValidationError(f"You have {limit} API tokens, the most a seller may hold; revoke one "
+                                        "you no longer use to make a new one.")
+        return super().clean()
 
 
 class CategoryPathField(forms.CharField):

@@ -1,15 +1,22 @@
 """Idempotency-Key: a retried request gets the first response instead of doing the work twice."""
 
 import hashlib
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 from rest_framework import status
 from rest_framework.response import Response
 
+from .errors import PROBLEM_CONTENT_TYPE, problem_response
 from .models import IdempotentRequest
 
 KEY_LIMIT = 255
 HEADER = "Idempotency-Key"
+# How long a key's first response is replayed; after that the key is new again.
+KEY_LIFETIME = timedelta(days=1)
 
 
 def respond_once(request, handler):
@@ -18,7 +25,7 @@ def respond_once(request, handler):
     if key is None:
         return handler()
     if not key.strip() or len(key) > KEY_LIMIT:
-        return _error(status.HTTP_400_BAD_REQUEST, f"{HEADER} must be 1 to {KEY_LIMIT} characters.")
+        return problem_response(status.HTTP_400_BAD_REQUEST, f"{HEADER} must be 1 to {KEY_LIMIT} characters.")
     fingerprint = _fingerprint(request)
     record, first = _claim(request.user, key.strip(), fingerprint)
     if not first:
@@ -33,21 +40,39 @@ def respond_once(request, handler):
 
 
 def _claim(user, key, fingerprint):
+    """(record, True) when this request is to do the work, (record, False) when another has it."""
     try:
         with transaction.atomic():
             return IdempotentRequest.objects.create(user=user, key=key, fingerprint=fingerprint), True
     except IntegrityError:
-        return IdempotentRequest.objects.get(user=user, key=key), False
+        record = IdempotentRequest.objects.get(user=user, key=key)
+    return record, _take_over(record, fingerprint)
+
+
+def _take_over(record, fingerprint):
+    """Whether this request may start afresh on a key that is used up: remembered longer than
+    KEY_LIFETIME, or claimed by a first request that died (a web process killed mid-request never
+    answers, and its claim would otherwise refuse every retry). One request wins the update."""
+    now = timezone.now()
+    expired = Q(created__lt=now - KEY_LIFETIME)
+    died = Q(status_code=None, fingerprint=fingerprint,
+             created__lt=now - timedelta(seconds=settings.CATALOG_WEB_TIMEOUT))
+    taken = (IdempotentRequest.objects.filter(expired | died, pk=record.pk)
+             .update(created=now, fingerprint=fingerprint, status_code=None, body=None))
+    if taken:
+        record.refresh_from_db()
+    return bool(taken)
 
 
 def _replay(record, fingerprint):
     if record.fingerprint != fingerprint:
-        return _error(status.HTTP_422_UNPROCESSABLE_ENTITY,
+        return problem_response(status.HTTP_422_UNPROCESSABLE_ENTITY,
                       f"This {HEADER} was already used for a different request; use a new key for a new request.")
     if record.status_code is None:
-        return _error(status.HTTP_409_CONFLICT,
+        return problem_response(status.HTTP_409_CONFLICT,
                       f"The first request with this {HEADER} is still being processed; retry in a moment.")
-    return Response(record.body, status=record.status_code, headers={"Idempotent-Replayed": "true"})
+    return Response(record.body, status=record.status_code, headers={"Idempotent-Replayed": "true"},
+                    content_type=PROBLEM_CONTENT_TYPE if record.status_code >= 400 else None)
 
 
 def _remember(record, response):
@@ -71,6 +96,3 @@ def _fingerprint(request):
             upload.seek(0)
     return digest.hexdigest()
 
-
-def _error(code, detail):
-    return Response({"detail": detail}, status=code)

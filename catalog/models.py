@@ -9,6 +9,8 @@ from django.db import models
 from worker import outcomes
 
 PATH_SEPARATOR = " > "
+TITLE_LIMIT = 200
+REFERENCE_LIMIT = 200
 
 
 class Outcome(models.TextChoices):
@@ -112,8 +114,9 @@ class ListingQuerySet(models.QuerySet):
 class Listing(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listings")
-    title = models.CharField(max_length=200)
-    reference = models.CharField(max_length=200, blank=True, help_text="the seller's own id for it, e.g. a SKU")
+    title = models.CharField(max_length=TITLE_LIMIT)
+    reference = models.CharField(max_length=REFERENCE_LIMIT, blank=True,
+                                 help_text="the seller's own id for it, e.g. a SKU")
     bulk_job = models.ForeignKey("BulkJob", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="listings")
     created = models.DateTimeField(auto_now_add=True)
@@ -178,6 +181,7 @@ class Photo(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
     failure_reason = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker has started on it")
+    unsent = models.BooleanField(default=False, help_text="its task could not be sent; the sweeper resends it")
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)

@@ -5,7 +5,8 @@ from rest_framework import serializers
 
 from worker.photos import InvalidImage, check_photo
 
-from .models import BulkJob, Category, Item, Listing, ListingStatus, Outcome, Photo
+from .models import TITLE_LIMIT, BulkJob, Category, Item, Listing, ListingStatus, Outcome, Photo
+from .text import single_line
 
 
 class CategoryPathField(serializers.CharField):
@@ -74,9 +75,15 @@ class ListingSerializer(serializers.ModelSerializer):
 
 
 class ListingCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=Listing._meta.get_field("title").max_length)
+    title = serializers.CharField(max_length=TITLE_LIMIT)
     photos = serializers.ListField(child=serializers.FileField(), allow_empty=False,
                                    help_text="the product photos: JPEG, PNG, WebP or HEIC")
+
+    def validate_title(self, title):
+        try:
+            return single_line(title, TITLE_LIMIT)
+        except ValueError as error:
+            raise serializers.ValidationError(f"The title {error}") from error
 
     def validate_photos(self, uploads):
         limit = settings.CATALOG_MAX_PHOTOS_PER_LISTING

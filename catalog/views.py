@@ -7,6 +7,8 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from .api_auth import SignupThrottle
+from .errors import render_error
 from .forms import ApiTokenForm, ListingForm
 from .listings import create_listing
 from .models import ApiToken, Item, Listing, Photo, ReferenceImage
@@ -18,10 +20,21 @@ def _get_listing_for_user(request, listing_uuid):
 
 def signup(request):
     form = UserCreationForm(request.POST or None)
+    throttle = SignupThrottle()
+    if request.method == "POST" and not throttle.allow_request(request, None):
+        return _too_many_signups(request, throttle.wait())
     if request.method == "POST" and form.is_valid():
-        login(request, form.save())
+        login(request, form.save(), backend="django.contrib.auth.backends.ModelBackend")
         return redirect("listing-list")
     return render(request, "registration/signup.html", {"form": form})
+
+
+def _too_many_signups(request, wait_seconds):
+    minutes = max(1, round(wait_seconds / 60))
+    response = render_error(429, f"Too many sign-ups were tried from your address; try again in about {minutes} "
+                                 f"minutes.", request)
+    response["Retry-After"] = str(round(wait_seconds))
+    return response
 
 
 @login_required
@@ -96,11 +109,11 @@ def reference_image(request, reference_uuid):
 @login_required
 def api_tokens(request):
     """The seller's API keys: create one (its key is shown this once) or revoke one."""
-    form = ApiTokenForm(request.POST or None)
+    form = ApiTokenForm(request.POST or None, seller=request.user)
     new_key = None
     if request.method == "POST" and form.is_valid():
         _, new_key = ApiToken.objects.issue(request.user, form.cleaned_data["name"])
-        form = ApiTokenForm()
+        form = ApiTokenForm(seller=request.user)
     return render(request, "catalog/api_tokens.html", {
         "form": form, "tokens": request.user.api_tokens.all(), "new_key": new_key,
     })

@@ -6,6 +6,7 @@ which must share the database, MEDIA_ROOT and CATALOG_INDEX_PATH with the web pr
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -19,8 +20,23 @@ def env_flag(name, default):
     return os.environ.get(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
 
 
-DEBUG = env_flag("DJANGO_DEBUG", True)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "insecure-development-key-set-DJANGO_SECRET_KEY")
+# Off unless asked for: Django's debug page shows settings and tracebacks to whoever causes an error.
+DEBUG = env_flag("DJANGO_DEBUG", False)
+
+def secret_key():
+    """DJANGO_SECRET_KEY, or the one bin/secret-key made for this machine; never a public one."""
+    key_file = VAR_DIR / "secret_key"
+    key = os.environ.get("DJANGO_SECRET_KEY") or (key_file.read_text().strip() if key_file.is_file() else "")
+    if key:
+        return key
+    if DEBUG:
+        return "insecure-development-key-set-DJANGO_SECRET_KEY"
+    raise ImproperlyConfigured(
+        f"No secret key: set DJANGO_SECRET_KEY to a long random value, or run bin/secret-key to make one in "
+        f"{key_file} (bin/run does), or set DJANGO_DEBUG=1 for development on your own machine.")
+
+
+SECRET_KEY = secret_key()
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
 
 INSTALLED_APPS = [
@@ -33,17 +49,21 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "catalog",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the app server itself (bin/run collects them into STATIC_ROOT).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -63,7 +83,8 @@ TEMPLATES = [{
 
 if not os.environ.get("DATABASE_URL"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite creates its file, not its folder
-DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}", conn_max_age=60)}
+DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}", conn_max_age=60,
+                                              conn_health_checks=True)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -71,6 +92,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Password guessing: after AXES_FAILURE_LIMIT wrong passwords for one account from one address, or
+# from one address for any accounts, logging in from there waits AXES_COOLOFF_TIME (the web page
+# and the admin alike). Not per account alone: anyone could then lock any seller out.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)  # registration/locked_out.html says "a quarter of an hour"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Sign-up attempts per address, counted in the default cache like the API's rates.
+CATALOG_SIGNUP_RATE = os.environ.get("CATALOG_SIGNUP_RATE", "10/hour")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "listing-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -80,10 +112,13 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-# Requests per API token (or browser session), e.g. "600/minute"; counted in the default cache,
+# Requests per seller, whichever of their tokens (or browser session) they come with, e.g.
+# "600/minute"; counted in the default cache,
 # which must be shared (CATALOG_CACHE_URL, e.g. redis://127.0.0.1:6379/1) when several web
 # processes serve the API, or each process counts on its own.
 CATALOG_API_RATE = os.environ.get("CATALOG_API_RATE", "600/minute")
+# Live API tokens a seller may hold at once (revoke one to make another).
+CATALOG_MAX_API_TOKENS = int(os.environ.get("CATALOG_MAX_API_TOKENS", 10))
 if os.environ.get("CATALOG_CACHE_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": os.environ["CATALOG_CACHE_URL"]}}
@@ -93,12 +128,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_THROTTLE_CLASSES": ["catalog.api_auth.PerTokenThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["catalog.api_auth.PerSellerThrottle"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
                                  "rest_framework.renderers.BrowsableAPIRenderer"],
+    "EXCEPTION_HANDLER": "catalog.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Catalog auto-categorization API",
@@ -114,8 +150,15 @@ SPECTACULAR_SETTINGS = {
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start until collectstatic fills it
+# Where nothing was collected (tests, a first start), WhiteNoise finds the files where they are.
+WHITENOISE_USE_FINDERS = True
 # Photos are served only through views that check ownership, never straight from MEDIA_URL.
 MEDIA_ROOT = Path(os.environ.get("CATALOG_MEDIA_ROOT", VAR_DIR / "media"))
+
+# The longest a web request may run before the server (config/gunicorn.py reads the same variable)
+# gives up on it; an Idempotency-Key claimed by a request older than this is free again.
+CATALOG_WEB_TIMEOUT = int(os.environ.get("CATALOG_WEB_TIMEOUT", 300))
 
 # Uploads: Django streams files over this size to disk instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -148,14 +191,20 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "catalog")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A task that failed unexpectedly (its database gone mid-failure) is delivered again rather than
+# dropped; the sweeper also resends its photo sooner.
+CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Training belongs on a GPU worker: start one there with `bin/worker --queues training`.
-CELERY_TASK_ROUTES = {"worker.tasks.train_embedder_on_references": {"queue": "training"}}
-# One worker started with --beat runs this (bin/worker --beat); cron can run the same command.
+# Training belongs on a GPU worker: start one there with `bin/worker --queues training`. The
+# sweeper has a queue of its own, so that a backlog of photos never delays it: `bin/worker sweeper`.
+CELERY_TASK_ROUTES = {"worker.tasks.train_embedder_on_references": {"queue": "training"},
+                      "worker.tasks.requeue_stale_photos": {"queue": "sweeper"}}
+CATALOG_SWEEP_SECONDS = float(os.environ.get("CATALOG_SWEEP_SECONDS", 60))
+# The sweeper worker runs the schedule (bin/worker sweeper); cron can run the same commands.
 CELERY_BEAT_SCHEDULE = {
-    "requeue-stale-photos": {"task": "worker.tasks.requeue_stale_photos", "schedule": 300.0},
+    "requeue-stale-photos": {"task": "worker.tasks.requeue_stale_photos", "schedule": CATALOG_SWEEP_SECONDS},
     "update-reference-index": {"task": "worker.tasks.update_reference_index", "schedule": 600.0},
 }
 # Redis redelivers an unacknowledged task after this; it must exceed the longest task.

@@ -1,4 +1,8 @@
+import os
+import socket
 import time
+
+from django.db import connection
 
 from config.celery import app
 
@@ -19,3 +23,22 @@ def wait_until_settled(listing):
         if listing.is_settled:
             return
         time.sleep(0.5)
+
+
+def service_env(settings):
+    """The environment of a worker or web server process started by a test: the test database
+    (committed rows only: use transactional_db), the test broker, and this test's files."""
+    return os.environ | {
+        "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**connection.settings_dict),
+        "CELERY_BROKER_URL": os.environ["TEST_REDIS_URL"],
+        "CATALOG_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "CATALOG_INDEX_PATH": str(settings.CATALOG_INDEX_PATH),
+        "CATALOG_SEGMENTER": settings.CATALOG_SEGMENTER,
+    }
+
+
+def free_port():
+    """A TCP port nothing listens on, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

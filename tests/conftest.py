@@ -63,6 +63,26 @@ def make_item(listing):
 
 
 @pytest.fixture
+def owner_key(owner):
+    from catalog.models import ApiToken
+
+    return ApiToken.objects.issue(owner, "stock sync")[1]
+
+
+@pytest.fixture
+def api(owner_key):
+    """A client of the owner's, authenticated by API token only (no session)."""
+    return Client(HTTP_AUTHORIZATION=f"Token {owner_key}")
+
+
+@pytest.fixture
+def outsider_api(outsider):
+    from catalog.models import ApiToken
+
+    return Client(HTTP_AUTHORIZATION=f"Token {ApiToken.objects.issue(outsider, 'theirs')[1]}")
+
+
+@pytest.fixture
 def owner_client(client, owner):
     client.force_login(owner)
     return client

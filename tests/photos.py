@@ -3,6 +3,7 @@
 import io
 import os
 import shutil
+import zipfile
 
 import pytest
 from django.core.files.base import ContentFile
@@ -48,6 +49,26 @@ def encoded_upload(name, image=None, fmt="PNG", **options):
 
 def raw_upload(name, data):
     return SimpleUploadedFile(name, data)
+
+
+def png_bytes(colour=(200, 60, 40), size=(24, 24)):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def zip_upload(members):
+    """A zip archive of (name, bytes) members, as the bulk API's `archive`."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return SimpleUploadedFile("photos.zip", buffer.getvalue(), content_type="application/zip")
+
+
+def csv_manifest(*lines):
+    """A bulk CSV manifest with the columns reference, title, photos."""
+    return SimpleUploadedFile("manifest.csv", "\n".join(("reference,title,photos",) + lines).encode())
 
 
 def iconic_folder():

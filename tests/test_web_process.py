@@ -16,7 +16,8 @@ assert not heavy, f"the web process imported {heavy}"
 
 def test_the_web_process_never_imports_torch_or_faiss():
     subprocess.run([sys.executable, "-c", SCRIPT], check=True,
-                   env={"DJANGO_SETTINGS_MODULE": "config.settings", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15"})
+                   env={"DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_SECRET_KEY": "test",
+                        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15"})
 
 
 def test_the_migrations_match_the_models():

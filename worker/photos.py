@@ -14,6 +14,9 @@ from vision.images import InvalidImage, decode_image
 __all__ = ["ALLOWED_EXTENSIONS", "CheckedPhoto", "InvalidImage", "check_photo"]
 
 ALLOWED_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif")
+# Narrower photos hold no product to find: items, crops and heatmaps need some pixels each way.
+MIN_SIDE_PIXELS = 16
+MAX_ASPECT_RATIO = 20
 _EXTENSION_OF_FORMAT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "HEIF": "heic"}
 
 
@@ -45,4 +48,14 @@ def check_photo(upload):
     finally:
         upload.seek(0)
     width, height = ImageOps.exif_transpose(image).size
+    _check_shape(width, height)
     return CheckedPhoto(upload, _EXTENSION_OF_FORMAT[image.format], width, height)
+
+
+def _check_shape(width, height):
+    if min(width, height) < MIN_SIDE_PIXELS:
+        raise InvalidImage(f"The photo is {width}×{height} pixels; a photo needs at least {MIN_SIDE_PIXELS} "
+                           f"pixels each way.")
+    if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+        raise InvalidImage(f"The photo is {width}×{height} pixels, more than {MAX_ASPECT_RATIO} times as long as "
+                           f"it is wide; send a photo of the product, not a strip.")

@@ -9,7 +9,9 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import ChannelError
 from kombu.exceptions import OperationalError as BrokerError
 
 from catalog.models import PATH_SEPARATOR, Item, Photo, ReferenceImage
@@ -21,13 +23,21 @@ from .models_cache import IndexNotReady, ModelUnavailable, models
 
 log = logging.getLogger(__name__)
 
-MAX_RETRIES = 3
+# Retries wait 1, 2, 4 ... seconds, at most RETRY_WAIT_LIMIT: about 12 minutes in all, so that a
+# database or a disk that comes back within minutes costs only time.
+MAX_RETRIES = 15
+RETRY_WAIT_LIMIT = 60
 # A photo that crashed its worker this many times (killed, out of memory) is given up on.
 MAX_ATTEMPTS = 3
-# Past these, a photo is taken to be lost (its message dropped, or its worker gone) and is
-# enqueued again; duplicates are harmless because the task skips finished photos.
+# The sweeper resends a photo whose message is lost; duplicates are harmless because the task
+# skips finished photos. Lost: its send failed (the broker was down); it is processing but no
+# worker holds it (its worker was killed); it is queued while the queue is empty and no worker
+# holds it (the broker lost its messages). When no worker answers, only these ages tell.
 QUEUED_TOO_LONG = timedelta(hours=1)
 PROCESSING_TOO_LONG = timedelta(minutes=15)
+# Younger photos are left alone: their message or their claim may be on its way.
+SETTLING_TIME = timedelta(seconds=30)
+WORKER_REPLY_SECONDS = 3
 # A lost database connection or a full disk can pass; a bad photo cannot.
 TRANSIENT_ERRORS = (DatabaseError, OSError)
 
@@ -55,7 +65,7 @@ def categorize_photo(self, photo_id):
             _fail(photo_id, f"Categorization kept failing ({type(error).__name__}); try uploading again.")
             return
         log.warning("photo %s: %r, retrying", photo_id, error)
-        raise self.retry(exc=error, countdown=2 ** self.request.retries)
+        raise self.retry(exc=error, countdown=_backoff(self.request.retries))
     except Exception as error:
         log.exception("photo %s: categorization failed", photo_id)
         _fail(photo_id, f"Categorization failed because of an internal error ({type(error).__name__}). "
@@ -70,7 +80,11 @@ def decide_listing(self, listing_id):
     except (IndexNotReady, ModelUnavailable) as error:
         log.error("listing %s: %s", listing_id, error)  # kept as it was; the next photo decides again
     except TRANSIENT_ERRORS as error:
-        raise self.retry(exc=error, countdown=2 ** self.request.retries)
+        raise self.retry(exc=error, countdown=_backoff(self.request.retries))
+
+
+def _backoff(retries):
+    return min(RETRY_WAIT_LIMIT, 2 ** retries)
 
 
 def enqueue_listing_decision(listing_id):
@@ -82,24 +96,75 @@ def enqueue_listing_decision(listing_id):
 
 
 def enqueue_photo(photo_id):
-    """Send the task; if the broker is down the photo stays queued for the sweeper to resend."""
+    """Send the task; True if it was sent. If the broker is down, the photo is marked unsent for
+    the sweeper to resend."""
     try:
         categorize_photo.delay(photo_id)
     except BrokerError:
         log.exception("photo %s: could not reach the broker; requeue_stale_photos will resend it", photo_id)
+        Photo.objects.filter(pk=photo_id).update(unsent=True)
+        return False
+    return True
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def requeue_stale_photos():
-    """Resend photos that no worker finished in time; give up on those that keep crashing one."""
+    """Resend the photos whose message is lost (see QUEUED_TOO_LONG); a photo whose worker died is
+    queued again, and one that keeps crashing workers fails when it is next claimed."""
     now = timezone.now()
-    stale = Photo.objects.filter(
-        status=Photo.Status.QUEUED, created__lt=now - QUEUED_TOO_LONG
-    ) | Photo.objects.filter(status=Photo.Status.PROCESSING, started__lt=now - PROCESSING_TOO_LONG)
-    photo_ids = list(stale.values_list("pk", flat=True))
-    for photo_id in photo_ids:
-        enqueue_photo(photo_id)
-    return len(photo_ids)
+    held = _photos_held_by_workers()
+    lost = _orphaned(held, now) | _lost_from_queue(held, now)
+    for photo_id in sorted(lost):
+        if enqueue_photo(photo_id):
+            Photo.objects.filter(pk=photo_id, unsent=True).update(unsent=False)
+    return len(lost)
+
+
+def _orphaned(held, now):
+    """Ids of photos processing on no worker, queued again."""
+    processing = Photo.objects.filter(status=Photo.Status.PROCESSING)
+    if held is None:
+        processing = processing.filter(started__lt=now - PROCESSING_TOO_LONG)
+    else:
+        processing = processing.filter(started__lt=now - SETTLING_TIME).exclude(pk__in=held)
+    photo_ids = set(processing.values_list("pk", flat=True))
+    Photo.objects.filter(pk__in=photo_ids, status=Photo.Status.PROCESSING).update(status=Photo.Status.QUEUED)
+    return photo_ids
+
+
+def _lost_from_queue(held, now):
+    queued = Photo.objects.filter(status=Photo.Status.QUEUED, created__lt=now - SETTLING_TIME).exclude(pk__in=held or ())
+    if held is None or not _queue_is_empty():  # their messages may still be waiting in the queue
+        queued = queued.filter(Q(unsent=True) | Q(created__lt=now - QUEUED_TOO_LONG))
+    return set(queued.values_list("pk", flat=True))
+
+
+def _photos_held_by_workers():
+    """Ids of the photos workers are on or have been handed; None when no worker answers."""
+    if categorize_photo.app.conf.task_always_eager:
+        return None
+    try:
+        inspect = categorize_photo.app.control.inspect(timeout=WORKER_REPLY_SECONDS)
+        replies = [inspect.active(), inspect.reserved()]
+    except (BrokerError, OSError):
+        log.exception("could not ask the workers what they hold")
+        return None
+    if not any(replies):
+        return None
+    return {int(task["args"][0]) for reply in replies for tasks in (reply or {}).values() for task in tasks
+            if task.get("name") == categorize_photo.name and task.get("args")}
+
+
+def _queue_is_empty():
+    try:
+        with categorize_photo.app.connection_for_read() as connection:
+            declared = connection.default_channel.queue_declare(
+                queue=categorize_photo.app.conf.task_default_queue, passive=True)
+    except ChannelError:  # Redis keeps no empty queue: "not found" is empty
+        return True
+    except (BrokerError, OSError):  # the broker is gone: assume messages wait in it
+        return False
+    return declared.message_count == 0
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, soft_time_limit=600, time_limit=660)
@@ -109,7 +174,7 @@ def update_reference_index(self):
     try:
         update_index()
     except TRANSIENT_ERRORS as error:
-        raise self.retry(exc=error, countdown=2 ** self.request.retries)
+        raise self.retry(exc=error, countdown=_backoff(self.request.retries))
 
 
 def enqueue_index_update():

@@ -1,32 +1,12 @@
-import io
 import json
-import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from catalog.models import BulkJob, IdempotentRequest, Listing, Photo
+from tests.photos import csv_manifest, png_bytes, zip_upload
 
 pytestmark = pytest.mark.django_db
-
-
-def _png(colour=(200, 60, 40)):
-    buffer = io.BytesIO()
-    Image.new("RGB", (24, 24), colour).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def _zip(members):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members:
-            archive.writestr(name, data)
-    return SimpleUploadedFile("photos.zip", buffer.getvalue(), content_type="application/zip")
-
-
-def _csv(*lines):
-    return SimpleUploadedFile("manifest.csv", "\n".join(("reference,title,photos",) + lines).encode())
 
 
 def _post(api, **data):
@@ -35,8 +15,8 @@ def _post(api, **data):
 
 
 def test_a_csv_manifest_and_a_zip_create_one_listing_per_row(api, owner):
-    response = _post(api, manifest=_csv("SKU-1,Red mug,a.png;b.png", "SKU-2,Blue mug,c.png"),
-                     archive=_zip([("a.png", _png()), ("b.png", _png()), ("c.png", _png((0, 0, 200)))]))
+    response = _post(api, manifest=csv_manifest("SKU-1,Red mug,a.png;b.png", "SKU-2,Blue mug,c.png"),
+                     archive=zip_upload([("a.png", png_bytes()), ("b.png", png_bytes()), ("c.png", png_bytes((0, 0, 200)))]))
     assert response.status_code == 201, response.json()
     body = response.json()
     assert [row["reference"] for row in body["accepted"]] == ["SKU-1", "SKU-2"] and body["rejected"] == []
@@ -47,13 +27,13 @@ def test_a_csv_manifest_and_a_zip_create_one_listing_per_row(api, owner):
 
 def test_a_json_manifest_with_the_photos_as_files(api):
     manifest = SimpleUploadedFile("rows.json", json.dumps([{"title": "Mug", "photos": ["mug.png"]}]).encode())
-    response = _post(api, manifest=manifest, photos=[SimpleUploadedFile("mug.png", _png())])
+    response = _post(api, manifest=manifest, photos=[SimpleUploadedFile("mug.png", png_bytes())])
     assert response.status_code == 201 and len(response.json()["accepted"]) == 1
 
 
 @pytest.mark.filterwarnings("ignore:Duplicate name")  # the duplicate is the point
 def test_bad_rows_are_rejected_with_reasons_and_leave_nothing(api):
-    response = _post(api, manifest=_csv(
+    response = _post(api, manifest=csv_manifest(
         "ok,Fine,good.png",
         "gone,Missing photo,nowhere.png",
         "bad,Broken photo,good.png;broken.png",
@@ -61,8 +41,8 @@ def test_bad_rows_are_rejected_with_reasons_and_leave_nothing(api):
         "escape,Traversal,../../etc/passwd",
         "untitled,,good.png",
         "nophoto,No photo,",
-    ), archive=_zip([("good.png", _png()), ("broken.png", b"\x89PNG broken"), ("twice.png", _png()),
-                     ("twice.png", _png()), ("../../etc/passwd", _png())]))
+    ), archive=zip_upload([("good.png", png_bytes()), ("broken.png", b"\x89PNG broken"), ("twice.png", png_bytes()),
+                     ("twice.png", png_bytes()), ("../../etc/passwd", png_bytes())]))
     body = response.json()
     assert [row["reference"] for row in body["accepted"]] == ["ok"]
     reasons = {row["reference"]: " ".join(row["errors"]) for row in body["rejected"]}
@@ -70,13 +50,13 @@ def test_bad_rows_are_rejected_with_reasons_and_leave_nothing(api):
     assert "broken.png" in reasons["bad"] and "good.png" not in reasons["bad"]
     assert "more than once" in reasons["twice"]
     assert "unsafe path" in reasons["escape"]
-    assert "title: required" in reasons["untitled"] and "at least one photo" in reasons["nophoto"]
+    assert "title is required" in reasons["untitled"] and "at least one photo" in reasons["nophoto"]
     assert Listing.objects.count() == 1 and Photo.objects.count() == 1  # only the accepted row's
 
 
 def test_a_photo_larger_than_the_limit_once_unpacked_is_rejected(api, settings):
     settings.CATALOG_MAX_PHOTO_BYTES = 1000
-    response = _post(api, manifest=_csv("big,Big,big.png"), archive=_zip([("big.png", _png() + bytes(5000))]))
+    response = _post(api, manifest=csv_manifest("big,Big,big.png"), archive=zip_upload([("big.png", png_bytes() + bytes(5000))]))
     assert "the limit is" in " ".join(response.json()["rejected"][0]["errors"]) and not Photo.objects.exists()
 
 
@@ -88,36 +68,36 @@ def test_a_photo_larger_than_the_limit_once_unpacked_is_rejected(api, settings):
     ("manifest.csv", b"title,photos\n", "no rows"),
 ])
 def test_a_malformed_manifest_is_refused_whole(api, name, content, message):
-    response = _post(api, manifest=SimpleUploadedFile(name, content), archive=_zip([("a.png", _png())]))
-    assert response.status_code == 400 and message in response.json()["manifest"][0]
+    response = _post(api, manifest=SimpleUploadedFile(name, content), archive=zip_upload([("a.png", png_bytes())]))
+    assert response.status_code == 400 and message in response.json()["errors"]["manifest"][0]
     assert not BulkJob.objects.exists() and not Listing.objects.exists()
 
 
 def test_too_many_rows_are_refused(api, settings):
     settings.CATALOG_MAX_BULK_ROWS = 2
-    response = _post(api, manifest=_csv("1,a,a.png", "2,b,a.png", "3,c,a.png"), archive=_zip([("a.png", _png())]))
-    assert response.status_code == 400 and "at most 2" in response.json()["manifest"][0]
+    response = _post(api, manifest=csv_manifest("1,a,a.png", "2,b,a.png", "3,c,a.png"), archive=zip_upload([("a.png", png_bytes())]))
+    assert response.status_code == 400 and "at most 2" in response.json()["errors"]["manifest"][0]
 
 
 def test_an_archive_that_is_not_a_zip_is_refused(api):
-    response = _post(api, manifest=_csv("1,a,a.png"), archive=SimpleUploadedFile("photos.zip", b"PK not a zip"))
-    assert response.status_code == 400 and "not a readable zip" in response.json()["archive"][0]
+    response = _post(api, manifest=csv_manifest("1,a,a.png"), archive=SimpleUploadedFile("photos.zip", b"PK not a zip"))
+    assert response.status_code == 400 and "not a readable zip" in response.json()["errors"]["archive"][0]
 
 
 def test_an_oversized_request_is_refused_before_it_is_read(api, settings):
     settings.CATALOG_MAX_BULK_BYTES = 1000
-    response = _post(api, manifest=_csv("1,a,a.png"), archive=_zip([("a.png", _png() + bytes(2000))]))
+    response = _post(api, manifest=csv_manifest("1,a,a.png"), archive=zip_upload([("a.png", png_bytes() + bytes(2000))]))
     assert response.status_code == 413 and not BulkJob.objects.exists()
 
 
 def test_a_manifest_is_required(api):
-    response = _post(api, archive=_zip([("a.png", _png())]))
-    assert response.status_code == 400 and "manifest" in response.json()
+    response = _post(api, archive=zip_upload([("a.png", png_bytes())]))
+    assert response.status_code == 400 and "manifest" in response.json()["errors"]
 
 
 def test_a_retry_with_the_same_idempotency_key_creates_nothing_twice(api):
     def send():
-        return _post(api, manifest=_csv("SKU-1,Mug,a.png"), archive=_zip([("a.png", _png())]),
+        return _post(api, manifest=csv_manifest("SKU-1,Mug,a.png"), archive=zip_upload([("a.png", png_bytes())]),
                      headers={"Idempotency-Key": "retry-1"})
 
     first, retry = send(), send()
@@ -127,8 +107,8 @@ def test_a_retry_with_the_same_idempotency_key_creates_nothing_twice(api):
 
 
 def test_a_key_reused_for_another_request_is_refused(api):
-    _post(api, manifest=_csv("SKU-1,Mug,a.png"), archive=_zip([("a.png", _png())]), headers={"Idempotency-Key": "k"})
-    response = _post(api, manifest=_csv("SKU-2,Cup,a.png"), archive=_zip([("a.png", _png())]),
+    _post(api, manifest=csv_manifest("SKU-1,Mug,a.png"), archive=zip_upload([("a.png", png_bytes())]), headers={"Idempotency-Key": "k"})
+    response = _post(api, manifest=csv_manifest("SKU-2,Cup,a.png"), archive=zip_upload([("a.png", png_bytes())]),
                      headers={"Idempotency-Key": "k"})
     assert response.status_code == 422 and "different request" in response.json()["detail"]
     assert Listing.objects.count() == 1
@@ -136,14 +116,14 @@ def test_a_key_reused_for_another_request_is_refused(api):
 
 def test_a_thousand_rows_in_one_request(api):
     rows = [f"SKU-{i},Item {i},p{i}.png" for i in range(1000)]
-    archive = _zip([(f"p{i}.png", _png((i % 256, 80, 80))) for i in range(1000)])
-    response = _post(api, manifest=_csv(*rows), archive=archive)
+    archive = zip_upload([(f"p{i}.png", png_bytes((i % 256, 80, 80))) for i in range(1000)])
+    response = _post(api, manifest=csv_manifest(*rows), archive=archive)
     assert response.status_code == 201 and len(response.json()["accepted"]) == 1000
     assert Listing.objects.count() == 1000 and response.json()["job"]["photos"]["queued"] == 1000
 
 
 def test_the_job_reports_progress_to_its_seller_only(api, outsider_api):
-    body = _post(api, manifest=_csv("SKU-1,Mug,a.png", "SKU-2,,a.png"), archive=_zip([("a.png", _png())])).json()
+    body = _post(api, manifest=csv_manifest("SKU-1,Mug,a.png", "SKU-2,,a.png"), archive=zip_upload([("a.png", png_bytes())])).json()
     Photo.objects.update(status="done")
     job = api.get(f"/api/v1/bulk-jobs/{body['job']['uuid']}/").json()
     assert (job["rows"], job["accepted"], job["photos"]["done"]) == (2, 1, 1)
@@ -153,7 +133,7 @@ def test_the_job_reports_progress_to_its_seller_only(api, outsider_api):
 
 def test_a_retry_while_the_first_request_still_runs_is_told_to_wait(api):
     def send():
-        return _post(api, manifest=_csv("SKU-1,Mug,a.png"), archive=_zip([("a.png", _png())]),
+        return _post(api, manifest=csv_manifest("SKU-1,Mug,a.png"), archive=zip_upload([("a.png", png_bytes())]),
                      headers={"Idempotency-Key": "slow-1"})
 
     send()

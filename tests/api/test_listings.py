@@ -21,20 +21,20 @@ def test_a_bad_photo_is_a_field_error_and_nothing_is_created(api):
     response = api.post("/api/v1/listings/", {"title": "Mixed", "photos": [
         encoded_upload("fine.png"), raw_upload("broken.jpg", b"\xff\xd8\xff\xe0 not really a jpeg")]})
     assert response.status_code == 400
-    assert "broken.jpg" in response.json()["photos"]["1"][0]
+    assert "broken.jpg" in response.json()["errors"]["photos"]["1"][0]
     assert not Listing.objects.exists() and not Photo.objects.exists()
 
 
 def test_a_listing_needs_a_title_and_a_photo(api):
     response = api.post("/api/v1/listings/", {})
-    assert response.status_code == 400 and set(response.json()) == {"title", "photos"}
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"title", "photos"}
 
 
 def test_too_many_photos_are_refused(api, settings):
     settings.CATALOG_MAX_PHOTOS_PER_LISTING = 2
     photos = [encoded_upload(f"{i}.png") for i in range(3)]
     response = api.post("/api/v1/listings/", {"title": "Many", "photos": photos})
-    assert response.status_code == 400 and "at most 2 photos" in response.json()["photos"][0]
+    assert response.status_code == 400 and "at most 2 photos" in response.json()["errors"]["photos"][0]
 
 
 def test_json_is_refused_with_a_clear_error(api):
@@ -61,7 +61,7 @@ def test_the_list_filters_by_status_category_and_date(api, listing, make_item):
 
 def test_bad_filters_are_field_errors(api):
     response = api.get("/api/v1/listings/", {"status": "lost", "category": "Toys", "created_after": "soon"})
-    assert response.status_code == 400 and set(response.json()) == {"status", "category", "created_after"}
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"status", "category", "created_after"}
 
 
 def test_a_listing_shows_its_items_with_paths_confidences_and_heatmaps(api, listing, make_item):
@@ -124,7 +124,7 @@ def test_an_overlong_idempotency_key_is_refused(api):
 def test_an_oversized_photo_is_a_field_error(api, settings):
     settings.CATALOG_MAX_PHOTO_BYTES = 100
     response = api.post("/api/v1/listings/", {"title": "Big", "photos": [encoded_upload("big.png")]})
-    assert response.status_code == 400 and "the limit is" in response.json()["photos"]["0"][0]
+    assert response.status_code == 400 and "the limit is" in response.json()["errors"]["photos"]["0"][0]
     assert not Listing.objects.exists()
 
 

@@ -38,3 +38,11 @@ def test_the_page_lists_only_the_sellers_own_tokens(owner_client, outsider):
 def test_an_anonymous_visitor_is_sent_to_log_in(client):
     response = client.get("/settings/api-tokens/")
     assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+def test_a_seller_holds_a_limited_number_of_live_tokens(owner_client, owner, settings):
+    settings.CATALOG_MAX_API_TOKENS = 2
+    for name in ("one", "two"):
+        ApiToken.objects.issue(owner, name)
+    response = owner_client.post("/settings/api-tokens/", {"name": "three"})
+    assert "revoke one" in response.content.decode() and ApiToken.objects.count() == 2

@@ -1,0 +1,20 @@
+"""One way to read a line of text a seller sends (a title, a reference): the upload form, the API
+and bulk manifests all go through it, so the same text is stored whichever way it came."""
+
+import unicodedata
+
+
+def single_line(value, limit, required=True):
+    """value as one clean line: NFC, each run of whitespace (line breaks and tabs too) one space,
+    trimmed. ValueError, with a message for the seller, when it is not text, holds other control
+    characters (NUL, escape codes), is too long or, if required, empty."""
+    if not isinstance(value, str):
+        raise ValueError("must be text.")
+    text = " ".join(unicodedata.normalize("NFC", value).split())
+    if any(unicodedata.category(character) == "Cc" for character in text):
+        raise ValueError("holds control characters (such as NUL); send plain text.")
+    if required and not text:
+        raise ValueError("is required.")
+    if len(text) > limit:
+        raise ValueError(f"must be at most {limit} characters.")
+    return text

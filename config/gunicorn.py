@@ -1,0 +1,39 @@
+"""The web server of bin/run: gunicorn with a fixed number of processes and threads, so the
+database connections it can hold are bounded (one per thread, kept between requests).
+
+CATALOG_WEB_PROCESSES × CATALOG_WEB_THREADS must leave CATALOG_DB_RESERVE of PostgreSQL's
+max_connections for workers and commands; the server refuses to start otherwise.
+"""
+
+import os
+
+bind = os.environ.get("CATALOG_ADDRESS", "127.0.0.1:8000")
+# Embedded mode categorizes photos inside the web process: one process keeps one copy of the
+# models in memory (and one SQLite writer).
+workers = int(os.environ.get("CATALOG_WEB_PROCESSES", 2 if os.environ.get("DATABASE_URL") else 1))
+threads = int(os.environ.get("CATALOG_WEB_THREADS", 4))
+worker_class = "gthread"
+# A bulk request reads and checks every photo it is sent before answering. The settings read the
+# same variable: an Idempotency-Key whose request is older than this is free again.
+timeout = int(os.environ.get("CATALOG_WEB_TIMEOUT", 300))
+accesslog = "-"
+DB_RESERVE = int(os.environ.get("CATALOG_DB_RESERVE", 20))
+
+
+def on_starting(server):
+    """Refuse a configuration that could run PostgreSQL out of connections under load."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return
+    import psycopg
+
+    with psycopg.connect(url, connect_timeout=10) as connection:
+        limit = int(connection.execute("SHOW max_connections").fetchone()[0])
+        reserved = int(connection.execute("SHOW superuser_reserved_connections").fetchone()[0])
+    available = limit - reserved - DB_RESERVE
+    if workers * threads > available:
+        raise SystemExit(
+            f"{workers} web processes × {threads} threads could hold {workers * threads} database connections; "
+            f"PostgreSQL allows {limit} ({reserved} reserved for superusers) and CATALOG_DB_RESERVE keeps "
+            f"{DB_RESERVE} for workers and commands. Lower CATALOG_WEB_PROCESSES or CATALOG_WEB_THREADS, "
+            f"or raise max_connections.")
