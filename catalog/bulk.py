@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from worker.photos import InvalidImage, check_photo
 
-from .listings import create_listing
+from .listings import create_listing, photo_allowance, quota_message
 from .models import REFERENCE_LIMIT, TITLE_LIMIT, BulkJob
 from .text import single_line
 
@@ -165,6 +165,7 @@ class PhotoSource:
         self._files = {}
         self._duplicates = set()
         self._unsafe = set()
+        self._used_by = {}  # name -> the row that took it
         for upload in files:
             self._add(upload.name, upload.read)
         self._zip = _open_zip(archive) if archive else None
@@ -191,8 +192,9 @@ class PhotoSource:
         with self._zip.open(member) as handle:
             return handle.read(settings.CATALOG_MAX_PHOTO_BYTES + 1)
 
-    def upload(self, name):
-        """The named photo as an upload; InvalidImage says why it cannot be had."""
+    def upload(self, name, row):
+        """The named photo as an upload for `row`; InvalidImage says why it cannot be had. Each
+        photo serves one row, so that no member is unpacked and stored again and again."""
         if not isinstance(name, str) or not name:
             raise InvalidImage("a photo name must be a non-empty text.")
         if name in self._unsafe or _leaves_archive(name):
@@ -201,6 +203,10 @@ class PhotoSource:
             raise InvalidImage("the name appears more than once in the request; which one is meant is unclear.")
         if name not in self._files:
             raise InvalidImage("not found in the archive or the request's files.")
+        if name in self._used_by:
+            raise InvalidImage(f"already used by row {self._used_by[name]}; each photo of a request belongs to "
+                               "one listing.")
+        self._used_by[name] = row
         return SimpleUploadedFile(posixpath.basename(name), self._files[name]())
 
 
@@ -224,8 +230,14 @@ def import_rows(seller, rows, photos):
     """A BulkJob with one listing per acceptable row; the others listed with their errors."""
     job = BulkJob.objects.create(seller=seller, rows=len(rows))
     outcome = Outcome()
+    budget = PixelBudget(settings.CATALOG_MAX_REQUEST_PIXELS)
+    allowance = photo_allowance(seller)
     for row in rows:
         checked, errors = _check_row(row, photos)
+        if not errors:
+            errors = _within(allowance, len(checked)) or budget.take(checked)
+        if not errors:
+            allowance -= len(checked)
         if errors:
             outcome.rejected.append({"row": row.number, "reference": row.reference, "errors": errors})
             continue
@@ -236,13 +248,34 @@ def import_rows(seller, rows, photos):
     return job, outcome
 
 
+def _within(allowance, count):
+    return [] if count <= allowance else [quota_message(allowance)]
+
+
+class PixelBudget:
+    """The pixels one request may bring in all, spent row by row: a small archive of huge, plain
+    photos costs little to send and minutes of worker time to categorize."""
+
+    def __init__(self, pixels):
+        self.left = pixels
+
+    def take(self, checked):
+        """[] if the row's photos fit (and are spent), else the reason the row is rejected."""
+        pixels = sum(photo.width * photo.height for photo in checked)
+        if pixels > self.left:
+            return [f"the request's photos come to more than {settings.CATALOG_MAX_REQUEST_PIXELS / 1e6:,.0f} "
+                    "megapixels in all; send this row in another request."]
+        self.left -= pixels
+        return []
+
+
 def _check_row(row, photos):
     """(checked photos, errors) of one row; any error rejects the whole row."""
     errors = list(row.errors)
     checked = []
     for name in row.photos:
         try:
-            checked.append(check_photo(photos.upload(name)))
+            checked.append(check_photo(photos.upload(name, row.number)))
         except (InvalidImage, zipfile.BadZipFile, OSError) as error:
             errors.append(f"{name}: {error}")
     return checked, errors

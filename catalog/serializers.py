@@ -76,7 +76,8 @@ class ListingSerializer(serializers.ModelSerializer):
 
 class ListingCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=TITLE_LIMIT)
-    photos = serializers.ListField(child=serializers.FileField(), allow_empty=False,
+    photos = serializers.ListField(child=serializers.FileField(), min_length=1,
+                                   max_length=settings.CATALOG_MAX_PHOTOS_PER_LISTING,
                                    help_text="the product photos: JPEG, PNG, WebP or HEIC")
 
     def validate_title(self, title):

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from .api_auth import SignupThrottle
 from .errors import render_error
 from .forms import ApiTokenForm, ListingForm
-from .listings import create_listing
+from .listings import create_listing, photo_allowance, quota_message
 from .models import ApiToken, Item, Listing, Photo, ReferenceImage
 
 
@@ -46,7 +46,7 @@ def listing_list(request):
 @login_required
 def listing_create(request):
     form = ListingForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _within_quota(request.user, form):
         listing = create_listing(request.user, form.cleaned_data["title"], form.cleaned_data["photos"])
         return redirect("listing-detail", listing_uuid=listing.uuid)
     return render(request, "catalog/listing_form.html", {
@@ -54,6 +54,14 @@ def listing_create(request):
         "max_photos": settings.CATALOG_MAX_PHOTOS_PER_LISTING,
         "max_megabytes": settings.CATALOG_MAX_PHOTO_BYTES // (1024 * 1024),
     })
+
+
+def _within_quota(seller, form):
+    allowance = photo_allowance(seller)
+    if len(form.cleaned_data["photos"]) <= allowance:
+        return True
+    form.add_error("photos", quota_message(allowance))
+    return False
 
 
 @login_required

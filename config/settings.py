@@ -131,7 +131,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["catalog.api_auth.PerSellerThrottle"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "catalog.schema.CatalogAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
                                  "rest_framework.renderers.BrowsableAPIRenderer"],
     "EXCEPTION_HANDLER": "catalog.errors.api_exception_handler",
@@ -168,6 +168,10 @@ CATALOG_MAX_PHOTO_PIXELS = int(os.environ.get("CATALOG_MAX_PHOTO_PIXELS", 50_000
 CATALOG_MAX_PHOTOS_PER_LISTING = int(os.environ.get("CATALOG_MAX_PHOTOS_PER_LISTING", 20))
 CATALOG_MAX_BULK_ROWS = int(os.environ.get("CATALOG_MAX_BULK_ROWS", 5000))
 CATALOG_MAX_BULK_BYTES = int(os.environ.get("CATALOG_MAX_BULK_BYTES", 2 * 1024 ** 3))
+# What one request's photos may add up to once decoded (about 1,600 photos of 12 megapixels), and
+# the photos one seller may upload in 24 hours, whichever way: each costs worker time.
+CATALOG_MAX_REQUEST_PIXELS = int(os.environ.get("CATALOG_MAX_REQUEST_PIXELS", 20_000_000_000))
+CATALOG_SELLER_PHOTOS_PER_DAY = int(os.environ.get("CATALOG_SELLER_PHOTOS_PER_DAY", 20_000))
 
 # The vision models, the same for the web process (which never loads them) and the workers.
 CATALOG_BACKBONE = os.environ.get("CATALOG_BACKBONE", "efficientnet_lite0")

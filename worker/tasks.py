@@ -61,12 +61,16 @@ def categorize_photo(self, photo_id):
     except SoftTimeLimitExceeded:
         _fail(photo_id, "Categorizing this photo took too long and was stopped. Try a smaller photo.")
     except TRANSIENT_ERRORS as error:
+        if _deleted(photo_id):
+            return
         if self.request.retries >= MAX_RETRIES:
             _fail(photo_id, f"Categorization kept failing ({type(error).__name__}); try uploading again.")
             return
         log.warning("photo %s: %r, retrying", photo_id, error)
         raise self.retry(exc=error, countdown=_backoff(self.request.retries))
     except Exception as error:
+        if _deleted(photo_id):
+            return
         log.exception("photo %s: categorization failed", photo_id)
         _fail(photo_id, f"Categorization failed because of an internal error ({type(error).__name__}). "
                         "Try uploading again; if it keeps failing, contact support.")
@@ -81,6 +85,15 @@ def decide_listing(self, listing_id):
         log.error("listing %s: %s", listing_id, error)  # kept as it was; the next photo decides again
     except TRANSIENT_ERRORS as error:
         raise self.retry(exc=error, countdown=_backoff(self.request.retries))
+
+
+def _deleted(photo_id):
+    """Whether the seller deleted the photo (its listing) while it was being categorized: what
+    failed then was only the saving of a result nobody wants."""
+    if Photo.objects.filter(pk=photo_id).exists():
+        return False
+    log.info("photo %s: deleted while it was being categorized", photo_id)
+    return True
 
 
 def _backoff(retries):

@@ -36,18 +36,19 @@ def test_bad_rows_are_rejected_with_reasons_and_leave_nothing(api):
     response = _post(api, manifest=csv_manifest(
         "ok,Fine,good.png",
         "gone,Missing photo,nowhere.png",
-        "bad,Broken photo,good.png;broken.png",
+        "bad,Broken photo,fine.png;broken.png",
         "twice,Ambiguous,twice.png",
         "escape,Traversal,../../etc/passwd",
-        "untitled,,good.png",
+        "untitled,,other.png",
         "nophoto,No photo,",
-    ), archive=zip_upload([("good.png", png_bytes()), ("broken.png", b"\x89PNG broken"), ("twice.png", png_bytes()),
-                     ("twice.png", png_bytes()), ("../../etc/passwd", png_bytes())]))
+    ), archive=zip_upload([("good.png", png_bytes()), ("fine.png", png_bytes()), ("other.png", png_bytes()),
+                           ("broken.png", b"\x89PNG broken"), ("twice.png", png_bytes()), ("twice.png", png_bytes()),
+                           ("../../etc/passwd", png_bytes())]))
     body = response.json()
     assert [row["reference"] for row in body["accepted"]] == ["ok"]
     reasons = {row["reference"]: " ".join(row["errors"]) for row in body["rejected"]}
     assert "not found in the archive" in reasons["gone"]
-    assert "broken.png" in reasons["bad"] and "good.png" not in reasons["bad"]
+    assert "broken.png" in reasons["bad"] and "fine.png" not in reasons["bad"]
     assert "more than once" in reasons["twice"]
     assert "unsafe path" in reasons["escape"]
     assert "title is required" in reasons["untitled"] and "at least one photo" in reasons["nophoto"]
