@@ -68,10 +68,12 @@ class Progress:
         self.first_epoch, self.epochs, self.started = first_epoch, epochs, time.perf_counter()
 
     def stamp(self, record):
-        """`record` with `seconds_left`: the epochs still to run times this sitting's mean epoch."""
+        """`record` with `seconds_left`: the epochs still to run times this sitting's mean epoch,
+        rounded up, so that it is 0 only when no epoch is left (epochs of tests last a fraction
+        of a second)."""
         done = record["epoch"] + 1
         per_epoch = (time.perf_counter() - self.started) / (done - self.first_epoch)
-        return record | {"seconds_left": round(per_epoch * (self.epochs - done))}
+        return record | {"seconds_left": math.ceil(per_epoch * (self.epochs - done))}
 
     def text(self, record):
         done, left = record["epoch"] + 1, record["seconds_left"]
