@@ -23,6 +23,7 @@ def env_flag(name, default):
 # Off unless asked for: Django's debug page shows settings and tracebacks to whoever causes an error.
 DEBUG = env_flag("DJANGO_DEBUG", False)
 
+
 def secret_key():
     """DJANGO_SECRET_KEY, or the one bin/secret-key made for this machine; never a public one."""
     key_file = VAR_DIR / "secret_key"
@@ -113,9 +114,8 @@ USE_I18N = True
 USE_TZ = True
 
 # Requests per seller, whichever of their tokens (or browser session) they come with, e.g.
-# "600/minute"; counted in the default cache,
-# which must be shared (CATALOG_CACHE_URL, e.g. redis://127.0.0.1:6379/1) when several web
-# processes serve the API, or each process counts on its own.
+# "600/minute"; counted in the default cache, which must be shared (CATALOG_CACHE_URL, e.g.
+# redis://127.0.0.1:6379/1) when several web processes serve the API, or each counts on its own.
 CATALOG_API_RATE = os.environ.get("CATALOG_API_RATE", "600/minute")
 # Live API tokens a seller may hold at once (revoke one to make another).
 CATALOG_MAX_API_TOKENS = int(os.environ.get("CATALOG_MAX_API_TOKENS", 10))

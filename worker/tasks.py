@@ -146,7 +146,8 @@ def _orphaned(held, now):
 
 
 def _lost_from_queue(held, now):
-    queued = Photo.objects.filter(status=Photo.Status.QUEUED, created__lt=now - SETTLING_TIME).exclude(pk__in=held or ())
+    queued = (Photo.objects.filter(status=Photo.Status.QUEUED, created__lt=now - SETTLING_TIME)
+              .exclude(pk__in=held or ()))
     if held is None or not _queue_is_empty():  # their messages may still be waiting in the queue
         queued = queued.filter(Q(unsent=True) | Q(created__lt=now - QUEUED_TOO_LONG))
     return set(queued.values_list("pk", flat=True))
