@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from . import bulk
 from .errors import invalid_fields, problem_response
 from .idempotency import HEADER, respond_once
-from .listings import create_listing, photo_allowance, quota_message
+from .listings import create_listing, over_quota, photo_allowance
 from .models import Category, Item, Photo
 from .serializers import (
     BulkJobSerializer,
@@ -69,9 +69,9 @@ class ListingViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
         incoming = ListingCreateSerializer(data=request.data)
         if not incoming.is_valid():
             return invalid_fields(incoming.errors)
-        allowance = photo_allowance(request.user)
-        if len(incoming.validated_data["photos"]) > allowance:
-            return problem_response(status.HTTP_429_TOO_MANY_REQUESTS, quota_message(allowance))
+        refusal = over_quota(len(incoming.validated_data["photos"]), photo_allowance(request.user))
+        if refusal:
+            return problem_response(status.HTTP_429_TOO_MANY_REQUESTS, refusal)
         listing = create_listing(request.user, incoming.validated_data["title"], incoming.validated_data["photos"])
         return Response(self.get_serializer(self.get_queryset().get(pk=listing.pk)).data,
                         status=status.HTTP_201_CREATED)

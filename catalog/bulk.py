@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from worker.photos import InvalidImage, check_photo
 
-from .listings import create_listing, photo_allowance, quota_message
+from .listings import create_listing, over_quota, photo_allowance
 from .models import REFERENCE_LIMIT, TITLE_LIMIT, BulkJob
 from .text import single_line
 
@@ -235,7 +235,8 @@ def import_rows(seller, rows, photos):
     for row in rows:
         checked, errors = _check_row(row, photos)
         if not errors:
-            errors = _within(allowance, len(checked)) or budget.take(checked)
+            refusal = over_quota(len(checked), allowance)
+            errors = [refusal] if refusal else budget.take(checked)
         if not errors:
             allowance -= len(checked)
         if errors:
@@ -246,10 +247,6 @@ def import_rows(seller, rows, photos):
     job.rejected = outcome.rejected
     job.save(update_fields=["rejected"])
     return job, outcome
-
-
-def _within(allowance, count):
-    return [] if count <= allowance else [quota_message(allowance)]
 
 
 class PixelBudget:

@@ -6,7 +6,7 @@ from django.conf import settings
 from worker.photos import ALLOWED_EXTENSIONS, InvalidImage, check_photo
 
 from .models import PATH_SEPARATOR, TITLE_LIMIT, Category, Item, Outcome
-from .text import single_line
+from .text import clean_title
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -44,10 +44,7 @@ class ListingForm(forms.Form):
     photos = PhotosField()
 
     def clean_title(self):
-        try:
-            return single_line(self.cleaned_data["title"], TITLE_LIMIT)
-        except ValueError as error:
-            raise forms.ValidationError(f"The title {error}") from error
+        return clean_title(self.cleaned_data["title"], TITLE_LIMIT)
 
 
 class ApiTokenForm(forms.Form):

@@ -32,6 +32,9 @@ def photo_allowance(seller):
                                                                          created__gte=since).count()
 
 
-def quota_message(allowance):
+def over_quota(count, allowance):
+    """Why `count` more photos are refused with `allowance` left (photo_allowance), or None."""
+    if count <= allowance:
+        return None
     return (f"A seller may upload {settings.CATALOG_SELLER_PHOTOS_PER_DAY:,} photos in 24 hours; you may upload "
             f"{max(0, allowance):,} more now. The rest can follow later.")

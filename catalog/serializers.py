@@ -6,7 +6,7 @@ from rest_framework import serializers
 from worker.photos import InvalidImage, check_photo
 
 from .models import TITLE_LIMIT, BulkJob, Category, Item, Listing, ListingStatus, Outcome, Photo
-from .text import single_line
+from .text import clean_title
 
 
 class CategoryPathField(serializers.CharField):
@@ -81,10 +81,7 @@ class ListingCreateSerializer(serializers.Serializer):
                                    help_text="the product photos: JPEG, PNG, WebP or HEIC")
 
     def validate_title(self, title):
-        try:
-            return single_line(title, TITLE_LIMIT)
-        except ValueError as error:
-            raise serializers.ValidationError(f"The title {error}") from error
+        return clean_title(title, TITLE_LIMIT)
 
     def validate_photos(self, uploads):
         limit = settings.CATALOG_MAX_PHOTOS_PER_LISTING

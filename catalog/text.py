@@ -3,6 +3,8 @@ and bulk manifests all go through it, so the same text is stored whichever way i
 
 import unicodedata
 
+from django.core.exceptions import ValidationError
+
 
 def single_line(value, limit, required=True):
     """value as one clean line: NFC, each run of whitespace (line breaks and tabs too) one space,
@@ -18,3 +20,12 @@ def single_line(value, limit, required=True):
     if len(text) > limit:
         raise ValueError(f"must be at most {limit} characters.")
     return text
+
+
+def clean_title(value, limit):
+    """A listing's title as single_line reads it, or a ValidationError that the upload form and
+    the API (which accepts Django's) both show on the field."""
+    try:
+        return single_line(value, limit)
+    except ValueError as error:
+        raise ValidationError(f"The title {error}") from error

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from .api_auth import SignupThrottle
 from .errors import render_error
 from .forms import ApiTokenForm, ListingForm
-from .listings import create_listing, photo_allowance, quota_message
+from .listings import create_listing, over_quota, photo_allowance
 from .models import ApiToken, Item, Listing, Photo, ReferenceImage
 
 
@@ -57,11 +57,10 @@ def listing_create(request):
 
 
 def _within_quota(seller, form):
-    allowance = photo_allowance(seller)
-    if len(form.cleaned_data["photos"]) <= allowance:
-        return True
-    form.add_error("photos", quota_message(allowance))
-    return False
+    refusal = over_quota(len(form.cleaned_data["photos"]), photo_allowance(seller))
+    if refusal:
+        form.add_error("photos", refusal)
+    return refusal is None
 
 
 @login_required
