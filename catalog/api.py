@@ -19,7 +19,6 @@ from .models import Category, Item, Photo
 from .serializers import (
     BulkJobSerializer,
     BulkRequestSerializer,
-    BulkResultSerializer,
     CategoryFilterSerializer,
     CategorySerializer,
     ListingCreateSerializer,
@@ -55,7 +54,7 @@ class ListingViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
 
     @extend_schema(parameters=[ListingFilterSerializer])
     def list(self, request):
-        filters = ListingFilterSerializer(data=request.query_params)
+        filters = ListingFilterSerializer(data=_query(request))
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(_filtered(self.get_queryset(), filters.validated_data))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -88,9 +87,10 @@ class ListingViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
 
 
 class BulkJobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Many listings in one request: a manifest of rows plus their photos; each row is accepted
-    (a listing is created) or rejected with its reasons, never half-created. Poll the job for the
-    photos' progress."""
+    """Many listings in one request: a manifest of rows plus their photos. The request is checked
+    and answered at once (202) with a pending job; a worker then creates a listing for each
+    acceptable row, never half a row, and lists the other rows with their reasons. Poll the job
+    until its status is done, then for its photos' progress."""
 
     serializer_class = BulkJobSerializer
     lookup_field = "uuid"
@@ -100,26 +100,31 @@ class BulkJobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewset
     def get_queryset(self):
         return self.request.user.bulk_jobs.all()
 
-    @extend_schema(request=BulkRequestSerializer, responses={201: BulkResultSerializer},
-                   parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(request=BulkRequestSerializer, responses={202: BulkJobSerializer}, parameters=[IDEMPOTENCY_KEY])
     def create(self, request):
         too_large = _refuse_oversized(request)
-        return too_large or respond_once(request, lambda: self._import(request))
+        return too_large or respond_once(request, lambda: self._start(request))
 
-    def _import(self, request):
+    def _start(self, request):
         incoming = BulkRequestSerializer(data=request.data)
         if not incoming.is_valid():
             return invalid_fields(incoming.errors)
+        archive = incoming.validated_data.get("archive")
         try:
             rows = bulk.read_manifest(incoming.validated_data["manifest"])
-            photos = bulk.PhotoSource(incoming.validated_data.get("archive"), incoming.validated_data["photos"])
+            bulk.PhotoSource(archive)  # readable, and not too many files
         except (bulk.BadManifest, bulk.BadArchive) as error:
             field = "manifest" if isinstance(error, bulk.BadManifest) else "archive"
             return invalid_fields({field: [str(error)]})
-        job, outcome = bulk.import_rows(request.user, rows, photos)
-        result = BulkResultSerializer({"job": job, "accepted": outcome.accepted, "rejected": outcome.rejected},
-                                      context=self.get_serializer_context())
-        return Response(result.data, status=status.HTTP_201_CREATED)
+        job = bulk.start_job(request.user, rows, archive, incoming.validated_data["photos"])
+        return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED,
+                        headers={"Location": self.get_serializer(job).data["url"]})
+
+
+def _query(request):
+    """The query parameters as plain data: read as a form, an empty `?status=` would count as not
+    given; it is an empty value, checked like any other."""
+    return request.query_params.dict()
 
 
 def _refuse_oversized(request):
@@ -152,7 +157,7 @@ class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(parameters=[CategoryFilterSerializer])
     def list(self, request):
-        filters = CategoryFilterSerializer(data=request.query_params)
+        filters = CategoryFilterSerializer(data=_query(request))
         filters.is_valid(raise_exception=True)
         categories = Category.objects.select_related("parent").annotate(child_count=Count("children"))
         if "parent" in filters.validated_data:

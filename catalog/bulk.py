@@ -1,27 +1,42 @@
 """Bulk listings: a manifest (CSV or JSON) of rows, each a listing, and the photos it names.
 
-Rows are checked and created one at a time, each in its own transaction, so memory holds one
-row's photos at most and a rejected row leaves nothing behind. Photos come from a zip archive
-(read member by member, never extracted to disk) or from the request's own files.
+The request reads and checks the manifest's text and the archive, stores them with a pending
+BulkJob and answers at once; a task (worker.tasks.import_bulk_job -> run_job) then checks each
+row's photos and creates the row's listing, one row at a time in its own transaction, so memory
+holds one row's photos at most, a rejected row leaves nothing behind and a task run again goes on
+from the rows not yet made. Photos come from a zip archive (read member by member, never
+extracted to disk) or from the request's own files (kept as a zip until the job is done).
 """
 
+import contextlib
 import csv
 import io
 import json
+import logging
 import posixpath
 import re
+import tempfile
+import warnings
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
 
 from worker.photos import InvalidImage, check_photo
+from worker.tasks import enqueue_bulk_job
 
 from .listings import create_listing, over_quota, photo_allowance
-from .models import REFERENCE_LIMIT, TITLE_LIMIT, BulkJob
+from .models import REFERENCE_LIMIT, TITLE_LIMIT, BulkJob, Photo
 from .text import single_line
+
+log = logging.getLogger(__name__)
 
 PHOTO_SEPARATOR = ";"
 # A row is {"title", "photos": [...], "reference"} in a list: three levels.
@@ -45,12 +60,6 @@ class Row:
     photos: list
     reference: str = ""
     errors: list = field(default_factory=list)  # found in its text, before any photo is read
-
-
-@dataclass
-class Outcome:
-    accepted: list = field(default_factory=list)  # [{row, reference, listing}]
-    rejected: list = field(default_factory=list)  # [{row, reference, errors}]
 
 
 def read_manifest(upload):
@@ -159,42 +168,32 @@ def _text(value, name, limit, errors, required=True):
 
 
 class PhotoSource:
-    """Photos by name, from a zip archive and/or the request's files."""
+    """Photos by name, from zip archives (the seller's archive, the request's files zipped)."""
 
-    def __init__(self, archive=None, files=()):
+    def __init__(self, *archives):
         self._files = {}
         self._duplicates = set()
         self._unsafe = set()
         self._used_by = {}  # name -> the row that took it
-        for upload in files:
-            self._add(upload.name, upload.read)
-        self._zip = _open_zip(archive) if archive else None
-        for member in self._zip.infolist() if self._zip else ():
-            if not member.is_dir():
-                self._add_member(member)
+        for archive in filter(None, archives):
+            opened = _open_zip(archive)
+            for member in opened.infolist():
+                if not member.is_dir():
+                    self._add_member(opened, member)
 
-    def _add(self, name, read):
-        if name in self._files:
-            self._duplicates.add(name)
-        self._files[name] = read
-
-    def _add_member(self, member):
+    def _add_member(self, opened, member):
         name = member.filename
         if _leaves_archive(name) or "\\" in name:
             self._unsafe.add(name)
             return
-        self._add(posixpath.normpath(name), lambda: self._read_member(member))
+        name = posixpath.normpath(name)
+        if name in self._files:
+            self._duplicates.add(name)
+        self._files[name] = partial(_read_member, opened, member)
 
-    def _read_member(self, member):
-        if member.file_size > settings.CATALOG_MAX_PHOTO_BYTES:
-            raise InvalidImage(f"it is {member.file_size / 1024 / 1024:.1f} MB uncompressed; "
-                               f"the limit is {settings.CATALOG_MAX_PHOTO_BYTES // (1024 * 1024)} MB.")
-        with self._zip.open(member) as handle:
-            return handle.read(settings.CATALOG_MAX_PHOTO_BYTES + 1)
-
-    def upload(self, name, row):
-        """The named photo as an upload for `row`; InvalidImage says why it cannot be had. Each
-        photo serves one row, so that no member is unpacked and stored again and again."""
+    def take(self, name, row):
+        """Spend the named photo on `row`; InvalidImage says why it cannot be had. Each photo
+        serves one row, so that no member is unpacked and stored again and again."""
         if not isinstance(name, str) or not name:
             raise InvalidImage("a photo name must be a non-empty text.")
         if name in self._unsafe or _leaves_archive(name):
@@ -207,7 +206,33 @@ class PhotoSource:
             raise InvalidImage(f"already used by row {self._used_by[name]}; each photo of a request belongs to "
                                "one listing.")
         self._used_by[name] = row
+
+    def upload(self, name, row):
+        """The named photo, taken for `row` (see take), as an upload."""
+        self.take(name, row)
         return SimpleUploadedFile(posixpath.basename(name), self._files[name]())
+
+
+def _read_member(opened, member):
+    if member.file_size > settings.CATALOG_MAX_PHOTO_BYTES:
+        raise InvalidImage(f"it is {member.file_size / 1024 / 1024:.1f} MB uncompressed; "
+                           f"the limit is {settings.CATALOG_MAX_PHOTO_BYTES // (1024 * 1024)} MB.")
+    with opened.open(member) as handle:
+        return handle.read(settings.CATALOG_MAX_PHOTO_BYTES + 1)
+
+
+def zipped(files):
+    """The request's photo files as one zip (stored, not compressed: photos do not shrink)."""
+    spool = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)
+    with zipfile.ZipFile(spool, "w", zipfile.ZIP_STORED) as archive, warnings.catch_warnings():
+        # Two files of one name are kept both: PhotoSource then rejects the rows that name them.
+        warnings.filterwarnings("ignore", "Duplicate name", UserWarning)
+        for upload in files:
+            with archive.open(upload.name, "w", force_zip64=True) as member:
+                for chunk in upload.chunks():
+                    member.write(chunk)
+    spool.seek(0)
+    return File(spool, name="files.zip")
 
 
 def _leaves_archive(name):
@@ -226,27 +251,86 @@ def _open_zip(archive):
     return opened
 
 
-def import_rows(seller, rows, photos):
-    """A BulkJob with one listing per acceptable row; the others listed with their errors."""
-    job = BulkJob.objects.create(seller=seller, rows=len(rows))
-    outcome = Outcome()
-    budget = PixelBudget(settings.CATALOG_MAX_REQUEST_PIXELS)
-    allowance = photo_allowance(seller)
+def start_job(seller, rows, archive, files):
+    """A pending BulkJob of the checked rows, holding the photos; its import is sent once saved."""
+    job = BulkJob(seller=seller, rows=len(rows), manifest=[asdict(row) for row in rows])
+    if archive:
+        job.archive.save("photos.zip", archive, save=False)
+    if files:
+        job.loose_photos.save("files.zip", zipped(files), save=False)
+    with transaction.atomic():
+        job.save()
+        transaction.on_commit(partial(enqueue_bulk_job, job.id))
+    return job
+
+
+def run_job(job_id):
+    """Create a listing for each acceptable row of the job not yet made, list the others with
+    their errors, and mark the job done; a job already done is left alone."""
+    job = BulkJob.objects.select_related("seller").filter(pk=job_id).first()
+    if job is None or job.status == BulkJob.Status.DONE:
+        return
+    BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.IMPORTING)
+    with _opened(job.archive) as archive, _opened(job.loose_photos) as loose:
+        rejected = _import_rows(job, [Row(**fields) for fields in job.manifest], PhotoSource(archive, loose))
+    finish_job(job, rejected)
+
+
+def _import_rows(job, rows, photos):
+    """[{row, reference, errors}] of the rejected rows; the others become listings."""
+    made = set(job.listings.values_list("bulk_row", flat=True))
+    spent = Photo.objects.filter(listing__bulk_job=job).aggregate(pixels=Sum(F("width") * F("height")))["pixels"]
+    budget = PixelBudget(settings.CATALOG_MAX_REQUEST_PIXELS - (spent or 0))
+    allowance = photo_allowance(job.seller)
+    rejected = []
     for row in rows:
+        if row.number in made:  # by an earlier run of the task; its photos stay spent
+            for name in row.photos:
+                with contextlib.suppress(InvalidImage):
+                    photos.take(name, row.number)
+            continue
         checked, errors = _check_row(row, photos)
         if not errors:
             refusal = over_quota(len(checked), allowance)
             errors = [refusal] if refusal else budget.take(checked)
-        if not errors:
-            allowance -= len(checked)
         if errors:
-            outcome.rejected.append({"row": row.number, "reference": row.reference, "errors": errors})
+            rejected.append({"row": row.number, "reference": row.reference, "errors": errors})
             continue
-        listing = create_listing(seller, row.title, checked, reference=row.reference, bulk_job=job)
-        outcome.accepted.append({"row": row.number, "reference": row.reference, "listing": str(listing.uuid)})
-    job.rejected = outcome.rejected
-    job.save(update_fields=["rejected"])
-    return job, outcome
+        allowance -= len(checked)
+        _create_row_listing(job, row, checked)
+    return rejected
+
+
+def _create_row_listing(job, row, checked):
+    try:
+        create_listing(job.seller, row.title, checked, reference=row.reference, bulk_job=job, bulk_row=row.number)
+    except IntegrityError:  # another run of the task made the row meanwhile
+        log.info("bulk job %s: row %s was made by another run", job.uuid, row.number)
+
+
+def finish_job(job, rejected):
+    """Mark the job done with its rejected rows, and let go of its stored photos."""
+    job.rejected, job.status, job.finished, job.unsent = rejected, BulkJob.Status.DONE, timezone.now(), False
+    job.save(update_fields=["rejected", "status", "finished", "unsent"])
+    for stored in (job.archive, job.loose_photos):
+        if stored:
+            stored.delete(save=False)
+    job.save(update_fields=["archive", "loose_photos"])
+
+
+def give_up_job(job_id, reason):
+    """End a job that cannot be imported: its rows not made are rejected with `reason`."""
+    job = BulkJob.objects.filter(pk=job_id).first()
+    if job is None or job.status == BulkJob.Status.DONE:
+        return
+    made = set(job.listings.values_list("bulk_row", flat=True))
+    finish_job(job, [{"row": fields["number"], "reference": fields["reference"], "errors": [reason]}
+                     for fields in job.manifest if fields["number"] not in made])
+
+
+def _opened(stored):
+    """The stored file opened for reading, or None when the job has none."""
+    return stored.open("rb") if stored else contextlib.nullcontext()
 
 
 class PixelBudget:

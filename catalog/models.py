@@ -119,6 +119,7 @@ class Listing(models.Model):
                                  help_text="the seller's own id for it, e.g. a SKU")
     bulk_job = models.ForeignKey("BulkJob", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="listings")
+    bulk_row = models.PositiveIntegerField(null=True, blank=True, help_text="its row in the bulk job's manifest")
     created = models.DateTimeField(auto_now_add=True)
     # The listing's one decision, from the evidence of all its photos (worker.listings).
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="listings")
@@ -132,6 +133,8 @@ class Listing(models.Model):
 
     class Meta:
         ordering = ["-created"]
+        # A bulk job's task may run twice (a redelivery); a row still makes one listing.
+        constraints = [models.UniqueConstraint(fields=["bulk_job", "bulk_row"], name="one_listing_per_bulk_row")]
 
     def __str__(self):
         return self.title
@@ -364,14 +367,33 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
 
+def _bulk_upload_to(job, filename):
+    return f"bulk/{job.uuid}/{filename}"
+
+
 class BulkJob(models.Model):
-    """One bulk request: which manifest rows became listings, and which were rejected and why."""
+    """One bulk request: its checked manifest and photos, imported row by row by a task
+    (worker.tasks.import_bulk_job); which rows became listings, and which were rejected and why."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        IMPORTING = "importing"
+        DONE = "done"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bulk_jobs")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     rows = models.PositiveIntegerField(default=0)
+    manifest = models.JSONField(default=list, help_text="the rows as read and checked: [{number, title, photos, "
+                                                        "reference, errors}]")
+    # Kept only until the job is done: the worker reads the photos from them.
+    archive = models.FileField(upload_to=_bulk_upload_to, blank=True)
+    loose_photos = models.FileField(upload_to=_bulk_upload_to, blank=True,
+                                    help_text="the request's photo files, as a zip")
     rejected = models.JSONField(default=list, help_text="[{row, reference, errors}]")
+    unsent = models.BooleanField(default=False, help_text="its task could not be sent; the sweeper resends it")
     created = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]

@@ -129,25 +129,13 @@ class BulkRequestSerializer(serializers.Serializer):
                                    help_text="the photos as files, instead of (or beside) the archive")
 
 
-class BulkJobSerializer(serializers.ModelSerializer):
-    accepted = serializers.SerializerMethodField()
-    photos = serializers.SerializerMethodField(help_text="photos by status: queued, processing, done, failed")
+class AcceptedRowSerializer(serializers.ModelSerializer):
+    row = serializers.IntegerField(source="bulk_row")
+    listing = serializers.UUIDField(source="uuid")
 
     class Meta:
-        model = BulkJob
-        fields = ["uuid", "created", "rows", "accepted", "rejected", "photos"]
-
-    def get_accepted(self, job) -> int:
-        return job.listings.count()
-
-    def get_photos(self, job) -> dict[str, int]:
-        return job.photo_counts()
-
-
-class AcceptedRowSerializer(serializers.Serializer):
-    row = serializers.IntegerField()
-    reference = serializers.CharField(allow_blank=True)
-    listing = serializers.UUIDField()
+        model = Listing
+        fields = ["row", "reference", "listing"]
 
 
 class RejectedRowSerializer(serializers.Serializer):
@@ -156,10 +144,26 @@ class RejectedRowSerializer(serializers.Serializer):
     errors = serializers.ListField(child=serializers.CharField())
 
 
-class BulkResultSerializer(serializers.Serializer):
-    job = BulkJobSerializer()
-    accepted = AcceptedRowSerializer(many=True)
-    rejected = RejectedRowSerializer(many=True)
+class BulkJobSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api-bulk-job-detail", lookup_field="uuid")
+    status = serializers.ChoiceField(choices=BulkJob.Status.choices, read_only=True,
+                                     help_text="pending, then importing while its rows are made; done when every row "
+                                               "is accepted or rejected")
+    accepted = serializers.SerializerMethodField(help_text="the rows made into listings so far")
+    rejected = RejectedRowSerializer(many=True, read_only=True, help_text="the rows refused, with every reason "
+                                                                         "(once the job is done)")
+    photos = serializers.SerializerMethodField(help_text="photos by status: queued, processing, done, failed")
+
+    class Meta:
+        model = BulkJob
+        fields = ["uuid", "url", "status", "created", "finished", "rows", "accepted", "rejected", "photos"]
+
+    @extend_schema_field(AcceptedRowSerializer(many=True))
+    def get_accepted(self, job):
+        return AcceptedRowSerializer(job.listings.order_by("bulk_row"), many=True).data
+
+    def get_photos(self, job) -> dict[str, int]:
+        return job.photo_counts()
 
 
 class ListingSummarySerializer(serializers.ModelSerializer):

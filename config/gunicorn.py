@@ -13,7 +13,7 @@ bind = os.environ.get("CATALOG_ADDRESS", "127.0.0.1:8000")
 workers = int(os.environ.get("CATALOG_WEB_PROCESSES", 2 if os.environ.get("DATABASE_URL") else 1))
 threads = int(os.environ.get("CATALOG_WEB_THREADS", 4))
 worker_class = "gthread"
-# A bulk request reads and checks every photo it is sent before answering. The settings read the
+# A bulk request (up to 2 GB) is received and stored before it is answered. The settings read the
 # same variable: an Idempotency-Key whose request is older than this is free again.
 timeout = int(os.environ.get("CATALOG_WEB_TIMEOUT", 300))
 accesslog = "-"

@@ -199,6 +199,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # dropped; the sweeper also resends its photo sooner.
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker takes a message only when a process is free: a worker killed then held nothing but the
+# photos it was on, which the sweeper finds; a prefetched message would hide in Redis for the
+# visibility timeout (an hour).
+CELERY_WORKER_DISABLE_PREFETCH = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Training belongs on a GPU worker: start one there with `bin/worker --queues training`. The

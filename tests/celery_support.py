@@ -1,5 +1,4 @@
 import os
-import socket
 import time
 
 from django.db import connection
@@ -35,10 +34,3 @@ def service_env(settings):
         "CATALOG_INDEX_PATH": str(settings.CATALOG_INDEX_PATH),
         "CATALOG_SEGMENTER": settings.CATALOG_SEGMENTER,
     }
-
-
-def free_port():
-    """A TCP port nothing listens on, for a server a test starts."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

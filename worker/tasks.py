@@ -14,7 +14,7 @@ from django.utils import timezone
 from kombu.exceptions import ChannelError
 from kombu.exceptions import OperationalError as BrokerError
 
-from catalog.models import PATH_SEPARATOR, Item, Photo, ReferenceImage
+from catalog.models import PATH_SEPARATOR, BulkJob, Item, Photo, ReferenceImage
 from vision.images import InvalidImage, load_image
 
 from .indexing import rebuild_index, update_index
@@ -45,7 +45,8 @@ TRANSIENT_ERRORS = (DatabaseError, OSError)
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, soft_time_limit=300, time_limit=330)
 def categorize_photo(self, photo_id):
     try:
-        photo = _claim(photo_id)
+        # A retry after a passing error is the same attempt; a redelivery or a resend is another.
+        photo = _claim(photo_id, new_attempt=not self.request.retries)
         if photo is not None:
             _categorize(photo)
         # Also on a redelivery: the first delivery may have stopped between the two.
@@ -108,29 +109,69 @@ def enqueue_listing_decision(listing_id):
                       listing_id)
 
 
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, soft_time_limit=3600, time_limit=3660)
+def import_bulk_job(self, job_id):
+    """Make the listings of a bulk job's rows (catalog.bulk.run_job); a run again, after a fault,
+    goes on from the rows not yet made."""
+    from catalog.bulk import give_up_job, run_job  # catalog.bulk sends this task: imported late
+
+    try:
+        run_job(job_id)
+    except (*TRANSIENT_ERRORS, SoftTimeLimitExceeded) as error:
+        if self.request.retries >= MAX_RETRIES:
+            give_up_job(job_id, f"The import kept failing ({type(error).__name__}); send this row again.")
+            return
+        log.warning("bulk job %s: %r, retrying", job_id, error)
+        raise self.retry(exc=error, countdown=_backoff(self.request.retries))
+    except Exception as error:
+        log.exception("bulk job %s: import failed", job_id)
+        give_up_job(job_id, f"The import failed because of an internal error ({type(error).__name__}); send this "
+                            "row again; if it keeps failing, contact support.")
+
+
+def enqueue_bulk_job(job_id):
+    """Send the job's import; True if it was sent. If the broker is down, the job is marked unsent
+    for the sweeper to resend."""
+    return _send(import_bulk_job, BulkJob, job_id)
+
+
 def enqueue_photo(photo_id):
     """Send the task; True if it was sent. If the broker is down, the photo is marked unsent for
     the sweeper to resend."""
+    return _send(categorize_photo, Photo, photo_id)
+
+
+def _send(task, model, pk):
     try:
-        categorize_photo.delay(photo_id)
+        task.delay(pk)
     except BrokerError:
-        log.exception("photo %s: could not reach the broker; requeue_stale_photos will resend it", photo_id)
-        Photo.objects.filter(pk=photo_id).update(unsent=True)
+        log.exception("%s %s: could not reach the broker; requeue_stale_photos will resend it",
+                      model._meta.model_name, pk)
+        model.objects.filter(pk=pk).update(unsent=True)
         return False
     return True
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def requeue_stale_photos():
-    """Resend the photos whose message is lost (see QUEUED_TOO_LONG); a photo whose worker died is
-    queued again, and one that keeps crashing workers fails when it is next claimed."""
+    """Resend the photos and bulk jobs whose message is lost (see QUEUED_TOO_LONG); a photo whose
+    worker died is queued again, and one that keeps crashing workers fails when it is next
+    claimed. Returns how many it resent."""
     now = timezone.now()
-    held = _photos_held_by_workers()
-    lost = _orphaned(held, now) | _lost_from_queue(held, now)
-    for photo_id in sorted(lost):
-        if enqueue_photo(photo_id):
-            Photo.objects.filter(pk=photo_id, unsent=True).update(unsent=False)
-    return len(lost)
+    held = _held_by_workers()
+    held_photos = _ids(held, categorize_photo)
+    photos = _orphaned(held_photos, now) | _lost_from_queue(held_photos, now)
+    jobs = _lost_bulk_jobs(_ids(held, import_bulk_job), now)
+    for task, model, lost in ((categorize_photo, Photo, photos), (import_bulk_job, BulkJob, jobs)):
+        for pk in sorted(lost):
+            if _send(task, model, pk):
+                model.objects.filter(pk=pk, unsent=True).update(unsent=False)
+    return len(photos) + len(jobs)
+
+
+def _ids(held, task):
+    """Ids of what workers hold of the task; None when no worker answered."""
+    return None if held is None else held.get(task.name, set())
 
 
 def _orphaned(held, now):
@@ -146,27 +187,50 @@ def _orphaned(held, now):
 
 
 def _lost_from_queue(held, now):
-    queued = (Photo.objects.filter(status=Photo.Status.QUEUED, created__lt=now - SETTLING_TIME)
-              .exclude(pk__in=held or ()))
-    if held is None or not _queue_is_empty():  # their messages may still be waiting in the queue
-        queued = queued.filter(Q(unsent=True) | Q(created__lt=now - QUEUED_TOO_LONG))
+    queued = _not_waiting(Photo.objects.filter(status=Photo.Status.QUEUED), held, now)
     return set(queued.values_list("pk", flat=True))
 
 
-def _photos_held_by_workers():
-    """Ids of the photos workers are on or have been handed; None when no worker answers."""
+def _lost_bulk_jobs(held, now):
+    """Ids of the unfinished jobs whose message is lost: pending ones as queued photos, and
+    importing ones no worker holds (their worker is gone) when the workers answered."""
+    pending = _not_waiting(BulkJob.objects.filter(status=BulkJob.Status.PENDING), held, now)
+    lost = set(pending.values_list("pk", flat=True))
+    if held is not None:
+        importing = BulkJob.objects.filter(status=BulkJob.Status.IMPORTING, created__lt=now - SETTLING_TIME)
+        lost |= set(importing.exclude(pk__in=held).values_list("pk", flat=True))
+    return lost
+
+
+def _not_waiting(queued, held, now):
+    """Of the queued rows (photos or jobs), those whose message is not waiting in the queue."""
+    queued = queued.filter(created__lt=now - SETTLING_TIME).exclude(pk__in=held or ())
+    if held is None or not _queue_is_empty():  # their messages may still be waiting in the queue
+        queued = queued.filter(Q(unsent=True) | Q(created__lt=now - QUEUED_TOO_LONG))
+    return queued
+
+
+def _held_by_workers():
+    """{task name: ids} of what workers are on, have been handed, or wait to retry; None when no
+    worker answers."""
     if categorize_photo.app.conf.task_always_eager:
         return None
     try:
         inspect = categorize_photo.app.control.inspect(timeout=WORKER_REPLY_SECONDS)
-        replies = [inspect.active(), inspect.reserved()]
+        replies = [inspect.active(), inspect.reserved(), inspect.scheduled()]
     except (BrokerError, OSError):
         log.exception("could not ask the workers what they hold")
         return None
     if not any(replies):
         return None
-    return {int(task["args"][0]) for reply in replies for tasks in (reply or {}).values() for task in tasks
-            if task.get("name") == categorize_photo.name and task.get("args")}
+    held = {}
+    for reply in replies:
+        for tasks in (reply or {}).values():
+            for task in tasks:
+                task = task.get("request", task)  # a scheduled task (a retry's countdown) is wrapped
+                if task.get("args"):
+                    held.setdefault(task.get("name"), set()).add(int(task["args"][0]))
+    return held
 
 
 def _queue_is_empty():
@@ -217,7 +281,7 @@ def train_embedder_on_references(name, training_options=(), rebuild=False):
     return history
 
 
-def _claim(photo_id):
+def _claim(photo_id, new_attempt):
     """Mark the photo processing; None if it is gone or already finished (a duplicate delivery)."""
     with transaction.atomic():
         photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
@@ -228,7 +292,7 @@ def _claim(photo_id):
                             "try a different photo or contact support.")
             return None
         photo.status, photo.started = Photo.Status.PROCESSING, timezone.now()
-        photo.attempts += 1
+        photo.attempts += new_attempt
         photo.save(update_fields=["status", "started", "attempts"])
     return photo
 

@@ -64,6 +64,11 @@ def test_bad_filters_are_field_errors(api):
     assert response.status_code == 400 and set(response.json()["errors"]) == {"status", "category", "created_after"}
 
 
+def test_an_empty_filter_is_a_field_error_not_no_filter(api):
+    response = api.get("/api/v1/listings/?status=&category=&created_before=")
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"status", "category", "created_before"}
+
+
 def test_a_listing_shows_its_items_with_paths_confidences_and_heatmaps(api, listing, make_item):
     item = make_item("Fruit > Banana", 0.8)
     item.heatmap.save("heatmap.png", item.photo.image.file, save=True)

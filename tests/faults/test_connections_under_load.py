@@ -12,8 +12,9 @@ import pytest
 import requests
 from django.db import connection
 
-from tests.celery_support import free_port, service_env
+from tests.celery_support import service_env
 from tests.photos import png_bytes
+from tests.stack import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PROCESSES, THREADS = 2, 4

@@ -7,22 +7,25 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.models import BulkJob, Listing
+from tests.bulk_support import send_bulk
 from tests.photos import csv_manifest, png_bytes, zip_upload
 
 pytestmark = pytest.mark.django_db
 
 
 def _post(api, manifest):
-    return api.post("/api/v1/bulk-jobs/", {"manifest": manifest, "archive": zip_upload([("a.png", png_bytes())])})
+    """(the response, the job once its import ran)"""
+    return send_bulk(api, manifest=manifest, archive=zip_upload([("a.png", png_bytes())]))
 
 
 def _json(text):
     return SimpleUploadedFile("rows.json", text.encode())
 
 
-def _reasons(response):
-    assert response.status_code == 201, response.content
-    return {row["row"]: " ".join(row["errors"]) for row in response.json()["rejected"]}
+def _reasons(sent):
+    response, job = sent
+    assert response.status_code == 202, response.content
+    return {row["row"]: " ".join(row["errors"]) for row in job["rejected"]}
 
 
 def test_nul_and_control_characters_reject_their_row_only(api):
@@ -35,9 +38,8 @@ def test_nul_and_control_characters_reject_their_row_only(api):
 def test_a_retry_of_a_manifest_with_bad_rows_creates_nothing_twice(api):
     manifest = ("1,Good mug,a.png", "2,Bad\x00title,a.png")
     for _ in range(2):
-        api.post("/api/v1/bulk-jobs/", {"manifest": csv_manifest(*manifest),
-                                        "archive": zip_upload([("a.png", png_bytes())])},
-                 headers={"Idempotency-Key": "bulk-nul"})
+        send_bulk(api, manifest=csv_manifest(*manifest), archive=zip_upload([("a.png", png_bytes())]),
+                  headers={"Idempotency-Key": "bulk-nul"})
     assert Listing.objects.count() == 1
 
 
@@ -58,7 +60,7 @@ def test_json_titles_and_references_are_normalised_like_the_form(api):
     ('[{"title": {"a": {"b": 1}}, "photos": ["a.png"]}]', "nests deeper"),
 ])
 def test_a_manifest_that_is_not_plain_json_rows_is_refused_whole(api, text, message):
-    response = _post(api, _json(text))
+    response, _ = _post(api, _json(text))
     assert response.status_code == 400 and message in response.json()["errors"]["manifest"][0]
     assert not BulkJob.objects.exists()
 
@@ -69,7 +71,7 @@ def test_a_huge_number_is_a_rejected_title_not_a_crash(api):
 
 
 def test_a_quote_left_open_to_the_end_refuses_the_manifest(api):
-    response = _post(api, csv_manifest('1,"Mug with a quote,a.png', "2,Cup,a.png", "3,Bowl,a.png"))
+    response, _ = _post(api, csv_manifest('1,"Mug with a quote,a.png', "2,Cup,a.png", "3,Bowl,a.png"))
     assert response.status_code == 400 and "cannot be read" in response.json()["errors"]["manifest"][0]
     assert not Listing.objects.exists()
 

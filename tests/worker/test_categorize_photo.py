@@ -5,7 +5,7 @@ import pytest
 from catalog.models import Item, Photo
 from vision.index import ReferenceIndex
 from worker.models_cache import models
-from worker.tasks import categorize_photo
+from worker.tasks import MAX_ATTEMPTS, categorize_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +38,14 @@ def test_a_photo_left_processing_by_a_dead_worker_is_redone(banana_photo, import
     Item.objects.create(photo=banana_photo, box=[0, 0, 1, 1])  # half-written by the dead worker
     categorize_photo(banana_photo.id)
     assert Photo.objects.get().status == "done" and Item.objects.get().category.path == "Fruit > Banana"
+
+
+def test_a_retry_after_a_passing_error_is_not_another_attempt(banana_photo, imported_catalogue, settings):
+    """Only a crash counts towards MAX_ATTEMPTS: a database outage must not use a photo's tries up."""
+    settings.CATALOG_SEGMENTER = ""
+    Photo.objects.update(status="processing", attempts=MAX_ATTEMPTS - 1)
+    categorize_photo.apply(args=[banana_photo.id], retries=3)
+    assert Photo.objects.values_list("status", "attempts").get() == ("done", MAX_ATTEMPTS - 1)
 
 
 def test_a_missing_photo_file_ends_failed_with_a_reason(banana_photo, imported_catalogue):

@@ -50,4 +50,4 @@ def test_the_command_reports_what_it_sent(photo, imported_catalogue):
     age(photo, created=timezone.now() - timedelta(hours=2))
     out = io.StringIO()
     call_command("requeue_stale_photos", stdout=out)
-    assert out.getvalue().strip() == "1 stale photo(s) sent again."
+    assert out.getvalue().strip() == "1 stale photo(s) or bulk job(s) sent again."

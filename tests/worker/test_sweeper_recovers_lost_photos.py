@@ -13,8 +13,9 @@ import redis
 from django.utils import timezone
 
 from catalog.models import Listing, Photo
-from tests.celery_support import free_port, wait_until_settled
+from tests.celery_support import wait_until_settled
 from tests.photos import grocery_upload
+from tests.stack import free_port
 from worker.tasks import requeue_stale_photos
 
 pytestmark = pytest.mark.django_db(transaction=True)
