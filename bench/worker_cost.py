@@ -2,11 +2,12 @@
 novelty), vote, decide, and draw each item's heatmap, as worker.tasks does for one photo.
 
     python bench/worker_cost.py --backbone NAME --reference DIR --photos DIR [--limit 60] [--threads N]
-        [--json FILE]
+        [--read-text] [--json FILE]
 
 The index is built from --reference first (not counted). CPU seconds are the process's own
 (all its threads together), so they are what a photo costs a machine however many workers it
-runs; wall seconds are for one photo at a time with --threads intra-op threads.
+runs; wall seconds are for one photo at a time with --threads intra-op threads. With --read-text,
+the text on each photo is read too (vision.text), as the worker does on a listing's first photo.
 """
 
 import argparse
@@ -28,6 +29,7 @@ from vision.evaluate import embed_catalogue, make_index, novelty_embedder_for, w
 from vision.figures import write_figures  # noqa: E402
 from vision.images import load_image  # noqa: E402
 from vision.segment import load_segmenter  # noqa: E402
+from vision.text import TextReader, suggest_title  # noqa: E402
 from vision.vote import VoteConfig  # noqa: E402
 
 
@@ -39,16 +41,19 @@ def get_args_parser():
     parser.add_argument("--segmenter", default="unet_lite0", help="'none' to categorize whole photos")
     parser.add_argument("--limit", type=int, default=60, help="photos timed (spread over the tree)")
     parser.add_argument("--threads", type=int, default=1, help="intra-op threads while timing")
+    parser.add_argument("--read-text", action="store_true", help="also read the text on each photo")
     parser.add_argument("--json")
     return parser
 
 
-def one_photo(path, categorizer, segmenter):
+def one_photo(path, categorizer, segmenter, reader=None):
     """What the worker computes for one photo; returns how many items it found."""
     image = load_image(path)
     found = categorizer.categorize_photo(image, segmenter)
     for item, result in found:
         categorizer.heatmap(result, item.crop_box(image.size))
+    if reader is not None:
+        suggest_title(reader.read(image))
     return len(found)
 
 
@@ -66,14 +71,16 @@ def main(args):
     photos = [photos[i] for i in np.linspace(0, len(photos) - 1, min(args.limit, len(photos))).astype(int)]
 
     torch.set_num_threads(args.threads)
-    one_photo(photos[0].path, categorizer, segmenter)  # warm-up: lazy allocations, kernel choice
+    reader = TextReader(threads=args.threads) if args.read_text else None
+    one_photo(photos[0].path, categorizer, segmenter, reader)  # warm-up: lazy allocations, kernel choice
     items, cpu, wall = 0, time.process_time(), time.perf_counter()
     for photo in photos:
-        items += one_photo(photo.path, categorizer, segmenter)
+        items += one_photo(photo.path, categorizer, segmenter, reader)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     figures = {
         "backbone": embedder.weights.version,
         "segmenter": segmenter.version if segmenter else None,
+        "text": reader.version if reader else None,
         "photos": len(photos),
         "items_per_photo": items / len(photos),
         "threads": args.threads,

@@ -39,12 +39,15 @@ def _check_all(uploads):
     return checked
 
 
-class ListingForm(forms.Form):
+class TitleForm(forms.Form):
     title = forms.CharField(max_length=TITLE_LIMIT)
-    photos = PhotosField()
 
     def clean_title(self):
         return clean_title(self.cleaned_data["title"], TITLE_LIMIT)
+
+
+class ListingForm(TitleForm):
+    photos = PhotosField()
 
 
 class ApiTokenForm(forms.Form):

@@ -115,6 +115,8 @@ class Listing(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listings")
     title = models.CharField(max_length=TITLE_LIMIT)
+    title_chosen = models.BooleanField(default=False, help_text="its seller chose the title on the listing page, "
+                                                                "so none is suggested any more")
     reference = models.CharField(max_length=REFERENCE_LIMIT, blank=True,
                                  help_text="the seller's own id for it, e.g. a SKU")
     bulk_job = models.ForeignKey("BulkJob", null=True, blank=True, on_delete=models.SET_NULL,
@@ -142,6 +144,16 @@ class Listing(models.Model):
     @property
     def is_settled(self):
         return not self.photos.filter(status__in=Photo.Status.pending()).exists()
+
+    @property
+    def suggested_title(self):
+        """The title read on the product in its first photo that has one; "" when none."""
+        return next((photo.suggested_title for photo in self.photos.all() if photo.suggested_title), "")
+
+    @property
+    def offers_title(self):
+        """Whether the listing page offers the title read on the product."""
+        return not self.title_chosen and self.suggested_title not in ("", self.title)
 
     def levels(self):
         """[(name, confidence)] along the decided path; staff's decision has no confidences."""
@@ -190,6 +202,8 @@ class Photo(models.Model):
     finished = models.DateTimeField(null=True, blank=True)
     model_version = models.CharField(max_length=200, blank=True)
     index_version = models.CharField(max_length=100, blank=True)
+    suggested_title = models.CharField(max_length=TITLE_LIMIT, blank=True,
+                                       help_text="a title from the text read on its main item; blank when none")
 
     class Meta:
         ordering = ["created", "id"]
@@ -236,6 +250,7 @@ class Item(models.Model):
     predicted_confidences = models.JSONField(default=list, blank=True)
     top_similarity = models.FloatField(null=True, blank=True, help_text="of the nearest reference")
     alternatives = models.JSONField(default=list, help_text="[{path, confidence}] runners-up")
+    text_read = models.JSONField(default=list, blank=True, help_text="[[text, score]] the lines read on the item")
     neighbours = models.JSONField(default=list, help_text="[{reference, path, similarity, shared}] that voted")
     embedding = models.BinaryField(null=True, editable=False)
     embedding_version = models.CharField(max_length=200, blank=True, editable=False)

@@ -32,11 +32,16 @@ class ItemSerializer(serializers.ModelSerializer):
     confidences = serializers.ListField(child=serializers.FloatField(), help_text=CONFIDENCES_HELP)
     outcome = serializers.ChoiceField(choices=Outcome.values, help_text=OUTCOME_HELP)
     heatmap_url = serializers.SerializerMethodField()
+    text = serializers.SerializerMethodField(help_text="the lines of text read on the item (on a listing's first "
+                                                       "photo); empty when none")
 
     class Meta:
         model = Item
         fields = ["uuid", "box", "category", "confidences", "confidence", "outcome", "accepted_depth",
-                  "predicted_path", "alternatives", "review", "heatmap_category", "heatmap_url"]
+                  "predicted_path", "alternatives", "review", "heatmap_category", "heatmap_url", "text"]
+
+    def get_text(self, item) -> list[str]:
+        return [line[0] for line in item.text_read]
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_heatmap_url(self, item):
@@ -66,12 +71,14 @@ class ListingSerializer(serializers.ModelSerializer):
     confidences = serializers.ListField(child=serializers.FloatField(), help_text=CONFIDENCES_HELP)
     outcome = serializers.ChoiceField(choices=[*Outcome.values, ""], allow_blank=True,
                                       help_text=OUTCOME_HELP + "; empty until a photo is categorized")
+    suggested_title = serializers.CharField(read_only=True, help_text="a title read on the product (its brand and "
+                                                                      "product words); empty until read, or when none")
     photos = PhotoSerializer(many=True, read_only=True)
 
     class Meta:
         model = Listing
-        fields = ["uuid", "title", "created", "status", "category", "confidences", "outcome", "accepted_depth",
-                  "photos"]
+        fields = ["uuid", "title", "suggested_title", "created", "status", "category", "confidences", "outcome",
+                  "accepted_depth", "photos"]
 
 
 class ListingCreateSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ urlpatterns = [
     path("listings/new/", views.listing_create, name="listing-create"),
     path("listings/<uuid:listing_uuid>/", views.listing_detail, name="listing-detail"),
     path("listings/<uuid:listing_uuid>/photos/", views.listing_photos, name="listing-photos"),
+    path("listings/<uuid:listing_uuid>/title", views.listing_title, name="listing-title"),
     path("photos/<uuid:photo_uuid>/image", views.photo_image, name="photo-image"),
     path("items/<uuid:item_uuid>/heatmap", views.item_heatmap, name="item-heatmap"),
     path("references/<uuid:reference_uuid>/image", views.reference_image, name="reference-image"),

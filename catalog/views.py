@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .api_auth import SignupThrottle
 from .errors import render_error
-from .forms import ApiTokenForm, ListingForm
+from .forms import ApiTokenForm, ListingForm, TitleForm
 from .listings import create_listing, over_quota, photo_allowance
 from .models import ApiToken, Item, Listing, Photo, ReferenceImage
 
@@ -67,6 +67,21 @@ def _within_quota(seller, form):
 def listing_detail(request, listing_uuid):
     listing = _get_listing_for_user(request, listing_uuid)
     return render(request, "catalog/listing_detail.html", {"listing": listing, "photos": _photos(listing)})
+
+
+@login_required
+@require_POST
+def listing_title(request, listing_uuid):
+    """A new title for the listing: the one read on the product, as the seller accepted or edited it."""
+    listing = _get_listing_for_user(request, listing_uuid)
+    form = TitleForm(request.POST)
+    if not form.is_valid():
+        return render(request, "catalog/listing_detail.html",
+                      {"listing": listing, "photos": _photos(listing), "title_form": form}, status=400)
+    listing.title, listing.title_chosen = form.cleaned_data["title"], True
+    listing.save(update_fields=["title", "title_chosen"])
+    messages.success(request, "Title saved.")
+    return redirect("listing-detail", listing_uuid=listing.uuid)
 
 
 @login_required

@@ -180,6 +180,9 @@ CATALOG_DEVICE = os.environ.get("CATALOG_DEVICE") or None
 # The model that finds the items of a photo (vision/weights/segmenters/NAME.pt); empty: every
 # photo is categorized whole, as one item.
 CATALOG_SEGMENTER = os.environ.get("CATALOG_SEGMENTER", "unet_lite0")
+# OCR (vision.text) on a listing's first photo: the text on the product, kept per item for staff,
+# and a suggested title. 0 turns it off.
+CATALOG_READ_TEXT = os.environ.get("CATALOG_READ_TEXT", "1") == "1"
 # Answers are accepted without review where the index's calibration says they reach this
 # precision (vision.calibration); the rest need review.
 CATALOG_AUTO_ACCEPT_PRECISION = float(os.environ.get("CATALOG_AUTO_ACCEPT_PRECISION", 0.98))

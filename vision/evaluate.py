@@ -273,16 +273,23 @@ def score(results):
         return sum(1 for r in results if test(r)) / n if n else 0.0
 
     return {
-        "accuracy_by_depth": {
-            "1": fraction(lambda r: _correct(r, 1)),
-            "2": fraction(lambda r: _correct(r, 2)),
-            "leaf": fraction(_correct),
-        },
+        "accuracy_by_depth": _accuracy_by_depth(results),
+        # Per top-level category (Fruit, Packages, Vegetables): a change that helps one subtree
+        # and costs another shows here, not in the overall figure.
+        "accuracy_by_subtree": {top: _accuracy_by_depth([r for r in results if r.truth[:1] == (top,)])
+                                for top in sorted({r.truth[0] for r in results if r.truth})},
         "abstain_rate": fraction(lambda r: len(r.decision.path) < len(r.decision.predicted)),
         "assigned_accuracy": fraction(lambda r: bool(r.decision.path)
                                       and r.truth[:len(r.decision.path)] == r.decision.path),
         "n_queries": n,
     }
+
+
+def _accuracy_by_depth(results):
+    """{"1", "2", "leaf"}: the share of results whose predicted path is right to that depth."""
+    n = len(results)
+    return {key: sum(1 for r in results if _correct(r, depth)) / n if n else 0.0
+            for key, depth in (("1", 1), ("2", 2), ("leaf", None))}
 
 
 def _uncalibrated_result(truth, assignment):

@@ -21,6 +21,9 @@ class VoteConfig:
     temperature: float | None = 0.03
     threshold: float = 0.5
     alternatives: int = 5
+    # How much the text read on an item (vision.text) moves the vote: a neighbour's weight is
+    # multiplied by exp(text_weight × the text similarity of its category). 0: text is ignored.
+    text_weight: float = 0.0
 
     def __post_init__(self):
         if self.k < 1:
@@ -29,6 +32,8 @@ class VoteConfig:
             raise ValueError("threshold must be in (0, 1].")
         if self.temperature is not None and self.temperature <= 0:
             raise ValueError("temperature must be positive (or None for equal weights).")
+        if self.text_weight < 0:
+            raise ValueError("text_weight must be 0 or more.")
 
 
 @dataclass
@@ -60,11 +65,14 @@ class Assignment:
         return max(nodes, key=self.node_confidence.get) if nodes else None
 
 
-def vote(neighbours, config=VoteConfig()):
+def vote(neighbours, config=VoteConfig(), text_similarities=None):
+    """The Assignment of the k nearest `neighbours`; `text_similarities` ({category: similarity},
+    vision.text.TextProfiles) re-weigh the neighbours by the text read on the item. The text only
+    re-ranks the categories the neighbours bring: it never adds one."""
     neighbours = list(neighbours)[:config.k]
     if not neighbours:
         return Assignment((), (), (), [], [], {})
-    node_confidence = _node_confidence(neighbours, config.temperature)
+    node_confidence = _node_confidence(neighbours, config.temperature, config.text_weight, text_similarities or {})
     path, confidences = _descend(node_confidence, config.threshold)
     ranked = _ranked_categories(neighbours, node_confidence)
     return Assignment(
@@ -77,15 +85,18 @@ def vote(neighbours, config=VoteConfig()):
     )
 
 
-def _weights(neighbours, temperature):
+def _weights(neighbours, temperature, text_weight, text_similarities):
     if temperature is None:
-        return [1.0] * len(neighbours)
-    top = max(n.similarity for n in neighbours)
-    return [math.exp((n.similarity - top) / temperature) for n in neighbours]
+        weights = [1.0] * len(neighbours)
+    else:
+        top = max(n.similarity for n in neighbours)
+        weights = [math.exp((n.similarity - top) / temperature) for n in neighbours]
+    return [weight * math.exp(text_weight * text_similarities.get(n.category, 0.0))
+            for weight, n in zip(weights, neighbours)]
 
 
-def _node_confidence(neighbours, temperature):
-    weights = _weights(neighbours, temperature)
+def _node_confidence(neighbours, temperature, text_weight=0.0, text_similarities=None):
+    weights = _weights(neighbours, temperature, text_weight, text_similarities or {})
     total = sum(weights)
     confidence = defaultdict(float)  # insertion order = nearest neighbour first, for ties
     for neighbour, weight in zip(neighbours, weights):

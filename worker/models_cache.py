@@ -29,6 +29,7 @@ class ModelCache:
         self._categorizer = None
         self._index_file_key = None
         self._segmenters = {}
+        self._text_reader = None
 
     def embedder(self, backbone_name=None):
         """The embedder of `backbone_name` (default: the one new indexes are built with)."""
@@ -65,6 +66,17 @@ class ModelCache:
                 except BackboneUnavailable as error:
                     raise ModelUnavailable(str(error)) from error
             return self._segmenters[name]
+
+    def text_reader(self):
+        """The OCR reader (vision.text), or None when reading text is off."""
+        if not settings.CATALOG_READ_TEXT:
+            return None
+        with self._lock:
+            if self._text_reader is None:
+                from vision.text import TextReader
+
+                self._text_reader = TextReader()
+            return self._text_reader
 
     def _embedder_locked(self, backbone_name):
         from vision.backbones import backbone_files

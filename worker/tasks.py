@@ -16,6 +16,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from catalog.models import PATH_SEPARATOR, BulkJob, Item, Photo, ReferenceImage
 from vision.images import InvalidImage, load_image
+from vision.text import lines_within, suggest_title
 
 from .indexing import rebuild_index, update_index
 from .listings import category_at, decision_fields, rounded, update_listing_decision
@@ -302,6 +303,8 @@ def _categorize(photo):
         image = load_image(handle)
     categorizer, segmenter = models.categorizer(), models.segmenter()
     found = categorizer.categorize_photo(image, segmenter)
+    reader = models.text_reader() if _is_first_photo(photo) else None
+    lines = reader.read(image) if reader else []
     with transaction.atomic():
         photo.items.all().delete()  # a redelivered task starts over
         for item, result in found:
@@ -309,14 +312,24 @@ def _categorize(photo):
             saved = Item(photo=photo, box=list(item.box), outline=item.outline(), crop_box=list(crop_box),
                          embedding=result.embedding.astype(np.float32).tobytes(),
                          embedding_version=categorizer.embedder.weights.version,
+                         text_read=[[line.text, line.score] for line in lines_within(lines, item.box)],
                          **_item_fields(result.assignment, result.decision))
             _attach_heatmap(saved, categorizer, result, crop_box)
             saved.save()
         photo.status, photo.finished = Photo.Status.DONE, timezone.now()
-        photo.model_version = categorizer.model_version + (f"+segmenter:{segmenter.version}" if segmenter else "")
+        # Items come largest first: the title is read off the main one.
+        photo.suggested_title = suggest_title(lines_within(lines, found[0][0].box)) if found else ""
+        photo.model_version = "+".join([categorizer.model_version] + [
+            f"{part}:{model.version}" for part, model in (("segmenter", segmenter), ("text", reader)) if model])
         photo.index_version = categorizer.index.version
         photo.failure_reason = ""
         photo.save()
+
+
+def _is_first_photo(photo):
+    """Text is read on a listing's first photo only: the title it suggests needs one, and reading
+    costs about as much CPU as the categorization itself (bench/README.md)."""
+    return not Photo.objects.filter(listing_id=photo.listing_id, pk__lt=photo.pk).exists()
 
 
 def _item_fields(assignment, decision):

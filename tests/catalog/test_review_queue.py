@@ -91,3 +91,9 @@ def test_the_second_page_keeps_the_default_filter(staff_client, make_item):
 
 def test_a_seller_is_told_why_they_are_refused(owner_client):
     assert "Only catalogue staff can review items." in owner_client.get("/review/").content.decode()
+
+
+def test_staff_see_the_text_read_on_an_item(staff_client, make_item):
+    make_item("Packages > Yoghurt", text_read=[["yoggi", 0.99], ["VANILJ", 0.97]])
+    page = staff_client.get("/review/").content.decode()
+    assert "Text on the product: “yoggi” “VANILJ”" in page

@@ -25,6 +25,10 @@ def test_it_measures_a_small_catalogue_and_writes_the_json(small_catalogue, tmp_
     assert figures["accuracy_by_depth"]["leaf"] >= 7 / 9
     accuracy = figures["accuracy_by_depth"]
     assert accuracy["1"] >= accuracy["2"] >= accuracy["leaf"]
+    by_subtree = figures["accuracy_by_subtree"]
+    assert set(by_subtree) == {"Fruit", "Vegetables"} and set(by_subtree["Fruit"]) == {"1", "2", "leaf"}
+    # 6 fruit queries (two leaves) and 3 vegetables: the subtrees make up the whole.
+    assert (6 * by_subtree["Fruit"]["leaf"] + 3 * by_subtree["Vegetables"]["leaf"]) / 9 == pytest.approx(accuracy["leaf"])
     assert 0 <= figures["abstain_rate"] <= 1 and 0 <= figures["assigned_accuracy"] <= 1
     assert figures["images_per_second"] > 0
     assert [s["path"].rsplit("/", 1)[-1] for s in figures["skipped"]] == ["broken.jpg"]

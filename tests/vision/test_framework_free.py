@@ -4,7 +4,7 @@ import sys
 SCRIPT = """
 import sys
 import vision.backbones, vision.catalogue, vision.categorize, vision.embedder
-import vision.evaluate, vision.images, vision.index, vision.vote
+import vision.evaluate, vision.images, vision.index, vision.text, vision.vote
 leaked = sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'celery', 'catalog', 'worker'))
 assert not leaked, leaked
 """

@@ -1,0 +1,157 @@
+"""Does the text on a product help? Grocery accuracy by top-level category with and without the
+text read on each photo re-ranking the visual vote (vision.text, VoteConfig.text_weight).
+
+    python bench/text_rerank.py --words-train TRAIN.json --words-val VAL.json \
+        [--backbone grocery] [--cache DIR] [--json bench/results/text-rerank.json]
+
+The words come from `python -m vision.text DIR --json FILE` over Grocery train and val. The text
+weight, what else a category's profile holds (DESCRIPTIONS) and the lowest OCR score kept are
+chosen on the held-out fifth of train (the photos no member of the shipped embedder trained on;
+whole occasions, every leaf), voted against an index of the rest of train whose text profiles
+are made of the words read on those references; the choice is then reported on val, against an
+index of all of train. Embeddings are cached in --cache (outside the clone): a second run only
+votes.
+"""
+
+import argparse
+import json
+import os
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from vision.backbones import get_backbone  # noqa: E402
+from vision.catalogue import scan_catalogue  # noqa: E402
+from vision.embedder import Embedder  # noqa: E402
+from vision.evaluate import embed_catalogue  # noqa: E402
+from vision.index import ReferenceIndex  # noqa: E402
+from vision.text import TextProfiles, words_of, words_read  # noqa: E402
+from vision.vote import VoteConfig, vote  # noqa: E402
+
+GROCERY = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "grocery-store" / "dataset"
+WEIGHTS = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+MIN_SCORES = (0.5, 0.8)
+# What a category's profile holds beside the words read on its references: nothing, its product
+# title and brand (from *_Information.txt), or every description text the catalogue has.
+DESCRIPTIONS = ("none", "titles", "all")
+
+
+def get_args_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--words-train", required=True)
+    parser.add_argument("--words-val", required=True)
+    parser.add_argument("--backbone", default="grocery")
+    parser.add_argument("--cache", default=os.path.expanduser("~/.cache/catalog-bench"))
+    parser.add_argument("--json")
+    return parser
+
+
+def embedded(split, embedder, cache):
+    """(images, vectors, trained) of a Grocery split, from the cache when it has them."""
+    images = scan_catalogue(GROCERY / split)
+    path = Path(cache) / f"{split}-{embedder.weights.version}.npz".replace("/", "_")
+    if path.exists():
+        stored = np.load(path)
+        return images, stored["vectors"], stored["trained"]
+    result = embed_catalogue(images, embedder, embedder.batch_size, split)
+    assert not result.skipped, result.skipped
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, vectors=result.vectors, trained=result.trained)
+    return images, result.vectors, result.trained
+
+
+def descriptions(kind):
+    """{category: words} from the catalogue's own product information (see DESCRIPTIONS)."""
+    found = {}
+    root = GROCERY / "iconic-images-and-descriptions"
+    for folder in (path for path in root.rglob("*") if path.is_dir()):
+        if kind == "all":
+            text = " ".join(path.read_text(errors="replace") for path in folder.glob("*.txt"))
+        elif kind == "titles":
+            text = " ".join(line.split(":", 1)[1].split(",")[0] for path in folder.glob("*_Information.txt")
+                            for line in path.read_text(errors="replace").splitlines()
+                            if line.startswith(("Title:", "Manufacturer and volume:")))
+        else:
+            text = ""
+        if text:
+            found[tuple(folder.relative_to(root).parts)] = words_of(text)
+    return found
+
+
+def profiles(images, rows, lines, min_score, described):
+    words = defaultdict(list)
+    for row in rows:
+        words[images[row].category] += words_read(lines[_key(images[row])], min_score)
+    for category, extra in described.items():
+        if category in words:
+            words[category] += extra
+    return TextProfiles(words)
+
+
+def _key(image):
+    parts = Path(image.path).parts
+    return str(Path(*parts[parts.index("dataset") + 2:]))
+
+
+def scores(query_images, query_vectors, query_lines, reference_images, reference_vectors, rows, weight, min_score,
+           described, dimension):
+    index = ReferenceIndex(dimension, "bench", "bench")
+    index.add(reference_vectors[rows], [reference_images[r].category for r in rows], rows)
+    text = profiles(reference_images, rows, query_lines["references"], min_score, described)
+    config = VoteConfig(text_weight=weight)
+    right = defaultdict(lambda: defaultdict(int))
+    for image, neighbours in zip(query_images, index.search(query_vectors, config.k)):
+        similarities = text.similarities(words_read(query_lines["queries"][_key(image)], min_score))
+        predicted = vote(neighbours, config, similarities).predicted
+        top = image.category[0]
+        right[top]["photos"] += 1
+        right[top]["1"] += predicted[:1] == image.category[:1]
+        right[top]["2"] += predicted[:2] == image.category[:2]
+        right[top]["leaf"] += predicted == image.category
+    by_subtree = {top: {level: round(counts[level] / counts["photos"], 4) for level in ("1", "2", "leaf")}
+                  | {"photos": counts["photos"]} for top, counts in sorted(right.items())}
+    total = sum(counts["photos"] for counts in right.values())
+    overall = {level: round(sum(counts[level] for counts in right.values()) / total, 4) for level in ("1", "2", "leaf")}
+    return {"overall": overall, "accuracy_by_subtree": by_subtree}
+
+
+def main(args):
+    embedder = Embedder(get_backbone(args.backbone))
+    train, train_vectors, trained = embedded("train", embedder, args.cache)
+    val, val_vectors, _ = embedded("val", embedder, args.cache)
+    words_train = json.loads(Path(args.words_train).read_text())
+    words_val = json.loads(Path(args.words_val).read_text())
+    held_out, rest = np.flatnonzero(~trained), np.flatnonzero(trained)
+    held_out_images = [train[i] for i in held_out]
+    report = {"backbone": embedder.weights.version, "held_out_fifth": {}, "val": {}}
+    for kind in DESCRIPTIONS:
+        described = descriptions(kind)
+        for min_score in MIN_SCORES:
+            for weight in WEIGHTS:
+                label = f"descriptions={kind} min_score={min_score} text_weight={weight}"
+                report["held_out_fifth"][label] = scores(
+                    held_out_images, train_vectors[held_out], {"references": words_train, "queries": words_train},
+                    train, train_vectors, rest, weight, min_score, described, embedder.dimension)
+                print("held-out", label, report["held_out_fifth"][label]["overall"],
+                      report["held_out_fifth"][label]["accuracy_by_subtree"].get("Packages"), flush=True)
+    chosen = max(report["held_out_fifth"], key=lambda label: report["held_out_fifth"][label]["overall"]["leaf"])
+    report["chosen_on_held_out_fifth"] = chosen
+    settings = dict(part.split("=") for part in chosen.split())
+    described, min_score, weight = descriptions(settings["descriptions"]), float(settings["min_score"]), float(
+        settings["text_weight"])
+    for label, text_weight in {"without text": 0.0, f"with text ({chosen})": weight}.items():
+        report["val"][label] = scores(val, val_vectors, {"references": words_train, "queries": words_val}, train,
+                                      train_vectors, np.arange(len(train)), text_weight, min_score, described,
+                                      embedder.dimension)
+        print("val", label, report["val"][label]["overall"], report["val"][label]["accuracy_by_subtree"], flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+if __name__ == "__main__":
+    main(get_args_parser().parse_args())
