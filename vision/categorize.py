@@ -13,6 +13,7 @@ from .images import InvalidImage, load_image
 from .index import IndexMismatch, ReferenceIndex
 from .segment import photo_items
 from .splits import content_key
+from .text import lines_within, words_read
 from .vote import Assignment, VoteConfig, vote
 
 DEFAULT_TARGET_PRECISION = 0.98
@@ -37,7 +38,7 @@ class Categorizer:
     `novelty_embedder`, the frozen grouping backbone, to judge "not in the catalogue" in it."""
 
     def __init__(self, embedder, index, config=VoteConfig(), target_precision=DEFAULT_TARGET_PRECISION,
-                 novelty_embedder=None):
+                 novelty_embedder=None, text_profiles=None):
         if index.backbone_version != embedder.weights.version:
             raise IndexMismatch(
                 f"The category index was built with {index.backbone_version} but this worker runs "
@@ -50,23 +51,33 @@ class Categorizer:
         self.config = config
         self.target_precision = target_precision
         self.novelty_embedder = novelty_embedder if index.has_novelty_space else None
+        # vision.text.TextProfiles of the index's references: with config.text_weight, the words
+        # read on an item re-weigh its vote.
+        self.text_profiles = text_profiles
 
     @property
     def model_version(self):
         return f"{self.embedder.weights.version}+index:{self.index.version}"
 
-    def categorize(self, images):
-        """Categorize a list of RGB PIL images (e.g. the items of one photo)."""
+    def categorize(self, images, words=None):
+        """Categorize a list of RGB PIL images (e.g. the items of one photo); `words`: the words
+        read on each (vision.text), when text is used."""
         batch = self.embedder.forward(images)
         neighbour_lists = self.index.search(batch.embeddings, self.config.k)
         novelty = self.novelty_similarities(images)
+        words = words or [()] * len(images)
         results = []
         for i, (neighbours, embedding, feature_map) in enumerate(zip(neighbour_lists, batch.embeddings,
                                                                      batch.feature_maps)):
-            assignment = vote(neighbours, self.config)
+            assignment = vote(neighbours, self.config, self.text_similarities(words[i]))
             decision = self.decide([assignment], None if novelty is None else novelty[i:i + 1])
             results.append(CategorizedImage(assignment, decision, embedding, feature_map))
         return results
+
+    def text_similarities(self, words):
+        """{category: similarity} of the words read on an item to the references' text; {} when
+        text is not used or nothing was read."""
+        return self.text_profiles.similarities(words) if self.text_profiles is not None else {}
 
     def novelty_similarities(self, images):
         """Each image's similarity to its nearest reference in the novelty space; None when that
@@ -105,10 +116,12 @@ class Categorizer:
         region = covered_region(size, weights.resize_size, weights.crop_size)
         return explanation, heatmap_overlay(explanation.activation, size, region)
 
-    def categorize_photo(self, image, segmenter=None):
-        """[(PhotoItem, CategorizedImage)] for the items of one photo, largest first."""
+    def categorize_photo(self, image, segmenter=None, lines=()):
+        """[(PhotoItem, CategorizedImage)] for the items of one photo, largest first; `lines`: the
+        text read on the photo (vision.text), each item voting with the words inside its box."""
         items = photo_items(image, segmenter)
-        return list(zip(items, self.categorize([item.crop(image) for item in items])))
+        words = [words_read(lines_within(lines, item.box)) for item in items]
+        return list(zip(items, self.categorize([item.crop(image) for item in items], words)))
 
 
 def load_in_batches(items, batch_size, path_of=attrgetter("path"), progress=None):

@@ -42,7 +42,12 @@ from .figures import reliability_diagram, write_figures
 from .index import ReferenceIndex
 from .segment import load_segmenter
 from .splits import content_key, cv_folds, grouping_embedder, holdout_split, is_grouping_backbone, occasion_groups
+from .text import TextProfiles, TextReader, words_read
 from .vote import VoteConfig, vote
+
+# The text weight measured best on Grocery's held-out fifth (bench/README.md, issue 16); the app
+# does not use text to categorize (it did not pay on val), so --text is off by default.
+MEASURED_TEXT_WEIGHT = 16.0
 
 WORST_CLASSES_SHOWN = 8
 CALIBRATION_BINS = 10
@@ -74,6 +79,10 @@ def get_args_parser():
                         help="confidence a level needs to be shown")
     parser.add_argument("--segmenter", help="find items first, as the worker does; a query's prediction is its "
                                              "largest item's (default: categorize whole photos; not with --cv)")
+    parser.add_argument("--text", action=argparse.BooleanOptionalAction, default=VoteConfig.text_weight > 0,
+                        help="read the text on every photo (vision.text) and let it re-weigh the vote; the "
+                             "calibration stays fitted on the picture alone (default: as the app does, no text)")
+    parser.add_argument("--text-weight", type=float, default=MEASURED_TEXT_WEIGHT, help="with --text")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
     return parser
@@ -106,16 +115,19 @@ class Result:
 
 # --- categorizing ------------------------------------------------------------------------------
 
-def categorize_queries(categorizer, queries, batch_size, segmenter=None):
-    """[Result] for every readable query, and the unreadable ones."""
+def categorize_queries(categorizer, queries, batch_size, segmenter=None, reader=None):
+    """[Result] for every readable query, and the unreadable ones; with a TextReader, the text
+    read on each query re-weighs its vote."""
     results, skipped = [], []
     with tqdm(total=len(queries), desc="queries", unit="img", file=sys.stderr) as bar:
         for readable, images, unreadable in load_in_batches(queries, batch_size, progress=bar):
             skipped.extend(unreadable)
+            lines = [reader.read(image) for image in images] if reader else [[] for _ in images]
             if segmenter is not None:
-                found = [categorizer.categorize_photo(image, segmenter)[0][1] for image in images]
+                found = [categorizer.categorize_photo(image, segmenter, read)[0][1]
+                         for image, read in zip(images, lines)]
             else:
-                found = categorizer.categorize(images) if images else []
+                found = categorizer.categorize(images, [words_read(read) for read in lines]) if images else []
             results.extend(Result(query.path, query.category, f.assignment, f.decision)
                            for query, f in zip(readable, found))
     return results, skipped
@@ -131,6 +143,7 @@ class Embedded:
     skipped: list
     groups: np.ndarray = None  # occasion of each photo (vision.splits), when known
     novelty: np.ndarray = None  # the grouping backbone's features, when the embedder is another
+    words: list = None  # the words read on each photo (vision.text), when text is used
 
 
 def novelty_embedder_for(embedder, device=None, batch_size=32):
@@ -153,6 +166,27 @@ def embed_catalogue(images, embedder, batch_size, description, novelty_embedder=
     trained = np.array([was_trained_on(image.path, embedder.weights) for image in kept], bool)
     return Embedded(kept, vectors, trained, skipped,
                     novelty=np.concatenate(novelty) if novelty_embedder is not None and novelty else None)
+
+
+def with_words(embedded, reader):
+    """The embedded photos with the words read on each."""
+    from .images import load_image
+
+    words = []
+    for image in tqdm(embedded.images, desc="reading text", unit="img", file=sys.stderr):
+        with open(image.path, "rb") as handle:
+            words.append(words_read(reader.read(load_image(handle))))
+    return replace(embedded, words=words)
+
+
+def text_profiles(embedded, rows):
+    """TextProfiles of the words read on the photos at `rows`; None when no text was read."""
+    if embedded.words is None:
+        return None
+    by_category = defaultdict(list)
+    for row in rows:
+        by_category[embedded.images[row].category] += embedded.words[row]
+    return TextProfiles(by_category)
 
 
 def with_occasions(embedded):
@@ -184,7 +218,8 @@ def categorize_embedded(categorizer, embedded, rows):
         novelty = [[s] for s in categorizer.index.novelty_search(embedded.novelty[rows], 1)[0][:, 0].tolist()]
     results = []
     for row, neighbours, nearest in zip(rows, found, novelty):
-        assignment = vote(neighbours, categorizer.config)
+        words = embedded.words[row] if embedded.words is not None else ()
+        assignment = vote(neighbours, categorizer.config, categorizer.text_similarities(words))
         image = embedded.images[row]
         results.append(Result(image.path, image.category, assignment, categorizer.decide([assignment], nearest)))
     return results
@@ -199,7 +234,7 @@ def cross_validate(embedded, eligible, folds, embedder, config, target_precision
         queries = eligible[fold_of == fold]
         rest = np.setdiff1d(np.arange(len(embedded.images)), queries)
         categorizer = Categorizer(embedder, make_index(embedded, rest, embedder, config), config, target_precision,
-                                  novelty_embedder)
+                                  novelty_embedder, text_profiles(embedded, rest))
         results.extend(categorize_embedded(categorizer, embedded, queries))
         print(f"fold {fold + 1}/{folds}: {len(queries)} queries against {len(rest)} references", file=sys.stderr)
     return results
@@ -423,16 +458,22 @@ def main(args):
         raise SystemExit("--segmenter works with --queries only: CV folds are whole reference photos.")
     if args.holdout_fraction and not args.cv:
         raise SystemExit("--holdout-fraction chooses the queries of --cv K; give --cv too.")
-    config = VoteConfig(k=args.k, temperature=args.temperature, threshold=args.threshold)
+    config = VoteConfig(k=args.k, temperature=args.temperature, threshold=args.threshold,
+                        text_weight=args.text_weight if args.text else 0.0)
+    reader = TextReader() if args.text else None
     embedder = Embedder(get_backbone(args.backbone), device=args.device, batch_size=args.batch_size)
     warn_about_unrecorded_training(embedder.weights)
     started = time.perf_counter()
     novelty_embedder = novelty_embedder_for(embedder, args.device, args.batch_size)
     references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, args.batch_size,
                                                 "references", novelty_embedder))
-    full_index = make_index(references, np.arange(len(references.images)), embedder, config)
+    if reader:
+        references = with_words(references, reader)
+    everything = np.arange(len(references.images))
+    full_index = make_index(references, everything, embedder, config)
     index_seconds = time.perf_counter() - started
-    categorizer = Categorizer(embedder, full_index, config, args.target_precision, novelty_embedder)
+    categorizer = Categorizer(embedder, full_index, config, args.target_precision, novelty_embedder,
+                              text_profiles(references, everything))
     started = time.perf_counter()
     skipped = list(references.skipped)
     if args.cv:
@@ -447,7 +488,7 @@ def main(args):
         queries = scan_catalogue(args.queries)
         seen = check_queries(queries, embedder.weights, args.allow_seen)
         segmenter = load_segmenter(args.segmenter, device=args.device) if args.segmenter else None
-        results, skipped_queries = categorize_queries(categorizer, queries, args.batch_size, segmenter)
+        results, skipped_queries = categorize_queries(categorizer, queries, args.batch_size, segmenter, reader)
         skipped += skipped_queries
         protocol = f"queries from {args.queries}" + (f", largest item by {segmenter.version}" if segmenter else "")
     query_seconds = time.perf_counter() - started
@@ -460,10 +501,13 @@ def main(args):
         "backbone": embedder.weights.version,
         "segmenter": args.segmenter,
         "calibration": full_index.calibration.manifest() if full_index.calibration else None,
-        "vote": {"k": config.k, "temperature": config.temperature, "threshold": config.threshold},
+        "vote": {"k": config.k, "temperature": config.temperature, "threshold": config.threshold,
+                 "text_weight": config.text_weight},
+        "text": reader.version if reader else None,
     }
     if args.outside:
-        outside, skipped_outside = categorize_queries(categorizer, _any_images(args.outside), args.batch_size)
+        outside, skipped_outside = categorize_queries(categorizer, _any_images(args.outside), args.batch_size,
+                                                      reader=reader)
         skipped += skipped_outside
         figures["outside"] = outside_figures(results, outside)
     figures["skipped"] = [{"path": p, "reason": r} for p, r in skipped]

@@ -69,6 +69,12 @@ def test_an_empty_filter_is_a_field_error_not_no_filter(api):
     assert response.status_code == 400 and set(response.json()["errors"]) == {"status", "category", "created_before"}
 
 
+@pytest.mark.parametrize("page", ["", "two", "-1"])
+def test_a_page_that_is_not_a_number_is_a_field_error(api, page):
+    response = api.get(f"/api/v1/listings/?page={page}")
+    assert response.status_code == 400 and "page" in response.json()["errors"]
+
+
 def test_a_listing_shows_its_items_with_paths_confidences_and_heatmaps(api, listing, make_item):
     item = make_item("Fruit > Banana", 0.8)
     item.heatmap.save("heatmap.png", item.photo.image.file, save=True)

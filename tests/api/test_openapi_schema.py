@@ -17,11 +17,11 @@ pytestmark = pytest.mark.django_db
 
 load_all_checks()
 # A request the schema allows is still refused where the API reads what a schema cannot describe:
-# an upload that is not a photo or not a manifest, a category path not in the tree (400), and an
-# Idempotency-Key the generator sends again with another request (422).
+# an upload that is not a photo or not a manifest, a category path not in the tree, a text holding
+# a NUL character (400), and an Idempotency-Key the generator sends again with another request (422).
 CONFIG = SchemathesisConfig.from_str("""
 [[operations]]
-include-path-regex = "^/api/v1/(listings|bulk-jobs)/$"
+include-path-regex = "^/api/v1/(listings|bulk-jobs|categories)/$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "404", "409", "422", "429"]
 """)
 
@@ -53,7 +53,10 @@ def test_no_server_error_and_no_response_outside_the_schema(operation, mode, own
     headers = {"Authorization": f"Token {owner_key}"}
 
     @given(case=operation.as_strategy(mode))
-    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    # derandomize: the same examples on every run, so that CI does not pass or fail by chance; a
+    # new failure shows when the API or its schema changes.
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None,
+              derandomize=True)
     def call(case):
         case.call_and_validate(headers=headers, checks=CHECKS.get_all())
 

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.photos import ECSSD, copy_small_catalogue
-from vision.evaluate import get_args_parser, main
+from vision.evaluate import MEASURED_TEXT_WEIGHT, get_args_parser, main
+from vision.text import ENGINE
 
 
 def test_it_measures_a_small_catalogue_and_writes_the_json(small_catalogue, tmp_path, capsys):
@@ -20,6 +21,7 @@ def test_it_measures_a_small_catalogue_and_writes_the_json(small_catalogue, tmp_
     main(args)
     figures = json.loads((tmp_path / "out.json").read_text())
     assert figures["n_reference"] == 24 and figures["n_queries"] == 9
+    assert figures["text"] is None and figures["vote"]["text_weight"] == 0  # as the app: no text
     assert figures["backbone"] == "efficientnet_lite0-imagenet-1"
     assert set(figures["accuracy_by_depth"]) == {"1", "2", "leaf"}
     assert figures["accuracy_by_depth"]["leaf"] >= 7 / 9
@@ -115,3 +117,11 @@ def test_it_refuses_queries_and_folds_the_embedder_trained_on(small_catalogue, t
     folds = get_args_parser().parse_args(["--reference", str(reference), "--cv", "3", "--backbone", tiny_embedder])
     with pytest.raises(SystemExit, match="trained on every photo"):
         main(folds)
+
+
+def test_with_text_it_reads_every_photo_and_lets_the_words_weigh_in(tmp_path):
+    reference = copy_small_catalogue(tmp_path / "reference", "train", 2)
+    queries = copy_small_catalogue(tmp_path / "queries", "val", 1)
+    figures = main(get_args_parser().parse_args(["--reference", str(reference), "--queries", str(queries), "--text"]))
+    assert figures["text"] == ENGINE and figures["vote"]["text_weight"] == MEASURED_TEXT_WEIGHT
+    assert figures["n_queries"] == 3 and set(figures["accuracy_by_subtree"]) == {"Fruit", "Vegetables"}

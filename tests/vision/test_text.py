@@ -5,7 +5,7 @@ from PIL import Image
 
 from tests.photos import grocery_images
 from vision.index import Neighbour
-from vision.text import TextProfiles, TextReader, words_of, words_read
+from vision.text import Line, TextProfiles, TextReader, lines_within, suggest_title, words_of, words_read
 from vision.vote import VoteConfig, vote
 
 VANILLA = ("Packages", "Yoghurt", "Yoggi-Vanilla-Yoghurt")
@@ -27,7 +27,8 @@ def test_words_are_folded_to_plain_lower_case():
 def test_the_text_on_a_package_photo_is_read():
     with Image.open(grocery_images("val", "Packages/Yoghurt/Yoggi-Vanilla-Yoghurt", 1)[0]) as photo:
         lines = TextReader().read(photo)
-    assert "vanilj" in words_read(lines) and all(0 <= score <= 1 for _, score in lines)
+    assert "vanilj" in words_read(lines) and all(0 <= line.score <= 1 for line in lines)
+    assert any("vanilj" in line.text.lower() and line.box[2] > line.box[0] for line in lines)
 
 
 def test_the_text_breaks_a_tie_between_two_variants():
@@ -47,3 +48,16 @@ def test_nothing_read_leaves_the_vote_as_the_picture_made_it():
 def test_text_never_brings_a_category_no_neighbour_voted_for():
     neighbours = [Neighbour(0, NATURAL, 0.9)]
     assert vote(neighbours, WITH_TEXT, PROFILES.similarities(["vanilj"])).path == NATURAL
+
+
+def test_a_title_is_made_of_the_largest_confident_print():
+    lines = [Line("mild & creamy", 0.95, (0, 60, 100, 80)), Line("ALPRO", 0.99, (0, 0, 100, 60)),
+             Line("12,90 kr", 0.99, (0, 0, 10, 90)), Line("VANILLA", 0.4, (0, 0, 100, 99)), Line("alpro", 0.9, (0, 0, 9, 9))]
+    assert suggest_title(lines) == "Alpro Mild Creamy"
+    assert suggest_title([]) == ""
+
+
+def test_an_items_text_is_the_lines_centred_in_its_box():
+    inside, across, outside = (Line("in", 1.0, (10, 10, 30, 20)), Line("half", 1.0, (40, 10, 80, 20)),
+                               Line("out", 1.0, (200, 200, 220, 210)))
+    assert lines_within([inside, across, outside], (0, 0, 50, 50)) == [inside]

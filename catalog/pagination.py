@@ -1,0 +1,16 @@
+"""The API's pagination (REST_FRAMEWORK's DEFAULT_PAGINATION_CLASS): a module of its own, since
+DRF loads it while its views are being imported."""
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+
+
+class Pages(PageNumberPagination):
+    """Page numbers as the schema gives them: an empty or non-numeric `page` is a field error,
+    not quietly the first page."""
+
+    def get_page_number(self, request, paginator):
+        number = request.query_params.get(self.page_query_param)
+        if number is not None and not number.isdigit():
+            raise ValidationError({self.page_query_param: ["A page number (1, 2, …) is required."]})
+        return super().get_page_number(request, paginator)
