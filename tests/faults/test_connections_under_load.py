@@ -1,7 +1,6 @@
 """300 API uploads from 12 clients at once against the web server as bin/run starts it (gunicorn):
 every one is accepted, and the database connections it holds stay bounded by its threads."""
 
-import os
 import subprocess
 import sys
 import time
