@@ -88,13 +88,10 @@ def descriptions(kind):
 
 
 def profiles(images, rows, lines, min_score, described):
-    words = defaultdict(list)
-    for row in rows:
-        words[images[row].category] += words_read(lines[_key(images[row])], min_score)
-    for category, extra in described.items():
-        if category in words:
-            words[category] += extra
-    return TextProfiles(words)
+    read = [(images[row].category, words_read(lines[_key(images[row])], min_score)) for row in rows]
+    present = {category for category, _ in read}
+    return TextProfiles.of_references(read + [(category, extra) for category, extra in described.items()
+                                              if category in present])
 
 
 def _key(image):

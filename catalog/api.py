@@ -116,9 +116,8 @@ class BulkJobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewset
         except (bulk.BadManifest, bulk.BadArchive) as error:
             field = "manifest" if isinstance(error, bulk.BadManifest) else "archive"
             return invalid_fields({field: [str(error)]})
-        job = bulk.start_job(request.user, rows, archive, incoming.validated_data["photos"])
-        return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED,
-                        headers={"Location": self.get_serializer(job).data["url"]})
+        job = self.get_serializer(bulk.start_job(request.user, rows, archive, incoming.validated_data["photos"])).data
+        return Response(job, status=status.HTTP_202_ACCEPTED, headers={"Location": job["url"]})
 
 
 def _query(request):

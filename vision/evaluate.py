@@ -183,10 +183,7 @@ def text_profiles(embedded, rows):
     """TextProfiles of the words read on the photos at `rows`; None when no text was read."""
     if embedded.words is None:
         return None
-    by_category = defaultdict(list)
-    for row in rows:
-        by_category[embedded.images[row].category] += embedded.words[row]
-    return TextProfiles(by_category)
+    return TextProfiles.of_references((embedded.images[row].category, embedded.words[row]) for row in rows)
 
 
 def with_occasions(embedded):

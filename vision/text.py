@@ -14,6 +14,7 @@ import argparse
 import json
 import re
 import unicodedata
+from collections import defaultdict
 from pathlib import Path
 from typing import NamedTuple
 
@@ -27,7 +28,6 @@ MIN_LETTERS = 3
 # name first on nearly every package.
 TITLE_MIN_SCORE = 0.8
 TITLE_WORDS = 4
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 
 
 def words_of(text):
@@ -113,6 +113,14 @@ class TextProfiles:
         documents = [" ".join(words_by_category[category]) for category in self.categories]
         self._profiles = self._vectorizer.fit_transform(documents) if documents else None
 
+    @classmethod
+    def of_references(cls, references):
+        """The profiles of (category, words read on it) pairs, one per reference photo."""
+        words_by_category = defaultdict(list)
+        for category, words in references:
+            words_by_category[category] += words
+        return cls(words_by_category)
+
     def similarities(self, words):
         """{category: cosine similarity in [0, 1]} of the words read on an item to each profile;
         {} when nothing was read (nothing to compare)."""
@@ -123,14 +131,16 @@ class TextProfiles:
 
 
 def read_tree(directory, output, reader=None, save_every=50):
-    """{relative path: [(text, score)]} of every image under `directory`, saved to `output` as it goes;
-    paths already in `output` are not read again (a stopped run goes on)."""
-    from .images import load_image
+    """{relative path: [Line]} of every image under `directory` (each Line as [text, score, box];
+    files written before boxes were kept hold [text, score], which words_read reads alike),
+    saved to `output` as it goes; paths already in `output` are not read again (a stopped run goes
+    on)."""
+    from .images import is_image_filename, load_image
 
     reader = reader or TextReader()
     root, output = Path(directory), Path(output)
     found = json.loads(output.read_text()) if output.exists() else {}
-    paths = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = sorted(p for p in root.rglob("*") if is_image_filename(p.name))
     todo = [p for p in paths if str(p.relative_to(root)) not in found]
     for number, path in enumerate(todo, start=1):
         with open(path, "rb") as handle:

@@ -222,16 +222,24 @@ def _held_by_workers():
     except (BrokerError, OSError):
         log.exception("could not ask the workers what they hold")
         return None
-    if not any(replies):
-        return None
+    return _held_ids(replies) if any(replies) else None
+
+
+def _held_ids(replies):
+    """{task name: ids} of the swept tasks in the workers' inspect replies ({worker: [task]})."""
     held = {}
     for reply in replies:
         for tasks in (reply or {}).values():
             for task in tasks:
                 task = task.get("request", task)  # a scheduled task (a retry's countdown) is wrapped
-                if task.get("args"):
-                    held.setdefault(task.get("name"), set()).add(int(task["args"][0]))
+                # Others (a training run, named by a text) are not the sweeper's.
+                if task.get("name") in SWEPT_TASKS and task.get("args"):
+                    held.setdefault(task["name"], set()).add(int(task["args"][0]))
     return held
+
+
+# The tasks whose lost messages the sweeper resends; each takes the id of its row first.
+SWEPT_TASKS = {categorize_photo.name, import_bulk_job.name}
 
 
 def _queue_is_empty():
@@ -305,20 +313,21 @@ def _categorize(photo):
     found = categorizer.categorize_photo(image, segmenter)
     reader = models.text_reader() if _is_first_photo(photo) else None
     lines = reader.read(image) if reader else []
+    item_lines = [lines_within(lines, item.box) for item, _ in found]
     with transaction.atomic():
         photo.items.all().delete()  # a redelivered task starts over
-        for item, result in found:
+        for (item, result), read in zip(found, item_lines):
             crop_box = item.crop_box(image.size)
             saved = Item(photo=photo, box=list(item.box), outline=item.outline(), crop_box=list(crop_box),
                          embedding=result.embedding.astype(np.float32).tobytes(),
                          embedding_version=categorizer.embedder.weights.version,
-                         text_read=[[line.text, line.score] for line in lines_within(lines, item.box)],
+                         text_read=[[line.text, line.score] for line in read],
                          **_item_fields(result.assignment, result.decision))
             _attach_heatmap(saved, categorizer, result, crop_box)
             saved.save()
         photo.status, photo.finished = Photo.Status.DONE, timezone.now()
         # Items come largest first: the title is read off the main one.
-        photo.suggested_title = suggest_title(lines_within(lines, found[0][0].box)) if found else ""
+        photo.suggested_title = suggest_title(item_lines[0]) if found else ""
         photo.model_version = "+".join([categorizer.model_version] + [
             f"{part}:{model.version}" for part, model in (("segmenter", segmenter), ("text", reader)) if model])
         photo.index_version = categorizer.index.version

@@ -6,7 +6,14 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from catalog.models import Photo
-from worker.tasks import MAX_ATTEMPTS, requeue_stale_photos
+from worker.tasks import (
+    MAX_ATTEMPTS,
+    _held_ids,
+    categorize_photo,
+    import_bulk_job,
+    requeue_stale_photos,
+    train_embedder_on_references,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +58,13 @@ def test_the_command_reports_what_it_sent(photo, imported_catalogue):
     out = io.StringIO()
     call_command("requeue_stale_photos", stdout=out)
     assert out.getvalue().strip() == "1 stale photo(s) or bulk job(s) sent again."
+
+
+def test_what_workers_hold_is_read_from_their_replies_and_other_tasks_are_left_out():
+    """The shapes of `celery inspect` replies: active and reserved tasks, and scheduled ones (a
+    retry's countdown) wrapped in a request; a training run's argument is a name, not an id."""
+    active = {"worker1@host": [{"name": categorize_photo.name, "args": [7]},
+                               {"name": train_embedder_on_references.name, "args": ["grocery"]}]}
+    scheduled = {"worker2@host": [{"eta": "2026-12-02T20:00:00", "request": {"name": import_bulk_job.name,
+                                                                              "args": [3]}}]}
+    assert _held_ids([active, None, scheduled]) == {categorize_photo.name: {7}, import_bulk_job.name: {3}}
