@@ -28,7 +28,7 @@ from vision.embedder import Embedder  # noqa: E402
 from vision.evaluate import embed_catalogue, make_index, novelty_embedder_for, with_occasions  # noqa: E402
 from vision.figures import write_figures  # noqa: E402
 from vision.images import load_image  # noqa: E402
-from vision.segment import load_segmenter  # noqa: E402
+from vision.segment import DEFAULT_SEGMENTER, load_segmenter  # noqa: E402
 from vision.text import TextReader, suggest_title  # noqa: E402
 from vision.vote import VoteConfig  # noqa: E402
 
@@ -38,7 +38,7 @@ def get_args_parser():
     parser.add_argument("--reference", required=True)
     parser.add_argument("--photos", required=True, help="a folder tree of photos to categorize")
     parser.add_argument("--backbone", default="efficientnet_lite0")
-    parser.add_argument("--segmenter", default="unet_lite0", help="'none' to categorize whole photos")
+    parser.add_argument("--segmenter", default=DEFAULT_SEGMENTER, help="'none' to categorize whole photos")
     parser.add_argument("--limit", type=int, default=60, help="photos timed (spread over the tree)")
     parser.add_argument("--threads", type=int, default=1, help="intra-op threads while timing")
     parser.add_argument("--read-text", action="store_true", help="also read the text on each photo")

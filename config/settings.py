@@ -179,7 +179,7 @@ CATALOG_INDEX_PATH = Path(os.environ.get("CATALOG_INDEX_PATH", VAR_DIR / "index"
 CATALOG_DEVICE = os.environ.get("CATALOG_DEVICE") or None
 # The model that finds the items of a photo (vision/weights/segmenters/NAME.pt); empty: every
 # photo is categorized whole, as one item.
-CATALOG_SEGMENTER = os.environ.get("CATALOG_SEGMENTER", "unet_lite0")
+CATALOG_SEGMENTER = os.environ.get("CATALOG_SEGMENTER", "unet_lite0_real")
 # OCR (vision.text) on a listing's first photo: the text on the product, kept per item for staff,
 # and a suggested title. 0 turns it off.
 CATALOG_READ_TEXT = os.environ.get("CATALOG_READ_TEXT", "1") == "1"

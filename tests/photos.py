@@ -1,6 +1,7 @@
 """Test photos: real Grocery Store photos from ../shared, uploads built from images, stored files."""
 
 import io
+import json
 import os
 import shutil
 import zipfile
@@ -13,6 +14,7 @@ from PIL import Image
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "datasets")
 GROCERY = os.path.join(SHARED, "grocery-store", "dataset")
 ECSSD = os.path.join(SHARED, "ecssd")
+FREIBURG = os.path.join(SHARED, "freiburg-groceries")
 
 # Three leaves at two depths, visually distinct: enough for the real backbone to separate.
 SMALL_CATALOGUE_LEAVES = ("Fruit/Banana", "Fruit/Apple/Granny-Smith", "Vegetables/Carrots")
@@ -23,6 +25,23 @@ def grocery_images(split, leaf, count):
     if not os.path.isdir(folder):
         pytest.skip(f"the Grocery Store dataset is not at {GROCERY}")
     return [os.path.join(folder, name) for name in sorted(os.listdir(folder))[:count]]
+
+
+def freiburg_instances():
+    """The Freiburg groceries' COCO instances (boxes of real shop photos), as loaded JSON."""
+    path = os.path.join(FREIBURG, "instances.json")
+    if not os.path.isfile(path):
+        pytest.skip(f"the Freiburg groceries are not at {FREIBURG}")
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def freiburg_photo(file_name):
+    """A Freiburg photo (its file name relative to photos/) as an RGB image, with its boxes."""
+    instances = freiburg_instances()
+    [image] = [image for image in instances["images"] if image["file_name"] == file_name]
+    boxes = [a["bbox"] for a in instances["annotations"] if a["image_id"] == image["id"]]
+    return Image.open(os.path.join(FREIBURG, "photos", file_name)).convert("RGB"), boxes
 
 
 def copy_small_catalogue(destination, split, per_leaf):

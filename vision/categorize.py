@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from . import outcomes
 from .calibration import Decision, decide, decide_listing
 from .cam import activation_map, covered_region, explained_category, heatmap_overlay
 from .images import InvalidImage, load_image
@@ -116,12 +117,21 @@ class Categorizer:
         region = covered_region(size, weights.resize_size, weights.crop_size)
         return explanation, heatmap_overlay(explanation.activation, size, region)
 
-    def categorize_photo(self, image, segmenter=None, lines=()):
+    def categorize_photo(self, image, segmenter=None, lines=(), drop_unlike=True):
         """[(PhotoItem, CategorizedImage)] for the items of one photo, largest first; `lines`: the
-        text read on the photo (vision.text), each item voting with the words inside its box."""
+        text read on the photo (vision.text), each item voting with the words inside its box.
+
+        Beside the main (largest) item, an item unlike anything in the catalogue is dropped: what
+        the segmenter took for a product there (a hand, a price label, clutter) is not one a seller
+        lists. The main item stays whatever it is, to say the product is not in the catalogue.
+        """
         items = photo_items(image, segmenter)
         words = [words_read(lines_within(lines, item.box)) for item in items]
-        return list(zip(items, self.categorize([item.crop(image) for item in items], words)))
+        found = list(zip(items, self.categorize([item.crop(image) for item in items], words)))
+        if drop_unlike:
+            found[1:] = [(item, result) for item, result in found[1:]
+                         if result.decision.outcome != outcomes.NOT_IN_CATALOGUE]
+        return found
 
 
 def load_in_batches(items, batch_size, path_of=attrgetter("path"), progress=None):

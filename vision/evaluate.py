@@ -2,6 +2,7 @@
 
     python -m vision.evaluate --reference DIR --queries DIR [--outside DIR] [--json FILE] [--predictions CSV]
     python -m vision.evaluate --reference DIR --cv K [--holdout-fraction F] [--outside DIR] [...]
+    python -m vision.evaluate --reference DIR --holdout-fraction F [--segmenter NAME] [...]
 
 With --queries, the index is every reference and the queries are categorized through the same
 Categorizer the worker uses (with --segmenter, their largest item, as the worker finds it).
@@ -11,7 +12,8 @@ vision.splits) in one fold, each fold categorized against an index of the rest, 
 the rest alone. Only photos the embedder did not train on are ever queries: a trained embedder
 records its training photos, CV folds leave them out, and --queries that overlap them are refused
 (--allow-seen measures anyway and says so). --holdout-fraction F takes CV's queries from the
-stratified part the training script held out with the same fraction.
+stratified part the training script held out with the same fraction; without --cv, that part is
+categorized once against the rest of the tree, like --queries (so --segmenter works with it).
 
 Each index is calibrated as the app calibrates it (vision.calibration), so the figures include
 calibration_error (expected calibration error of the leaf confidence, 10 equal-width bins, and
@@ -57,12 +59,13 @@ COVERAGE_PRECISIONS = ("0.95", "0.98", "0.99")
 def get_args_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reference", required=True, help="folder tree of labelled reference images")
-    queries = parser.add_mutually_exclusive_group(required=True)
+    queries = parser.add_mutually_exclusive_group()
     queries.add_argument("--queries", help="folder tree of labelled query images")
     queries.add_argument("--cv", type=_folds, metavar="K", help="K-fold cross-validation over the reference tree")
     parser.add_argument("--holdout-fraction", type=_fraction,
-                        help="with --cv: the queries are the part of the reference tree that the training "
-                             "script holds out with this --holdout-fraction (and --split-seed)")
+                        help="the queries are the part of the reference tree that the training script holds "
+                             "out with this --holdout-fraction (and --split-seed): with --cv, in folds; "
+                             "alone, against the rest of the tree")
     parser.add_argument("--split-seed", type=int, default=0)
     parser.add_argument("--outside", help="photos of things that are not in the catalogue (any folder of images)")
     parser.add_argument("--allow-seen", action="store_true",
@@ -451,10 +454,12 @@ def write_predictions(results, path):
 # --- the command -------------------------------------------------------------------------------
 
 def main(args):
+    if not (args.queries or args.cv or args.holdout_fraction):
+        raise SystemExit("Say what to measure on: --queries DIR, --cv K or --holdout-fraction F.")
+    if args.queries and args.holdout_fraction:
+        raise SystemExit("--holdout-fraction takes the queries from --reference; it does not go with --queries.")
     if args.cv and args.segmenter:
-        raise SystemExit("--segmenter works with --queries only: CV folds are whole reference photos.")
-    if args.holdout_fraction and not args.cv:
-        raise SystemExit("--holdout-fraction chooses the queries of --cv K; give --cv too.")
+        raise SystemExit("--segmenter works without --cv only: CV folds are whole reference photos.")
     config = VoteConfig(k=args.k, temperature=args.temperature, threshold=args.threshold,
                         text_weight=args.text_weight if args.text else 0.0)
     reader = TextReader() if args.text else None
@@ -482,22 +487,32 @@ def main(args):
                     "photos (those the embedder never trained on"
                     + (f", in the {args.holdout_fraction:.0%} held-out part" if args.holdout_fraction else "") + ")")
     else:
-        queries = scan_catalogue(args.queries)
-        seen = check_queries(queries, embedder.weights, args.allow_seen)
+        if args.queries:
+            queries = scan_catalogue(args.queries)
+            seen = check_queries(queries, embedder.weights, args.allow_seen)
+            protocol = f"queries from {args.queries}"
+        else:  # the held-out part, once, against an index of the rest
+            eligible = cv_eligible(references, args)
+            queries, seen = [references.images[i] for i in eligible], int(references.trained[eligible].sum())
+            rest = np.setdiff1d(everything, eligible)
+            categorizer = Categorizer(embedder, make_index(references, rest, embedder, config), config,
+                                      args.target_precision, novelty_embedder, text_profiles(references, rest))
+            protocol = (f"the {args.holdout_fraction:.0%} held-out part ({len(queries)} photos) against the "
+                        f"other {len(rest)} photos of the tree")
         segmenter = load_segmenter(args.segmenter, device=args.device) if args.segmenter else None
         results, skipped_queries = categorize_queries(categorizer, queries, args.batch_size, segmenter, reader)
         skipped += skipped_queries
-        protocol = f"queries from {args.queries}" + (f", largest item by {segmenter.version}" if segmenter else "")
+        protocol += f", largest item by {segmenter.version}" if segmenter else ""
     query_seconds = time.perf_counter() - started
     figures = score(results) | calibration_figures(results, args.target_precision) | {
         "protocol": protocol,
         "seen_queries": seen,
         "images_per_second": len(results) / query_seconds if query_seconds and not args.cv else None,
         "index_build_seconds": index_seconds,
-        "n_reference": len(full_index),
+        "n_reference": len(categorizer.index),
         "backbone": embedder.weights.version,
         "segmenter": args.segmenter,
-        "calibration": full_index.calibration.manifest() if full_index.calibration else None,
+        "calibration": categorizer.index.calibration.manifest() if categorizer.index.calibration else None,
         "vote": {"k": config.k, "temperature": config.temperature, "threshold": config.threshold,
                  "text_weight": config.text_weight},
         "text": reader.version if reader else None,

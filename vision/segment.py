@@ -7,7 +7,7 @@ peaks splits them where a plain threshold would merge them.
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -22,7 +22,7 @@ from torchvision.transforms import v2 as T
 from .backbones import BackboneUnavailable, get_backbone
 from .backbones.finetuned import file_version, load_trained_state, weights_dir
 
-DEFAULT_SEGMENTER = "unet_lite0"
+DEFAULT_SEGMENTER = "unet_lite0_real"
 # Maps are post-processed at most this large: plenty for boxes and outlines, cheap for any photo.
 WORKING_SIDE = 512
 # A photo is about one item, and is categorized whole (background and all, the way reference
@@ -133,6 +133,24 @@ class PostProcessing:
     threshold: float = 0.5  # foreground probability
     min_area: float = 0.005  # of the photo; smaller blobs are specks
     peak_height: float = 0.15  # how far distance must fall between two peaks for two items (bench/README.md)
+    # An item whose box lies at least this much inside a larger item's box is a part of it (a
+    # label, a lid, the hand's grip on it) and is merged into it; None merges nothing.
+    merge_inside: float | None = 0.8
+    # Items smaller than this share of the largest are price labels and clutter, not products.
+    # Both chosen on real shop photos outside the reported ones (bench/README.md, issue 17).
+    min_share: float = 0.25
+
+
+def post_processing_from(text, base=PostProcessing()):
+    """PostProcessing with the settings of "name=value,..." changed ("none" for no value): the
+    command-line form of a post-processing, e.g. "merge_inside=none,min_share=0"."""
+    changes = {}
+    for pair in filter(None, (part.strip() for part in text.split(","))):
+        name, _, value = pair.partition("=")
+        if name not in PostProcessing.__dataclass_fields__ or not value:
+            raise ValueError(f"'{pair}' is not name=value with a name of {sorted(PostProcessing.__dataclass_fields__)}")
+        changes[name] = None if value.lower() == "none" else float(value)
+    return replace(base, **changes)
 
 
 def normalised_distance(labels):
@@ -164,7 +182,32 @@ def find_items(foreground, distance, settings=PostProcessing()):
     # A blob with no peak of its own (a flat distance map) is still an item.
     orphans, _ = ndimage.label(mask & (labels == 0))
     labels = np.where(orphans > 0, orphans + count, labels)
-    return [item for item in map(_item_of_region, _regions(labels)) if item.area >= settings.min_area * mask.size]
+    items = [item for item in map(_item_of_region, _regions(labels)) if item.area >= settings.min_area * mask.size]
+    items = sorted(items, key=lambda item: item.area, reverse=True)
+    if settings.merge_inside is not None:
+        items = _merge_parts(items, settings.merge_inside)
+    return [item for item in items if item.area >= settings.min_share * items[0].area] if items else []
+
+
+def _merge_parts(items, inside):
+    """Items (largest first) with those whose box is at least `inside` within a larger one's box
+    merged into it."""
+    kept = []
+    for item in items:
+        whole = next((k for k, other in enumerate(kept) if _share_inside(item.box, other.box) >= inside), None)
+        if whole is None:
+            kept.append(item)
+        else:
+            kept[whole] = _item_of_region(kept[whole].mask | item.mask)
+    return kept
+
+
+def _share_inside(box, outer):
+    """The share of `box`'s area that lies inside `outer`."""
+    width = min(box[2], outer[2]) - max(box[0], outer[0])
+    height = min(box[3], outer[3]) - max(box[1], outer[1])
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    return max(width, 0) * max(height, 0) / area if area else 0.0
 
 
 def _drop_specks(mask, min_area):
@@ -203,12 +246,14 @@ class PhotoItem:
     mask: np.ndarray | None  # bool, at the working resolution (mask_scale photo pixels per mask pixel)
     mask_scale: float
     coverage: float  # fraction of the photo the item's box covers
+    whole_photo: bool = False  # categorized as the whole photo, background and all (photo_items)
 
     def crop_box(self, image_size, margin=0.3):
         """What gets categorized: the box with a margin of its own size around it, widened to a
-        square inside the photo. The embedder sees the centre square of what it is given, so a
-        square crop shows it all of a long item, with some context around (bench/README.md)."""
-        left, top, right, bottom = self.box
+        square inside the photo (or the whole photo's centre square, for a whole-photo item). The
+        embedder sees the centre square of what it is given, so a square crop shows it all of a
+        long item, with some context around (bench/README.md)."""
+        left, top, right, bottom = (0, 0, *image_size) if self.whole_photo else self.box
         width, height = (right - left) * (1 + 2 * margin), (bottom - top) * (1 + 2 * margin)
         side = min(max(width, height), *image_size)
         left = min(max(0.0, (left + right - side) / 2), image_size[0] - side)
@@ -262,13 +307,14 @@ class Segmenter:
 
 
 def photo_items(image, segmenter):
-    """The items to categorize: those found, or the whole photo as one item when nothing is found,
-    when the photo is about one item that is not small, or when there is no segmenter."""
+    """The items to categorize: those found, or one item categorized as the whole photo when the
+    photo is about one item that is not small (its box and outline stay the item's own), when
+    nothing is found or when there is no segmenter (its box is then the photo's)."""
     items = segmenter.segment(image) if segmenter is not None else []
-    if not items or _photo_is_about_one_item(items):
-        subject = items[0] if items else None
-        return [PhotoItem((0, 0, image.width, image.height), subject and subject.mask,
-                          subject.mask_scale if subject else 1.0, 1.0)]
+    if not items:
+        return [PhotoItem((0, 0, image.width, image.height), None, 1.0, 1.0, whole_photo=True)]
+    if _photo_is_about_one_item(items):
+        return [replace(items[0], whole_photo=True)]
     return items
 
 

@@ -26,7 +26,9 @@ def test_a_photo_about_one_product_is_categorized_whole_like_the_references():
     photo = one_product_photo("Packages/Juice/Bravo-Apple-Juice", share=(0.6, 0.8))
     assert load_segmenter().segment(photo)  # the product is found...
     [item] = photo_items(photo, load_segmenter())  # ...and the photo is about it
-    assert item.box == (0, 0, 640, 480) and item.crop(photo).size == (480, 480)  # what the embedder sees
+    assert item.whole_photo and item.crop(photo).size == (480, 480)  # what the embedder sees...
+    left, top, right, bottom = item.box  # ...while the box shown is the product's own
+    assert 0 < left < 320 < right < 640 and 0 < top < 240 < bottom < 480 and item.coverage < 0.8
 
 
 def test_a_small_lone_product_is_cropped_to_itself():

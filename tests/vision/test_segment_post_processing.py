@@ -1,7 +1,8 @@
 import numpy as np
+import pytest
 from scipy import ndimage
 
-from vision.segment import PhotoItem, find_items, normalised_distance
+from vision.segment import PhotoItem, PostProcessing, find_items, normalised_distance, post_processing_from
 
 
 def disc(shape, centre, radius):
@@ -27,7 +28,8 @@ def test_it_splits_two_touching_discs():
 def test_it_splits_touching_items_of_different_sizes_at_their_own_distance_peaks():
     big, small = disc((120, 160), (60, 50), 40), disc((120, 160), (60, 102), 14)
     labels = np.where(small, 2, big.astype(int))
-    assert len(find_items((big | small).astype(np.float32), normalised_distance(labels))) == 2
+    both = PostProcessing(min_share=0.0)  # the small one is under the share of the largest kept by default
+    assert len(find_items((big | small).astype(np.float32), normalised_distance(labels), both)) == 2
 
 
 def test_it_keeps_apart_items_apart():
@@ -71,3 +73,31 @@ def test_the_outline_traces_the_mask_in_photo_pixels():
     xs, ys = [x for x, _ in polygon], [y for _, y in polygon]
     assert min(xs) >= 9 and max(xs) <= 50 and min(ys) >= 19 and max(ys) <= 40
     assert max(xs) - min(xs) >= 38 and max(ys) - min(ys) >= 18
+
+
+def test_a_part_inside_a_larger_item_is_merged_into_it():
+    carton = np.zeros((200, 200), bool)
+    carton[20:180, 40:120] = True
+    label = disc((200, 200), (100, 120), 12)  # a label half outside the carton's side
+    labels = np.where(label, 2, carton.astype(int))
+    maps = ((carton | label).astype(np.float32), normalised_distance(labels))
+    assert len(find_items(*maps, PostProcessing(merge_inside=None, min_share=0.0))) == 2  # two peaks of distance
+    [merged] = find_items(*maps, PostProcessing(merge_inside=0.4, min_share=0.0))
+    assert merged.box == (40, 20, 133, 180) and merged.area == (carton | label).sum()
+    assert len(find_items(*maps, PostProcessing(merge_inside=0.9, min_share=0.0))) == 2  # about half is inside
+
+
+def test_items_much_smaller_than_the_largest_are_dropped():
+    mask = disc((200, 300), (100, 80), 60) | disc((200, 300), (100, 250), 12)  # a product and a price label
+    labels, _ = ndimage.label(mask)
+    maps = (mask.astype(np.float32), normalised_distance(labels))
+    assert len(find_items(*maps, PostProcessing(min_share=0.0))) == 2
+    [product] = find_items(*maps)
+    assert product.box == (20, 40, 141, 161)
+
+
+def test_a_post_processing_is_written_on_the_command_line_as_name_value_pairs():
+    settings = post_processing_from("merge_inside=none, min_share=0,peak_height=0.2")
+    assert settings == PostProcessing(merge_inside=None, min_share=0.0, peak_height=0.2)
+    with pytest.raises(ValueError, match="'peaks=1' is not name=value with a name of"):
+        post_processing_from("peaks=1")

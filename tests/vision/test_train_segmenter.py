@@ -47,3 +47,13 @@ def test_training_can_start_from_a_trained_segmenter(tiny_segmenter):
     args = get_args_parser().parse_args(["--name", "more", "--init", "tiny"])
     started, trained = make_model(args).state_dict(), load_segmenter("tiny").model.state_dict()
     assert all(torch.equal(started[name], trained[name]) for name in trained)
+
+
+def test_boxed_products_become_instance_labels_the_smaller_in_front():
+    from vision.coco import Product
+    from vision.training.train_segmenter import box_labels
+
+    shelf, pack = Product((10, 10, 90, 60), ("Pantry", "Beans")), Product((70.4, 20, 120, 50), ("Pantry", "Beans"))
+    labels = box_labels([pack, shelf], (128, 64))
+    assert labels.shape == (64, 128) and labels[0, 0] == 0 and labels[59, 89] != 0 and labels[60, 90] == 0
+    assert labels[30, 80] == labels[30, 110] != labels[30, 20] != 0  # the pack, in front of the shelf's box

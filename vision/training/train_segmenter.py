@@ -1,16 +1,23 @@
-"""Train the item segmenter (vision/segment.py): ECSSD photos plus generated composites.
+"""Train the item segmenter (vision/segment.py): ECSSD photos, generated composites and real
+photos with boxed products.
 
     python -m vision.training.train_segmenter --ecssd DIR --cut-outs DIR --name NAME [--epochs N] [--resume]
+        [--instances FILE.json --photos DIR]
 
 ECSSD teaches what a photo's subject looks like against real backgrounds; composites of
 product cut-outs, 1–4 per image and often touching, teach where one item ends and the next
-begins. Every fifth ECSSD photo is held out for validation (the same split
-`python -m vision.evaluate_segmentation --split val` measures), and composites for
-validation use those photos' backgrounds and a seed training never uses.
+begins; real shop photos with every product boxed (a COCO instances file, e.g. Freiburg
+groceries) teach that hands, shelf edges and price labels are not items and that products side
+by side are one item each. Boxes are weak supervision: each box is taken as its product's mask.
+Every fifth ECSSD photo is held out for validation (the same split
+`python -m vision.evaluate_segmentation --split val` measures), composites for validation use
+those photos' backgrounds and a seed training never uses, and the boxed photos' validation part
+(vision.coco.validation_part) is never trained on: `vision.evaluate_items` measures on it.
 """
 
 import argparse
 import os
+import sys
 
 import numpy as np
 import torch
@@ -20,6 +27,7 @@ from torch.utils.data import ConcatDataset, DataLoader, Dataset
 from torchvision import tv_tensors
 from torchvision.transforms import v2 as T
 
+from ..coco import load_instances, validation_part
 from ..composites import load_mask, split_pairs
 from ..evaluate_segmentation import (
     DEFAULT_CUT_OUTS,
@@ -57,12 +65,19 @@ def get_args_parser():
     parser.add_argument("--train-blocks", type=int, default=8, help="encoder blocks trained, from the deepest")
     parser.add_argument("--input-size", type=int, default=256)
     parser.add_argument("--composites", type=int, default=800, help="new composites per epoch")
+    parser.add_argument("--instances", help="COCO instances file of real photos with boxed products")
+    parser.add_argument("--photos", help="the folder the instances' file names are relative to")
+    parser.add_argument("--boxed-per-epoch", type=int, default=1200,
+                        help="boxed photos drawn afresh from the training part each epoch")
     parser.add_argument("--val-composites", type=int, default=200)
     parser.add_argument("--epochs", type=int, default=9)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-3, help="decoder learning rate (encoder: 10× lower)")
     parser.add_argument("--weight-decay", type=float, default=1e-4)
     parser.add_argument("--eval-every", type=int, default=3)
+    parser.add_argument("--keep", choices=("best", "last"), default="best",
+                        help="the epoch saved: the best by ECSSD validation IoU + item F1 on validation "
+                             "composites, or the last")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--device", default=None)
     parser.add_argument("--max-steps", type=int, default=None, help="stop each epoch after this many steps (tests)")
@@ -83,12 +98,16 @@ class PhotoMaskDataset(Dataset):
 
     def __init__(self, pairs, size):
         self.pairs = pairs
-        self.augment = T.Compose([
+        self.augment = self.augmentation(size)
+        self.finish = input_transform(size)
+
+    @staticmethod
+    def augmentation(size):
+        return T.Compose([
             T.RandomResizedCrop(size, scale=(0.5, 1.0), ratio=(0.6, 1.6), antialias=True),
             T.RandomHorizontalFlip(),
             T.ColorJitter(brightness=0.3, contrast=0.3, saturation=0.3, hue=0.03),
         ])
-        self.finish = input_transform(size)
 
     def __len__(self):
         return len(self.pairs)
@@ -99,6 +118,36 @@ class PhotoMaskDataset(Dataset):
         image, mask = self.augment(T.functional.to_image(load_image(image_path)), mask)
         labels, _ = ndimage.label(mask.numpy())
         return (self.finish(image), *targets(labels))
+
+
+class BoxedPhotoDataset(Dataset):
+    """Real photos whose products are boxed (vision.coco.LabelledPhoto); each box is taken as its
+    product's mask, smaller boxes in front of larger ones (what overlaps is usually the nearer)."""
+
+    def __init__(self, photos, size):
+        self.photos = photos
+        self.augment = PhotoMaskDataset.augmentation(size)
+        self.finish = input_transform(size)
+
+    def __len__(self):
+        return len(self.photos)
+
+    def __getitem__(self, i):
+        photo = self.photos[i]
+        image = load_image(photo.path)
+        labels = box_labels(photo.products, image.size)
+        image, labels = self.augment(T.functional.to_image(image), tv_tensors.Mask(torch.from_numpy(labels)))
+        return (self.finish(image), *targets(labels.numpy().astype(np.int32)))
+
+
+def box_labels(products, size):
+    """(H, W) uint8 instance labels of boxed products in an image of `size` (W, H): 0 is background."""
+    labels = np.zeros(size[::-1], np.uint8)
+    by_area = sorted(products, key=lambda p: (p.box[2] - p.box[0]) * (p.box[3] - p.box[1]), reverse=True)
+    for number, product in enumerate(by_area[:255], start=1):
+        left, top, right, bottom = (round(v) for v in product.box)
+        labels[max(top, 0):bottom, max(left, 0):right] = number
+    return labels
 
 
 class CompositeDataset(Dataset):
@@ -163,8 +212,11 @@ def evaluate(model, val_pairs, val_generator, args, device):
                                           "touching_split_rate")}
 
 
-def epoch_quality(record):
-    """What picks the saved epoch: ECSSD IoU plus the items' F1 on composites; None if not measured."""
+def epoch_quality(record, args):
+    """What picks the saved epoch: ECSSD IoU plus the items' F1 on composites; None if not measured.
+    With --keep last, every epoch is better than the one before."""
+    if args.keep == "last":
+        return record["epoch"]
     if "val" not in record:
         return None
     val = record["val"]
@@ -188,21 +240,41 @@ def datasets(args):
     pairs = {split: listed[:args.limit] for split, listed in pairs.items()}
     train_generator = composite_generator(args.cut_outs, args.ecssd, args.input_size, args.seed, "train")
     val_generator = composite_generator(args.cut_outs, args.ecssd, args.input_size, VALIDATION_SEED, "val")
-    return pairs, train_generator, val_generator
+    return pairs, train_generator, val_generator, boxed_training_photos(args)
+
+
+def boxed_training_photos(args):
+    """The boxed photos outside their validation part, with products boxed; [] without --instances."""
+    if not args.instances:
+        return []
+    if not args.photos:
+        raise SystemExit("--instances needs --photos, the folder its file names are relative to.")
+    rest, held = validation_part(load_instances(args.instances, args.photos))
+    photos = [photo for photo in rest if photo.products and os.path.isfile(photo.path)]
+    print(f"{len(photos)} boxed photos to train on ({len(held)} kept for validation)", file=sys.stderr)
+    return photos[:args.limit]
+
+
+def boxed_sample(photos, count, epoch, seed):
+    """`count` of the boxed photos, a different draw each epoch (all of them when fewer)."""
+    if len(photos) <= count:
+        return photos
+    chosen = np.random.default_rng([seed, epoch]).choice(len(photos), count, replace=False)
+    return [photos[i] for i in sorted(chosen)]
 
 
 def main(args):
     torch.manual_seed(args.seed)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     output_dir = output_dir_for(args)
-    pairs, train_generator, val_generator = datasets(args)
+    pairs, train_generator, val_generator, boxed = datasets(args)
 
     model = make_model(args).to(device)
     encoder_params = [p for p in model.encoder.parameters() if p.requires_grad]
     decoder_params = [p for name, p in model.named_parameters() if not name.startswith("encoder.")]
     optimizer = torch.optim.AdamW([{"params": encoder_params, "lr": args.lr / 10},
                                    {"params": decoder_params, "lr": args.lr}], weight_decay=args.weight_decay)
-    steps_per_epoch = (len(pairs["train"]) + args.composites) // args.batch_size
+    steps_per_epoch = (len(pairs["train"]) + args.composites + min(len(boxed), args.boxed_per_epoch)) // args.batch_size
     steps_per_epoch = min(steps_per_epoch, args.max_steps or steps_per_epoch)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lr_lambda(args.epochs * steps_per_epoch, steps_per_epoch))
@@ -213,14 +285,16 @@ def main(args):
     for epoch in range(len(history), args.epochs):
         # Fresh composites every epoch: the generator is cheap and endless.
         data = ConcatDataset([PhotoMaskDataset(pairs["train"], args.input_size),
-                              CompositeDataset(train_generator, args.composites, epoch * args.composites)])
+                              CompositeDataset(train_generator, args.composites, epoch * args.composites),
+                              BoxedPhotoDataset(boxed_sample(boxed, args.boxed_per_epoch, epoch, args.seed),
+                                                args.input_size)])
         loader = DataLoader(data, batch_size=args.batch_size, shuffle=True, drop_last=True,
                             num_workers=args.workers)
         record = {"epoch": epoch} | train_one_epoch(model, optimizer, scheduler, loader, device, epoch, args)
         if (epoch + 1) % args.eval_every == 0 or epoch == args.epochs - 1:
             record["val"] = evaluate(model, pairs["val"], val_generator, args, device)
         history.append(log_epoch(output_dir, record, progress))
-        quality = epoch_quality(record)
+        quality = epoch_quality(record, args)
         if quality is not None and quality > best:
             best = quality
             save_weights(model, args, history)

@@ -1,0 +1,66 @@
+"""How many items the worker finds on photos of one product held in a hand, in front of a shelf.
+
+    python bench/items_in_hand.py [--segmenter NAME ...] [--post-processing SETTINGS] [--json FILE]
+
+The photos are the 23 Grocery val photos (of the first three of each Packages leaf) that show one
+carton held in a hand; each should give one item. Items are counted as photo_items gives them
+(before the catalogue is consulted, so no item is dropped as unlike it).
+"""
+
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from vision.images import load_image  # noqa: E402
+from vision.segment import DEFAULT_SEGMENTER, PostProcessing, load_segmenter, photo_items, post_processing_from  # noqa: E402
+
+VAL_PACKAGES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets",
+                            "grocery-store", "dataset", "val", "Packages")
+HELD_IN_A_HAND = [
+    "Juice/Bravo-Apple-Juice/Bravo-Apple-Juice_001.jpg", "Juice/Bravo-Apple-Juice/Bravo-Apple-Juice_002.jpg",
+    "Juice/Bravo-Orange-Juice/Bravo-Orange-Juice_001.jpg", "Juice/Bravo-Orange-Juice/Bravo-Orange-Juice_002.jpg",
+    "Juice/God-Morgon-Apple-Juice/God-Morgon-Apple-Juice_001.jpg",
+    "Juice/God-Morgon-Apple-Juice/God-Morgon-Apple-Juice_003.jpg",
+    "Juice/God-Morgon-Red-Grapefruit-Juice/God-Morgon-Red-Grapefruit-Juice_001.jpg",
+    "Juice/God-Morgon-Red-Grapefruit-Juice/God-Morgon-Red-Grapefruit-Juice_003.jpg",
+    "Milk/Arla-Ecological-Medium-Fat-Milk/Arla-Ecological-Medium-Fat-Milk_001.jpg",
+    "Milk/Arla-Medium-Fat-Milk/Arla-Medium-Fat-Milk_001.jpg", "Milk/Arla-Medium-Fat-Milk/Arla-Medium-Fat-Milk_002.jpg",
+    "Milk/Arla-Standard-Milk/Arla-Standard-Milk_002.jpg",
+    "Milk/Garant-Ecological-Medium-Fat-Milk/Garant-Ecological-Medium-Fat-Milk_003.jpg",
+    "Milk/Garant-Ecological-Standard-Milk/Garant-Ecological-Standard-Milk_003.jpg",
+    "Oatghurt/Oatly-Natural-Oatghurt/Oatly-Natural-Oatghurt_001.jpg",
+    "Oatghurt/Oatly-Natural-Oatghurt/Oatly-Natural-Oatghurt_002.jpg",
+    "Oatghurt/Oatly-Natural-Oatghurt/Oatly-Natural-Oatghurt_003.jpg",
+    "Sour-Cream/Arla-Sour-Cream/Arla-Sour-Cream_001.jpg", "Sour-Cream/Arla-Sour-Cream/Arla-Sour-Cream_002.jpg",
+    "Soyghurt/Alpro-Blueberry-Soyghurt/Alpro-Blueberry-Soyghurt_001.jpg",
+    "Soyghurt/Alpro-Blueberry-Soyghurt/Alpro-Blueberry-Soyghurt_002.jpg",
+    "Soyghurt/Alpro-Vanilla-Soyghurt/Alpro-Vanilla-Soyghurt_001.jpg",
+    "Soyghurt/Alpro-Vanilla-Soyghurt/Alpro-Vanilla-Soyghurt_003.jpg",
+]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--segmenter", action="append")
+    parser.add_argument("--post-processing", type=post_processing_from, default=PostProcessing(),
+                        help='the post-processing changed, e.g. "merge_inside=none,min_share=0"')
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    images = [load_image(os.path.join(VAL_PACKAGES, name)) for name in HELD_IN_A_HAND]
+    report = {}
+    for name in args.segmenter or [DEFAULT_SEGMENTER]:
+        segmenter = load_segmenter(name)
+        segmenter.settings = args.post_processing
+        counts = [len(photo_items(image, segmenter)) for image in images]
+        report[segmenter.version] = {"one_item": sum(c == 1 for c in counts) / len(counts), "items": counts}
+        print(segmenter.version, f"one item on {sum(c == 1 for c in counts)} of {len(counts)} photos", counts)
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(report, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Every figure of bench/README.md "Items on real photos (issue 17)", in the order they were made.
+# SEGMENTER names the segmenter measured (default: the shipped one). Run from the repository root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=$(bin/venv)/bin/python
+seg=${SEGMENTER:-unet_lite0_real}
+F=../shared/datasets/freiburg-groceries
+G=../shared/datasets/grocery-store/dataset
+E=../shared/datasets/ecssd
+R=bench/results
+step=${1:-all}
+if [ "$step" = all ] || [ "$step" = grocery-off ]; then
+  "$python" -m vision.evaluate --backbone grocery_lite0 --reference "$G/train" --holdout-fraction 0.2 \
+    --json "$R/items-grocery-holdout-whole.json"
+  "$python" -m vision.evaluate --backbone grocery_lite0 --reference "$G/train" --queries "$G/val" \
+    --json "$R/items-grocery-val-whole.json"
+fi
+# "before": the segmenter of issue 5 with its post-processing (nothing merged, nothing dropped by
+# size; the defaults when these figures were made).
+issue5="merge_inside=none,min_share=0"
+if [ "$step" = all ] || [ "$step" = before ]; then
+  "$python" -m vision.evaluate_items --segmenter unet_lite0 --post-processing "$issue5" --reference "$F/photos" \
+    --photos "$F/photos" --instances "$F/instances.json" --holdout-fraction 0.2 \
+    --json "$R/items-freiburg-val-unet_lite0.json"
+  "$python" bench/items_in_hand.py --segmenter unet_lite0 --post-processing "$issue5" \
+    --json "$R/items-in-hand-unet_lite0.json"
+fi
+if [ "$step" = all ] || [ "$step" = tune ]; then
+  "$python" bench/tune_real_items.py --segmenter "$seg" --sample 200 --json "$R/items-tuning.json"
+fi
+if [ "$step" = all ] || [ "$step" = measure ]; then
+  "$python" -m vision.evaluate_items --segmenter "$seg" --reference "$F/photos" --photos "$F/photos" \
+    --instances "$F/instances.json" --holdout-fraction 0.2 --json "$R/items-freiburg-val-$seg.json"
+  "$python" bench/items_in_hand.py --segmenter "$seg" --json "$R/items-in-hand-$seg.json"
+  "$python" -m vision.evaluate_segmentation --segmenter "$seg" --composites 500 --seed 2000 \
+    --images "$E/images" --masks "$E/masks" --split val --json "$R/segmentation-$seg.json"
+  "$python" -m vision.evaluate --backbone grocery_lite0 --reference "$G/train" --holdout-fraction 0.2 \
+    --segmenter "$seg" --json "$R/items-grocery-holdout-$seg.json"
+  "$python" -m vision.evaluate --backbone grocery_lite0 --reference "$G/train" --queries "$G/val" \
+    --segmenter "$seg" --json "$R/items-grocery-val-$seg.json"
+fi

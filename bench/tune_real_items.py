@@ -1,0 +1,119 @@
+"""Choose how items are found on real photos, on photos the reported figures never use.
+
+    python bench/tune_real_items.py --segmenter NAME [--segmenter NAME ...] [--sample 300] [--json FILE]
+
+The tuning photos are a spread sample of the Freiburg photos *outside* the held-out part that
+`vision.evaluate_items --holdout-fraction 0.2` reports on; they are categorized against every
+other photo outside it. (A segmenter trained with --instances saw them in training, so its
+figures here are flattered; they serve to compare settings, not to report.) For each segmenter the
+network runs once per photo; then each post-processing setting gives item recall and precision,
+and the best by F1 is run the worker's whole way, with items unlike the catalogue dropped or kept.
+"""
+
+import argparse
+import itertools
+import json
+import os
+import sys
+from dataclasses import replace
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from vision.coco import load_instances  # noqa: E402
+from vision.evaluate_items import (  # noqa: E402
+    categorize_photos,
+    categorizer_of,
+    embedded_references,
+    figures_by_kind,
+    spread,
+)
+from vision.evaluate_segmentation import match_boxes  # noqa: E402
+from vision.images import load_image  # noqa: E402
+from vision.segment import Segmenter, load_segmenter  # noqa: E402
+from vision.splits import content_key, holdout_split  # noqa: E402
+
+FREIBURG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets",
+                        "freiburg-groceries")
+GRID = {
+    "peak_height": (0.15, 0.3, 0.5),
+    "merge_inside": (None, 0.8, 0.6),
+    "min_share": (0.0, 0.1, 0.25),
+}
+
+
+class RememberedMaps(Segmenter):
+    """A segmenter whose network ran once per photo: post-processing settings are tried on its maps."""
+
+    def __init__(self, segmenter, images):
+        super().__init__(segmenter.model, segmenter.version, segmenter.input_size, settings=segmenter.settings)
+        self.maps = {id(image): segmenter.predict(image) for image in images}
+
+    def predict(self, image, size=None):
+        return self.maps[id(image)]
+
+
+def box_counts(segmenter, images, photos):
+    """[labelled, found, matched] summed over the photos, items as the worker finds them."""
+    from vision.segment import photo_items
+
+    counts = np.zeros(3, int)
+    for image, photo in zip(images, photos):
+        boxes = [item.box for item in photo_items(image, segmenter)]
+        counts += [len(photo.products), len(boxes), len(match_boxes(boxes, [p.box for p in photo.products]))]
+    return counts
+
+
+def f1(counts):
+    labelled, found, matched = counts
+    recall, precision = matched / labelled, matched / found
+    return 2 * recall * precision / (recall + precision) if matched else 0.0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--segmenter", action="append", required=True)
+    parser.add_argument("--sample", type=int, default=300)
+    parser.add_argument("--holdout-fraction", type=float, default=0.2)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    settings_args = argparse.Namespace(reference=os.path.join(FREIBURG, "photos"), backbone="efficientnet_lite0",
+                                       device=None, batch_size=32)
+    embedder, novelty_embedder, references = embedded_references(settings_args)
+    _, held = holdout_split(references.images, args.holdout_fraction, 0, references.groups)
+    held_keys = {content_key(image.path) for image in held}
+    photos = [photo for photo in load_instances(os.path.join(FREIBURG, "instances.json"),
+                                                os.path.join(FREIBURG, "photos"))
+              if photo.products and content_key(photo.path) not in held_keys]
+    photos = spread(photos, args.sample)
+    left_out = held_keys | {content_key(photo.path) for photo in photos}
+    rows = [row for row, image in enumerate(references.images) if content_key(image.path) not in left_out]
+    categorizer = categorizer_of(embedder, novelty_embedder, references, rows, 0.98)
+    images = [load_image(photo.path) for photo in photos]
+    report = {"photos": len(photos), "references": len(rows), "segmenters": {}}
+    for name in args.segmenter:
+        segmenter = RememberedMaps(load_segmenter(name), images)
+        grid = []
+        for values in itertools.product(*GRID.values()):
+            segmenter.settings = replace(segmenter.settings, **dict(zip(GRID, values)))
+            counts = box_counts(segmenter, images, photos)
+            grid.append(dict(zip(GRID, values)) | {"recall": counts[2] / counts[0], "precision": counts[2] / counts[1],
+                                                   "f1": f1(counts)})
+            print(name, json.dumps(grid[-1]), flush=True)
+        best = max(grid, key=lambda row: row["f1"])
+        segmenter.settings = replace(segmenter.settings, **{key: best[key] for key in GRID})
+        whole_way = {}
+        for drop_unlike in (True, False):
+            counts, _, _ = categorize_photos(categorizer, segmenter, photos, drop_unlike, images)
+            whole_way["dropped" if drop_unlike else "kept"] = figures_by_kind(counts)
+            print(name, "unlike items", "dropped" if drop_unlike else "kept",
+                  json.dumps({k: v for k, v in whole_way[list(whole_way)[-1]].items() if not isinstance(v, dict)}))
+        report["segmenters"][segmenter.version] = {"grid": grid, "best": best, "unlike_items": whole_way}
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(report, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()
