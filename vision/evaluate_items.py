@@ -94,12 +94,12 @@ def item_figures(counts):
     """Figures of summed photo_counts rows ([n_photos, 5])."""
     counts = np.asarray(counts).reshape(-1, 5)
     labelled, found, matched, right, main_right = counts.sum(axis=0)
-    photos = len(counts)
+    photos, with_products = len(counts), int((counts[:, 0] > 0).sum())  # a photo with no box has no truth
     return {
         "item_recall": matched / labelled if labelled else None,
         "item_precision": matched / found if found else None,
         "item_accuracy": right / matched if matched else None,
-        "main_item_accuracy": main_right / photos if photos else None,
+        "main_item_accuracy": main_right / with_products if with_products else None,
         "items_per_photo": found / photos if photos else None,
         "products_per_photo": labelled / photos if photos else None,
         "n_photos": photos,
@@ -124,9 +124,10 @@ def queries_and_references(photos, references, args):
         _, held = holdout_split(references.images, args.holdout_fraction, args.split_seed, references.groups)
         held_keys = {content_key(image.path) for image in held}
         photos = [photo for photo in photos if _key(photo.path) in held_keys]
+    photos = spread(photos, args.limit)
     query_keys = {_key(photo.path) for photo in photos} - {None}
     rows = [row for row, image in enumerate(references.images) if content_key(image.path) not in query_keys]
-    return spread(photos, args.limit), rows
+    return photos, rows
 
 
 def spread(photos, count):

@@ -66,7 +66,7 @@ def test_an_unreadable_photo_is_named_and_the_rest_measured(fixture, tmp_path, c
 
 def test_figures_count_matches_one_to_one_and_photos_by_how_many_products_they_show():
     # [labelled, found, matched, matched and right, main item right] per photo
-    figures = item_figures(np.array([[1, 2, 1, 1, 1], [3, 2, 2, 1, 0]]))
-    assert figures["item_recall"] == 3 / 4 and figures["item_precision"] == 3 / 4
+    figures = item_figures(np.array([[1, 2, 1, 1, 1], [3, 2, 2, 1, 0], [0, 2, 0, 0, 0]]))  # the last: no box
+    assert figures["item_recall"] == 3 / 4 and figures["item_precision"] == 3 / 6
     assert figures["item_accuracy"] == 2 / 3 and figures["main_item_accuracy"] == 1 / 2
-    assert figures["items_per_photo"] == 2 and figures["products_per_photo"] == 2
+    assert figures["items_per_photo"] == 2 and figures["products_per_photo"] == 4 / 3
