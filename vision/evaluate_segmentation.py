@@ -18,7 +18,7 @@ import numpy as np
 from .composites import Backgrounds, CompositeGenerator, list_images, load_cut_outs, load_mask, split_pairs
 from .figures import write_figures
 from .images import load_image
-from .segment import DEFAULT_SEGMENTER, load_segmenter
+from .segment import DEFAULT_SEGMENTER, box_area, box_intersection, load_segmenter
 
 F_BETA_SQUARED = 0.3
 MATCH_IOU = 0.5
@@ -82,12 +82,8 @@ def evaluate_masks(segmenter, pairs):
 
 
 def box_iou(a, b):
-    width = min(a[2], b[2]) - max(a[0], b[0])
-    height = min(a[3], b[3]) - max(a[1], b[1])
-    if width <= 0 or height <= 0:
-        return 0.0
-    intersection = width * height
-    return intersection / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - intersection)
+    intersection = box_intersection(a, b)
+    return intersection / (box_area(a) + box_area(b) - intersection) if intersection else 0.0
 
 
 def match_boxes(predicted, truth):

@@ -204,10 +204,19 @@ def _merge_parts(items, inside):
 
 def _share_inside(box, outer):
     """The share of `box`'s area that lies inside `outer`."""
-    width = min(box[2], outer[2]) - max(box[0], outer[0])
-    height = min(box[3], outer[3]) - max(box[1], outer[1])
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    return max(width, 0) * max(height, 0) / area if area else 0.0
+    area = box_area(box)
+    return box_intersection(box, outer) / area if area else 0.0
+
+
+def box_area(box):
+    return (box[2] - box[0]) * (box[3] - box[1])
+
+
+def box_intersection(a, b):
+    """The area two (left, top, right, bottom) boxes share."""
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    return max(width, 0) * max(height, 0)
 
 
 def _drop_specks(mask, min_area):

@@ -38,7 +38,7 @@ from ..evaluate_segmentation import (
     paired_masks,
 )
 from ..images import load_image
-from ..segment import Segmenter, input_transform, load_segmenter, normalised_distance, segmenter_path, unet
+from ..segment import Segmenter, box_area, input_transform, load_segmenter, normalised_distance, segmenter_path, unet
 from .common import (
     Progress,
     half_precision,
@@ -143,7 +143,7 @@ class BoxedPhotoDataset(Dataset):
 def box_labels(products, size):
     """(H, W) uint8 instance labels of boxed products in an image of `size` (W, H): 0 is background."""
     labels = np.zeros(size[::-1], np.uint8)
-    by_area = sorted(products, key=lambda p: (p.box[2] - p.box[0]) * (p.box[3] - p.box[1]), reverse=True)
+    by_area = sorted(products, key=lambda product: box_area(product.box), reverse=True)
     for number, product in enumerate(by_area[:255], start=1):
         left, top, right, bottom = (round(v) for v in product.box)
         labels[max(top, 0):bottom, max(left, 0):right] = number
