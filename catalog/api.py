@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from . import bulk
 from .errors import invalid_fields, problem_response
 from .idempotency import HEADER, respond_once
-from .listings import create_listing, over_quota, photo_allowance
+from .listings import PHOTO_SIZES, create_listing, over_quota, photo_allowance, shown_image
 from .models import Category, Item, Photo
 from .serializers import (
     BulkJobSerializer,
@@ -168,11 +168,20 @@ class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
-@extend_schema(responses={(200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY), 404: None})
+PHOTO_SIZE = OpenApiParameter(
+    "size", str, enum=list(PHOTO_SIZES), default="display",
+    description="display: a JPEG of at most 1600 px a side; thumbnail: at most 360 px; original: the file as uploaded")
+
+
+@extend_schema(parameters=[PHOTO_SIZE], responses={(200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY), 404: None})
 @api_view(["GET"])
 def photo_image(request, photo_uuid):
     photo = get_object_or_404(Photo, uuid=photo_uuid, listing__seller=request.user)
-    return FileResponse(photo.image.open("rb"))
+    size = request.query_params.get("size", "display")
+    if size not in PHOTO_SIZES:
+        return problem_response(status.HTTP_400_BAD_REQUEST,
+                                f"There is no size “{size}”; use one of {', '.join(PHOTO_SIZES)}.")
+    return FileResponse(shown_image(photo, size).open("rb"))
 
 
 @extend_schema(responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY), 404: None})

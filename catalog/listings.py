@@ -4,9 +4,11 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from worker.photos import display_images
 from worker.tasks import enqueue_photo
 
 from .models import Listing, Photo
@@ -20,8 +22,31 @@ def create_listing(seller, title, checked_photos, **fields):
             photo = Photo(listing=listing, original_name=checked.upload.name[:255],
                           width=checked.width, height=checked.height)
             photo.image.save(f"photo.{checked.extension}", checked.upload, save=True)
+            store_display_images(photo)
             transaction.on_commit(partial(enqueue_photo, photo.id))
     return listing
+
+
+def store_display_images(photo):
+    """Make and store the photo's display image and thumbnail (worker.photos.display_images)."""
+    with photo.image.open("rb") as original:
+        images = display_images(original)
+    for name, data in images.items():
+        getattr(photo, name).save(f"{name}.jpg", ContentFile(data), save=False)
+    photo.save(update_fields=list(images))
+
+
+PHOTO_SIZES = ("display", "thumbnail", "original")
+
+
+def shown_image(photo, size):
+    """The photo's stored file of `size`: "original", or a display size ("display", "thumbnail"),
+    made now for a photo stored before display images were."""
+    if size == "original":
+        return photo.image
+    if not getattr(photo, size):
+        store_display_images(photo)
+    return getattr(photo, size)
 
 
 def photo_allowance(seller):

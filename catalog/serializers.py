@@ -51,17 +51,30 @@ class ItemSerializer(serializers.ModelSerializer):
 
 
 class PhotoSerializer(serializers.ModelSerializer):
-    image_url = serializers.SerializerMethodField()
+    image_url = serializers.SerializerMethodField(help_text="the photo as a JPEG of at most 1600 px a side")
+    thumbnail_url = serializers.SerializerMethodField(help_text="a JPEG of at most 360 px a side")
+    original_url = serializers.SerializerMethodField(help_text="the file as uploaded")
     items = ItemSerializer(many=True, read_only=True)
 
     class Meta:
         model = Photo
         fields = ["uuid", "original_name", "status", "failure_reason", "width", "height", "created", "finished",
-                  "model_version", "image_url", "items"]
+                  "model_version", "image_url", "thumbnail_url", "original_url", "items"]
 
     @extend_schema_field(serializers.URLField())
     def get_image_url(self, photo):
-        return self.context["request"].build_absolute_uri(reverse("api-photo-image", args=[photo.uuid]))
+        return self._url(photo, "")
+
+    @extend_schema_field(serializers.URLField())
+    def get_thumbnail_url(self, photo):
+        return self._url(photo, "?size=thumbnail")
+
+    @extend_schema_field(serializers.URLField())
+    def get_original_url(self, photo):
+        return self._url(photo, "?size=original")
+
+    def _url(self, photo, query):
+        return self.context["request"].build_absolute_uri(reverse("api-photo-image", args=[photo.uuid]) + query)
 
 
 class ListingSerializer(serializers.ModelSerializer):

@@ -17,6 +17,11 @@ def _delete_when_committed(field_file):
 
 
 @receiver(post_delete, sender=Photo)
+def _delete_photo_files(sender, instance, **kwargs):
+    for field_file in (instance.image, instance.display, instance.thumbnail):
+        _delete_when_committed(field_file)
+
+
 @receiver(post_delete, sender=ReferenceImage)
 def _delete_image_file(sender, instance, **kwargs):
     _delete_when_committed(instance.image)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from .api_auth import SignupThrottle
 from .errors import render_error
 from .forms import ApiTokenForm, ListingForm, TitleForm
-from .listings import create_listing, over_quota, photo_allowance
+from .listings import PHOTO_SIZES, create_listing, over_quota, photo_allowance, shown_image
 from .models import ApiToken, Item, Listing, Photo, ReferenceImage
 
 
@@ -104,8 +104,13 @@ def _visible_to(user, queryset, seller_field):
 @login_required
 @require_GET
 def photo_image(request, photo_uuid):
+    """The photo as pages show it (?size=display, the default, or thumbnail: JPEG), or as uploaded
+    (?size=original)."""
     photo = get_object_or_404(_visible_to(request.user, Photo.objects, "listing__seller"), uuid=photo_uuid)
-    return FileResponse(photo.image.open("rb"))
+    size = request.GET.get("size", "display")
+    if size not in PHOTO_SIZES:
+        return render_error(400, f"There is no size “{size}”; use one of {', '.join(PHOTO_SIZES)}.", request)
+    return FileResponse(shown_image(photo, size).open("rb"))
 
 
 @login_required

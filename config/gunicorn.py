@@ -8,8 +8,12 @@ max_connections for workers and commands; the server refuses to start otherwise.
 import os
 
 bind = os.environ.get("CATALOG_ADDRESS", "127.0.0.1:8000")
-# Embedded mode categorizes photos inside the web process: one process keeps one copy of the
-# models in memory (and one SQLite writer).
+EMBEDDED = not os.environ.get("CELERY_BROKER_URL")
+# Embedded mode categorizes photos inside the web process, on a thread of its own so that uploads
+# are answered at once (worker.embedded): one process keeps one copy of the models in memory,
+# and one queue of photos.
+if EMBEDDED:
+    os.environ["CATALOG_EMBEDDED_TASKS"] = "background"
 workers = int(os.environ.get("CATALOG_WEB_PROCESSES", 2 if os.environ.get("DATABASE_URL") else 1))
 threads = int(os.environ.get("CATALOG_WEB_THREADS", 4))
 worker_class = "gthread"
@@ -37,3 +41,11 @@ def on_starting(server):
             f"PostgreSQL allows {limit} ({reserved} reserved for superusers) and CATALOG_DB_RESERVE keeps "
             f"{DB_RESERVE} for workers and commands. Lower CATALOG_WEB_PROCESSES or CATALOG_WEB_THREADS, "
             f"or raise max_connections.")
+
+
+def post_worker_init(worker):
+    """Embedded: queue again what a stopped server left unfinished (its queue was in its memory)."""
+    if EMBEDDED:
+        from worker import embedded
+
+        embedded.resume_unfinished()

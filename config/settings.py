@@ -86,6 +86,12 @@ if not os.environ.get("DATABASE_URL"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite creates its file, not its folder
 DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}", conn_max_age=60,
                                               conn_health_checks=True)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded server writes from its request threads and its background task thread at once:
+    # readers do not wait for a writer (WAL), and a writer waits its turn instead of failing with
+    # "database is locked" (an immediate transaction takes the write lock at its start).
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE",
+                                       "init_command": "PRAGMA journal_mode=WAL;"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -195,6 +201,12 @@ if not 0.5 <= CATALOG_AUTO_ACCEPT_PRECISION < 1:
 CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = False
+# How a task runs in the embedded mode: "inline", in the process and request that sends it (commands,
+# tests), or "background", on a thread of the web server's own (worker.embedded), so an upload is
+# answered at once; the web server of bin/run (config/gunicorn.py) sets "background".
+CATALOG_EMBEDDED_TASKS = os.environ.get("CATALOG_EMBEDDED_TASKS", "inline")
+if CATALOG_EMBEDDED_TASKS not in ("inline", "background"):
+    raise ImproperlyConfigured("CATALOG_EMBEDDED_TASKS must be 'inline' or 'background'.")
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "catalog")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

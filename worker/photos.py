@@ -3,21 +3,25 @@
 Only vision.images is imported here (Pillow and NumPy): the web process never loads torch.
 """
 
+import io
 import os
 from dataclasses import dataclass
 
 from django.conf import settings
 from PIL import ImageOps
 
-from vision.images import InvalidImage, decode_image
+from vision.images import InvalidImage, decode_image, load_image
 
-__all__ = ["ALLOWED_EXTENSIONS", "CheckedPhoto", "InvalidImage", "check_photo"]
+__all__ = ["ALLOWED_EXTENSIONS", "CheckedPhoto", "InvalidImage", "check_photo", "display_images"]
 
 ALLOWED_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif")
 # Narrower photos hold no product to find: items, crops and heatmaps need some pixels each way.
 MIN_SIDE_PIXELS = 16
 MAX_ASPECT_RATIO = 20
 _EXTENSION_OF_FORMAT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "HEIF": "heic"}
+# The longest side of the images pages show: the photo on its listing page (sharp on a wide
+# screen), and a thumbnail in lists and the review queue.
+DISPLAY_SIDES = {"display": 1600, "thumbnail": 360}
 
 
 @dataclass(frozen=True)
@@ -59,3 +63,17 @@ def _check_shape(width, height):
     if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
         raise InvalidImage(f"The photo is {width}×{height} pixels, more than {MAX_ASPECT_RATIO} times as long as "
                            f"it is wide; send a photo of the product, not a strip.")
+
+
+def display_images(image_file):
+    """{size name: JPEG bytes} of a stored photo, upright and no larger than DISPLAY_SIDES: what a
+    browser shows, whatever the original's format (an iPhone's HEIC is not shown by browsers)."""
+    image = load_image(image_file, max_pixels=settings.CATALOG_MAX_PHOTO_PIXELS)
+    images = {}
+    for name, side in DISPLAY_SIDES.items():
+        resized = image.copy()
+        resized.thumbnail((side, side))
+        buffer = io.BytesIO()
+        resized.save(buffer, "JPEG", quality=85, optimize=True)
+        images[name] = buffer.getvalue()
+    return images

@@ -1,0 +1,83 @@
+"""Browser tests: a real Chromium (Debian's, bin/browser) driven by Playwright against the app served
+by pytest-django's live server, with photos categorized as in the embedded mode of bin/run (on the
+web process's background thread, worker.embedded). Each flow leaves screenshots in
+test-artifacts/screenshots (CATALOG_TEST_ARTIFACTS)."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from worker import embedded
+
+REPO = Path(__file__).resolve().parent.parent.parent
+ARTIFACTS = Path(os.environ.get("CATALOG_TEST_ARTIFACTS", REPO / "test-artifacts"))
+PASSWORD = "a-long-password-1"
+PHONE = {"width": 390, "height": 844}
+# Long enough for a photo's categorization on a busy 2-core machine (models loaded the first time).
+SETTLE_MS = 120_000
+
+# Playwright's sync API runs an event loop in the test's thread; the test's own database calls
+# (fixtures, checks) are still synchronous ones.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("CATALOG_TEST_BROWSER", "/usr/bin/chromium")
+    if not os.access(executable, os.X_OK):
+        pytest.fail(f"No Chromium at {executable}: run bin/browser (as root) or the tests with bin/test.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def served(live_server, settings):
+    """The live server's address, categorizing photos in the background as bin/run does; the
+    background thread has finished by the end of the test."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs the PostgreSQL test database (bin/test sets it up)")
+    settings.CATALOG_EMBEDDED_TASKS = "background"
+    yield live_server.url
+    assert embedded.wait_idle(SETTLE_MS / 1000), "the background tasks did not finish"
+
+
+@pytest.fixture
+def browser_context(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(20_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(browser_context):
+    return browser_context.new_page()
+
+
+@pytest.fixture
+def screenshot(request):
+    """screenshot(page, step): a full-page PNG named for the test and the step."""
+    folder = ARTIFACTS / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    test_name = re.sub(r"\W+", "-", request.node.name).strip("-")
+
+    def take(page, step):
+        path = folder / f"{test_name}--{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+    return take
+
+
+def log_in(page, base_url, user, password=PASSWORD):
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label(re.compile(r"^Password:?$")).fill(password)
+    page.get_by_role("button", name=re.compile("log in", re.I)).click()
+    page.wait_for_url(re.compile(r"/$"))

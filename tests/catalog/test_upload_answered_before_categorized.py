@@ -1,0 +1,47 @@
+"""In the embedded mode of bin/run (no broker) the upload is answered at once: the photos are
+categorized on the web process's background thread (worker.embedded), not in the request."""
+
+import pytest
+from PIL import Image
+
+from catalog.models import Listing, Photo
+from tests.photos import grocery_upload
+from worker import embedded
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the background thread has a connection of its own
+
+
+@pytest.fixture
+def in_the_background(settings):
+    settings.CATALOG_EMBEDDED_TASKS = "background"
+    yield
+    assert embedded.wait_idle(300), "the background tasks did not finish"
+
+
+def test_the_upload_returns_before_its_photos_are_categorized(in_the_background, owner_client, imported_catalogue):
+    uploads = [grocery_upload("Fruit/Banana", index) for index in range(3)]
+    response = owner_client.post("/listings/new/", {"title": "Bananas", "photos": uploads})
+
+    assert response.status_code == 302
+    statuses_when_answered = list(Photo.objects.values_list("status", flat=True))
+    assert set(statuses_when_answered) <= set(Photo.Status.pending()), statuses_when_answered
+    assert embedded.wait_idle(300)
+    listing = Listing.objects.get()
+    assert [p.status for p in listing.photos.all()] == ["done"] * 3
+    assert listing.category.path == "Fruit > Banana"
+
+
+def test_a_restarted_server_resumes_the_photos_it_had_not_categorized(owner, imported_catalogue, settings):
+    upload = grocery_upload("Fruit/Banana")
+    width, height = Image.open(upload).size
+    listing = Listing.objects.create(seller=owner, title="Left over")
+    photo = Photo(listing=listing, original_name="banana.jpg", width=width, height=height,
+                  status=Photo.Status.PROCESSING)
+    photo.image.save("photo.jpg", upload, save=True)
+    settings.CATALOG_EMBEDDED_TASKS = "background"
+
+    embedded.resume_unfinished()
+
+    assert embedded.wait_idle(300)
+    photo.refresh_from_db()
+    assert photo.status == "done" and photo.items.exists()

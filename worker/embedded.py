@@ -1,0 +1,70 @@
+"""The embedded mode's worker: with no broker, tasks run one at a time on a background thread of
+the web process, so an upload is answered at once and the listing page's live status works as it
+does with Celery workers.
+
+A task sent from a request (or from another task) is queued here and run as Celery runs a task
+in-process (`Task.apply`: its retries and its own error handling included). The queue lives in
+memory: what a stopped server had not run yet is queued again when the next one starts
+(`resume_unfinished`), as the sweeper does for lost messages when there are workers.
+"""
+
+import logging
+import queue
+import threading
+
+from django.db import connections
+
+log = logging.getLogger(__name__)
+
+_queue = queue.Queue()
+_start_lock = threading.Lock()
+_thread = None
+
+
+def submit(task, args=None, kwargs=None, options=None):
+    """Queue `task` to run on the background thread; returns at once."""
+    _start()
+    _queue.put((task, tuple(args or ()), dict(kwargs or {}), dict(options or {})))
+
+
+def wait_idle(timeout):
+    """Wait until every queued task has run; True if they all did within `timeout` seconds."""
+    finished = threading.Event()
+    threading.Thread(target=lambda: (_queue.join(), finished.set()), daemon=True).start()
+    return finished.wait(timeout)
+
+
+def resume_unfinished():
+    """Queue again the photos and bulk jobs a stopped server left unfinished. For a process that
+    just started: anything still queued or processing then was in the memory of one that is gone."""
+    from catalog.models import BulkJob, Photo
+
+    from .tasks import categorize_photo, import_bulk_job
+
+    unfinished = {
+        import_bulk_job: BulkJob.objects.exclude(status=BulkJob.Status.DONE),
+        categorize_photo: Photo.objects.filter(status__in=Photo.Status.pending()),
+    }
+    for task, rows in unfinished.items():
+        for pk in rows.order_by("pk").values_list("pk", flat=True):
+            submit(task, (pk,))
+
+
+def _start():
+    global _thread
+    with _start_lock:
+        if _thread is None or not _thread.is_alive():
+            _thread = threading.Thread(target=_run, name="embedded-worker", daemon=True)
+            _thread.start()
+
+
+def _run():
+    while True:
+        task, args, kwargs, options = _queue.get()
+        try:
+            task.apply(args, kwargs, **options)
+        except Exception:  # a task that escapes its own handling must not stop the ones after it
+            log.exception("embedded task %s%r failed", task.name, args)
+        finally:
+            connections.close_all()  # this thread's: a task opens what it needs, and none is left idle
+            _queue.task_done()
