@@ -117,24 +117,37 @@ def _refuse_constant(name):
     raise BadManifest(f"The manifest is not valid JSON ({name} is not a JSON value).")
 
 
+CSV_COLUMNS = {"title", "photos"}
+# Excel writes CSV with semicolons where the comma is the decimal mark, and "Unicode text" with tabs.
+CSV_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
 def _csv_rows(text):
+    delimiter = _csv_delimiter(text)
     try:
         # strict: a quote left open is an error, not a field that swallows the rows after it.
-        reader = csv.DictReader(io.StringIO(text), strict=True)
-        missing = {"title", "photos"} - set(reader.fieldnames or ())
+        reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, strict=True)
+        missing = CSV_COLUMNS - set(reader.fieldnames or ())
         if missing:
             raise BadManifest(f"A CSV manifest needs a header row with the columns title and photos "
-                              f"(and optionally reference); missing: {', '.join(sorted(missing))}.")
-        return [_csv_fields(row) for row in reader]
+                              f"(and optionally reference), separated by commas or semicolons; missing: "
+                              f"{', '.join(sorted(missing))}.")
+        return [_csv_fields(row, delimiter) for row in reader]
     except csv.Error as error:
         raise BadManifest(f"The CSV manifest cannot be read: {error} (line {reader.line_num}).") from error
 
 
-def _csv_fields(row):
+def _csv_delimiter(text):
+    """The delimiter whose split of the header row names the required columns (a comma otherwise)."""
+    header = next(iter(text.splitlines()), "")
+    return next((d for d in CSV_DELIMITERS if CSV_COLUMNS <= set(next(csv.reader([header], delimiter=d), []))), ",")
+
+
+def _csv_fields(row, delimiter):
     """A CSV row as a JSON row's fields; a line break inside a field or surplus fields are errors."""
     if None in row:
-        return {"errors": [f"has more fields than the header ({len(row[None])} too many); quote a title "
-                           "that holds a comma."]}
+        return {"errors": [f"has more fields than the header ({len(row[None])} too many); put a field that holds "
+                           f"a {CSV_DELIMITERS[delimiter]} in double quotes."]}
     if any("\n" in value or "\r" in value for value in row.values() if value):
         return {"errors": ["a field spans several lines: a quote left open?"]}
     return {**row, "photos": [p.strip() for p in (row["photos"] or "").split(PHOTO_SEPARATOR) if p.strip()]}

@@ -5,7 +5,7 @@ from . import review_views, views
 from .models import ReviewDecision
 
 urlpatterns = [
-    path("", views.listing_list, name="listing-list"),
+    path("", views.home, name="listing-list"),
     path("signup/", views.signup, name="signup"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -37,7 +37,13 @@ def _too_many_signups(request, wait_seconds):
     return response
 
 
-@login_required
+def home(request):
+    """A seller's listings; for a visitor, what the app does."""
+    if not request.user.is_authenticated:
+        return render(request, "catalog/landing.html")
+    return listing_list(request)
+
+
 def listing_list(request):
     listings = request.user.listings.select_related("category").prefetch_related("photos")
     return render(request, "catalog/listing_list.html", {"listings": listings})
@@ -133,16 +139,19 @@ def reference_image(request, reference_uuid):
     return FileResponse(reference.image.open("rb"))
 
 
+NEW_KEY_SESSION_KEY = "new_api_key"
+
+
 @login_required
 def api_tokens(request):
-    """The seller's API keys: create one (its key is shown this once) or revoke one."""
+    """The seller's API keys: create one (its key is shown once, on the page the creation redirects
+    to, so that reloading it creates nothing) or revoke one."""
     form = ApiTokenForm(request.POST or None, seller=request.user)
-    new_key = None
     if request.method == "POST" and form.is_valid():
-        _, new_key = ApiToken.objects.issue(request.user, form.cleaned_data["name"])
-        form = ApiTokenForm(seller=request.user)
+        _, request.session[NEW_KEY_SESSION_KEY] = ApiToken.objects.issue(request.user, form.cleaned_data["name"])
+        return redirect("api-tokens")
     return render(request, "catalog/api_tokens.html", {
-        "form": form, "tokens": request.user.api_tokens.all(), "new_key": new_key,
+        "form": form, "tokens": request.user.api_tokens.all(), "new_key": request.session.pop(NEW_KEY_SESSION_KEY, None),
     })
 
 

@@ -81,7 +81,8 @@ def zip_upload(members):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in members:
-            archive.writestr(name, data)
+            # A fixed time: the same members make the same bytes (an Idempotency-Key retry is one request).
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data)
     return SimpleUploadedFile("photos.zip", buffer.getvalue(), content_type="application/zip")
 
 

@@ -5,10 +5,15 @@
   const list = document.getElementById("chosen-files");
   if (!zone || !input) return;
 
+  function size(bytes) {
+    if (bytes < 1024 * 1024) return `${Math.max(1, Math.round(bytes / 1024))} KB`;
+    return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  }
+
   function showChosen() {
     list.replaceChildren(...Array.from(input.files).map((file) => {
       const li = document.createElement("li");
-      li.textContent = `${file.name} (${(file.size / 1024 / 1024).toFixed(1)} MB)`;
+      li.textContent = `${file.name} (${size(file.size)})`;
       return li;
     }));
   }

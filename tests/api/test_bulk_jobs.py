@@ -39,6 +39,15 @@ def test_a_csv_manifest_and_a_zip_create_one_listing_per_row(api, owner):
     assert not BulkJob.objects.get().archive  # let go of once done
 
 
+def test_a_semicolon_separated_csv_as_excel_writes_it_in_many_locales(api):
+    manifest = SimpleUploadedFile("export.csv", "reference;title;photos\r\nSKU-1;Red mug, large;\"a.png;b.png\"\r\n"
+                                                ";Blue mug;c.png\r\n".encode("utf-8-sig"))
+    job = _post(api, manifest=manifest, archive=zip_upload([(n, png_bytes()) for n in ("a.png", "b.png", "c.png")]))
+    assert job["rejected"] == [] and [row["reference"] for row in job["accepted"]] == ["SKU-1", ""]
+    assert list(Listing.objects.order_by("bulk_row").values_list("title", flat=True)) == ["Red mug, large", "Blue mug"]
+    assert Listing.objects.get(reference="SKU-1").photos.count() == 2
+
+
 def test_a_json_manifest_with_the_photos_as_files(api):
     manifest = SimpleUploadedFile("rows.json", json.dumps([{"title": "Mug", "photos": ["mug.png"]}]).encode())
     job = _post(api, manifest=manifest, photos=[SimpleUploadedFile("mug.png", png_bytes())])

@@ -11,7 +11,10 @@ from tests.photos import grocery_images
 
 
 def test_sign_up_upload_and_watch_photos_to_done(served, imported_catalogue, page, screenshot):
-    page.goto(served + "/signup/")
+    page.goto(served)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your product photos, in the right category")
+    screenshot(page, "0-landing")
+    page.get_by_role("link", name="Create a seller account").click()
     page.get_by_label("Username").fill("sam")
     page.get_by_label(re.compile(r"^Password:?$")).fill(PASSWORD)
     page.get_by_label("Password confirmation").fill(PASSWORD)

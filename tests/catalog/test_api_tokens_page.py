@@ -6,7 +6,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_seller_creates_a_token_and_sees_its_key_once(owner_client, owner):
-    page = owner_client.post("/settings/api-tokens/", {"name": "stock sync"}).content.decode()
+    response = owner_client.post("/settings/api-tokens/", {"name": "stock sync"})
+    assert response.status_code == 302 and response.url == "/settings/api-tokens/"
+    page = owner_client.get(response.url).content.decode()
     token = ApiToken.objects.get()
     key = page.split('<code id="new-key">')[1].split("</code>")[0]
     assert token.user == owner and token.key_hash == hash_token_key(key)

@@ -13,3 +13,8 @@ def test_a_seller_sees_only_their_own_listings(owner_client, listing, outsider):
 
 def test_a_new_seller_is_invited_to_upload(outsider_client):
     assert "Upload your first photos" in outsider_client.get("/").content.decode()
+
+
+def test_a_visitor_is_told_what_the_app_does(client):
+    page = client.get("/").content.decode()
+    assert "in the right category" in page and 'href="/signup/"' in page and 'href="/login/"' in page
