@@ -137,6 +137,8 @@ def _refuse_oversized(request):
 
 
 def _filtered(listings, filters):
+    if "reference" in filters:
+        listings = listings.filter(reference=filters["reference"])
     if "status" in filters:
         listings = listings.filter(status=filters["status"])
     if "category" in filters:

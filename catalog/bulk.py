@@ -77,7 +77,20 @@ def read_manifest(upload):
     if len(rows) > settings.CATALOG_MAX_BULK_ROWS:
         raise BadManifest(f"The manifest has {len(rows)} rows; one request takes at most "
                           f"{settings.CATALOG_MAX_BULK_ROWS}. Split it into several requests.")
-    return [_row(number, fields) for number, fields in enumerate(rows, start=1)]
+    return _with_repeated_references(_row(number, fields) for number, fields in enumerate(rows, start=1))
+
+
+def _with_repeated_references(rows):
+    """The rows, a reference given by an earlier row rejecting each later one: the seller finds a
+    listing by its reference (GET /api/v1/listings/?reference=), which must name one."""
+    rows, first = list(rows), {}
+    for row in rows:
+        if row.reference in first:
+            row.errors.append(f"reference “{row.reference}” is row {first[row.reference]}'s already; give each row "
+                              f"its own.")
+        elif row.reference:
+            first[row.reference] = row.number
+    return rows
 
 
 def _decoded(upload):

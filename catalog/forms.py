@@ -50,6 +50,10 @@ class ListingForm(TitleForm):
     photos = PhotosField()
 
 
+class AddPhotosForm(forms.Form):
+    photos = PhotosField()
+
+
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this key, e.g. “stock sync”.")
 
@@ -68,17 +72,37 @@ class ApiTokenForm(forms.Form):
 class CategoryPathField(forms.CharField):
     """A category chosen by its full path (the review pages offer every path to pick from)."""
 
+    widget = forms.TextInput(attrs={"list": "category-paths", "autocomplete": "off"})
+
     def clean(self, value):
         path = super().clean(value)
         if not path:
             return None
-        category = Category.objects.filter(path=path.strip()).first()
+        # Typed by hand, the case may differ: the exact path first, then the one that differs only in case.
+        matches = Category.objects.filter(path__iexact=path.strip())
+        category = next((c for c in matches if c.path == path.strip()), None) or matches.first()
         if category is None:
             raise forms.ValidationError(f"There is no category “{path}”; pick one from the list.")
         return category
 
 
-class CorrectionForm(forms.Form):
+class CategorySearchField(forms.CharField):
+    """Categories by any part of their path, in any case ("apple" finds Fruit > Apple and all under
+    it); the page offers every path as you type."""
+
+    widget = forms.TextInput(attrs={"list": "category-paths", "autocomplete": "off",
+                                    "placeholder": "part of a name, e.g. apple"})
+
+    def clean(self, value):
+        text = super().clean(value).strip()
+        if text and not Category.objects.filter(path__icontains=text).exists():
+            raise forms.ValidationError(f"No category path holds “{text}”.")
+        return text
+
+
+class CategoryChoiceForm(forms.Form):
+    """A category chosen from the tree: staff's correction, or a seller's own choice for a listing."""
+
     category = CategoryPathField(max_length=2000, error_messages={"required": "Choose the right category."})
 
 
@@ -114,10 +138,10 @@ CONFIDENCE_BANDS = {
 
 
 class ReviewFilterForm(forms.Form):
-    category = CategoryPathField(required=False, max_length=2000, label="In category")
+    category = CategorySearchField(required=False, max_length=2000, label="In category")
     review = forms.ChoiceField(required=False, label="Status", choices=[("", "Any")] + Item.Review.choices)
     outcome = forms.ChoiceField(required=False, label="Outcome", choices=[("", "Any")] + [
-        (o.value, o.label) for o in Outcome if o not in (Outcome.REVIEWED, Outcome.NOT_A_PRODUCT)])
+        (o.value, o.label) for o in Outcome.review_order()[:4]])
     band = forms.ChoiceField(required=False, label="Confidence", choices=[
         ("", "Any"), ("low", "Under 50 %"), ("medium", "50–80 %"), ("high", "80–95 %"), ("certain", "95 % and over")])
     seller = forms.CharField(required=False, max_length=150)
@@ -127,7 +151,7 @@ class ReviewFilterForm(forms.Form):
     def filter(self, items):
         data = self.cleaned_data
         if data["category"]:
-            items = items.filter(category__in=data["category"].subtree())
+            items = items.filter(category__path__icontains=data["category"])
         if data["review"]:
             items = items.filter(review=data["review"])
         if data["outcome"]:
@@ -136,7 +160,7 @@ class ReviewFilterForm(forms.Form):
             low, high = CONFIDENCE_BANDS[data["band"]]
             items = items.filter(confidence__gte=low, confidence__lt=high)
         if data["seller"]:
-            items = items.filter(photo__listing__seller__username=data["seller"].strip())
+            items = items.filter(photo__listing__seller__username__iexact=data["seller"].strip())
         if data["since"]:
             items = items.filter(photo__created__date__gte=data["since"])
         if data["until"]:

@@ -11,20 +11,49 @@ from django.utils import timezone
 from worker.photos import display_images
 from worker.tasks import enqueue_photo
 
-from .models import Listing, Photo
+from .models import Listing, Outcome, Photo
 
 
 def create_listing(seller, title, checked_photos, **fields):
     """A listing with its checked photos stored; each photo is queued once the listing is saved."""
     with transaction.atomic():
         listing = Listing.objects.create(seller=seller, title=title, **fields)
+        add_photos(listing, checked_photos)
+    return listing
+
+
+def add_photos(listing, checked_photos):
+    """Store the checked photos as the listing's; each is queued once the transaction commits (its
+    categorization then decides the listing again with it)."""
+    with transaction.atomic():
         for checked in checked_photos:
             photo = Photo(listing=listing, original_name=checked.upload.name[:255],
                           width=checked.width, height=checked.height)
             photo.image.save(f"photo.{checked.extension}", checked.upload, save=True)
             store_display_images(photo)
             transaction.on_commit(partial(enqueue_photo, photo.id))
+
+
+def choose_category(listing, category):
+    """The seller's own category for the listing: the one shown (accepted as it is, confidences
+    kept) or another from the tree. New photos no longer change it; staff's review still does."""
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        kept = category == listing.category
+        listing.category, listing.category_chosen, listing.outcome = category, True, Outcome.CHOSEN_BY_SELLER
+        listing.confidences = listing.confidences if kept else []
+        listing.decided_lineage = listing.decided_lineage if kept else []
+        listing.accepted_depth, listing.decided = 0, timezone.now()
+        listing.save()
     return listing
+
+
+def room_for_photos(listing, count):
+    """Why `count` more photos do not fit the listing (CATALOG_MAX_PHOTOS_PER_LISTING), or None."""
+    limit, held = settings.CATALOG_MAX_PHOTOS_PER_LISTING, listing.photos.count()
+    if held + count <= limit:
+        return None
+    return f"A listing takes at most {limit} photos; this one has {held}, so {max(0, limit - held)} more fit."
 
 
 def store_display_images(photo):

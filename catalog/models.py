@@ -23,6 +23,8 @@ class Outcome(models.TextChoices):
     # Set by staff only.
     REVIEWED = "reviewed", "Reviewed by staff"
     NOT_A_PRODUCT = "not_a_product", "Not a product"
+    # A listing's, set by its seller (staff's decision still comes first).
+    CHOSEN_BY_SELLER = "chosen_by_seller", "Chosen by the seller"
 
     @classmethod
     def review_order(cls):
@@ -72,6 +74,12 @@ class Category(models.Model):
         if self.pk and self.parent and self.subtree().filter(pk=self.parent.pk).exists():
             raise ValidationError({"parent": "A category cannot be moved under itself or one of its subcategories."})
 
+    def lineage(self):
+        """The categories along this one's path, the top level first (one query)."""
+        prefixes = [PATH_SEPARATOR.join(self.names[:depth]) for depth in range(1, len(self.names) + 1)]
+        by_path = {category.path: category for category in Category.objects.filter(path__in=prefixes)}
+        return [by_path[prefix] for prefix in prefixes]
+
     def subtree(self):
         """This category and everything under it."""
         return Category.objects.filter(models.Q(pk=self.pk) | models.Q(path__startswith=self.path + PATH_SEPARATOR))
@@ -85,6 +93,9 @@ class Category(models.Model):
             for descendant in Category.objects.filter(path__startswith=old_path + PATH_SEPARATOR):
                 descendant.path = self.path + descendant.path[len(old_path):]
                 descendant.save(update_fields=["path"])
+
+
+LINEAGE_HELP = "the ids of the categories along the path when it was decided, one for each confidence"
 
 
 class ListingStatus(models.TextChoices):
@@ -117,6 +128,8 @@ class Listing(models.Model):
     title = models.CharField(max_length=TITLE_LIMIT)
     title_chosen = models.BooleanField(default=False, help_text="its seller chose the title on the listing page, "
                                                                 "so none is suggested any more")
+    category_chosen = models.BooleanField(default=False, help_text="its seller accepted or chose the category, so "
+                                                                   "new photos do not change it (staff's review does)")
     reference = models.CharField(max_length=REFERENCE_LIMIT, blank=True,
                                  help_text="the seller's own id for it, e.g. a SKU")
     bulk_job = models.ForeignKey("BulkJob", null=True, blank=True, on_delete=models.SET_NULL,
@@ -126,6 +139,7 @@ class Listing(models.Model):
     # The listing's one decision, from the evidence of all its photos (worker.listings).
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="listings")
     confidences = models.JSONField(default=list, blank=True, help_text="calibrated confidence of each level")
+    decided_lineage = models.JSONField(default=list, blank=True, help_text=LINEAGE_HELP)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True,
                                help_text="blank until a photo is categorized")
     accepted_depth = models.PositiveSmallIntegerField(default=0, help_text="levels accepted automatically")
@@ -157,18 +171,29 @@ class Listing(models.Model):
 
     def levels(self):
         """[(name, confidence)] along the decided path; staff's decision has no confidences."""
-        return _levels(self.category, self.confidences, self.outcome == Outcome.REVIEWED)
+        return _levels(self, self.outcome == Outcome.REVIEWED)
 
     def accepted_path(self):
         """The part of the path accepted without review."""
-        return PATH_SEPARATOR.join(self.category.names[:self.accepted_depth]) if self.category else ""
+        return _accepted_path(self)
 
 
-def _levels(category, confidences, staff_decided):
-    names = category.names if category else ()
-    if staff_decided:
-        return [(name, None) for name in names]
-    return list(zip(names, confidences))
+def _levels(decided, staff_decided):
+    """[(name, confidence)] along the decided (an item's or a listing's) category's path as the tree is
+    now. A level that was not on the path when it was decided (the category has since been moved
+    under another) has no confidence (None), and neither has any level of staff's decision."""
+    if decided.category is None:
+        return []
+    confidences = {} if staff_decided else dict(zip(decided.decided_lineage, decided.confidences))
+    return [(category.name, confidences.get(category.pk)) for category in decided.category.lineage()]
+
+
+def _accepted_path(decided):
+    """The current path of the deepest level accepted without review ("" when none was)."""
+    if decided.category is None or not decided.accepted_depth:
+        return ""
+    accepted = Category.objects.filter(pk=decided.decided_lineage[decided.accepted_depth - 1]).first()
+    return accepted.path if accepted else ""
 
 
 def _photo_upload_to(photo, filename):
@@ -246,6 +271,7 @@ class Item(models.Model):
     # Null when even the top level was too uncertain to assign.
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="items")
     confidences = models.JSONField(default=list, help_text="confidence of each level of the category path")
+    decided_lineage = models.JSONField(default=list, blank=True, help_text=LINEAGE_HELP)
     # The confidence of the deepest assigned level (0 when nothing was assigned).
     confidence = models.FloatField(default=0.0, db_index=True)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.NEEDS_REVIEW, db_index=True)
@@ -253,16 +279,21 @@ class Item(models.Model):
     calibrated = models.BooleanField(default=False, help_text="whether the confidences are calibrated probabilities")
     # How likely the full predicted path is wrong: the review order within an outcome.
     risk = models.FloatField(default=1.0, db_index=True)
-    predicted_path = models.CharField(max_length=2000, blank=True, help_text="the full predicted path")
+    predicted_path = models.CharField(max_length=2000, blank=True, help_text="the full predicted path, as it was")
+    predicted_category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL,
+                                           related_name="+", help_text="the category at the end of predicted_path")
     predicted_confidences = models.JSONField(default=list, blank=True)
     top_similarity = models.FloatField(null=True, blank=True, help_text="of the nearest reference")
-    alternatives = models.JSONField(default=list, help_text="[{path, confidence}] runners-up")
+    alternatives = models.JSONField(default=list, help_text="[{path, category (its id), confidence}] runners-up")
     text_read = models.JSONField(default=list, blank=True, help_text="[[text, score]] the lines read on the item")
     neighbours = models.JSONField(default=list, help_text="[{reference, path, similarity, shared}] that voted")
     embedding = models.BinaryField(null=True, editable=False)
     embedding_version = models.CharField(max_length=200, blank=True, editable=False)
     heatmap = models.FileField(upload_to=_heatmap_upload_to, blank=True)
-    heatmap_category = models.CharField(max_length=2000, blank=True, help_text="the category the heatmap is of")
+    heatmap_category = models.CharField(max_length=2000, blank=True, help_text="the category the heatmap is of, "
+                                                                              "as it was")
+    heatmap_of = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   help_text="the category the heatmap is of")
     activation = models.JSONField(default=list, blank=True, help_text="the raw activation map, 0–255")
     review = models.CharField(max_length=20, choices=Review.choices, default=Review.PENDING, db_index=True)
 
@@ -279,7 +310,13 @@ class Item(models.Model):
 
     def shared_neighbours(self):
         """The neighbours a seller may see: catalogue references, not other sellers' items."""
-        return [n for n in self.neighbours if n.get("shared", True)]
+        return [n for n in self.current_neighbours() if n.get("shared", True)]
+
+    def current_neighbours(self):
+        """The neighbours that voted, each with its reference's category path as the tree is now."""
+        paths = {str(uuid): path for uuid, path in ReferenceImage.objects.filter(
+            uuid__in=[n["reference"] for n in self.neighbours]).values_list("uuid", "category__path")}
+        return [{**n, "path": paths.get(n["reference"], n["path"])} for n in self.neighbours]
 
     @property
     def rect(self):
@@ -290,13 +327,36 @@ class Item(models.Model):
     def is_whole_photo(self):
         return self.box == [0, 0, self.photo.width, self.photo.height]
 
+    @property
+    def staff_decision(self):
+        """The latest ReviewDecision about the item; None when staff have not decided."""
+        return self.decisions.select_related("old_category").first()
+
+    # What pages and the API show of the paths stored with the item: as the tree is now.
+
+    @property
+    def shown_predicted_path(self):
+        return self.predicted_category.path if self.predicted_category else self.predicted_path
+
+    @property
+    def shown_heatmap_category(self):
+        return self.heatmap_of.path if self.heatmap_of else self.heatmap_category
+
+    def shown_alternatives(self):
+        """[{path, confidence}] of the runners-up, by their categories' current paths (a category
+        deleted since is left out)."""
+        paths = dict(Category.objects.filter(pk__in=[a["category"] for a in self.alternatives if "category" in a])
+                     .values_list("pk", "path"))
+        return [{"path": paths[a["category"]] if "category" in a else a["path"], "confidence": a["confidence"]}
+                for a in self.alternatives if a.get("category", None) is None or a["category"] in paths]
+
     def levels(self):
         """[(name, confidence)] along the path, for display. A corrected item's confidences were
         the model's, for another path, so it has none."""
-        return _levels(self.category, self.confidences, self.review == self.Review.CORRECTED)
+        return _levels(self, self.review == self.Review.CORRECTED)
 
     def accepted_path(self):
-        return PATH_SEPARATOR.join(self.category.names[:self.accepted_depth]) if self.category else ""
+        return _accepted_path(self)
 
 
 def _reference_upload_to(reference, filename):

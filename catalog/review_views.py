@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from worker.review import decide, new_category, set_aside
 
-from .forms import BulkReviewForm, CorrectionForm, NewCategoryForm, ReviewFilterForm
+from .forms import BulkReviewForm, CategoryChoiceForm, NewCategoryForm, ReviewFilterForm
 from .models import Category, Item, Outcome, Photo, ReviewDecision
 
 ITEMS_PER_PAGE = 20
@@ -85,7 +85,7 @@ def review_accept(request, item_uuid):
 @require_POST
 def review_correct(request, item_uuid):
     item = _get_item(item_uuid)
-    form = CorrectionForm(request.POST)
+    form = CategoryChoiceForm(request.POST)
     if form.is_valid():
         decide(item, form.cleaned_data["category"], request.user)
         messages.success(request, f"Moved to {form.cleaned_data['category']}; it is a reference of it from now on.")

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from worker.photos import InvalidImage, check_photo
 
-from .models import TITLE_LIMIT, BulkJob, Category, Item, Listing, ListingStatus, Outcome, Photo
+from .models import PATH_SEPARATOR, REFERENCE_LIMIT, TITLE_LIMIT, BulkJob, Category, Item, Listing, ListingStatus, Outcome, Photo
 from .text import clean_title
 
 
@@ -23,14 +23,37 @@ class CategoryPathField(serializers.CharField):
 OUTCOME_HELP = ("accepted: the whole path is accepted automatically; accepted_at_parent: the first "
                 "accepted_depth levels are; needs_review; not_in_catalogue: unlike anything in the catalogue; "
                 "reviewed / not_a_product: decided by catalogue staff")
-CONFIDENCES_HELP = "the calibrated probability that each level of the path is right (empty when staff decided)"
+CONFIDENCES_HELP = ("the calibrated probability that each level of the path is right (empty when staff decided; "
+                    "null for a level the category was moved under since)")
 
 
-class ItemSerializer(serializers.ModelSerializer):
+class DecidedSerializer(serializers.ModelSerializer):
+    """What an item and a listing share: the decided path, its confidences and what was accepted,
+    as the category tree is now."""
+
     category = serializers.CharField(source="category.path", allow_null=True, default=None,
-                                     help_text="the assigned category path; null when nothing was assigned")
-    confidences = serializers.ListField(child=serializers.FloatField(), help_text=CONFIDENCES_HELP)
+                                     help_text="the category path; null when nothing was assigned")
+    confidences = serializers.SerializerMethodField(help_text=CONFIDENCES_HELP)
+    accepted_depth = serializers.SerializerMethodField(help_text="how many levels of the path were accepted "
+                                                                 "automatically")
+
+    @extend_schema_field(serializers.ListField(child=serializers.FloatField(allow_null=True)))
+    def get_confidences(self, decided):
+        confidences = [confidence for _, confidence in decided.levels()]
+        return confidences if any(c is not None for c in confidences) else []
+
+    def get_accepted_depth(self, decided) -> int:
+        accepted = decided.accepted_path()
+        return len(accepted.split(PATH_SEPARATOR)) if accepted else 0
+
+
+class ItemSerializer(DecidedSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.values, help_text=OUTCOME_HELP)
+    predicted_path = serializers.CharField(source="shown_predicted_path", help_text="the full predicted path")
+    alternatives = serializers.ListField(source="shown_alternatives", child=serializers.DictField(),
+                                         help_text="[{path, confidence}] the runners-up")
+    heatmap_category = serializers.CharField(source="shown_heatmap_category",
+                                             help_text="the category the heatmap is of")
     heatmap_url = serializers.SerializerMethodField()
     text = serializers.SerializerMethodField(help_text="the lines of text read on the item (on a listing's first "
                                                        "photo); empty when none")
@@ -77,11 +100,10 @@ class PhotoSerializer(serializers.ModelSerializer):
         return self.context["request"].build_absolute_uri(reverse("api-photo-image", args=[photo.uuid]) + query)
 
 
-class ListingSerializer(serializers.ModelSerializer):
+class ListingSerializer(DecidedSerializer):
     status = serializers.ChoiceField(choices=ListingStatus.values, read_only=True)
     category = serializers.CharField(source="category.path", allow_null=True, default=None,
                                      help_text="the listing's one category, from all its photos; null when none")
-    confidences = serializers.ListField(child=serializers.FloatField(), help_text=CONFIDENCES_HELP)
     outcome = serializers.ChoiceField(choices=[*Outcome.values, ""], allow_blank=True,
                                       help_text=OUTCOME_HELP + "; empty until a photo is categorized")
     suggested_title = serializers.CharField(read_only=True, help_text="a title read on the product (its brand and "
@@ -90,8 +112,8 @@ class ListingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Listing
-        fields = ["uuid", "title", "suggested_title", "created", "status", "category", "confidences", "outcome",
-                  "accepted_depth", "photos"]
+        fields = ["uuid", "title", "reference", "suggested_title", "created", "status", "category", "confidences",
+                  "outcome", "accepted_depth", "photos"]
 
 
 class ListingCreateSerializer(serializers.Serializer):
@@ -118,7 +140,24 @@ class ListingCreateSerializer(serializers.Serializer):
         return checked
 
 
-class ListingFilterSerializer(serializers.Serializer):
+class QueryFilters(serializers.Serializer):
+    """A list's query parameters: one it does not know is an error, not quietly ignored (a typo
+    would otherwise return everything)."""
+
+    OTHER_PARAMETERS = {"page"}
+
+    def validate(self, data):
+        unknown = sorted(set(self.initial_data) - set(self.fields) - self.OTHER_PARAMETERS)
+        if unknown:
+            known = ", ".join([*self.fields, *sorted(self.OTHER_PARAMETERS)])
+            raise serializers.ValidationError({name: [f"There is no such parameter here; there are {known}."]
+                                               for name in unknown})
+        return data
+
+
+class ListingFilterSerializer(QueryFilters):
+    reference = serializers.CharField(required=False, max_length=REFERENCE_LIMIT,
+                                      help_text="the listing with this reference of yours (exactly)")
     status = serializers.ChoiceField(choices=ListingStatus.values, required=False)
     category = CategoryPathField(required=False, help_text="listings whose category, or one of whose items, "
                                                            "is in this category's subtree")
@@ -135,7 +174,7 @@ class CategorySerializer(serializers.ModelSerializer):
         fields = ["path", "name", "parent", "children"]
 
 
-class CategoryFilterSerializer(serializers.Serializer):
+class CategoryFilterSerializer(QueryFilters):
     search = serializers.CharField(required=False, max_length=200, help_text="part of a category name")
     parent = serializers.CharField(required=False, allow_blank=True, max_length=2000,
                                    help_text="only the children of this path; empty: the top level")
@@ -152,10 +191,14 @@ class BulkRequestSerializer(serializers.Serializer):
 class AcceptedRowSerializer(serializers.ModelSerializer):
     row = serializers.IntegerField(source="bulk_row")
     listing = serializers.UUIDField(source="uuid")
+    status = serializers.ChoiceField(choices=ListingStatus.values, help_text="the listing's: processing while any of "
+                                                                             "its photos is")
+    category = serializers.CharField(source="category.path", allow_null=True, default=None,
+                                     help_text="the listing's category; null until decided")
 
     class Meta:
         model = Listing
-        fields = ["row", "reference", "listing"]
+        fields = ["row", "reference", "listing", "status", "category", "outcome"]
 
 
 class RejectedRowSerializer(serializers.Serializer):
@@ -180,7 +223,8 @@ class BulkJobSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(AcceptedRowSerializer(many=True))
     def get_accepted(self, job):
-        return AcceptedRowSerializer(job.listings.order_by("bulk_row"), many=True).data
+        listings = job.listings.with_status().select_related("category").order_by("bulk_row")
+        return AcceptedRowSerializer(listings, many=True).data
 
     def get_photos(self, job) -> dict[str, int]:
         return job.photo_counts()

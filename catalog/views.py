@@ -3,15 +3,28 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from .api_auth import SignupThrottle
 from .errors import render_error
-from .forms import ApiTokenForm, ListingForm, TitleForm
-from .listings import PHOTO_SIZES, create_listing, over_quota, photo_allowance, shown_image
-from .models import ApiToken, Item, Listing, Photo, ReferenceImage
+from .forms import AddPhotosForm, ApiTokenForm, CategoryChoiceForm, ListingForm, TitleForm
+from .listings import (
+    PHOTO_SIZES,
+    add_photos,
+    choose_category,
+    create_listing,
+    over_quota,
+    photo_allowance,
+    room_for_photos,
+    shown_image,
+)
+from .models import ApiToken, Category, Item, Listing, Photo, ReferenceImage
 
 
 def _get_listing_for_user(request, listing_uuid):
@@ -44,9 +57,19 @@ def home(request):
     return listing_list(request)
 
 
+LISTINGS_PER_PAGE = 20
+
+
 def listing_list(request):
-    listings = request.user.listings.select_related("category").prefetch_related("photos")
-    return render(request, "catalog/listing_list.html", {"listings": listings})
+    """The seller's listings, newest first, a page at a time; `q` finds them by title or reference."""
+    search = request.GET.get("q", "").strip()
+    listings = request.user.listings.select_related("category").prefetch_related("photos").order_by("-created", "-id")
+    if search:
+        listings = listings.filter(Q(title__icontains=search) | Q(reference__icontains=search))
+    page = Paginator(listings, LISTINGS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "catalog/listing_list.html", {
+        "page": page, "search": search, "query": urlencode({"q": search}) if search else "",
+    })
 
 
 @login_required
@@ -71,8 +94,59 @@ def _within_quota(seller, form):
 
 @login_required
 def listing_detail(request, listing_uuid):
+    return _detail(request, _get_listing_for_user(request, listing_uuid))
+
+
+def _detail(request, listing, forms=None, status=200):
+    """The listing page, with the seller's forms (a form that was refused keeps its errors)."""
+    return render(request, "catalog/listing_detail.html", {
+        "listing": listing, "photos": _photos(listing), "categories": Category.objects.values_list("path", flat=True),
+        "max_photos": settings.CATALOG_MAX_PHOTOS_PER_LISTING, **(forms or {}),
+    }, status=status)
+
+
+@login_required
+@require_POST
+def listing_delete(request, listing_uuid):
     listing = _get_listing_for_user(request, listing_uuid)
-    return render(request, "catalog/listing_detail.html", {"listing": listing, "photos": _photos(listing)})
+    listing.delete()
+    messages.success(request, f"Deleted “{listing.title}” and its photos.")
+    return redirect("listing-list")
+
+
+@login_required
+@require_POST
+def listing_add_photos(request, listing_uuid):
+    """More photos for the listing: categorized like the first, and its category decided again."""
+    listing = _get_listing_for_user(request, listing_uuid)
+    form = AddPhotosForm(request.POST, request.FILES)
+    if form.is_valid() and _fits(request.user, listing, form):
+        add_photos(listing, form.cleaned_data["photos"])
+        count = len(form.cleaned_data["photos"])
+        messages.success(request, f"Added {count} photo{pluralize(count)}; finding the category…")
+        return redirect("listing-detail", listing_uuid=listing.uuid)
+    return _detail(request, listing, {"photos_form": form}, status=400)
+
+
+def _fits(seller, listing, form):
+    count = len(form.cleaned_data["photos"])
+    refusal = room_for_photos(listing, count) or over_quota(count, photo_allowance(seller))
+    if refusal:
+        form.add_error("photos", refusal)
+    return refusal is None
+
+
+@login_required
+@require_POST
+def listing_category(request, listing_uuid):
+    """The seller accepts the category shown, or chooses another from the tree."""
+    listing = _get_listing_for_user(request, listing_uuid)
+    form = CategoryChoiceForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, listing, {"category_form": form}, status=400)
+    choose_category(listing, form.cleaned_data["category"])
+    messages.success(request, f"The category is {form.cleaned_data['category']} now.")
+    return redirect("listing-detail", listing_uuid=listing.uuid)
 
 
 @login_required
@@ -82,8 +156,7 @@ def listing_title(request, listing_uuid):
     listing = _get_listing_for_user(request, listing_uuid)
     form = TitleForm(request.POST)
     if not form.is_valid():
-        return render(request, "catalog/listing_detail.html",
-                      {"listing": listing, "photos": _photos(listing), "title_form": form}, status=400)
+        return _detail(request, listing, {"title_form": form}, status=400)
     listing.title, listing.title_chosen = form.cleaned_data["title"], True
     listing.save(update_fields=["title", "title_chosen"])
     messages.success(request, "Title saved.")

@@ -55,9 +55,10 @@ def make_item(listing):
 
     def make(path="Fruit > Banana", confidence=0.9, **fields):
         category = Category.objects.get_or_create_path(path.split(" > ")) if path else None
-        levels = len(category.names) if category else 0
+        lineage = [level.pk for level in category.lineage()] if category else []
         return Item.objects.create(photo=photo, box=[0, 0, 8, 8], crop_box=[0, 0, 8, 8], category=category,
-                                   confidences=[confidence] * levels, confidence=confidence if category else 0,
+                                   confidences=[confidence] * len(lineage), decided_lineage=lineage,
+                                   confidence=confidence if category else 0,
                                    embedding=bytes(16), embedding_version="test-1", **fields)
     return make
 

@@ -23,7 +23,10 @@ def update_listing_decision(listing_id):
         listing = Listing.objects.select_for_update().filter(pk=listing_id).first()
         if listing is None:
             return
-        fields = _decision(main_items(listing)) or _all_set_aside(listing)
+        items = main_items(listing)
+        if listing.category_chosen and all(item.review == Item.Review.PENDING for item in items):
+            return  # the seller's own choice stands until staff review the listing's items
+        fields = _decision(items) or _all_set_aside(listing)
         Listing.objects.filter(pk=listing_id).update(**fields, decided=timezone.now())
 
 
@@ -59,12 +62,12 @@ def _decision(items):
     novelty = [item.top_similarity for item in left]  # none on items categorized before it was kept
     decision = categorizer.decide_listing([_assignment(item, categorizer.config) for item in left],
                                           None if None in novelty else novelty)
-    return {"category": category_at(decision.path), **decision_fields(decision)}
+    return decision_fields(decision)
 
 
 def _without_model(category, outcome):
     """A decision that staff made (or that no photo could make): no confidences."""
-    return {"category": category, "confidences": [], "outcome": outcome, "accepted_depth": 0}
+    return {"category": category, "confidences": [], "decided_lineage": [], "outcome": outcome, "accepted_depth": 0}
 
 
 def _assignment(item, config):
@@ -72,14 +75,18 @@ def _assignment(item, config):
     from vision.index import Neighbour
     from vision.vote import vote
 
-    return vote([Neighbour(0, tuple(n["path"].split(PATH_SEPARATOR)), n["similarity"]) for n in item.neighbours],
-                config)
+    return vote([Neighbour(0, tuple(n["path"].split(PATH_SEPARATOR)), n["similarity"])
+                 for n in item.current_neighbours()], config)
 
 
 def decision_fields(decision):
-    """The fields a vision.calibration.Decision sets on an item or a listing."""
-    return {"confidences": rounded(decision.confidences), "outcome": decision.outcome,
-            "accepted_depth": decision.accepted_depth}
+    """The fields a vision.calibration.Decision sets on an item or a listing: its category, and the
+    confidence of each level with the level's category (so that they stay together when the
+    category is moved in the tree later)."""
+    category = category_at(decision.path)
+    return {"category": category, "confidences": rounded(decision.confidences),
+            "decided_lineage": [level.pk for level in category.lineage()] if category else [],
+            "outcome": decision.outcome, "accepted_depth": decision.accepted_depth}
 
 
 def rounded(confidences):

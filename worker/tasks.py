@@ -344,23 +344,26 @@ def _is_first_photo(photo):
 def _item_fields(assignment, decision):
     references = {pk: (uuid, source) for pk, uuid, source in ReferenceImage.objects.filter(
         pk__in=[n.reference_id for n in assignment.neighbours]).values_list("pk", "uuid", "source")}
-    category = category_at(decision.path)
     return {
-        "category": category,
         **decision_fields(decision),
-        "confidence": round(decision.confidences[-1], 4) if category else 0.0,
+        "confidence": round(decision.confidences[-1], 4) if decision.path else 0.0,
         "calibrated": decision.calibrated,
         "risk": round(decision.risk, 4),
         "predicted_path": PATH_SEPARATOR.join(decision.predicted),
+        "predicted_category": category_at(decision.predicted),
         "predicted_confidences": rounded(decision.predicted_confidences),
         "top_similarity": round(decision.top_similarity, 4),
-        "alternatives": [{"path": PATH_SEPARATOR.join(p), "confidence": round(c, 4)}
+        "alternatives": [{"path": PATH_SEPARATOR.join(p), "category": _pk(category_at(p)), "confidence": round(c, 4)}
                          for p, c in assignment.alternatives],
         "neighbours": [{"reference": str(references[n.reference_id][0]), "path": PATH_SEPARATOR.join(n.category),
                         "similarity": round(n.similarity, 4),
                         "shared": references[n.reference_id][1] == ReferenceImage.Source.IMPORT}
                        for n in assignment.neighbours if n.reference_id in references],
     }
+
+
+def _pk(row):
+    return row.pk if row else None
 
 
 def _attach_heatmap(item, categorizer, result, crop_box):
@@ -375,6 +378,7 @@ def _attach_heatmap(item, categorizer, result, crop_box):
     overlay.save(buffer, "PNG")
     item.heatmap.save("heatmap.png", ContentFile(buffer.getvalue()), save=False)
     item.heatmap_category = PATH_SEPARATOR.join(explanation.category)
+    item.heatmap_of = category_at(explanation.category)
     item.activation = compact(explanation.activation)
 
 

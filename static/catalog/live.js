@@ -24,6 +24,16 @@ document.querySelectorAll("input[data-toggle-class]").forEach(function (toggle) 
   apply();
 });
 
+// Heatmaps: the item pointed at (its box on the photo or its text beside it) shows its own.
+document.addEventListener("mouseover", function (event) {
+  const target = event.target.closest && event.target.closest("[data-item]");
+  const card = target && target.closest(".photo-card");
+  if (!card) return;
+  const number = target.dataset.item;
+  card.querySelectorAll(".heat").forEach((heat) => heat.classList.toggle("current", heat.dataset.item === number));
+  card.querySelectorAll(".item[data-item]").forEach((item) => item.classList.toggle("current", item.dataset.item === number));
+});
+
 // "Select all" in the review queue.
 (function () {
   const all = document.getElementById("select-all");

@@ -48,6 +48,20 @@ def test_a_semicolon_separated_csv_as_excel_writes_it_in_many_locales(api):
     assert Listing.objects.get(reference="SKU-1").photos.count() == 2
 
 
+def test_a_reference_repeated_in_one_job_rejects_the_later_row(api):
+    job = _post(api, manifest=csv_manifest("SKU-1,Red mug,a.png", "SKU-1,Red mug again,b.png"),
+                archive=zip_upload([("a.png", png_bytes()), ("b.png", png_bytes((0, 0, 200)))]))
+    assert [row["row"] for row in job["accepted"]] == [1]
+    assert job["rejected"] == [{"row": 2, "reference": "SKU-1",
+                                "errors": ["reference “SKU-1” is row 1's already; give each row its own."]}]
+
+
+def test_the_job_gives_each_accepted_rows_listing_with_its_status_and_category(api):
+    job = _post(api, manifest=csv_manifest("SKU-1,Red mug,a.png"), archive=zip_upload([("a.png", png_bytes())]))
+    assert job["accepted"] == [{"row": 1, "reference": "SKU-1", "listing": str(Listing.objects.get().uuid),
+                                "status": "processing", "category": None, "outcome": ""}]
+
+
 def test_a_json_manifest_with_the_photos_as_files(api):
     manifest = SimpleUploadedFile("rows.json", json.dumps([{"title": "Mug", "photos": ["mug.png"]}]).encode())
     job = _post(api, manifest=manifest, photos=[SimpleUploadedFile("mug.png", png_bytes())])

@@ -59,6 +59,18 @@ def test_the_list_filters_by_status_category_and_date(api, listing, make_item):
     assert api.get("/api/v1/listings/", {"created_after": tomorrow}).json()["count"] == 0
 
 
+def test_a_seller_finds_a_listing_by_their_own_reference(api, owner, listing):
+    Listing.objects.create(seller=owner, title="Blue mug", reference="SKU-2")
+    body = api.get("/api/v1/listings/", {"reference": "SKU-2"}).json()
+    assert body["count"] == 1 and (body["results"][0]["title"], body["results"][0]["reference"]) == ("Blue mug", "SKU-2")
+    assert api.get("/api/v1/listings/", {"reference": "sku-2"}).json()["count"] == 0
+
+
+def test_an_unknown_parameter_is_an_error_not_ignored(api, listing):
+    response = api.get("/api/v1/listings/", {"refrence": "SKU-2"})
+    assert response.status_code == 400 and "no such parameter" in response.json()["errors"]["refrence"][0]
+
+
 def test_bad_filters_are_field_errors(api):
     response = api.get("/api/v1/listings/", {"status": "lost", "category": "Toys", "created_after": "soon"})
     assert response.status_code == 400 and set(response.json()["errors"]) == {"status", "category", "created_after"}
@@ -151,7 +163,7 @@ def test_the_status_filter_agrees_with_the_status_shown(api, owner, listing):
 def test_a_listing_shows_its_one_decision_and_each_items_outcome(api, listing, make_item):
     make_item("Fruit > Banana", 0.97, outcome="accepted", accepted_depth=2)
     banana = Category.objects.get(path="Fruit > Banana")
-    Listing.objects.filter(pk=listing.pk).update(category=banana, confidences=[0.99, 0.97], outcome="accepted",
+    Listing.objects.filter(pk=listing.pk).update(category=banana, decided_lineage=[c.pk for c in banana.lineage()], confidences=[0.99, 0.97], outcome="accepted",
                                                  accepted_depth=2)
     body = api.get(f"/api/v1/listings/{listing.uuid}/").json()
     assert (body["category"], body["confidences"], body["outcome"]) == ("Fruit > Banana", [0.99, 0.97], "accepted")

@@ -81,3 +81,15 @@ def log_in(page, base_url, user, password=PASSWORD):
     page.get_by_label(re.compile(r"^Password:?$")).fill(password)
     page.get_by_role("button", name=re.compile("log in", re.I)).click()
     page.wait_for_url(re.compile(r"/$"))
+
+
+def listing_of(seller, title, *photo_paths):
+    """A listing made as the upload form makes it; its photos are categorized in the background
+    (wait with worker.embedded.wait_idle)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from catalog.listings import create_listing
+    from worker.photos import check_photo
+
+    uploads = [SimpleUploadedFile(Path(path).name, Path(path).read_bytes()) for path in photo_paths]
+    return create_listing(seller, title, [check_photo(upload) for upload in uploads])

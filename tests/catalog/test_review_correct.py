@@ -27,6 +27,25 @@ def test_the_seller_sees_the_corrected_path_without_the_models_confidences(staff
     assert "Carrots</span>" in page and "40%" not in page
 
 
+def test_the_seller_is_told_of_the_correction_and_sees_no_evidence_for_the_old_answer(staff_client, owner_client,
+                                                                                     make_item):
+    plantain = Category.objects.get_or_create_path(["Fruit", "Plantain"])
+    reference = ReferenceImage.objects.create(category=plantain, source="import", source_key="p", image="p.jpg")
+    item = make_item("Fruit > Banana", 0.4, alternatives=[{"path": plantain.path, "category": plantain.pk,
+                                                           "confidence": 0.3}],
+                     neighbours=[{"reference": str(reference.uuid), "path": plantain.path, "similarity": 0.8}])
+    Category.objects.get_or_create_path(["Vegetables", "Carrots"])
+    page = owner_client.get(f"/listings/{item.photo.listing.uuid}/").content.decode()
+    assert "Also possible: Fruit &gt; Plantain" in page and "Most similar reference images" in page
+
+    staff_client.post(f"/review/items/{item.uuid}/correct", {"category": "Vegetables > Carrots"})
+
+    page = owner_client.get(f"/listings/{item.photo.listing.uuid}/").content.decode()
+    assert "Corrected by staff" in page and "changed the category from Fruit &gt; Banana" in page
+    assert "Also possible" not in page and "Most similar reference images" not in page
+    assert "Needs review" not in page
+
+
 def test_an_unknown_category_is_refused_and_nothing_changes(staff_client, make_item):
     item = make_item("Fruit > Banana")
     response = staff_client.post(f"/review/items/{item.uuid}/correct", {"category": "Toys > Robots"}, follow=True)

@@ -1,0 +1,75 @@
+"""A category moved in the tree after items and listings were decided: what sellers see follows the
+tree as it is now, and each level keeps its own confidence (the leaf is not lost)."""
+
+import pytest
+
+from catalog.models import Category, Item, Listing
+from worker.listings import update_listing_decision
+from worker.tasks import categorize_photo
+
+pytestmark = pytest.mark.django_db
+
+
+def move(category_path, under_path):
+    category = Category.objects.get(path=category_path)
+    category.parent = Category.objects.get_or_create_path(under_path.split(" > "))
+    category.save()
+
+
+@pytest.fixture
+def decided_lemon(listing, make_item):
+    """A listing decided as Citrus > Lemon (90 %, 80 %), its item's runner-up and heatmap Citrus > Orange."""
+    orange = Category.objects.get_or_create_path(["Citrus", "Orange"])
+    item = make_item("Citrus > Lemon", 0.8, alternatives=[{"path": orange.path, "category": orange.pk,
+                                                           "confidence": 0.15}],
+                     predicted_path=orange.path, predicted_category=orange,
+                     heatmap_category=orange.path, heatmap_of=orange)
+    item.confidences = [0.9, 0.8]
+    item.save()
+    Listing.objects.filter(pk=listing.pk).update(category=item.category, confidences=[0.9, 0.8],
+                                                 decided_lineage=item.decided_lineage, outcome="needs_review")
+    return item
+
+
+def test_the_listing_page_shows_the_moved_path_with_its_leaf(owner_client, listing, decided_lemon):
+    move("Citrus", "Fruit")
+
+    page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    assert ('<span class="level">Fruit</span> <span class="sep">›</span> <span class="level">Citrus <small '
+            'title="the chance this level is right">90%</small></span> <span class="sep">›</span> <span '
+            'class="level">Lemon <small title="the chance this level is right">80%</small>') in page
+    assert "Also possible: Fruit &gt; Citrus &gt; Orange" in page
+    assert "the best guess is Fruit &gt; Citrus &gt; Orange" in page
+
+
+def test_the_api_gives_a_confidence_for_each_level_of_the_moved_path(api, listing, decided_lemon):
+    move("Citrus", "Fruit")
+
+    body = api.get(f"/api/v1/listings/{listing.uuid}/").json()
+    assert (body["category"], body["confidences"]) == ("Fruit > Citrus > Lemon", [None, 0.9, 0.8])
+    item = body["photos"][0]["items"][0]
+    assert item["confidences"] == [None, 0.9, 0.8]
+    assert item["alternatives"] == [{"path": "Fruit > Citrus > Orange", "confidence": 0.15}]
+    assert item["heatmap_category"] == item["predicted_path"] == "Fruit > Citrus > Orange"
+
+
+def test_a_category_moved_up_keeps_the_confidences_of_its_own_levels(owner_client, listing, decided_lemon):
+    lemon = Category.objects.get(path="Citrus > Lemon")
+    lemon.parent = None
+    lemon.save()
+
+    assert Item.objects.get().levels() == [("Lemon", 0.8)]
+
+
+def test_the_review_queue_labels_the_heatmap_with_the_current_path(staff_client, decided_lemon):
+    move("Citrus", "Fruit")
+    assert "Heatmap of Fruit &gt; Citrus &gt; Orange." in staff_client.get("/review/").content.decode()
+
+
+def test_a_listing_decided_again_after_a_move_lands_in_the_moved_category(banana_photo, imported_catalogue):
+    categorize_photo(banana_photo.id)
+    move("Fruit", "Fresh produce")
+
+    update_listing_decision(banana_photo.listing_id)
+
+    assert Listing.objects.get().category.path == "Fresh produce > Fruit > Banana"

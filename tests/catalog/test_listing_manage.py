@@ -1,0 +1,99 @@
+"""A seller manages a listing from its page: title, category (accept or choose), more photos, delete;
+and finds listings on "My listings" a page at a time, by title or reference."""
+
+import pytest
+
+from catalog.models import Category, Listing, Photo
+from tests.photos import encoded_upload
+from worker.listings import update_listing_decision
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_seller_edits_the_title(owner_client, listing):
+    response = owner_client.post(f"/listings/{listing.uuid}/title", {"title": "Ripe bananas"}, follow=True)
+    assert "Title saved." in response.content.decode()
+    assert Listing.objects.get().title == "Ripe bananas"
+
+
+def test_a_seller_deletes_a_listing_with_its_photos(owner_client, listing):
+    response = owner_client.post(f"/listings/{listing.uuid}/delete", follow=True)
+    assert "Deleted “Bananas” and its photos." in response.content.decode()
+    assert not Listing.objects.exists() and not Photo.objects.exists()
+
+
+def test_another_seller_can_change_nothing(outsider_client, listing):
+    for action, data in (("delete", {}), ("title", {"title": "Mine"}), ("category", {"category": "Fruit"})):
+        assert outsider_client.post(f"/listings/{listing.uuid}/{action}", data).status_code == 404
+    assert Listing.objects.get().title == "Bananas"
+
+
+def test_a_seller_adds_photos(owner_client, listing, django_capture_on_commit_callbacks):
+    response = owner_client.post(f"/listings/{listing.uuid}/add-photos",
+                                 {"photos": [encoded_upload("side.png"), encoded_upload("back.png")]}, follow=True)
+    assert "Added 2 photos" in response.content.decode()
+    assert list(listing.photos.values_list("original_name", flat=True)) == ["banana.png", "side.png", "back.png"]
+
+
+def test_photos_past_the_listings_limit_are_refused_and_nothing_is_added(owner_client, listing, settings):
+    settings.CATALOG_MAX_PHOTOS_PER_LISTING = 2
+    response = owner_client.post(f"/listings/{listing.uuid}/add-photos",
+                                 {"photos": [encoded_upload("a.png"), encoded_upload("b.png")]})
+    assert response.status_code == 400
+    assert "this one has 1, so 1 more fit" in response.content.decode() and listing.photos.count() == 1
+
+
+def decided_by_the_model(listing, item):
+    Listing.objects.filter(pk=listing.pk).update(category=item.category, confidences=item.confidences,
+                                                 decided_lineage=item.decided_lineage, outcome="needs_review")
+
+
+def test_a_seller_chooses_another_category_and_new_photos_leave_it(owner_client, listing, make_item):
+    decided_by_the_model(listing, make_item("Fruit > Banana", 0.6))
+    Category.objects.get_or_create_path(["Fruit", "Plantain"])
+
+    response = owner_client.post(f"/listings/{listing.uuid}/category", {"category": "fruit > plantain"}, follow=True)
+
+    assert "The category is Fruit &gt; Plantain now." in response.content.decode()
+    assert "Chosen by you" in response.content.decode()
+    update_listing_decision(listing.pk)  # as when another photo is categorized: the model is not asked
+    chosen = Listing.objects.get()
+    assert (chosen.category.path, chosen.outcome, chosen.confidences) == ("Fruit > Plantain", "chosen_by_seller", [])
+
+
+def test_accepting_the_category_shown_keeps_its_confidences(owner_client, listing, make_item):
+    decided_by_the_model(listing, make_item("Fruit > Banana", 0.6))
+    owner_client.post(f"/listings/{listing.uuid}/category", {"category": "Fruit > Banana"})
+    accepted = Listing.objects.get()
+    assert accepted.outcome == "chosen_by_seller" and accepted.confidences and accepted.category_chosen
+
+
+def test_an_unknown_category_is_refused(owner_client, listing):
+    response = owner_client.post(f"/listings/{listing.uuid}/category", {"category": "Toys"})
+    assert response.status_code == 400 and "There is no category “Toys”" in response.content.decode()
+    assert not Listing.objects.get().category_chosen
+
+
+def test_staffs_review_still_comes_before_the_sellers_choice(owner_client, staff_client, listing, make_item):
+    item = make_item("Fruit > Banana", 0.6)
+    Category.objects.get_or_create_path(["Fruit", "Plantain"])
+    owner_client.post(f"/listings/{listing.uuid}/category", {"category": "Fruit > Plantain"})
+    staff_client.post(f"/review/items/{item.uuid}/accept")
+    update_listing_decision(listing.pk)
+    assert (Listing.objects.get().category.path, Listing.objects.get().outcome) == ("Fruit > Banana", "reviewed")
+
+
+def test_my_listings_come_a_page_at_a_time(owner_client, owner):
+    Listing.objects.bulk_create([Listing(seller=owner, title=f"Mug {n:02}") for n in range(25)])
+    first = owner_client.get("/").content.decode()
+    assert "25 listings." in first and "Page 1 of 2" in first and first.count("Mug ") == 20
+    assert owner_client.get("/?page=2").content.decode().count("Mug ") == 5
+
+
+def test_my_listings_are_found_by_title_or_reference(owner_client, owner):
+    Listing.objects.create(seller=owner, title="Red mug", reference="SKU-7")
+    Listing.objects.create(seller=owner, title="Blue plate", reference="SKU-8")
+    assert "Red mug" in owner_client.get("/?q=sku-7").content.decode()
+    page = owner_client.get("/?q=plate").content.decode()
+    assert "Blue plate" in page and "Red mug" not in page and "1 listing matching “plate”" in page
+    assert "No listing's title or reference holds “teapot”" in owner_client.get("/?q=teapot").content.decode()
