@@ -70,6 +70,7 @@ def screenshot(request):
 
     def take(page, step):
         path = folder / f"{test_name}--{step}.png"
+        page.wait_for_load_state("networkidle")  # the page's images are in
         page.screenshot(path=str(path), full_page=True)
         return path
     return take

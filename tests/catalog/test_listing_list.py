@@ -18,3 +18,8 @@ def test_a_new_seller_is_invited_to_upload(outsider_client):
 def test_a_visitor_is_told_what_the_app_does(client):
     page = client.get("/").content.decode()
     assert "in the right category" in page and 'href="/signup/"' in page and 'href="/login/"' in page
+
+
+def test_each_listing_shows_its_first_photos_thumbnail(owner_client, listing):
+    photo = listing.photos.get()
+    assert f'src="/photos/{photo.uuid}/image?size=thumbnail"' in owner_client.get("/").content.decode()
