@@ -190,7 +190,7 @@ def _levels(decided, staff_decided):
 
 def _accepted_path(decided):
     """The current path of the deepest level accepted without review ("" when none was)."""
-    if decided.category is None or not decided.accepted_depth:
+    if decided.category is None or not 0 < decided.accepted_depth <= len(decided.decided_lineage):
         return ""
     accepted = Category.objects.filter(pk=decided.decided_lineage[decided.accepted_depth - 1]).first()
     return accepted.path if accepted else ""

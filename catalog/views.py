@@ -50,17 +50,17 @@ def _too_many_signups(request, wait_seconds):
     return response
 
 
+LISTINGS_PER_PAGE = 20
+
+
 def home(request):
     """A seller's listings; for a visitor, what the app does."""
     if not request.user.is_authenticated:
         return render(request, "catalog/landing.html")
-    return listing_list(request)
+    return _my_listings(request)
 
 
-LISTINGS_PER_PAGE = 20
-
-
-def listing_list(request):
+def _my_listings(request):
     """The seller's listings, newest first, a page at a time; `q` finds them by title or reference."""
     search = request.GET.get("q", "").strip()
     listings = request.user.listings.select_related("category").prefetch_related("photos").order_by("-created", "-id")
