@@ -5,7 +5,18 @@ from rest_framework import serializers
 
 from worker.photos import InvalidImage, check_photo
 
-from .models import PATH_SEPARATOR, REFERENCE_LIMIT, TITLE_LIMIT, BulkJob, Category, Item, Listing, ListingStatus, Outcome, Photo
+from .models import (
+    PATH_SEPARATOR,
+    REFERENCE_LIMIT,
+    TITLE_LIMIT,
+    BulkJob,
+    Category,
+    Item,
+    Listing,
+    ListingStatus,
+    Outcome,
+    Photo,
+)
 from .text import clean_title
 
 
@@ -22,7 +33,8 @@ class CategoryPathField(serializers.CharField):
 
 OUTCOME_HELP = ("accepted: the whole path is accepted automatically; accepted_at_parent: the first "
                 "accepted_depth levels are; needs_review; not_in_catalogue: unlike anything in the catalogue; "
-                "reviewed / not_a_product: decided by catalogue staff")
+                "reviewed / not_a_product: decided by catalogue staff; chosen_by_seller: a listing's category its "
+                "seller accepted or chose")
 CONFIDENCES_HELP = ("the calibrated probability that each level of the path is right (empty when staff decided; "
                     "null for a level the category was moved under since)")
 
