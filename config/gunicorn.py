@@ -46,6 +46,9 @@ def on_starting(server):
 def post_worker_init(worker):
     """Embedded: queue again what a stopped server left unfinished (its queue was in its memory)."""
     if EMBEDDED:
+        from django.db import connections
+
         from worker import embedded
 
         embedded.resume_unfinished()
+        connections.close_all()  # this thread's: it serves no request, so it keeps no connection
