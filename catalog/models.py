@@ -345,10 +345,14 @@ class Item(models.Model):
     def shown_alternatives(self):
         """[{path, confidence}] of the runners-up, by their categories' current paths (a category
         deleted since is left out)."""
-        paths = dict(Category.objects.filter(pk__in=[a["category"] for a in self.alternatives if "category" in a])
-                     .values_list("pk", "path"))
-        return [{"path": paths[a["category"]] if "category" in a else a["path"], "confidence": a["confidence"]}
-                for a in self.alternatives if a.get("category", None) is None or a["category"] in paths]
+        ids = [a["category"] for a in self.alternatives if a.get("category") is not None]
+        paths = dict(Category.objects.filter(pk__in=ids).values_list("pk", "path"))
+        shown = []
+        for alternative in self.alternatives:
+            category = alternative.get("category")  # None: no category had its path when it was kept
+            if category is None or category in paths:
+                shown.append({"path": paths.get(category, alternative["path"]), "confidence": alternative["confidence"]})
+        return shown
 
     def levels(self):
         """[(name, confidence)] along the path, for display. A corrected item's confidences were

@@ -73,3 +73,13 @@ def test_a_listing_decided_again_after_a_move_lands_in_the_moved_category(banana
     update_listing_decision(banana_photo.listing_id)
 
     assert Listing.objects.get().category.path == "Fresh produce > Fruit > Banana"
+
+
+def test_runners_up_follow_the_tree_and_keep_those_it_never_held(listing, make_item):
+    plantain = Category.objects.get_or_create_path(["Fruit", "Plantain"])
+    item = make_item("Fruit > Banana", alternatives=[
+        {"path": "Fruit > Plantain", "category": plantain.pk, "confidence": 0.2},
+        {"path": "Fruit > Kiwi", "category": None, "confidence": 0.1}])
+    move("Fruit", "Fresh produce")
+    assert item.shown_alternatives() == [{"path": "Fresh produce > Fruit > Plantain", "confidence": 0.2},
+                                         {"path": "Fruit > Kiwi", "confidence": 0.1}]
