@@ -72,8 +72,6 @@ class ApiTokenForm(forms.Form):
 class CategoryPathField(forms.CharField):
     """A category chosen by its full path (the review pages offer every path to pick from)."""
 
-    widget = forms.TextInput(attrs={"list": "category-paths", "autocomplete": "off"})
-
     def clean(self, value):
         path = super().clean(value)
         if not path:
@@ -141,7 +139,8 @@ class ReviewFilterForm(forms.Form):
     category = CategorySearchField(required=False, max_length=2000, label="In category")
     review = forms.ChoiceField(required=False, label="Status", choices=[("", "Any")] + Item.Review.choices)
     outcome = forms.ChoiceField(required=False, label="Outcome", choices=[("", "Any")] + [
-        (o.value, o.label) for o in Outcome.review_order()[:4]])
+        (o.value, o.label) for o in Outcome if o not in (Outcome.REVIEWED, Outcome.NOT_A_PRODUCT,
+                                                         Outcome.CHOSEN_BY_SELLER)])
     band = forms.ChoiceField(required=False, label="Confidence", choices=[
         ("", "Any"), ("low", "Under 50 %"), ("medium", "50–80 %"), ("high", "80–95 %"), ("certain", "95 % and over")])
     seller = forms.CharField(required=False, max_length=150)

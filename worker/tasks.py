@@ -344,9 +344,10 @@ def _is_first_photo(photo):
 def _item_fields(assignment, decision):
     references = {pk: (uuid, source) for pk, uuid, source in ReferenceImage.objects.filter(
         pk__in=[n.reference_id for n in assignment.neighbours]).values_list("pk", "uuid", "source")}
+    fields = decision_fields(decision)
     return {
-        **decision_fields(decision),
-        "confidence": round(decision.confidences[-1], 4) if decision.path else 0.0,
+        **fields,
+        "confidence": round(decision.confidences[-1], 4) if fields["category"] else 0.0,
         "calibrated": decision.calibrated,
         "risk": round(decision.risk, 4),
         "predicted_path": PATH_SEPARATOR.join(decision.predicted),
