@@ -351,7 +351,8 @@ class Item(models.Model):
         for alternative in self.alternatives:
             category = alternative.get("category")  # None: no category had its path when it was kept
             if category is None or category in paths:
-                shown.append({"path": paths.get(category, alternative["path"]), "confidence": alternative["confidence"]})
+                shown.append({"path": paths.get(category, alternative["path"]),
+                              "confidence": alternative["confidence"]})
         return shown
 
     def levels(self):

@@ -224,7 +224,8 @@ def api_tokens(request):
         _, request.session[NEW_KEY_SESSION_KEY] = ApiToken.objects.issue(request.user, form.cleaned_data["name"])
         return redirect("api-tokens")
     return render(request, "catalog/api_tokens.html", {
-        "form": form, "tokens": request.user.api_tokens.all(), "new_key": request.session.pop(NEW_KEY_SESSION_KEY, None),
+        "form": form, "tokens": request.user.api_tokens.all(),
+        "new_key": request.session.pop(NEW_KEY_SESSION_KEY, None),
     })
 
 
