@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/api_throughput.py with everything it needs: PostgreSQL, Redis, one Celery worker, the web
-# server (runserver), and the Grocery train catalogue indexed with grocery_lite0. Writes
-# bench/results/api-throughput.json. COUNT and CLIENTS set the load (default 200 photos, 8 clients).
+# server (gunicorn, as bin/run serves it), and the Grocery train catalogue indexed with
+# grocery_lite0. Writes bench/results/api-throughput.json (or $JSON). COUNT and CLIENTS set the load
+# (default 200 photos, 8 clients); CATALOG_BATCH_PHOTOS, CATALOG_WEB_PROCESSES and
+# CATALOG_WEB_THREADS reach the worker and the web server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=$(bin/venv)/bin/python
@@ -20,9 +22,10 @@ from catalog.models import ApiToken
 print(ApiToken.objects.issue(User.objects.create_user('bench', password='a-long-password-9'), 'bench')[1])")
 bin/worker > "$dir/worker.log" 2>&1 &
 worker=$!
-$py manage.py runserver 127.0.0.1:8020 --noreload > "$dir/web.log" 2>&1 &
+CATALOG_ADDRESS=127.0.0.1:8020 "$(bin/venv)/bin/gunicorn" --config config/gunicorn.py config.wsgi \
+  > "$dir/web.log" 2>&1 &
 web=$!
 trap 'kill $web $worker' EXIT
 sleep 8
 $py bench/api_throughput.py --url http://127.0.0.1:8020 --token "$key" --photos $grocery/val \
-  --count "${COUNT:-200}" --clients "${CLIENTS:-8}" --json bench/results/api-throughput.json
+  --count "${COUNT:-200}" --clients "${CLIENTS:-8}" --json "${JSON:-bench/results/api-throughput.json}"

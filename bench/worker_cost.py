@@ -2,12 +2,15 @@
 novelty), vote, decide, and draw each item's heatmap, as worker.tasks does for one photo.
 
     python bench/worker_cost.py --backbone NAME --reference DIR --photos DIR [--limit 60] [--threads N]
-        [--read-text] [--json FILE]
+        [--batch N] [--read-text] [--json FILE]
 
 The index is built from --reference first (not counted). CPU seconds are the process's own
 (all its threads together), so they are what a photo costs a machine however many workers it
 runs; wall seconds are for one photo at a time with --threads intra-op threads. With --read-text,
 the text on each photo is read too (vision.text), as the worker does on a listing's first photo.
+With --batch N, photos go through in passes of N, as a worker with CATALOG_BATCH_PHOTOS=N takes
+them (one segmentation pass, one embedding pass). For scale, the backbone alone embeds the same
+photos whole, 32 at a time: what the embedding step could do if it were all there was.
 """
 
 import argparse
@@ -41,20 +44,30 @@ def get_args_parser():
     parser.add_argument("--segmenter", default=DEFAULT_SEGMENTER, help="'none' to categorize whole photos")
     parser.add_argument("--limit", type=int, default=60, help="photos timed (spread over the tree)")
     parser.add_argument("--threads", type=int, default=1, help="intra-op threads while timing")
+    parser.add_argument("--batch", type=int, default=1, help="photos per pass (CATALOG_BATCH_PHOTOS)")
     parser.add_argument("--read-text", action="store_true", help="also read the text on each photo")
     parser.add_argument("--json")
     return parser
 
 
-def one_photo(path, categorizer, segmenter, reader=None):
-    """What the worker computes for one photo; returns how many items it found."""
-    image = load_image(path)
-    found = categorizer.categorize_photo(image, segmenter)
-    for item, result in found:
-        categorizer.heatmap(result, item.crop_box(image.size))
-    if reader is not None:
-        suggest_title(reader.read(image))
-    return len(found)
+def one_pass(paths, categorizer, segmenter, reader=None):
+    """What the worker computes for one pass of photos; returns how many items it found."""
+    images = [load_image(path) for path in paths]
+    found = categorizer.categorize_photos(images, segmenter)
+    for image, items in zip(images, found):
+        for item, result in items:
+            categorizer.heatmap(result, item.crop_box(image.size))
+        if reader is not None:
+            suggest_title(reader.read(image))
+    return sum(len(items) for items in found)
+
+
+def backbone_alone_images_per_second(embedder, paths):
+    images = [load_image(path) for path in paths]
+    embedder.embed(images[:embedder.batch_size])  # warm-up
+    started = time.perf_counter()
+    embedder.embed(images)
+    return len(images) / (time.perf_counter() - started)
 
 
 def main(args):
@@ -72,10 +85,11 @@ def main(args):
 
     torch.set_num_threads(args.threads)
     reader = TextReader(threads=args.threads) if args.read_text else None
-    one_photo(photos[0].path, categorizer, segmenter, reader)  # warm-up: lazy allocations, kernel choice
+    paths = [photo.path for photo in photos]
+    one_pass(paths[:args.batch], categorizer, segmenter, reader)  # warm-up: lazy allocations, kernel choice
     items, cpu, wall = 0, time.process_time(), time.perf_counter()
-    for photo in photos:
-        items += one_photo(photo.path, categorizer, segmenter, reader)
+    for start in range(0, len(paths), args.batch):
+        items += one_pass(paths[start:start + args.batch], categorizer, segmenter, reader)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     figures = {
         "backbone": embedder.weights.version,
@@ -84,12 +98,16 @@ def main(args):
         "photos": len(photos),
         "items_per_photo": items / len(photos),
         "threads": args.threads,
+        "batch": args.batch,
         "cpu_seconds_per_photo": cpu / len(photos),
         "wall_seconds_per_photo": wall / len(photos),
+        "photos_per_second": len(photos) / wall,
+        "backbone_alone_images_per_second": backbone_alone_images_per_second(embedder, paths),
     }
     print(f"{figures['backbone']}: {figures['cpu_seconds_per_photo']:.3f} CPU-s and "
           f"{figures['wall_seconds_per_photo']:.3f} s per photo ({figures['items_per_photo']:.2f} items, "
-          f"{args.threads} thread(s), {len(photos)} photos)")
+          f"{args.threads} thread(s), {len(photos)} photos, {args.batch} per pass); the backbone alone: "
+          f"{figures['backbone_alone_images_per_second']:.1f} images/s")
     write_figures(figures, args.json)
     return figures
 

@@ -93,6 +93,7 @@ class Category(models.Model):
             for descendant in Category.objects.filter(path__startswith=old_path + PATH_SEPARATOR):
                 descendant.path = self.path + descendant.path[len(old_path):]
                 descendant.save(update_fields=["path"])
+            ReferenceChange.record(self.references.values_list("pk", flat=True))
 
 
 LINEAGE_HELP = "the ids of the categories along the path when it was decided, one for each confidence"
@@ -229,6 +230,9 @@ class Photo(models.Model):
     failure_reason = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker has started on it")
     unsent = models.BooleanField(default=False, help_text="its task could not be sent; the sweeper resends it")
+    held_until = models.DateTimeField(null=True, blank=True,
+                                      help_text="a worker categorizing it together with another photo holds it "
+                                                "until then; its own task skips it meanwhile")
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
@@ -396,6 +400,22 @@ class ReferenceImage(models.Model):
 
     def __str__(self):
         return f"{self.category} ← {self.source_key}"
+
+
+class ReferenceChange(models.Model):
+    """A reference added, re-categorized, (re-)embedded or removed, in the order it happened.
+
+    Running workers apply the changes newer than their index file to the index in memory before
+    each photo; the file is rewritten only by a compaction (worker.indexing.update_index), which
+    records the last change it holds."""
+
+    # Not a key: the change of a removed reference outlives it.
+    reference_id = models.BigIntegerField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    @classmethod
+    def record(cls, reference_ids):
+        cls.objects.bulk_create([cls(reference_id=pk) for pk in reference_ids])
 
 
 class ReviewDecision(models.Model):

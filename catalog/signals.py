@@ -1,12 +1,14 @@
 """Stored files go with their rows: a deleted listing's photos and heatmaps, the heatmaps of items
 a re-run of the worker replaces, a reference removed in the admin. A seller who deletes a listing
-expects its photos gone, and nothing else would ever remove them."""
+expects its photos gone, and nothing else would ever remove them.
+
+Every saved or deleted reference is a ReferenceChange, which running workers apply to their index."""
 
 from django.db import transaction
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .models import Item, Photo, ReferenceImage
+from .models import Item, Photo, ReferenceChange, ReferenceImage
 
 
 def _delete_when_committed(field_file):
@@ -25,6 +27,12 @@ def _delete_photo_files(sender, instance, **kwargs):
 @receiver(post_delete, sender=ReferenceImage)
 def _delete_image_file(sender, instance, **kwargs):
     _delete_when_committed(instance.image)
+
+
+@receiver(post_save, sender=ReferenceImage)
+@receiver(post_delete, sender=ReferenceImage)
+def _record_reference_change(sender, instance, **kwargs):
+    ReferenceChange.record([instance.pk])
 
 
 @receiver(post_delete, sender=Item)

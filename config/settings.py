@@ -188,7 +188,15 @@ CATALOG_SELLER_PHOTOS_PER_DAY = int(os.environ.get("CATALOG_SELLER_PHOTOS_PER_DA
 # The vision models, the same for the web process (which never loads them) and the workers.
 CATALOG_BACKBONE = os.environ.get("CATALOG_BACKBONE", "efficientnet_lite0")
 CATALOG_INDEX_PATH = Path(os.environ.get("CATALOG_INDEX_PATH", VAR_DIR / "index" / "reference.npz"))
+# Workers apply reference changes to their index in memory before each photo; the file is
+# rewritten (compacted) by the scheduled update once this many changes have gathered or the oldest
+# has waited this long: a rewrite of a large index is a large write, and every worker reloads it.
+CATALOG_INDEX_COMPACT_CHANGES = int(os.environ.get("CATALOG_INDEX_COMPACT_CHANGES", 10_000))
+CATALOG_INDEX_COMPACT_SECONDS = float(os.environ.get("CATALOG_INDEX_COMPACT_SECONDS", 3600))
 CATALOG_DEVICE = os.environ.get("CATALOG_DEVICE") or None
+# A worker categorizes up to this many queued photos in one pass (one segmentation batch, one
+# embedding batch): a GPU worker wants batches; on a CPU it saves little (bench/README.md).
+CATALOG_BATCH_PHOTOS = int(os.environ.get("CATALOG_BATCH_PHOTOS", 1))
 # The model that finds the items of a photo (vision/weights/segmenters/NAME.pt); empty: every
 # photo is categorized whole, as one item.
 CATALOG_SEGMENTER = os.environ.get("CATALOG_SEGMENTER", "unet_lite0_real")

@@ -33,4 +33,5 @@ def service_env(settings):
         "CATALOG_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "CATALOG_INDEX_PATH": str(settings.CATALOG_INDEX_PATH),
         "CATALOG_SEGMENTER": settings.CATALOG_SEGMENTER,
+        "CATALOG_BATCH_PHOTOS": str(settings.CATALOG_BATCH_PHOTOS),
     }

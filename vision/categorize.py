@@ -12,7 +12,7 @@ from .calibration import Decision, decide, decide_listing
 from .cam import activation_map, covered_region, explained_category, heatmap_overlay
 from .images import InvalidImage, load_image
 from .index import IndexMismatch, ReferenceIndex
-from .segment import photo_items
+from .segment import photos_items
 from .splits import content_key
 from .text import lines_within, words_read
 from .vote import Assignment, VoteConfig, vote
@@ -58,7 +58,8 @@ class Categorizer:
 
     @property
     def model_version(self):
-        return f"{self.embedder.weights.version}+index:{self.index.version}"
+        """The backbone, the index file, and the last reference change applied to it since."""
+        return f"{self.embedder.weights.version}+index:{self.index.revision}"
 
     def categorize(self, images, words=None):
         """Categorize a list of RGB PIL images (e.g. the items of one photo); `words`: the words
@@ -125,13 +126,27 @@ class Categorizer:
         the segmenter took for a product there (a hand, a price label, clutter) is not one a seller
         lists. The main item stays whatever it is, to say the product is not in the catalogue.
         """
-        items = photo_items(image, segmenter)
-        words = [words_read(lines_within(lines, item.box)) for item in items]
-        found = list(zip(items, self.categorize([item.crop(image) for item in items], words)))
-        if drop_unlike:
-            found[1:] = [(item, result) for item, result in found[1:]
-                         if result.decision.outcome != outcomes.NOT_IN_CATALOGUE]
-        return found
+        return self.categorize_photos([image], segmenter, [lines], drop_unlike)[0]
+
+    def categorize_photos(self, images, segmenter=None, lines=None, drop_unlike=True):
+        """categorize_photo() of several photos at once: one segmentation pass for the photos and
+        one embedding pass for all their items, as a GPU wants them; `lines`: the text read on
+        each photo."""
+        if not images:
+            return []
+        items = photos_items(images, segmenter)
+        lines = lines or [()] * len(images)
+        crops = [item.crop(image) for image, found in zip(images, items) for item in found]
+        words = [words_read(lines_within(read, item.box)) for found, read in zip(items, lines) for item in found]
+        results = iter(self.categorize(crops, words))
+        photos = []
+        for found in items:
+            categorized = [(item, next(results)) for item in found]
+            if drop_unlike:
+                categorized[1:] = [(item, result) for item, result in categorized[1:]
+                                   if result.decision.outcome != outcomes.NOT_IN_CATALOGUE]
+            photos.append(categorized)
+        return photos
 
 
 def load_in_batches(items, batch_size, path_of=attrgetter("path"), progress=None):

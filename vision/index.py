@@ -3,6 +3,10 @@
 The index, its row labels and its manifest live in one file that is written under a
 temporary name and renamed into place, so a reader opens either the old or the new
 index, never a half-written one (and a reader already holding the old file keeps it).
+
+A running worker keeps its index current between files: references added or changed since the
+file was written are added in memory, and rows they replace are left out of every search
+(tombstones) until the next file, which holds no tombstones (worker.indexing).
 """
 
 import json
@@ -25,6 +29,9 @@ HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH_STEPS = (64, 128, 256, 512, 1024)
 TARGET_RECALL_AT_10 = 0.95
 RECALL_SAMPLE = 256
+# A loaded index keeps room for this many more rows: faiss grows its arrays by copying them whole,
+# and the first reference a worker added to a loaded million-row index copied 2 GB (1.3 s here).
+ROOM_FOR_CHANGES = 10_000
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,11 @@ class ReferenceIndex:
         self.approximate_from = approximate_from
         self.version = None
         self.created_at = None
-        self.recall_at_10 = None  # measured against exact search when the index became approximate
+        # The last reference change (worker.indexing) this index holds: the file's, then what a
+        # running worker applied since.
+        self.applied_change = 0
+        self.recall_at_10 = None  # measured against exact search when the index became approximate,
+        self.recall_measured_on = None  # with this many rows
         self.categories = []  # category id → path
         self._category_ids = {}
         self._row_categories = np.zeros(0, np.int32)
@@ -56,6 +67,8 @@ class ReferenceIndex:
         # Rows of one group are photos of one occasion (near-duplicates, one listing's photos):
         # calibration leaves a row's whole group out, since a new photo is of a new occasion.
         self._row_groups = np.zeros(0, np.int64)
+        self._row_removed = np.zeros(0, bool)
+        self._selectors, self._search_parameters = (), None  # what leaves the removed rows out
         self._faiss = faiss.IndexFlatIP(dimension)
         # The same rows in the frozen features of vision.splits.GROUPING_BACKBONE, when this index's
         # backbone is another (an adapted one): "not in the catalogue" is judged there, since an
@@ -66,6 +79,11 @@ class ReferenceIndex:
 
     def __len__(self):
         return self._faiss.ntotal
+
+    @property
+    def revision(self):
+        """The file's version and the last reference change applied to it since: what answered."""
+        return f"{self.version}@{self.applied_change}"
 
     @property
     def is_approximate(self):
@@ -90,9 +108,45 @@ class ReferenceIndex:
         self._row_trained = np.concatenate([self._row_trained, trained])
         groups = np.asarray(reference_ids if groups is None else groups, np.int64)
         self._row_groups = np.concatenate([self._row_groups, groups])
+        self._row_removed = np.concatenate([self._row_removed, np.zeros(len(rows), bool)])
         self._faiss.add(embeddings)
         if not self.is_approximate and len(self) >= self.approximate_from:
             self._switch_to_approximate()
+
+    def remove(self, reference_ids):
+        """Leave the rows of these references out of every search from now on. The vectors stay
+        (neither HNSW graphs nor a cheap flat removal allow otherwise) until the index is built
+        again without them."""
+        hit = np.isin(self._row_references, np.fromiter(reference_ids, np.int64)) & ~self._row_removed
+        if not hit.any():
+            return
+        self._row_removed = self._row_removed | hit
+        self._refresh_search_parameters()
+
+    def _refresh_search_parameters(self):
+        if not self._row_removed.any():
+            self._selectors, self._search_parameters = (), None
+            return
+        removed = faiss.IDSelectorBatch(np.flatnonzero(self._row_removed).astype(np.int64))
+        # faiss holds raw pointers to these: they live as long as the parameters that use them.
+        self._selectors = (removed, faiss.IDSelectorNot(removed))
+        self._search_parameters = _parameters(self._faiss, self._selectors)
+
+    @property
+    def outgrew_its_search_setting(self):
+        """Whether an approximate index has grown to twice the rows its efSearch was chosen on: a
+        larger graph needs a wider search for the same recall, and only a new build measures it."""
+        return self.is_approximate and len(self) >= 2 * (self.recall_measured_on or DEFAULT_APPROXIMATE_FROM)
+
+    @property
+    def removed_count(self):
+        return int(self._row_removed.sum())
+
+    def held_paths(self, reference_ids):
+        """{reference id: category path} of the rows of these references still searched."""
+        rows = np.flatnonzero(np.isin(self._row_references, np.fromiter(reference_ids, np.int64))
+                              & ~self._row_removed)
+        return {int(self._row_references[row]): self.categories[self._row_categories[row]] for row in rows}
 
     def _add_novelty(self, novelty, count):
         if novelty is None:
@@ -115,9 +169,10 @@ class ReferenceIndex:
     def novelty_search(self, queries, k):
         """(similarities, rows) of the k nearest rows in the novelty space (this index's own
         embeddings when it keeps no separate one)."""
-        space = self._novelty if self._novelty is not None else self._faiss
+        if self._novelty is None:
+            return self._search_rows(queries, k)
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        return space.search(queries, min(k, len(self)))
+        return self._novelty.search(queries, min(k, len(self)), params=_parameters(self._novelty, self._selectors))
 
     def novelty_vectors(self):
         """The vectors "not in the catalogue" is judged on, in row order."""
@@ -126,11 +181,14 @@ class ReferenceIndex:
 
     def search(self, queries, k):
         """The k most similar references of each query, best first."""
-        queries = np.ascontiguousarray(queries, dtype=np.float32)
         if len(self) == 0:
             return [[] for _ in queries]
-        similarities, rows = self._faiss.search(queries, min(k, len(self)))
+        similarities, rows = self._search_rows(queries, k)
         return [self._neighbours(s, r) for s, r in zip(similarities, rows)]
+
+    def _search_rows(self, queries, k):
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        return self._faiss.search(queries, min(k, len(self)), params=self._search_parameters)
 
     def labelled_vectors(self):
         """(every stored embedding, its category id), in row order."""
@@ -149,8 +207,9 @@ class ReferenceIndex:
         return self._row_references.copy()
 
     def entries(self):
-        """{reference id: category path} of every row."""
-        return {int(r): self.categories[c] for r, c in zip(self._row_references, self._row_categories)}
+        """{reference id: category path} of every row still searched."""
+        kept = ~self._row_removed
+        return {int(r): self.categories[c] for r, c in zip(self._row_references[kept], self._row_categories[kept])}
 
     def _neighbours(self, similarities, rows):
         return [
@@ -165,18 +224,20 @@ class ReferenceIndex:
         return self._category_ids[path]
 
     def _switch_to_approximate(self):
-        vectors = self._faiss.reconstruct_n(0, len(self))
-        ef_search, self.recall_at_10 = _calibrate_ef_search(vectors)
-        hnsw = _new_hnsw(self.dimension)
-        hnsw.add(vectors)
-        hnsw.hnsw.efSearch = ef_search
-        self._faiss = hnsw
+        """HNSW graphs instead of exact search, for the embeddings and the novelty space alike
+        (judging novelty searches every row too)."""
+        self._faiss, self.recall_at_10 = _approximate(self._faiss)
+        self.recall_measured_on = len(self)
+        if self._novelty is not None:
+            self._novelty = _approximate(self._novelty)[0]
+        self._refresh_search_parameters()
 
     def manifest(self):
         return {
             "format": 1,
             "version": self.version,
             "created_at": self.created_at,
+            "applied_change": self.applied_change,
             "backbone": self.backbone_name,
             "backbone_version": self.backbone_version,
             "dimension": self.dimension,
@@ -185,6 +246,7 @@ class ReferenceIndex:
             "approximate_from": self.approximate_from,
             "ef_search": self._faiss.hnsw.efSearch if self.is_approximate else None,
             "recall_at_10": self.recall_at_10,
+            "recall_measured_on": self.recall_measured_on,
             "categories": [list(path) for path in self.categories],
             "head_trained_on": self.head.trained_on if self.head else None,
             "trained_rows": int(self._row_trained.sum()),
@@ -194,6 +256,8 @@ class ReferenceIndex:
 
     def save(self, path):
         """Write atomically; return the new version string."""
+        if self._row_removed.any():
+            raise ValueError("An index with removed rows is a worker's copy: build the file from the references.")
         self.version = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         self.created_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         directory = os.path.dirname(os.path.abspath(path))
@@ -237,6 +301,7 @@ class ReferenceIndex:
             index._row_trained = stored["row_trained"] if "row_trained" in stored else \
                 np.zeros(len(index._row_references), bool)
             index._row_groups = stored["row_groups"] if "row_groups" in stored else index._row_references.copy()
+            index._row_removed = np.zeros(len(index._row_references), bool)
             if "novelty_faiss" in stored:
                 index._novelty = faiss.deserialize_index(stored["novelty_faiss"])
             if manifest.get("head_trained_on"):
@@ -249,11 +314,35 @@ class ReferenceIndex:
                 index.calibration = Calibration.from_stored(manifest["calibration"], stored)
         if index.is_approximate:
             index._faiss.hnsw.efSearch = manifest["ef_search"]
+        for space in (index._faiss, index._novelty):
+            if space is not None:
+                _make_room(space, ROOM_FOR_CHANGES)
         index.version, index.created_at = manifest["version"], manifest["created_at"]
         index.recall_at_10 = manifest["recall_at_10"]
+        index.recall_measured_on = manifest.get("recall_measured_on")
+        index.applied_change = manifest.get("applied_change", 0)
         index.categories = [tuple(p) for p in manifest["categories"]]
         index._category_ids = {p: i for i, p in enumerate(index.categories)}
         return index
+
+
+def _parameters(space, selectors):
+    """Search parameters that leave the removed rows out (`selectors`: (removed, kept)), or None."""
+    if not selectors:
+        return None
+    if isinstance(space, faiss.IndexHNSW):
+        return faiss.SearchParametersHNSW(sel=selectors[1], efSearch=space.hnsw.efSearch)
+    return faiss.SearchParameters(sel=selectors[1])
+
+
+def _approximate(flat):
+    """(an HNSW graph of the flat index's vectors with its efSearch calibrated, its recall@10)."""
+    vectors = flat.reconstruct_n(0, flat.ntotal)
+    ef_search, recall = _calibrate_ef_search(vectors)
+    hnsw = _new_hnsw(vectors.shape[1])
+    hnsw.add(vectors)
+    hnsw.hnsw.efSearch = ef_search
+    return hnsw, recall
 
 
 def _new_hnsw(dimension):
@@ -282,6 +371,16 @@ def _calibrate_ef_search(vectors):
         if recall >= TARGET_RECALL_AT_10:
             break
     return ef_search, recall
+
+
+def _make_room(space, rows):
+    """Grow the capacity of the faiss index's growing arrays by `rows` rows, now, at load time."""
+    arrays = [faiss.downcast_index(space.storage).codes, space.hnsw.neighbors] if isinstance(space, faiss.IndexHNSW) \
+        else [space.codes]
+    for array in arrays:
+        used = array.size()
+        array.resize(used + rows * (used // max(space.ntotal, 1) + 1))
+        array.resize(used)
 
 
 def read_manifest(path):

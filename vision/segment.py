@@ -294,18 +294,29 @@ class Segmenter:
         self.settings = settings
         self._transform = input_transform(input_size)
 
-    @torch.inference_mode()
     def predict(self, image, size=None):
         """(foreground, distance) probability maps of an RGB PIL image, at `size` (H, W)."""
-        size = size or _working_size(image)
-        logits = self.model(self._transform(image).unsqueeze(0).to(self.device))
-        maps = torch.sigmoid(F.interpolate(logits.float(), size=size, mode="bilinear", align_corners=False))
-        foreground, distance = maps[0].cpu().numpy()
-        return foreground, distance
+        return self.predict_many([image], [size])[0]
+
+    @torch.inference_mode()
+    def predict_many(self, images, sizes=None):
+        """predict() of several images in one forward pass: [(foreground, distance)]."""
+        sizes = [size or _working_size(image) for image, size in zip(images, sizes or [None] * len(images))]
+        logits = self.model(torch.stack([self._transform(image) for image in images]).to(self.device)).float()
+        return [tuple(torch.sigmoid(F.interpolate(one[None], size=size, mode="bilinear", align_corners=False))[0]
+                      .cpu().numpy())
+                for one, size in zip(logits, sizes)]
 
     def segment(self, image):
         """The items of an RGB PIL image, largest first."""
-        foreground, distance = self.predict(image)
+        return self.segment_many([image])[0]
+
+    def segment_many(self, images):
+        """segment() of several images, their maps predicted in one forward pass."""
+        return [self._items(image, foreground, distance)
+                for image, (foreground, distance) in zip(images, self.predict_many(images))]
+
+    def _items(self, image, foreground, distance):
         scale = image.width / foreground.shape[1]
         items = []
         for found in find_items(foreground, distance, self.settings):
@@ -319,7 +330,16 @@ def photo_items(image, segmenter):
     """The items to categorize: those found, or one item categorized as the whole photo when the
     photo is about one item that is not small (its box and outline stay the item's own), when
     nothing is found or when there is no segmenter (its box is then the photo's)."""
-    items = segmenter.segment(image) if segmenter is not None else []
+    return photos_items([image], segmenter)[0]
+
+
+def photos_items(images, segmenter):
+    """photo_items() of several photos, segmented in one forward pass."""
+    found = segmenter.segment_many(images) if segmenter is not None and images else [[] for _ in images]
+    return [_items_to_categorize(image, items) for image, items in zip(images, found)]
+
+
+def _items_to_categorize(image, items):
     if not items:
         return [PhotoItem((0, 0, image.width, image.height), None, 1.0, 1.0, whole_photo=True)]
     if _photo_is_about_one_item(items):

@@ -1,4 +1,11 @@
-"""Building the FAISS index from the ReferenceImage rows, embedding only what is new.
+"""Building the FAISS index from the ReferenceImage rows, embedding only what is new, and keeping
+running workers' indexes current without rewriting the file.
+
+Every change to a reference is a ReferenceChange row. A worker applies those newer than its index
+to it in memory before each photo (ChangeFeed), so a staff correction is used within a photo of
+being committed; the file is rewritten only by a compaction (update_index), when enough changes
+have gathered or the oldest has waited long enough, and a worker starting cold loads that file
+plus the changes since.
 
 The vision modules that load torch or faiss are imported inside the functions: the web process
 imports worker.tasks, and through it this module, and must stay free of both.
@@ -9,18 +16,25 @@ import hashlib
 import os
 import uuid
 from contextlib import contextmanager
+from datetime import timedelta
 from operator import attrgetter
 
 import numpy as np
 from django.conf import settings
+from django.db.models import Max
+from django.utils import timezone
 from tqdm import tqdm
 
-from catalog.models import PATH_SEPARATOR, Item, ReferenceImage
+from catalog.models import PATH_SEPARATOR, Item, ReferenceChange, ReferenceImage
 from vision.splits import GROUPING_BACKBONE, content_key, is_grouping_backbone, occasion_groups
 
 from .models_cache import models
 
 BATCH_SIZE = 32
+# Change ids are handed out when a change is written, not when it commits: a change committed
+# late can have a lower id than ones already applied. Changes younger than this are read again
+# until they have surely committed (a reference is saved in a short transaction).
+CHANGE_SETTLE_SECONDS = 60
 
 
 def embed_references(backbone_name=None, show_progress=False):
@@ -50,6 +64,7 @@ def _embed_stale(embedder, field, show_progress):
                     setattr(reference, field, embedding.astype(np.float32).tobytes())
                     setattr(reference, version_field, embedder.weights.version)
                 ReferenceImage.objects.bulk_update(readable, [field, version_field])
+                ReferenceChange.record(reference.pk for reference in readable)
     return unreadable
 
 
@@ -120,32 +135,39 @@ def rebuild_index(backbone_name=None, show_progress=False, re_embed=False):
     index). Workers keep using the previous index and its backbone until the new file is in place.
     """
     with index_lock():
+        through = settled_change()
         backbone_name = backbone_name or index_backbone() or settings.CATALOG_BACKBONE
         if re_embed:
             ReferenceImage.objects.update(embedding=None, embedding_version="")
         unreadable = embed_references(backbone_name, show_progress)
         index = build_index(backbone_name)
-        _save(index)
+        _save(index, through)
     return index, unreadable
 
 
-def update_index():
-    """Bring the index up to date with the reference rows; return the index, or None if there is none.
+def update_index(compact=False):
+    """Embed the references that lack embeddings (running workers then apply them), and compact
+    the index file when that is due or asked for; return the index written, or None.
 
-    New references are added to the current index (and its head and calibration refitted if
-    they changed it enough); a removed or re-categorized reference, or a renamed category, means a
-    rebuild from the stored embeddings; an index without a head or a calibration (saved before
-    they existed) gets them. Either way workers pick the new file up on their next photo.
+    A compaction brings the file up to the reference rows: new references are added to it (and
+    its head and calibration refitted if they changed it enough); a removed or re-categorized
+    reference, or a renamed category, means a build from the stored embeddings; a file without a
+    head or a calibration (saved before they existed) gets them. Workers load the new file on
+    their next photo.
     """
     from vision.calibration import calibration_is_stale
     from vision.cam import head_is_stale
-    from vision.index import ReferenceIndex
+    from vision.index import ReferenceIndex, read_manifest
 
     with index_lock():
         if not os.path.exists(settings.CATALOG_INDEX_PATH):
             return None
+        manifest = read_manifest(settings.CATALOG_INDEX_PATH)
+        embed_references(manifest["backbone"])
+        if not (compact or compaction_due(manifest)):
+            return None
+        through = settled_change()
         index = ReferenceIndex.load(settings.CATALOG_INDEX_PATH)
-        embed_references(index.backbone_name)
         weights = models.embedder(index.backbone_name).weights
         wanted = {pk: tuple(path.split(PATH_SEPARATOR))
                   for pk, path in _indexable(weights).values_list("pk", "category__path")}
@@ -154,10 +176,77 @@ def update_index():
             index = build_index(index.backbone_name)
         elif len(wanted) > len(current):
             _add_references(index, ReferenceImage.objects.filter(pk__in=set(wanted) - set(current)), weights)
-        elif not head_is_stale(index) and not calibration_is_stale(index):
-            return index
-        _save(index)
+            if index.outgrew_its_search_setting:
+                index = build_index(index.backbone_name)
+        elif not head_is_stale(index) and not calibration_is_stale(index) and index.applied_change == through:
+            return None
+        _save(index, through)
+    _forget_changes_before(through)
     return index
+
+
+def compaction_due(manifest):
+    """Whether the index file (its `manifest`) is due to be rewritten: the changes since it was
+    are many (CATALOG_INDEX_COMPACT_CHANGES) or the oldest has waited long enough
+    (CATALOG_INDEX_COMPACT_SECONDS), or it lacks the head or the calibration a new file would have."""
+    from vision.calibration import MIN_CALIBRATION_QUERIES
+
+    lacks_head = manifest["count"] and manifest.get("head_trained_on") is None
+    lacks_calibration = manifest.get("calibration") is None and \
+        manifest["count"] - manifest.get("trained_rows", 0) >= MIN_CALIBRATION_QUERIES
+    if lacks_head or lacks_calibration:
+        return True
+    pending = ReferenceChange.objects.filter(pk__gt=manifest.get("applied_change", 0))
+    oldest = pending.order_by("pk").values_list("created", flat=True).first()
+    if oldest is None:
+        return False
+    waited = timezone.now() - oldest >= timedelta(seconds=settings.CATALOG_INDEX_COMPACT_SECONDS)
+    return waited or pending.count() >= settings.CATALOG_INDEX_COMPACT_CHANGES
+
+
+def settled_change():
+    """The last change that has surely committed (CHANGE_SETTLE_SECONDS): an index built from the
+    reference rows read after this holds it and every change before it."""
+    settled = timezone.now() - timedelta(seconds=CHANGE_SETTLE_SECONDS)
+    return ReferenceChange.objects.filter(created__lte=settled).aggregate(last=Max("pk"))["last"] or 0
+
+
+def _forget_changes_before(through):
+    """Drop changes the file holds once no worker can still need them: one holding an older file
+    loads the new one on its next photo, so a day is ample."""
+    ReferenceChange.objects.filter(pk__lte=through, created__lt=timezone.now() - timedelta(days=1)).delete()
+
+
+class ChangeFeed:
+    """Applies the reference changes newer than a worker's index to it, as they commit."""
+
+    def __init__(self, index, weights):
+        self.index, self.weights = index, weights
+        self.settled = index.applied_change  # every change up to this one is applied,
+        self.applied = set()  # and these after it
+
+    def catch_up(self):
+        changes = list(ReferenceChange.objects.filter(pk__gt=self.settled)
+                       .values_list("pk", "reference_id", "created"))
+        new = [(pk, reference) for pk, reference, _ in changes if pk not in self.applied]
+        if new:
+            apply_reference_changes(self.index, {reference for _, reference in new}, self.weights)
+            self.applied.update(pk for pk, _ in new)
+            self.index.applied_change = max(self.index.applied_change, *(pk for pk, _ in new))
+        settled = timezone.now() - timedelta(seconds=CHANGE_SETTLE_SECONDS)
+        self.settled = max((pk for pk, _, created in changes if created <= settled), default=self.settled)
+        self.applied = {pk for pk in self.applied if pk > self.settled}
+
+
+def apply_reference_changes(index, reference_ids, weights):
+    """Bring the index's rows of these references to the reference rows: rows of removed or
+    re-categorized references left out of searches, new ones added; one held as it is stays."""
+    wanted = {pk: tuple(path.split(PATH_SEPARATOR))
+              for pk, path in _indexable(weights).filter(pk__in=reference_ids).values_list("pk", "category__path")}
+    held = index.held_paths(reference_ids)
+    changed = {pk for pk in reference_ids if wanted.get(pk) != held.get(pk)}
+    index.remove(changed & held.keys())
+    _add_references(index, ReferenceImage.objects.filter(pk__in=changed & wanted.keys()), weights)
 
 
 def _add_references(index, references, weights, find_occasions=False):
@@ -207,10 +296,11 @@ def _group_number(name):
     return int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
 
 
-def _save(index):
+def _save(index, through):
     from vision.calibration import refresh_calibration
     from vision.cam import refresh_head
 
+    index.applied_change = through
     refresh_head(index)
     refresh_calibration(index)
     index.save(settings.CATALOG_INDEX_PATH)

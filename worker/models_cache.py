@@ -3,7 +3,8 @@
 Each worker process loads a backbone once, and the index again only when its file changes. The
 index names the backbone that built it and the worker uses that one, so replacing the index
 file (one atomic rename) switches backbone and index together: the previous pair keeps serving
-until the new index is ready, with no moment without an index.
+until the new index is ready, with no moment without an index. Between files, the reference
+changes since are applied to the index in memory (worker.indexing.ChangeFeed).
 
 torch is imported here lazily, so importing the task module costs the web process nothing.
 """
@@ -24,9 +25,11 @@ class ModelUnavailable(RuntimeError):
 
 class ModelCache:
     def __init__(self):
-        self._lock = threading.Lock()
+        # Re-entrant: applying reference changes asks for the grouping backbone's version.
+        self._lock = threading.RLock()
         self._embedders = {}
         self._categorizer = None
+        self._changes = None  # the ChangeFeed of the categorizer's index
         self._index_file_key = None
         self._segmenters = {}
         self._text_reader = None
@@ -37,7 +40,8 @@ class ModelCache:
             return self._embedder_locked(backbone_name or settings.CATALOG_BACKBONE)
 
     def categorizer(self):
-        """The Categorizer for the current index, reloading the index if its file changed."""
+        """The Categorizer for the current index, reloading the index if its file changed and
+        applying the reference changes made since."""
         with self._lock:
             key = _file_key(settings.CATALOG_INDEX_PATH)
             if key is None:
@@ -46,8 +50,12 @@ class ModelCache:
                     "Staff: run `python manage.py import_catalog DIR`."
                 )
             if self._categorizer is None or key != self._index_file_key:
+                from .indexing import ChangeFeed
+
                 self._categorizer = self._load_categorizer()
+                self._changes = ChangeFeed(self._categorizer.index, self._categorizer.embedder.weights)
                 self._index_file_key = key
+            self._changes.catch_up()
             self._categorizer.target_precision = settings.CATALOG_AUTO_ACCEPT_PRECISION
             return self._categorizer
 

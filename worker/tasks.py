@@ -7,6 +7,7 @@ from datetime import timedelta
 import numpy as np
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
 from django.db.models import Q
@@ -41,6 +42,7 @@ SETTLING_TIME = timedelta(seconds=30)
 WORKER_REPLY_SECONDS = 3
 # A lost database connection or a full disk can pass; a bad photo cannot.
 TRANSIENT_ERRORS = (DatabaseError, OSError)
+MISSING_FILE = "The photo file is missing from storage; upload it again."
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, soft_time_limit=300, time_limit=330)
@@ -59,7 +61,7 @@ def categorize_photo(self, photo_id):
         _fail(photo_id, "The categorization models are not installed on this server yet; "
                         "try again later or contact support.")
     except FileNotFoundError:
-        _fail(photo_id, "The photo file is missing from storage; upload it again.")
+        _fail(photo_id, MISSING_FILE)
     except SoftTimeLimitExceeded:
         _fail(photo_id, "Categorizing this photo took too long and was stopped. Try a smaller photo.")
     except TRANSIENT_ERRORS as error:
@@ -74,8 +76,12 @@ def categorize_photo(self, photo_id):
         if _deleted(photo_id):
             return
         log.exception("photo %s: categorization failed", photo_id)
-        _fail(photo_id, f"Categorization failed because of an internal error ({type(error).__name__}). "
-                        "Try uploading again; if it keeps failing, contact support.")
+        _fail(photo_id, _internal_error(error))
+
+
+def _internal_error(error):
+    return (f"Categorization failed because of an internal error ({type(error).__name__}). "
+            "Try uploading again; if it keeps failing, contact support.")
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, soft_time_limit=60, time_limit=90)
@@ -176,8 +182,8 @@ def _ids(held, task):
 
 
 def _orphaned(held, now):
-    """Ids of photos processing on no worker, queued again."""
-    processing = Photo.objects.filter(status=Photo.Status.PROCESSING)
+    """Ids of photos processing on no worker, queued again (a photo held in another's pass is on one)."""
+    processing = Photo.objects.filter(status=Photo.Status.PROCESSING).exclude(held_until__gt=now)
     if held is None:
         processing = processing.filter(started__lt=now - PROCESSING_TOO_LONG)
     else:
@@ -294,7 +300,7 @@ def _claim(photo_id, new_attempt):
     """Mark the photo processing; None if it is gone or already finished (a duplicate delivery)."""
     with transaction.atomic():
         photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
-        if photo is None or photo.status in (Photo.Status.DONE, Photo.Status.FAILED):
+        if photo is None or photo.status in (Photo.Status.DONE, Photo.Status.FAILED) or _held(photo):
             return None
         if photo.attempts >= MAX_ATTEMPTS:
             _fail(photo_id, f"This photo stopped the categorization {photo.attempts} times; "
@@ -306,11 +312,92 @@ def _claim(photo_id, new_attempt):
     return photo
 
 
+def _held(photo):
+    """Whether another worker is categorizing the photo together with its own (_companions)."""
+    return photo.status == Photo.Status.PROCESSING and photo.held_until is not None \
+        and photo.held_until > timezone.now()
+
+
 def _categorize(photo):
-    with photo.image.open("rb") as handle:
-        image = load_image(handle)
+    """Categorize the photo, together with the companions claimed beside it in one pass; each
+    companion's result is written, and its failure recorded, on its own."""
+    image = _decoded(photo)
     categorizer, segmenter = models.categorizer(), models.segmenter()
-    found = categorizer.categorize_photo(image, segmenter)
+    companions = _companions(photo)
+    try:
+        found = categorizer.categorize_photos([image, *(image for _, image in companions)], segmenter)
+    except Exception as error:
+        _release([companion for companion, _ in companions])
+        if not companions or isinstance(error, (SoftTimeLimitExceeded, *TRANSIENT_ERRORS)):
+            raise
+        # Which photo broke the pass is not known: the others go back to their own tasks.
+        companions, found = [], categorizer.categorize_photos([image], segmenter)
+    for (companion, companion_image), its_items in zip(companions, found[1:]):
+        _finish_companion(companion, companion_image, its_items, categorizer, segmenter)
+    _save_results(photo, image, found[0], categorizer, segmenter)
+
+
+def _decoded(photo):
+    with photo.image.open("rb") as handle:
+        return load_image(handle)
+
+
+def _companions(photo):
+    """Up to CATALOG_BATCH_PHOTOS - 1 other photos waiting in the queue, claimed and decoded: a GPU
+    wants batches. Only photos no worker has started on are taken (one that was in a pass that
+    went wrong runs alone next time), each held (held_until) so that its own task skips it; one
+    that cannot be decoded fails on its own."""
+    count = settings.CATALOG_BATCH_PHOTOS - 1
+    if count <= 0:
+        return []
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = list(Photo.objects.select_for_update(skip_locked=True)
+                       .filter(status=Photo.Status.QUEUED, attempts=0).order_by("pk")[:count])
+        for companion in claimed:
+            companion.status, companion.started, companion.attempts = Photo.Status.PROCESSING, now, 1
+            companion.held_until = now + timedelta(seconds=categorize_photo.time_limit)
+        Photo.objects.bulk_update(claimed, ["status", "started", "attempts", "held_until"])
+    decoded = []
+    for companion in claimed:
+        try:
+            decoded.append((companion, _decoded(companion)))
+        except InvalidImage as error:
+            _fail(companion.pk, str(error))
+        except FileNotFoundError:
+            _fail(companion.pk, MISSING_FILE)
+        except TRANSIENT_ERRORS:
+            _release([companion])
+    return decoded
+
+
+def _release(companions):
+    """Give claimed companions that are not done back to their own tasks (sent again: a message
+    may have been skipped while they were held)."""
+    ids = [companion.pk for companion in companions]
+    Photo.objects.filter(pk__in=ids, status=Photo.Status.PROCESSING).update(status=Photo.Status.QUEUED,
+                                                                            held_until=None)
+    for pk in ids:
+        transaction.on_commit(lambda pk=pk: enqueue_photo(pk))
+
+
+def _finish_companion(photo, image, found, categorizer, segmenter):
+    """Write a companion's result and decide its listing; what goes wrong is the companion's alone."""
+    try:
+        _save_results(photo, image, found, categorizer, segmenter)
+        _decide_listing_of(photo.pk)
+    except Exception as error:
+        if _deleted(photo.pk):
+            return
+        if isinstance(error, TRANSIENT_ERRORS):
+            log.warning("photo %s: %r, back to its own task", photo.pk, error)
+            _release([photo])
+            return
+        log.exception("photo %s: categorization failed", photo.pk)
+        _fail(photo.pk, _internal_error(error))
+
+
+def _save_results(photo, image, found, categorizer, segmenter):
     reader = models.text_reader() if _is_first_photo(photo) else None
     lines = reader.read(image) if reader else []
     item_lines = [lines_within(lines, item.box) for item, _ in found]
@@ -330,8 +417,9 @@ def _categorize(photo):
         photo.suggested_title = suggest_title(item_lines[0]) if found else ""
         photo.model_version = "+".join([categorizer.model_version] + [
             f"{part}:{model.version}" for part, model in (("segmenter", segmenter), ("text", reader)) if model])
-        photo.index_version = categorizer.index.version
+        photo.index_version = categorizer.index.revision
         photo.failure_reason = ""
+        photo.held_until = None
         photo.save()
 
 

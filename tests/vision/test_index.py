@@ -170,3 +170,28 @@ def test_an_index_keeps_its_novelty_space_in_its_file(tmp_path):
     loaded = ReferenceIndex.load(tmp_path / "index.npz")
     similarities, rows = loaded.novelty_search(novelty[3:4], 1)
     assert loaded.has_novelty_space and rows[0][0] == 3 and similarities[0][0] == pytest.approx(1.0)
+
+
+def test_a_large_index_judges_novelty_in_a_graph_too(tmp_path):
+    rng = np.random.default_rng(8)
+    centres = unit_vectors(rng, 10, 8)
+    vectors, novelty = unit_vectors(rng, 300, 16), clustered_unit_vectors(rng, 300, centres)
+    index = ReferenceIndex(16, "adapted", "adapted-1", approximate_from=200)
+    index.add(vectors, [("A", "x")] * 300, list(range(300)), novelty=novelty)
+    index.save(tmp_path / "index.npz")
+    loaded = ReferenceIndex.load(tmp_path / "index.npz")
+    assert loaded.is_approximate and "HNSW" in type(loaded._novelty).__name__
+    assert loaded.novelty_search(novelty[7:8], 1)[1][0][0] == 7
+    loaded.remove([7])
+    assert loaded.novelty_search(novelty[7:8], 1)[1][0][0] != 7
+
+
+def test_an_approximate_index_twice_the_size_its_search_was_tuned_on_says_so(tmp_path):
+    vectors = unit_vectors(np.random.default_rng(9), 200, 8)
+    index = make_index(vectors[:100], approximate_from=100)
+    assert index.recall_measured_on == 100 and not index.outgrew_its_search_setting
+    index.add(vectors[100:199], [("A", "c0")] * 99, list(range(300, 399)))
+    assert not index.outgrew_its_search_setting
+    index.add(vectors[199:], [("A", "c0")], [399])
+    index.save(tmp_path / "index.npz")
+    assert ReferenceIndex.load(tmp_path / "index.npz").outgrew_its_search_setting

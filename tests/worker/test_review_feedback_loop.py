@@ -1,5 +1,6 @@
 """The whole loop with a real worker: a wrong category, a staff correction, and the next similar
-photo right, while the same worker process keeps running."""
+photo right, while the same worker process keeps running and the index file stays as it was (the
+correction reached the worker as a change, not as a rewritten file)."""
 
 import io
 
@@ -10,6 +11,7 @@ from PIL import Image, ImageOps
 from catalog.models import Category, Listing
 from tests.celery_support import wait_until_settled
 from tests.photos import grocery_images, grocery_upload
+from vision.index import read_manifest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,8 +25,9 @@ def whole_photos(settings):
 
 
 def test_a_correction_teaches_the_running_worker(whole_photos, celery_worker, imported_catalogue, owner_client,
-                                                 staff_client):
+                                                 staff_client, settings):
     process, log = celery_worker
+    index_file = read_manifest(settings.CATALOG_INDEX_PATH)["version"]
     first = _upload(owner_client, "Golden apples", grocery_upload("Fruit/Apple/Golden-Delicious"))
     wrong = first.items.get()
     assert wrong.category.path != GOLDEN, _worker_log(log)
@@ -35,6 +38,8 @@ def test_a_correction_teaches_the_running_worker(whole_photos, celery_worker, im
 
     assert second.items.get().category.path == GOLDEN, _worker_log(log)
     assert second.index_version != first.index_version and process.poll() is None
+    assert read_manifest(settings.CATALOG_INDEX_PATH)["version"] == index_file
+    assert second.index_version.startswith(index_file + "@")
 
 
 def _upload(client, title, upload):

@@ -127,6 +127,11 @@ def cpu_has_bf16():
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def add_precision_argument(parser):
+    parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                        help="bf16 autocast with fp32 master weights; auto: where the CPU or GPU has bf16 units")
+
+
 def autocast(device, precision):
     """bf16 autocast for the forward pass ("auto": where the hardware runs it fast); the weights,
     their gradients and the optimizer stay fp32."""

@@ -33,6 +33,7 @@ from ..images import load_image
 from ..splits import content_key, holdout_split, photo_occasions
 from .common import (
     Progress,
+    add_precision_argument,
     autocast,
     half_precision,
     load_checkpoint,
@@ -83,8 +84,7 @@ def get_args_parser():
     parser.add_argument("--eval-every", type=int, default=3, help="epochs between validation runs")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--device", default=None)
-    parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
-                        help="bf16 autocast with fp32 master weights; auto: where the CPU or GPU has bf16 units")
+    add_precision_argument(parser)
     parser.add_argument("--max-steps", type=int, default=None, help="stop each epoch after this many steps (tests)")
     parser.add_argument("--output-dir", default=None, help="checkpoints and log (default: ~/.cache/catalog-training/NAME)")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")

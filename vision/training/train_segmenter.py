@@ -41,6 +41,8 @@ from ..images import load_image
 from ..segment import Segmenter, box_area, input_transform, load_segmenter, normalised_distance, segmenter_path, unet
 from .common import (
     Progress,
+    add_precision_argument,
+    autocast,
     half_precision,
     load_checkpoint,
     log_epoch,
@@ -80,6 +82,7 @@ def get_args_parser():
                              "composites, or the last")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--device", default=None)
+    add_precision_argument(parser)
     parser.add_argument("--max-steps", type=int, default=None, help="stop each epoch after this many steps (tests)")
     parser.add_argument("--limit", type=int, default=None, help="use only this many ECSSD photos (tests)")
     parser.add_argument("--output-dir", default=None, help="checkpoints and log (default: ~/.cache/catalog-training/NAME)")
@@ -200,7 +203,10 @@ def train_one_epoch(model, optimizer, scheduler, loader, device, epoch, args):
     set_train_mode(model, args)
 
     def batch_loss(images, foreground, distance):
-        return segmentation_loss(model(images.to(device)), foreground.to(device), distance.to(device))
+        with autocast(device, args.precision):
+            logits = model(images.to(device, memory_format=torch.channels_last))
+        # The loss in fp32: Dice sums over whole maps.
+        return segmentation_loss(logits.float(), foreground.to(device), distance.to(device))
 
     return optimise_epoch(loader, batch_loss, optimizer, scheduler, epoch, args.max_steps)
 
@@ -269,7 +275,7 @@ def main(args):
     output_dir = output_dir_for(args)
     pairs, train_generator, val_generator, boxed = datasets(args)
 
-    model = make_model(args).to(device)
+    model = make_model(args).to(device, memory_format=torch.channels_last)
     encoder_params = [p for p in model.encoder.parameters() if p.requires_grad]
     decoder_params = [p for name, p in model.named_parameters() if not name.startswith("encoder.")]
     optimizer = torch.optim.AdamW([{"params": encoder_params, "lr": args.lr / 10},
