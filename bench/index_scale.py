@@ -166,7 +166,7 @@ def main(args):
         index, build_seconds = build(vectors, labels, weights)
         figures = {"count": args.count, "dimension": args.dimension, "categories": args.categories,
                    "kind": "hnsw" if index.is_approximate else "flat",
-                   "ef_search": index._faiss.hnsw.efSearch if index.is_approximate else None,
+                   "ef_search": index.manifest()["ef_search"],
                    "build_seconds": build_seconds, "memory_mb": resident_mb() - before}
         print(f"built {args.count:,} in {build_seconds:.1f} s", file=sys.stderr)
         figures["query_ms_single_thread"], figures["query_ms_p99_single_thread"] = query_latency_ms(index, queries)

@@ -14,6 +14,7 @@ export CATALOG_VAR_DIR=$dir/var CATALOG_API_RATE=100000/minute  # measure capaci
 rm -rf "$dir" && mkdir -p "$dir"
 dropdb -h 127.0.0.1 -U postgres --if-exists catalog_bench && createdb -h 127.0.0.1 -U postgres catalog_bench
 redis-cli -n 3 flushdb > /dev/null
+bin/secret-key
 $py manage.py migrate --noinput > /dev/null
 $py manage.py import_catalog $grocery/train --backbone grocery_lite0 > "$dir/import.log" 2>&1
 key=$($py manage.py shell --no-imports -c "
