@@ -19,9 +19,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from bench.index_scale import clustered  # noqa: E402
+from bench.index_scale import exact_neighbours, one_query_at_a_time, synthetic  # noqa: E402
 from vision.figures import write_figures  # noqa: E402
-from vision.index import HNSW_EF_CONSTRUCTION, HNSW_NEIGHBOURS  # noqa: E402
+from vision.index import HNSW_EF_CONSTRUCTION, HNSW_NEIGHBOURS, recall_at_10  # noqa: E402
 
 KINDS = {
     f"HNSW{HNSW_NEIGHBOURS},Flat": ("efSearch", (32, 64, 128)),
@@ -60,27 +60,13 @@ def measure(index, setting, queries, truth):
     thread, and recall@10 against exact search."""
     for name, value in setting.items():
         faiss.ParameterSpace().set_index_parameter(index, name, value)
-    faiss.omp_set_num_threads(1)
-    timings, found = [], []
-    for query in queries:
-        started = time.perf_counter()
-        found.append(index.search(query[None], 10)[1][0])
-        timings.append((time.perf_counter() - started) * 1000)
-    faiss.omp_set_num_threads(os.cpu_count())
-    recall = float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth.tolist(), found)]))
-    return setting | {"query_ms_single_thread": float(np.median(timings)), "recall_at_10": recall}
+    found, timings = one_query_at_a_time(lambda query: index.search(query, 10)[1][0], queries)
+    return setting | {"query_ms_single_thread": float(np.median(timings)), "recall_at_10": recall_at_10(truth, found)}
 
 
 def main(args):
-    rng = np.random.default_rng(args.seed)
-    centres = rng.standard_normal((args.categories, args.dimension)).astype(np.float32)
-    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-    vectors = clustered(rng, centres, args.count, args.spread)[0]
-    queries = clustered(rng, centres, args.queries, args.spread)[0]
-    exact = faiss.IndexFlatIP(args.dimension)
-    exact.add(vectors)
-    truth = exact.search(queries, 10)[1]
-    del exact
+    vectors, _, queries, _ = synthetic(args, np.random.default_rng(args.seed))
+    truth = exact_neighbours(vectors, queries)
     figures = {"count": args.count, "dimension": args.dimension, "kinds": {}}
     for kind in args.kinds.split(";"):
         index, seconds = build(kind, vectors)

@@ -68,7 +68,8 @@ class ReferenceIndex:
         # calibration leaves a row's whole group out, since a new photo is of a new occasion.
         self._row_groups = np.zeros(0, np.int64)
         self._row_removed = np.zeros(0, bool)
-        self._selectors, self._search_parameters = (), None  # what leaves the removed rows out
+        # What leaves the removed rows out of searches of the embeddings and of the novelty space.
+        self._selectors, self._search_parameters, self._novelty_parameters = (), None, None
         self._faiss = faiss.IndexFlatIP(dimension)
         # The same rows in the frozen features of vision.splits.GROUPING_BACKBONE, when this index's
         # backbone is another (an adapted one): "not in the catalogue" is judged there, since an
@@ -125,12 +126,13 @@ class ReferenceIndex:
 
     def _refresh_search_parameters(self):
         if not self._row_removed.any():
-            self._selectors, self._search_parameters = (), None
+            self._selectors, self._search_parameters, self._novelty_parameters = (), None, None
             return
         removed = faiss.IDSelectorBatch(np.flatnonzero(self._row_removed).astype(np.int64))
         # faiss holds raw pointers to these: they live as long as the parameters that use them.
         self._selectors = (removed, faiss.IDSelectorNot(removed))
         self._search_parameters = _parameters(self._faiss, self._selectors)
+        self._novelty_parameters = _parameters(self._novelty, self._selectors) if self._novelty is not None else None
 
     @property
     def outgrew_its_search_setting(self):
@@ -172,7 +174,7 @@ class ReferenceIndex:
         if self._novelty is None:
             return self._search_rows(queries, k)
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        return self._novelty.search(queries, min(k, len(self)), params=_parameters(self._novelty, self._selectors))
+        return self._novelty.search(queries, min(k, len(self)), params=self._novelty_parameters)
 
     def novelty_vectors(self):
         """The vectors "not in the catalogue" is judged on, in row order."""
@@ -367,10 +369,15 @@ def _calibrate_ef_search(vectors):
     trial.add(base)
     for ef_search in HNSW_EF_SEARCH_STEPS:
         trial.hnsw.efSearch = ef_search
-        recall = float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, trial.search(queries, 10)[1])]))
+        recall = recall_at_10(truth, trial.search(queries, 10)[1])
         if recall >= TARGET_RECALL_AT_10:
             break
     return ef_search, recall
+
+
+def recall_at_10(truth, found):
+    """The mean share of each query's 10 true nearest rows (or ids) among the 10 found."""
+    return float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(np.asarray(truth).tolist(), found)]))
 
 
 def _make_room(space, rows):

@@ -325,7 +325,7 @@ def _categorize(photo):
     categorizer, segmenter = models.categorizer(), models.segmenter()
     companions = _companions(photo)
     try:
-        found = categorizer.categorize_photos([image, *(image for _, image in companions)], segmenter)
+        found = categorizer.categorize_photos([image, *(decoded for _, decoded in companions)], segmenter)
     except Exception as error:
         _release([companion for companion, _ in companions])
         if not companions or isinstance(error, (SoftTimeLimitExceeded, *TRANSIENT_ERRORS)):
