@@ -1,7 +1,7 @@
 """The REST API for sellers' systems: listings, their photos' results, and the category tree."""
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Q, prefetch_related_objects
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -15,7 +15,7 @@ from . import bulk
 from .errors import invalid_fields, problem_response
 from .idempotency import HEADER, respond_once
 from .listings import PHOTO_SIZES, create_listing, over_quota, photo_allowance, shown_image
-from .models import Category, Item, Photo
+from .models import Category, Item, ListingStatus, Photo
 from .serializers import (
     BulkJobSerializer,
     BulkRequestSerializer,
@@ -72,8 +72,7 @@ class ListingViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
         if refusal:
             return problem_response(status.HTTP_429_TOO_MANY_REQUESTS, refusal)
         listing = create_listing(request.user, incoming.validated_data["title"], incoming.validated_data["photos"])
-        return Response(self.get_serializer(self.get_queryset().get(pk=listing.pk)).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(_just_created(listing)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: SimilarListingSerializer(many=True)})
     @action(detail=True, pagination_class=None)
@@ -118,6 +117,14 @@ class BulkJobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewset
             return invalid_fields({field: [str(error)]})
         job = self.get_serializer(bulk.start_job(request.user, rows, archive, incoming.validated_data["photos"])).data
         return Response(job, status=status.HTTP_202_ACCEPTED, headers={"Location": job["url"]})
+
+
+def _just_created(listing):
+    """The new listing as get_queryset gives it, without its status query: every photo of it is
+    queued, so it is processing."""
+    listing.status = ListingStatus.PROCESSING
+    prefetch_related_objects([listing], "photos__items__category")
+    return listing
 
 
 def _query(request):

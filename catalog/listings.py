@@ -4,11 +4,10 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from worker.photos import display_images
+from worker.photos import store_display_images
 from worker.tasks import enqueue_photo
 
 from .models import Listing, Outcome, Photo
@@ -29,8 +28,8 @@ def add_photos(listing, checked_photos):
         for checked in checked_photos:
             photo = Photo(listing=listing, original_name=checked.upload.name[:255],
                           width=checked.width, height=checked.height)
+            # Its display copies are the worker's to make (an upload is answered sooner).
             photo.image.save(f"photo.{checked.extension}", checked.upload, save=True)
-            store_display_images(photo)
             transaction.on_commit(partial(enqueue_photo, photo.id))
 
 
@@ -54,15 +53,6 @@ def room_for_photos(listing, count):
     if held + count <= limit:
         return None
     return f"A listing takes at most {limit} photos; this one has {held}, so {max(0, limit - held)} more fit."
-
-
-def store_display_images(photo):
-    """Make and store the photo's display image and thumbnail (worker.photos.display_images)."""
-    with photo.image.open("rb") as original:
-        images = display_images(original)
-    for name, data in images.items():
-        getattr(photo, name).save(f"{name}.jpg", ContentFile(data), save=False)
-    photo.save(update_fields=list(images))
 
 
 PHOTO_SIZES = ("display", "thumbnail", "original")

@@ -8,11 +8,12 @@ import os
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from PIL import ImageOps
 
 from vision.images import InvalidImage, decode_image, load_image
 
-__all__ = ["ALLOWED_EXTENSIONS", "CheckedPhoto", "InvalidImage", "check_photo", "display_images"]
+__all__ = ["ALLOWED_EXTENSIONS", "CheckedPhoto", "InvalidImage", "check_photo", "store_display_images"]
 
 ALLOWED_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif")
 # Narrower photos hold no product to find: items, crops and heatmaps need some pixels each way.
@@ -65,15 +66,18 @@ def _check_shape(width, height):
                            f"it is wide; send a photo of the product, not a strip.")
 
 
-def display_images(image_file):
-    """{size name: JPEG bytes} of a stored photo, upright and no larger than DISPLAY_SIDES: what a
-    browser shows, whatever the original's format (an iPhone's HEIC is not shown by browsers)."""
-    image = load_image(image_file, max_pixels=settings.CATALOG_MAX_PHOTO_PIXELS)
-    images = {}
+def store_display_images(photo, image=None):
+    """Make and store the photo's display image and thumbnail: JPEGs upright and no larger than
+    DISPLAY_SIDES, what a browser shows whatever the original's format (an iPhone's HEIC is not
+    shown by browsers). The worker passes the photo it has decoded; a page or the API asking for
+    a photo no worker has reached yet has them made from the stored file."""
+    if image is None:
+        with photo.image.open("rb") as original:
+            image = load_image(original, max_pixels=settings.CATALOG_MAX_PHOTO_PIXELS)
     for name, side in DISPLAY_SIDES.items():
         resized = image.copy()
         resized.thumbnail((side, side))
         buffer = io.BytesIO()
         resized.save(buffer, "JPEG", quality=85, optimize=True)
-        images[name] = buffer.getvalue()
-    return images
+        getattr(photo, name).save(f"{name}.jpg", ContentFile(buffer.getvalue()), save=False)
+    photo.save(update_fields=list(DISPLAY_SIDES))

@@ -22,6 +22,7 @@ from vision.text import lines_within, suggest_title
 from .indexing import rebuild_index, update_index
 from .listings import category_at, decision_fields, rounded, update_listing_decision
 from .models_cache import IndexNotReady, ModelUnavailable, models
+from .photos import store_display_images
 
 log = logging.getLogger(__name__)
 
@@ -398,6 +399,8 @@ def _finish_companion(photo, image, found, categorizer, segmenter):
 
 
 def _save_results(photo, image, found, categorizer, segmenter):
+    if not photo.display:  # made here, from the decoded photo, rather than while the upload waits
+        store_display_images(photo, image)
     reader = models.text_reader() if _is_first_photo(photo) else None
     lines = reader.read(image) if reader else []
     item_lines = [lines_within(lines, item.box) for item, _ in found]

@@ -46,7 +46,7 @@ def test_a_large_photo_is_served_downscaled_with_a_thumbnail(owner_client, uploa
     assert served_image(owner_client, photo, "?size=original").size == (4000, 3000)
 
 
-def test_a_photo_stored_before_display_images_gets_them_when_first_shown(owner_client, listing):
+def test_a_photo_no_worker_has_reached_gets_its_display_images_when_first_shown(owner_client, listing):
     photo = listing.photos.get()
     assert not photo.display
     assert served_image(owner_client, photo, "?size=thumbnail").format == "JPEG"

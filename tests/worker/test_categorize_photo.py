@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from PIL import Image
 
 from catalog.models import Item, Photo
 from vision.index import ReferenceIndex
@@ -15,6 +16,16 @@ def test_it_categorizes_a_photo(banana_photo, imported_catalogue):
     banana_photo.refresh_from_db()
     assert banana_photo.status == "done" and banana_photo.started and banana_photo.finished
     assert banana_photo.items.first().category.path == "Fruit > Banana"  # the largest item comes first
+
+
+def test_it_makes_the_photos_display_copies_the_upload_left_to_it(banana_photo, imported_catalogue, settings):
+    settings.CATALOG_SEGMENTER = ""
+    assert not banana_photo.display
+    categorize_photo(banana_photo.id)
+    photo = Photo.objects.get()
+    assert photo.status == "done"
+    with photo.thumbnail.open("rb") as thumbnail:
+        assert Image.open(thumbnail).size == (348, 348)  # the banana photo is smaller than a thumbnail
 
 
 def test_with_segmentation_off_it_categorizes_the_whole_photo_as_one_item(banana_photo, imported_catalogue,
