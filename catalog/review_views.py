@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from worker.review import decide, new_category, set_aside
 
+from . import quality
 from .forms import BulkReviewForm, CategoryChoiceForm, NewCategoryForm, ReviewFilterForm
 from .models import Category, Item, Outcome, Photo, ReviewDecision
 
@@ -42,6 +43,19 @@ def review_queue(request):
     return render(request, "catalog/review_queue.html", {
         "filters": filters, "page": page, "categories": Category.objects.values_list("path", flat=True),
         "query": _query_without_page(request),
+    })
+
+
+@staff_required
+def quality_page(request):
+    judged = quality.judged_items()
+    return render(request, "catalog/quality.html", {
+        "summary": quality.summary(judged),
+        "by_category": quality.accuracy_by_category(judged),
+        "by_week": quality.accuracy_by_week(judged),
+        "auto_accept": quality.auto_accept(judged),
+        "queue": quality.queue(),
+        "most_corrected": quality.most_corrected(judged),
     })
 
 

@@ -29,5 +29,6 @@ urlpatterns = [
          {"action": ReviewDecision.Action.NOT_IN_CATALOGUE}, name="review-not-in-catalogue"),
     path("review/items/<uuid:item_uuid>/not-a-product", review_views.review_set_aside,
          {"action": ReviewDecision.Action.NOT_A_PRODUCT}, name="review-not-a-product"),
+    path("review/quality/", review_views.quality_page, name="quality"),
     path("review/bulk", review_views.review_bulk, name="review-bulk"),
 ]

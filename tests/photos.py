@@ -36,6 +36,26 @@ def freiburg_instances():
         return json.load(handle)
 
 
+def copy_boxed_freiburg(destination, products=("Drinks/Water", "Pantry/Beans"), per_product=10, boxed=3):
+    """(photos folder, instances file, number of boxes): the first `per_product` Freiburg photos of
+    each product copied under destination/photos, the first `boxed` of each with their labelled
+    boxes in destination/instances.json."""
+    instances = freiburg_instances()
+    photos, kept = destination / "photos", []
+    for product in products:
+        names = sorted(os.listdir(os.path.join(FREIBURG, "photos", product)))[:per_product]
+        (photos / product).mkdir(parents=True)
+        for name in names:
+            shutil.copy(os.path.join(FREIBURG, "photos", product, name), photos / product)
+        kept += [f"{product}/{name}" for name in names[:boxed]]
+    images = [image for image in instances["images"] if image["file_name"] in kept]
+    ids = {image["id"] for image in images}
+    annotations = [a for a in instances["annotations"] if a["image_id"] in ids]
+    (destination / "instances.json").write_text(json.dumps({"images": images, "categories": instances["categories"],
+                                                            "annotations": annotations}))
+    return photos, destination / "instances.json", len(annotations)
+
+
 def freiburg_photo(file_name):
     """A Freiburg photo (its file name relative to photos/) as an RGB image, with its boxes."""
     instances = freiburg_instances()

@@ -114,6 +114,7 @@ class Result:
     truth: tuple
     assignment: object  # the raw vision.vote.Assignment
     decision: object  # the calibrated vision.calibration.Decision
+    embedding: np.ndarray = None  # (D,) of the photo (its largest item, with a segmenter)
 
 
 # --- categorizing ------------------------------------------------------------------------------
@@ -131,7 +132,7 @@ def categorize_queries(categorizer, queries, batch_size, segmenter=None, reader=
                          for image, read in zip(images, lines)]
             else:
                 found = categorizer.categorize(images, [words_read(read) for read in lines]) if images else []
-            results.extend(Result(query.path, query.category, f.assignment, f.decision)
+            results.extend(Result(query.path, query.category, f.assignment, f.decision, f.embedding)
                            for query, f in zip(readable, found))
     return results, skipped
 
@@ -221,7 +222,8 @@ def categorize_embedded(categorizer, embedded, rows):
         words = embedded.words[row] if embedded.words is not None else ()
         assignment = vote(neighbours, categorizer.config, categorizer.text_similarities(words))
         image = embedded.images[row]
-        results.append(Result(image.path, image.category, assignment, categorizer.decide([assignment], nearest)))
+        results.append(Result(image.path, image.category, assignment, categorizer.decide([assignment], nearest),
+                              embedded.vectors[row]))
     return results
 
 
@@ -284,7 +286,7 @@ def warn_about_unrecorded_training(weights):
 
 # --- figures -----------------------------------------------------------------------------------
 
-def _correct(result, depth=None):
+def answer_right(result, depth=None):
     truth, predicted = result.truth, result.decision.predicted
     if depth is None:
         return predicted == truth
@@ -292,7 +294,7 @@ def _correct(result, depth=None):
     return predicted[:depth] == truth[:depth]
 
 
-def _confidence(result, depth=None):
+def answer_confidence(result, depth=None):
     confidences = result.decision.predicted_confidences
     if not confidences:
         return 0.0
@@ -323,7 +325,7 @@ def score(results):
 def _accuracy_by_depth(results):
     """{"1", "2", "leaf"}: the share of results whose predicted path is right to that depth."""
     n = len(results)
-    return {key: sum(1 for r in results if _correct(r, depth)) / n if n else 0.0
+    return {key: sum(1 for r in results if answer_right(r, depth)) / n if n else 0.0
             for key, depth in (("1", 1), ("2", 2), ("leaf", None))}
 
 
@@ -353,10 +355,10 @@ def coverage_at(confidences, correct, precision):
 
 def calibration_figures(results, target_precision):
     calibrated = [r for r in results if r.decision.calibrated]
-    leaf_confidence = [_confidence(r) for r in calibrated]
-    leaf_correct = [_correct(r) for r in calibrated]
-    by_depth = {key: expected_calibration_error([_confidence(r, depth) for r in calibrated],
-                                                [_correct(r, depth) for r in calibrated])
+    leaf_confidence = [answer_confidence(r) for r in calibrated]
+    leaf_correct = [answer_right(r) for r in calibrated]
+    by_depth = {key: expected_calibration_error([answer_confidence(r, depth) for r in calibrated],
+                                                [answer_right(r, depth) for r in calibrated])
                 for key, depth in (("1", 1), ("2", 2), ("leaf", None))}
     accepted = [r for r in results if r.decision.outcome == outcomes.ACCEPTED]
     at_parent = [r for r in results if r.decision.outcome == outcomes.ACCEPTED_AT_PARENT]
@@ -372,7 +374,7 @@ def calibration_figures(results, target_precision):
         "auto_accept": {
             "target_precision": target_precision,
             "coverage": len(accepted) / n,
-            "precision": sum(_correct(r) for r in accepted) / len(accepted) if accepted else None,
+            "precision": sum(answer_right(r) for r in accepted) / len(accepted) if accepted else None,
             "at_parent_coverage": len(at_parent) / n,
             "at_parent_precision": sum(accepted_prefix_right) / len(at_parent) if at_parent else None,
         },
@@ -448,12 +450,46 @@ def write_predictions(results, path):
             writer.writerow([r.path, format_path(r.truth), format_path(r.decision.path),
                              format_path(r.decision.predicted),
                              ";".join(f"{c:.4f}" for c in r.decision.predicted_confidences),
-                             f"{r.decision.top_similarity:.4f}", r.decision.outcome, int(_correct(r))])
+                             f"{r.decision.top_similarity:.4f}", r.decision.outcome, int(answer_right(r))])
 
 
 # --- the command -------------------------------------------------------------------------------
 
+@dataclass
+class Evaluation:
+    """What one measurement made: its figures, and what they were made from (vision.report)."""
+
+    figures: dict
+    results: list  # [Result] of the queries
+    references: Embedded
+    categorizer: Categorizer  # the queries' (with --cv, over every reference)
+    outside: list  # [Result] of the --outside photos
+    skipped: list  # [(path, reason)]
+
+
 def main(args):
+    evaluation = run(args)
+    figures, results = evaluation.figures, evaluation.results
+    print_report(figures, worst_classes(results))
+    for path, reason in evaluation.skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    write_figures(figures, args.json)
+    if args.json:
+        title = f"{figures['backbone']}: {figures['protocol']}"
+        reliability_diagram(confidence_pairs(results), CALIBRATION_BINS, title,
+                            os.path.splitext(args.json)[0] + "-reliability.png")
+    if args.predictions:
+        write_predictions(results, args.predictions)
+    return figures
+
+
+def confidence_pairs(results):
+    """[(leaf confidence, right)] of the calibrated answers: what a reliability diagram shows."""
+    return [(answer_confidence(r), answer_right(r)) for r in results if r.decision.calibrated]
+
+
+def run(args):
+    """The measurement the arguments ask for (get_args_parser), as an Evaluation."""
     if not (args.queries or args.cv or args.holdout_fraction):
         raise SystemExit("Say what to measure on: --queries DIR, --cv K or --holdout-fraction F.")
     if args.queries and args.holdout_fraction:
@@ -517,6 +553,7 @@ def main(args):
                  "text_weight": config.text_weight},
         "text": reader.version if reader else None,
     }
+    outside = []
     if args.outside:
         outside, skipped_outside = categorize_queries(categorizer, _any_images(args.outside), args.batch_size,
                                                       reader=reader)
@@ -525,17 +562,7 @@ def main(args):
     figures["skipped"] = [{"path": p, "reason": r} for p, r in skipped]
     if figures["images_per_second"] is None:
         figures["images_per_second"] = len(references.images) / index_seconds if index_seconds else 0.0
-    print_report(figures, worst_classes(results))
-    for path, reason in skipped:
-        print(f"skipped {path}: {reason}", file=sys.stderr)
-    write_figures(figures, args.json)
-    if args.json:
-        reliability_diagram(
-            [(_confidence(r), _correct(r)) for r in results if r.decision.calibrated], CALIBRATION_BINS,
-            f"{figures['backbone']}: {protocol}", os.path.splitext(args.json)[0] + "-reliability.png")
-    if args.predictions:
-        write_predictions(results, args.predictions)
-    return figures
+    return Evaluation(figures, results, references, categorizer, outside, skipped)
 
 
 def _any_images(folder):

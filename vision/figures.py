@@ -10,16 +10,24 @@ def write_figures(figures, path):
             json.dump(figures, handle, indent=2)
 
 
+def pyplot():
+    """matplotlib.pyplot drawing to files (no display here)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def reliability_diagram(pairs, bins, title, path):
     """A reliability diagram of [(confidence, correct)] as a PNG: per equal-width bin, how often the
     answers were right against how confident they were, with the share of answers in each bin."""
     import textwrap
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
+
+    plt = pyplot()
 
     confidence = np.array([c for c, _ in pairs], float)
     correct = np.array([r for _, r in pairs], float)
@@ -36,6 +44,38 @@ def reliability_diagram(pairs, bins, title, path):
     bottom.bar(centres, share, width=1 / bins, edgecolor="black", color="tab:orange")
     bottom.set_xlabel("leaf confidence")
     bottom.set_ylabel("share of answers")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def risk_coverage_curve(pairs, title, path, target_precision=None, operating_point=None):
+    """The risk-coverage curve of [(confidence, correct)] as a PNG: taking the answers most
+    confident first, the share of those taken that are wrong against the share taken; with the
+    risk a target precision allows, and an (coverage, risk) operating point marked."""
+    import textwrap
+
+    import numpy as np
+
+    plt = pyplot()
+    order = np.argsort(-np.array([c for c, _ in pairs], float), kind="stable")
+    wrong = 1 - np.array([r for _, r in pairs], float)[order]
+    taken = np.arange(1, len(order) + 1)
+    risk = np.cumsum(wrong) / taken
+    figure, axes = plt.subplots(figsize=(5, 4.2))
+    axes.plot(taken / len(order), risk, color="tab:blue", label="answers taken")
+    if target_precision is not None:
+        axes.axhline(1 - target_precision, linestyle="--", color="grey",
+                     label=f"risk allowed at {target_precision:.0%} precision")
+    if operating_point is not None:
+        axes.plot(*operating_point, "o", color="tab:red", label="accepted automatically")
+    axes.set_xlim(0, 1)
+    # The first few answers' risk is noise; the scale is set by the rest.
+    axes.set_ylim(0, max(0.05, float(risk[len(risk) // 20:].max(initial=0)) * 1.1))
+    axes.set_xlabel("coverage (share of answers taken)")
+    axes.set_ylabel("risk (share of those wrong)")
+    axes.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=8)
+    axes.legend(loc="upper left", fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)

@@ -1,13 +1,11 @@
 """vision.evaluate_items on a tiny fixture: real Freiburg photos, two products, boxes from its file."""
 
 import json
-import os
-import shutil
 
 import numpy as np
 import pytest
 
-from tests.photos import FREIBURG, freiburg_instances
+from tests.photos import copy_boxed_freiburg
 from vision.evaluate_items import get_args_parser, item_figures, main
 
 PRODUCTS = ("Drinks/Water", "Pantry/Beans")
@@ -16,22 +14,9 @@ REFERENCES_PER_PRODUCT, QUERIES_PER_PRODUCT = 10, 3
 
 @pytest.fixture
 def fixture(tmp_path):
-    """(photos folder, instances file): a reference tree of two products, whose first photos are
-    also the queries of a small instances file."""
-    instances = freiburg_instances()
-    photos, queries = tmp_path / "photos", []
-    for product in PRODUCTS:
-        names = sorted(os.listdir(os.path.join(FREIBURG, "photos", product)))[:REFERENCES_PER_PRODUCT]
-        (photos / product).mkdir(parents=True)
-        for name in names:
-            shutil.copy(os.path.join(FREIBURG, "photos", product, name), photos / product)
-        queries += [f"{product}/{name}" for name in names[:QUERIES_PER_PRODUCT]]
-    images = [image for image in instances["images"] if image["file_name"] in queries]
-    ids = {image["id"] for image in images}
-    subset = {"images": images, "categories": instances["categories"],
-              "annotations": [a for a in instances["annotations"] if a["image_id"] in ids]}
-    (tmp_path / "instances.json").write_text(json.dumps(subset))
-    return photos, tmp_path / "instances.json", len(subset["annotations"])
+    """(photos folder, instances file, boxes): a reference tree of two products, whose first photos
+    are also the queries of a small instances file."""
+    return copy_boxed_freiburg(tmp_path, PRODUCTS, REFERENCES_PER_PRODUCT, QUERIES_PER_PRODUCT)
 
 
 def test_it_measures_items_and_decisions_and_keeps_queries_out_of_the_references(fixture, tmp_path, capsys):

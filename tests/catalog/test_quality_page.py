@@ -1,0 +1,107 @@
+import html
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from catalog.models import Category, Outcome, ReviewDecision
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def predicted_item(make_item):
+    """An item the model put in `path` (its full predicted path), with `outcome`."""
+    def make(path, outcome=Outcome.NEEDS_REVIEW, accepted_depth=0):
+        item = make_item(path, outcome=outcome, accepted_depth=accepted_depth, predicted_path=path or "")
+        item.predicted_category = item.category
+        item.save()
+        return item
+    return make
+
+
+@pytest.fixture
+def decided(staff_client, predicted_item):
+    """Six items decided through the review pages:
+    - Banana accepted automatically, and staff accepted it (right);
+    - Banana accepted automatically, staff moved it to Plantain (wrong);
+    - Apple > Pink-Lady accepted at Apple, staff moved it to Apple > Royal-Gala (wrong, but the
+      accepted part right);
+    - Carrots needing review, staff accepted (right);
+    - Carrots needing review, staff moved to Plantain (wrong);
+    - said "not in the catalogue" and staff agreed (right);
+    and one Carrots item nobody has decided about."""
+    Category.objects.get_or_create_path(["Fruit", "Plantain"])
+    Category.objects.get_or_create_path(["Fruit", "Apple", "Royal-Gala"])
+
+    def correct(item, path):
+        staff_client.post(f"/review/items/{item.uuid}/correct", {"category": path})
+
+    staff_client.post(f"/review/items/{predicted_item('Fruit > Banana', Outcome.ACCEPTED, 2).uuid}/accept")
+    correct(predicted_item("Fruit > Banana", Outcome.ACCEPTED, 2), "Fruit > Plantain")
+    correct(predicted_item("Fruit > Apple > Pink-Lady", Outcome.ACCEPTED_AT_PARENT, 2), "Fruit > Apple > Royal-Gala")
+    staff_client.post(f"/review/items/{predicted_item('Vegetables > Carrots').uuid}/accept")
+    correct(predicted_item("Vegetables > Carrots"), "Fruit > Plantain")
+    outside = predicted_item(None, Outcome.NOT_IN_CATALOGUE)
+    staff_client.post(f"/review/items/{outside.uuid}/not-in-catalogue")
+    predicted_item("Vegetables > Carrots")
+    assert ReviewDecision.objects.count() == 6
+
+
+def _table(page, table_id):
+    """The rows of a table on the page, each as its cells' text."""
+    body = re.search(rf'<table[^>]*id="{table_id}".*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    cells = [re.findall(r"<td>(.*?)</td>", row, re.S) for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+    return [[html.unescape(re.sub(r"<[^>]+>|\s+", " ", cell)).strip() for cell in row] for row in cells]
+
+
+def test_its_figures_match_the_decisions_staff_made(staff_client, decided):
+    page = staff_client.get("/review/quality/").content.decode()
+    assert re.search(r"50%</span>\s*<span class=\"label\">right, of 6 reviewed items", page)  # 3 of 6
+    assert re.search(r"29%</span>\s*<span class=\"label\">accepted automatically, of 7 items", page)  # 2 of 7
+    assert _table(page, "auto-accept") == [["The whole path", "2", "29%", "2", "50%"],
+                                           ["A parent category", "1", "14%", "1", "100%"]]
+    assert _table(page, "by-category")[:2] == [["Fruit > Plantain", "2", "0", "0%"],
+                                               ["Fruit > Apple > Royal-Gala", "1", "0", "0%"]]
+    assert ["Vegetables > Carrots", "1", "1", "100%"] in _table(page, "by-category")
+    assert ["Set aside: not in the catalogue, or not a product", "1", "1", "100%"] in _table(page, "by-category")
+    most = _table(page, "most-corrected")
+    assert most[0][:3] == ["Fruit > Apple > Pink-Lady", "1 of 1", "Fruit > Apple > Royal-Gala (1)"]
+    assert ["Fruit > Banana", "1 of 2", "Fruit > Plantain (1)", "Waiting in it"] in most
+    this_week = _table(page, "by-week")[0]
+    assert this_week[1:] == ["6", "50%"]
+
+
+def test_it_shows_the_queue_and_links_into_it(staff_client, decided, make_item):
+    page = staff_client.get("/review/quality/").content.decode()
+    assert _table(page, "queue") == [["Needs review", "1", "0 minutes ago"]]
+    assert 'href="/review/?outcome=needs_review&amp;review=pending"' in page
+    assert 'href="/review/?category=Fruit%20%3E%20Plantain&amp;review="' in page
+    linked = staff_client.get("/review/", {"category": "Fruit > Plantain", "review": ""}).content.decode()
+    assert "2 items." in linked
+
+
+def test_it_counts_how_long_the_queue_has_waited(staff_client, make_item, listing):
+    make_item("Fruit > Banana")
+    listing.photos.update(created=timezone.now() - timedelta(days=3))
+    page = staff_client.get("/review/quality/").content.decode()
+    assert "waiting for review, the oldest for 3\xa0days" in page
+
+
+def test_with_no_decisions_it_says_so(staff_client):
+    page = staff_client.get("/review/quality/").content.decode()
+    assert "No review decisions yet." in page and "Nothing is waiting for review." in page
+
+
+def test_sellers_are_refused(owner_client):
+    assert owner_client.get("/review/quality/").status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    response = client.get("/review/quality/")
+    assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+def test_staff_find_it_in_the_navigation(staff_client):
+    assert 'href="/review/quality/"' in staff_client.get("/review/").content.decode()
