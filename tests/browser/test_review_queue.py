@@ -1,5 +1,6 @@
 """Catalogue staff work through the review queue in a browser: accept one item, correct another
-with the category picker, and mark a third as not in the catalogue."""
+with the category picker, and mark a third as not in the catalogue; the Quality page then measures
+the model by those decisions."""
 
 import re
 
@@ -46,3 +47,9 @@ def test_staff_accept_correct_and_set_aside_items(served, imported_catalogue, ow
                        "Carrots": ("corrected", "Fruit > Apple > Granny-Smith"),
                        "Mystery": ("not_in_catalogue", None)}
     assert Item.objects.filter(review="pending").count() == 0
+
+    page.get_by_role("link", name="Quality").click()
+    expect(page.get_by_text("right, of 3 reviewed items")).to_be_visible()
+    expect(page.locator("#most-corrected")).to_contain_text("Vegetables > Carrots")
+    expect(page.locator("#most-corrected")).to_contain_text("Fruit > Apple > Granny-Smith (1)")
+    screenshot(page, "3-quality")
