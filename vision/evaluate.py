@@ -54,6 +54,8 @@ MEASURED_TEXT_WEIGHT = 16.0
 WORST_CLASSES_SHOWN = 8
 CALIBRATION_BINS = 10
 COVERAGE_PRECISIONS = ("0.95", "0.98", "0.99")
+# The levels figures are given at: (key, depth), a depth of None meaning the whole path.
+LEVELS = (("1", 1), ("2", 2), ("leaf", None))
 
 
 def get_args_parser():
@@ -326,7 +328,7 @@ def _accuracy_by_depth(results):
     """{"1", "2", "leaf"}: the share of results whose predicted path is right to that depth."""
     n = len(results)
     return {key: sum(1 for r in results if answer_right(r, depth)) / n if n else 0.0
-            for key, depth in (("1", 1), ("2", 2), ("leaf", None))}
+            for key, depth in LEVELS}
 
 
 def _uncalibrated_result(truth, assignment):
@@ -344,13 +346,19 @@ def expected_calibration_error(confidences, correct, bins=CALIBRATION_BINS):
                      for b in range(bins) if (which == b).any()) / len(confidences))
 
 
+def answers_taken(confidences, correct):
+    """(share of the answers taken, share of those right), as answers are taken most confident
+    first: the precision-coverage (and risk-coverage) curve."""
+    order = np.argsort(-np.asarray(confidences, float), kind="stable")
+    taken = np.arange(1, len(order) + 1)
+    return taken / max(len(order), 1), np.cumsum(np.asarray(correct, float)[order]) / taken
+
+
 def coverage_at(confidences, correct, precision):
     """The largest share of answers that, taken most confident first, are right at `precision`."""
-    order = np.argsort(-np.asarray(confidences, float), kind="stable")
-    right = np.cumsum(np.asarray(correct, float)[order])
-    taken = np.arange(1, len(order) + 1)
-    reaching = np.flatnonzero(right / taken >= precision - 1e-12)
-    return float((reaching[-1] + 1) / len(order)) if len(reaching) else 0.0
+    coverage, right = answers_taken(confidences, correct)
+    reaching = np.flatnonzero(right >= precision - 1e-12)
+    return float(coverage[reaching[-1]]) if len(reaching) else 0.0
 
 
 def calibration_figures(results, target_precision):
@@ -359,7 +367,7 @@ def calibration_figures(results, target_precision):
     leaf_correct = [answer_right(r) for r in calibrated]
     by_depth = {key: expected_calibration_error([answer_confidence(r, depth) for r in calibrated],
                                                 [answer_right(r, depth) for r in calibrated])
-                for key, depth in (("1", 1), ("2", 2), ("leaf", None))}
+                for key, depth in LEVELS}
     accepted = [r for r in results if r.decision.outcome == outcomes.ACCEPTED]
     at_parent = [r for r in results if r.decision.outcome == outcomes.ACCEPTED_AT_PARENT]
     accepted_prefix_right = [r.truth[:r.decision.accepted_depth] == r.decision.predicted[:r.decision.accepted_depth]

@@ -49,21 +49,15 @@ def reliability_diagram(pairs, bins, title, path):
     plt.close(figure)
 
 
-def risk_coverage_curve(pairs, title, path, target_precision=None, operating_point=None):
-    """The risk-coverage curve of [(confidence, correct)] as a PNG: taking the answers most
-    confident first, the share of those taken that are wrong against the share taken; with the
-    risk a target precision allows, and an (coverage, risk) operating point marked."""
+def risk_coverage_curve(coverage, risk, title, path, target_precision=None, operating_point=None):
+    """The risk-coverage curve as a PNG: taking the answers most confident first, the share of those
+    taken that are wrong (`risk`) against the share taken (`coverage`); with the risk a target
+    precision allows, and an (coverage, risk) operating point marked."""
     import textwrap
 
-    import numpy as np
-
     plt = pyplot()
-    order = np.argsort(-np.array([c for c, _ in pairs], float), kind="stable")
-    wrong = 1 - np.array([r for _, r in pairs], float)[order]
-    taken = np.arange(1, len(order) + 1)
-    risk = np.cumsum(wrong) / taken
     figure, axes = plt.subplots(figsize=(5, 4.2))
-    axes.plot(taken / len(order), risk, color="tab:blue", label="answers taken")
+    axes.plot(coverage, risk, color="tab:blue", label="answers taken")
     if target_precision is not None:
         axes.axhline(1 - target_precision, linestyle="--", color="grey",
                      label=f"risk allowed at {target_precision:.0%} precision")

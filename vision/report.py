@@ -22,7 +22,7 @@ import itertools
 import os
 import shutil
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -40,7 +40,6 @@ from .images import load_image
 from .segment import DEFAULT_SEGMENTER, load_segmenter, photos_items
 
 SECTIONS = ("summary", "confusion", "trust", "map", "heatmaps", "segmentation")
-LEVELS = (("1", 1), ("2", 2), ("leaf", None))
 THUMBNAIL_SIDE = 160
 LABELLED_COLOUR, FOUND_COLOUR = (40, 200, 80), (255, 140, 0)
 # t-SNE runs on the embeddings' leading principal components: as faithful, much faster.
@@ -57,10 +56,9 @@ def get_args_parser():
 
 
 class Page:
-    """The report being written: its folder, and an image file name for each thing it shows."""
+    """The report being written: its image folder, and a file name for each image it shows."""
 
     def __init__(self, folder):
-        self.folder = folder
         self.images = os.path.join(folder, "img")
         shutil.rmtree(self.images, ignore_errors=True)
         os.makedirs(self.images)
@@ -115,7 +113,7 @@ def summary_section(evaluation, page, args):
 
 def confusion_section(evaluation, page, args):
     parts = []
-    for key, depth in LEVELS:
+    for key, depth in evaluate.LEVELS:
         file, link = page.path(f"confusion-{key}.png")
         labels = confusion_matrix_plot(evaluation.results, depth, file)
         parts.append(f"<figure class='wide'><img src='{link}' alt='Confusion matrix, level {key}'>"
@@ -130,8 +128,7 @@ def confusion_matrix_plot(results, depth, file):
     """Draw the row-normalised confusion matrix of the answers cut to `depth`; the number of classes."""
     plt = pyplot()
     truth = [format_path(r.truth[:depth] if depth else r.truth) for r in results]
-    predicted = [format_path(r.decision.predicted[:depth] if depth else r.decision.predicted) or "(nothing)"
-                 for r in results]
+    predicted = [_shown_path(r.decision.predicted[:depth] if depth else r.decision.predicted) for r in results]
     classes = sorted(set(truth) | set(predicted))
     position = {name: i for i, name in enumerate(classes)}
     counts = np.zeros((len(classes), len(classes)))
@@ -170,7 +167,7 @@ def largest_confusions(evaluation, page, count):
         if nearest is not None:
             cells += _photo(page.thumbnail(nearest), f"a reference of {format_path(predicted)}", "reference")
         rows.append(f"<tr><td>{len(wrong)}</td><td>{_text(format_path(truth))}</td>"
-                    f"<td>{_text(format_path(predicted) or '(nothing)')}</td><td class='photos'>{cells}</td></tr>")
+                    f"<td>{_text(_shown_path(predicted))}</td><td class='photos'>{cells}</td></tr>")
     return ("<table class='confusions'><tr><th>Times</th><th>True</th><th>Answered</th><th>Photos, and a reference "
             "of the answer</th></tr>" + "".join(rows) + "</table>")
 
@@ -192,7 +189,8 @@ def trust_section(evaluation, page, args):
     reliability_diagram(pairs, evaluate.CALIBRATION_BINS, title, reliability)
     curve, curve_link = page.path("risk-coverage.png")
     auto = figures["auto_accept"]
-    risk_coverage_curve(pairs, title, curve, target_precision=auto["target_precision"],
+    coverage, right = evaluate.answers_taken(*zip(*pairs))
+    risk_coverage_curve(coverage, 1 - right, title, curve, target_precision=auto["target_precision"],
                         operating_point=(auto["coverage"], 1 - auto["precision"]) if auto["precision"] is not None
                         else None)
     return (f"<figure><img src='{reliability_link}' alt='Reliability diagram'><figcaption>Reliability: how often "
@@ -275,7 +273,7 @@ def _heatmap_photo(categorizer, page, result):
     categorized = CategorizedImage(result.assignment, result.decision, batch.embeddings[0], batch.feature_maps[0])
     explanation, overlay = categorizer.heatmap(categorized, (0, 0, *image.size))
     shown = Image.alpha_composite(image.resize(overlay.size).convert("RGBA"), overlay)
-    answered = format_path(result.decision.predicted) or "(nothing)"
+    answered = _shown_path(result.decision.predicted)
     caption = f"true {format_path(result.truth)}; answered {answered} ({evaluate.answer_confidence(result):.0%})"
     if format_path(explanation.category) != answered:
         caption += f"; map of {format_path(explanation.category)}"
@@ -370,6 +368,11 @@ def main(args):
 def _photo(link, caption, kind=""):
     return f"<figure class='{kind}'><img src='{link}' alt='{_text(caption)}'><figcaption>{_text(caption)}" \
            "</figcaption></figure>"
+
+
+def _shown_path(path):
+    """A category path as the page shows it; an answer of no category says so."""
+    return format_path(path) or "(nothing)"
 
 
 def _percent(value):
