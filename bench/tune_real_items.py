@@ -79,7 +79,7 @@ def main():
     parser.add_argument("--json")
     args = parser.parse_args()
     settings_args = argparse.Namespace(reference=os.path.join(FREIBURG, "photos"), backbone="efficientnet_lite0",
-                                       device=None, batch_size=32)
+                                       device=None, batch_size=None)
     embedder, novelty_embedder, references = embedded_references(settings_args)
     _, held = holdout_split(references.images, args.holdout_fraction, 0, references.groups)
     held_keys = {content_key(image.path) for image in held}

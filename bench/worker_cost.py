@@ -9,8 +9,10 @@ The index is built from --reference first (not counted). CPU seconds are the pro
 runs; wall seconds are for one photo at a time with --threads intra-op threads. With --read-text,
 the text on each photo is read too (vision.text), as the worker does on a listing's first photo.
 With --batch N, photos go through in passes of N, as a worker with CATALOG_BATCH_PHOTOS=N takes
-them (one segmentation pass, one embedding pass). For scale, the backbone alone embeds the same
-photos whole, 32 at a time: what the embedding step could do if it were all there was.
+them (one segmentation pass, their items embedded together). For scale, the backbone alone embeds
+the same photos whole, in its fastest passes (vision.embedder.PASS_SIZES: 2 images on a CPU, 32 on
+a GPU): what the embedding step could do if it were all there was. The
+networks run on the GPU when there is one (the JSON's `device`; bench/run_worker_gpu.sh).
 """
 
 import argparse
@@ -97,6 +99,7 @@ def main(args):
         "text": reader.version if reader else None,
         "photos": len(photos),
         "items_per_photo": items / len(photos),
+        "device": str(embedder.device),
         "threads": args.threads,
         "batch": args.batch,
         "cpu_seconds_per_photo": cpu / len(photos),

@@ -88,7 +88,7 @@ def get_args_parser():
                         help="read the text on every photo (vision.text) and let it re-weigh the vote; the "
                              "calibration stays fitted on the picture alone (default: as the app does, no text)")
     parser.add_argument("--text-weight", type=float, default=MEASURED_TEXT_WEIGHT, help="with --text")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, help="images a forward pass (default: 32 on a GPU, 2 on a CPU)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
     return parser
 
@@ -152,7 +152,7 @@ class Embedded:
     words: list = None  # the words read on each photo (vision.text), when text is used
 
 
-def novelty_embedder_for(embedder, device=None, batch_size=32):
+def novelty_embedder_for(embedder, device=None, batch_size=None):
     """The frozen grouping embedder, for an embedder other than it (None: its own features serve)."""
     return None if is_grouping_backbone(embedder.weights) else grouping_embedder(device, batch_size)
 
@@ -511,7 +511,7 @@ def run(args):
     warn_about_unrecorded_training(embedder.weights)
     started = time.perf_counter()
     novelty_embedder = novelty_embedder_for(embedder, args.device, args.batch_size)
-    references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, args.batch_size,
+    references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, embedder.batch_size,
                                                 "references", novelty_embedder))
     if reader:
         references = with_words(references, reader)
@@ -544,7 +544,7 @@ def run(args):
             protocol = (f"the {args.holdout_fraction:.0%} held-out part ({len(queries)} photos) against the "
                         f"other {len(rest)} photos of the tree")
         segmenter = load_segmenter(args.segmenter, device=args.device) if args.segmenter else None
-        results, skipped_queries = categorize_queries(categorizer, queries, args.batch_size, segmenter, reader)
+        results, skipped_queries = categorize_queries(categorizer, queries, embedder.batch_size, segmenter, reader)
         skipped += skipped_queries
         protocol += f", largest item by {segmenter.version}" if segmenter else ""
     query_seconds = time.perf_counter() - started
@@ -563,7 +563,7 @@ def run(args):
     }
     outside = []
     if args.outside:
-        outside, skipped_outside = categorize_queries(categorizer, _any_images(args.outside), args.batch_size,
+        outside, skipped_outside = categorize_queries(categorizer, _any_images(args.outside), embedder.batch_size,
                                                       reader=reader)
         skipped += skipped_outside
         figures["outside"] = outside_figures(results, outside)

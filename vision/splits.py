@@ -82,7 +82,7 @@ def is_grouping_backbone(weights):
     return weights.name == GROUPING_BACKBONE and not weights.trained_on
 
 
-def grouping_embedder(device=None, batch_size=32):
+def grouping_embedder(device=None, batch_size=None):
     from .backbones import get_backbone
     from .embedder import Embedder
 
