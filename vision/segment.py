@@ -338,7 +338,7 @@ class Segmenter:
     def segment_many(self, images, threads=None):
         """segment() of several images, their maps predicted in one forward pass and made into
         items on `threads` threads (default: torch's intra-op threads). The maps' post-processing
-        (SciPy, scikit-image) lets go of the GIL and costs a CPU about 25 ms a photo, as much as
+        (SciPy, scikit-image) lets go of the GIL and costs a CPU 15-40 ms a photo, more than
         a GPU takes for a whole pass: on one thread it is what a GPU worker waits on."""
         maps = self.predict_many(images)
         threads = min(len(images), threads or torch.get_num_threads())
