@@ -26,10 +26,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from vision.backbones import get_backbone  # noqa: E402
 from vision.cam import train_head  # noqa: E402
 from vision.catalogue import scan_catalogue  # noqa: E402
-from vision.categorize import load_in_batches  # noqa: E402
+from vision.images import load_in_batches  # noqa: E402
 from vision.embedder import Embedder  # noqa: E402
 from vision.evaluate import score  # noqa: E402
-from vision.index import Neighbour  # noqa: E402
+from vision.vote import Neighbour  # noqa: E402
 from vision.vote import VoteConfig, vote  # noqa: E402
 
 EXPANSION_NEIGHBOURS = 2

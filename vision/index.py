@@ -14,10 +14,11 @@ import os
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
 
 import faiss
 import numpy as np
+
+from .vote import Neighbour
 
 # Exact search is fast enough up to here; beyond, HNSW keeps queries sub-linear. The faiss
 # guidelines pick HNSW when memory is not the constraint and, unlike IVF, it needs no
@@ -32,13 +33,6 @@ RECALL_SAMPLE = 256
 # A loaded index keeps room for this many more rows: faiss grows its arrays by copying them whole,
 # and the first reference a worker added to a loaded million-row index copied 2 GB (1.3 s here).
 ROOM_FOR_CHANGES = 10_000
-
-
-@dataclass(frozen=True)
-class Neighbour:
-    reference_id: int
-    category: tuple
-    similarity: float
 
 
 class IndexMismatch(ValueError):

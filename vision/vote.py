@@ -11,7 +11,14 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .index import Neighbour  # noqa: F401  (re-exported: votes are made of index neighbours)
+
+@dataclass(frozen=True)
+class Neighbour:
+    """A reference the index found near a query: what each vote is made of."""
+
+    reference_id: int
+    category: tuple
+    similarity: float
 
 
 @dataclass(frozen=True)

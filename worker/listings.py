@@ -72,8 +72,7 @@ def _without_model(category, outcome):
 
 def _assignment(item, config):
     """The item's vote again, from the neighbours stored with it."""
-    from vision.index import Neighbour
-    from vision.vote import vote
+    from vision.vote import Neighbour, vote
 
     return vote([Neighbour(0, tuple(n["path"].split(PATH_SEPARATOR)), n["similarity"])
                  for n in item.current_neighbours()], config)

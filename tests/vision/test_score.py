@@ -1,7 +1,7 @@
 import pytest
 
 from vision.evaluate import score
-from vision.index import Neighbour
+from vision.vote import Neighbour
 from vision.vote import VoteConfig, vote
 
 

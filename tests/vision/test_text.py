@@ -4,7 +4,7 @@ to plain words, and used to re-rank the visual vote between look-alike variants.
 from PIL import Image
 
 from tests.photos import grocery_images
-from vision.index import Neighbour
+from vision.vote import Neighbour
 from vision.text import Line, TextProfiles, TextReader, lines_within, suggest_title, words_of, words_read
 from vision.vote import VoteConfig, vote
 

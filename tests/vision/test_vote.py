@@ -1,6 +1,6 @@
 import pytest
 
-from vision.index import Neighbour
+from vision.vote import Neighbour
 from vision.vote import VoteConfig, vote
 
 EQUAL = VoteConfig(temperature=None, threshold=0.5)
