@@ -22,7 +22,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from vision.backbones import get_backbone  # noqa: E402
 from vision.catalogue import scan_catalogue  # noqa: E402
-from vision.categorize import Categorizer, build_index, load_in_batches  # noqa: E402
+from vision.categorize import Categorizer, build_index  # noqa: E402
+from vision.images import load_in_batches  # noqa: E402
 from vision.embedder import Embedder  # noqa: E402
 from vision.evaluate import score  # noqa: E402
 from vision.figures import write_figures  # noqa: E402

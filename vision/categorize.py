@@ -1,7 +1,6 @@
 """The one code path from photos to category assignments, shared by the worker and evaluation."""
 
 from dataclasses import dataclass
-from operator import attrgetter
 
 import numpy as np
 import torch
@@ -10,7 +9,7 @@ from tqdm import tqdm
 from . import outcomes
 from .calibration import Decision, decide, decide_listing
 from .cam import activation_map, covered_region, explained_category, heatmap_overlay
-from .images import InvalidImage, load_image
+from .images import load_in_batches
 from .index import IndexMismatch, ReferenceIndex
 from .segment import photos_items
 from .splits import content_key
@@ -147,25 +146,6 @@ class Categorizer:
                                    if result.decision.outcome != outcomes.NOT_IN_CATALOGUE]
             photos.append(categorized)
         return photos
-
-
-def load_in_batches(items, batch_size, path_of=attrgetter("path"), progress=None):
-    """Yield (readable items, their RGB images, [(path, reason)] for the unreadable), per batch.
-
-    Every caller that embeds many files goes through here, so an unreadable file is skipped
-    and reported the same way everywhere.
-    """
-    for start in range(0, len(items), batch_size):
-        readable, images, unreadable = [], [], []
-        for item in items[start:start + batch_size]:
-            try:
-                images.append(load_image(path_of(item)))
-                readable.append(item)
-            except (InvalidImage, OSError) as error:
-                unreadable.append((path_of(item), str(error)))
-            if progress is not None:
-                progress.update(1)
-        yield readable, images, unreadable
 
 
 def build_index(catalogue_images, embedder, approximate_from=None, show_progress=True):

@@ -38,9 +38,10 @@ from . import outcomes
 from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
 from .calibration import refresh_calibration
 from .catalogue import format_path, scan_catalogue
-from .categorize import DEFAULT_TARGET_PRECISION, Categorizer, load_in_batches, was_trained_on
+from .categorize import DEFAULT_TARGET_PRECISION, Categorizer, was_trained_on
 from .embedder import Embedder
 from .figures import reliability_diagram, write_figures
+from .images import load_in_batches
 from .index import ReferenceIndex
 from .segment import load_segmenter
 from .splits import content_key, cv_folds, grouping_embedder, holdout_split, is_grouping_backbone, occasion_groups

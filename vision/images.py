@@ -3,6 +3,7 @@
 import io
 import os
 import warnings
+from operator import attrgetter
 
 import numpy as np
 import pillow_heif
@@ -115,3 +116,22 @@ def _float_to_rgb(image):
     span = high - low if high > low else 1.0
     scaled = ((values - low) / span * 255).astype(np.uint8)
     return Image.fromarray(scaled, mode="L").convert("RGB")
+
+
+def load_in_batches(items, batch_size, path_of=attrgetter("path"), progress=None):
+    """Yield (readable items, their RGB images, [(path, reason)] for the unreadable), per batch.
+
+    Every caller that embeds many files goes through here, so an unreadable file is skipped
+    and reported the same way everywhere.
+    """
+    for start in range(0, len(items), batch_size):
+        readable, images, unreadable = [], [], []
+        for item in items[start:start + batch_size]:
+            try:
+                images.append(load_image(path_of(item)))
+                readable.append(item)
+            except (InvalidImage, OSError) as error:
+                unreadable.append((path_of(item), str(error)))
+            if progress is not None:
+                progress.update(1)
+        yield readable, images, unreadable

@@ -91,7 +91,7 @@ def grouping_embedder(device=None, batch_size=None):
 
 def frozen_features(images, embedder):
     """(the grouping embedder's features of the readable [CatalogueImage], their positions)."""
-    from .categorize import load_in_batches
+    from .images import load_in_batches
 
     readable, vectors = [], []
     for batch_images, batch, _ in load_in_batches(list(enumerate(images)), embedder.batch_size,

@@ -26,6 +26,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from catalog.models import PATH_SEPARATOR, Item, ReferenceChange, ReferenceImage
+from vision.images import load_in_batches
 from vision.splits import GROUPING_BACKBONE, content_key, is_grouping_backbone, occasion_groups
 
 from .models_cache import models
@@ -51,8 +52,6 @@ def embed_references(backbone_name=None, show_progress=False):
 def _embed_stale(embedder, field, show_progress):
     """Store `embedder`'s embeddings in `field` (and its version beside it) of the references
     that lack them; return the unreadable ones."""
-    from vision.categorize import load_in_batches
-
     version_field = VERSION_FIELDS[field]
     stale = list(ReferenceImage.objects.exclude(**{version_field: embedder.weights.version}).order_by("pk"))
     unreadable = []
