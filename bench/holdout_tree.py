@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from split_leaves import link_tree  # noqa: E402
 
 from vision.catalogue import scan_catalogue  # noqa: E402
-from vision.splits import content_key, holdout_split, photo_occasions  # noqa: E402
+from vision.content_keys import content_key  # noqa: E402
+from vision.splits import holdout_split, photo_occasions  # noqa: E402
 
 
 def first_per_leaf(images, count):

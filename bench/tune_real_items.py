@@ -22,6 +22,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from vision.coco import load_instances  # noqa: E402
+from vision.content_keys import content_key  # noqa: E402
 from vision.evaluate_items import (  # noqa: E402
     categorize_photos,
     categorizer_of,
@@ -32,7 +33,7 @@ from vision.evaluate_items import (  # noqa: E402
 from vision.evaluate_segmentation import match_boxes  # noqa: E402
 from vision.images import load_image  # noqa: E402
 from vision.segment import Segmenter, load_segmenter  # noqa: E402
-from vision.splits import content_key, holdout_split  # noqa: E402
+from vision.splits import holdout_split  # noqa: E402
 
 FREIBURG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets",
                         "freiburg-groceries")

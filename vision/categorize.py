@@ -9,10 +9,10 @@ from tqdm import tqdm
 from . import outcomes
 from .calibration import Decision, decide, decide_listing
 from .cam import activation_map, covered_region, explained_category, heatmap_overlay
+from .content_keys import content_key
 from .images import load_in_batches
 from .index import IndexMismatch, ReferenceIndex
 from .segment import photos_items
-from .splits import content_key
 from .text import lines_within, words_read
 from .vote import Assignment, VoteConfig, vote
 

@@ -39,12 +39,13 @@ from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
 from .calibration import refresh_calibration
 from .catalogue import format_path, scan_catalogue
 from .categorize import DEFAULT_TARGET_PRECISION, Categorizer, was_trained_on
+from .content_keys import content_key
 from .embedder import Embedder
 from .figures import reliability_diagram, write_figures
 from .images import load_in_batches
 from .index import ReferenceIndex
 from .segment import load_segmenter
-from .splits import content_key, cv_folds, grouping_embedder, holdout_split, is_grouping_backbone, occasion_groups
+from .splits import cv_folds, grouping_embedder, holdout_split, is_grouping_backbone, occasion_groups
 from .text import TextProfiles, TextReader, words_read
 from .vote import VoteConfig, vote
 

@@ -35,6 +35,7 @@ from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
 from .catalogue import scan_catalogue
 from .categorize import DEFAULT_TARGET_PRECISION, Categorizer
 from .coco import load_instances
+from .content_keys import content_key
 from .embedder import Embedder
 from .evaluate import (
     check_queries,
@@ -48,7 +49,7 @@ from .evaluate_segmentation import match_boxes
 from .figures import write_figures
 from .images import InvalidImage, load_image
 from .segment import DEFAULT_SEGMENTER, PostProcessing, load_segmenter, post_processing_from
-from .splits import content_key, holdout_split
+from .splits import holdout_split
 from .vote import VoteConfig
 
 

@@ -19,9 +19,8 @@ from collections import defaultdict
 
 import numpy as np
 
-# 64 bits of SHA-256: collisions are out of reach for any catalogue, and a training record
-# of a million photos stays a few MB.
-CONTENT_KEY_HEX = 16
+from .content_keys import content_key
+
 # Occasions are found with the frozen ImageNet features of this backbone, whatever embedder is
 # being measured (an adapted one pulls a whole category together, occasions and all): two photos
 # of one category are of one occasion when their similarity reaches OCCASION_SIMILARITY, or
@@ -30,24 +29,6 @@ CONTENT_KEY_HEX = 16
 # 28 %, no grouping: 96 %).
 GROUPING_BACKBONE = "efficientnet_lite0"
 OCCASION_SIMILARITY = 0.85
-
-
-def file_digest(path):
-    """The SHA-256 of a file's bytes, in hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def content_key(path):
-    """The key of an image file's bytes: the same photo gets it wherever it is stored."""
-    return file_digest(path)[:CONTENT_KEY_HEX]
-
-
-def content_key_of_bytes(data):
-    return hashlib.sha256(data).hexdigest()[:CONTENT_KEY_HEX]
 
 
 def occasion_groups(categories, vectors, threshold=OCCASION_SIMILARITY):

@@ -9,8 +9,8 @@ from tqdm import tqdm
 
 from catalog.models import Category, ReferenceImage
 from vision.catalogue import scan_catalogue
+from vision.content_keys import CONTENT_KEY_HEX, file_digest
 from vision.images import InvalidImage, load_image
-from vision.splits import CONTENT_KEY_HEX, file_digest
 
 from .indexing import index_backbone, rebuild_index
 

@@ -26,8 +26,9 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from catalog.models import PATH_SEPARATOR, Item, ReferenceChange, ReferenceImage
+from vision.content_keys import content_key
 from vision.images import load_in_batches
-from vision.splits import GROUPING_BACKBONE, content_key, is_grouping_backbone, occasion_groups
+from vision.splits import GROUPING_BACKBONE, is_grouping_backbone, occasion_groups
 
 from .models_cache import models
 

@@ -12,8 +12,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from catalog.models import Category, Item, ReferenceImage, ReviewDecision
+from vision.content_keys import content_key_of_bytes
 from vision.images import load_image
-from vision.splits import content_key_of_bytes
 
 from .tasks import enqueue_index_update, enqueue_listing_decision
 

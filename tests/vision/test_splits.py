@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from vision.catalogue import CatalogueImage
-from vision.splits import content_key, cv_folds, holdout_split, occasion_groups
+from vision.content_keys import content_key
+from vision.splits import cv_folds, holdout_split, occasion_groups
 
 
 def catalogue(tmp_path, sizes):

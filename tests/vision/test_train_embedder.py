@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from vision.backbones import get_backbone, list_backbones
-from vision.splits import content_key
+from vision.content_keys import content_key
 from vision.training.train_embedder import ProxyLoss, get_args_parser, main, make_model, parameter_groups
 
 

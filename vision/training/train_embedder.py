@@ -27,10 +27,11 @@ from ..backbones import get_backbone
 from ..backbones.finetuned import build_projected, load_trained_state, weights_path
 from ..catalogue import scan_catalogue
 from ..categorize import Categorizer, build_index
+from ..content_keys import content_key
 from ..embedder import Embedder, pool_embeddings
 from ..evaluate import categorize_queries, score
 from ..images import load_image
-from ..splits import content_key, holdout_split, photo_occasions
+from ..splits import holdout_split, photo_occasions
 from .common import (
     Progress,
     add_precision_argument,
