@@ -15,7 +15,7 @@ from . import bulk
 from .errors import invalid_fields, problem_response
 from .idempotency import HEADER, respond_once
 from .listings import PHOTO_SIZES, create_listing, over_quota, photo_allowance, shown_image
-from .models import Category, Item, ListingStatus, Photo
+from .models import BulkJob, Category, Item, Listing, ListingStatus, Photo
 from .serializers import (
     BulkJobSerializer,
     BulkRequestSerializer,
@@ -43,7 +43,7 @@ class ListingViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
     lookup_value_converter = "uuid"
 
     def get_queryset(self):
-        return (self.request.user.listings.with_status().select_related("category")
+        return (Listing.objects.visible_to(self.request.user).with_status().select_related("category")
                 .prefetch_related("photos__items__category")
                 .order_by("-created", "-id"))
 
@@ -79,7 +79,7 @@ class ListingViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
     def similar(self, request, uuid):
         """The seller's other listings most like this one, by their items' look."""
         ranked = similar_listings(self.get_object())
-        listings = request.user.listings.in_bulk([pk for pk, _ in ranked])
+        listings = Listing.objects.visible_to(request.user).in_bulk([pk for pk, _ in ranked])
         return Response(SimilarListingSerializer(
             [{"listing": listings[pk], "similarity": round(similarity, 4)} for pk, similarity in ranked],
             many=True).data)
@@ -97,7 +97,7 @@ class BulkJobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewset
     parser_classes = [MultiPartParser]
 
     def get_queryset(self):
-        return self.request.user.bulk_jobs.all()
+        return BulkJob.objects.visible_to(self.request.user)
 
     @extend_schema(request=BulkRequestSerializer, responses={202: BulkJobSerializer}, parameters=[IDEMPOTENCY_KEY])
     def create(self, request):
@@ -185,7 +185,7 @@ PHOTO_SIZE = OpenApiParameter(
 @extend_schema(parameters=[PHOTO_SIZE], responses={(200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY), 404: None})
 @api_view(["GET"])
 def photo_image(request, photo_uuid):
-    photo = get_object_or_404(Photo, uuid=photo_uuid, listing__seller=request.user)
+    photo = get_object_or_404(Photo.objects.visible_to(request.user), uuid=photo_uuid)
     size = request.query_params.get("size", "display")
     if size not in PHOTO_SIZES:
         return problem_response(status.HTTP_400_BAD_REQUEST,
@@ -196,7 +196,7 @@ def photo_image(request, photo_uuid):
 @extend_schema(responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY), 404: None})
 @api_view(["GET"])
 def item_heatmap(request, item_uuid):
-    item = get_object_or_404(Item, uuid=item_uuid, photo__listing__seller=request.user)
+    item = get_object_or_404(Item.objects.visible_to(request.user), uuid=item_uuid)
     if not item.heatmap:
         raise Http404("This item has no heatmap yet.")
     return FileResponse(item.heatmap.open("rb"), content_type="image/png")

@@ -99,6 +99,22 @@ class Category(models.Model):
 LINEAGE_HELP = "the ids of the categories along the path when it was decided, one for each confidence"
 
 
+class SellersQuerySet(models.QuerySet):
+    """Rows that belong to a seller, reached from a row by `seller_path`. `visible_to(user)` is the
+    one access rule of pages, API and review alike: a seller sees their own rows only, so another
+    seller's is a 404 (never a 403, which would say it exists); staff see everyone's rows of the
+    models they review (`staff_see_all`), and only their own of the rest (a listing's pages are its
+    seller's workspace)."""
+
+    seller_path = "seller"
+    staff_see_all = False
+
+    def visible_to(self, user):
+        if self.staff_see_all and user.is_staff:
+            return self
+        return self.filter(**{self.seller_path: user})
+
+
 class ListingStatus(models.TextChoices):
     """A listing's status, from its photos' (ListingQuerySet.with_status)."""
 
@@ -107,7 +123,7 @@ class ListingStatus(models.TextChoices):
     FAILED = "failed"
 
 
-class ListingQuerySet(models.QuerySet):
+class ListingQuerySet(SellersQuerySet):
     def with_status(self):
         """Each listing annotated with its `status`: processing while any photo is; failed when it has
         photos and every one failed; done otherwise."""
@@ -202,6 +218,11 @@ def _photo_upload_to(photo, filename):
     return f"photos/{photo.listing.uuid}/{photo.uuid}.{extension}"
 
 
+class PhotoQuerySet(SellersQuerySet):
+    seller_path = "listing__seller"
+    staff_see_all = True
+
+
 def _display_upload_to(photo, filename):
     return f"photos/{photo.listing.uuid}/{photo.uuid}-{filename}"
 
@@ -241,6 +262,8 @@ class Photo(models.Model):
     suggested_title = models.CharField(max_length=TITLE_LIMIT, blank=True,
                                        help_text="a title from the text read on its main item; blank when none")
 
+    objects = PhotoQuerySet.as_manager()
+
     class Meta:
         ordering = ["created", "id"]
 
@@ -251,6 +274,11 @@ class Photo(models.Model):
     def label_size(self):
         """Font size of the item numbers drawn over the photo, in photo pixels."""
         return round(max(self.width or 0, self.height or 0) / 16)
+
+
+class ItemQuerySet(SellersQuerySet):
+    seller_path = "photo__listing__seller"
+    staff_see_all = True
 
 
 def _heatmap_upload_to(item, filename):
@@ -300,6 +328,8 @@ class Item(models.Model):
                                    help_text="the category the heatmap is of")
     activation = models.JSONField(default=list, blank=True, help_text="the raw activation map, 0–255")
     review = models.CharField(max_length=20, choices=Review.choices, default=Review.PENDING, db_index=True)
+
+    objects = ItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
@@ -368,6 +398,12 @@ class Item(models.Model):
         return _accepted_path(self)
 
 
+class ReferenceImageQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Catalogue references are for everyone; those made from sellers' items in review, for staff."""
+        return self if user.is_staff else self.filter(source=ReferenceImage.Source.IMPORT)
+
+
 def _reference_upload_to(reference, filename):
     extension = filename.rsplit(".", 1)[-1].lower()
     return f"references/{reference.uuid}.{extension}"
@@ -384,7 +420,7 @@ class ReferenceImage(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices)
     # What makes an import idempotent: the file's path inside its catalogue folder.
     source_key = models.CharField(max_length=1000)
-    # The key of the file's bytes (vision.splits.content_key): tells the photos a trained embedder saw.
+    # The key of the file's bytes (vision.content_keys.content_key): tells the photos a trained embedder saw.
     content_key = models.CharField(max_length=16, blank=True, editable=False)
     embedding = models.BinaryField(null=True, editable=False)
     embedding_version = models.CharField(max_length=200, blank=True, editable=False)
@@ -393,6 +429,8 @@ class ReferenceImage(models.Model):
     novelty_embedding = models.BinaryField(null=True, editable=False)
     novelty_version = models.CharField(max_length=200, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
+
+    objects = ReferenceImageQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
@@ -446,7 +484,9 @@ def hash_token_key(key):
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class ApiTokenQuerySet(models.QuerySet):
+class ApiTokenQuerySet(SellersQuerySet):
+    seller_path = "user"
+
     def issue(self, user, name):
         """(token, its key): the key is shown once; only its hash is stored."""
         key = secrets.token_urlsafe(32)
@@ -501,6 +541,8 @@ class BulkJob(models.Model):
     unsent = models.BooleanField(default=False, help_text="its task could not be sent; the sweeper resends it")
     created = models.DateTimeField(auto_now_add=True)
     finished = models.DateTimeField(null=True, blank=True)
+
+    objects = SellersQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created"]

@@ -31,14 +31,15 @@ def staff_required(view):
     return wrapper
 
 
-def _get_item(item_uuid):
-    return get_object_or_404(Item, uuid=item_uuid, photo__status=Photo.Status.DONE)
+def _get_item(request, item_uuid):
+    return get_object_or_404(_reviewable_items(request.user), uuid=item_uuid)
 
 
 @staff_required
 def review_queue(request):
     filters = ReviewFilterForm(_filter_data(request))
-    items = filters.filter(_reviewable_items()) if filters.is_valid() else _reviewable_items().none()
+    reviewable = _reviewable_items(request.user)
+    items = filters.filter(reviewable) if filters.is_valid() else reviewable.none()
     page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "catalog/review_queue.html", {
         "filters": filters, "page": page, "categories": Category.objects.values_list("path", flat=True),
@@ -66,12 +67,12 @@ def _filter_data(request):
     return {"review": Item.Review.PENDING}
 
 
-def _reviewable_items():
+def _reviewable_items(user):
     """Items the model could not accept first, then those accepted only at a parent, then the
     accepted ones; within each, the likeliest to be wrong first."""
     order = Case(*[When(outcome=outcome, then=Value(rank)) for rank, outcome in enumerate(Outcome.review_order())],
                  output_field=IntegerField())
-    return (Item.objects.filter(photo__status=Photo.Status.DONE)
+    return (Item.objects.visible_to(user).filter(photo__status=Photo.Status.DONE)
             .select_related("photo__listing__seller", "photo__listing__category", "category")
             .prefetch_related("decisions__reviewer", "decisions__old_category", "decisions__new_category")
             .order_by(order, "-risk", "id"))
@@ -86,7 +87,7 @@ def _query_without_page(request):
 @staff_required
 @require_POST
 def review_accept(request, item_uuid):
-    item = _get_item(item_uuid)
+    item = _get_item(request, item_uuid)
     if item.category is None:
         messages.error(request, "This item has no category to accept; choose one with Correct.")
     else:
@@ -98,7 +99,7 @@ def review_accept(request, item_uuid):
 @staff_required
 @require_POST
 def review_correct(request, item_uuid):
-    item = _get_item(item_uuid)
+    item = _get_item(request, item_uuid)
     form = CategoryChoiceForm(request.POST)
     if form.is_valid():
         decide(item, form.cleaned_data["category"], request.user)
@@ -111,7 +112,7 @@ def review_correct(request, item_uuid):
 @staff_required
 @require_POST
 def review_new_category(request, item_uuid):
-    item = _get_item(item_uuid)
+    item = _get_item(request, item_uuid)
     form = NewCategoryForm(request.POST)
     if form.is_valid():
         parent, name = form.cleaned_data["path"]
@@ -125,7 +126,7 @@ def review_new_category(request, item_uuid):
 @staff_required
 @require_POST
 def review_set_aside(request, item_uuid, action):
-    item = _get_item(item_uuid)
+    item = _get_item(request, item_uuid)
     set_aside(item, action, request.user)
     messages.success(request, f"Marked “{ReviewDecision.Action(action).label.lower()}”: "
                               "it has no category and is never a reference.")
@@ -140,7 +141,7 @@ def review_bulk(request):
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
         return _back_to_queue(request)
-    items = list(_reviewable_items().filter(uuid__in=form.cleaned_data["items"]))
+    items = list(_reviewable_items(request.user).filter(uuid__in=form.cleaned_data["items"]))
     decided, skipped = _decide_all(items, form.cleaned_data.get("category"), request.user)
     messages.success(request, f"{decided} item{'s'[:decided != 1]} {form.done_verb}.")
     if skipped:

@@ -28,7 +28,7 @@ from .models import ApiToken, Category, Item, Listing, Photo, ReferenceImage
 
 
 def _get_listing_for_user(request, listing_uuid):
-    return get_object_or_404(Listing, uuid=listing_uuid, seller=request.user)
+    return get_object_or_404(Listing.objects.visible_to(request.user), uuid=listing_uuid)
 
 
 def signup(request):
@@ -63,7 +63,7 @@ def home(request):
 def _my_listings(request):
     """The seller's listings, newest first, a page at a time; `q` finds them by title or reference."""
     search = request.GET.get("q", "").strip()
-    listings = request.user.listings.select_related("category").prefetch_related("photos").order_by("-created", "-id")
+    listings = Listing.objects.visible_to(request.user).select_related("category").prefetch_related("photos").order_by("-created", "-id")
     if search:
         listings = listings.filter(Q(title__icontains=search) | Q(reference__icontains=search))
     page = Paginator(listings, LISTINGS_PER_PAGE).get_page(request.GET.get("page"))
@@ -175,17 +175,12 @@ def _photos(listing):
     return listing.photos.prefetch_related("items__category")
 
 
-def _visible_to(user, queryset, seller_field):
-    """Staff see every seller's objects; a seller sees only their own."""
-    return queryset if user.is_staff else queryset.filter(**{seller_field: user})
-
-
 @login_required
 @require_GET
 def photo_image(request, photo_uuid):
     """The photo as pages show it (?size=display, the default, or thumbnail: JPEG), or as uploaded
     (?size=original)."""
-    photo = get_object_or_404(_visible_to(request.user, Photo.objects, "listing__seller"), uuid=photo_uuid)
+    photo = get_object_or_404(Photo.objects.visible_to(request.user), uuid=photo_uuid)
     size = request.GET.get("size", "display")
     if size not in PHOTO_SIZES:
         return render_error(400, f"There is no size “{size}”; use one of {', '.join(PHOTO_SIZES)}.", request)
@@ -195,7 +190,7 @@ def photo_image(request, photo_uuid):
 @login_required
 @require_GET
 def item_heatmap(request, item_uuid):
-    item = get_object_or_404(_visible_to(request.user, Item.objects, "photo__listing__seller"), uuid=item_uuid)
+    item = get_object_or_404(Item.objects.visible_to(request.user), uuid=item_uuid)
     if not item.heatmap:
         raise Http404("This item has no heatmap yet.")
     return FileResponse(item.heatmap.open("rb"), content_type="image/png")
@@ -205,10 +200,7 @@ def item_heatmap(request, item_uuid):
 @require_GET
 def reference_image(request, reference_uuid):
     """Catalogue references are for everyone; those made from sellers' items in review, for staff."""
-    references = ReferenceImage.objects.all()
-    if not request.user.is_staff:
-        references = references.filter(source=ReferenceImage.Source.IMPORT)
-    reference = get_object_or_404(references, uuid=reference_uuid)
+    reference = get_object_or_404(ReferenceImage.objects.visible_to(request.user), uuid=reference_uuid)
     return FileResponse(reference.image.open("rb"))
 
 
@@ -224,7 +216,7 @@ def api_tokens(request):
         _, request.session[NEW_KEY_SESSION_KEY] = ApiToken.objects.issue(request.user, form.cleaned_data["name"])
         return redirect("api-tokens")
     return render(request, "catalog/api_tokens.html", {
-        "form": form, "tokens": request.user.api_tokens.all(),
+        "form": form, "tokens": ApiToken.objects.visible_to(request.user),
         "new_key": request.session.pop(NEW_KEY_SESSION_KEY, None),
     })
 
@@ -232,7 +224,7 @@ def api_tokens(request):
 @login_required
 @require_POST
 def api_token_revoke(request, token_uuid):
-    token = get_object_or_404(ApiToken, uuid=token_uuid, user=request.user)
+    token = get_object_or_404(ApiToken.objects.visible_to(request.user), uuid=token_uuid)
     token.delete()
     messages.success(request, f"Revoked “{token.name}”: programs using it can no longer reach the API.")
     return redirect("api-tokens")
