@@ -4,7 +4,7 @@ text read on each photo re-ranking the visual vote (vision.text, VoteConfig.text
     python bench/text_rerank.py --words-train TRAIN.json --words-val VAL.json \
         [--backbone grocery] [--cache DIR] [--json bench/results/text-rerank.json]
 
-The words come from `python -m vision.text DIR --json FILE` over Grocery train and val. The text
+The words come from `python -m vision.read_text DIR --json FILE` over Grocery train and val. The text
 weight, what else a category's profile holds (DESCRIPTIONS) and the lowest OCR score kept are
 chosen on the held-out fifth of train (the photos no member of the shipped embedder trained on;
 whole occasions, every leaf), voted against an index of the rest of train whose text profiles

@@ -5,17 +5,12 @@ OCR is RapidOCR with the PP-OCRv6 models inside its wheel (nothing is downloaded
 onnxruntime; bench/README.md compares it with the other installable engines. Words are folded to
 ASCII lower case ("MJÖLK" and "mjolk" are one word) and kept from 3 letters up. Matching is by
 character n-grams (TF-IDF), so that a word read with a letter missing still matches
-("vanil" ~ "vanilj").
-
-    python -m vision.text DIR --json words.json     # read every image under DIR (resumable)
+("vanil" ~ "vanilj"). `python -m vision.read_text` reads a whole folder tree.
 """
 
-import argparse
-import json
 import re
 import unicodedata
 from collections import defaultdict
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -128,36 +123,3 @@ class TextProfiles:
             return {}
         scores = (self._profiles @ self._vectorizer.transform([" ".join(words)]).T).toarray().ravel()
         return {category: float(score) for category, score in zip(self.categories, scores) if score > 0}
-
-
-def read_tree(directory, output, reader=None, save_every=50):
-    """{relative path: [Line]} of every image under `directory` (each Line as [text, score, box];
-    files written before boxes were kept hold [text, score], which words_read reads alike),
-    saved to `output` as it goes; paths already in `output` are not read again (a stopped run goes
-    on)."""
-    from .images import is_image_filename, load_image
-
-    reader = reader or TextReader()
-    root, output = Path(directory), Path(output)
-    found = json.loads(output.read_text()) if output.exists() else {}
-    paths = sorted(p for p in root.rglob("*") if is_image_filename(p.name))
-    todo = [p for p in paths if str(p.relative_to(root)) not in found]
-    for number, path in enumerate(todo, start=1):
-        with open(path, "rb") as handle:
-            found[str(path.relative_to(root))] = reader.read(load_image(handle))
-        if number % save_every == 0 or number == len(todo):
-            output.write_text(json.dumps(found, sort_keys=True, indent=0))
-            print(f"{len(found)}/{len(paths)} read", flush=True)
-    return found
-
-
-def get_args_parser():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("directory")
-    parser.add_argument("--json", required=True, help="where the words go (and where a stopped run goes on from)")
-    return parser
-
-
-if __name__ == "__main__":
-    arguments = get_args_parser().parse_args()
-    read_tree(arguments.directory, arguments.json)
