@@ -115,6 +115,14 @@ class SellersQuerySet(models.QuerySet):
         return self.filter(**{self.seller_path: user})
 
 
+class PhotoQuerySet(SellersQuerySet):
+    seller_path, staff_see_all = "listing__seller", True
+
+
+class ItemQuerySet(SellersQuerySet):
+    seller_path, staff_see_all = "photo__listing__seller", True
+
+
 class ListingStatus(models.TextChoices):
     """A listing's status, from its photos' (ListingQuerySet.with_status)."""
 
@@ -218,11 +226,6 @@ def _photo_upload_to(photo, filename):
     return f"photos/{photo.listing.uuid}/{photo.uuid}.{extension}"
 
 
-class PhotoQuerySet(SellersQuerySet):
-    seller_path = "listing__seller"
-    staff_see_all = True
-
-
 def _display_upload_to(photo, filename):
     return f"photos/{photo.listing.uuid}/{photo.uuid}-{filename}"
 
@@ -274,11 +277,6 @@ class Photo(models.Model):
     def label_size(self):
         """Font size of the item numbers drawn over the photo, in photo pixels."""
         return round(max(self.width or 0, self.height or 0) / 16)
-
-
-class ItemQuerySet(SellersQuerySet):
-    seller_path = "photo__listing__seller"
-    staff_see_all = True
 
 
 def _heatmap_upload_to(item, filename):
