@@ -36,9 +36,9 @@ from tqdm import tqdm
 
 from . import outcomes
 from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
-from .calibration import refresh_calibration
+from .calibration import DEFAULT_TARGET_PRECISION, refresh_calibration
 from .catalogue import format_path, scan_catalogue
-from .categorize import DEFAULT_TARGET_PRECISION, Categorizer, was_trained_on
+from .categorize import Categorizer, was_trained_on
 from .content_keys import content_key
 from .embedder import Embedder
 from .figures import reliability_diagram, write_figures

@@ -32,8 +32,9 @@ from tqdm import tqdm
 
 from . import outcomes
 from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
+from .calibration import DEFAULT_TARGET_PRECISION
 from .catalogue import scan_catalogue
-from .categorize import DEFAULT_TARGET_PRECISION, Categorizer
+from .categorize import Categorizer
 from .coco import load_instances
 from .content_keys import content_key
 from .embedder import Embedder
