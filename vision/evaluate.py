@@ -28,13 +28,11 @@ import csv
 import os
 import sys
 import time
-from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 
 import numpy as np
 from tqdm import tqdm
 
-from . import outcomes
 from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
 from .calibration import DEFAULT_TARGET_PRECISION, refresh_calibration
 from .catalogue import format_path, scan_catalogue
@@ -44,6 +42,16 @@ from .embedder import Embedder
 from .figures import reliability_diagram, write_figures
 from .images import load_in_batches
 from .index import ReferenceIndex
+from .scoring import (
+    CALIBRATION_BINS,
+    Result,
+    answer_right,
+    calibration_figures,
+    confidence_pairs,
+    outside_figures,
+    score,
+    worst_classes,
+)
 from .segment import load_segmenter
 from .splits import cv_folds, grouping_embedder, holdout_split, is_grouping_backbone, occasion_groups
 from .text import TextProfiles, TextReader, words_read
@@ -52,12 +60,6 @@ from .vote import VoteConfig, vote
 # The text weight measured best on Grocery's held-out fifth (bench/README.md, issue 16); the app
 # does not use text to categorize (it did not pay on val), so --text is off by default.
 MEASURED_TEXT_WEIGHT = 16.0
-
-WORST_CLASSES_SHOWN = 8
-CALIBRATION_BINS = 10
-COVERAGE_PRECISIONS = ("0.95", "0.98", "0.99")
-# The levels figures are given at: (key, depth), a depth of None meaning the whole path.
-LEVELS = (("1", 1), ("2", 2), ("leaf", None))
 
 
 def get_args_parser():
@@ -110,15 +112,6 @@ def _fraction(text):
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError("must be between 0 and 1")
     return value
-
-
-@dataclass
-class Result:
-    path: str  # the query's file
-    truth: tuple
-    assignment: object  # the raw vision.vote.Assignment
-    decision: object  # the calibrated vision.calibration.Decision
-    embedding: np.ndarray = None  # (D,) of the photo (its largest item, with a segmenter)
 
 
 # --- categorizing ------------------------------------------------------------------------------
@@ -290,138 +283,6 @@ def warn_about_unrecorded_training(weights):
 
 # --- figures -----------------------------------------------------------------------------------
 
-def answer_right(result, depth=None):
-    truth, predicted = result.truth, result.decision.predicted
-    if depth is None:
-        return predicted == truth
-    depth = min(depth, len(truth))
-    return predicted[:depth] == truth[:depth]
-
-
-def answer_confidence(result, depth=None):
-    confidences = result.decision.predicted_confidences
-    if not confidences:
-        return 0.0
-    return confidences[-1] if depth is None else confidences[min(depth, len(confidences)) - 1]
-
-
-def score(results):
-    """Accuracy figures of [Result] (or of [(true path, Assignment)], uncalibrated)."""
-    results = [r if isinstance(r, Result) else _uncalibrated_result(*r) for r in results]
-    n = len(results)
-
-    def fraction(test):
-        return sum(1 for r in results if test(r)) / n if n else 0.0
-
-    return {
-        "accuracy_by_depth": _accuracy_by_depth(results),
-        # Per top-level category (Fruit, Packages, Vegetables): a change that helps one subtree
-        # and costs another shows here, not in the overall figure.
-        "accuracy_by_subtree": {top: _accuracy_by_depth([r for r in results if r.truth[:1] == (top,)])
-                                for top in sorted({r.truth[0] for r in results if r.truth})},
-        "abstain_rate": fraction(lambda r: len(r.decision.path) < len(r.decision.predicted)),
-        "assigned_accuracy": fraction(lambda r: bool(r.decision.path)
-                                      and r.truth[:len(r.decision.path)] == r.decision.path),
-        "n_queries": n,
-    }
-
-
-def _accuracy_by_depth(results):
-    """{"1", "2", "leaf"}: the share of results whose predicted path is right to that depth."""
-    n = len(results)
-    return {key: sum(1 for r in results if answer_right(r, depth)) / n if n else 0.0
-            for key, depth in LEVELS}
-
-
-def _uncalibrated_result(truth, assignment):
-    from .calibration import decide
-
-    return Result("", truth, assignment, decide([assignment], None, DEFAULT_TARGET_PRECISION))
-
-
-def expected_calibration_error(confidences, correct, bins=CALIBRATION_BINS):
-    confidences, correct = np.asarray(confidences, float), np.asarray(correct, float)
-    if not len(confidences):
-        return 0.0
-    which = np.minimum((confidences * bins).astype(int), bins - 1)
-    return float(sum(abs(confidences[which == b].mean() - correct[which == b].mean()) * (which == b).sum()
-                     for b in range(bins) if (which == b).any()) / len(confidences))
-
-
-def answers_taken(confidences, correct):
-    """(share of the answers taken, share of those right), as answers are taken most confident
-    first: the precision-coverage (and risk-coverage) curve."""
-    order = np.argsort(-np.asarray(confidences, float), kind="stable")
-    taken = np.arange(1, len(order) + 1)
-    return taken / max(len(order), 1), np.cumsum(np.asarray(correct, float)[order]) / taken
-
-
-def coverage_at(confidences, correct, precision):
-    """The largest share of answers that, taken most confident first, are right at `precision`."""
-    coverage, right = answers_taken(confidences, correct)
-    reaching = np.flatnonzero(right >= precision - 1e-12)
-    return float(coverage[reaching[-1]]) if len(reaching) else 0.0
-
-
-def calibration_figures(results, target_precision):
-    calibrated = [r for r in results if r.decision.calibrated]
-    leaf_confidence = [answer_confidence(r) for r in calibrated]
-    leaf_correct = [answer_right(r) for r in calibrated]
-    by_depth = {key: expected_calibration_error([answer_confidence(r, depth) for r in calibrated],
-                                                [answer_right(r, depth) for r in calibrated])
-                for key, depth in LEVELS}
-    accepted = [r for r in results if r.decision.outcome == outcomes.ACCEPTED]
-    at_parent = [r for r in results if r.decision.outcome == outcomes.ACCEPTED_AT_PARENT]
-    accepted_prefix_right = [r.truth[:r.decision.accepted_depth] == r.decision.predicted[:r.decision.accepted_depth]
-                             for r in at_parent]
-    n = len(results) or 1
-    return {
-        "calibrated_share": len(calibrated) / n,
-        "calibration_error": expected_calibration_error(leaf_confidence, leaf_correct),
-        "calibration_error_by_depth": by_depth,
-        "coverage_at_precision": {p: coverage_at(leaf_confidence, leaf_correct, float(p))
-                                  for p in COVERAGE_PRECISIONS},
-        "auto_accept": {
-            "target_precision": target_precision,
-            "coverage": len(accepted) / n,
-            "precision": sum(answer_right(r) for r in accepted) / len(accepted) if accepted else None,
-            "at_parent_coverage": len(at_parent) / n,
-            "at_parent_precision": sum(accepted_prefix_right) / len(at_parent) if at_parent else None,
-        },
-        "outcomes": dict(Counter(r.decision.outcome for r in results)),
-        "mean_leaf_confidence": float(np.mean(leaf_confidence)) if leaf_confidence else None,
-    }
-
-
-def outside_figures(inside, outside):
-    """How "not in the catalogue" separates photos outside it from the queries (which are inside)."""
-    from sklearn.metrics import roc_auc_score
-
-    flagged = [r.decision.outcome == outcomes.NOT_IN_CATALOGUE for r in outside]
-    inside_flagged = [r.decision.outcome == outcomes.NOT_IN_CATALOGUE for r in inside]
-    # A photo is the more novel the less similar its nearest reference is.
-    novelty = [-r.decision.top_similarity for r in inside + outside]
-    labels = [0] * len(inside) + [1] * len(outside)
-    return {
-        "n_outside": len(outside),
-        "flagged_rate": float(np.mean(flagged)) if flagged else 0.0,
-        "inside_flagged_rate": float(np.mean(inside_flagged)) if inside_flagged else 0.0,
-        "auroc": float(roc_auc_score(labels, novelty)) if inside and outside else None,
-    }
-
-
-def worst_classes(results, count=WORST_CLASSES_SHOWN):
-    by_class = defaultdict(list)
-    for result in results:
-        by_class[result.truth].append(result.decision.predicted)
-    rows = []
-    for truth, predicted in by_class.items():
-        wrong = Counter(p for p in predicted if p != truth)
-        confused_with = wrong.most_common(1)[0][0] if wrong else None
-        rows.append((sum(p == truth for p in predicted) / len(predicted), len(predicted), truth, confused_with))
-    return sorted(rows, key=lambda row: (row[0], -row[1]))[:count]
-
-
 def print_report(figures, worst):
     accuracy = figures["accuracy_by_depth"]
     print(f"backbone            {figures['backbone']}")
@@ -491,11 +352,6 @@ def main(args):
     if args.predictions:
         write_predictions(results, args.predictions)
     return figures
-
-
-def confidence_pairs(results):
-    """[(leaf confidence, right)] of the calibrated answers: what a reliability diagram shows."""
-    return [(answer_confidence(r), answer_right(r)) for r in results if r.decision.calibrated]
 
 
 def run(args):

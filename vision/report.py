@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from tqdm import tqdm
 
-from . import evaluate
+from . import evaluate, scoring
 from .cam import refresh_head
 from .catalogue import CatalogueImage, format_path
 from .categorize import CategorizedImage
@@ -113,7 +113,7 @@ def summary_section(evaluation, page, args):
 
 def confusion_section(evaluation, page, args):
     parts = []
-    for key, depth in evaluate.LEVELS:
+    for key, depth in scoring.LEVELS:
         file, link = page.path(f"confusion-{key}.png")
         labels = confusion_matrix_plot(evaluation.results, depth, file)
         parts.append(f"<figure class='wide'><img src='{link}' alt='Confusion matrix, level {key}'>"
@@ -155,7 +155,7 @@ def largest_confusions(evaluation, page, count):
     photo of the category they were taken for (the one nearest the first of them)."""
     pairs = defaultdict(list)
     for result in evaluation.results:
-        if not evaluate.answer_right(result):
+        if not scoring.answer_right(result):
             pairs[(result.truth, result.decision.predicted)].append(result)
     if not pairs:
         return "<p>No answer was wrong.</p>"
@@ -181,15 +181,15 @@ def _nearest_reference(references, category, result):
 
 def trust_section(evaluation, page, args):
     figures = evaluation.figures
-    pairs = evaluate.confidence_pairs(evaluation.results)
+    pairs = scoring.confidence_pairs(evaluation.results)
     if not pairs:
         return "<p>No answer was calibrated (the index is too small to calibrate), so there is nothing to plot.</p>"
     title = f"{figures['backbone']}: {figures['protocol']}"
     reliability, reliability_link = page.path("reliability.png")
-    reliability_diagram(pairs, evaluate.CALIBRATION_BINS, title, reliability)
+    reliability_diagram(pairs, scoring.CALIBRATION_BINS, title, reliability)
     curve, curve_link = page.path("risk-coverage.png")
     auto = figures["auto_accept"]
-    coverage, right = evaluate.answers_taken(*zip(*pairs))
+    coverage, right = scoring.answers_taken(*zip(*pairs))
     risk_coverage_curve(coverage, 1 - right, title, curve, target_precision=auto["target_precision"],
                         operating_point=(auto["coverage"], 1 - auto["precision"]) if auto["precision"] is not None
                         else None)
@@ -239,7 +239,7 @@ def embedding_map(references, results, queries_are_references, file):
     if not queries_are_references:
         axes.scatter(points[query_rows, 0], points[query_rows, 1], s=22, facecolors="none", edgecolors="grey",
                      linewidths=0.6, label="queries")
-    wrong = [row for row, r in zip(query_rows, results) if not evaluate.answer_right(r)]
+    wrong = [row for row, r in zip(query_rows, results) if not scoring.answer_right(r)]
     axes.scatter(points[wrong, 0], points[wrong, 1], s=24, marker="x", color="black", linewidths=0.9,
                  label="wrong answers")
     axes.set_xticks([])
@@ -253,10 +253,10 @@ def embedding_map(references, results, queries_are_references, file):
 def heatmaps_section(evaluation, page, args):
     categorizer = evaluation.categorizer
     refresh_head(categorizer.index)
-    right = [r for r in evaluation.results if evaluate.answer_right(r)]
+    right = [r for r in evaluation.results if scoring.answer_right(r)]
     # The most confident wrong answers are the ones auto-accept is at risk of taking.
-    wrong = sorted((r for r in evaluation.results if not evaluate.answer_right(r)),
-                   key=lambda r: -evaluate.answer_confidence(r))
+    wrong = sorted((r for r in evaluation.results if not scoring.answer_right(r)),
+                   key=lambda r: -scoring.answer_confidence(r))
     parts = ["<p>The map is of the category answered (its best leaf), from the head the index trains on its "
              "references" + (", which here include the query itself" if args.cv else "") + ".</p>"]
     galleries = {"Right answers": spread(right, args.examples),
@@ -274,7 +274,7 @@ def _heatmap_photo(categorizer, page, result):
     explanation, overlay = categorizer.heatmap(categorized, (0, 0, *image.size))
     shown = Image.alpha_composite(image.resize(overlay.size).convert("RGBA"), overlay)
     answered = _shown_path(result.decision.predicted)
-    caption = f"true {format_path(result.truth)}; answered {answered} ({evaluate.answer_confidence(result):.0%})"
+    caption = f"true {format_path(result.truth)}; answered {answered} ({scoring.answer_confidence(result):.0%})"
     if format_path(explanation.category) != answered:
         caption += f"; map of {format_path(explanation.category)}"
     return _photo(page.thumbnail(result.path, shown), caption)

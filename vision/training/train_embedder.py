@@ -29,8 +29,9 @@ from ..catalogue import scan_catalogue
 from ..categorize import Categorizer, build_index
 from ..content_keys import content_key
 from ..embedder import Embedder, pool_embeddings
-from ..evaluate import categorize_queries, score
+from ..evaluate import categorize_queries
 from ..images import load_image
+from ..scoring import score
 from ..splits import holdout_split, photo_occasions
 from .common import (
     Progress,
