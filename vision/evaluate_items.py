@@ -38,7 +38,8 @@ from .categorize import Categorizer
 from .coco import load_instances
 from .content_keys import content_key
 from .embedder import Embedder
-from .evaluate import (
+from .evaluate_segmentation import match_boxes
+from .experiment import (
     check_queries,
     embed_catalogue,
     make_index,
@@ -46,7 +47,6 @@ from .evaluate import (
     warn_about_unrecorded_training,
     with_occasions,
 )
-from .evaluate_segmentation import match_boxes
 from .figures import write_figures
 from .images import InvalidImage, load_image
 from .segment import DEFAULT_SEGMENTER, PostProcessing, load_segmenter, post_processing_from

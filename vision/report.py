@@ -17,6 +17,7 @@ figures); the page, DIR/index.html with its images beside it in DIR/img/, shows:
   reference folder with --cv).
 """
 
+import argparse
 import html
 import itertools
 import os
@@ -28,13 +29,14 @@ import numpy as np
 from PIL import Image, ImageDraw
 from tqdm import tqdm
 
-from . import evaluate, scoring
+from . import scoring
 from .cam import refresh_head
 from .catalogue import CatalogueImage, format_path
 from .categorize import CategorizedImage
 from .coco import load_instances
 from .evaluate_items import spread
 from .evaluate_segmentation import match_boxes
+from .experiment import add_experiment_arguments, run
 from .figures import pyplot, reliability_diagram, risk_coverage_curve, write_figures
 from .images import load_image
 from .segment import DEFAULT_SEGMENTER, load_segmenter, photos_items
@@ -47,8 +49,8 @@ MAP_COMPONENTS = 50
 
 
 def get_args_parser():
-    parser = evaluate.get_args_parser()
-    parser.description = __doc__
+    parser = add_experiment_arguments(
+        argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
     parser.add_argument("--out", required=True, help="folder to write index.html and its images to")
     parser.add_argument("--instances", help="COCO instances file: labelled boxes for the segmentation section")
     parser.add_argument("--examples", type=int, default=8, help="photos shown per example gallery")
@@ -354,7 +356,7 @@ def write_page(folder, title, sections):
 
 def main(args):
     os.makedirs(args.out, exist_ok=True)
-    evaluation = evaluate.run(args)
+    evaluation = run(args)
     page = Page(args.out)
     sections = []
     for name in tqdm(SECTIONS, desc="report", unit="section", file=sys.stderr):

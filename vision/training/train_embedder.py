@@ -29,7 +29,7 @@ from ..catalogue import scan_catalogue
 from ..categorize import Categorizer, build_index
 from ..content_keys import content_key
 from ..embedder import Embedder, pool_embeddings
-from ..evaluate import categorize_queries
+from ..experiment import categorize_queries
 from ..images import load_image
 from ..scoring import score
 from ..splits import holdout_split, photo_occasions
