@@ -13,8 +13,8 @@ import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 from scipy import ndimage
 
+from .boxes import mask_box
 from .images import load_image
-from .segment import mask_box
 
 # Packshot backgrounds are white or nearly; anything this bright and joined to the border is backdrop.
 WHITE_LEVEL = 250

@@ -32,13 +32,13 @@ from tqdm import tqdm
 
 from . import outcomes
 from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
+from .boxes import match_boxes
 from .calibration import DEFAULT_TARGET_PRECISION
 from .catalogue import scan_catalogue
 from .categorize import Categorizer
 from .coco import load_instances
 from .content_keys import content_key
 from .embedder import Embedder
-from .evaluate_segmentation import match_boxes
 from .experiment import (
     check_queries,
     embed_catalogue,

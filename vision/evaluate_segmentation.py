@@ -15,13 +15,13 @@ import os
 
 import numpy as np
 
+from .boxes import match_boxes
 from .composites import Backgrounds, CompositeGenerator, list_images, load_cut_outs, load_mask, split_pairs
 from .figures import write_figures
 from .images import load_image
-from .segment import DEFAULT_SEGMENTER, box_area, box_intersection, load_segmenter
+from .segment import DEFAULT_SEGMENTER, load_segmenter
 
 F_BETA_SQUARED = 0.3
-MATCH_IOU = 0.5
 SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets")
 DEFAULT_CUT_OUTS = os.path.join(SHARED, "grocery-store", "dataset", "iconic-images-and-descriptions")
 DEFAULT_ECSSD = os.path.join(SHARED, "ecssd")
@@ -79,23 +79,6 @@ def evaluate_masks(segmenter, pairs):
         scores.append(mask_scores(foreground >= segmenter.settings.threshold, truth))
     ious, f_measures = zip(*scores) if scores else ((), ())
     return {"mean_iou": _mean(ious), "f_measure": _mean(f_measures), "n_images": len(scores)}
-
-
-def box_iou(a, b):
-    intersection = box_intersection(a, b)
-    return intersection / (box_area(a) + box_area(b) - intersection) if intersection else 0.0
-
-
-def match_boxes(predicted, truth):
-    """{truth index: predicted index}, greedily by IoU, one-to-one, IoU ≥ MATCH_IOU."""
-    candidates = sorted(((box_iou(p, t), i, j) for i, p in enumerate(predicted) for j, t in enumerate(truth)),
-                        reverse=True)
-    matches, used = {}, set()
-    for iou, i, j in candidates:
-        if iou >= MATCH_IOU and i not in used and j not in matches:
-            matches[j] = i
-            used.add(i)
-    return matches
 
 
 def item_counts(boxes, composite):

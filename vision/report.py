@@ -30,12 +30,12 @@ from PIL import Image, ImageDraw
 from tqdm import tqdm
 
 from . import scoring
+from .boxes import match_boxes
 from .cam import refresh_head
 from .catalogue import CatalogueImage, format_path
 from .categorize import CategorizedImage
 from .coco import load_instances
 from .evaluate_items import spread
-from .evaluate_segmentation import match_boxes
 from .experiment import add_experiment_arguments, run
 from .figures import pyplot, reliability_diagram, risk_coverage_curve, write_figures
 from .images import load_image

@@ -27,6 +27,7 @@ from torch.utils.data import ConcatDataset, DataLoader, Dataset
 from torchvision import tv_tensors
 from torchvision.transforms import v2 as T
 
+from ..boxes import box_area
 from ..coco import load_instances, validation_part
 from ..composites import load_mask, split_pairs
 from ..evaluate_segmentation import (
@@ -38,7 +39,7 @@ from ..evaluate_segmentation import (
     paired_masks,
 )
 from ..images import load_image
-from ..segment import Segmenter, box_area, input_transform, load_segmenter, normalised_distance, segmenter_path, unet
+from ..segment import Segmenter, input_transform, load_segmenter, normalised_distance, segmenter_path, unet
 from .common import (
     Progress,
     add_precision_argument,
