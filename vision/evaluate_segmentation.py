@@ -11,27 +11,16 @@ with IoU ≥ 0.5 (one-to-one matching); a touching pair is split when both of it
 
 import argparse
 import json
-import os
 
 import numpy as np
 
 from .boxes import match_boxes
-from .composites import Backgrounds, CompositeGenerator, list_images, load_cut_outs, load_mask, split_pairs
+from .composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, load_mask, paired_masks, split_pairs
 from .figures import write_figures
 from .images import load_image
 from .segment import DEFAULT_SEGMENTER, load_segmenter
 
 F_BETA_SQUARED = 0.3
-SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets")
-DEFAULT_CUT_OUTS = os.path.join(SHARED, "grocery-store", "dataset", "iconic-images-and-descriptions")
-DEFAULT_ECSSD = os.path.join(SHARED, "ecssd")
-# Packshots of several loose pieces (three limes, a heap of potatoes, a fruit and its half):
-# whether they are one item or several is ambiguous, so composites leave them out and each
-# pasted cut-out is one item. Names are the packshots' folder names.
-SEVERAL_PIECES = frozenset({
-    "Beef-Tomato", "Brown-Cap-Mushroom", "Carrots", "Floury-Potato", "Kiwi", "Lime", "Papaya",
-    "Passion-Fruit", "Plum", "Red-Beet", "Regular-Tomato", "Satsumas", "Solid-Potato", "Yellow-Onion",
-})
 
 
 def get_args_parser():
@@ -49,13 +38,6 @@ def get_args_parser():
     parser.add_argument("--size", type=int, default=320, help="composite side in pixels")
     parser.add_argument("--json", help="also write the figures to this file")
     return parser
-
-
-def paired_masks(image_dir, mask_dir):
-    """[(image path, mask path)] matched by file stem, sorted."""
-    images = {os.path.splitext(os.path.basename(p))[0]: p for p in list_images(image_dir)}
-    masks = {os.path.splitext(os.path.basename(p))[0]: p for p in list_images(mask_dir)}
-    return [(images[stem], masks[stem]) for stem in sorted(images.keys() & masks.keys())]
 
 
 def mask_scores(predicted, truth):
@@ -102,18 +84,6 @@ def evaluate_composites(segmenter, generator, count):
     counts = sum((item_counts([item.box for item in segmenter.segment(composite.image)], composite)
                   for composite in map(generator, range(count))), np.zeros(5, int))
     return item_figures(counts) | {"n_composites": count}
-
-
-def single_piece_cut_outs(folder):
-    """Cut-outs of the packshots under `folder`, less those of several loose pieces."""
-    paths = [p for p in list_images(folder) if os.path.basename(os.path.dirname(p)) not in SEVERAL_PIECES]
-    return load_cut_outs(paths)
-
-
-def composite_generator(cut_out_dir, background_dir, size, seed, split="val"):
-    pairs = split_pairs(paired_masks(os.path.join(background_dir, "images"), os.path.join(background_dir, "masks")))
-    backgrounds = Backgrounds(*zip(*pairs[split])) if pairs[split] else Backgrounds([], [])
-    return CompositeGenerator(single_piece_cut_outs(cut_out_dir), backgrounds, size=size, seed=seed)
 
 
 def _mean(values):
