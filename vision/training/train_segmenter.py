@@ -30,9 +30,9 @@ from torchvision.transforms import v2 as T
 from ..boxes import box_area
 from ..coco import load_instances, validation_part
 from ..composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, load_mask, paired_masks, split_pairs
-from ..evaluate_segmentation import evaluate_composites, evaluate_masks
 from ..images import load_image
 from ..segment import Segmenter, input_transform, load_segmenter, normalised_distance, segmenter_path, unet
+from ..segmenter_figures import evaluate_composites, evaluate_masks
 from .common import (
     Progress,
     add_precision_argument,
