@@ -35,10 +35,10 @@ from .cam import refresh_head
 from .catalogue import CatalogueImage, format_path
 from .categorize import CategorizedImage
 from .coco import load_instances
-from .evaluate_items import spread
 from .experiment import add_experiment_arguments, run
 from .figures import pyplot, reliability_diagram, risk_coverage_curve, write_figures
 from .images import load_image
+from .items import spread
 from .segment import DEFAULT_SEGMENTER, load_segmenter, photos_items
 
 SECTIONS = ("summary", "confusion", "trust", "map", "heatmaps", "segmentation")
