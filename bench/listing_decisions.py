@@ -24,17 +24,15 @@ from vision.backbones import get_backbone  # noqa: E402
 from vision.catalogue import scan_catalogue  # noqa: E402
 from vision.categorize import Categorizer  # noqa: E402
 from vision.embedder import Embedder  # noqa: E402
-from vision.evaluate import (  # noqa: E402
-    Result,
-    calibration_figures,
+from vision.experiment import (  # noqa: E402
     categorize_embedded,
     embed_catalogue,
     make_index,
-    score,
     novelty_embedder_for,
     with_occasions,
 )
 from vision.figures import write_figures  # noqa: E402
+from vision.scoring import Result, calibration_figures, score  # noqa: E402
 from vision.vote import VoteConfig  # noqa: E402
 
 

@@ -22,7 +22,7 @@ from vision.backbones import get_backbone  # noqa: E402
 from vision.catalogue import scan_catalogue  # noqa: E402
 from vision.categorize import Categorizer  # noqa: E402
 from vision.embedder import Embedder  # noqa: E402
-from vision.evaluate import (  # noqa: E402
+from vision.experiment import (  # noqa: E402
     categorize_embedded,
     embed_catalogue,
     make_index,

@@ -25,7 +25,7 @@ from vision.catalogue import scan_catalogue  # noqa: E402
 from vision.categorize import Categorizer, build_index  # noqa: E402
 from vision.images import load_in_batches  # noqa: E402
 from vision.embedder import Embedder  # noqa: E402
-from vision.evaluate import score  # noqa: E402
+from vision.scoring import score  # noqa: E402
 from vision.figures import write_figures  # noqa: E402
 from vision.vote import vote  # noqa: E402
 

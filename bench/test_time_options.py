@@ -28,7 +28,7 @@ from vision.cam import train_head  # noqa: E402
 from vision.catalogue import scan_catalogue  # noqa: E402
 from vision.images import load_in_batches  # noqa: E402
 from vision.embedder import Embedder  # noqa: E402
-from vision.evaluate import score  # noqa: E402
+from vision.scoring import score  # noqa: E402
 from vision.vote import Neighbour  # noqa: E402
 from vision.vote import VoteConfig, vote  # noqa: E402
 

@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from vision.backbones import get_backbone  # noqa: E402
 from vision.catalogue import scan_catalogue  # noqa: E402
 from vision.embedder import Embedder  # noqa: E402
-from vision.evaluate import embed_catalogue  # noqa: E402
+from vision.experiment import embed_catalogue  # noqa: E402
 from vision.index import ReferenceIndex  # noqa: E402
 from vision.text import TextProfiles, words_of, words_read  # noqa: E402
 from vision.vote import VoteConfig, vote  # noqa: E402

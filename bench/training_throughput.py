@@ -17,9 +17,9 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from vision.training.common import use_all_cores  # noqa: E402
-from vision.training.train_embedder import (  # noqa: E402
+from vision.training.embedder import (  # noqa: E402
     ProxyLoss,
-    get_args_parser as training_parser,
+    add_training_arguments,
     make_model,
     parameter_groups,
     set_train_mode,
@@ -42,8 +42,8 @@ def get_args_parser():
 
 
 def images_per_second(args, blocks, precision):
-    training = training_parser().parse_args([
-        "--data", "-", "--name", "throughput", "--backbone", args.backbone, "--train-blocks", blocks,
+    training = add_training_arguments(argparse.ArgumentParser()).parse_args([
+        "--name", "throughput", "--backbone", args.backbone, "--train-blocks", blocks,
         "--precision", precision, "--batch-size", str(args.batch_size), "--layer-decay", "0.85"])
     device = torch.device("cpu")
     model = make_model(training).to(device, memory_format=torch.channels_last)

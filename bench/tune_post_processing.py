@@ -17,14 +17,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from vision.evaluate_segmentation import (  # noqa: E402
-    DEFAULT_CUT_OUTS,
-    DEFAULT_ECSSD,
-    composite_generator,
-    item_counts,
-    item_figures,
-)
+from vision.composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator  # noqa: E402
 from vision.segment import DEFAULT_SEGMENTER, find_items, load_segmenter  # noqa: E402
+from vision.segmenter_figures import item_counts, item_figures  # noqa: E402
 
 THRESHOLDS = (0.4, 0.5, 0.6)
 PEAK_HEIGHTS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)

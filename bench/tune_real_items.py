@@ -21,17 +21,17 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from vision.boxes import match_boxes  # noqa: E402
 from vision.coco import load_instances  # noqa: E402
 from vision.content_keys import content_key  # noqa: E402
-from vision.evaluate_items import (  # noqa: E402
+from vision.images import load_image  # noqa: E402
+from vision.items import (  # noqa: E402
     categorize_photos,
     categorizer_of,
     embedded_references,
     figures_by_kind,
     spread,
 )
-from vision.evaluate_segmentation import match_boxes  # noqa: E402
-from vision.images import load_image  # noqa: E402
 from vision.segment import Segmenter, load_segmenter  # noqa: E402
 from vision.splits import holdout_split  # noqa: E402
 

@@ -30,7 +30,7 @@ from vision.cam import refresh_head  # noqa: E402
 from vision.catalogue import scan_catalogue  # noqa: E402
 from vision.categorize import Categorizer  # noqa: E402
 from vision.embedder import Embedder  # noqa: E402
-from vision.evaluate import embed_catalogue, make_index, novelty_embedder_for, with_occasions  # noqa: E402
+from vision.experiment import embed_catalogue, make_index, novelty_embedder_for, with_occasions  # noqa: E402
 from vision.figures import write_figures  # noqa: E402
 from vision.images import load_image  # noqa: E402
 from vision.segment import DEFAULT_SEGMENTER, load_segmenter  # noqa: E402

@@ -57,6 +57,8 @@ MAX_GROUP = 4
 DISTRACTOR_SHARE = 0.3
 SHARE_EPSILON = 1e-4
 REGULARISATION = 1.0  # inverse L2 strength of the logistic models
+# The precision auto-accept aims at, unless told another (Calibration.threshold).
+DEFAULT_TARGET_PRECISION = 0.98
 
 
 @dataclass

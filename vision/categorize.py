@@ -7,7 +7,7 @@ import torch
 from tqdm import tqdm
 
 from . import outcomes
-from .calibration import Decision, decide, decide_listing
+from .calibration import DEFAULT_TARGET_PRECISION, Decision, decide, decide_listing
 from .cam import activation_map, covered_region, explained_category, heatmap_overlay
 from .content_keys import content_key
 from .images import load_in_batches
@@ -15,8 +15,6 @@ from .index import IndexMismatch, ReferenceIndex
 from .segment import photos_items
 from .text import lines_within, words_read
 from .vote import Assignment, VoteConfig, vote
-
-DEFAULT_TARGET_PRECISION = 0.98
 
 
 @dataclass

@@ -3,7 +3,9 @@
 Product cut-outs (packshots on white, background removed) are pasted 1–4 per image at random
 position, scale and rotation onto backgrounds (object-free crops of real photos, or plain
 backdrops), sometimes touching or overlapping. Every item's mask is the pixels of it that
-stay visible, so the boxes and masks are exact by construction.
+stay visible, so the boxes and masks are exact by construction. The composites of the shared
+datasets (Grocery's packshots of one piece on ECSSD's validation part) are the ones segmentation
+training and its measurement use.
 """
 
 import os
@@ -13,8 +15,8 @@ import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 from scipy import ndimage
 
+from .boxes import mask_box
 from .images import load_image
-from .segment import mask_box
 
 # Packshot backgrounds are white or nearly; anything this bright and joined to the border is backdrop.
 WHITE_LEVEL = 250
@@ -24,6 +26,17 @@ MAX_HIDDEN = 0.35
 # Masks this close (in pixels) count as touching.
 TOUCH_DISTANCE = 2
 VALIDATION_EVERY = 5
+# The shared datasets composites are made of by default: Grocery's packshots and ECSSD's photos.
+SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets")
+DEFAULT_CUT_OUTS = os.path.join(SHARED, "grocery-store", "dataset", "iconic-images-and-descriptions")
+DEFAULT_ECSSD = os.path.join(SHARED, "ecssd")
+# Packshots of several loose pieces (three limes, a heap of potatoes, a fruit and its half):
+# whether they are one item or several is ambiguous, so composites leave them out and each
+# pasted cut-out is one item. Names are the packshots' folder names.
+SEVERAL_PIECES = frozenset({
+    "Beef-Tomato", "Brown-Cap-Mushroom", "Carrots", "Floury-Potato", "Kiwi", "Lime", "Papaya",
+    "Passion-Fruit", "Plum", "Red-Beet", "Regular-Tomato", "Satsumas", "Solid-Potato", "Yellow-Onion",
+})
 
 
 def cut_out(image):
@@ -206,3 +219,24 @@ def _soft(alpha):
 def _touching_pairs(masks):
     grown = [ndimage.binary_dilation(mask, iterations=TOUCH_DISTANCE) for mask in masks]
     return [(i, j) for i in range(len(masks)) for j in range(i + 1, len(masks)) if (grown[i] & masks[j]).any()]
+
+
+# --- composites of datasets ------------------------------------------------------------------
+
+def paired_masks(image_dir, mask_dir):
+    """[(image path, mask path)] matched by file stem, sorted."""
+    images = {os.path.splitext(os.path.basename(p))[0]: p for p in list_images(image_dir)}
+    masks = {os.path.splitext(os.path.basename(p))[0]: p for p in list_images(mask_dir)}
+    return [(images[stem], masks[stem]) for stem in sorted(images.keys() & masks.keys())]
+
+
+def single_piece_cut_outs(folder):
+    """Cut-outs of the packshots under `folder`, less those of several loose pieces."""
+    paths = [p for p in list_images(folder) if os.path.basename(os.path.dirname(p)) not in SEVERAL_PIECES]
+    return load_cut_outs(paths)
+
+
+def composite_generator(cut_out_dir, background_dir, size, seed, split="val"):
+    pairs = split_pairs(paired_masks(os.path.join(background_dir, "images"), os.path.join(background_dir, "masks")))
+    backgrounds = Backgrounds(*zip(*pairs[split])) if pairs[split] else Backgrounds([], [])
+    return CompositeGenerator(single_piece_cut_outs(cut_out_dir), backgrounds, size=size, seed=seed)

@@ -22,12 +22,20 @@ from scipy import ndimage
 from tqdm import tqdm
 
 from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
+from .boxes import box_iou
 from .cam import activation_map, covered_region, refresh_head
 from .catalogue import scan_catalogue
 from .categorize import Categorizer, build_index
-from .composites import Backgrounds, CompositeGenerator, cut_out, split_pairs
+from .composites import (
+    DEFAULT_CUT_OUTS,
+    DEFAULT_ECSSD,
+    Backgrounds,
+    CompositeGenerator,
+    cut_out,
+    paired_masks,
+    split_pairs,
+)
 from .embedder import Embedder
-from .evaluate_segmentation import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, box_iou, paired_masks
 from .figures import write_figures
 from .images import load_image
 from .segment import DEFAULT_SEGMENTER, load_segmenter

@@ -11,27 +11,11 @@ with IoU ≥ 0.5 (one-to-one matching); a touching pair is split when both of it
 
 import argparse
 import json
-import os
 
-import numpy as np
-
-from .composites import Backgrounds, CompositeGenerator, list_images, load_cut_outs, load_mask, split_pairs
+from .composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, paired_masks, split_pairs
 from .figures import write_figures
-from .images import load_image
-from .segment import DEFAULT_SEGMENTER, box_area, box_intersection, load_segmenter
-
-F_BETA_SQUARED = 0.3
-MATCH_IOU = 0.5
-SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets")
-DEFAULT_CUT_OUTS = os.path.join(SHARED, "grocery-store", "dataset", "iconic-images-and-descriptions")
-DEFAULT_ECSSD = os.path.join(SHARED, "ecssd")
-# Packshots of several loose pieces (three limes, a heap of potatoes, a fruit and its half):
-# whether they are one item or several is ambiguous, so composites leave them out and each
-# pasted cut-out is one item. Names are the packshots' folder names.
-SEVERAL_PIECES = frozenset({
-    "Beef-Tomato", "Brown-Cap-Mushroom", "Carrots", "Floury-Potato", "Kiwi", "Lime", "Papaya",
-    "Passion-Fruit", "Plum", "Red-Beet", "Regular-Tomato", "Satsumas", "Solid-Potato", "Yellow-Onion",
-})
+from .segment import DEFAULT_SEGMENTER, load_segmenter
+from .segmenter_figures import evaluate_composites, evaluate_masks
 
 
 def get_args_parser():
@@ -49,92 +33,6 @@ def get_args_parser():
     parser.add_argument("--size", type=int, default=320, help="composite side in pixels")
     parser.add_argument("--json", help="also write the figures to this file")
     return parser
-
-
-def paired_masks(image_dir, mask_dir):
-    """[(image path, mask path)] matched by file stem, sorted."""
-    images = {os.path.splitext(os.path.basename(p))[0]: p for p in list_images(image_dir)}
-    masks = {os.path.splitext(os.path.basename(p))[0]: p for p in list_images(mask_dir)}
-    return [(images[stem], masks[stem]) for stem in sorted(images.keys() & masks.keys())]
-
-
-def mask_scores(predicted, truth):
-    """(IoU, F-measure) of two bool masks; an empty truth predicted empty scores 1."""
-    intersection = np.logical_and(predicted, truth).sum()
-    union = np.logical_or(predicted, truth).sum()
-    if union == 0:
-        return 1.0, 1.0
-    precision = intersection / max(predicted.sum(), 1)
-    recall = intersection / max(truth.sum(), 1)
-    denominator = F_BETA_SQUARED * precision + recall
-    f_measure = (1 + F_BETA_SQUARED) * precision * recall / denominator if denominator else 0.0
-    return float(intersection / union), float(f_measure)
-
-
-def evaluate_masks(segmenter, pairs):
-    scores = []
-    for image_path, mask_path in pairs:
-        truth = load_mask(mask_path)
-        foreground, _ = segmenter.predict(load_image(image_path), size=truth.shape)
-        scores.append(mask_scores(foreground >= segmenter.settings.threshold, truth))
-    ious, f_measures = zip(*scores) if scores else ((), ())
-    return {"mean_iou": _mean(ious), "f_measure": _mean(f_measures), "n_images": len(scores)}
-
-
-def box_iou(a, b):
-    intersection = box_intersection(a, b)
-    return intersection / (box_area(a) + box_area(b) - intersection) if intersection else 0.0
-
-
-def match_boxes(predicted, truth):
-    """{truth index: predicted index}, greedily by IoU, one-to-one, IoU ≥ MATCH_IOU."""
-    candidates = sorted(((box_iou(p, t), i, j) for i, p in enumerate(predicted) for j, t in enumerate(truth)),
-                        reverse=True)
-    matches, used = {}, set()
-    for iou, i, j in candidates:
-        if iou >= MATCH_IOU and i not in used and j not in matches:
-            matches[j] = i
-            used.add(i)
-    return matches
-
-
-def item_counts(boxes, composite):
-    """[found, predicted, true items, touching pairs, touching pairs split] for one composite."""
-    matches = match_boxes(boxes, composite.boxes)
-    split = sum(i in matches and j in matches for i, j in composite.touching)
-    return np.array([len(matches), len(boxes), len(composite.boxes), len(composite.touching), split])
-
-
-def item_figures(counts):
-    found, predicted, truth, pairs, split = (int(c) for c in counts)
-    return {
-        "item_precision": found / predicted if predicted else 0.0,
-        "item_recall": found / truth if truth else 0.0,
-        "touching_split_rate": split / pairs if pairs else None,
-        "n_items": truth, "n_predicted": predicted, "n_touching_pairs": pairs,
-    }
-
-
-def evaluate_composites(segmenter, generator, count):
-    counts = sum((item_counts([item.box for item in segmenter.segment(composite.image)], composite)
-                  for composite in map(generator, range(count))), np.zeros(5, int))
-    return item_figures(counts) | {"n_composites": count}
-
-
-def single_piece_cut_outs(folder):
-    """Cut-outs of the packshots under `folder`, less those of several loose pieces."""
-    paths = [p for p in list_images(folder) if os.path.basename(os.path.dirname(p)) not in SEVERAL_PIECES]
-    return load_cut_outs(paths)
-
-
-def composite_generator(cut_out_dir, background_dir, size, seed, split="val"):
-    pairs = split_pairs(paired_masks(os.path.join(background_dir, "images"), os.path.join(background_dir, "masks")))
-    backgrounds = Backgrounds(*zip(*pairs[split])) if pairs[split] else Backgrounds([], [])
-    return CompositeGenerator(single_piece_cut_outs(cut_out_dir), backgrounds, size=size, seed=seed)
-
-
-def _mean(values):
-    return float(np.mean(values)) if len(values) else None
 
 
 def main(args):

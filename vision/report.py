@@ -17,6 +17,7 @@ figures); the page, DIR/index.html with its images beside it in DIR/img/, shows:
   reference folder with --cv).
 """
 
+import argparse
 import html
 import itertools
 import os
@@ -28,15 +29,16 @@ import numpy as np
 from PIL import Image, ImageDraw
 from tqdm import tqdm
 
-from . import evaluate
+from . import scoring
+from .boxes import match_boxes
 from .cam import refresh_head
 from .catalogue import CatalogueImage, format_path
 from .categorize import CategorizedImage
 from .coco import load_instances
-from .evaluate_items import spread
-from .evaluate_segmentation import match_boxes
+from .experiment import add_experiment_arguments, run
 from .figures import pyplot, reliability_diagram, risk_coverage_curve, write_figures
 from .images import load_image
+from .items import spread
 from .segment import DEFAULT_SEGMENTER, load_segmenter, photos_items
 
 SECTIONS = ("summary", "confusion", "trust", "map", "heatmaps", "segmentation")
@@ -47,8 +49,8 @@ MAP_COMPONENTS = 50
 
 
 def get_args_parser():
-    parser = evaluate.get_args_parser()
-    parser.description = __doc__
+    parser = add_experiment_arguments(
+        argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
     parser.add_argument("--out", required=True, help="folder to write index.html and its images to")
     parser.add_argument("--instances", help="COCO instances file: labelled boxes for the segmentation section")
     parser.add_argument("--examples", type=int, default=8, help="photos shown per example gallery")
@@ -113,7 +115,7 @@ def summary_section(evaluation, page, args):
 
 def confusion_section(evaluation, page, args):
     parts = []
-    for key, depth in evaluate.LEVELS:
+    for key, depth in scoring.LEVELS:
         file, link = page.path(f"confusion-{key}.png")
         labels = confusion_matrix_plot(evaluation.results, depth, file)
         parts.append(f"<figure class='wide'><img src='{link}' alt='Confusion matrix, level {key}'>"
@@ -155,7 +157,7 @@ def largest_confusions(evaluation, page, count):
     photo of the category they were taken for (the one nearest the first of them)."""
     pairs = defaultdict(list)
     for result in evaluation.results:
-        if not evaluate.answer_right(result):
+        if not scoring.answer_right(result):
             pairs[(result.truth, result.decision.predicted)].append(result)
     if not pairs:
         return "<p>No answer was wrong.</p>"
@@ -181,15 +183,15 @@ def _nearest_reference(references, category, result):
 
 def trust_section(evaluation, page, args):
     figures = evaluation.figures
-    pairs = evaluate.confidence_pairs(evaluation.results)
+    pairs = scoring.confidence_pairs(evaluation.results)
     if not pairs:
         return "<p>No answer was calibrated (the index is too small to calibrate), so there is nothing to plot.</p>"
     title = f"{figures['backbone']}: {figures['protocol']}"
     reliability, reliability_link = page.path("reliability.png")
-    reliability_diagram(pairs, evaluate.CALIBRATION_BINS, title, reliability)
+    reliability_diagram(pairs, scoring.CALIBRATION_BINS, title, reliability)
     curve, curve_link = page.path("risk-coverage.png")
     auto = figures["auto_accept"]
-    coverage, right = evaluate.answers_taken(*zip(*pairs))
+    coverage, right = scoring.answers_taken(*zip(*pairs))
     risk_coverage_curve(coverage, 1 - right, title, curve, target_precision=auto["target_precision"],
                         operating_point=(auto["coverage"], 1 - auto["precision"]) if auto["precision"] is not None
                         else None)
@@ -239,7 +241,7 @@ def embedding_map(references, results, queries_are_references, file):
     if not queries_are_references:
         axes.scatter(points[query_rows, 0], points[query_rows, 1], s=22, facecolors="none", edgecolors="grey",
                      linewidths=0.6, label="queries")
-    wrong = [row for row, r in zip(query_rows, results) if not evaluate.answer_right(r)]
+    wrong = [row for row, r in zip(query_rows, results) if not scoring.answer_right(r)]
     axes.scatter(points[wrong, 0], points[wrong, 1], s=24, marker="x", color="black", linewidths=0.9,
                  label="wrong answers")
     axes.set_xticks([])
@@ -253,10 +255,10 @@ def embedding_map(references, results, queries_are_references, file):
 def heatmaps_section(evaluation, page, args):
     categorizer = evaluation.categorizer
     refresh_head(categorizer.index)
-    right = [r for r in evaluation.results if evaluate.answer_right(r)]
+    right = [r for r in evaluation.results if scoring.answer_right(r)]
     # The most confident wrong answers are the ones auto-accept is at risk of taking.
-    wrong = sorted((r for r in evaluation.results if not evaluate.answer_right(r)),
-                   key=lambda r: -evaluate.answer_confidence(r))
+    wrong = sorted((r for r in evaluation.results if not scoring.answer_right(r)),
+                   key=lambda r: -scoring.answer_confidence(r))
     parts = ["<p>The map is of the category answered (its best leaf), from the head the index trains on its "
              "references" + (", which here include the query itself" if args.cv else "") + ".</p>"]
     galleries = {"Right answers": spread(right, args.examples),
@@ -274,7 +276,7 @@ def _heatmap_photo(categorizer, page, result):
     explanation, overlay = categorizer.heatmap(categorized, (0, 0, *image.size))
     shown = Image.alpha_composite(image.resize(overlay.size).convert("RGBA"), overlay)
     answered = _shown_path(result.decision.predicted)
-    caption = f"true {format_path(result.truth)}; answered {answered} ({evaluate.answer_confidence(result):.0%})"
+    caption = f"true {format_path(result.truth)}; answered {answered} ({scoring.answer_confidence(result):.0%})"
     if format_path(explanation.category) != answered:
         caption += f"; map of {format_path(explanation.category)}"
     return _photo(page.thumbnail(result.path, shown), caption)
@@ -354,7 +356,7 @@ def write_page(folder, title, sections):
 
 def main(args):
     os.makedirs(args.out, exist_ok=True)
-    evaluation = evaluate.run(args)
+    evaluation = run(args)
     page = Page(args.out)
     sections = []
     for name in tqdm(SECTIONS, desc="report", unit="section", file=sys.stderr):

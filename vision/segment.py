@@ -23,6 +23,7 @@ from torchvision.transforms import v2 as T
 
 from .backbones import BackboneUnavailable, get_backbone
 from .backbones.finetuned import file_version, load_trained_state, weights_dir
+from .boxes import box_area, box_intersection, mask_box
 
 DEFAULT_SEGMENTER = "unet_lite0_real"
 # Maps are post-processed at most this large: plenty for boxes and outlines, cheap for any photo.
@@ -221,17 +222,6 @@ def _share_inside(box, outer):
     return box_intersection(box, outer) / area if area else 0.0
 
 
-def box_area(box):
-    return (box[2] - box[0]) * (box[3] - box[1])
-
-
-def box_intersection(a, b):
-    """The area two (left, top, right, bottom) boxes share."""
-    width = min(a[2], b[2]) - max(a[0], b[0])
-    height = min(a[3], b[3]) - max(a[1], b[1])
-    return max(width, 0) * max(height, 0)
-
-
 def _drop_specks(mask, min_area):
     labels, _ = ndimage.label(mask)
     sizes = np.bincount(labels.ravel())
@@ -260,12 +250,6 @@ def _box_and_around(mask):
     """(mask_box(mask), the slices of that box with a pixel around it, within the mask's bounds)."""
     left, top, right, bottom = box = mask_box(mask)
     return box, (slice(max(top - 1, 0), bottom + 1), slice(max(left - 1, 0), right + 1))
-
-
-def mask_box(mask):
-    """(left, top, right, bottom) of a non-empty bool mask, right and bottom exclusive."""
-    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return int(columns[0]), int(rows[0]), int(columns[-1]) + 1, int(rows[-1]) + 1
 
 
 # --- from a photo to its items -------------------------------------------------------------

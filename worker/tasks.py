@@ -1,5 +1,6 @@
 """Celery tasks. They take ids, re-read their rows, and are safe to run twice."""
 
+import argparse
 import io
 import logging
 from datetime import timedelta
@@ -285,13 +286,12 @@ def train_embedder_on_references(name, training_options=(), rebuild=False):
     Returns the per-epoch history; with `rebuild`, the index is rebuilt with the new embedder.
     """
     from vision.catalogue import CatalogueImage
-    from vision.training.train_embedder import get_args_parser, train
+    from vision.training.embedder import add_training_arguments, options_from, train
 
     references = ReferenceImage.objects.select_related("category").order_by("pk")
     images = [CatalogueImage(r.image.path, r.category.names) for r in references]
-    args = get_args_parser().parse_args(["--data", "the catalogue's reference images", "--name", name,
-                                         *training_options])
-    history = train(images, args)
+    parser = add_training_arguments(argparse.ArgumentParser())
+    history = train(images, options_from(parser.parse_args(["--name", name, *training_options])))
     if rebuild:
         rebuild_index(name)
     return history

@@ -3,8 +3,7 @@ from PIL import Image
 from scipy import ndimage
 
 from tests.photos import iconic_folder, iconic_packshot
-from vision.composites import CompositeGenerator, cut_out, split_pairs
-from vision.evaluate_segmentation import SEVERAL_PIECES, single_piece_cut_outs
+from vision.composites import SEVERAL_PIECES, CompositeGenerator, cut_out, single_piece_cut_outs, split_pairs
 
 
 class BlueBackdrop:

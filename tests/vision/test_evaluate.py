@@ -8,7 +8,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.photos import ECSSD, copy_small_catalogue
-from vision.evaluate import MEASURED_TEXT_WEIGHT, get_args_parser, main
+from vision.evaluate import get_args_parser, main
+from vision.experiment import MEASURED_TEXT_WEIGHT
 from vision.text import ENGINE
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from tests.photos import copy_boxed_freiburg
-from vision.evaluate_items import get_args_parser, item_figures, main
+from vision.evaluate_items import get_args_parser, main
+from vision.items import item_figures
 
 PRODUCTS = ("Drinks/Water", "Pantry/Beans")
 REFERENCES_PER_PRODUCT, QUERIES_PER_PRODUCT = 10, 3

@@ -4,7 +4,9 @@ import numpy as np
 from PIL import Image
 
 from tests.photos import ECSSD
-from vision.evaluate_segmentation import box_iou, get_args_parser, main, mask_scores, match_boxes
+from vision.boxes import box_iou, match_boxes
+from vision.evaluate_segmentation import get_args_parser, main
+from vision.segmenter_figures import mask_scores
 
 
 def test_a_perfect_mask_scores_one():

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.photos import freiburg_photo, grocery_images
-from vision.evaluate_segmentation import match_boxes
+from vision.boxes import match_boxes
 from vision.images import load_image
 from vision.segment import load_segmenter, photo_items
 

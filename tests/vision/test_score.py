@@ -1,6 +1,6 @@
 import pytest
 
-from vision.evaluate import score
+from vision.scoring import score
 from vision.vote import Neighbour
 from vision.vote import VoteConfig, vote
 

@@ -6,7 +6,8 @@ import torch
 
 from vision.backbones import get_backbone, list_backbones
 from vision.content_keys import content_key
-from vision.training.train_embedder import ProxyLoss, get_args_parser, main, make_model, parameter_groups
+from vision.training.embedder import ProxyLoss, make_model, parameter_groups
+from vision.training.train_embedder import get_args_parser, main
 
 
 def training_args(small_catalogue, tmp_path, *extra):

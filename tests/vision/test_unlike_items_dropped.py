@@ -12,7 +12,7 @@ from vision.catalogue import scan_catalogue
 from vision.composites import cut_out
 from vision.categorize import Categorizer
 from vision.embedder import Embedder
-from vision.evaluate import embed_catalogue, make_index, with_occasions
+from vision.experiment import embed_catalogue, make_index, with_occasions
 from vision.images import load_image
 from vision.segment import load_segmenter
 from vision.vote import VoteConfig

@@ -28,9 +28,9 @@ def get_backbone(name=DEFAULT_BACKBONE, pretrained=True):
     if name in _BUILDERS:
         return _BUILDERS[name](pretrained=pretrained).eval()
     if name in finetuned.available():
-        return finetuned.finetuned(name, pretrained=pretrained).eval()
+        return finetuned.finetuned(name, get_backbone, pretrained=pretrained).eval()
     if name in ensemble.available():
-        return ensemble.ensemble(name, pretrained=pretrained).eval()
+        return ensemble.ensemble(name, get_backbone, pretrained=pretrained).eval()
     known = ", ".join(list_backbones())
     raise BackboneUnavailable(f"Unknown backbone '{name}'. Known backbones: {known}.")
 

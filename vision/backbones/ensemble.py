@@ -66,10 +66,9 @@ def member_names(name):
 _loading = set()
 
 
-def ensemble(name, pretrained=True):
-    """The ensemble `name` from vision/weights/NAME.json."""
-    from . import get_backbone
-
+def ensemble(name, get_backbone, pretrained=True):
+    """The ensemble `name` from vision/weights/NAME.json, its members built by `get_backbone` (the
+    registry's, which passes itself: a member may be any backbone it knows)."""
     path = ensemble_path(name)
     with open(path, "rb") as handle:
         text = handle.read()

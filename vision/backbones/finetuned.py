@@ -56,10 +56,9 @@ def names_in_weights_dir(suffix):
     return sorted(f[:-len(suffix)] for f in os.listdir(weights_dir()) if f.endswith(suffix))
 
 
-def finetuned(name, pretrained=True):
-    """The trained embedder `name` from vision/weights/NAME.pt."""
-    from . import get_backbone
-
+def finetuned(name, get_backbone, pretrained=True):
+    """The trained embedder `name` from vision/weights/NAME.pt, its base built by `get_backbone`
+    (the registry's, which passes itself)."""
     path = weights_path(name)
     if not os.path.exists(path):
         raise BackboneUnavailable(f"No trained embedder '{name}' (expected {path}).")

@@ -27,18 +27,12 @@ from torch.utils.data import ConcatDataset, DataLoader, Dataset
 from torchvision import tv_tensors
 from torchvision.transforms import v2 as T
 
+from ..boxes import box_area
 from ..coco import load_instances, validation_part
-from ..composites import load_mask, split_pairs
-from ..evaluate_segmentation import (
-    DEFAULT_CUT_OUTS,
-    DEFAULT_ECSSD,
-    composite_generator,
-    evaluate_composites,
-    evaluate_masks,
-    paired_masks,
-)
+from ..composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, load_mask, paired_masks, split_pairs
 from ..images import load_image
-from ..segment import Segmenter, box_area, input_transform, load_segmenter, normalised_distance, segmenter_path, unet
+from ..segment import Segmenter, input_transform, load_segmenter, normalised_distance, segmenter_path, unet
+from ..segmenter_figures import evaluate_composites, evaluate_masks
 from .common import (
     Progress,
     add_precision_argument,

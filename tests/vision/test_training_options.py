@@ -1,0 +1,19 @@
+"""TrainingOptions: one field per option of the training command but --data, with its defaults."""
+
+import argparse
+from dataclasses import fields
+
+from vision.training.embedder import TrainingOptions, add_training_arguments, options_from
+from vision.training.train_embedder import get_args_parser
+
+
+def test_options_parsed_with_only_a_name_are_the_defaults():
+    parser = add_training_arguments(argparse.ArgumentParser())
+    assert options_from(parser.parse_args(["--name", "tiny"])) == TrainingOptions(name="tiny")
+
+
+def test_every_option_of_the_command_but_data_is_a_field():
+    parsed = get_args_parser().parse_args(["--data", "photos", "--name", "tiny", "--extra", "more", "--resume"])
+    assert set(vars(parsed)) - {field.name for field in fields(TrainingOptions)} == {"data"}
+    options = options_from(parsed)
+    assert (options.extra, options.resume) == (["more"], True)

@@ -1,0 +1,395 @@
+"""Adapting a backbone to a catalogue: the training behind vision.training.train_embedder.
+
+What the command line does, as a library: TrainingOptions (one field per option of the command
+but --data; add_training_arguments adds them all to a parser, options_from reads them back) and
+train(images, options), which trains on any [CatalogueImage], a folder tree's or the app's
+reference images, and saves vision/weights/NAME.pt. The method is described in the command's
+help (vision/training/train_embedder.py) and in vision/training/README.md.
+"""
+
+import json
+import math
+import os
+from dataclasses import dataclass, field, fields
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+from torchvision.transforms import v2 as T
+
+from ..backbones import get_backbone
+from ..backbones.finetuned import build_projected, load_trained_state, weights_path
+from ..catalogue import scan_catalogue
+from ..categorize import Categorizer, build_index
+from ..content_keys import content_key
+from ..embedder import Embedder, pool_embeddings
+from ..experiment import categorize_queries
+from ..images import load_image
+from ..scoring import score
+from ..splits import holdout_split, photo_occasions
+from .common import (
+    Progress,
+    add_precision_argument,
+    autocast,
+    half_precision,
+    load_checkpoint,
+    log_epoch,
+    lr_lambda,
+    optimise_epoch,
+    output_dir_for,
+    save_atomically,
+    save_checkpoint,
+    use_all_cores,
+)
+
+
+@dataclass(kw_only=True)
+class TrainingOptions:
+    """How to train (add_training_arguments says what each option means)."""
+
+    name: str
+    val: str | None = None
+    holdout_fraction: float = 0.0
+    split_seed: int = 0
+    keep: str = "best"
+    extra: list = field(default_factory=list)
+    extra_repeat: int = 4
+    backbone: str = "efficientnet_lite0"
+    train_blocks: int = 4
+    layer_decay: float = 1.0
+    projection_dim: int = 512
+    image_size: int | None = None
+    init: str | None = None
+    epochs: int = 15
+    batch_size: int = 32
+    lr: float = 3e-4
+    weight_decay: float = 1e-4
+    temperature: float = 0.05
+    label_smoothing: float = 0.1
+    level_weights: str = "0.25,0.5,1.0"
+    eval_every: int = 3
+    workers: int = 1
+    device: str | None = None
+    precision: str = "auto"
+    max_steps: int | None = None
+    output_dir: str | None = None
+    resume: bool = False
+    seed: int = 0
+
+
+def add_training_arguments(parser):
+    """`parser` with every TrainingOptions field added as an option, its default the field's."""
+    defaults = TrainingOptions
+    parser.add_argument("--val", help="validation catalogue: kNN accuracy against --data, for model selection")
+    parser.add_argument("--holdout-fraction", type=float, default=defaults.holdout_fraction,
+                        help="leave about this part of --data out of training, in whole occasions (near-duplicate "
+                             "bursts, vision.splits) and from every leaf; it is measured like --val and is what "
+                             "vision.evaluate and the index calibration use as photos the embedder never saw")
+    parser.add_argument("--split-seed", type=int, default=defaults.split_seed,
+                        help="seed of the --holdout-fraction split")
+    parser.add_argument("--keep", choices=("best", "last"), default=defaults.keep,
+                        help="the epoch saved: the best by --val leaf accuracy (by loss without --val), or the "
+                             "last, so that no measured photo chose anything")
+    parser.add_argument("--extra", action="append", default=[],
+                        help="more labelled images in the same tree shape (e.g. iconic packshots); repeatable")
+    parser.add_argument("--extra-repeat", type=int, default=defaults.extra_repeat,
+                        help="how often each --extra image is seen per epoch")
+    parser.add_argument("--name", required=True, help="the backbone name to save as (vision/weights/NAME.pt)")
+    parser.add_argument("--backbone", default=defaults.backbone)
+    parser.add_argument("--train-blocks", type=int, default=defaults.train_blocks,
+                        help="trainable blocks at the end of the backbone (0: only the projection; -1: all)")
+    parser.add_argument("--layer-decay", type=float, default=defaults.layer_decay,
+                        help="each trainable stage learns at this times the learning rate of the stage after it")
+    parser.add_argument("--projection-dim", type=int, default=defaults.projection_dim)
+    parser.add_argument("--image-size", type=int, default=defaults.image_size,
+                        help="input side in pixels, kept in the weights file (default: the backbone's own)")
+    parser.add_argument("--init", help="start from this trained embedder (e.g. grocery_lite0) instead of the "
+                                       "ImageNet weights alone, e.g. to go on at a higher --image-size")
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--lr", type=float, default=defaults.lr, help="backbone learning rate (head and proxies: 10×)")
+    parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
+    parser.add_argument("--temperature", type=float, default=defaults.temperature,
+                        help="softmax temperature of the proxy loss")
+    parser.add_argument("--label-smoothing", type=float, default=defaults.label_smoothing)
+    parser.add_argument("--level-weights", default=defaults.level_weights,
+                        help="loss weight of depth 1, depth 2, ..., leaf (the last weight is the leaf's)")
+    parser.add_argument("--eval-every", type=int, default=defaults.eval_every, help="epochs between validation runs")
+    parser.add_argument("--workers", type=int, default=defaults.workers)
+    parser.add_argument("--device", default=defaults.device)
+    add_precision_argument(parser)
+    parser.add_argument("--max-steps", type=int, default=defaults.max_steps,
+                        help="stop each epoch after this many steps (tests)")
+    parser.add_argument("--output-dir", default=defaults.output_dir,
+                        help="checkpoints and log (default: ~/.cache/catalog-training/NAME)")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    return parser
+
+
+def options_from(namespace):
+    """The TrainingOptions of a namespace parsed by a parser of add_training_arguments (others ignored)."""
+    return TrainingOptions(**{option.name: getattr(namespace, option.name) for option in fields(TrainingOptions)})
+
+
+class CategoryLevels:
+    """Category ids at every level: level d holds the paths truncated to depth d+1 (leaves last)."""
+
+    def __init__(self, categories, depths):
+        self.depths = depths
+        self.ids = []
+        for depth in depths:
+            names = sorted({self.truncate(c, depth) for c in categories})
+            self.ids.append({name: i for i, name in enumerate(names)})
+
+    @staticmethod
+    def truncate(category, depth):
+        return category if depth is None else category[:depth]
+
+    def labels(self, category):
+        return [ids[self.truncate(category, depth)] for ids, depth in zip(self.ids, self.depths)]
+
+    def sizes(self):
+        return [len(ids) for ids in self.ids]
+
+
+class CatalogueDataset(Dataset):
+    """Labelled images, each decoded once: JPEG decoding costs as much as a training step on a
+    small CPU, and a catalogue of a few thousand photos fits in memory (in the loader's worker)."""
+
+    def __init__(self, images, levels, transform):
+        self.images, self.levels, self.transform = images, levels, transform
+        self._decoded = {}
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        image = self.images[i]
+        if image.path not in self._decoded:
+            self._decoded[image.path] = load_image(image.path)
+        return self.transform(self._decoded[image.path]), torch.tensor(self.levels.labels(image.category))
+
+
+def training_transform(weights):
+    """Strong augmentation: framing, scale, orientation, lighting and colour vary between photos."""
+    return T.Compose([
+        T.ToImage(),
+        T.RandomResizedCrop(weights.crop_size, scale=(0.3, 1.0), antialias=True),
+        T.RandomHorizontalFlip(),
+        T.RandomRotation(20),
+        T.ColorJitter(brightness=0.35, contrast=0.3, saturation=0.3, hue=0.03),
+        T.ToDtype(torch.float32, scale=True),
+        T.Normalize(weights.mean, weights.std),
+    ])
+
+
+class ProxyLoss(nn.Module):
+    """Normalized softmax over one learned proxy per category, at every level of the tree."""
+
+    def __init__(self, dimension, level_sizes, level_weights, temperature, label_smoothing):
+        super().__init__()
+        self.proxies = nn.ParameterList([nn.Parameter(torch.randn(n, dimension) * 0.01) for n in level_sizes])
+        self.level_weights = level_weights
+        self.temperature = temperature
+        self.label_smoothing = label_smoothing
+
+    def logits(self, embeddings, level):
+        return embeddings @ F.normalize(self.proxies[level], dim=1).T / self.temperature
+
+    def forward(self, embeddings, labels):
+        return sum(
+            weight * F.cross_entropy(self.logits(embeddings, level), labels[:, level],
+                                     label_smoothing=self.label_smoothing)
+            for level, weight in enumerate(self.level_weights)
+        )
+
+
+def make_model(args, init=None):
+    """The model to train: the base backbone and a new projection, or the --init embedder's weights."""
+    base = get_backbone(args.backbone)
+    model = build_projected(base, args.projection_dim, args.name, f"{args.name}-training", "in training",
+                            args.image_size)
+    if init is not None:
+        load_trained_state(model.trunk, init["state_dict"], weights_path(args.init), args.backbone)
+    for parameter in model.trunk.trunk.parameters():
+        parameter.requires_grad = False
+    for module in trainable_blocks(model.trunk.trunk, args.train_blocks):
+        for parameter in module.parameters():
+            parameter.requires_grad = True
+    return model
+
+
+def trainable_stages(trunk, count):
+    """The last `count` stages of a trunk (all with -1), the output's first: each a list of modules
+    (an EfficientNet's head with its last block, its other blocks; or a Sequential's children)."""
+    if count == 0:
+        return []
+    if hasattr(trunk, "_blocks"):
+        blocks = list(trunk._blocks) if count < 0 else list(trunk._blocks[-count:])
+        stages = [[block] for block in reversed(blocks)]
+        stages[0] = [trunk._conv_head, trunk._bn1] + stages[0]
+        return stages
+    children = list(trunk.children())
+    return [[child] for child in reversed(children if count < 0 else children[-count:])]
+
+
+def trainable_blocks(trunk, count):
+    """Every module of trainable_stages, in one list."""
+    return [module for stage in trainable_stages(trunk, count) for module in stage]
+
+
+def parameter_groups(model, criterion, args):
+    """The optimizer's groups: the projection and proxies at 10 × --lr, the last trainable stage at
+    --lr and each stage before it at --layer-decay times the next one's (early stages hold general
+    features, which a small catalogue should move least)."""
+    stages = trainable_stages(model.trunk.trunk, args.train_blocks)
+    groups = [{"params": [p for module in stage for p in module.parameters()], "lr": args.lr * args.layer_decay ** i}
+              for i, stage in enumerate(stages)]
+    head = list(model.trunk.projection.parameters()) + list(criterion.parameters())
+    return groups + [{"params": head, "lr": args.lr * 10}]
+
+
+def set_train_mode(model, args):
+    """Train mode only where weights learn: frozen stages keep their ImageNet batch statistics."""
+    model.eval()
+    model.trunk.projection.train()
+    for module in trainable_blocks(model.trunk.trunk, args.train_blocks):
+        module.train()
+
+
+def train_one_epoch(model, criterion, optimizer, scheduler, loader, device, epoch, args):
+    set_train_mode(model, args)
+
+    def batch_loss(images, labels):
+        with autocast(device, args.precision):
+            feature_maps = model(images.to(device, memory_format=torch.channels_last))
+        # The loss in fp32: proxies and temperature-scaled logits need the precision.
+        return criterion(pool_embeddings(feature_maps.float()), labels.to(device))
+
+    return optimise_epoch(loader, batch_loss, optimizer, scheduler, epoch, args.max_steps)
+
+
+def evaluate(model, images, queries, args, device):
+    """kNN accuracy of `queries` against the training images, through the Categorizer the worker uses."""
+    embedder = Embedder(model.eval(), device=device, batch_size=args.batch_size)
+    index, _ = build_index(images, embedder, show_progress=False)
+    results, _ = categorize_queries(Categorizer(embedder, index), queries, args.batch_size)
+    figures = score(results)
+    return {"accuracy_by_depth": figures["accuracy_by_depth"], "assigned_accuracy": figures["assigned_accuracy"]}
+
+
+def init_weights(args):
+    """The --init embedder's weights file, which must share this run's base and projection; None without it."""
+    if not args.init:
+        return None
+    stored = torch.load(weights_path(args.init), map_location="cpu", weights_only=True)
+    if (stored["base"], stored["projection_dim"]) != (args.backbone, args.projection_dim):
+        raise SystemExit(f"--init {args.init} is {stored['base']} with a {stored['projection_dim']}-d projection; "
+                         f"this run is {args.backbone} with {args.projection_dim}.")
+    return stored
+
+
+def trained_state(model, args, inherited):
+    """What differs from the base backbone: the trained stages, and the `inherited` keys --init had trained."""
+    modules = set(trainable_blocks(model.trunk.trunk, args.train_blocks)) | {model.trunk.projection}
+    prefixes = tuple(f"{name}." for name, module in model.trunk.named_modules() if module in modules)
+    return half_precision({k: v for k, v in model.trunk.state_dict().items()
+                           if k.startswith(prefixes) or k in inherited})
+
+
+def save_weights(model, args, history, inherited, trained_on, source):
+    state = trained_state(model, args, inherited)
+    save_atomically({
+        "base": args.backbone,
+        "projection_dim": args.projection_dim,
+        "input_size": model.weights.crop_size,
+        "state_dict": state,
+        "description": f"{args.backbone} adapted to {source} ({len(history)} epochs, "
+                       f"{trained_blocks_text(args.train_blocks)}, {model.weights.crop_size} px"
+                       + (f", {args.holdout_fraction:.0%} held out" if args.holdout_fraction else "")
+                       + (f", from {args.init})" if args.init else ")"),
+        "history": json.dumps(history),
+        "trained_on": sorted(trained_on),
+        "holdout": {"fraction": args.holdout_fraction, "seed": args.split_seed},
+    }, weights_path(args.name))
+
+
+def trained_blocks_text(count):
+    return "all blocks" if count < 0 else f"last {count} blocks"
+
+
+def split_off_holdout(images, args):
+    """(photos to train on, held-out photos: whole occasions, vision.splits)."""
+    if not args.holdout_fraction:
+        return images, []
+    return holdout_split(images, args.holdout_fraction, args.split_seed, photo_occasions(images, device=args.device))
+
+
+def training_record(images, init):
+    """Content keys of every photo the saved weights have learnt from: these, and --init's."""
+    return {content_key(image.path) for image in images} | set(init.get("trained_on", ()) if init else ())
+
+
+def train(images, args, source="the catalogue's reference images"):
+    """Train on [CatalogueImage] (from a folder tree, or the app's reference images) as `args`
+    (TrainingOptions) say; `source`: what the images are, for the weights file's description."""
+    torch.manual_seed(args.seed)
+    use_all_cores()
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    output_dir = output_dir_for(args)
+    os.makedirs(os.path.dirname(weights_path(args.name)), exist_ok=True)
+    images, held_out = split_off_holdout(images, args)
+    extra = [image for folder in args.extra for image in scan_catalogue(folder)] * args.extra_repeat
+    levels, level_weights = category_levels(images + extra, args.level_weights)
+
+    init = init_weights(args)
+    inherited = set(init["state_dict"]) if init else set()
+    trained_on = training_record(images + extra, init)
+    model = make_model(args, init).to(device, memory_format=torch.channels_last)
+    criterion = ProxyLoss(args.projection_dim, levels.sizes(), level_weights, args.temperature,
+                          args.label_smoothing).to(device)
+    optimizer = torch.optim.AdamW(parameter_groups(model, criterion, args), weight_decay=args.weight_decay)
+    dataset = CatalogueDataset(images + extra, levels, training_transform(model.weights))
+    loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, drop_last=True,
+                        num_workers=args.workers, persistent_workers=args.workers > 0)
+    steps_per_epoch = min(len(loader), args.max_steps or len(loader))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lr_lambda(args.epochs * steps_per_epoch, steps_per_epoch))
+    state = {"model": model, "criterion": criterion, "optimizer": optimizer, "scheduler": scheduler}
+
+    checkpoint_path = os.path.join(output_dir, "checkpoint.pt")
+    history, best = load_checkpoint(checkpoint_path, state, device) if args.resume else ([], -math.inf)
+    progress = Progress(len(history), args.epochs)
+    for epoch in range(len(history), args.epochs):
+        record = {"epoch": epoch} | train_one_epoch(model, criterion, optimizer, scheduler, loader, device, epoch, args)
+        if (epoch + 1) % args.eval_every == 0 or epoch == args.epochs - 1:
+            for key, queries in (("val", scan_catalogue(args.val) if args.val else []), ("holdout", held_out)):
+                if queries:
+                    record[key] = evaluate(model, images, queries, args, device)
+        history.append(log_epoch(output_dir, record, progress))
+        quality = epoch_quality(record, args)
+        if quality is not None and quality > best:
+            best = quality
+            save_weights(model, args, history, inherited, trained_on, source)
+        save_checkpoint(checkpoint_path, state, history, best)
+    return history
+
+
+def category_levels(images, level_weights_text):
+    """The levels trained (depth 1, depth 2, ..., leaf; as deep as the catalogue) and their loss weights."""
+    depth = max(len(image.category) for image in images)
+    level_weights = [float(w) for w in level_weights_text.split(",")]
+    depths = list(range(1, len(level_weights)))[: depth - 1] + [None]
+    return CategoryLevels([image.category for image in images], depths), level_weights[-len(depths):]
+
+
+def epoch_quality(record, args):
+    """What picks the saved epoch: val leaf accuracy; the loss when there is no --val; None if not
+    measured. With --keep last, every epoch is better than the one before."""
+    if args.keep == "last":
+        return record["epoch"]
+    if not args.val:
+        return -record["loss"]
+    return record["val"]["accuracy_by_depth"]["leaf"] if "val" in record else None
