@@ -8,9 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from worker.photos import store_display_images
-from worker.tasks import enqueue_photo
 
 from .models import Listing, Outcome, Photo
+from .tasks import enqueue_photo
 
 
 def create_listing(seller, title, checked_photos, **fields):

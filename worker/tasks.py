@@ -16,6 +16,7 @@ from kombu.exceptions import ChannelError
 from kombu.exceptions import OperationalError as BrokerError
 
 from catalog.models import PATH_SEPARATOR, BulkJob, Item, Photo, ReferenceImage
+from catalog.tasks import enqueue_bulk_job, enqueue_listing_decision, enqueue_photo
 from vision.images import InvalidImage, load_image
 from vision.text import lines_within, suggest_title
 
@@ -109,14 +110,6 @@ def _backoff(retries):
     return min(RETRY_WAIT_LIMIT, 2 ** retries)
 
 
-def enqueue_listing_decision(listing_id):
-    try:
-        decide_listing.delay(listing_id)
-    except BrokerError:
-        log.exception("listing %s: could not reach the broker; its decision is made again with its next photo",
-                      listing_id)
-
-
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, soft_time_limit=3600, time_limit=3660)
 def import_bulk_job(self, job_id):
     """Make the listings of a bulk job's rows (catalog.bulk.run_job); a run again, after a fault,
@@ -137,29 +130,6 @@ def import_bulk_job(self, job_id):
                             "row again; if it keeps failing, contact support.")
 
 
-def enqueue_bulk_job(job_id):
-    """Send the job's import; True if it was sent. If the broker is down, the job is marked unsent
-    for the sweeper to resend."""
-    return _send(import_bulk_job, BulkJob, job_id)
-
-
-def enqueue_photo(photo_id):
-    """Send the task; True if it was sent. If the broker is down, the photo is marked unsent for
-    the sweeper to resend."""
-    return _send(categorize_photo, Photo, photo_id)
-
-
-def _send(task, model, pk):
-    try:
-        task.delay(pk)
-    except BrokerError:
-        log.exception("%s %s: could not reach the broker; requeue_stale_photos will resend it",
-                      model._meta.model_name, pk)
-        model.objects.filter(pk=pk).update(unsent=True)
-        return False
-    return True
-
-
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def requeue_stale_photos():
     """Resend the photos and bulk jobs whose message is lost (see QUEUED_TOO_LONG); a photo whose
@@ -170,9 +140,9 @@ def requeue_stale_photos():
     held_photos = _ids(held, categorize_photo)
     photos = _orphaned(held_photos, now) | _lost_from_queue(held_photos, now)
     jobs = _lost_bulk_jobs(_ids(held, import_bulk_job), now)
-    for task, model, lost in ((categorize_photo, Photo, photos), (import_bulk_job, BulkJob, jobs)):
+    for enqueue, model, lost in ((enqueue_photo, Photo, photos), (enqueue_bulk_job, BulkJob, jobs)):
         for pk in sorted(lost):
-            if _send(task, model, pk):
+            if enqueue(pk):
                 model.objects.filter(pk=pk, unsent=True).update(unsent=False)
     return len(photos) + len(jobs)
 
@@ -269,13 +239,6 @@ def update_reference_index(self):
         update_index()
     except TRANSIENT_ERRORS as error:
         raise self.retry(exc=error, countdown=_backoff(self.request.retries))
-
-
-def enqueue_index_update():
-    try:
-        update_reference_index.delay()
-    except BrokerError:
-        log.exception("could not reach the broker; the scheduled update_reference_index will catch up")
 
 
 @shared_task(acks_late=True, time_limit=24 * 3600)
