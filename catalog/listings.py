@@ -7,9 +7,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from worker.photos import store_display_images
-
 from .models import Listing, Outcome, Photo
+from .photos import store_display_images
 from .tasks import enqueue_photo
 
 

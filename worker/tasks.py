@@ -16,6 +16,7 @@ from kombu.exceptions import ChannelError
 from kombu.exceptions import OperationalError as BrokerError
 
 from catalog.models import PATH_SEPARATOR, BulkJob, Item, Photo, ReferenceImage
+from catalog.photos import store_display_images
 from catalog.tasks import enqueue_bulk_job, enqueue_listing_decision, enqueue_photo
 from vision.images import InvalidImage, load_image
 from vision.text import lines_within, suggest_title
@@ -23,7 +24,6 @@ from vision.text import lines_within, suggest_title
 from .indexing import rebuild_index, update_index
 from .listings import category_at, decision_fields, rounded, update_listing_decision
 from .models_cache import IndexNotReady, ModelUnavailable, models
-from .photos import store_display_images
 
 log = logging.getLogger(__name__)
 
