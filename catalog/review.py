@@ -11,10 +11,11 @@ import io
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from catalog.models import Category, Item, ReferenceImage, ReviewDecision
-from catalog.tasks import enqueue_index_update, enqueue_listing_decision
 from vision.content_keys import content_key_of_bytes
 from vision.images import load_image
+
+from .models import Category, Item, ReferenceImage, ReviewDecision
+from .tasks import enqueue_index_update, enqueue_listing_decision
 
 SET_ASIDE = {
     ReviewDecision.Action.NOT_IN_CATALOGUE: Item.Review.NOT_IN_CATALOGUE,
