@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from worker import outcomes
+from vision import outcomes
 
 PATH_SEPARATOR = " > "
 TITLE_LIMIT = 200
