@@ -3,7 +3,7 @@ import shlex
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.models import ReferenceImage
-from worker.tasks import train_embedder_on_references
+from worker.training import train_on_references
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
             raise CommandError("--holdout-fraction must be at least 0 and below 1.")
         training_options = [*(["--epochs", str(epochs)] if epochs else []), *(["--val", val] if val else []),
                             "--holdout-fraction", str(holdout_fraction), *shlex.split(options)]
-        history = train_embedder_on_references(name, training_options, rebuild_index)
+        history = train_on_references(name, training_options, rebuild_index)
         self.stdout.write(self.style.SUCCESS(
             f"Trained '{name}' for {len(history)} epochs; final loss {history[-1]['loss']:.3f}."
             + (" The index now uses it." if rebuild_index else
