@@ -1,5 +1,5 @@
 """CPU seconds per photo on the worker's path: decode, find the items, embed them (and judge
-novelty), vote, decide, and draw each item's heatmap, as worker.tasks does for one photo.
+novelty), vote, decide, and draw each item's heatmap, as worker.categorizing does for one photo.
 
     python bench/worker_cost.py --backbone NAME --reference DIR --photos DIR [--limit 60] [--threads N]
         [--batch N] [--read-text] [--json FILE]

@@ -1,9 +1,8 @@
 from django.contrib import admin
 from django.db import transaction
 
-from worker.tasks import enqueue_index_update
-
 from .models import Category, Item, Listing, Photo, ReferenceImage, ReviewDecision
+from .tasks import enqueue_index_update
 
 
 class UpdatesTheIndex(admin.ModelAdmin):

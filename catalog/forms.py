@@ -3,9 +3,8 @@ import uuid
 from django import forms
 from django.conf import settings
 
-from worker.photos import ALLOWED_EXTENSIONS, InvalidImage, check_photo
-
 from .models import PATH_SEPARATOR, TITLE_LIMIT, Category, Item, Outcome
+from .photos import ALLOWED_EXTENSIONS, InvalidImage, check_photo
 from .text import clean_title
 
 

@@ -7,10 +7,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from worker.photos import store_display_images
-from worker.tasks import enqueue_photo
-
 from .models import Listing, Outcome, Photo
+from .photos import store_display_images
+from .tasks import enqueue_photo
 
 
 def create_listing(seller, title, checked_photos, **fields):

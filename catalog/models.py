@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from worker import outcomes
+from vision import outcomes
 
 PATH_SEPARATOR = " > "
 TITLE_LIMIT = 200
@@ -244,7 +244,7 @@ class Photo(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="photos")
     image = models.FileField(upload_to=_photo_upload_to, help_text="the original, as uploaded")
-    # JPEGs a browser shows (worker.photos.store_display_images), whatever the original's format.
+    # JPEGs a browser shows (catalog.photos.store_display_images), whatever the original's format.
     display = models.FileField(upload_to=_display_upload_to, blank=True, help_text="the photo as pages show it")
     thumbnail = models.FileField(upload_to=_display_upload_to, blank=True)
     original_name = models.CharField(max_length=255)

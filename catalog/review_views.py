@@ -12,11 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from worker.review import decide, new_category, set_aside
-
 from . import quality
 from .forms import BulkReviewForm, CategoryChoiceForm, NewCategoryForm, ReviewFilterForm
 from .models import Category, Item, Outcome, Photo, ReviewDecision
+from .review import decide, new_category, set_aside
 
 ITEMS_PER_PAGE = 20
 

@@ -3,8 +3,6 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from worker.photos import InvalidImage, check_photo
-
 from .models import (
     PATH_SEPARATOR,
     REFERENCE_LIMIT,
@@ -17,6 +15,7 @@ from .models import (
     Outcome,
     Photo,
 )
+from .photos import InvalidImage, check_photo
 from .text import clean_title
 
 

@@ -14,6 +14,10 @@ import threading
 
 from django.db import connections
 
+from catalog.models import BulkJob, Photo
+
+from .tasks import categorize_photo, import_bulk_job
+
 log = logging.getLogger(__name__)
 
 _queue = queue.Queue()
@@ -37,10 +41,6 @@ def wait_idle(timeout):
 def resume_unfinished():
     """Queue again the photos and bulk jobs a stopped server left unfinished. For a process that
     just started: anything still queued or processing then was in the memory of one that is gone."""
-    from catalog.models import BulkJob, Photo
-
-    from .tasks import categorize_photo, import_bulk_job
-
     unfinished = {
         import_bulk_job: BulkJob.objects.exclude(status=BulkJob.Status.DONE),
         categorize_photo: Photo.objects.filter(status__in=Photo.Status.pending()),

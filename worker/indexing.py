@@ -2,19 +2,14 @@
 running workers' indexes current without rewriting the file.
 
 Every change to a reference is a ReferenceChange row. A worker applies those newer than its index
-to it in memory before each photo (ChangeFeed), so a staff correction is used within a photo of
-being committed; the file is rewritten only by a compaction (update_index), when enough changes
-have gathered or the oldest has waited long enough, and a worker starting cold loads that file
-plus the changes since.
-
-The vision modules that load torch or faiss are imported inside the functions: the web process
-imports worker.tasks, and through it this module, and must stay free of both.
+to it in memory before each photo (worker.index_rows.ChangeFeed), so a staff correction is used
+within a photo of being committed; the file is rewritten only by a compaction (update_index), when
+enough changes have gathered or the oldest has waited long enough, and a worker starting cold
+loads that file plus the changes since.
 """
 
 import fcntl
-import hashlib
 import os
-import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 from operator import attrgetter
@@ -25,27 +20,27 @@ from django.db.models import Max
 from django.utils import timezone
 from tqdm import tqdm
 
-from catalog.models import PATH_SEPARATOR, Item, ReferenceChange, ReferenceImage
+from catalog.models import PATH_SEPARATOR, ReferenceChange, ReferenceImage
+from vision.calibration import MIN_CALIBRATION_QUERIES, calibration_is_stale, refresh_calibration
+from vision.cam import head_is_stale, refresh_head
 from vision.content_keys import content_key
 from vision.images import load_in_batches
-from vision.splits import GROUPING_BACKBONE, is_grouping_backbone, occasion_groups
+from vision.index import ReferenceIndex, read_manifest
+from vision.splits import GROUPING_BACKBONE
 
+from .index_rows import CHANGE_SETTLE_SECONDS, add_references, indexable, needs_novelty_space
 from .models_cache import models
 
 BATCH_SIZE = 32
-# Change ids are handed out when a change is written, not when it commits: a change committed
-# late can have a lower id than ones already applied. Changes younger than this are read again
-# until they have surely committed (a reference is saved in a short transaction).
-CHANGE_SETTLE_SECONDS = 60
 
 
 def embed_references(backbone_name=None, show_progress=False):
     """Embed every reference not yet embedded by the backbone (and, for a backbone other than the
-    grouping one, by that one too: see _needs_novelty_space); return the unreadable ones."""
+    grouping one, by that one too: see needs_novelty_space); return the unreadable ones."""
     _fill_content_keys()
     embedder = models.embedder(backbone_name)
     unreadable = _embed_stale(embedder, "embedding", show_progress)
-    if _needs_novelty_space(embedder.weights):
+    if needs_novelty_space(embedder.weights):
         unreadable += _embed_stale(models.embedder(GROUPING_BACKBONE), "novelty_embedding", show_progress)
     return unreadable
 
@@ -71,12 +66,6 @@ def _embed_stale(embedder, field, show_progress):
 VERSION_FIELDS = {"embedding": "embedding_version", "novelty_embedding": "novelty_version"}
 
 
-def _needs_novelty_space(weights):
-    """An index of any backbone but the frozen grouping one keeps that one's features as well:
-    "not in the catalogue" is judged, and occasions are found, in them (vision.index)."""
-    return not is_grouping_backbone(weights)
-
-
 def _fill_content_keys():
     """Give references stored before content keys were kept (or whose file was replaced) theirs."""
     missing = list(ReferenceImage.objects.filter(content_key=""))
@@ -90,27 +79,14 @@ def _fill_content_keys():
 
 def build_index(backbone_name=None):
     """A ReferenceIndex of every reference embedded with the backbone."""
-    from vision.index import ReferenceIndex
-
     weights = models.embedder(backbone_name).weights
     index = ReferenceIndex(weights.feature_dim, weights.name, weights.version)
-    _add_references(index, _indexable(weights), weights, find_occasions=True)
+    add_references(index, indexable(weights, models), weights, find_occasions=True)
     return index
-
-
-def _indexable(weights):
-    """The references an index of `weights` can hold: those embedded by it (and by the grouping
-    backbone, when it needs a novelty space)."""
-    references = ReferenceImage.objects.filter(embedding_version=weights.version)
-    if _needs_novelty_space(weights):
-        references = references.filter(novelty_version=models.embedder(GROUPING_BACKBONE).weights.version)
-    return references
 
 
 def index_backbone():
     """The backbone of the current index, or None when there is no index yet."""
-    from vision.index import read_manifest
-
     if not os.path.exists(settings.CATALOG_INDEX_PATH):
         return None
     return read_manifest(settings.CATALOG_INDEX_PATH)["backbone"]
@@ -155,10 +131,6 @@ def update_index(compact=False):
     head or a calibration (saved before they existed) gets them. Workers load the new file on
     their next photo.
     """
-    from vision.calibration import calibration_is_stale
-    from vision.cam import head_is_stale
-    from vision.index import ReferenceIndex, read_manifest
-
     with index_lock():
         if not os.path.exists(settings.CATALOG_INDEX_PATH):
             return None
@@ -170,12 +142,12 @@ def update_index(compact=False):
         index = ReferenceIndex.load(settings.CATALOG_INDEX_PATH)
         weights = models.embedder(index.backbone_name).weights
         wanted = {pk: tuple(path.split(PATH_SEPARATOR))
-                  for pk, path in _indexable(weights).values_list("pk", "category__path")}
+                  for pk, path in indexable(weights, models).values_list("pk", "category__path")}
         current = index.entries()
         if any(wanted.get(reference) != path for reference, path in current.items()):
             index = build_index(index.backbone_name)
         elif len(wanted) > len(current):
-            _add_references(index, ReferenceImage.objects.filter(pk__in=set(wanted) - set(current)), weights)
+            add_references(index, ReferenceImage.objects.filter(pk__in=set(wanted) - set(current)), weights)
             if index.outgrew_its_search_setting:
                 index = build_index(index.backbone_name)
         elif not head_is_stale(index) and not calibration_is_stale(index) and index.applied_change == through:
@@ -189,8 +161,6 @@ def compaction_due(manifest):
     """Whether the index file (its `manifest`) is due to be rewritten: the changes since it was
     are many (CATALOG_INDEX_COMPACT_CHANGES) or the oldest has waited long enough
     (CATALOG_INDEX_COMPACT_SECONDS), or it lacks the head or the calibration a new file would have."""
-    from vision.calibration import MIN_CALIBRATION_QUERIES
-
     lacks_head = manifest["count"] and manifest.get("head_trained_on") is None
     lacks_calibration = manifest.get("calibration") is None and \
         manifest["count"] - manifest.get("trained_rows", 0) >= MIN_CALIBRATION_QUERIES
@@ -217,89 +187,7 @@ def _forget_changes_before(through):
     ReferenceChange.objects.filter(pk__lte=through, created__lt=timezone.now() - timedelta(days=1)).delete()
 
 
-class ChangeFeed:
-    """Applies the reference changes newer than a worker's index to it, as they commit."""
-
-    def __init__(self, index, weights):
-        self.index, self.weights = index, weights
-        self.settled = index.applied_change  # every change up to this one is applied,
-        self.applied = set()  # and these after it
-
-    def catch_up(self):
-        changes = list(ReferenceChange.objects.filter(pk__gt=self.settled)
-                       .values_list("pk", "reference_id", "created"))
-        new = [(pk, reference) for pk, reference, _ in changes if pk not in self.applied]
-        if new:
-            apply_reference_changes(self.index, {reference for _, reference in new}, self.weights)
-            self.applied.update(pk for pk, _ in new)
-            self.index.applied_change = max(self.index.applied_change, *(pk for pk, _ in new))
-        settled = timezone.now() - timedelta(seconds=CHANGE_SETTLE_SECONDS)
-        self.settled = max((pk for pk, _, created in changes if created <= settled), default=self.settled)
-        self.applied = {pk for pk in self.applied if pk > self.settled}
-
-
-def apply_reference_changes(index, reference_ids, weights):
-    """Bring the index's rows of these references to the reference rows: rows of removed or
-    re-categorized references left out of searches, new ones added; one held as it is stays."""
-    wanted = {pk: tuple(path.split(PATH_SEPARATOR))
-              for pk, path in _indexable(weights).filter(pk__in=reference_ids).values_list("pk", "category__path")}
-    held = index.held_paths(reference_ids)
-    changed = {pk for pk in reference_ids if wanted.get(pk) != held.get(pk)}
-    index.remove(changed & held.keys())
-    _add_references(index, ReferenceImage.objects.filter(pk__in=changed & wanted.keys()), weights)
-
-
-def _add_references(index, references, weights, find_occasions=False):
-    """Add the references' stored embeddings (and novelty features, when the index keeps them),
-    marking those the backbone was trained on and the occasion each is a photo of (see _occasions;
-    `find_occasions` only when these are all of them)."""
-    rows = list(references.order_by("pk").values_list("pk", "category__path", "embedding", "novelty_embedding",
-                                                      "content_key", "source", "source_key"))
-    if not rows:
-        return
-    ids, paths, embeddings, novelty_embeddings, keys, sources, source_keys = zip(*rows)
-    vectors = _stacked(embeddings)
-    novelty = _stacked(novelty_embeddings) if _needs_novelty_space(weights) else None
-    categories = [tuple(p.split(PATH_SEPARATOR)) for p in paths]
-    frozen = vectors if novelty is None else novelty
-    index.add(vectors, categories, list(ids), [key in weights.trained_on for key in keys],
-              _occasions(ids, categories, frozen if find_occasions else None, sources, source_keys), novelty)
-
-
-def _stacked(embeddings):
-    return np.stack([np.frombuffer(e, np.float32) for e in embeddings])
-
-
-def _occasions(ids, categories, frozen, sources, source_keys):
-    """The occasion of each reference, which its calibration leaves out with it: a staff-reviewed
-    item's listing (one product, photographed together); for an imported photo, the occasion found
-    in the grouping backbone's `frozen` features (vision.splits) when they are given; else the
-    photo alone."""
-    items = [key.removeprefix("item:") for key, source in zip(source_keys, sources)
-             if source == ReferenceImage.Source.REVIEW]
-    listing_of = dict(Item.objects.filter(uuid__in=items).values_list("uuid", "photo__listing__uuid"))
-    found = occasion_groups(categories, frozen) if frozen is not None else None
-    names = []
-    for i, (pk, source, source_key) in enumerate(zip(ids, sources, source_keys)):
-        listing = listing_of.get(uuid.UUID(source_key.removeprefix("item:"))) \
-            if source == ReferenceImage.Source.REVIEW else None
-        if listing:
-            names.append(f"listing:{listing}")
-        elif found is not None and source == ReferenceImage.Source.IMPORT:
-            names.append(f"found:{found[i]}")
-        else:
-            names.append(f"reference:{pk}")
-    return [_group_number(name) for name in names]
-
-
-def _group_number(name):
-    return int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
-
-
 def _save(index, through):
-    from vision.calibration import refresh_calibration
-    from vision.cam import refresh_head
-
     index.applied_change = through
     refresh_head(index)
     refresh_calibration(index)

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import PATH_SEPARATOR, Category, Item, Listing, Outcome, Photo
+from vision.vote import Neighbour, vote
 
 from .models_cache import models
 
@@ -72,8 +73,6 @@ def _without_model(category, outcome):
 
 def _assignment(item, config):
     """The item's vote again, from the neighbours stored with it."""
-    from vision.vote import Neighbour, vote
-
     return vote([Neighbour(0, tuple(n["path"].split(PATH_SEPARATOR)), n["similarity"])
                  for n in item.current_neighbours()], config)
 

@@ -4,15 +4,23 @@ Each worker process loads a backbone once, and the index again only when its fil
 index names the backbone that built it and the worker uses that one, so replacing the index
 file (one atomic rename) switches backbone and index together: the previous pair keeps serving
 until the new index is ready, with no moment without an index. Between files, the reference
-changes since are applied to the index in memory (worker.indexing.ChangeFeed).
-
-torch is imported here lazily, so importing the task module costs the web process nothing.
+changes since are applied to the index in memory (worker.index_rows.ChangeFeed).
 """
 
 import os
 import threading
 
 from django.conf import settings
+
+from vision.backbones import BackboneUnavailable, backbone_files, get_backbone
+from vision.categorize import Categorizer
+from vision.embedder import Embedder
+from vision.index import IndexMismatch, ReferenceIndex
+from vision.segment import load_segmenter
+from vision.splits import GROUPING_BACKBONE
+from vision.text import TextReader
+
+from .index_rows import ChangeFeed
 
 
 class IndexNotReady(RuntimeError):
@@ -50,10 +58,8 @@ class ModelCache:
                     "Staff: run `python manage.py import_catalog DIR`."
                 )
             if self._categorizer is None or key != self._index_file_key:
-                from .indexing import ChangeFeed
-
                 self._categorizer = self._load_categorizer()
-                self._changes = ChangeFeed(self._categorizer.index, self._categorizer.embedder.weights)
+                self._changes = ChangeFeed(self._categorizer.index, self._categorizer.embedder.weights, self)
                 self._index_file_key = key
             self._changes.catch_up()
             self._categorizer.target_precision = settings.CATALOG_AUTO_ACCEPT_PRECISION
@@ -66,9 +72,6 @@ class ModelCache:
             return None
         with self._lock:
             if name not in self._segmenters:
-                from vision.backbones import BackboneUnavailable
-                from vision.segment import load_segmenter
-
                 try:
                     self._segmenters[name] = load_segmenter(name, device=settings.CATALOG_DEVICE)
                 except BackboneUnavailable as error:
@@ -81,21 +84,14 @@ class ModelCache:
             return None
         with self._lock:
             if self._text_reader is None:
-                from vision.text import TextReader
-
                 self._text_reader = TextReader()
             return self._text_reader
 
     def _embedder_locked(self, backbone_name):
-        from vision.backbones import backbone_files
-
         # A trained embedder retrained under the same name is a new file (an ensemble: a new file
         # of its own or of a member's): load it anew.
         key = (backbone_name, *(_file_key(path) for path in backbone_files(backbone_name)))
         if key not in self._embedders:
-            from vision.backbones import BackboneUnavailable, get_backbone
-            from vision.embedder import Embedder
-
             try:
                 backbone = get_backbone(backbone_name)
             except BackboneUnavailable as error:
@@ -104,10 +100,6 @@ class ModelCache:
         return self._embedders[key]
 
     def _load_categorizer(self):
-        from vision.categorize import Categorizer
-        from vision.index import IndexMismatch, ReferenceIndex
-        from vision.splits import GROUPING_BACKBONE
-
         index = ReferenceIndex.load(settings.CATALOG_INDEX_PATH)
         try:
             novelty = self._embedder_locked(GROUPING_BACKBONE) if index.has_novelty_space else None

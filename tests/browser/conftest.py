@@ -90,7 +90,7 @@ def listing_of(seller, title, *photo_paths):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from catalog.listings import create_listing
-    from worker.photos import check_photo
+    from catalog.photos import check_photo
 
     uploads = [SimpleUploadedFile(Path(path).name, Path(path).read_bytes()) for path in photo_paths]
     return create_listing(seller, title, [check_photo(upload) for upload in uploads])

@@ -17,7 +17,7 @@ def test_reference_images_need_a_login(client, imported_catalogue):
 
 def test_a_reference_made_from_a_sellers_item_is_for_staff_only(owner_client, outsider_client, staff_client,
                                                                  make_item, staff):
-    from worker.review import decide
+    from catalog.review import decide
 
     item = make_item()
     decide(item, item.category, staff)

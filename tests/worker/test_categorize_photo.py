@@ -5,8 +5,9 @@ from PIL import Image
 
 from catalog.models import Item, Photo
 from vision.index import ReferenceIndex
+from worker.categorizing import MAX_ATTEMPTS
 from worker.models_cache import models
-from worker.tasks import MAX_ATTEMPTS, categorize_photo
+from worker.tasks import categorize_photo
 
 pytestmark = pytest.mark.django_db
 

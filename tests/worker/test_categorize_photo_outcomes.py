@@ -100,6 +100,6 @@ def test_a_listing_decision_that_breaks_never_fails_the_photo(calibrated_catalog
     def broken(listing_id):
         raise RuntimeError("a bug in the listing decision")
 
-    monkeypatch.setattr("worker.tasks.update_listing_decision", broken)
+    monkeypatch.setattr("worker.categorizing.update_listing_decision", broken)
     [item] = categorized(empty_listing, grocery_upload("Fruit/Banana").read())
     assert item.photo.status == "done" and item.category.path == "Fruit > Banana"

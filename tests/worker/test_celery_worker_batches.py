@@ -4,9 +4,9 @@ pass; the messages of those it took beside its own are skipped, and nothing is d
 import pytest
 
 from catalog.models import Listing, Photo
+from catalog.tasks import enqueue_photo
 from tests.celery_support import wait_until_settled
 from tests.worker.test_categorize_photos_together import LEAVES, queued_photos  # noqa: F401
-from worker.tasks import enqueue_photo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

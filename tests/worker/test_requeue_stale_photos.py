@@ -6,14 +6,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from catalog.models import Photo
-from worker.tasks import (
-    MAX_ATTEMPTS,
-    _held_ids,
-    categorize_photo,
-    import_bulk_job,
-    requeue_stale_photos,
-    train_embedder_on_references,
-)
+from worker.categorizing import MAX_ATTEMPTS
+from worker.sweeper import _held_ids
+from worker.tasks import categorize_photo, import_bulk_job, requeue_stale_photos, train_embedder_on_references
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,9 @@
 import pytest
 
 from catalog.models import Category, Item, ReferenceImage
+from catalog.review import decide
 from vision.index import read_manifest
 from worker.models_cache import models
-from worker.review import decide
 from worker.tasks import categorize_photo, update_reference_index
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,10 @@ import io
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from catalog.models import Category, Item, ReferenceImage, ReviewDecision
 from vision.content_keys import content_key_of_bytes
 from vision.images import load_image
 
+from .models import Category, Item, ReferenceImage, ReviewDecision
 from .tasks import enqueue_index_update, enqueue_listing_decision
 
 SET_ASIDE = {

@@ -1,9 +1,10 @@
 import shlex
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalog.models import ReferenceImage
-from worker.tasks import train_embedder_on_references
+from vision.training.embedder import add_training_arguments, options_from
+from worker.training import train_on_references
 
 
 class Command(BaseCommand):
@@ -29,10 +30,20 @@ class Command(BaseCommand):
             raise CommandError("The catalogue has no reference images yet: run import_catalog first.")
         if not 0 <= holdout_fraction < 1:
             raise CommandError("--holdout-fraction must be at least 0 and below 1.")
-        training_options = [*(["--epochs", str(epochs)] if epochs else []), *(["--val", val] if val else []),
-                            "--holdout-fraction", str(holdout_fraction), *shlex.split(options)]
-        history = train_embedder_on_references(name, training_options, rebuild_index)
+        flags = [*(["--epochs", str(epochs)] if epochs else []), *(["--val", val] if val else []),
+                 "--holdout-fraction", str(holdout_fraction), *shlex.split(options)]
+        history = train_on_references(name, _training_options(name, flags), rebuild_index)
         self.stdout.write(self.style.SUCCESS(
             f"Trained '{name}' for {len(history)} epochs; final loss {history[-1]['loss']:.3f}."
             + (" The index now uses it." if rebuild_index else
                f" Switch to it with: manage.py rebuild_index --backbone {name}")))
+
+
+def _training_options(name, flags):
+    """The TrainingOptions the training script's flags say (its own parser, so the same names,
+    defaults and checks); a flag it does not know is an error, as in the script."""
+    parser = add_training_arguments(CommandParser(prog="train_embedder --options"))
+    try:
+        return options_from(parser.parse_args(["--name", name, *flags]))
+    except CommandError as error:
+        raise CommandError(f"--options: {error}") from error

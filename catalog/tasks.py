@@ -1,0 +1,76 @@
+"""Sending work to the workers: how the web process, and anything else, enqueues a task.
+
+Tasks are sent by name (those of worker.tasks, which queued messages, and the routes and the
+schedule of config/settings.py, also use), so nothing here imports worker/, and through it torch.
+With no broker (the embedded mode: bin/run's default, commands, the tests that run tasks
+in-process) the task itself is sent instead: Celery's send_task would still publish to a broker,
+as it ignores task_always_eager and config.celery.CatalogTask.apply_async, which runs the task
+on the web process's background thread (worker.embedded) or inline. The process then is its own
+worker, and the Celery app's autodiscovery (config.celery) brings worker.tasks in.
+"""
+
+import logging
+
+from celery import current_app
+from kombu.exceptions import OperationalError as BrokerError
+
+from .models import BulkJob, Photo
+
+log = logging.getLogger(__name__)
+
+CATEGORIZE_PHOTO = "worker.tasks.categorize_photo"
+DECIDE_LISTING = "worker.tasks.decide_listing"
+IMPORT_BULK_JOB = "worker.tasks.import_bulk_job"
+UPDATE_REFERENCE_INDEX = "worker.tasks.update_reference_index"
+
+
+def enqueue_photo(photo_id):
+    """Send the task; True if it was sent. If the broker is down, the photo is marked unsent for
+    the sweeper to resend."""
+    return _send(CATEGORIZE_PHOTO, Photo, photo_id)
+
+
+def enqueue_bulk_job(job_id):
+    """Send the job's import; True if it was sent. If the broker is down, the job is marked unsent
+    for the sweeper to resend."""
+    return _send(IMPORT_BULK_JOB, BulkJob, job_id)
+
+
+def _send(name, model, pk):
+    try:
+        send(name, pk)
+    except BrokerError:
+        log.exception("%s %s: could not reach the broker; requeue_stale_photos will resend it",
+                      model._meta.model_name, pk)
+        model.objects.filter(pk=pk).update(unsent=True)
+        return False
+    return True
+
+
+def enqueue_listing_decision(listing_id):
+    try:
+        send(DECIDE_LISTING, listing_id)
+    except BrokerError:
+        log.exception("listing %s: could not reach the broker; its decision is made again with its next photo",
+                      listing_id)
+
+
+def enqueue_index_update():
+    try:
+        send(UPDATE_REFERENCE_INDEX)
+    except BrokerError:
+        log.exception("could not reach the broker; the scheduled update_reference_index will catch up")
+
+
+def send(name, *args):
+    """Send the task `name` with `args`; raises kombu's OperationalError if the broker is down."""
+    if current_app.conf.task_always_eager:
+        return _task(name).delay(*args)
+    return current_app.send_task(name, args)
+
+
+def _task(name):
+    """The task `name` of this process's Celery app, its task modules imported if they are not yet."""
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    return current_app.tasks[name]

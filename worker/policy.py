@@ -1,0 +1,47 @@
+"""How the tasks meet errors: the passing ones are retried, after waits that grow (the retry
+ladder); a photo that cannot be categorized fails with a reason its seller can read.
+"""
+
+import logging
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from catalog.models import Photo
+from catalog.tasks import enqueue_listing_decision
+
+log = logging.getLogger(__name__)
+
+# Retries wait 1, 2, 4 ... seconds, at most RETRY_WAIT_LIMIT: about 12 minutes in all, so that a
+# database or a disk that comes back within minutes costs only time.
+MAX_RETRIES = 15
+RETRY_WAIT_LIMIT = 60
+# A lost database connection or a full disk can pass; a bad photo cannot.
+TRANSIENT_ERRORS = (DatabaseError, OSError)
+MISSING_FILE = "The photo file is missing from storage; upload it again."
+
+
+def backoff(retries):
+    return min(RETRY_WAIT_LIMIT, 2 ** retries)
+
+
+def internal_error(error):
+    return (f"Categorization failed because of an internal error ({type(error).__name__}). "
+            "Try uploading again; if it keeps failing, contact support.")
+
+
+def deleted(photo_id):
+    """Whether the seller deleted the photo (its listing) while it was being categorized: what
+    failed then was only the saving of a result nobody wants."""
+    if Photo.objects.filter(pk=photo_id).exists():
+        return False
+    log.info("photo %s: deleted while it was being categorized", photo_id)
+    return True
+
+
+def fail(photo_id, reason):
+    Photo.objects.filter(pk=photo_id).update(status=Photo.Status.FAILED, failure_reason=reason,
+                                             finished=timezone.now())
+    listing_id = Photo.objects.filter(pk=photo_id).values_list("listing_id", flat=True).first()
+    if listing_id is not None:  # the failed photo no longer counts
+        transaction.on_commit(lambda: enqueue_listing_decision(listing_id))
