@@ -1,8 +1,10 @@
 import io
+import os
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from catalog.models import Category, ReferenceImage
 from vision.index import read_manifest
 
 pytestmark = pytest.mark.django_db
@@ -23,3 +25,12 @@ def test_it_trains_on_the_catalogue_and_switches_the_index_to_it(imported_catalo
 def test_it_refuses_an_empty_catalogue():
     with pytest.raises(CommandError, match="no reference images yet"):
         call_command("train_embedder", "shop")
+
+
+def test_it_refuses_an_option_the_training_script_does_not_know(settings):
+    category = Category.objects.get_or_create_path(["Fruit", "Banana"])
+    ReferenceImage.objects.create(category=category, source=ReferenceImage.Source.IMPORT, source_key="banana.jpg")
+    with pytest.raises(CommandError, match="--options: .*--no-such-option"):
+        call_command("train_embedder", "shop", "--options=--epochs 1 --no-such-option")
+    assert not os.path.exists(settings.CATALOG_INDEX_PATH)
+
