@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .catalogue import CatalogueImage
+from .splits import holdout_split, photo_occasions
 
 
 class InstancesError(ValueError):
@@ -124,8 +125,6 @@ def validation_part(photos, fraction=0.2, seed=0, device=None):
     `vision.evaluate --holdout-fraction` and `train_embedder --holdout-fraction` take of the same
     photos as a folder tree, in whole occasions (vision.splits), so a validation photo has no
     near-twin among the rest. Photos without boxes or unreadable stay in the rest."""
-    from .splits import holdout_split, photo_occasions
-
     labelled = [photo for photo in photos if photo.products and os.path.isfile(photo.path)]
     images = [photo.as_catalogue_image() for photo in labelled]
     _, held = holdout_split(images, fraction, seed, photo_occasions(images, device))

@@ -19,11 +19,11 @@ from tqdm import tqdm
 
 from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
 from .calibration import DEFAULT_TARGET_PRECISION, refresh_calibration
-from .catalogue import scan_catalogue
+from .catalogue import CatalogueImage, scan_catalogue
 from .categorize import Categorizer, was_trained_on
 from .content_keys import content_key
 from .embedder import Embedder
-from .images import load_in_batches
+from .images import is_image_filename, load_image, load_in_batches
 from .index import ReferenceIndex
 from .scoring import Result, calibration_figures, outside_figures, score
 from .segment import load_segmenter
@@ -145,8 +145,6 @@ def embed_catalogue(images, embedder, batch_size, description, novelty_embedder=
 
 def with_words(embedded, reader):
     """The embedded photos with the words read on each."""
-    from .images import load_image
-
     words = []
     for image in tqdm(embedded.images, desc="reading text", unit="img", file=sys.stderr):
         with open(image.path, "rb") as handle:
@@ -348,9 +346,6 @@ def run(args):
 
 def _any_images(folder):
     """Every image under `folder`, as catalogue entries of no category."""
-    from .catalogue import CatalogueImage
-    from .images import is_image_filename
-
     if not os.path.isdir(folder):
         raise SystemExit(f"--outside folder not found: {folder}")
     return [CatalogueImage(os.path.join(directory, name), ())

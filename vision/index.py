@@ -18,6 +18,8 @@ import uuid
 import faiss
 import numpy as np
 
+from .calibration import Calibration
+from .cam import ClassHead
 from .vote import Neighbour
 
 # Exact search is fast enough up to here; beyond, HNSW keeps queries sub-linear. The faiss
@@ -301,12 +303,8 @@ class ReferenceIndex:
             if "novelty_faiss" in stored:
                 index._novelty = faiss.deserialize_index(stored["novelty_faiss"])
             if manifest.get("head_trained_on"):
-                from .cam import ClassHead
-
                 index.head = ClassHead(stored["head_weights"], stored["head_bias"], manifest["head_trained_on"])
             if manifest.get("calibration"):
-                from .calibration import Calibration
-
                 index.calibration = Calibration.from_stored(manifest["calibration"], stored)
         if index.is_approximate:
             index._faiss.hnsw.efSearch = manifest["ef_search"]

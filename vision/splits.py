@@ -19,7 +19,10 @@ from collections import defaultdict
 
 import numpy as np
 
+from .backbones import get_backbone
 from .content_keys import content_key
+from .embedder import Embedder
+from .images import load_in_batches
 
 # Occasions are found with the frozen ImageNet features of this backbone, whatever embedder is
 # being measured (an adapted one pulls a whole category together, occasions and all): two photos
@@ -64,16 +67,11 @@ def is_grouping_backbone(weights):
 
 
 def grouping_embedder(device=None, batch_size=None):
-    from .backbones import get_backbone
-    from .embedder import Embedder
-
     return Embedder(get_backbone(GROUPING_BACKBONE), device=device, batch_size=batch_size)
 
 
 def frozen_features(images, embedder):
     """(the grouping embedder's features of the readable [CatalogueImage], their positions)."""
-    from .images import load_in_batches
-
     readable, vectors = [], []
     for batch_images, batch, _ in load_in_batches(list(enumerate(images)), embedder.batch_size,
                                                   lambda item: item[1].path):
