@@ -142,16 +142,16 @@ def _plain_backdrop(rng, size):
     return Image.fromarray(np.clip(np.broadcast_to(pixels, (size, size, 3)), 0, 255).astype(np.uint8))
 
 
+@dataclass(eq=False)
 class CompositeGenerator:
     """Composite number i of a given seed is always the same image."""
 
-    def __init__(self, cut_outs, backgrounds, size=320, seed=0, touching_share=0.4, max_items=MAX_ITEMS):
-        self.cut_outs = cut_outs
-        self.backgrounds = backgrounds
-        self.size = size
-        self.seed = seed
-        self.touching_share = touching_share
-        self.max_items = max_items
+    cut_outs: list
+    backgrounds: object
+    size: int = 320
+    seed: int = 0
+    touching_share: float = 0.4
+    max_items: int = MAX_ITEMS
 
     def __call__(self, index):
         rng = np.random.default_rng([self.seed, index])

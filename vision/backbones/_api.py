@@ -63,6 +63,21 @@ def downloads_allowed():
     return os.environ.get("VISION_ALLOW_WEIGHT_DOWNLOAD", "1") not in ("0", "false", "no")
 
 
+def torchvision_weights(name, version, tv_weights, feature_dim, resize_size):
+    """The Weights of a torchvision ImageNet model: 224-pixel crops, ImageNet's mean and std."""
+    return Weights(name=name, version=version, feature_dim=feature_dim, resize_size=resize_size, crop_size=224,
+                   mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225),
+                   source=f"torchvision {tv_weights} ({tv_weights.url})")
+
+
+def torchvision_model(build, tv_weights, label, pretrained):
+    """A torchvision model from its builder, with its ImageNet weights `tv_weights` when `pretrained`."""
+    model = build(weights=None)
+    if pretrained:
+        model.load_state_dict(load_torchvision_state_dict(tv_weights, label))
+    return model
+
+
 def load_torchvision_state_dict(tv_weights, label):
     """Load torchvision ImageNet weights from the torch cache, downloading only if allowed."""
     filename = os.path.basename(tv_weights.url)

@@ -28,20 +28,8 @@ from ..experiment import categorize_queries
 from ..images import load_image
 from ..scoring import score
 from ..splits import holdout_split, photo_occasions
-from .common import (
-    Progress,
-    add_precision_argument,
-    autocast,
-    half_precision,
-    load_checkpoint,
-    log_epoch,
-    lr_lambda,
-    optimise_epoch,
-    output_dir_for,
-    save_atomically,
-    save_checkpoint,
-    use_all_cores,
-)
+from .common import (Progress, add_precision_argument, autocast, half_precision, load_checkpoint, log_epoch, lr_lambda,
+                     optimise_epoch, output_dir_for, save_atomically, save_checkpoint, use_all_cores)
 
 
 @dataclass(kw_only=True)

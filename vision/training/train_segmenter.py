@@ -33,19 +33,8 @@ from ..composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, l
 from ..images import load_image
 from ..segment import Segmenter, input_transform, load_segmenter, normalised_distance, segmenter_path, unet
 from ..segmenter_figures import evaluate_composites, evaluate_masks
-from .common import (
-    Progress,
-    add_precision_argument,
-    autocast,
-    half_precision,
-    load_checkpoint,
-    log_epoch,
-    lr_lambda,
-    optimise_epoch,
-    output_dir_for,
-    save_atomically,
-    save_checkpoint,
-)
+from .common import (Progress, add_precision_argument, autocast, half_precision, load_checkpoint, log_epoch, lr_lambda,
+                     optimise_epoch, output_dir_for, save_atomically, save_checkpoint)
 
 VALIDATION_SEED = 1000
 
