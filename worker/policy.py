@@ -25,6 +25,17 @@ def backoff(retries):
     return min(RETRY_WAIT_LIMIT, 2 ** retries)
 
 
+def retry_or_give_up(task, error, what, give_up, reason):
+    """Retry the bound `task` after a passing `error`, the wait growing each time; once its
+    retries are spent, give_up(reason), `reason` naming the error's type in its {}. `what` names
+    the row in the log ("photo 12")."""
+    if task.request.retries >= MAX_RETRIES:
+        give_up(reason.format(type(error).__name__))
+        return
+    log.warning("%s: %r, retrying", what, error)
+    raise task.retry(exc=error, countdown=backoff(task.request.retries))
+
+
 def internal_error(error):
     return (f"Categorization failed because of an internal error ({type(error).__name__}). "
             "Try uploading again; if it keeps failing, contact support.")

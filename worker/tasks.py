@@ -6,6 +6,7 @@ config/settings.py, and in catalog.tasks, which sends them: they stay. The work 
 """
 
 import logging
+from functools import partial
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -18,7 +19,8 @@ from .categorizing import TIME_LIMIT, categorize, claim, decide_listing_of
 from .indexing import update_index
 from .listings import update_listing_decision
 from .models_cache import IndexNotReady, ModelUnavailable
-from .policy import MAX_RETRIES, MISSING_FILE, TRANSIENT_ERRORS, backoff, deleted, fail, internal_error
+from .policy import (MAX_RETRIES, MISSING_FILE, TRANSIENT_ERRORS, backoff, deleted, fail, internal_error,
+                     retry_or_give_up)
 from .sweeper import requeue_lost
 from .training import train_on_references
 
@@ -47,11 +49,8 @@ def categorize_photo(self, photo_id):
     except TRANSIENT_ERRORS as error:
         if deleted(photo_id):
             return
-        if self.request.retries >= MAX_RETRIES:
-            fail(photo_id, f"Categorization kept failing ({type(error).__name__}); try uploading again.")
-            return
-        log.warning("photo %s: %r, retrying", photo_id, error)
-        raise self.retry(exc=error, countdown=backoff(self.request.retries))
+        retry_or_give_up(self, error, f"photo {photo_id}", partial(fail, photo_id),
+                         "Categorization kept failing ({}); try uploading again.")
     except Exception as error:
         if deleted(photo_id):
             return
@@ -77,16 +76,12 @@ def import_bulk_job(self, job_id):
     try:
         run_job(job_id)
     except (*TRANSIENT_ERRORS, SoftTimeLimitExceeded) as error:
-        if self.request.retries >= MAX_RETRIES:
-            give_up_job(job_id, f"The import kept failing ({type(error).__name__}); send this row again.")
-            return
-        log.warning("bulk job %s: %r, retrying", job_id, error)
-        raise self.retry(exc=error, countdown=backoff(self.request.retries))
+        retry_or_give_up(self, error, f"bulk job {job_id}", partial(give_up_job, job_id),
+                         "The import kept failing ({}); send this row again.")
     except Exception as error:
         log.exception("bulk job %s: import failed", job_id)
         give_up_job(job_id, f"The import failed because of an internal error ({type(error).__name__}); send this "
                             "row again; if it keeps failing, contact support.")
-
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)

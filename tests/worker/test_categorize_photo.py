@@ -7,6 +7,7 @@ from catalog.models import Item, Photo
 from vision.index import ReferenceIndex
 from worker.categorizing import MAX_ATTEMPTS
 from worker.models_cache import models
+from worker.policy import MAX_RETRIES
 from worker.tasks import categorize_photo
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +59,15 @@ def test_a_retry_after_a_passing_error_is_not_another_attempt(banana_photo, impo
     Photo.objects.update(status="processing", attempts=MAX_ATTEMPTS - 1)
     categorize_photo.apply(args=[banana_photo.id], retries=3)
     assert Photo.objects.values_list("status", "attempts").get() == ("done", MAX_ATTEMPTS - 1)
+
+
+def test_a_passing_error_that_outlasts_the_retries_ends_failed_with_a_reason(banana_photo, imported_catalogue):
+    os.remove(banana_photo.image.path)
+    os.mkdir(banana_photo.image.path)  # an OSError that is not "missing": a disk that has gone wrong
+    categorize_photo.apply(args=[banana_photo.id], retries=MAX_RETRIES)
+    photo = Photo.objects.get()
+    assert (photo.status, photo.failure_reason) == (
+        "failed", "Categorization kept failing (IsADirectoryError); try uploading again.")
 
 
 def test_a_missing_photo_file_ends_failed_with_a_reason(banana_photo, imported_catalogue):
