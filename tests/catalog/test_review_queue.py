@@ -77,15 +77,6 @@ def test_each_row_shows_the_box_heatmap_path_and_references(staff_client, make_i
     assert "/references/6f1c1d43-05b5-4a53-9a8e-6c3c1a6c1b7e/image" in page
 
 
-def test_a_seller_is_refused(owner_client):
-    assert owner_client.get("/review/").status_code == 403
-
-
-def test_an_anonymous_visitor_is_sent_to_log_in(client):
-    response = client.get("/review/")
-    assert response.status_code == 302 and response.url.startswith("/login/")
-
-
 def _rows(response):
     """The item rows of the page (the category picker lists every category above them)."""
     return response.content.decode().split('id="review-items"')[1]
