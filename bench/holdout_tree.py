@@ -16,8 +16,7 @@ from collections import defaultdict
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from split_leaves import link_tree  # noqa: E402
-
+from bench.common import link_tree  # noqa: E402
 from vision.catalogue import scan_catalogue  # noqa: E402
 from vision.content_keys import content_key  # noqa: E402
 from vision.splits import holdout_split, photo_occasions  # noqa: E402

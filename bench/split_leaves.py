@@ -15,15 +15,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from bench.common import link_tree  # noqa: E402
 from vision.catalogue import scan_catalogue  # noqa: E402
-
-
-def link_tree(images, root, leaves):
-    for image in images:
-        if image.category in leaves:
-            folder = os.path.join(root, *image.category)
-            os.makedirs(folder, exist_ok=True)
-            os.symlink(os.path.abspath(image.path), os.path.join(folder, os.path.basename(image.path)))
 
 
 def main(args):
