@@ -1,5 +1,5 @@
 """Which FAISS index for a large catalogue: HNSW (what vision.index uses past its threshold) against
-IVF with compressed vectors, on the synthetic clustered references of bench/index_scale.py.
+IVF with compressed vectors, on bench.index_scale's synthetic clustered references (bench.common).
 
     python bench/index_choice.py --count N [--dimension 512] [--queries 1000] [--json FILE]
 
@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from bench.index_scale import exact_neighbours, one_query_at_a_time, synthetic  # noqa: E402
+from bench.common import exact_neighbours, one_query_at_a_time, synthetic  # noqa: E402
 from vision.figures import write_figures  # noqa: E402
 from vision.index import HNSW_EF_CONSTRUCTION, HNSW_NEIGHBOURS, recall_at_10  # noqa: E402
 
