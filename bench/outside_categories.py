@@ -9,7 +9,6 @@ flagged; any answer accepted down to a leaf is wrong. Top levels: the same with 
 category left out in turn; any accepted level is then wrong, and flagging is the right answer.
 """
 
-import argparse
 import os
 import sys
 
@@ -17,40 +16,26 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from bench.common import categorizer_over, embedded_references, reference_and_queries_parser  # noqa: E402
 from vision import outcomes  # noqa: E402
-from vision.backbones import get_backbone  # noqa: E402
 from vision.catalogue import scan_catalogue  # noqa: E402
-from vision.categorize import Categorizer  # noqa: E402
-from vision.embedder import Embedder  # noqa: E402
-from vision.experiment import (  # noqa: E402
-    categorize_embedded,
-    embed_catalogue,
-    make_index,
-    novelty_embedder_for,
-    with_occasions,
-)
+from vision.experiment import categorize_embedded, embed_catalogue  # noqa: E402
 from vision.figures import write_figures  # noqa: E402
-from vision.vote import VoteConfig  # noqa: E402
 
 PARTS = 5
 
 
 def get_args_parser():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reference", required=True)
-    parser.add_argument("--queries", required=True)
-    parser.add_argument("--backbone", default="efficientnet_lite0")
+    parser = reference_and_queries_parser(__doc__)
     parser.add_argument("--json")
     return parser
 
 
 def held_out_results(references, queries, embedder, novelty_embedder, held_out):
     """Results of the queries whose category `held_out` matches, against an index without those categories."""
-    config = VoteConfig()
     kept = [i for i, image in enumerate(references.images) if not held_out(image.category)]
     rows = np.array([i for i, image in enumerate(queries.images) if held_out(image.category)], int)
-    categorizer = Categorizer(embedder, make_index(references, kept, embedder, config), config,
-                              novelty_embedder=novelty_embedder)
+    categorizer = categorizer_over(references, kept, embedder, novelty_embedder)
     return categorize_embedded(categorizer, queries, rows)
 
 
@@ -87,10 +72,7 @@ def top_level_figures(results):
 
 
 def main(args):
-    embedder = Embedder(get_backbone(args.backbone))
-    novelty_embedder = novelty_embedder_for(embedder)
-    references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, 32, "references",
-                                                novelty_embedder))
+    embedder, novelty_embedder, references = embedded_references(args.backbone, args.reference)
     queries = embed_catalogue(scan_catalogue(args.queries), embedder, 32, "queries", novelty_embedder)
     leaves = sorted({image.category for image in references.images})
     leaf_results = []

@@ -10,7 +10,6 @@ again against the grown index. Reported: accuracy of those others before and aft
 queries (a corrected one counts as right after review).
 """
 
-import argparse
 import json
 import os
 import sys
@@ -20,6 +19,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from bench.common import reference_and_queries_parser  # noqa: E402
 from vision.backbones import get_backbone  # noqa: E402
 from vision.catalogue import scan_catalogue  # noqa: E402
 from vision.categorize import Categorizer, build_index  # noqa: E402
@@ -31,10 +31,7 @@ from vision.vote import vote  # noqa: E402
 
 
 def get_args_parser():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reference", required=True)
-    parser.add_argument("--queries", required=True)
-    parser.add_argument("--backbone", default="efficientnet_lite0")
+    parser = reference_and_queries_parser(__doc__)
     parser.add_argument("--share", type=float, default=0.1, help="least confident share that staff correct")
     parser.add_argument("--json")
     return parser

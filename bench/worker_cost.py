@@ -25,12 +25,11 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from vision.backbones import get_backbone  # noqa: E402
+from bench.common import embedded_references  # noqa: E402
 from vision.cam import refresh_head  # noqa: E402
 from vision.catalogue import scan_catalogue  # noqa: E402
 from vision.categorize import Categorizer  # noqa: E402
-from vision.embedder import Embedder  # noqa: E402
-from vision.experiment import embed_catalogue, make_index, novelty_embedder_for, with_occasions  # noqa: E402
+from vision.experiment import make_index  # noqa: E402
 from vision.figures import write_figures  # noqa: E402
 from vision.images import load_image  # noqa: E402
 from vision.segment import DEFAULT_SEGMENTER, load_segmenter  # noqa: E402
@@ -73,10 +72,7 @@ def backbone_alone_images_per_second(embedder, paths):
 
 
 def main(args):
-    embedder = Embedder(get_backbone(args.backbone))
-    novelty_embedder = novelty_embedder_for(embedder)
-    references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, 32, "references",
-                                                novelty_embedder))
+    embedder, novelty_embedder, references = embedded_references(args.backbone, args.reference)
     config = VoteConfig()
     index = make_index(references, np.arange(len(references.images)), embedder, config)
     refresh_head(index)
