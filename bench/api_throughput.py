@@ -18,17 +18,14 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from vision.composites import list_images  # noqa: E402
-from vision.figures import write_figures  # noqa: E402
+from vision.composites import list_images
+from vision.figures import write_figures
 
 SETTLE_TIMEOUT = 1800
 

@@ -11,15 +11,12 @@ training pays for a catalogue of that size, on photos no run has seen.
 
 import argparse
 import os
-import sys
 from collections import defaultdict
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from bench.common import link_tree  # noqa: E402
-from vision.catalogue import scan_catalogue  # noqa: E402
-from vision.content_keys import content_key  # noqa: E402
-from vision.splits import holdout_split, photo_occasions  # noqa: E402
+from bench.common import link_tree
+from vision.catalogue import scan_catalogue
+from vision.content_keys import content_key
+from vision.splits import holdout_split, photo_occasions
 
 
 def first_per_leaf(images, count):

@@ -10,18 +10,14 @@ training, vectors can be added one at a time); IVF with PQ or SQ codes when it d
 """
 
 import argparse
-import os
-import sys
 import time
 
 import faiss
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from bench.common import exact_neighbours, one_query_at_a_time, synthetic  # noqa: E402
-from vision.figures import write_figures  # noqa: E402
-from vision.index import HNSW_EF_CONSTRUCTION, HNSW_NEIGHBOURS, recall_at_10  # noqa: E402
+from bench.common import exact_neighbours, one_query_at_a_time, synthetic
+from vision.figures import write_figures
+from vision.index import HNSW_EF_CONSTRUCTION, HNSW_NEIGHBOURS, recall_at_10
 
 KINDS = {
     f"HNSW{HNSW_NEIGHBOURS},Flat": ("efSearch", (32, 64, 128)),

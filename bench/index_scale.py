@@ -28,11 +28,9 @@ import uuid
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from bench.common import clustered, exact_neighbours, one_query_at_a_time, synthetic  # noqa: E402
-from vision.figures import write_figures  # noqa: E402
-from vision.index import ReferenceIndex, recall_at_10  # noqa: E402
+from bench.common import clustered, exact_neighbours, one_query_at_a_time, synthetic
+from vision.figures import write_figures
+from vision.index import ReferenceIndex, recall_at_10
 
 # Synthetic reference ids start here, above any database id the corrections get.
 FIRST_SYNTHETIC_ID = 10**12

@@ -11,19 +11,15 @@ listings with a stray photo: leaf accuracy, calibration error, coverage at preci
 auto-accept, as vision.evaluate computes them.
 """
 
-import os
-import sys
 from collections import defaultdict
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from bench.common import categorizer_over, embedded_references, reference_and_queries_parser  # noqa: E402
-from vision.catalogue import scan_catalogue  # noqa: E402
-from vision.experiment import categorize_embedded, embed_catalogue, with_occasions  # noqa: E402
-from vision.figures import write_figures  # noqa: E402
-from vision.scoring import Result, calibration_figures, score  # noqa: E402
+from bench.common import categorizer_over, embedded_references, reference_and_queries_parser
+from vision.catalogue import scan_catalogue
+from vision.experiment import categorize_embedded, embed_catalogue, with_occasions
+from vision.figures import write_figures
+from vision.scoring import Result, calibration_figures, score
 
 
 def get_args_parser():

@@ -9,18 +9,14 @@ flagged; any answer accepted down to a leaf is wrong. Top levels: the same with 
 category left out in turn; any accepted level is then wrong, and flagging is the right answer.
 """
 
-import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from bench.common import categorizer_over, embedded_references, reference_and_queries_parser  # noqa: E402
-from vision import outcomes  # noqa: E402
-from vision.catalogue import scan_catalogue  # noqa: E402
-from vision.experiment import categorize_embedded, embed_catalogue  # noqa: E402
-from vision.figures import write_figures  # noqa: E402
+from bench.common import categorizer_over, embedded_references, reference_and_queries_parser
+from vision import outcomes
+from vision.catalogue import scan_catalogue
+from vision.experiment import categorize_embedded, embed_catalogue
+from vision.figures import write_figures
 
 PARTS = 5
 

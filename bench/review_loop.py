@@ -11,23 +11,20 @@ queries (a corrected one counts as right after review).
 """
 
 import json
-import os
 import sys
 
 import numpy as np
 from tqdm import tqdm
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from bench.common import reference_and_queries_parser  # noqa: E402
-from vision.backbones import get_backbone  # noqa: E402
-from vision.catalogue import scan_catalogue  # noqa: E402
-from vision.categorize import Categorizer, build_index  # noqa: E402
-from vision.images import load_in_batches  # noqa: E402
-from vision.embedder import Embedder  # noqa: E402
-from vision.scoring import score  # noqa: E402
-from vision.figures import write_figures  # noqa: E402
-from vision.vote import vote  # noqa: E402
+from bench.common import reference_and_queries_parser
+from vision.backbones import get_backbone
+from vision.catalogue import scan_catalogue
+from vision.categorize import Categorizer, build_index
+from vision.embedder import Embedder
+from vision.figures import write_figures
+from vision.images import load_in_batches
+from vision.scoring import score
+from vision.vote import vote
 
 
 def get_args_parser():

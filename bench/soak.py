@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -30,10 +29,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from tests.photos import SMALL_CATALOGUE_LEAVES, copy_small_catalogue, grocery_images  # noqa: E402
-from tests.stack import SETTLED, Stack  # noqa: E402
+from tests.photos import SMALL_CATALOGUE_LEAVES, copy_small_catalogue, grocery_images
+from tests.stack import SETTLED, Stack
 
 MAX_TRIES = 10
 

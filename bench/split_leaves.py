@@ -11,12 +11,9 @@ saw.
 
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from bench.common import link_tree  # noqa: E402
-from vision.catalogue import scan_catalogue  # noqa: E402
+from bench.common import link_tree
+from vision.catalogue import scan_catalogue
 
 
 def main(args):

@@ -17,21 +17,18 @@ import argparse
 import json
 import math
 import os
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from vision.backbones import get_backbone  # noqa: E402
-from vision.catalogue import scan_catalogue  # noqa: E402
-from vision.embedder import Embedder  # noqa: E402
-from vision.experiment import embed_catalogue  # noqa: E402
-from vision.index import ReferenceIndex  # noqa: E402
-from vision.text import TextProfiles, words_of, words_read  # noqa: E402
-from vision.vote import VoteConfig, vote  # noqa: E402
+from vision.backbones import get_backbone
+from vision.catalogue import scan_catalogue
+from vision.embedder import Embedder
+from vision.experiment import embed_catalogue
+from vision.index import ReferenceIndex
+from vision.text import TextProfiles, words_of, words_read
+from vision.vote import VoteConfig, vote
 
 GROCERY = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "grocery-store" / "dataset"
 WEIGHTS = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)

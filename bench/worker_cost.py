@@ -16,25 +16,21 @@ networks run on the GPU when there is one (the JSON's `device`; bench/run_worker
 """
 
 import argparse
-import os
-import sys
 import time
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from bench.common import embedded_references  # noqa: E402
-from vision.cam import refresh_head  # noqa: E402
-from vision.catalogue import scan_catalogue  # noqa: E402
-from vision.categorize import Categorizer  # noqa: E402
-from vision.experiment import make_index  # noqa: E402
-from vision.figures import write_figures  # noqa: E402
-from vision.images import load_image  # noqa: E402
-from vision.segment import DEFAULT_SEGMENTER, load_segmenter  # noqa: E402
-from vision.text import TextReader, suggest_title  # noqa: E402
-from vision.vote import VoteConfig  # noqa: E402
+from bench.common import embedded_references
+from vision.cam import refresh_head
+from vision.catalogue import scan_catalogue
+from vision.categorize import Categorizer
+from vision.experiment import make_index
+from vision.figures import write_figures
+from vision.images import load_image
+from vision.segment import DEFAULT_SEGMENTER, load_segmenter
+from vision.text import TextReader, suggest_title
+from vision.vote import VoteConfig
 
 
 def get_args_parser():
