@@ -1,6 +1,6 @@
 """Post photos through the REST API from concurrent clients while workers categorize them.
 
-    python bench/api_throughput.py --url http://127.0.0.1:8000 --token KEY --photos DIR \
+    python -m bench.api_throughput --url http://127.0.0.1:8000 --token KEY --photos DIR \
         [--count 200] [--clients 8] [--photos-per-listing 1] [--warmup 16] [--worker-after-posting CMD]
         [--json FILE]
 

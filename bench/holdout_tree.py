@@ -1,6 +1,6 @@
 """Write a catalogue's fixed held-out part, and the rest, as folder trees of symbolic links.
 
-    python bench/holdout_tree.py --data DIR --out DIR [--fraction 0.2] [--per-leaf N]
+    python -m bench.holdout_tree --data DIR --out DIR [--fraction 0.2] [--per-leaf N]
 
 OUT/holdout is the part that `train_embedder --holdout-fraction F` and `vision.evaluate --cv K
 --holdout-fraction F` hold out (the same split: whole occasions, every leaf); OUT/train is the

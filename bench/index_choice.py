@@ -1,7 +1,7 @@
 """Which FAISS index for a large catalogue: HNSW (what vision.index uses past its threshold) against
 IVF with compressed vectors, on bench.index_scale's synthetic clustered references (bench.common).
 
-    python bench/index_choice.py --count N [--dimension 512] [--queries 1000] [--json FILE]
+    python -m bench.index_choice --count N [--dimension 512] [--queries 1000] [--json FILE]
 
 Each kind is built with faiss.index_factory (IVF kinds trained on a sample first), then measured
 at a few search widths: memory (the serialized index), single-thread query latency and recall@10

@@ -1,7 +1,7 @@
 """The reference index at a marketplace's scale: synthetic clustered references through the
 project's own index (vision.index) and its update path (worker.indexing).
 
-    python bench/index_scale.py --count N [--dimension 512] [--categories 2000] [--queries 1000] [--json FILE]
+    python -m bench.index_scale --count N [--dimension 512] [--categories 2000] [--queries 1000] [--json FILE]
 
 Build: N unit vectors around --categories centres (a category's photos are alike), added as the
 worker builds an index from its references; past vision.index's threshold it is an HNSW graph.

@@ -1,6 +1,6 @@
 """How many items the worker finds on photos of one product held in a hand, in front of a shelf.
 
-    python bench/items_in_hand.py [--segmenter NAME ...] [--post-processing SETTINGS] [--json FILE]
+    python -m bench.items_in_hand [--segmenter NAME ...] [--post-processing SETTINGS] [--json FILE]
 
 The photos are the 23 Grocery val photos (of the first three of each Packages leaf) that show one
 carton held in a hand; each should give one item. Items are counted as photo_items gives them

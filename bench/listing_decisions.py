@@ -1,6 +1,6 @@
 """One decision per listing: several photos of one product pooled, against one photo alone.
 
-    python bench/listing_decisions.py --backbone NAME --reference DIR --queries DIR [--photos 3] [--json FILE]
+    python -m bench.listing_decisions --backbone NAME --reference DIR --queries DIR [--photos 3] [--json FILE]
 
 A listing's photos are of one product, taken together: the queries of each occasion (photos of
 one leaf whose frozen features are alike, vision.splits) are dealt into pseudo-listings of up to

@@ -1,6 +1,6 @@
 """Which OCR engine reads the Grocery packages: speed and word recall of the installable engines.
 
-    python bench/ocr_engines.py [--photos 36] [--json bench/results/ocr-engines.json]
+    python -m bench.ocr_engines [--photos 36] [--json bench/results/ocr-engines.json]
 
 Photos: Grocery val package photos, spread evenly over the package leaves. The words a package
 should show are its brand and title from the dataset's product information

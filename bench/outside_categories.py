@@ -1,6 +1,6 @@
 """Photos of products the catalogue does not have: whole leaves, then whole top-level categories, held out.
 
-    python bench/outside_categories.py --backbone NAME --reference DIR --queries DIR [--json FILE]
+    python -m bench.outside_categories --backbone NAME --reference DIR --queries DIR [--json FILE]
 
 Leaves: the reference tree's leaves are dealt into 5 parts; for each part, the index (and its
 calibration, as the app fits it) is built without that part's leaves, and the queries of those

@@ -1,6 +1,6 @@
 """What staff review buys: correct the least confident share of the queries, then re-categorize the rest.
 
-    python bench/review_loop.py --backbone NAME --reference DIR --queries DIR [--share 0.1] [--json FILE]
+    python -m bench.review_loop --backbone NAME --reference DIR --queries DIR [--share 0.1] [--json FILE]
 
 The queries are categorized as the worker would (whole photos), ranked by the confidence the review
 queue sorts by (the deepest assigned level's; 0 when nothing was assigned), and the least confident

@@ -1,7 +1,7 @@
 """Soak: uploads from concurrent clients against the served app while a worker is killed and the
 broker and the database are restarted; then every accepted photo must end.
 
-    $(bin/venv)/bin/python bench/soak.py [--uploads 300] [--clients 12] [--minutes 5] [--workers 2] \
+    $(bin/venv)/bin/python -m bench.soak [--uploads 300] [--clients 12] [--minutes 5] [--workers 2] \
         [--json bench/results/soak.json]
 
 The app runs as tests/stack.py starts it: a private PostgreSQL cluster and Redis, gunicorn, photo

@@ -1,6 +1,6 @@
 """Split a folder-tree catalogue's leaves into two halves, as folder trees of symbolic links.
 
-    python bench/split_leaves.py --train TRAIN_DIR --val VAL_DIR [--extra DIR] --out DIR
+    python -m bench.split_leaves --train TRAIN_DIR --val VAL_DIR [--extra DIR] --out DIR
 
 Leaves are sorted by path and dealt alternately to halves A and B, so both halves hold every
 top-level category. Writes OUT/A/train, OUT/A/val, OUT/B/train, OUT/B/val (and OUT/A/extra,

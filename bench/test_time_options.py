@@ -1,6 +1,6 @@
 """Measure test-time options on a catalogue, each against the plain kNN vote.
 
-    python bench/test_time_options.py --backbone NAME --reference DIR --queries DIR
+    python -m bench.test_time_options --backbone NAME --reference DIR --queries DIR
         [--sizes 224,288] [--json FILE]
 
 Options: the input size; horizontal-flip averaging; multi-scale averaging (the sizes' embeddings

@@ -1,7 +1,7 @@
 """Does the text on a product help? Grocery accuracy by top-level category with and without the
 text read on each photo re-ranking the visual vote (vision.text, VoteConfig.text_weight).
 
-    python bench/text_rerank.py --words-train TRAIN.json --words-val VAL.json \
+    python -m bench.text_rerank --words-train TRAIN.json --words-val VAL.json \
         [--backbone grocery] [--cache DIR] [--json bench/results/text-rerank.json]
 
 The words come from `python -m vision.read_text DIR --json FILE` over Grocery train and val. The text

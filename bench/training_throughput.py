@@ -1,6 +1,6 @@
 """Training images per second of train_embedder's step, per configuration (blocks trained × precision).
 
-    python bench/training_throughput.py [--backbone efficientnet_lite0] [--steps 8] [--json FILE]
+    python -m bench.training_throughput [--backbone efficientnet_lite0] [--steps 8] [--json FILE]
 
 Each configuration runs the script's own model, loss, optimizer and forward (bf16 autocast and
 channels_last where asked) on batches of 32 random 224-px images for --steps steps after 2 of

@@ -1,7 +1,7 @@
 """Choose the segmenter's post-processing on validation composites: item precision, recall and
 touching pairs split for each foreground threshold and peak height.
 
-    python bench/tune_post_processing.py [--segmenter NAME] [--composites 200] [--seed 1000] [--json FILE]
+    python -m bench.tune_post_processing [--segmenter NAME] [--composites 200] [--seed 1000] [--json FILE]
 
 The network runs once per composite; only the post-processing is repeated. Tune on a seed the
 reported figures do not use (`vision.evaluate_segmentation --seed` defaults to another).

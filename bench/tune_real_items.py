@@ -1,6 +1,6 @@
 """Choose how items are found on real photos, on photos the reported figures never use.
 
-    python bench/tune_real_items.py --segmenter NAME [--segmenter NAME ...] [--sample 300] [--json FILE]
+    python -m bench.tune_real_items --segmenter NAME [--segmenter NAME ...] [--sample 300] [--json FILE]
 
 The tuning photos are a spread sample of the Freiburg photos *outside* the held-out part that
 `vision.evaluate_items --holdout-fraction 0.2` reports on; they are categorized against every

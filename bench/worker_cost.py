@@ -1,7 +1,7 @@
 """CPU seconds per photo on the worker's path: decode, find the items, embed them (and judge
 novelty), vote, decide, and draw each item's heatmap, as worker.tasks does for one photo.
 
-    python bench/worker_cost.py --backbone NAME --reference DIR --photos DIR [--limit 60] [--threads N]
+    python -m bench.worker_cost --backbone NAME --reference DIR --photos DIR [--limit 60] [--threads N]
         [--batch N] [--read-text] [--json FILE]
 
 The index is built from --reference first (not counted). CPU seconds are the process's own
