@@ -9,9 +9,9 @@ vectors as a large catalogue's embeddings, one_query_at_a_time times a search on
 exact_neighbours is the truth recall is measured against.
 
 A reference tree against a query tree (bench.listing_decisions, bench.outside_categories,
-bench.review_loop, bench.worker_cost): reference_and_queries_parser is their common options,
-embedded_references the reference tree embedded as vision.experiment embeds it, and
-categorizer_over the app's Categorizer over some of those references.
+bench.review_loop, bench.worker_cost): reference_and_queries_parser gives their common options,
+embedded_references the reference tree embedded as vision.experiment embeds it (with its
+occasions), and categorizer_over the app's Categorizer over some of those references.
 """
 
 import argparse
@@ -30,6 +30,7 @@ from vision.vote import VoteConfig
 
 
 def link_tree(images, root, leaves):
+    """Link each of `images` whose category is one of `leaves` into ROOT/<its category path>/."""
     for image in images:
         if image.category in leaves:
             folder = os.path.join(root, *image.category)
