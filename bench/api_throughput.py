@@ -1,6 +1,6 @@
 """Post photos through the REST API from concurrent clients while workers categorize them.
 
-    python bench/api_throughput.py --url http://127.0.0.1:8000 --token KEY --photos DIR \
+    python -m bench.api_throughput --url http://127.0.0.1:8000 --token KEY --photos DIR \
         [--count 200] [--clients 8] [--photos-per-listing 1] [--warmup 16] [--worker-after-posting CMD]
         [--json FILE]
 
@@ -18,17 +18,14 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from vision.composites import list_images  # noqa: E402
-from vision.figures import write_figures  # noqa: E402
+from vision.composites import list_images
+from vision.figures import write_figures
 
 SETTLE_TIMEOUT = 1800
 

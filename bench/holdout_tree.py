@@ -1,6 +1,6 @@
 """Write a catalogue's fixed held-out part, and the rest, as folder trees of symbolic links.
 
-    python bench/holdout_tree.py --data DIR --out DIR [--fraction 0.2] [--per-leaf N]
+    python -m bench.holdout_tree --data DIR --out DIR [--fraction 0.2] [--per-leaf N]
 
 OUT/holdout is the part that `train_embedder --holdout-fraction F` and `vision.evaluate --cv K
 --holdout-fraction F` hold out (the same split: whole occasions, every leaf); OUT/train is the
@@ -11,16 +11,12 @@ training pays for a catalogue of that size, on photos no run has seen.
 
 import argparse
 import os
-import sys
 from collections import defaultdict
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from split_leaves import link_tree  # noqa: E402
-
-from vision.catalogue import scan_catalogue  # noqa: E402
-from vision.content_keys import content_key  # noqa: E402
-from vision.splits import holdout_split, photo_occasions  # noqa: E402
+from bench.common import link_tree
+from vision.catalogue import scan_catalogue
+from vision.content_keys import content_key
+from vision.splits import holdout_split, photo_occasions
 
 
 def first_per_leaf(images, count):

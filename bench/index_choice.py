@@ -1,7 +1,7 @@
 """Which FAISS index for a large catalogue: HNSW (what vision.index uses past its threshold) against
-IVF with compressed vectors, on the synthetic clustered references of bench/index_scale.py.
+IVF with compressed vectors, on bench.index_scale's synthetic clustered references (bench.common).
 
-    python bench/index_choice.py --count N [--dimension 512] [--queries 1000] [--json FILE]
+    python -m bench.index_choice --count N [--dimension 512] [--queries 1000] [--json FILE]
 
 Each kind is built with faiss.index_factory (IVF kinds trained on a sample first), then measured
 at a few search widths: memory (the serialized index), single-thread query latency and recall@10
@@ -10,18 +10,14 @@ training, vectors can be added one at a time); IVF with PQ or SQ codes when it d
 """
 
 import argparse
-import os
-import sys
 import time
 
 import faiss
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from bench.index_scale import exact_neighbours, one_query_at_a_time, synthetic  # noqa: E402
-from vision.figures import write_figures  # noqa: E402
-from vision.index import HNSW_EF_CONSTRUCTION, HNSW_NEIGHBOURS, recall_at_10  # noqa: E402
+from bench.common import exact_neighbours, one_query_at_a_time, synthetic
+from vision.figures import write_figures
+from vision.index import HNSW_EF_CONSTRUCTION, HNSW_NEIGHBOURS, recall_at_10
 
 KINDS = {
     f"HNSW{HNSW_NEIGHBOURS},Flat": ("efSearch", (32, 64, 128)),

@@ -1,7 +1,7 @@
 """The reference index at a marketplace's scale: synthetic clustered references through the
 project's own index (vision.index) and its update path (worker.indexing).
 
-    python bench/index_scale.py --count N [--dimension 512] [--categories 2000] [--queries 1000] [--json FILE]
+    python -m bench.index_scale --count N [--dimension 512] [--categories 2000] [--queries 1000] [--json FILE]
 
 Build: N unit vectors around --categories centres (a category's photos are alike), added as the
 worker builds an index from its references; past vision.index's threshold it is an HNSW graph.
@@ -26,13 +26,11 @@ import tempfile
 import time
 import uuid
 
-import faiss
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from vision.figures import write_figures  # noqa: E402
-from vision.index import ReferenceIndex, recall_at_10  # noqa: E402
+from bench.common import clustered, exact_neighbours, one_query_at_a_time, synthetic
+from vision.figures import write_figures
+from vision.index import ReferenceIndex, recall_at_10
 
 # Synthetic reference ids start here, above any database id the corrections get.
 FIRST_SYNTHETIC_ID = 10**12
@@ -50,22 +48,6 @@ def get_args_parser():
     return parser
 
 
-def synthetic(args, rng):
-    """(references, their category numbers, queries): unit vectors around args.categories
-    centres; the queries are new draws from the same clusters."""
-    centres = rng.standard_normal((args.categories, args.dimension)).astype(np.float32)
-    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-    vectors, labels = clustered(rng, centres, args.count, args.spread)
-    return vectors, labels, clustered(rng, centres, args.queries, args.spread)[0], centres
-
-
-def clustered(rng, centres, count, spread):
-    labels = rng.integers(0, len(centres), count)
-    vectors = centres[labels] + spread * rng.standard_normal((count, centres.shape[1]), dtype=np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors, labels
-
-
 def resident_mb():
     """This process's resident memory now (VmRSS), in MB."""
     with open("/proc/self/status") as status:
@@ -81,25 +63,6 @@ def build(vectors, labels, weights):
     index.add(vectors, [("Synthetic", f"c{label}") for label in labels],
               np.arange(len(vectors), dtype=np.int64) + FIRST_SYNTHETIC_ID)
     return index, time.perf_counter() - started
-
-
-def one_query_at_a_time(search, queries):
-    """(what `search` returned for each query, its milliseconds), one query at a time on one thread."""
-    faiss.omp_set_num_threads(1)
-    found, timings = [], []
-    for query in queries:
-        started = time.perf_counter()
-        found.append(search(query[None]))
-        timings.append((time.perf_counter() - started) * 1000)
-    faiss.omp_set_num_threads(os.cpu_count())
-    return found, timings
-
-
-def exact_neighbours(vectors, queries):
-    """The rows of the 10 nearest vectors of each query, by exact search."""
-    exact = faiss.IndexFlatIP(vectors.shape[1])
-    exact.add(vectors)
-    return exact.search(queries, 10)[1]
 
 
 def set_up_django(directory):

@@ -1,6 +1,6 @@
 """How many items the worker finds on photos of one product held in a hand, in front of a shelf.
 
-    python bench/items_in_hand.py [--segmenter NAME ...] [--post-processing SETTINGS] [--json FILE]
+    python -m bench.items_in_hand [--segmenter NAME ...] [--post-processing SETTINGS] [--json FILE]
 
 The photos are the 23 Grocery val photos (of the first three of each Packages leaf) that show one
 carton held in a hand; each should give one item. Items are counted as photo_items gives them
@@ -10,12 +10,9 @@ carton held in a hand; each should give one item. Items are counted as photo_ite
 import argparse
 import json
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from vision.images import load_image  # noqa: E402
-from vision.segment import DEFAULT_SEGMENTER, PostProcessing, load_segmenter, photo_items, post_processing_from  # noqa: E402
+from vision.images import load_image
+from vision.segment import DEFAULT_SEGMENTER, PostProcessing, load_segmenter, photo_items, post_processing_from
 
 VAL_PACKAGES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets",
                             "grocery-store", "dataset", "val", "Packages")

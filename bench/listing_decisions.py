@@ -1,6 +1,6 @@
 """One decision per listing: several photos of one product pooled, against one photo alone.
 
-    python bench/listing_decisions.py --backbone NAME --reference DIR --queries DIR [--photos 3] [--json FILE]
+    python -m bench.listing_decisions --backbone NAME --reference DIR --queries DIR [--photos 3] [--json FILE]
 
 A listing's photos are of one product, taken together: the queries of each occasion (photos of
 one leaf whose frozen features are alike, vision.splits) are dealt into pseudo-listings of up to
@@ -11,36 +11,19 @@ listings with a stray photo: leaf accuracy, calibration error, coverage at preci
 auto-accept, as vision.evaluate computes them.
 """
 
-import argparse
-import os
-import sys
 from collections import defaultdict
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from vision.backbones import get_backbone  # noqa: E402
-from vision.catalogue import scan_catalogue  # noqa: E402
-from vision.categorize import Categorizer  # noqa: E402
-from vision.embedder import Embedder  # noqa: E402
-from vision.experiment import (  # noqa: E402
-    categorize_embedded,
-    embed_catalogue,
-    make_index,
-    novelty_embedder_for,
-    with_occasions,
-)
-from vision.figures import write_figures  # noqa: E402
-from vision.scoring import Result, calibration_figures, score  # noqa: E402
-from vision.vote import VoteConfig  # noqa: E402
+from bench.common import categorizer_over, embedded_references, reference_and_queries_parser
+from vision.catalogue import scan_catalogue
+from vision.experiment import categorize_embedded, embed_catalogue, with_occasions
+from vision.figures import write_figures
+from vision.scoring import Result, calibration_figures, score
 
 
 def get_args_parser():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reference", required=True)
-    parser.add_argument("--queries", required=True)
-    parser.add_argument("--backbone", default="efficientnet_lite0")
+    parser = reference_and_queries_parser(__doc__)
     parser.add_argument("--photos", type=int, default=3, help="photos per pseudo-listing, at most")
     parser.add_argument("--json")
     return parser
@@ -80,15 +63,10 @@ def figures_of(results, target_precision):
 
 
 def main(args):
-    embedder = Embedder(get_backbone(args.backbone))
-    novelty_embedder = novelty_embedder_for(embedder)
-    references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, 32, "references",
-                                                novelty_embedder))
+    embedder, novelty_embedder, references = embedded_references(args.backbone, args.reference)
     queries = with_occasions(embed_catalogue(scan_catalogue(args.queries), embedder, 32, "queries",
                                              novelty_embedder))
-    config = VoteConfig()
-    categorizer = Categorizer(embedder, make_index(references, np.arange(len(references.images)), embedder, config),
-                              config, novelty_embedder=novelty_embedder)
+    categorizer = categorizer_over(references, np.arange(len(references.images)), embedder, novelty_embedder)
     singles = categorize_embedded(categorizer, queries, np.arange(len(queries.images)))
     rng = np.random.default_rng(0)
     listings = pseudo_listings(singles, queries.groups, args.photos)

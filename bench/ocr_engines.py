@@ -1,6 +1,6 @@
 """Which OCR engine reads the Grocery packages: speed and word recall of the installable engines.
 
-    python bench/ocr_engines.py [--photos 36] [--json bench/results/ocr-engines.json]
+    python -m bench.ocr_engines [--photos 36] [--json bench/results/ocr-engines.json]
 
 Photos: Grocery val package photos, spread evenly over the package leaves. The words a package
 should show are its brand and title from the dataset's product information
@@ -18,16 +18,13 @@ Tesseract 5 (Debian `tesseract-ocr` with the English and Swedish models, sparse-
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from vision.text import words_of  # noqa: E402
+from vision.text import words_of
 
 GROCERY = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "grocery-store" / "dataset"
 
@@ -80,8 +77,8 @@ def rapidocr3_engine():
 def tesseract_engine():
     if shutil.which("tesseract") is None:
         return None
-    return lambda path: subprocess.run(["tesseract", str(path), "stdout", "-l", "swe+eng", "--psm", "11"], capture_output=True,
-                                       text=True, check=True).stdout
+    return lambda path: subprocess.run(["tesseract", str(path), "stdout", "-l", "swe+eng", "--psm", "11"],
+                                       capture_output=True, text=True, check=True).stdout
 
 
 def within_one_edit(a, b):
@@ -114,7 +111,8 @@ def main(args):
     photos = package_photos(args.photos)
     # Engines measured in another environment (see above) stay in the file.
     report = json.loads(Path(args.json).read_text()) if args.json and Path(args.json).exists() else {}
-    engines = (("rapidocr-onnxruntime 1.4.4 (PP-OCRv4)", rapidocr_engine()), ("rapidocr 3 (PP-OCRv6)", rapidocr3_engine()),
+    engines = (("rapidocr-onnxruntime 1.4.4 (PP-OCRv4)", rapidocr_engine()),
+               ("rapidocr 3 (PP-OCRv6)", rapidocr3_engine()),
                ("tesseract 5 (--psm 11, swe+eng)", tesseract_engine()))
     for name, engine in engines:
         if engine is None:

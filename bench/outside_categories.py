@@ -1,6 +1,6 @@
 """Photos of products the catalogue does not have: whole leaves, then whole top-level categories, held out.
 
-    python bench/outside_categories.py --backbone NAME --reference DIR --queries DIR [--json FILE]
+    python -m bench.outside_categories --backbone NAME --reference DIR --queries DIR [--json FILE]
 
 Leaves: the reference tree's leaves are dealt into 5 parts; for each part, the index (and its
 calibration, as the app fits it) is built without that part's leaves, and the queries of those
@@ -9,48 +9,29 @@ flagged; any answer accepted down to a leaf is wrong. Top levels: the same with 
 category left out in turn; any accepted level is then wrong, and flagging is the right answer.
 """
 
-import argparse
-import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from vision import outcomes  # noqa: E402
-from vision.backbones import get_backbone  # noqa: E402
-from vision.catalogue import scan_catalogue  # noqa: E402
-from vision.categorize import Categorizer  # noqa: E402
-from vision.embedder import Embedder  # noqa: E402
-from vision.experiment import (  # noqa: E402
-    categorize_embedded,
-    embed_catalogue,
-    make_index,
-    novelty_embedder_for,
-    with_occasions,
-)
-from vision.figures import write_figures  # noqa: E402
-from vision.vote import VoteConfig  # noqa: E402
+from bench.common import categorizer_over, embedded_references, reference_and_queries_parser
+from vision import outcomes
+from vision.catalogue import scan_catalogue
+from vision.experiment import categorize_embedded, embed_catalogue
+from vision.figures import write_figures
 
 PARTS = 5
 
 
 def get_args_parser():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reference", required=True)
-    parser.add_argument("--queries", required=True)
-    parser.add_argument("--backbone", default="efficientnet_lite0")
+    parser = reference_and_queries_parser(__doc__)
     parser.add_argument("--json")
     return parser
 
 
 def held_out_results(references, queries, embedder, novelty_embedder, held_out):
     """Results of the queries whose category `held_out` matches, against an index without those categories."""
-    config = VoteConfig()
     kept = [i for i, image in enumerate(references.images) if not held_out(image.category)]
     rows = np.array([i for i, image in enumerate(queries.images) if held_out(image.category)], int)
-    categorizer = Categorizer(embedder, make_index(references, kept, embedder, config), config,
-                              novelty_embedder=novelty_embedder)
+    categorizer = categorizer_over(references, kept, embedder, novelty_embedder)
     return categorize_embedded(categorizer, queries, rows)
 
 
@@ -87,10 +68,7 @@ def top_level_figures(results):
 
 
 def main(args):
-    embedder = Embedder(get_backbone(args.backbone))
-    novelty_embedder = novelty_embedder_for(embedder)
-    references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, 32, "references",
-                                                novelty_embedder))
+    embedder, novelty_embedder, references = embedded_references(args.backbone, args.reference)
     queries = embed_catalogue(scan_catalogue(args.queries), embedder, 32, "queries", novelty_embedder)
     leaves = sorted({image.category for image in references.images})
     leaf_results = []

@@ -1,6 +1,6 @@
 """What staff review buys: correct the least confident share of the queries, then re-categorize the rest.
 
-    python bench/review_loop.py --backbone NAME --reference DIR --queries DIR [--share 0.1] [--json FILE]
+    python -m bench.review_loop --backbone NAME --reference DIR --queries DIR [--share 0.1] [--json FILE]
 
 The queries are categorized as the worker would (whole photos), ranked by the confidence the review
 queue sorts by (the deepest assigned level's; 0 when nothing was assigned), and the least confident
@@ -10,31 +10,25 @@ again against the grown index. Reported: accuracy of those others before and aft
 queries (a corrected one counts as right after review).
 """
 
-import argparse
 import json
-import os
 import sys
 
 import numpy as np
 from tqdm import tqdm
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from vision.backbones import get_backbone  # noqa: E402
-from vision.catalogue import scan_catalogue  # noqa: E402
-from vision.categorize import Categorizer, build_index  # noqa: E402
-from vision.images import load_in_batches  # noqa: E402
-from vision.embedder import Embedder  # noqa: E402
-from vision.scoring import score  # noqa: E402
-from vision.figures import write_figures  # noqa: E402
-from vision.vote import vote  # noqa: E402
+from bench.common import reference_and_queries_parser
+from vision.backbones import get_backbone
+from vision.catalogue import scan_catalogue
+from vision.categorize import Categorizer, build_index
+from vision.embedder import Embedder
+from vision.figures import write_figures
+from vision.images import load_in_batches
+from vision.scoring import score
+from vision.vote import vote
 
 
 def get_args_parser():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reference", required=True)
-    parser.add_argument("--queries", required=True)
-    parser.add_argument("--backbone", default="efficientnet_lite0")
+    parser = reference_and_queries_parser(__doc__)
     parser.add_argument("--share", type=float, default=0.1, help="least confident share that staff correct")
     parser.add_argument("--json")
     return parser

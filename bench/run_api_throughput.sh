@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/api_throughput.py with everything it needs: PostgreSQL, Redis, one Celery worker, the web
+# bench.api_throughput with everything it needs: PostgreSQL, Redis, one Celery worker, the web
 # server (gunicorn, as bin/run serves it), and the Grocery train catalogue indexed with
 # grocery_lite0. Writes bench/results/api-throughput.json (or $JSON). COUNT and CLIENTS set the load
 # (default 200 listings, 8 clients); PHOTOS_PER_LISTING (default 1) may list several counts, "1 4",
@@ -41,7 +41,7 @@ for photos in ${PHOTOS_PER_LISTING:-1}; do
 from django.contrib.auth.models import User
 from catalog.models import ApiToken
 print(ApiToken.objects.issue(User.objects.create_user('bench-$photos', password='a-long-password-9'), 'bench')[1])")
-  $py bench/api_throughput.py --url http://127.0.0.1:8020 --token "$key" --photos $grocery/val \
+  $py -m bench.api_throughput --url http://127.0.0.1:8020 --token "$key" --photos $grocery/val \
     --count "${COUNT:-200}" --clients "${CLIENTS:-8}" --photos-per-listing "$photos" "${after[@]}" \
     --json "${json%.json}$([ "$photos" = 1 ] || echo "-${photos}photos").json"
 done

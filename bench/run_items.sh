@@ -23,16 +23,16 @@ if [ "$step" = all ] || [ "$step" = before ]; then
   "$python" -m vision.evaluate_items --segmenter unet_lite0 --post-processing "$issue5" --reference "$F/photos" \
     --photos "$F/photos" --instances "$F/instances.json" --holdout-fraction 0.2 \
     --json "$R/items-freiburg-val-unet_lite0.json"
-  "$python" bench/items_in_hand.py --segmenter unet_lite0 --post-processing "$issue5" \
+  "$python" -m bench.items_in_hand --segmenter unet_lite0 --post-processing "$issue5" \
     --json "$R/items-in-hand-unet_lite0.json"
 fi
 if [ "$step" = all ] || [ "$step" = tune ]; then
-  "$python" bench/tune_real_items.py --segmenter "$seg" --sample 200 --json "$R/items-tuning.json"
+  "$python" -m bench.tune_real_items --segmenter "$seg" --sample 200 --json "$R/items-tuning.json"
 fi
 if [ "$step" = all ] || [ "$step" = measure ]; then
   "$python" -m vision.evaluate_items --segmenter "$seg" --reference "$F/photos" --photos "$F/photos" \
     --instances "$F/instances.json" --holdout-fraction 0.2 --json "$R/items-freiburg-val-$seg.json"
-  "$python" bench/items_in_hand.py --segmenter "$seg" --json "$R/items-in-hand-$seg.json"
+  "$python" -m bench.items_in_hand --segmenter "$seg" --json "$R/items-in-hand-$seg.json"
   "$python" -m vision.evaluate_segmentation --segmenter "$seg" --composites 500 --seed 2000 \
     --images "$E/images" --masks "$E/masks" --split val --json "$R/segmentation-$seg.json"
   "$python" -m vision.evaluate --backbone grocery_lite0 --reference "$G/train" --holdout-fraction 0.2 \

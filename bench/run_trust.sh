@@ -16,9 +16,9 @@ for backbone in efficientnet_lite0 grocery_lite0; do
     --json $R/trust-$backbone-cv5.json
   "$python" -m vision.evaluate --backbone $backbone --reference $G/train --queries $G/val --outside $E \
     --json $R/trust-$backbone-val.json
-  "$python" bench/outside_categories.py --backbone $backbone --reference $G/train --queries $G/val \
+  "$python" -m bench.outside_categories --backbone $backbone --reference $G/train --queries $G/val \
     --json $R/outside-categories-$backbone.json
-  "$python" bench/listing_decisions.py --backbone $backbone --reference $G/train --queries $G/val \
+  "$python" -m bench.listing_decisions --backbone $backbone --reference $G/train --queries $G/val \
     --json $R/listing-decisions-$backbone.json
 done
 "$python" -m vision.evaluate --reference $F --cv 5 --outside $E --json $R/trust-freiburg-efficientnet_lite0-cv5.json

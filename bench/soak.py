@@ -1,7 +1,7 @@
 """Soak: uploads from concurrent clients against the served app while a worker is killed and the
 broker and the database are restarted; then every accepted photo must end.
 
-    $(bin/venv)/bin/python bench/soak.py [--uploads 300] [--clients 12] [--minutes 5] [--workers 2] \
+    $(bin/venv)/bin/python -m bench.soak [--uploads 300] [--clients 12] [--minutes 5] [--workers 2] \
         [--json bench/results/soak.json]
 
 The app runs as tests/stack.py starts it: a private PostgreSQL cluster and Redis, gunicorn, photo
@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -30,10 +29,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from tests.photos import SMALL_CATALOGUE_LEAVES, copy_small_catalogue, grocery_images  # noqa: E402
-from tests.stack import SETTLED, Stack  # noqa: E402
+from tests.photos import SMALL_CATALOGUE_LEAVES, copy_small_catalogue, grocery_images
+from tests.stack import SETTLED, Stack
 
 MAX_TRIES = 10
 

@@ -1,6 +1,6 @@
 """Split a folder-tree catalogue's leaves into two halves, as folder trees of symbolic links.
 
-    python bench/split_leaves.py --train TRAIN_DIR --val VAL_DIR [--extra DIR] --out DIR
+    python -m bench.split_leaves --train TRAIN_DIR --val VAL_DIR [--extra DIR] --out DIR
 
 Leaves are sorted by path and dealt alternately to halves A and B, so both halves hold every
 top-level category. Writes OUT/A/train, OUT/A/val, OUT/B/train, OUT/B/val (and OUT/A/extra,
@@ -11,19 +11,9 @@ saw.
 
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from vision.catalogue import scan_catalogue  # noqa: E402
-
-
-def link_tree(images, root, leaves):
-    for image in images:
-        if image.category in leaves:
-            folder = os.path.join(root, *image.category)
-            os.makedirs(folder, exist_ok=True)
-            os.symlink(os.path.abspath(image.path), os.path.join(folder, os.path.basename(image.path)))
+from bench.common import link_tree
+from vision.catalogue import scan_catalogue
 
 
 def main(args):

@@ -1,6 +1,6 @@
 """Measure test-time options on a catalogue, each against the plain kNN vote.
 
-    python bench/test_time_options.py --backbone NAME --reference DIR --queries DIR
+    python -m bench.test_time_options --backbone NAME --reference DIR --queries DIR
         [--sizes 224,288] [--json FILE]
 
 Options: the input size; horizontal-flip averaging; multi-scale averaging (the sizes' embeddings
@@ -13,24 +13,19 @@ embedded once per size, with their mirror images; the options work on those embe
 
 import argparse
 import json
-import os
-import sys
 from dataclasses import replace
 
 import numpy as np
 import torch
 from PIL import Image
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from vision.backbones import get_backbone  # noqa: E402
-from vision.cam import train_head  # noqa: E402
-from vision.catalogue import scan_catalogue  # noqa: E402
-from vision.images import load_in_batches  # noqa: E402
-from vision.embedder import Embedder  # noqa: E402
-from vision.scoring import score  # noqa: E402
-from vision.vote import Neighbour  # noqa: E402
-from vision.vote import VoteConfig, vote  # noqa: E402
+from vision.backbones import get_backbone
+from vision.cam import train_head
+from vision.catalogue import scan_catalogue
+from vision.embedder import Embedder
+from vision.images import load_in_batches
+from vision.scoring import score
+from vision.vote import Neighbour, VoteConfig, vote
 
 EXPANSION_NEIGHBOURS = 2
 SCORE_WEIGHT = 0.5

@@ -1,7 +1,7 @@
 """Does the text on a product help? Grocery accuracy by top-level category with and without the
 text read on each photo re-ranking the visual vote (vision.text, VoteConfig.text_weight).
 
-    python bench/text_rerank.py --words-train TRAIN.json --words-val VAL.json \
+    python -m bench.text_rerank --words-train TRAIN.json --words-val VAL.json \
         [--backbone grocery] [--cache DIR] [--json bench/results/text-rerank.json]
 
 The words come from `python -m vision.read_text DIR --json FILE` over Grocery train and val. The text
@@ -17,21 +17,18 @@ import argparse
 import json
 import math
 import os
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from vision.backbones import get_backbone  # noqa: E402
-from vision.catalogue import scan_catalogue  # noqa: E402
-from vision.embedder import Embedder  # noqa: E402
-from vision.experiment import embed_catalogue  # noqa: E402
-from vision.index import ReferenceIndex  # noqa: E402
-from vision.text import TextProfiles, words_of, words_read  # noqa: E402
-from vision.vote import VoteConfig, vote  # noqa: E402
+from vision.backbones import get_backbone
+from vision.catalogue import scan_catalogue
+from vision.embedder import Embedder
+from vision.experiment import embed_catalogue
+from vision.index import ReferenceIndex
+from vision.text import TextProfiles, words_of, words_read
+from vision.vote import VoteConfig, vote
 
 GROCERY = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "grocery-store" / "dataset"
 WEIGHTS = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)

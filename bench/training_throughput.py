@@ -1,6 +1,6 @@
 """Training images per second of train_embedder's step, per configuration (blocks trained × precision).
 
-    python bench/training_throughput.py [--backbone efficientnet_lite0] [--steps 8] [--json FILE]
+    python -m bench.training_throughput [--backbone efficientnet_lite0] [--steps 8] [--json FILE]
 
 Each configuration runs the script's own model, loss, optimizer and forward (bf16 autocast and
 channels_last where asked) on batches of 32 random 224-px images for --steps steps after 2 of
@@ -8,16 +8,13 @@ warm-up; decoding and augmentation are left out (the script decodes each photo o
 """
 
 import argparse
-import os
-import sys
 import time
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from vision.training.common import use_all_cores  # noqa: E402
-from vision.training.embedder import (  # noqa: E402
+from vision.figures import write_figures
+from vision.training.common import use_all_cores
+from vision.training.embedder import (
     ProxyLoss,
     add_training_arguments,
     make_model,
@@ -26,7 +23,6 @@ from vision.training.embedder import (  # noqa: E402
     train_one_epoch,
     trained_blocks_text,
 )
-from vision.figures import write_figures  # noqa: E402
 
 CONFIGURATIONS = [("4", "fp32"), ("4", "bf16"), ("-1", "fp32"), ("-1", "bf16")]
 LEVELS = [3, 20, 81]  # Grocery's tree: top level, parents, leaves

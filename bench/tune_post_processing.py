@@ -1,7 +1,7 @@
 """Choose the segmenter's post-processing on validation composites: item precision, recall and
 touching pairs split for each foreground threshold and peak height.
 
-    python bench/tune_post_processing.py [--segmenter NAME] [--composites 200] [--seed 1000] [--json FILE]
+    python -m bench.tune_post_processing [--segmenter NAME] [--composites 200] [--seed 1000] [--json FILE]
 
 The network runs once per composite; only the post-processing is repeated. Tune on a seed the
 reported figures do not use (`vision.evaluate_segmentation --seed` defaults to another).
@@ -9,17 +9,13 @@ reported figures do not use (`vision.evaluate_segmentation --seed` defaults to a
 
 import argparse
 import json
-import os
-import sys
 from dataclasses import replace
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from vision.composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator  # noqa: E402
-from vision.segment import DEFAULT_SEGMENTER, find_items, load_segmenter  # noqa: E402
-from vision.segmenter_figures import item_counts, item_figures  # noqa: E402
+from vision.composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator
+from vision.segment import DEFAULT_SEGMENTER, find_items, load_segmenter
+from vision.segmenter_figures import item_counts, item_figures
 
 THRESHOLDS = (0.4, 0.5, 0.6)
 PEAK_HEIGHTS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)

@@ -1,6 +1,6 @@
 """Choose how items are found on real photos, on photos the reported figures never use.
 
-    python bench/tune_real_items.py --segmenter NAME [--segmenter NAME ...] [--sample 300] [--json FILE]
+    python -m bench.tune_real_items --segmenter NAME [--segmenter NAME ...] [--sample 300] [--json FILE]
 
 The tuning photos are a spread sample of the Freiburg photos *outside* the held-out part that
 `vision.evaluate_items --holdout-fraction 0.2` reports on; they are categorized against every
@@ -14,26 +14,23 @@ import argparse
 import itertools
 import json
 import os
-import sys
 from dataclasses import replace
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from vision.boxes import match_boxes  # noqa: E402
-from vision.coco import load_instances  # noqa: E402
-from vision.content_keys import content_key  # noqa: E402
-from vision.images import load_image  # noqa: E402
-from vision.items import (  # noqa: E402
+from vision.boxes import match_boxes
+from vision.coco import load_instances
+from vision.content_keys import content_key
+from vision.images import load_image
+from vision.items import (
     categorize_photos,
     categorizer_of,
     embedded_references,
     figures_by_kind,
     spread,
 )
-from vision.segment import Segmenter, load_segmenter  # noqa: E402
-from vision.splits import holdout_split  # noqa: E402
+from vision.segment import Segmenter, load_segmenter
+from vision.splits import holdout_split
 
 FREIBURG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets",
                         "freiburg-groceries")

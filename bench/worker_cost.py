@@ -1,7 +1,7 @@
 """CPU seconds per photo on the worker's path: decode, find the items, embed them (and judge
 novelty), vote, decide, and draw each item's heatmap, as worker.categorizing does for one photo.
 
-    python bench/worker_cost.py --backbone NAME --reference DIR --photos DIR [--limit 60] [--threads N]
+    python -m bench.worker_cost --backbone NAME --reference DIR --photos DIR [--limit 60] [--threads N]
         [--batch N] [--read-text] [--json FILE]
 
 The index is built from --reference first (not counted). CPU seconds are the process's own
@@ -16,26 +16,21 @@ networks run on the GPU when there is one (the JSON's `device`; bench/run_worker
 """
 
 import argparse
-import os
-import sys
 import time
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from vision.backbones import get_backbone  # noqa: E402
-from vision.cam import refresh_head  # noqa: E402
-from vision.catalogue import scan_catalogue  # noqa: E402
-from vision.categorize import Categorizer  # noqa: E402
-from vision.embedder import Embedder  # noqa: E402
-from vision.experiment import embed_catalogue, make_index, novelty_embedder_for, with_occasions  # noqa: E402
-from vision.figures import write_figures  # noqa: E402
-from vision.images import load_image  # noqa: E402
-from vision.segment import DEFAULT_SEGMENTER, load_segmenter  # noqa: E402
-from vision.text import TextReader, suggest_title  # noqa: E402
-from vision.vote import VoteConfig  # noqa: E402
+from bench.common import embedded_references
+from vision.cam import refresh_head
+from vision.catalogue import scan_catalogue
+from vision.categorize import Categorizer
+from vision.experiment import make_index
+from vision.figures import write_figures
+from vision.images import load_image
+from vision.segment import DEFAULT_SEGMENTER, load_segmenter
+from vision.text import TextReader, suggest_title
+from vision.vote import VoteConfig
 
 
 def get_args_parser():
@@ -73,10 +68,7 @@ def backbone_alone_images_per_second(embedder, paths):
 
 
 def main(args):
-    embedder = Embedder(get_backbone(args.backbone))
-    novelty_embedder = novelty_embedder_for(embedder)
-    references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, 32, "references",
-                                                novelty_embedder))
+    embedder, novelty_embedder, references = embedded_references(args.backbone, args.reference)
     config = VoteConfig()
     index = make_index(references, np.arange(len(references.images)), embedder, config)
     refresh_head(index)

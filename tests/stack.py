@@ -1,7 +1,7 @@
 """The app as it is served, on services of its own to stop and start: a private PostgreSQL
 cluster, a private Redis, the web server (gunicorn with config/gunicorn.py, as bin/run starts
 it), photo workers and the sweeper (bin/worker). The fault tests (tests/faults) and the soak
-benchmark (bench/soak.py) break it and watch every photo end."""
+benchmark (bench.soak) break it and watch every photo end."""
 
 import glob
 import os

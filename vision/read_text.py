@@ -1,5 +1,5 @@
 """Read the text on every photo of a folder tree into a JSON file (vision.text), e.g. to measure
-text re-ranking (bench/text_rerank.py) without reading the photos again each time.
+text re-ranking (bench.text_rerank) without reading the photos again each time.
 
     python -m vision.read_text DIR --json words.json     # resumable: a stopped run goes on
 """

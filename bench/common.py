@@ -1,0 +1,100 @@
+"""What several benches share, in one module: the benches are commands, and no command imports
+another (a bench imports these from here instead).
+
+Catalogue trees: link_tree writes a part of a catalogue as a folder tree of symbolic links
+(bench.split_leaves, bench.holdout_tree).
+
+Synthetic references (bench.index_scale, bench.index_choice): synthetic draws clustered unit
+vectors as a large catalogue's embeddings, one_query_at_a_time times a search on one thread and
+exact_neighbours is the truth recall is measured against.
+
+A reference tree against a query tree (bench.listing_decisions, bench.outside_categories,
+bench.review_loop, bench.worker_cost): reference_and_queries_parser gives their common options,
+embedded_references the reference tree embedded as vision.experiment embeds it (with its
+occasions), and categorizer_over the app's Categorizer over some of those references.
+"""
+
+import argparse
+import os
+import time
+
+import faiss
+import numpy as np
+
+from vision.backbones import get_backbone
+from vision.catalogue import scan_catalogue
+from vision.categorize import Categorizer
+from vision.embedder import Embedder
+from vision.experiment import embed_catalogue, make_index, novelty_embedder_for, with_occasions
+from vision.vote import VoteConfig
+
+
+def link_tree(images, root, leaves):
+    """Link each of `images` whose category is one of `leaves` into ROOT/<its category path>/."""
+    for image in images:
+        if image.category in leaves:
+            folder = os.path.join(root, *image.category)
+            os.makedirs(folder, exist_ok=True)
+            os.symlink(os.path.abspath(image.path), os.path.join(folder, os.path.basename(image.path)))
+
+
+def synthetic(args, rng):
+    """(references, their category numbers, queries): unit vectors around args.categories
+    centres; the queries are new draws from the same clusters."""
+    centres = rng.standard_normal((args.categories, args.dimension)).astype(np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    vectors, labels = clustered(rng, centres, args.count, args.spread)
+    return vectors, labels, clustered(rng, centres, args.queries, args.spread)[0], centres
+
+
+def clustered(rng, centres, count, spread):
+    labels = rng.integers(0, len(centres), count)
+    vectors = centres[labels] + spread * rng.standard_normal((count, centres.shape[1]), dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors, labels
+
+
+def one_query_at_a_time(search, queries):
+    """(what `search` returned for each query, its milliseconds), one query at a time on one thread."""
+    faiss.omp_set_num_threads(1)
+    found, timings = [], []
+    for query in queries:
+        started = time.perf_counter()
+        found.append(search(query[None]))
+        timings.append((time.perf_counter() - started) * 1000)
+    faiss.omp_set_num_threads(os.cpu_count())
+    return found, timings
+
+
+def exact_neighbours(vectors, queries):
+    """The rows of the 10 nearest vectors of each query, by exact search."""
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    return exact.search(queries, 10)[1]
+
+
+def reference_and_queries_parser(description):
+    """The options of a bench over a reference tree and a query tree: --reference, --queries and
+    --backbone; the bench adds its own after them (and --json last, as its help has always listed it)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reference", required=True)
+    parser.add_argument("--queries", required=True)
+    parser.add_argument("--backbone", default="efficientnet_lite0")
+    return parser
+
+
+def embedded_references(backbone, reference):
+    """(the embedder of `backbone`, its novelty embedder, the `reference` tree embedded with its occasions)."""
+    embedder = Embedder(get_backbone(backbone))
+    novelty_embedder = novelty_embedder_for(embedder)
+    references = with_occasions(embed_catalogue(scan_catalogue(reference), embedder, 32, "references",
+                                                novelty_embedder))
+    return embedder, novelty_embedder, references
+
+
+def categorizer_over(references, rows, embedder, novelty_embedder):
+    """The app's Categorizer (default vote) over the embedded references at `rows`, its index
+    calibrated as the app calibrates one."""
+    config = VoteConfig()
+    return Categorizer(embedder, make_index(references, rows, embedder, config), config,
+                       novelty_embedder=novelty_embedder)
