@@ -3,8 +3,8 @@ import sys
 
 SCRIPT = """
 import sys
-import vision.backbones, vision.catalogue, vision.categorize, vision.embedder
-import vision.evaluate, vision.images, vision.index, vision.text, vision.vote
+import vision.backbones, vision.catalogue, vision.categorize, vision.embedder, vision.experiment
+import vision.images, vision.index, vision.items, vision.scoring, vision.text, vision.training.embedder, vision.vote
 leaked = sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'celery', 'catalog', 'worker'))
 assert not leaked, leaked
 """
