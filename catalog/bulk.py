@@ -29,9 +29,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from vision.images import InvalidImage
+
 from .listings import create_listing, over_quota, photo_allowance
 from .models import REFERENCE_LIMIT, TITLE_LIMIT, BulkJob, Photo
-from .photos import InvalidImage, check_photo
+from .photos import check_photo
 from .tasks import enqueue_bulk_job
 from .text import single_line
 

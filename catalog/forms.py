@@ -3,8 +3,10 @@ import uuid
 from django import forms
 from django.conf import settings
 
+from vision.images import InvalidImage
+
 from .models import PATH_SEPARATOR, TITLE_LIMIT, Category, Item, Outcome
-from .photos import ALLOWED_EXTENSIONS, InvalidImage, check_photo
+from .photos import ALLOWED_EXTENSIONS, check_photo
 from .text import clean_title
 
 

@@ -13,8 +13,6 @@ from PIL import ImageOps
 
 from vision.images import InvalidImage, decode_image, load_image
 
-__all__ = ["ALLOWED_EXTENSIONS", "CheckedPhoto", "InvalidImage", "check_photo", "store_display_images"]
-
 ALLOWED_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif")
 # Narrower photos hold no product to find: items, crops and heatmaps need some pixels each way.
 MIN_SIDE_PIXELS = 16

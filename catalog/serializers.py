@@ -3,6 +3,8 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from vision.images import InvalidImage
+
 from .models import (
     PATH_SEPARATOR,
     REFERENCE_LIMIT,
@@ -15,7 +17,7 @@ from .models import (
     Outcome,
     Photo,
 )
-from .photos import InvalidImage, check_photo
+from .photos import check_photo
 from .text import clean_title
 
 

@@ -6,10 +6,11 @@ With no broker (the embedded mode: bin/run's default, commands, the tests that r
 in-process) the task itself is sent instead: Celery's send_task would still publish to a broker,
 as it ignores task_always_eager and config.celery.CatalogTask.apply_async, which runs the task
 on the web process's background thread (worker.embedded) or inline. The process then is its own
-worker, and the Celery app's autodiscovery (config.celery) brings worker.tasks in.
+worker, and the module a task's name gives is imported to register it.
 """
 
 import logging
+from importlib import import_module
 
 from celery import current_app
 from kombu.exceptions import OperationalError as BrokerError
@@ -65,12 +66,14 @@ def enqueue_index_update():
 def send(name, *args):
     """Send the task `name` with `args`; raises kombu's OperationalError if the broker is down."""
     if current_app.conf.task_always_eager:
-        return _task(name).delay(*args)
+        return registered_task(name).delay(*args)
     return current_app.send_task(name, args)
 
 
-def _task(name):
-    """The task `name` of this process's Celery app, its task modules imported if they are not yet."""
+def registered_task(name):
+    """The task `name` of this process's Celery app, its module imported if it is not yet. By its
+    name, not by the loader's import_default_modules: that signals Django's Celery fixup, which sets
+    Django up again (logging, the script prefix, the system checks) in the caller's thread."""
     if name not in current_app.tasks:
-        current_app.loader.import_default_modules()
+        import_module(name.rpartition(".")[0])
     return current_app.tasks[name]

@@ -63,7 +63,8 @@ def home(request):
 def _my_listings(request):
     """The seller's listings, newest first, a page at a time; `q` finds them by title or reference."""
     search = request.GET.get("q", "").strip()
-    listings = Listing.objects.visible_to(request.user).select_related("category").prefetch_related("photos").order_by("-created", "-id")
+    listings = (Listing.objects.visible_to(request.user).select_related("category").prefetch_related("photos")
+                .order_by("-created", "-id"))
     if search:
         listings = listings.filter(Q(title__icontains=search) | Q(reference__icontains=search))
     page = Paginator(listings, LISTINGS_PER_PAGE).get_page(request.GET.get("page"))

@@ -1,5 +1,3 @@
-import ast
-import pathlib
 import subprocess
 import sys
 
@@ -28,7 +26,7 @@ django.setup()
 from catalog import tasks
 assert "worker.tasks" not in sys.modules
 names = [tasks.CATEGORIZE_PHOTO, tasks.DECIDE_LISTING, tasks.IMPORT_BULK_JOB, tasks.UPDATE_REFERENCE_INDEX]
-assert [tasks._task(name).name for name in names] == names
+assert [tasks.registered_task(name).name for name in names] == names
 """
 
 
@@ -40,24 +38,3 @@ def test_with_no_broker_the_web_process_finds_the_tasks_it_sends_by_name():
 
 def test_the_migrations_match_the_models():
     subprocess.run([sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"], check=True)
-
-
-# The vision modules free of torch and FAISS: the only ones the web process may use.
-TORCH_FREE = {"vision.images", "vision.outcomes", "vision.content_keys"}
-
-
-def test_the_django_app_reaches_only_the_torch_free_vision_modules():
-    offenders = {f"{path}: {module}" for path in pathlib.Path("catalog").rglob("*.py")
-                 for module in _imported_modules(ast.parse(path.read_text()))
-                 if module.split(".")[0] == "vision" and module not in TORCH_FREE}
-    assert offenders == set()
-
-
-def _imported_modules(tree):
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and not node.level:
-            # `from vision import outcomes` imports the module vision.outcomes
-            yield from ([f"{node.module}.{alias.name}" for alias in node.names] if node.module == "vision"
-                        else [node.module])

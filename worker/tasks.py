@@ -105,4 +105,4 @@ def train_embedder_on_references(name, options=None, rebuild=False):
     """Train an embedder on the catalogue's references (worker.training) with `options`, a dict of
     vision.training.embedder.TrainingOptions fields (a message holds no dataclass); meant for a GPU
     worker (-Q training). Returns the per-epoch history."""
-    return train_on_references(name, TrainingOptions(name=name, **(options or {})), rebuild)
+    return train_on_references(TrainingOptions(name=name, **(options or {})), rebuild)

@@ -2,24 +2,21 @@
 a GPU worker) and the command train_embedder both call train_on_references.
 """
 
-from dataclasses import replace
-
 from catalog.models import ReferenceImage
 from vision.catalogue import CatalogueImage
-from vision.training.embedder import TrainingOptions, train
+from vision.training.embedder import train
 
 from .indexing import rebuild_index
 
 
-def train_on_references(name, options=None, rebuild=False):
-    """Train the embedder `name` on the catalogue's references as `options` (TrainingOptions, its
-    name set to `name`; None: the defaults) say.
+def train_on_references(options, rebuild=False):
+    """Train the embedder `options.name` on the catalogue's references as `options`
+    (vision.training.embedder.TrainingOptions) say.
 
     Returns the per-epoch history; with `rebuild`, the index is rebuilt with the new embedder.
     """
-    options = replace(options, name=name) if options else TrainingOptions(name=name)
     references = ReferenceImage.objects.select_related("category").order_by("pk")
     history = train([CatalogueImage(r.image.path, r.category.names) for r in references], options)
     if rebuild:
-        rebuild_index(name)
+        rebuild_index(options.name)
     return history

@@ -194,16 +194,16 @@ class ProxyLoss(nn.Module):
         )
 
 
-def make_model(args, init=None):
+def make_model(options, init=None):
     """The model to train: the base backbone and a new projection, or the --init embedder's weights."""
-    base = get_backbone(args.backbone)
-    model = build_projected(base, args.projection_dim, args.name, f"{args.name}-training", "in training",
-                            args.image_size)
+    base = get_backbone(options.backbone)
+    model = build_projected(base, options.projection_dim, options.name, f"{options.name}-training", "in training",
+                            options.image_size)
     if init is not None:
-        load_trained_state(model.trunk, init["state_dict"], weights_path(args.init), args.backbone)
+        load_trained_state(model.trunk, init["state_dict"], weights_path(options.init), options.backbone)
     for parameter in model.trunk.trunk.parameters():
         parameter.requires_grad = False
-    for module in trainable_blocks(model.trunk.trunk, args.train_blocks):
+    for module in trainable_blocks(model.trunk.trunk, options.train_blocks):
         for parameter in module.parameters():
             parameter.requires_grad = True
     return model
@@ -228,91 +228,92 @@ def trainable_blocks(trunk, count):
     return [module for stage in trainable_stages(trunk, count) for module in stage]
 
 
-def parameter_groups(model, criterion, args):
+def parameter_groups(model, criterion, options):
     """The optimizer's groups: the projection and proxies at 10 × --lr, the last trainable stage at
     --lr and each stage before it at --layer-decay times the next one's (early stages hold general
     features, which a small catalogue should move least)."""
-    stages = trainable_stages(model.trunk.trunk, args.train_blocks)
-    groups = [{"params": [p for module in stage for p in module.parameters()], "lr": args.lr * args.layer_decay ** i}
-              for i, stage in enumerate(stages)]
+    stages = trainable_stages(model.trunk.trunk, options.train_blocks)
+    groups = [{"params": [p for module in stage for p in module.parameters()],
+               "lr": options.lr * options.layer_decay ** i} for i, stage in enumerate(stages)]
     head = list(model.trunk.projection.parameters()) + list(criterion.parameters())
-    return groups + [{"params": head, "lr": args.lr * 10}]
+    return groups + [{"params": head, "lr": options.lr * 10}]
 
 
-def set_train_mode(model, args):
+def set_train_mode(model, options):
     """Train mode only where weights learn: frozen stages keep their ImageNet batch statistics."""
     model.eval()
     model.trunk.projection.train()
-    for module in trainable_blocks(model.trunk.trunk, args.train_blocks):
+    for module in trainable_blocks(model.trunk.trunk, options.train_blocks):
         module.train()
 
 
-def train_one_epoch(model, criterion, optimizer, scheduler, loader, device, epoch, args):
-    set_train_mode(model, args)
+def train_one_epoch(model, criterion, optimizer, scheduler, loader, device, epoch, options):
+    set_train_mode(model, options)
 
     def batch_loss(images, labels):
-        with autocast(device, args.precision):
+        with autocast(device, options.precision):
             feature_maps = model(images.to(device, memory_format=torch.channels_last))
         # The loss in fp32: proxies and temperature-scaled logits need the precision.
         return criterion(pool_embeddings(feature_maps.float()), labels.to(device))
 
-    return optimise_epoch(loader, batch_loss, optimizer, scheduler, epoch, args.max_steps)
+    return optimise_epoch(loader, batch_loss, optimizer, scheduler, epoch, options.max_steps)
 
 
-def evaluate(model, images, queries, args, device):
+def evaluate(model, images, queries, options, device):
     """kNN accuracy of `queries` against the training images, through the Categorizer the worker uses."""
-    embedder = Embedder(model.eval(), device=device, batch_size=args.batch_size)
+    embedder = Embedder(model.eval(), device=device, batch_size=options.batch_size)
     index, _ = build_index(images, embedder, show_progress=False)
-    results, _ = categorize_queries(Categorizer(embedder, index), queries, args.batch_size)
+    results, _ = categorize_queries(Categorizer(embedder, index), queries, options.batch_size)
     figures = score(results)
     return {"accuracy_by_depth": figures["accuracy_by_depth"], "assigned_accuracy": figures["assigned_accuracy"]}
 
 
-def init_weights(args):
+def init_weights(options):
     """The --init embedder's weights file, which must share this run's base and projection; None without it."""
-    if not args.init:
+    if not options.init:
         return None
-    stored = torch.load(weights_path(args.init), map_location="cpu", weights_only=True)
-    if (stored["base"], stored["projection_dim"]) != (args.backbone, args.projection_dim):
-        raise SystemExit(f"--init {args.init} is {stored['base']} with a {stored['projection_dim']}-d projection; "
-                         f"this run is {args.backbone} with {args.projection_dim}.")
+    stored = torch.load(weights_path(options.init), map_location="cpu", weights_only=True)
+    if (stored["base"], stored["projection_dim"]) != (options.backbone, options.projection_dim):
+        raise SystemExit(f"--init {options.init} is {stored['base']} with a {stored['projection_dim']}-d projection; "
+                         f"this run is {options.backbone} with {options.projection_dim}.")
     return stored
 
 
-def trained_state(model, args, inherited):
+def trained_state(model, options, inherited):
     """What differs from the base backbone: the trained stages, and the `inherited` keys --init had trained."""
-    modules = set(trainable_blocks(model.trunk.trunk, args.train_blocks)) | {model.trunk.projection}
+    modules = set(trainable_blocks(model.trunk.trunk, options.train_blocks)) | {model.trunk.projection}
     prefixes = tuple(f"{name}." for name, module in model.trunk.named_modules() if module in modules)
     return half_precision({k: v for k, v in model.trunk.state_dict().items()
                            if k.startswith(prefixes) or k in inherited})
 
 
-def save_weights(model, args, history, inherited, trained_on, source):
-    state = trained_state(model, args, inherited)
+def save_weights(model, options, history, inherited, trained_on, source):
+    state = trained_state(model, options, inherited)
     save_atomically({
-        "base": args.backbone,
-        "projection_dim": args.projection_dim,
+        "base": options.backbone,
+        "projection_dim": options.projection_dim,
         "input_size": model.weights.crop_size,
         "state_dict": state,
-        "description": f"{args.backbone} adapted to {source} ({len(history)} epochs, "
-                       f"{trained_blocks_text(args.train_blocks)}, {model.weights.crop_size} px"
-                       + (f", {args.holdout_fraction:.0%} held out" if args.holdout_fraction else "")
-                       + (f", from {args.init})" if args.init else ")"),
+        "description": f"{options.backbone} adapted to {source} ({len(history)} epochs, "
+                       f"{trained_blocks_text(options.train_blocks)}, {model.weights.crop_size} px"
+                       + (f", {options.holdout_fraction:.0%} held out" if options.holdout_fraction else "")
+                       + (f", from {options.init})" if options.init else ")"),
         "history": json.dumps(history),
         "trained_on": sorted(trained_on),
-        "holdout": {"fraction": args.holdout_fraction, "seed": args.split_seed},
-    }, weights_path(args.name))
+        "holdout": {"fraction": options.holdout_fraction, "seed": options.split_seed},
+    }, weights_path(options.name))
 
 
 def trained_blocks_text(count):
     return "all blocks" if count < 0 else f"last {count} blocks"
 
 
-def split_off_holdout(images, args):
+def split_off_holdout(images, options):
     """(photos to train on, held-out photos: whole occasions, vision.splits)."""
-    if not args.holdout_fraction:
+    if not options.holdout_fraction:
         return images, []
-    return holdout_split(images, args.holdout_fraction, args.split_seed, photo_occasions(images, device=args.device))
+    occasions = photo_occasions(images, device=options.device)
+    return holdout_split(images, options.holdout_fraction, options.split_seed, occasions)
 
 
 def training_record(images, init):
@@ -320,47 +321,48 @@ def training_record(images, init):
     return {content_key(image.path) for image in images} | set(init.get("trained_on", ()) if init else ())
 
 
-def train(images, args, source="the catalogue's reference images"):
-    """Train on [CatalogueImage] (from a folder tree, or the app's reference images) as `args`
+def train(images, options, source="the catalogue's reference images"):
+    """Train on [CatalogueImage] (from a folder tree, or the app's reference images) as `options`
     (TrainingOptions) say; `source`: what the images are, for the weights file's description."""
-    torch.manual_seed(args.seed)
+    torch.manual_seed(options.seed)
     use_all_cores()
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    output_dir = output_dir_for(args)
-    os.makedirs(os.path.dirname(weights_path(args.name)), exist_ok=True)
-    images, held_out = split_off_holdout(images, args)
-    extra = [image for folder in args.extra for image in scan_catalogue(folder)] * args.extra_repeat
-    levels, level_weights = category_levels(images + extra, args.level_weights)
+    device = torch.device(options.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    output_dir = output_dir_for(options)
+    os.makedirs(os.path.dirname(weights_path(options.name)), exist_ok=True)
+    images, held_out = split_off_holdout(images, options)
+    extra = [image for folder in options.extra for image in scan_catalogue(folder)] * options.extra_repeat
+    levels, level_weights = category_levels(images + extra, options.level_weights)
 
-    init = init_weights(args)
+    init = init_weights(options)
     inherited = set(init["state_dict"]) if init else set()
     trained_on = training_record(images + extra, init)
-    model = make_model(args, init).to(device, memory_format=torch.channels_last)
-    criterion = ProxyLoss(args.projection_dim, levels.sizes(), level_weights, args.temperature,
-                          args.label_smoothing).to(device)
-    optimizer = torch.optim.AdamW(parameter_groups(model, criterion, args), weight_decay=args.weight_decay)
+    model = make_model(options, init).to(device, memory_format=torch.channels_last)
+    criterion = ProxyLoss(options.projection_dim, levels.sizes(), level_weights, options.temperature,
+                          options.label_smoothing).to(device)
+    optimizer = torch.optim.AdamW(parameter_groups(model, criterion, options), weight_decay=options.weight_decay)
     dataset = CatalogueDataset(images + extra, levels, training_transform(model.weights))
-    loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, drop_last=True,
-                        num_workers=args.workers, persistent_workers=args.workers > 0)
-    steps_per_epoch = min(len(loader), args.max_steps or len(loader))
+    loader = DataLoader(dataset, batch_size=options.batch_size, shuffle=True, drop_last=True,
+                        num_workers=options.workers, persistent_workers=options.workers > 0)
+    steps_per_epoch = min(len(loader), options.max_steps or len(loader))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lr_lambda(args.epochs * steps_per_epoch, steps_per_epoch))
+        optimizer, lr_lambda(options.epochs * steps_per_epoch, steps_per_epoch))
     state = {"model": model, "criterion": criterion, "optimizer": optimizer, "scheduler": scheduler}
 
     checkpoint_path = os.path.join(output_dir, "checkpoint.pt")
-    history, best = load_checkpoint(checkpoint_path, state, device) if args.resume else ([], -math.inf)
-    progress = Progress(len(history), args.epochs)
-    for epoch in range(len(history), args.epochs):
-        record = {"epoch": epoch} | train_one_epoch(model, criterion, optimizer, scheduler, loader, device, epoch, args)
-        if (epoch + 1) % args.eval_every == 0 or epoch == args.epochs - 1:
-            for key, queries in (("val", scan_catalogue(args.val) if args.val else []), ("holdout", held_out)):
+    history, best = load_checkpoint(checkpoint_path, state, device) if options.resume else ([], -math.inf)
+    progress = Progress(len(history), options.epochs)
+    for epoch in range(len(history), options.epochs):
+        record = {"epoch": epoch} | train_one_epoch(model, criterion, optimizer, scheduler, loader, device, epoch,
+                                                    options)
+        if (epoch + 1) % options.eval_every == 0 or epoch == options.epochs - 1:
+            for key, queries in (("val", scan_catalogue(options.val) if options.val else []), ("holdout", held_out)):
                 if queries:
-                    record[key] = evaluate(model, images, queries, args, device)
+                    record[key] = evaluate(model, images, queries, options, device)
         history.append(log_epoch(output_dir, record, progress))
-        quality = epoch_quality(record, args)
+        quality = epoch_quality(record, options)
         if quality is not None and quality > best:
             best = quality
-            save_weights(model, args, history, inherited, trained_on, source)
+            save_weights(model, options, history, inherited, trained_on, source)
         save_checkpoint(checkpoint_path, state, history, best)
     return history
 
@@ -373,11 +375,11 @@ def category_levels(images, level_weights_text):
     return CategoryLevels([image.category for image in images], depths), level_weights[-len(depths):]
 
 
-def epoch_quality(record, args):
+def epoch_quality(record, options):
     """What picks the saved epoch: val leaf accuracy; the loss when there is no --val; None if not
     measured. With --keep last, every epoch is better than the one before."""
-    if args.keep == "last":
+    if options.keep == "last":
         return record["epoch"]
-    if not args.val:
+    if not options.val:
         return -record["loss"]
     return record["val"]["accuracy_by_depth"]["leaf"] if "val" in record else None

@@ -32,7 +32,7 @@ class Command(BaseCommand):
             raise CommandError("--holdout-fraction must be at least 0 and below 1.")
         flags = [*(["--epochs", str(epochs)] if epochs else []), *(["--val", val] if val else []),
                  "--holdout-fraction", str(holdout_fraction), *shlex.split(options)]
-        history = train_on_references(name, _training_options(name, flags), rebuild_index)
+        history = train_on_references(_training_options(name, flags), rebuild_index)
         self.stdout.write(self.style.SUCCESS(
             f"Trained '{name}' for {len(history)} epochs; final loss {history[-1]['loss']:.3f}."
             + (" The index now uses it." if rebuild_index else
