@@ -218,16 +218,24 @@ def decide(assignments, calibration, target_precision, config=VoteConfig(), nove
         return Decision((), (), outcomes.NOT_IN_CATALOGUE, 0, evidence.predicted, confidences,
                         evidence.top_similarity, True)
     shown = sum(1 for c in confidences if c >= config.threshold)
-    accepted = min(shown, max((d for d in range(1, len(confidences) + 1)
-                               if confidences[d - 1] >= calibration.threshold(d, target_precision)), default=0))
-    if accepted and accepted == len(evidence.predicted):
-        outcome = outcomes.ACCEPTED
-    elif accepted:
-        outcome = outcomes.ACCEPTED_AT_PARENT
-    else:
-        outcome = outcomes.NEEDS_REVIEW
+    outcome, accepted = acceptance(confidences, shown, len(evidence.predicted),
+                                   lambda depth: calibration.threshold(depth, target_precision))
     return Decision(evidence.predicted[:shown], confidences[:shown], outcome, accepted, evidence.predicted,
                     confidences, evidence.top_similarity, True)
+
+
+def acceptance(confidences, shown, predicted_depth, threshold_at):
+    """(outcome, levels accepted) of a prediction `predicted_depth` levels deep whose levels have
+    these `confidences`, the first `shown` of them shown, under the auto-accept thresholds
+    `threshold_at(depth)`: the deepest shown level whose confidence reaches its depth's threshold
+    is accepted, with the levels above it."""
+    accepted = min(shown, max((d for d in range(1, len(confidences) + 1)
+                               if confidences[d - 1] >= threshold_at(d)), default=0))
+    if accepted and accepted == predicted_depth:
+        return outcomes.ACCEPTED, accepted
+    if accepted:
+        return outcomes.ACCEPTED_AT_PARENT, accepted
+    return outcomes.NEEDS_REVIEW, accepted
 
 
 def decide_listing(assignments, calibration, target_precision, config=VoteConfig(), novelty=None):

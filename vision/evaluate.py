@@ -55,6 +55,10 @@ def print_report(figures, worst):
     precision = "-" if auto["precision"] is None else f"{auto['precision']:.1%}"
     print(f"auto-accept at {auto['target_precision']:.0%}  coverage {auto['coverage']:.1%}, precision {precision}"
           f"; at a parent {auto['at_parent_coverage']:.1%}")
+    if figures.get("audit"):
+        audit = figures["audit"]
+        for when in ("before", "after"):
+            print(f"audit {when:<6} {audit['audited']} labelled: {_acceptance(audit[when])}")
     if figures.get("outside"):
         outside = figures["outside"]
         print(f"outside             flagged {outside['flagged_rate']:.1%} of {outside['n_outside']}, "
@@ -66,6 +70,16 @@ def print_report(figures, worst):
     for accuracy_, n, truth, confused in worst:
         other = format_path(confused) if confused else "-"
         print(f"  {accuracy_:6.1%} {n:4d}  {format_path(truth)}  →  {other}")
+
+
+def _acceptance(auto):
+    """Automatic acceptance in one line: whole paths (precision, its 95 % lower bound), at a parent."""
+    def share(value):
+        return "-" if value is None else f"{value:.1%}"
+
+    return (f"coverage {share(auto['coverage'])} at {share(auto['precision'])} "
+            f"(≥ {share(auto['precision_lower_95'])}); "
+            f"at a parent {share(auto['at_parent_coverage'])} at {share(auto['at_parent_precision'])}")
 
 
 def write_predictions(results, path):

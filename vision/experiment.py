@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from tqdm import tqdm
 
+from .audits import simulate
 from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
 from .calibration import DEFAULT_TARGET_PRECISION, refresh_calibration
 from .catalogue import CatalogueImage, scan_catalogue
@@ -55,6 +56,11 @@ def add_experiment_arguments(parser):
     parser.add_argument("--predictions", help="write one CSV row per query to this file")
     parser.add_argument("--target-precision", type=_fraction, default=DEFAULT_TARGET_PRECISION,
                         help="the precision auto-accept aims at")
+    parser.add_argument("--audit", type=int, default=0, metavar="N",
+                        help="simulate the audit loop: the first N queries in a seeded random order are labelled, "
+                             "the auto-accept thresholds refitted on them (vision.audits; with --cv, each fold's), "
+                             "and the rest measured before and after")
+    parser.add_argument("--audit-seed", type=int, default=0, help="the order of --audit")
     parser.add_argument("--k", type=int, default=VoteConfig.k, help="neighbours that vote")
     parser.add_argument("--temperature", type=_temperature, default=VoteConfig.temperature,
                         help="similarity softmax temperature, or 'none' for equal votes")
@@ -197,8 +203,9 @@ def categorize_embedded(categorizer, embedded, rows):
 
 
 def cross_validate(embedded, eligible, folds, embedder, config, target_precision, novelty_embedder=None):
-    """[Result] of every eligible photo, each against an index of every photo outside its fold."""
-    results = []
+    """[(calibration, [Result])] per fold: every eligible photo's Result, against an index of every
+    photo outside its fold, with that index's calibration."""
+    folds_results = []
     eligible = np.asarray(eligible, int)
     fold_of = np.asarray(cv_folds([embedded.images[i] for i in eligible], folds, groups=embedded.groups[eligible]))
     for fold in range(folds):
@@ -206,9 +213,9 @@ def cross_validate(embedded, eligible, folds, embedder, config, target_precision
         rest = np.setdiff1d(np.arange(len(embedded.images)), queries)
         categorizer = Categorizer(embedder, make_index(embedded, rest, embedder, config), config, target_precision,
                                   novelty_embedder, text_profiles(embedded, rest))
-        results.extend(categorize_embedded(categorizer, embedded, queries))
+        folds_results.append((categorizer.index.calibration, categorize_embedded(categorizer, embedded, queries)))
         print(f"fold {fold + 1}/{folds}: {len(queries)} queries against {len(rest)} references", file=sys.stderr)
-    return results
+    return folds_results
 
 
 # --- honesty checks ----------------------------------------------------------------------------
@@ -265,6 +272,7 @@ class Evaluation:
     categorizer: Categorizer  # the queries' (with --cv, over every reference)
     outside: list  # [Result] of the --outside photos
     skipped: list  # [(path, reason)]
+    by_calibration: list  # [(calibration, [Result])]: the queries by the index that categorized them
 
 
 def run(args):
@@ -296,8 +304,9 @@ def run(args):
     if args.cv:
         eligible = cv_eligible(references, args)
         seen = int(references.trained[eligible].sum())
-        results = cross_validate(references, eligible, args.cv, embedder, config, args.target_precision,
-                                 novelty_embedder)
+        by_calibration = cross_validate(references, eligible, args.cv, embedder, config, args.target_precision,
+                                        novelty_embedder)
+        results = [result for _, fold_results in by_calibration for result in fold_results]
         protocol = (f"{args.cv}-fold cross-validation over {len(eligible)} of {len(references.images)} reference "
                     "photos (those the embedder never trained on"
                     + (f", in the {args.holdout_fraction:.0%} held-out part" if args.holdout_fraction else "") + ")")
@@ -316,6 +325,7 @@ def run(args):
                         f"other {len(rest)} photos of the tree")
         segmenter = load_segmenter(args.segmenter, device=args.device) if args.segmenter else None
         results, skipped_queries = categorize_queries(categorizer, queries, embedder.batch_size, segmenter, reader)
+        by_calibration = [(categorizer.index.calibration, results)]
         skipped += skipped_queries
         protocol += f", largest item by {segmenter.version}" if segmenter else ""
     query_seconds = time.perf_counter() - started
@@ -332,6 +342,8 @@ def run(args):
                  "text_weight": config.text_weight},
         "text": reader.version if reader else None,
     }
+    if args.audit:
+        figures["audit"] = _audit(by_calibration, args)
     outside = []
     if args.outside:
         outside, skipped_outside = categorize_queries(categorizer, _any_images(args.outside), embedder.batch_size,
@@ -341,7 +353,18 @@ def run(args):
     figures["skipped"] = [{"path": p, "reason": r} for p, r in skipped]
     if figures["images_per_second"] is None:
         figures["images_per_second"] = len(references.images) / index_seconds if index_seconds else 0.0
-    return Evaluation(figures, results, references, categorizer, outside, skipped)
+    return Evaluation(figures, results, references, categorizer, outside, skipped, by_calibration)
+
+
+def _audit(by_calibration, args):
+    if any(calibration is None for calibration, _ in by_calibration):
+        raise SystemExit("--audit needs calibrated indexes: the reference tree has too few photos the embedder "
+                         "did not train on to calibrate (with --holdout-fraction, measure the held-out part with "
+                         "--cv instead: its folds' indexes hold the other held-out photos).")
+    count = sum(len(results) for _, results in by_calibration)
+    if not 0 < args.audit < count:
+        raise SystemExit(f"--audit must be between 1 and the number of queries less one ({count - 1}).")
+    return simulate(by_calibration, args.audit, args.audit_seed, args.target_precision)
 
 
 def _any_images(folder):

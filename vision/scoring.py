@@ -109,10 +109,6 @@ def calibration_figures(results, target_precision):
     by_depth = {key: expected_calibration_error([answer_confidence(r, depth) for r in calibrated],
                                                 [answer_right(r, depth) for r in calibrated])
                 for key, depth in LEVELS}
-    accepted = [r for r in results if r.decision.outcome == outcomes.ACCEPTED]
-    at_parent = [r for r in results if r.decision.outcome == outcomes.ACCEPTED_AT_PARENT]
-    accepted_prefix_right = [r.truth[:r.decision.accepted_depth] == r.decision.predicted[:r.decision.accepted_depth]
-                             for r in at_parent]
     n = len(results) or 1
     return {
         "calibrated_share": len(calibrated) / n,
@@ -120,16 +116,38 @@ def calibration_figures(results, target_precision):
         "calibration_error_by_depth": by_depth,
         "coverage_at_precision": {p: coverage_at(leaf_confidence, leaf_correct, float(p))
                                   for p in COVERAGE_PRECISIONS},
-        "auto_accept": {
-            "target_precision": target_precision,
-            "coverage": len(accepted) / n,
-            "precision": sum(answer_right(r) for r in accepted) / len(accepted) if accepted else None,
-            "at_parent_coverage": len(at_parent) / n,
-            "at_parent_precision": sum(accepted_prefix_right) / len(at_parent) if at_parent else None,
-        },
+        "auto_accept": {"target_precision": target_precision, **auto_accept_figures(results)},
         "outcomes": dict(Counter(r.decision.outcome for r in results)),
         "mean_leaf_confidence": float(np.mean(leaf_confidence)) if leaf_confidence else None,
     }
+
+
+def auto_accept_figures(results):
+    """Automatic acceptance among `results`: the share accepted whole and its precision (with the
+    exact one-sided 95 % lower bound of it), and the share accepted at a parent and how often that
+    was right at the accepted level."""
+    accepted = [r for r in results if r.decision.outcome == outcomes.ACCEPTED]
+    at_parent = [r for r in results if r.decision.outcome == outcomes.ACCEPTED_AT_PARENT]
+    right = sum(answer_right(r) for r in accepted)
+    right_at_parent = sum(r.truth[:r.decision.accepted_depth] == r.decision.predicted[:r.decision.accepted_depth]
+                          for r in at_parent)
+    n = len(results) or 1
+    return {
+        "coverage": len(accepted) / n,
+        "precision": right / len(accepted) if accepted else None,
+        "precision_lower_95": precision_interval(right, len(accepted))[0] if accepted else None,
+        "at_parent_coverage": len(at_parent) / n,
+        "at_parent_precision": right_at_parent / len(at_parent) if at_parent else None,
+    }
+
+
+def precision_interval(right, taken, confidence_level=0.90):
+    """The exact (Clopper-Pearson) interval of a precision seen as `right` of `taken`: at the
+    default 90 %, its lower end is the one-sided 95 % lower bound."""
+    from scipy.stats import binomtest
+
+    interval = binomtest(int(right), int(taken)).proportion_ci(confidence_level=confidence_level, method="exact")
+    return float(interval.low), float(interval.high)
 
 
 def outside_figures(inside, outside):

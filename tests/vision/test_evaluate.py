@@ -140,3 +140,18 @@ def test_with_text_it_reads_every_photo_and_lets_the_words_weigh_in(tmp_path):
     figures = main(get_args_parser().parse_args(["--reference", str(reference), "--queries", str(queries), "--text"]))
     assert figures["text"] == ENGINE and figures["vote"]["text_weight"] == MEASURED_TEXT_WEIGHT
     assert figures["n_queries"] == 3 and set(figures["accuracy_by_subtree"]) == {"Fruit", "Vegetables"}
+
+
+def test_with_audit_it_refits_the_thresholds_on_labelled_queries_and_measures_the_rest(tmp_path, capsys):
+    reference = make_shape_catalogue(tmp_path / "reference", 15, seed=3)
+    figures = main(get_args_parser().parse_args(["--reference", str(reference), "--cv", "3", "--audit", "20",
+                                                 "--audit-seed", "4"]))
+    audit = figures["audit"]
+    assert audit["audited"] == 20 and audit["seed"] == 4 and len(audit["thresholds_after"]) == 3  # a fold each
+    for when in ("before", "after"):
+        assert set(audit[when]) == {"coverage", "precision", "precision_lower_95", "at_parent_coverage",
+                                    "at_parent_precision"}
+        assert 0 <= audit[when]["coverage"] + audit[when]["at_parent_coverage"] <= 1
+    assert "audit after  20 labelled" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="--audit must be between 1 and"):
+        main(get_args_parser().parse_args(["--reference", str(reference), "--cv", "3", "--audit", "60"]))

@@ -1,0 +1,119 @@
+"""Audits: answers labelled by people from the live stream, and auto-accept thresholds refitted on them.
+
+The index's calibration reads each level's auto-accept threshold off its predictions for its own
+references (vision.calibration): photos of the catalogue's own shelves and days, which new photos,
+shot on other days, are harder than. A promise of 98 % read off them does not hold on new photos
+(bench/README.md). Audited answers are new photos, so refitting a level's threshold on them beside
+the calibration's predictions is what can keep the promise on the live stream.
+
+The refit chooses each threshold with its uncertainty: the precision above a candidate threshold
+has a beta posterior (a uniform prior, updated by the calibration's predictions above it and by
+the audited answers above it, each of those counting AUDIT_WEIGHT times: they are of the stream
+the promise is about), and the threshold is the lowest at which that posterior gives at most
+POSTERIOR_RISK to a precision below the target. `simulate` is the offline twin of the loop that
+`vision.evaluate --audit N` runs on its queries.
+"""
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.stats import beta
+
+from . import outcomes
+from .calibration import acceptance
+from .scoring import auto_accept_figures
+
+# See bench/README.md ("Audits"): chosen on Grocery train's held-out fifth.
+AUDIT_WEIGHT = 1.0
+POSTERIOR_RISK = 0.05
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """One level of an answer whose truth is known: its depth, its calibrated confidence, and
+    whether the answer was right down to that depth."""
+
+    depth: int
+    confidence: float
+    right: bool
+
+
+def labelled_levels(truth, decision):
+    """[Labelled] of every level of a decision's predicted path, against the true path (the same
+    rule as the calibration's fit: a level is right when the path down to it is the truth's)."""
+    return [Labelled(depth, float(confidence), decision.predicted[:depth] == truth[:depth] and depth <= len(truth))
+            for depth, confidence in enumerate(decision.predicted_confidences, start=1)]
+
+
+def refit_thresholds(calibration, audited, target_precision, audit_weight=AUDIT_WEIGHT, risk=POSTERIOR_RISK):
+    """{depth: threshold} of the calibration's depths, from its own predictions and the audited
+    [Labelled] levels (`audit_weight`, `risk`: see threshold_with_uncertainty)."""
+    thresholds = {}
+    for depth in range(1, calibration.depths + 1):
+        mine = calibration.fit_depth == depth
+        theirs = [level for level in audited if min(level.depth, calibration.depths) == depth]
+        thresholds[depth] = threshold_with_uncertainty(
+            np.concatenate([calibration.fit_confidence[mine], [level.confidence for level in theirs]]),
+            np.concatenate([calibration.fit_correct[mine], [level.right for level in theirs]]).astype(bool),
+            np.concatenate([np.ones(int(mine.sum())), np.full(len(theirs), audit_weight)]),
+            target_precision, risk)
+    return thresholds
+
+
+def threshold_with_uncertainty(confidence, right, weight, target_precision, risk=POSTERIOR_RISK):
+    """The lowest confidence above which the weighted answers leave at most `risk` of a precision
+    below `target_precision` (inf when no threshold does)."""
+    order = np.argsort(-np.asarray(confidence, float), kind="stable")
+    weight = np.asarray(weight, float)[order]
+    right_weight = np.cumsum(weight * np.asarray(right, bool)[order])
+    wrong_weight = np.cumsum(weight) - right_weight
+    reaching = np.flatnonzero(beta.ppf(risk, 1 + right_weight, 1 + wrong_weight) >= target_precision)
+    return float(np.asarray(confidence, float)[order][reaching[-1]]) if len(reaching) else math.inf
+
+
+def redecided(result, thresholds):
+    """The Result with its decision's outcome under other thresholds ({depth: threshold}); an
+    answer of no category, or an uncalibrated one, stays as it was."""
+    decision = result.decision
+    if not decision.calibrated or decision.outcome == outcomes.NOT_IN_CATALOGUE:
+        return result
+    deepest = max(thresholds)
+    outcome, accepted = acceptance(decision.predicted_confidences, len(decision.path), len(decision.predicted),
+                                   lambda depth: thresholds[min(depth, deepest)])
+    return replace(result, decision=replace(decision, outcome=outcome, accepted_depth=accepted))
+
+
+def simulate(by_calibration, count, seed, target_precision, **rule):
+    """The audit loop, offline, over [(calibration, [Result])] (one index's, or each CV fold's): in
+    a seeded random order the first `count` queries are labelled (as audits label accepted answers,
+    and reviews the others, in the app), each calibration's thresholds are refitted on them with
+    its own predictions, and automatic acceptance of the remaining queries is measured under the
+    thresholds before and after (`rule`: refit_thresholds's audit_weight and risk)."""
+    everything = [(group, result) for group, (_, results) in enumerate(by_calibration) for result in results]
+    order = np.random.default_rng(seed).permutation(len(everything))
+    audited = {int(i) for i in order[:count]}
+    levels = [level for i in sorted(audited) for level in _labelled(everything[i][1])]
+    refitted = [refit_thresholds(calibration, levels, target_precision, **rule) for calibration, _ in by_calibration]
+    remaining = [everything[i] for i in order[count:]]
+    return {
+        "audited": count, "seed": seed,
+        "before": auto_accept_figures([result for _, result in remaining]),
+        "after": auto_accept_figures([redecided(result, refitted[group]) for group, result in remaining]),
+        # Per index (one, or each CV fold's); None: no threshold reaches the target at that depth.
+        "thresholds_before": [{str(d): _finite(calibration.threshold(d, target_precision)) for d in thresholds}
+                              for (calibration, _), thresholds in zip(by_calibration, refitted)],
+        "thresholds_after": [{str(d): _finite(t) for d, t in thresholds.items()} for thresholds in refitted],
+    }
+
+
+def _labelled(result):
+    """The Labelled levels of a query's answer, when it has a calibrated category to audit."""
+    decision = result.decision
+    if not decision.calibrated or decision.outcome == outcomes.NOT_IN_CATALOGUE:
+        return []
+    return labelled_levels(result.truth, decision)
+
+
+def _finite(threshold):
+    return threshold if math.isfinite(threshold) else None
