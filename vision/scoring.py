@@ -2,9 +2,9 @@
 precision (the risk-coverage curve), auto-accept, and how well "not in the catalogue" separates
 photos outside it.
 
-NumPy only (scikit-learn for the AUROC): a Result carries everything its figures need, so
-vision.evaluate prints them, vision.report plots them, and the training script and the benches
-score with them without loading a model here.
+NumPy only (scikit-learn for the AUROC, SciPy for the exact precision interval): a Result carries
+everything its figures need, so vision.evaluate prints them, vision.report plots them, and the
+training script and the benches score with them without loading a model here.
 """
 
 from collections import Counter, defaultdict

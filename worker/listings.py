@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import PATH_SEPARATOR, Category, Item, Listing, Outcome, Photo
+from vision.boxes import box_area
 from vision.vote import Neighbour, vote
 
 from .models_cache import models
@@ -37,7 +38,7 @@ def main_items(listing):
              .exclude(review=Item.Review.NOT_A_PRODUCT).select_related("category").order_by("photo_id", "id"))
     by_photo = {}
     for item in items:
-        area = (item.box[2] - item.box[0]) * (item.box[3] - item.box[1])
+        area = box_area(item.box)
         if item.photo_id not in by_photo or area > by_photo[item.photo_id][0]:
             by_photo[item.photo_id] = (area, item)
     return [item for _, item in by_photo.values()]
