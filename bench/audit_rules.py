@@ -48,7 +48,7 @@ def main(args):
     evaluation = run(args)
     by_calibration = evaluation.by_calibration
     target = args.target_precision
-    rows = [{"setting": "as shipped (point estimate)", **{k: evaluation.figures["auto_accept"][k] for k in KEYS}}]
+    rows = [{"setting": "as shipped (the calibration's thresholds)", **{k: evaluation.figures["auto_accept"][k] for k in KEYS}}]
     rows += [{"setting": f"no audits, risk {risk}", **without_audits(by_calibration, target, risk)} for risk in RISKS]
     for weight in WEIGHTS:
         for risk in RISKS:
@@ -63,6 +63,8 @@ def main(args):
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"backbone": evaluation.figures["backbone"], "protocol": evaluation.figures["protocol"],
+                       "calibration_error": evaluation.figures["calibration_error"],
+                       "largest_confidence_tie": evaluation.figures["largest_confidence_tie"],
                        "target_precision": target, "audit": args.audit, "seeds": args.seeds, "rows": rows},
                       handle, indent=2)
 

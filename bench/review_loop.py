@@ -58,7 +58,7 @@ def main(args):
     before_rest = score([(truth, assignment) for truth, assignment, _ in rest])
     index.add(np.stack([e for _, _, e in corrected]), [truth for truth, _, _ in corrected],
               list(range(-len(corrected), 0)))  # ids no import uses
-    neighbour_lists = index.search(np.stack([e for _, _, e in rest]), categorizer.config.k)
+    neighbour_lists = index.search(np.stack([e for _, _, e in rest]), categorizer.config.searched)
     after_rest = score([(truth, vote(neighbours, categorizer.config))
                         for (truth, _, _), neighbours in zip(rest, neighbour_lists)])
     figures = {

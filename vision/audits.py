@@ -6,11 +6,10 @@ shot on other days, are harder than. A promise of 98 % read off them does not ho
 (bench/README.md). Audited answers are new photos, so refitting a level's threshold on them beside
 the calibration's predictions is what can keep the promise on the live stream.
 
-The refit chooses each threshold with its uncertainty: the precision above a candidate threshold
-has a beta posterior (a uniform prior, updated by the calibration's predictions above it and by
-the audited answers above it, each of those counting AUDIT_WEIGHT times: they are of the stream
-the promise is about), and the threshold is the lowest at which that posterior gives at most
-POSTERIOR_RISK to a precision below the target. `simulate` is the offline twin of the loop that
+The refit chooses each threshold with its uncertainty, as the calibration chooses it
+(vision.calibration.threshold_with_uncertainty), from the calibration's predictions and the
+audited answers together, each of those counting AUDIT_WEIGHT times: they are of the stream the
+promise is about. `simulate` is the offline twin of the loop that
 `vision.evaluate --audit N` runs on its queries.
 """
 
@@ -18,15 +17,13 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.stats import beta
 
 from . import outcomes
-from .calibration import acceptance
+from .calibration import POSTERIOR_RISK, acceptance, threshold_with_uncertainty
 from .scoring import auto_accept_figures
 
 # See bench/README.md ("Audits"): chosen on Grocery train's held-out fifth.
 AUDIT_WEIGHT = 1.0
-POSTERIOR_RISK = 0.05
 
 
 @dataclass(frozen=True)
@@ -59,17 +56,6 @@ def refit_thresholds(calibration, audited, target_precision, audit_weight=AUDIT_
             np.concatenate([np.ones(int(mine.sum())), np.full(len(theirs), audit_weight)]),
             target_precision, risk)
     return thresholds
-
-
-def threshold_with_uncertainty(confidence, right, weight, target_precision, risk=POSTERIOR_RISK):
-    """The lowest confidence above which the weighted answers leave at most `risk` of a precision
-    below `target_precision` (inf when no threshold does)."""
-    order = np.argsort(-np.asarray(confidence, float), kind="stable")
-    weight = np.asarray(weight, float)[order]
-    right_weight = np.cumsum(weight * np.asarray(right, bool)[order])
-    wrong_weight = np.cumsum(weight) - right_weight
-    reaching = np.flatnonzero(beta.ppf(risk, 1 + right_weight, 1 + wrong_weight) >= target_precision)
-    return float(np.asarray(confidence, float)[order][reaching[-1]]) if len(reaching) else math.inf
 
 
 def redecided(result, thresholds):

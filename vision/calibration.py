@@ -3,8 +3,11 @@
 The vote's shares say how the neighbours split, not how often the answer is right: a share of
 0.9 was right far less than 90 % of the time. Here a small logistic model per depth of the tree
 turns the evidence for one level of a prediction (its share, its lead over the runner-up in
-share and in similarity, and for a listing how many photos disagree) into the probability that
-the level is right. It is fitted per index on predictions the index makes for its own
+share and in similarity, how far the agreement reaches among the nearest evidence_k references,
+and for a listing how many photos disagree) into the probability that the level is right given
+that the level above it is; a level's confidence is the product down the path (a level cannot be
+right when the one above it is wrong, and a confident parent no longer caps, and so flattens, the
+confidence of its children). It is fitted per index on predictions the index makes for its own
 references, each left out of the index together with the other photos of its occasion
 (vision.splits: a seller's photo is of a new occasion, and a left-out photo whose twin stays in
 looks far easier), and only for references the embedder did not train on: an adapted embedder
@@ -12,8 +15,9 @@ has pulled its training photos together, so on them it looks surer than it is on
 Listings have a model of their own, fitted on groups of such references of one category, some
 with a photo of another category among them.
 
-The same predictions give each depth the lowest confidence at which answers reach a target
-precision (auto-accept). Whether a photo is like the catalogue at all is judged apart, on its
+The same predictions give each depth the lowest confidence above which answers reach a target
+precision with their uncertainty (auto-accept, threshold_with_uncertainty; vision.audits adds
+audited answers to them). Whether a photo is like the catalogue at all is judged apart, on its
 similarity to the nearest reference in frozen generic features (the index's novelty space).
 Everything is kept in the index file and refitted when the references change enough.
 """
@@ -22,6 +26,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.stats import beta
 
 from . import outcomes
 from .vote import VoteConfig, children, predicted_path, vote
@@ -32,7 +37,11 @@ from .vote import VoteConfig, children, predicted_path, vote
 # the fit learnt to trust an exact twin of a reference less. Several photos' log-odds add up, as
 # independent evidence would; the listing model, shown groups of photos, learns how far to trust it.
 FEATURES = ("share log-odds, summed over the photos", "lead over the runner-up", "similarity lead over other nodes",
-            "share of the photos disagreeing")
+            "share of the evidence in the node", "agreeing run (log, of the evidence)",
+            "similarity lead over other nodes in the evidence", "share of the photos disagreeing")
+# The similarity lead of a node that the whole evidence agrees on: as if the next reference
+# beyond it were this much less similar than the last one searched.
+BEYOND_EVIDENCE = 0.05
 # Below this many references the embedder did not train on, the index is not calibrated: every
 # answer then needs review, and nothing is flagged as outside the catalogue.
 MIN_CALIBRATION_QUERIES = 30
@@ -56,9 +65,12 @@ NOVELTY_SPREADS = 1.5
 MAX_GROUP = 4
 DISTRACTOR_SHARE = 0.3
 SHARE_EPSILON = 1e-4
-REGULARISATION = 1.0  # inverse L2 strength of the logistic models
+REGULARISATION = 1.0  # inverse L2 strength of the logistic models, on standardised features
 # The precision auto-accept aims at, unless told another (Calibration.threshold).
 DEFAULT_TARGET_PRECISION = 0.98
+# A threshold leaves at most this posterior probability to a precision below the target
+# (threshold_with_uncertainty; bench/README.md, "Audits": chosen on Grocery train's held-out fifth).
+POSTERIOR_RISK = 0.05
 
 
 @dataclass
@@ -78,6 +90,7 @@ class Calibration:
     categories: int  # categories in the index when it was fitted
     queries: int  # left-out references it was fitted on
     source: str = ""
+    features: tuple = FEATURES  # what it was fitted on: one fitted on others is refitted
     _thresholds: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -85,30 +98,29 @@ class Calibration:
         return self.intercepts.shape[1]
 
     def probability(self, depth, features, pooled=False):
-        """The probability that a level at `depth` with these features is right (`pooled`: the
-        features are of several photos)."""
+        """The probability that a level at `depth` with these features is right, given that the
+        level above it is (`pooled`: the features are of several photos)."""
         model, row = int(pooled), min(depth, self.depths) - 1
         return _sigmoid(float(self.coefficients[model, row] @ features + self.intercepts[model, row]))
 
     def threshold(self, depth, target_precision):
-        """The lowest confidence at `depth` at which answers reached `target_precision` in the fit
-        (inf when none did): the fit's predictions, most confident first, are taken while their
-        precision, counted as (right + 1) / (taken + 2) so that a few lucky answers are not enough,
-        still reaches the target."""
+        """The lowest confidence at `depth` above which the fit's answers leave at most
+        POSTERIOR_RISK of a precision below `target_precision` (inf when none does)."""
         key = (min(depth, self.depths), target_precision)
         if key not in self._thresholds:
             chosen = self.fit_depth == key[0]
-            self._thresholds[key] = _threshold(self.fit_confidence[chosen], self.fit_correct[chosen],
-                                               target_precision)
+            self._thresholds[key] = threshold_with_uncertainty(
+                self.fit_confidence[chosen], self.fit_correct[chosen], np.ones(int(chosen.sum())), target_precision)
         return self._thresholds[key]
 
     def is_stale(self, index):
-        return len(index) >= self.fitted_on * (1 + REFIT_GROWTH) or len(index.categories) > self.categories
+        return (len(index) >= self.fitted_on * (1 + REFIT_GROWTH) or len(index.categories) > self.categories
+                or tuple(self.features) != FEATURES)
 
     def manifest(self):
         return {"novelty_threshold": self.novelty_threshold, "fitted_on": self.fitted_on,
                 "categories": self.categories, "queries": self.queries, "source": self.source,
-                "features": list(FEATURES)}
+                "features": list(self.features)}
 
     def arrays(self):
         return {"calibration_coefficients": self.coefficients, "calibration_intercepts": self.intercepts,
@@ -120,19 +132,27 @@ class Calibration:
         return cls(stored["calibration_coefficients"], stored["calibration_intercepts"],
                    manifest["novelty_threshold"], stored["calibration_fit_confidence"],
                    stored["calibration_fit_correct"], stored["calibration_fit_depth"], manifest["fitted_on"],
-                   manifest["categories"], manifest["queries"], manifest["source"])
+                   manifest["categories"], manifest["queries"], manifest["source"],
+                   tuple(manifest.get("features", ())))
 
 
 def _sigmoid(x):
     return 1 / (1 + math.exp(-x)) if x > -700 else 0.0
 
 
-def _threshold(confidence, correct, target):
-    order = np.argsort(-confidence, kind="stable")
-    right = np.cumsum(correct[order])
-    taken = np.arange(1, len(order) + 1)
-    reaching = np.flatnonzero((right + 1) / (taken + 2) >= target)
-    return float(confidence[order][reaching[-1]]) if len(reaching) else math.inf
+def threshold_with_uncertainty(confidence, right, weight, target_precision, risk=POSTERIOR_RISK):
+    """The lowest confidence above which the `weight`ed answers leave at most `risk` of a
+    precision below `target_precision` (inf when no threshold does): the precision above a
+    candidate has a beta posterior, a uniform prior updated by the weights of the right and the
+    wrong answers above it. A point estimate over a few hundred answers would promise more than
+    they show; a bound on them alone (about 150 right answers without an error for 98 %) would
+    accept almost nothing."""
+    order = np.argsort(-np.asarray(confidence, float), kind="stable")
+    weight = np.asarray(weight, float)[order]
+    right_weight = np.cumsum(weight * np.asarray(right, bool)[order])
+    wrong_weight = np.cumsum(weight) - right_weight
+    reaching = np.flatnonzero(beta.ppf(risk, 1 + right_weight, 1 + wrong_weight) >= target_precision)
+    return float(np.asarray(confidence, float)[order][reaching[-1]]) if len(reaching) else math.inf
 
 
 # --- evidence ---------------------------------------------------------------------------------
@@ -176,16 +196,33 @@ def _nearest(assignments, novelty):
 def level_features(share, node, assignments, own_predictions):
     siblings = [s for s in children(share, node[:-1]) if s != node]
     runner_up = max((share[s] for s in siblings), default=0.0)
-    log_odds, lead = 0.0, []
+    log_odds, lead, evidence = 0.0, [], []
     for assignment in assignments:
         p = min(max(assignment.node_confidence.get(node, 0.0), SHARE_EPSILON), 1 - SHARE_EPSILON)
         log_odds += math.log(p / (1 - p))
-        floor = assignment.neighbours[-1].similarity
-        within = max((n.similarity for n in assignment.neighbours if n.category[:len(node)] == node), default=floor)
-        outside = max((n.similarity for n in assignment.neighbours if n.category[:len(node)] != node), default=floor)
-        lead.append(within - outside)
+        lead.append(_similarity_lead(assignment.neighbours, node, assignment.neighbours[-1].similarity))
+        evidence.append(_evidence_features(assignment.context or assignment.neighbours, node))
     disagreeing = sum(own[:len(node)] != node for own in own_predictions) / len(own_predictions)
-    return np.array([log_odds, share[node] - runner_up, np.mean(lead), disagreeing], np.float64)
+    return np.array([log_odds, share[node] - runner_up, np.mean(lead), *np.mean(evidence, axis=0), disagreeing],
+                    np.float64)
+
+
+def _similarity_lead(neighbours, node, floor):
+    """How much more similar the nearest of `neighbours` in `node` is than the nearest outside it
+    (`floor` stands in for one that is missing)."""
+    within = max((n.similarity for n in neighbours if n.category[:len(node)] == node), default=floor)
+    outside = max((n.similarity for n in neighbours if n.category[:len(node)] != node), default=floor)
+    return within - outside
+
+
+def _evidence_features(context, node):
+    """(share of the context in `node`, its agreeing run from the nearest on a log scale, its
+    similarity lead): the context's references weigh alike, so none of these saturates as soon as
+    the voters agree."""
+    inside = [n.category[:len(node)] == node for n in context]
+    run = inside.index(False) if False in inside else len(inside)
+    lead = _similarity_lead(context, node, context[-1].similarity - BEYOND_EVIDENCE)
+    return sum(inside) / len(inside), math.log1p(run) / math.log1p(len(context)), lead
 
 
 # --- decisions --------------------------------------------------------------------------------
@@ -250,12 +287,12 @@ def decide_listing(assignments, calibration, target_precision, config=VoteConfig
 
 
 def level_confidences(evidence, calibration):
-    """Calibrated confidence of each level of the prediction; never higher than its parent's,
-    since a level cannot be right when the one above it is wrong."""
-    confidences, ceiling = [], 1.0
+    """Calibrated confidence of each level of the prediction: the probability that the path down
+    to it is right, the product of each level's probability given the one above it."""
+    confidences, confidence = [], 1.0
     for depth, features in enumerate(evidence.levels, start=1):
-        ceiling = min(ceiling, calibration.probability(depth, features, evidence.photos > 1))
-        confidences.append(ceiling)
+        confidence *= calibration.probability(depth, features, evidence.photos > 1)
+        confidences.append(confidence)
     return tuple(confidences)
 
 
@@ -302,10 +339,10 @@ def left_out_predictions(index, config=VoteConfig(), limit=MAX_CALIBRATION_QUERI
     groups = index.row_groups()
     occasions = groups[candidates].tolist()
     group_of = dict(zip(index.reference_ids().tolist(), groups.tolist()))
-    found = index.search(vectors[candidates], config.k + _largest_group(groups, candidates))
+    found = index.search(vectors[candidates], config.searched + _largest_group(groups, candidates))
     truths, assignments = [], []
     for row, neighbours in zip(candidates, found):
-        others = [n for n in neighbours if group_of[n.reference_id] != groups[row]][:config.k]
+        others = [n for n in neighbours if group_of[n.reference_id] != groups[row]][:config.searched]
         truths.append(index.categories[labels[row]])
         assignments.append(vote(others, config))
     return truths, assignments, occasions
@@ -348,12 +385,17 @@ def fit_calibration(index, config=VoteConfig(), seed=0):
     depths = int(max(single_samples[2].max(), group_samples[2].max()))
     models = [_fit_levels(*samples, depths) for samples in (single_samples, group_samples)]
     calibration = Calibration(np.stack([c for c, _ in models]), np.stack([i for _, i in models]),
-                              _novelty_threshold(left_out_novelty(index, seed=seed)), np.zeros(0), single_samples[1],
-                              single_samples[2].astype(np.int8), len(index), len(index.categories), len(truths),
+                              _novelty_threshold(left_out_novelty(index, seed=seed)), np.zeros(0), np.zeros(0, bool),
+                              np.zeros(0, np.int8), len(index), len(index.categories), len(truths),
                               f"{len(truths)} left-out references the embedder did not train on")
-    # The thresholds are read off the confidences decide() gives: capped by the parent's.
-    calibration.fit_confidence = np.array([c for assignments, _ in singles
-                                           for c in level_confidences(pool(assignments), calibration)])
+    # The thresholds are read off the confidences decide() gives (the products down the path), of
+    # every level, against whether the path down to it was right.
+    fit = [(confidence, evidence.predicted[:depth] == truth[:depth] and depth <= len(truth), depth)
+           for evidence, truth in ((pool(assignments), truth) for assignments, truth in singles)
+           for depth, confidence in enumerate(level_confidences(evidence, calibration), start=1)]
+    calibration.fit_confidence = np.array([c for c, _, _ in fit])
+    calibration.fit_correct = np.array([r for _, r, _ in fit], bool)
+    calibration.fit_depth = np.array([d for _, _, d in fit], np.int8)
     return calibration
 
 
@@ -364,10 +406,14 @@ def _fit_levels(features, correct, depths, count):
 
 
 def _level_samples(samples):
+    """(features, right, depth) of every level whose parent was right: what each depth's model,
+    of a level's probability given its parent's, is fitted on."""
     features, correct, depths = [], [], []
     for assignments, truth in samples:
         evidence = pool(assignments)
         for depth, level in enumerate(evidence.levels, start=1):
+            if evidence.predicted[:depth - 1] != truth[:depth - 1]:
+                break
             features.append(level)
             correct.append(evidence.predicted[:depth] == truth[:depth] and depth <= len(truth))
             depths.append(depth)
@@ -404,14 +450,19 @@ def _other_category(truths, truth, rng):
 
 def _fit_level(features, correct):
     """(coefficients, intercept) of a logistic model of `correct`; a constant one when the fit
-    saw only right (or only wrong) answers."""
+    saw only right (or only wrong) answers. It is fitted on standardised features, so that the
+    regularisation weighs them alike (a log-odds runs to ±9, a similarity lead to 0.3), and the
+    scaling is folded into the coefficients."""
     if correct.all() or not correct.any():
         rate = (correct.sum() + 1) / (len(correct) + 2)
         return np.zeros(features.shape[1]), math.log(rate / (1 - rate))
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=REGULARISATION, max_iter=1000).fit(features, correct)
-    return model.coef_[0], float(model.intercept_[0])
+    mean, scale = features.mean(axis=0), features.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=REGULARISATION, max_iter=1000).fit((features - mean) / scale, correct)
+    coefficients = model.coef_[0] / scale
+    return coefficients, float(model.intercept_[0] - coefficients @ mean)
 
 
 def _novelty_threshold(novelty):

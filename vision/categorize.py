@@ -62,7 +62,7 @@ class Categorizer:
         """Categorize a list of RGB PIL images (e.g. the items of one photo); `words`: the words
         read on each (vision.text), when text is used."""
         batch = self.embedder.forward(images)
-        neighbour_lists = self.index.search(batch.embeddings, self.config.k)
+        neighbour_lists = self.index.search(batch.embeddings, self.config.searched)
         novelty = self.novelty_similarities(images)
         words = words or [()] * len(images)
         results = []

@@ -188,7 +188,7 @@ def make_index(embedded, rows, embedder, config):
 
 def categorize_embedded(categorizer, embedded, rows):
     """[Result] for already embedded photos, through the same vote and decision as categorize()."""
-    found = categorizer.index.search(embedded.vectors[rows], categorizer.config.k)
+    found = categorizer.index.search(embedded.vectors[rows], categorizer.config.searched)
     novelty = [None] * len(rows)
     if categorizer.index.has_novelty_space:
         novelty = [[s] for s in categorizer.index.novelty_search(embedded.novelty[rows], 1)[0][:, 0].tolist()]

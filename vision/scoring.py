@@ -119,7 +119,17 @@ def calibration_figures(results, target_precision):
         "auto_accept": {"target_precision": target_precision, **auto_accept_figures(results)},
         "outcomes": dict(Counter(r.decision.outcome for r in results)),
         "mean_leaf_confidence": float(np.mean(leaf_confidence)) if leaf_confidence else None,
+        # The largest share of the queries with one leaf confidence, to the 4 decimals pages show: a
+        # confidence that piles photos on one value cannot rank them (under 10 % is the aim).
+        "largest_confidence_tie": _largest_tie(leaf_confidence),
     }
+
+
+def _largest_tie(confidences):
+    if not confidences:
+        return None
+    _, counts = np.unique(np.round(confidences, 4), return_counts=True)
+    return float(counts.max() / len(confidences))
 
 
 def auto_accept_figures(results):

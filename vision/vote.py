@@ -24,6 +24,11 @@ class Neighbour:
 @dataclass(frozen=True)
 class VoteConfig:
     k: int = 15
+    # Neighbours searched for the calibrated evidence (vision.calibration); the first k vote. With
+    # k alone every level of most photos has all its voters agreeing, so the confidence of those
+    # photos saturated at one value and no threshold could rank them: how far the agreement goes
+    # beyond the voters, and by how much, is what tells them apart (bench/README.md, "Audits").
+    evidence_k: int = 50
     # Softmax temperature on cosine similarity; None weighs every neighbour equally.
     temperature: float | None = 0.03
     threshold: float = 0.5
@@ -35,12 +40,19 @@ class VoteConfig:
     def __post_init__(self):
         if self.k < 1:
             raise ValueError("k must be at least 1.")
+        if self.evidence_k < 1:
+            raise ValueError("evidence_k must be at least 1.")
         if not 0 < self.threshold <= 1:
             raise ValueError("threshold must be in (0, 1].")
         if self.temperature is not None and self.temperature <= 0:
             raise ValueError("temperature must be positive (or None for equal weights).")
         if self.text_weight < 0:
             raise ValueError("text_weight must be 0 or more.")
+
+    @property
+    def searched(self):
+        """How many neighbours to search for: the voters and the evidence beyond them."""
+        return max(self.k, self.evidence_k)
 
 
 @dataclass
@@ -51,6 +63,8 @@ class Assignment:
     alternatives: list  # [(category path, confidence)]: the most confident categories other than `path`
     neighbours: list  # the Neighbours that voted
     node_confidence: dict = field(repr=False)  # every node on a candidate path
+    # The nearest config.searched references, voters first: the evidence beyond the vote.
+    context: list = field(default_factory=list, repr=False)
 
     @property
     def confidence(self):
@@ -73,10 +87,12 @@ class Assignment:
 
 
 def vote(neighbours, config=VoteConfig(), text_similarities=None):
-    """The Assignment of the k nearest `neighbours`; `text_similarities` ({category: similarity},
-    vision.text.TextProfiles) re-weigh the neighbours by the text read on the item. The text only
-    re-ranks the categories the neighbours bring: it never adds one."""
-    neighbours = list(neighbours)[:config.k]
+    """The Assignment of the nearest `neighbours` (the first k vote; up to config.searched are kept
+    as its context); `text_similarities` ({category: similarity}, vision.text.TextProfiles) re-weigh
+    the voters by the text read on the item. The text only re-ranks the categories the neighbours
+    bring: it never adds one."""
+    context = list(neighbours)[:config.searched]
+    neighbours = context[:config.k]
     if not neighbours:
         return Assignment((), (), (), [], [], {})
     node_confidence = _node_confidence(neighbours, config.temperature, config.text_weight, text_similarities or {})
@@ -89,6 +105,7 @@ def vote(neighbours, config=VoteConfig(), text_similarities=None):
         alternatives=[(c, node_confidence[c]) for c in ranked if c != path][:config.alternatives],
         neighbours=neighbours,
         node_confidence=node_confidence,
+        context=context,
     )
 
 

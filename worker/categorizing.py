@@ -167,7 +167,7 @@ def _is_first_photo(photo):
 
 def _item_fields(assignment, decision):
     references = {pk: (uuid, source) for pk, uuid, source in ReferenceImage.objects.filter(
-        pk__in=[n.reference_id for n in assignment.neighbours]).values_list("pk", "uuid", "source")}
+        pk__in=[n.reference_id for n in assignment.context]).values_list("pk", "uuid", "source")}
     fields = decision_fields(decision)
     return {
         **fields,
@@ -183,7 +183,7 @@ def _item_fields(assignment, decision):
         "neighbours": [{"reference": str(references[n.reference_id][0]), "path": PATH_SEPARATOR.join(n.category),
                         "similarity": round(n.similarity, 4),
                         "shared": references[n.reference_id][1] == ReferenceImage.Source.IMPORT}
-                       for n in assignment.neighbours if n.reference_id in references],
+                       for n in assignment.context if n.reference_id in references],
     }
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from vision import outcomes
-from vision.audits import Labelled, labelled_levels, redecided, refit_thresholds, simulate, threshold_with_uncertainty
-from vision.calibration import Calibration, Decision
+from vision.audits import Labelled, labelled_levels, redecided, refit_thresholds, simulate
+from vision.calibration import Calibration, Decision, threshold_with_uncertainty
 from vision.scoring import Result, precision_interval
 
 TARGET = 0.98

@@ -3,16 +3,19 @@ import pytest
 
 from vision import outcomes
 from vision.calibration import (
+    FEATURES,
     MIN_CALIBRATION_QUERIES,
+    POSTERIOR_RISK,
     calibration_is_stale,
     decide,
     decide_listing,
     fit_calibration,
     left_out_predictions,
     refresh_calibration,
+    threshold_with_uncertainty,
 )
 from vision.index import ReferenceIndex
-from vision.vote import vote
+from vision.vote import Neighbour, VoteConfig, vote
 
 DIMENSION = 64
 LEAVES = [("Fruit", "Apple", "Gala"), ("Fruit", "Apple", "Fuji"), ("Fruit", "Banana"), ("Vegetables", "Leek")]
@@ -50,7 +53,7 @@ def calibrated_index(space, **options):
 
 
 def assignment(index, vector):
-    return vote(index.search(vector[None], 15)[0])
+    return vote(index.search(vector[None], VoteConfig().searched)[0])
 
 
 def test_it_is_fitted_kept_in_the_index_file_and_loaded_back(space, tmp_path):
@@ -157,3 +160,46 @@ def test_without_a_calibration_everything_needs_review(space):
     decision = decide([assignment(index, space[1][2])], None, 0.98)
     assert decision.outcome == outcomes.NEEDS_REVIEW and not decision.calibrated
     assert decision.path == ("Fruit", "Banana")
+
+
+def test_evidence_beyond_the_voters_tells_apart_answers_whose_voters_all_agree(space):
+    index = calibrated_index(space)
+    voters = [Neighbour(i, LEAVES[0], 0.9 - 0.001 * i) for i in range(VoteConfig.k)]
+    beyond = range(VoteConfig.k, VoteConfig().searched)
+    alone = vote(voters + [Neighbour(i, LEAVES[0], 0.85 - 0.001 * i) for i in beyond])
+    among_look_alikes = vote(voters + [Neighbour(i, LEAVES[1], 0.885 - 0.001 * i) for i in beyond])
+    assert alone.path == among_look_alikes.path == LEAVES[0]
+    sure, unsure = (decide([a], index.calibration, 0.98).predicted_confidences[-1] for a in (alone, among_look_alikes))
+    assert unsure < sure
+
+
+def test_a_sure_parent_does_not_flatten_its_childrens_confidence(space):
+    """Every top level is right in the fit, so its model is a constant: the leaf confidences are
+    its product with their own, and still rank the photos."""
+    index = calibrated_index(space)
+    rng, centres = space
+    photos = [unit(centres[0] + share * (centres[1] - centres[0]) + 0.02 * rng.standard_normal(DIMENSION))
+              for share in np.linspace(0, 0.45, 10)]
+    decisions = [decide([assignment(index, photo)], index.calibration, 0.98) for photo in photos]
+    assert all(d.predicted == LEAVES[0] for d in decisions)
+    leaf = [round(d.predicted_confidences[-1], 4) for d in decisions]
+    assert len(set(leaf)) == len(leaf)
+    assert all(list(d.predicted_confidences) == sorted(d.predicted_confidences, reverse=True) for d in decisions)
+
+
+def test_a_calibration_fitted_on_other_features_is_refitted(space, tmp_path):
+    index = calibrated_index(space)
+    index.calibration.features = FEATURES[:4]
+    assert calibration_is_stale(index) and refresh_calibration(index)
+    assert index.calibration.features == FEATURES
+    index.save(tmp_path / "index.npz")
+    assert not calibration_is_stale(ReferenceIndex.load(tmp_path / "index.npz"))
+
+
+def test_a_threshold_rests_on_enough_answers_not_on_a_lucky_few():
+    assert threshold_with_uncertainty([0.99] * 100, [True] * 100, np.ones(100), 0.98) == np.inf
+    assert threshold_with_uncertainty([0.99] * 200, [True] * 200, np.ones(200), 0.98) == 0.99
+    confidence = np.linspace(1, 0.5, 400)
+    right = np.arange(400) < 300  # the least confident quarter wrong
+    threshold = threshold_with_uncertainty(confidence, right, np.ones(400), 0.98, POSTERIOR_RISK)
+    assert confidence[310] < threshold <= confidence[299]

@@ -99,6 +99,7 @@ def test_cross_validation_measures_calibration_and_writes_predictions_and_a_diag
     assert figures["n_queries"] == 60 and figures["protocol"].startswith("3-fold cross-validation")
     assert figures["calibrated_share"] == 1.0 and 0 <= figures["calibration_error"] <= 1
     assert set(figures["calibration_error_by_depth"]) == {"1", "2", "leaf"}
+    assert 0 < figures["largest_confidence_tie"] <= 1
     assert set(figures["coverage_at_precision"]) == {"0.95", "0.98", "0.99"}
     assert set(figures["auto_accept"]) >= {"target_precision", "coverage", "precision"}
     assert figures["outside"]["n_outside"] == 2 and figures["outside"]["flagged_rate"] == 1.0

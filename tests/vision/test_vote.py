@@ -96,12 +96,20 @@ def test_only_the_k_nearest_vote():
     assert len(vote(neighbours(*specs), VoteConfig(k=1)).neighbours) == 1
 
 
+def test_the_neighbours_beyond_the_voters_are_kept_as_evidence_up_to_evidence_k():
+    specs = [("A/x", 0.9 - 0.01 * i) for i in range(10)]
+    result = vote(neighbours(*specs), VoteConfig(k=3, evidence_k=6))
+    assert [n.reference_id for n in result.neighbours] == [0, 1, 2]
+    assert [n.reference_id for n in result.context] == [0, 1, 2, 3, 4, 5]
+    assert VoteConfig(k=20, evidence_k=5).searched == 20
+
+
 def test_no_neighbours_means_no_assignment():
     result = vote([], EQUAL)
     assert result.path == () and result.best_category == () and result.alternatives == []
 
 
-@pytest.mark.parametrize("bad", [dict(k=0), dict(threshold=0), dict(threshold=1.5), dict(temperature=0)])
+@pytest.mark.parametrize("bad", [dict(k=0), dict(evidence_k=0), dict(threshold=0), dict(threshold=1.5), dict(temperature=0)])
 def test_it_rejects_invalid_settings(bad):
     with pytest.raises(ValueError):
         VoteConfig(**bad)

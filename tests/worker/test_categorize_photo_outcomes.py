@@ -55,6 +55,9 @@ def test_the_index_is_calibrated_on_references_left_out_of_it(calibrated_catalog
 
 def test_a_near_duplicate_of_a_reference_is_accepted_automatically(calibrated_catalogue, empty_listing, settings):
     settings.CATALOG_SEGMENTER = ""
+    # 72 left-out references can show a precision of 90 %, not yet 98 % (a threshold is chosen with
+    # its uncertainty: vision.calibration.threshold_with_uncertainty).
+    settings.CATALOG_AUTO_ACCEPT_PRECISION = 0.9
     reference = grocery_images("train", "Fruit/Banana", 1)[0]
     [item] = categorized(empty_listing, near_duplicate(reference))
     assert item.category.path == "Fruit > Banana" and item.calibrated
