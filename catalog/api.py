@@ -11,7 +11,7 @@ from rest_framework.decorators import action, api_view
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from . import bulk
+from . import audits, bulk
 from .errors import invalid_fields, problem_response
 from .idempotency import HEADER, respond_once
 from .listings import PHOTO_SIZES, create_listing, over_quota, photo_allowance, shown_image
@@ -24,6 +24,7 @@ from .serializers import (
     ListingCreateSerializer,
     ListingFilterSerializer,
     ListingSerializer,
+    QualitySerializer,
     SimilarListingSerializer,
 )
 from .similar import similar_listings
@@ -155,6 +156,8 @@ def _filtered(listings, filters):
         listings = listings.filter(created__date__gte=filters["created_after"])
     if "created_before" in filters:
         listings = listings.filter(created__date__lte=filters["created_before"])
+    if "updated_after" in filters:
+        listings = listings.filter(decided__gt=filters["updated_after"])
     return listings
 
 
@@ -200,3 +203,14 @@ def item_heatmap(request, item_uuid):
     if not item.heatmap:
         raise Http404("This item has no heatmap yet.")
     return FileResponse(item.heatmap.open("rb"), content_type="image/png")
+
+
+@extend_schema(responses={200: QualitySerializer, 403: None})
+@api_view(["GET"])
+def quality(request):
+    """Catalogue staff only: the live precision of automatic acceptance, as the Quality page shows it."""
+    if not request.user.is_staff:
+        return problem_response(status.HTTP_403_FORBIDDEN, "Only catalogue staff can read the quality figures.")
+    return Response(QualitySerializer({"target_precision": settings.CATALOG_AUTO_ACCEPT_PRECISION,
+                                       "audit_rate": settings.CATALOG_AUDIT_RATE,
+                                       "live_precision": audits.live_precision()}).data)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/photos/<uuid:photo_uuid>/image", api.photo_image, name="api-photo-image"),
     path("v1/items/<uuid:item_uuid>/heatmap", api.item_heatmap, name="api-item-heatmap"),
+    path("v1/quality/", api.quality, name="api-quality"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -139,6 +139,8 @@ CONFIDENCE_BANDS = {
 class ReviewFilterForm(forms.Form):
     category = CategorySearchField(required=False, max_length=2000, label="In category")
     review = forms.ChoiceField(required=False, label="Status", choices=[("", "Any")] + Item.Review.choices)
+    audit = forms.ChoiceField(required=False, label="Audits", choices=[("", "Any"), ("only", "Audits only"),
+                                                                       ("none", "No audits")])
     outcome = forms.ChoiceField(required=False, label="Outcome", choices=[("", "Any")] + [
         (o.value, o.label) for o in Outcome if o not in (Outcome.REVIEWED, Outcome.NOT_A_PRODUCT,
                                                          Outcome.CHOSEN_BY_SELLER)])
@@ -154,6 +156,8 @@ class ReviewFilterForm(forms.Form):
             items = items.filter(category__path__icontains=data["category"])
         if data["review"]:
             items = items.filter(review=data["review"])
+        if data["audit"]:
+            items = items.filter(audit=data["audit"] == "only")
         if data["outcome"]:
             items = items.filter(outcome=data["outcome"])
         if data["band"]:

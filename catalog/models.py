@@ -1,4 +1,5 @@
 import hashlib
+import math
 import secrets
 import uuid
 
@@ -21,7 +22,7 @@ class Outcome(models.TextChoices):
     NEEDS_REVIEW = outcomes.NEEDS_REVIEW, "Needs review"
     NOT_IN_CATALOGUE = outcomes.NOT_IN_CATALOGUE, "Not in the catalogue"
     # Set by staff only.
-    REVIEWED = "reviewed", "Reviewed by staff"
+    REVIEWED = "reviewed", "Chosen by staff"
     NOT_A_PRODUCT = "not_a_product", "Not a product"
     # A listing's, set by its seller (staff's decision still comes first).
     CHOSEN_BY_SELLER = "chosen_by_seller", "Chosen by the seller"
@@ -288,8 +289,8 @@ class Item(models.Model):
 
     class Review(models.TextChoices):
         PENDING = "pending", "Not reviewed"
-        ACCEPTED = "accepted"
-        CORRECTED = "corrected"
+        ACCEPTED = "accepted", "Confirmed by staff"
+        CORRECTED = "corrected", "Corrected by staff"
         NOT_IN_CATALOGUE = "not_in_catalogue", "Not in the catalogue"
         NOT_A_PRODUCT = "not_a_product", "Not a product"
 
@@ -316,7 +317,8 @@ class Item(models.Model):
     top_similarity = models.FloatField(null=True, blank=True, help_text="of the nearest reference")
     alternatives = models.JSONField(default=list, help_text="[{path, category (its id), confidence}] runners-up")
     text_read = models.JSONField(default=list, blank=True, help_text="[[text, score]] the lines read on the item")
-    neighbours = models.JSONField(default=list, help_text="[{reference, path, similarity, shared}] that voted")
+    neighbours = models.JSONField(default=list, help_text="[{reference, path, similarity, shared}] the nearest "
+                                  "references, the first k of which voted (vision.vote)")
     embedding = models.BinaryField(null=True, editable=False)
     embedding_version = models.CharField(max_length=200, blank=True, editable=False)
     heatmap = models.FileField(upload_to=_heatmap_upload_to, blank=True)
@@ -326,6 +328,8 @@ class Item(models.Model):
                                    help_text="the category the heatmap is of")
     activation = models.JSONField(default=list, blank=True, help_text="the raw activation map, 0–255")
     review = models.CharField(max_length=20, choices=Review.choices, default=Review.PENDING, db_index=True)
+    audit = models.BooleanField(default=False, db_index=True, help_text="drawn at random from the automatically "
+                                "accepted items for staff to label blind (catalog.audits)")
 
     objects = ItemQuerySet.as_manager()
 
@@ -345,7 +349,7 @@ class Item(models.Model):
         return [n for n in self.current_neighbours() if n.get("shared", True)]
 
     def current_neighbours(self):
-        """The neighbours that voted, each with its reference's category path as the tree is now."""
+        """The nearest references (the first k voted), each with its category path as the tree is now."""
         paths = {str(uuid): path for uuid, path in ReferenceImage.objects.filter(
             uuid__in=[n["reference"] for n in self.neighbours]).values_list("uuid", "category__path")}
         return [{**n, "path": paths.get(n["reference"], n["path"])} for n in self.neighbours]
@@ -358,6 +362,17 @@ class Item(models.Model):
     @property
     def is_whole_photo(self):
         return self.box == [0, 0, self.photo.width, self.photo.height]
+
+    @property
+    def model_accepted(self):
+        """What the model accepted by itself, as the tree is now: its predicted path down to the
+        accepted level ("" when it accepted nothing), whatever staff decided since."""
+        return PATH_SEPARATOR.join(self.shown_predicted_path.split(PATH_SEPARATOR)[:self.accepted_depth])
+
+    @property
+    def is_blind_audit(self):
+        """An audit staff have not decided yet: shown without the model's answer (catalog.audits)."""
+        return self.audit and self.review == self.Review.PENDING
 
     @property
     def staff_decision(self):
@@ -376,16 +391,28 @@ class Item(models.Model):
 
     def shown_alternatives(self):
         """[{path, confidence}] of the runners-up, by their categories' current paths (a category
-        deleted since is left out)."""
+        deleted since is left out); never the model's best guess, which is not a runner-up to itself."""
         ids = [a["category"] for a in self.alternatives if a.get("category") is not None]
         paths = dict(Category.objects.filter(pk__in=ids).values_list("pk", "path"))
         shown = []
         for alternative in self.alternatives:
             category = alternative.get("category")  # None: no category had its path when it was kept
-            if category is None or category in paths:
-                shown.append({"path": paths.get(category, alternative["path"]),
-                              "confidence": alternative["confidence"]})
+            path = paths.get(category, alternative["path"])
+            if (category is None or category in paths) and path != self.shown_predicted_path:
+                shown.append({"path": path, "confidence": alternative["confidence"]})
         return shown
+
+    @property
+    def shown_risk(self):
+        """How likely the answer is wrong, for an answer a person may still decide on: one the
+        model did not accept whole, staff have not decided, and that has a category (None for any
+        other). 1 − the calibrated confidence of the level accepted, or of the deepest level shown
+        when none was."""
+        if (self.review != self.Review.PENDING or not self.calibrated or self.category is None
+                or self.outcome not in (Outcome.ACCEPTED_AT_PARENT, Outcome.NEEDS_REVIEW)):
+            return None
+        depth = self.accepted_depth or len(self.confidences)
+        return 1 - self.confidences[depth - 1] if 0 < depth <= len(self.confidences) else None
 
     def levels(self):
         """[(name, confidence)] along the path, for display. A corrected item's confidences were
@@ -562,3 +589,36 @@ class IdempotentRequest(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="unique_idempotency_key_per_user")]
+
+
+class ThresholdChange(models.Model):
+    """An auto-accept threshold refitted because audits showed the promise failing (worker.thresholds):
+    the latest change of a top-level category's depth, for the target precision in force, is the
+    threshold workers use for its answers."""
+
+    created = models.DateTimeField(auto_now_add=True)
+    top_level = models.CharField(max_length=200, help_text="the top-level category whose answers it is for")
+    depth = models.PositiveSmallIntegerField(help_text="the level of the category tree, 1 the top")
+    target_precision = models.FloatField()
+    old_threshold = models.FloatField(null=True, blank=True, help_text="empty: nothing was accepted at this depth")
+    new_threshold = models.FloatField(null=True, blank=True, help_text="empty: nothing is accepted at this depth")
+    calibration_answers = models.PositiveIntegerField(help_text="the calibration's predictions at this depth")
+    audited = models.PositiveIntegerField(help_text="audited answers at this depth")
+    audited_right = models.PositiveIntegerField()
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"{self.top_level}, depth {self.depth}: {self.old_threshold} → {self.new_threshold}"
+
+    @classmethod
+    def in_force(cls, target_precision):
+        """{(top-level category, depth): threshold} of the latest change of each for this target
+        (inf: nothing is accepted there), as vision.calibration.threshold_at takes them."""
+        thresholds = {}
+        changes = cls.objects.filter(target_precision=target_precision)
+        for top_level, depth, threshold in changes.values_list("top_level", "depth", "new_threshold"):
+            thresholds.setdefault((top_level, depth), math.inf if threshold is None else threshold)
+        return thresholds

@@ -80,15 +80,14 @@ def accuracy_by_category(judged):
 
 
 def accuracy_by_week(judged, today=None, weeks=WEEKS_SHOWN):
-    """[{week, reviewed, accuracy}] for the last `weeks` weeks, the latest first (accuracy None in
-    a week without decisions)."""
+    """[{week, reviewed, accuracy}] of the weeks with decisions among the last `weeks`, the latest first."""
     today = today or timezone.localdate()
     monday = today - timedelta(days=today.weekday())
     by_week = defaultdict(list)
     for item in judged:
         by_week[item.week].append(item)
-    return [{"week": week, "reviewed": len(by_week[week]), "accuracy": _share(by_week[week]) if by_week[week] else None}
-            for week in (monday - timedelta(weeks=n) for n in range(weeks))]
+    return [{"week": week, "reviewed": len(by_week[week]), "accuracy": _share(by_week[week])}
+            for week in (monday - timedelta(weeks=n) for n in range(weeks)) if by_week[week]]
 
 
 def auto_accept(judged):

@@ -15,7 +15,7 @@ from vision.content_keys import content_key_of_bytes
 from vision.images import load_image
 
 from .models import Category, Item, ReferenceImage, ReviewDecision
-from .tasks import enqueue_index_update, enqueue_listing_decision
+from .tasks import enqueue_index_update, enqueue_listing_decision, enqueue_threshold_refit
 
 SET_ASIDE = {
     ReviewDecision.Action.NOT_IN_CATALOGUE: Item.Review.NOT_IN_CATALOGUE,
@@ -62,6 +62,8 @@ def _record(item, reviewer, action, category, review):
     item.save(update_fields=["category", "review"])
     listing_id = item.photo.listing_id
     transaction.on_commit(lambda: enqueue_listing_decision(listing_id))
+    if item.audit:  # the live precision changed: the thresholds may need to rise (worker.thresholds)
+        transaction.on_commit(enqueue_threshold_refit)
 
 
 def _reference_key(item):

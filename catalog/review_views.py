@@ -3,6 +3,7 @@ decision teaches the index."""
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,12 +13,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import quality
+from . import audits, quality
 from .forms import BulkReviewForm, CategoryChoiceForm, NewCategoryForm, ReviewFilterForm
-from .models import Category, Item, Outcome, Photo, ReviewDecision
+from .models import Category, Item, Outcome, Photo, ReviewDecision, ThresholdChange
 from .review import decide, new_category, set_aside
 
 ITEMS_PER_PAGE = 20
+THRESHOLD_CHANGES_SHOWN = 20
 
 
 def staff_required(view):
@@ -56,6 +58,10 @@ def quality_page(request):
         "auto_accept": quality.auto_accept(judged),
         "queue": quality.queue(),
         "most_corrected": quality.most_corrected(judged),
+        "live_precision": audits.live_precision(),
+        "audit_rate": settings.CATALOG_AUDIT_RATE,
+        "weeks_shown": quality.WEEKS_SHOWN,
+        "threshold_changes": ThresholdChange.objects.all()[:THRESHOLD_CHANGES_SHOWN],
     })
 
 
@@ -67,9 +73,11 @@ def _filter_data(request):
 
 
 def _reviewable_items(user):
-    """Items the model could not accept first, then those accepted only at a parent, then the
-    accepted ones; within each, the likeliest to be wrong first."""
-    order = Case(*[When(outcome=outcome, then=Value(rank)) for rank, outcome in enumerate(Outcome.review_order())],
+    """Audits waiting for staff first (the live precision rests on them, catalog.audits), then the
+    items the model could not accept, then those accepted only at a parent, then the accepted
+    ones; within each, the likeliest to be wrong first."""
+    order = Case(When(audit=True, review=Item.Review.PENDING, then=Value(-1)),
+                 *[When(outcome=outcome, then=Value(rank)) for rank, outcome in enumerate(Outcome.review_order())],
                  output_field=IntegerField())
     return (Item.objects.visible_to(user).filter(photo__status=Photo.Status.DONE)
             .select_related("photo__listing__seller", "photo__listing__category", "category")

@@ -176,6 +176,28 @@ class ListingFilterSerializer(QueryFilters):
                                                            "is in this category's subtree")
     created_after = serializers.DateField(required=False)
     created_before = serializers.DateField(required=False)
+    updated_after = serializers.DateTimeField(required=False, help_text=(
+        "listings whose category was decided after this time (ISO 8601), by the model, catalogue staff or "
+        "you: poll with the time of your last poll to learn of changed categories"))
+
+
+class LivePrecisionSerializer(serializers.Serializer):
+    top_level = serializers.CharField(help_text="a top-level category of the model's answers, or “All categories”")
+    level = serializers.IntegerField(allow_null=True, help_text="the depth the model accepted; null: every depth")
+    audited = serializers.IntegerField(help_text="audited items the figure rests on")
+    right = serializers.IntegerField()
+    precision = serializers.FloatField()
+    low = serializers.FloatField(help_text="the exact (Clopper-Pearson) 95 % interval's lower end")
+    high = serializers.FloatField(help_text="its upper end")
+    target = serializers.FloatField()
+    failing = serializers.BooleanField(help_text="the interval's upper end is below the target")
+
+
+class QualitySerializer(serializers.Serializer):
+    target_precision = serializers.FloatField(help_text="the precision automatic acceptance promises")
+    audit_rate = serializers.FloatField(help_text="the share of automatically accepted items audited")
+    live_precision = LivePrecisionSerializer(many=True, help_text=(
+        "the precision of automatic acceptance measured by blind audits of a random sample of it"))
 
 
 class CategorySerializer(serializers.ModelSerializer):

@@ -23,6 +23,7 @@ CATEGORIZE_PHOTO = "worker.tasks.categorize_photo"
 DECIDE_LISTING = "worker.tasks.decide_listing"
 IMPORT_BULK_JOB = "worker.tasks.import_bulk_job"
 UPDATE_REFERENCE_INDEX = "worker.tasks.update_reference_index"
+REFIT_THRESHOLDS = "worker.tasks.refit_thresholds"
 
 
 def enqueue_photo(photo_id):
@@ -54,6 +55,13 @@ def enqueue_listing_decision(listing_id):
     except BrokerError:
         log.exception("listing %s: could not reach the broker; its decision is made again with its next photo",
                       listing_id)
+
+
+def enqueue_threshold_refit():
+    try:
+        send(REFIT_THRESHOLDS)
+    except BrokerError:
+        log.exception("could not reach the broker; the scheduled refit_thresholds will catch up")
 
 
 def enqueue_index_update():

@@ -209,6 +209,11 @@ CATALOG_READ_TEXT = os.environ.get("CATALOG_READ_TEXT", "1") == "1"
 CATALOG_AUTO_ACCEPT_PRECISION = float(os.environ.get("CATALOG_AUTO_ACCEPT_PRECISION", 0.98))
 if not 0.5 <= CATALOG_AUTO_ACCEPT_PRECISION < 1:
     raise ImproperlyConfigured("CATALOG_AUTO_ACCEPT_PRECISION must be at least 0.5 and below 1, e.g. 0.98.")
+# The share of automatically accepted items drawn at random for a blind audit by staff (catalog.audits):
+# what measures the precision of automatic acceptance on the live stream. 0 turns audits off.
+CATALOG_AUDIT_RATE = float(os.environ.get("CATALOG_AUDIT_RATE", 0.05))
+if not 0 <= CATALOG_AUDIT_RATE <= 1:
+    raise ImproperlyConfigured("CATALOG_AUDIT_RATE must be between 0 and 1, e.g. 0.05.")
 
 # Without a broker, tasks run in the process that enqueues them: the embedded mode. Celery still
 # takes a producer from its pool for an eager task, so point it at the in-memory transport
@@ -238,12 +243,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Training belongs on a GPU worker: start one there with `bin/worker --queues training`. The
 # sweeper has a queue of its own, so that a backlog of photos never delays it: `bin/worker sweeper`.
 CELERY_TASK_ROUTES = {"worker.tasks.train_embedder_on_references": {"queue": "training"},
-                      "worker.tasks.requeue_stale_photos": {"queue": "sweeper"}}
+                      "worker.tasks.requeue_stale_photos": {"queue": "sweeper"},
+                      "worker.tasks.draw_daily_audits": {"queue": "sweeper"},
+                      "worker.tasks.refit_thresholds": {"queue": "sweeper"}}
 CATALOG_SWEEP_SECONDS = float(os.environ.get("CATALOG_SWEEP_SECONDS", 60))
 # The sweeper worker runs the schedule (bin/worker sweeper); cron can run the same commands.
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-photos": {"task": "worker.tasks.requeue_stale_photos", "schedule": CATALOG_SWEEP_SECONDS},
     "update-reference-index": {"task": "worker.tasks.update_reference_index", "schedule": 600.0},
+    "draw-daily-audits": {"task": "worker.tasks.draw_daily_audits", "schedule": 3600.0},
+    "refit-thresholds": {"task": "worker.tasks.refit_thresholds", "schedule": 3600.0},
 }
 # Redis redelivers an unacknowledged task after this; it must exceed the longest task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

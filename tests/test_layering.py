@@ -12,7 +12,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGES = ("bench", "catalog", "config", "vision", "worker")
 # The vision modules the web process may import: Pillow, NumPy and hashlib only, never torch or FAISS.
-WEB_VISION = {"vision.content_keys", "vision.images", "vision.outcomes"}
+WEB_VISION = {"vision.content_keys", "vision.images", "vision.outcomes", "vision.precision"}
 HEAVY = {"faiss", "torch", "torchvision"}
 
 

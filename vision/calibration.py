@@ -244,9 +244,9 @@ class Decision:
         return 1 - self.predicted_confidences[-1] if self.predicted_confidences else 1.0
 
 
-def decide(assignments, calibration, target_precision, config=VoteConfig(), novelty=None):
+def decide(assignments, calibration, target_precision, config=VoteConfig(), novelty=None, thresholds=None):
     """The Decision for one item's Assignment, or for a listing's items' Assignments pooled
-    (`novelty`: see pool)."""
+    (`novelty`: see pool; `thresholds`: see threshold_at)."""
     evidence = pool(assignments, novelty)
     if calibration is None:
         return _uncalibrated(evidence, config)
@@ -256,18 +256,31 @@ def decide(assignments, calibration, target_precision, config=VoteConfig(), nove
                         evidence.top_similarity, True)
     shown = sum(1 for c in confidences if c >= config.threshold)
     outcome, accepted = acceptance(confidences, shown, len(evidence.predicted),
-                                   lambda depth: calibration.threshold(depth, target_precision))
+                                   threshold_at(calibration, target_precision, thresholds, evidence.predicted))
     return Decision(evidence.predicted[:shown], confidences[:shown], outcome, accepted, evidence.predicted,
                     confidences, evidence.top_similarity, True)
 
 
-def acceptance(confidences, shown, predicted_depth, threshold_at):
+def threshold_at(calibration, target_precision, refitted, predicted):
+    """threshold_at(depth) for the answer `predicted`: the threshold audits refitted for its
+    top-level category and that depth (`refitted`: {(top-level category, depth): threshold},
+    vision.audits) where there is one, else the calibration's."""
+    refitted = refitted or {}
+    top_level = predicted[0] if predicted else None
+
+    def at(depth):
+        key = (top_level, min(depth, calibration.depths))
+        return refitted[key] if key in refitted else calibration.threshold(depth, target_precision)
+    return at
+
+
+def acceptance(confidences, shown, predicted_depth, threshold_of_depth):
     """(outcome, levels accepted) of a prediction `predicted_depth` levels deep whose levels have
     these `confidences`, the first `shown` of them shown, under the auto-accept thresholds
-    `threshold_at(depth)`: the deepest shown level whose confidence reaches its depth's threshold
-    is accepted, with the levels above it."""
+    `threshold_of_depth(depth)` (threshold_at): the deepest shown level whose confidence reaches
+    its depth's threshold is accepted, with the levels above it."""
     accepted = min(shown, max((d for d in range(1, len(confidences) + 1)
-                               if confidences[d - 1] >= threshold_at(d)), default=0))
+                               if confidences[d - 1] >= threshold_of_depth(d)), default=0))
     if accepted and accepted == predicted_depth:
         return outcomes.ACCEPTED, accepted
     if accepted:
@@ -275,7 +288,7 @@ def acceptance(confidences, shown, predicted_depth, threshold_at):
     return outcomes.NEEDS_REVIEW, accepted
 
 
-def decide_listing(assignments, calibration, target_precision, config=VoteConfig(), novelty=None):
+def decide_listing(assignments, calibration, target_precision, config=VoteConfig(), novelty=None, thresholds=None):
     """The Decision for the main items of a listing's photos: those unlike the catalogue are left
     out (they are not the listed product, or it is not in the catalogue when all of them are)."""
     novelty = _nearest(assignments, novelty)
@@ -283,7 +296,7 @@ def decide_listing(assignments, calibration, target_precision, config=VoteConfig
         inside = [(a, n) for a, n in zip(assignments, novelty) if n >= calibration.novelty_threshold]
         if inside:
             assignments, novelty = [a for a, _ in inside], [n for _, n in inside]
-    return decide(assignments, calibration, target_precision, config, novelty)
+    return decide(assignments, calibration, target_precision, config, novelty, thresholds)
 
 
 def level_confidences(evidence, calibration):

@@ -48,6 +48,8 @@ class Categorizer:
         self.index = index
         self.config = config
         self.target_precision = target_precision
+        # {depth: threshold} replacing the calibration's auto-accept thresholds (audits raise them).
+        self.thresholds = {}
         self.novelty_embedder = novelty_embedder if index.has_novelty_space else None
         # vision.text.TextProfiles of the index's references: with config.text_weight, the words
         # read on an item re-weigh its vote.
@@ -87,20 +89,22 @@ class Categorizer:
 
     def decide(self, assignments, novelty=None):
         """The calibrated Decision for one item's Assignment (or for several, pooled)."""
-        return decide(assignments, self.index.calibration, self.target_precision, self.config, novelty)
+        return decide(assignments, self.index.calibration, self.target_precision, self.config, novelty,
+                      self.thresholds)
 
     def decide_listing(self, assignments, novelty=None):
         """The calibrated Decision for a listing, from the Assignments of its photos' main items."""
-        return decide_listing(assignments, self.index.calibration, self.target_precision, self.config, novelty)
+        return decide_listing(assignments, self.index.calibration, self.target_precision, self.config, novelty,
+                              self.thresholds)
 
     def explain(self, categorized):
-        """The activation map of the assigned category (or of its best leaf), or None while the
-        index has no head to make one."""
+        """The activation map of the model's best guess (its predicted path; what the review page
+        calls it, beside its runners-up), or None while the index has no head to make one."""
         head = self.index.head
         if head is None:
             return None
         category_id = explained_category(head, self.index.categories, categorized.embedding,
-                                         categorized.decision.path)
+                                         categorized.decision.predicted)
         return Explanation(self.index.categories[category_id],
                            activation_map(categorized.feature_map, head, category_id))
 

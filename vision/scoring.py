@@ -14,6 +14,7 @@ import numpy as np
 
 from . import outcomes
 from .calibration import DEFAULT_TARGET_PRECISION, decide
+from .precision import precision_interval
 
 WORST_CLASSES_SHOWN = 8
 CALIBRATION_BINS = 10
@@ -149,15 +150,6 @@ def auto_accept_figures(results):
         "at_parent_coverage": len(at_parent) / n,
         "at_parent_precision": right_at_parent / len(at_parent) if at_parent else None,
     }
-
-
-def precision_interval(right, taken, confidence_level=0.90):
-    """The exact (Clopper-Pearson) interval of a precision seen as `right` of `taken`: at the
-    default 90 %, its lower end is the one-sided 95 % lower bound."""
-    from scipy.stats import binomtest
-
-    interval = binomtest(int(right), int(taken)).proportion_ci(confidence_level=confidence_level, method="exact")
-    return float(interval.low), float(interval.high)
 
 
 def outside_figures(inside, outside):

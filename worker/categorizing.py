@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from catalog.audits import drawn_for_audit
 from catalog.models import PATH_SEPARATOR, Item, Photo, ReferenceImage
 from catalog.photos import store_display_images
 from catalog.tasks import enqueue_photo
@@ -173,13 +174,14 @@ def _item_fields(assignment, decision):
         **fields,
         "confidence": round(decision.confidences[-1], 4) if fields["category"] else 0.0,
         "calibrated": decision.calibrated,
+        "audit": drawn_for_audit(decision.outcome),
         "risk": round(decision.risk, 4),
         "predicted_path": PATH_SEPARATOR.join(decision.predicted),
         "predicted_category": category_at(decision.predicted),
         "predicted_confidences": rounded(decision.predicted_confidences),
         "top_similarity": round(decision.top_similarity, 4),
         "alternatives": [{"path": PATH_SEPARATOR.join(p), "category": _pk(category_at(p)), "confidence": round(c, 4)}
-                         for p, c in assignment.alternatives],
+                         for p, c in assignment.alternatives if p != decision.predicted],
         "neighbours": [{"reference": str(references[n.reference_id][0]), "path": PATH_SEPARATOR.join(n.category),
                         "similarity": round(n.similarity, 4),
                         "shared": references[n.reference_id][1] == ReferenceImage.Source.IMPORT}

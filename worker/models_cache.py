@@ -12,6 +12,7 @@ import threading
 
 from django.conf import settings
 
+from catalog.models import ThresholdChange
 from vision.backbones import BackboneUnavailable, backbone_files, get_backbone
 from vision.categorize import Categorizer
 from vision.embedder import Embedder
@@ -63,6 +64,8 @@ class ModelCache:
                 self._index_file_key = key
             self._changes.catch_up()
             self._categorizer.target_precision = settings.CATALOG_AUTO_ACCEPT_PRECISION
+            # Thresholds audits raised (worker.thresholds) replace the calibration's.
+            self._categorizer.thresholds = ThresholdChange.in_force(settings.CATALOG_AUTO_ACCEPT_PRECISION)
             return self._categorizer
 
     def segmenter(self):

@@ -11,6 +11,7 @@ from functools import partial
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
+from catalog import audits
 from catalog.bulk import give_up_job, run_job
 from vision.images import InvalidImage
 from vision.training.embedder import TrainingOptions
@@ -22,6 +23,7 @@ from .models_cache import IndexNotReady, ModelUnavailable
 from .policy import (MAX_RETRIES, MISSING_FILE, TRANSIENT_ERRORS, backoff, deleted, fail, internal_error,
                      retry_or_give_up)
 from .sweeper import requeue_lost
+from .thresholds import refit_if_failing
 from .training import train_on_references
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,25 @@ def import_bulk_job(self, job_id):
 def requeue_stale_photos():
     """Resend the photos and bulk jobs whose message is lost (worker.sweeper); returns how many it resent."""
     return requeue_lost()
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def draw_daily_audits():
+    """Draw an audit for each top-level category accepted in the last day without one
+    (catalog.audits); returns how many it drew."""
+    return audits.draw_daily_audits()
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, soft_time_limit=120, time_limit=180)
+def refit_thresholds(self):
+    """Refit the auto-accept thresholds when audits show the promise failing (worker.thresholds):
+    after every audit decision, and on a schedule. Returns how many thresholds rose."""
+    try:
+        return len(refit_if_failing())
+    except TRANSIENT_ERRORS as error:
+        raise self.retry(exc=error, countdown=backoff(self.request.retries))
+    except IndexNotReady:
+        return 0
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, soft_time_limit=600, time_limit=660)

@@ -59,6 +59,25 @@ def test_the_list_filters_by_status_category_and_date(api, listing, make_item):
     assert api.get("/api/v1/listings/", {"created_after": tomorrow}).json()["count"] == 0
 
 
+def test_a_client_polls_for_listings_whose_category_changed(api, listing, make_item, staff,
+                                                            django_capture_on_commit_callbacks):
+    """An audit (or any review) that corrects an accepted listing changes its category: a client
+    polling with updated_after learns of it."""
+    from django.utils import timezone
+
+    from catalog.review import decide
+
+    item = make_item("Fruit > Banana", outcome="accepted", accepted_depth=2, predicted_path="Fruit > Banana",
+                     audit=True)
+    polled = timezone.now()
+    assert api.get("/api/v1/listings/", {"updated_after": polled.isoformat()}).json()["count"] == 0
+    with django_capture_on_commit_callbacks(execute=True):  # the listing's decision runs after the commit
+        decide(item, Category.objects.get_or_create_path(["Fruit", "Pear"]), staff)
+    changed = api.get("/api/v1/listings/", {"updated_after": polled.isoformat()}).json()
+    assert changed["count"] == 1 and changed["results"][0]["category"] == "Fruit > Pear"
+    assert api.get("/api/v1/listings/", {"updated_after": "yesterday"}).status_code == 400
+
+
 def test_a_seller_finds_a_listing_by_their_own_reference(api, owner, listing):
     Listing.objects.create(seller=owner, title="Blue mug", reference="SKU-2")
     body = api.get("/api/v1/listings/", {"reference": "SKU-2"}).json()

@@ -49,6 +49,9 @@ def database_kept_open():
 @pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda mode: mode.value)
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[operation.label for operation in OPERATIONS])
 def test_no_server_error_and_no_response_outside_the_schema(operation, mode, owner_key, make_item, database_kept_open):
+    if mode == GenerationMode.NEGATIVE and not (len(operation.path_parameters) or len(operation.query)
+                                                or len(operation.body)):
+        pytest.skip("an operation that takes nothing has nothing to send invalid")
     make_item()  # a listing, a done photo and an item to find
     headers = {"Authorization": f"Token {owner_key}"}
 

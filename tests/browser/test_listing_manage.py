@@ -27,7 +27,7 @@ def test_a_seller_edits_recategorizes_adds_photos_and_deletes(served, imported_c
     page.get_by_label("Category").fill("Fruit > Plantain")
     page.get_by_role("button", name=re.compile("category")).click()
     expect(page.locator("#listing-decision")).to_contain_text("Plantain")
-    expect(page.locator("#listing-decision")).to_contain_text("Chosen by you")
+    expect(page.locator("#listing-decision")).to_contain_text("Chosen by the seller")
 
     page.get_by_text("Edit this listing").click()
     page.get_by_label("Add photos").set_input_files(grocery_images("val", "Fruit/Banana", 2)[1])

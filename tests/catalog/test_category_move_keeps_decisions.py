@@ -18,9 +18,11 @@ def move(category_path, under_path):
 
 @pytest.fixture
 def decided_lemon(listing, make_item):
-    """A listing decided as Citrus > Lemon (90 %, 80 %), its item's runner-up and heatmap Citrus > Orange."""
+    """A listing decided as Citrus > Lemon (90 %, 80 %), its item's best guess and heatmap Citrus >
+    Orange, its runner-up Citrus > Lime."""
     orange = Category.objects.get_or_create_path(["Citrus", "Orange"])
-    item = make_item("Citrus > Lemon", 0.8, alternatives=[{"path": orange.path, "category": orange.pk,
+    lime = Category.objects.get_or_create_path(["Citrus", "Lime"])
+    item = make_item("Citrus > Lemon", 0.8, alternatives=[{"path": lime.path, "category": lime.pk,
                                                            "confidence": 0.15}],
                      predicted_path=orange.path, predicted_category=orange,
                      heatmap_category=orange.path, heatmap_of=orange)
@@ -38,7 +40,7 @@ def test_the_listing_page_shows_the_moved_path_with_its_leaf(owner_client, listi
     assert ('<span class="level">Fruit</span> <span class="sep">›</span> <span class="level">Citrus <small '
             'title="the chance this level is right">90%</small></span> <span class="sep">›</span> <span '
             'class="level">Lemon <small title="the chance this level is right">80%</small>') in page
-    assert "Also possible: Fruit &gt; Citrus &gt; Orange" in page
+    assert "Also possible: Fruit &gt; Citrus &gt; Lime" in page
     assert "the best guess is Fruit &gt; Citrus &gt; Orange" in page
 
 
@@ -49,7 +51,7 @@ def test_the_api_gives_a_confidence_for_each_level_of_the_moved_path(api, listin
     assert (body["category"], body["confidences"]) == ("Fruit > Citrus > Lemon", [None, 0.9, 0.8])
     item = body["photos"][0]["items"][0]
     assert item["confidences"] == [None, 0.9, 0.8]
-    assert item["alternatives"] == [{"path": "Fruit > Citrus > Orange", "confidence": 0.15}]
+    assert item["alternatives"] == [{"path": "Fruit > Citrus > Lime", "confidence": 0.15}]
     assert item["heatmap_category"] == item["predicted_path"] == "Fruit > Citrus > Orange"
 
 

@@ -38,7 +38,7 @@ def test_the_listings_one_category_comes_before_its_photos(owner_client, listing
                                                  outcome="accepted_at_parent", accepted_depth=1)
     page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
     assert page.index('id="listing-decision"') < page.index('class="photo-card"')
-    assert "“Fruit” is set; catalogue staff will check the rest." in page
+    assert "Accepted as “Fruit”; the finer category needs review by catalogue staff." in page
     assert 'Apple <small title="the chance this level is right">70%</small>' in page
 
 

@@ -55,7 +55,7 @@ def test_a_seller_chooses_another_category_and_new_photos_leave_it(owner_client,
     response = owner_client.post(f"/listings/{listing.uuid}/category", {"category": "fruit > plantain"}, follow=True)
 
     assert "The category is Fruit &gt; Plantain now." in response.content.decode()
-    assert "Chosen by you" in response.content.decode()
+    assert "Chosen by the seller" in response.content.decode()
     update_listing_decision(listing.pk)  # as when another photo is categorized: the model is not asked
     chosen = Listing.objects.get()
     assert (chosen.category.path, chosen.outcome, chosen.confidences) == ("Fruit > Plantain", "chosen_by_seller", [])

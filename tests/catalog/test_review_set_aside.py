@@ -41,7 +41,7 @@ def test_the_listing_follows_what_staff_decided(staff_client, owner_client, make
     assert listing.outcome == "not_in_catalogue" and listing.category is None
     review("correct", category="Fruit > Banana")
     assert listing.outcome == "reviewed" and listing.category.path == "Fruit > Banana"
-    assert "Checked by staff" in owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    assert "Chosen by staff" in owner_client.get(f"/listings/{listing.uuid}/").content.decode()
     review("not-a-product")
     assert listing.outcome == "not_a_product" and listing.category is None
 

@@ -8,7 +8,8 @@ import pytest
 from vision import outcomes
 from vision.audits import Labelled, labelled_levels, redecided, refit_thresholds, simulate
 from vision.calibration import Calibration, Decision, threshold_with_uncertainty
-from vision.scoring import Result, precision_interval
+from vision.precision import precision_interval
+from vision.scoring import Result
 
 TARGET = 0.98
 
@@ -38,21 +39,26 @@ def test_a_threshold_needs_evidence_not_a_lucky_streak():
     assert math.isinf(few) and many == 0.99  # 20 right of 20 does not make 98 % likely; 400 of 400 does
 
 
-def test_audits_that_find_errors_above_the_threshold_raise_it():
+def test_audits_that_find_errors_above_the_threshold_raise_it_for_their_own_top_level():
     calibrated = train_like()
-    before = refit_thresholds(calibrated, [], TARGET)
+    before = refit_thresholds(calibrated, [], TARGET, {"Fruit", "Vegetables"})
     rng = np.random.default_rng(1)
-    # New photos: right only 90 % of the time at 0.9 to 0.97, 99.5 % above.
-    audited = [Labelled(depth, c, bool(rng.random() < (0.995 if c > 0.97 else 0.9)))
+    # New photos of Fruit: right only 90 % of the time at 0.9 to 0.97, 99.5 % above; Vegetables'
+    # right as often as the calibration's.
+    audited = [Labelled("Fruit", depth, c, bool(rng.random() < (0.995 if c > 0.97 else 0.9)))
                for c in rng.uniform(0.9, 1.0, 300) for depth in (1, 2)]
+    audited += [Labelled("Vegetables", 2, c, True) for c in rng.uniform(0.9, 1.0, 100)]
     after = refit_thresholds(calibrated, audited, TARGET)
-    assert before[2] < 0.95 and after[2] > before[2]
+    assert set(after) == {("Fruit", 1), ("Fruit", 2), ("Vegetables", 1), ("Vegetables", 2)}
+    assert before["Fruit", 2] == before["Vegetables", 2] < 0.95 and after["Fruit", 2] > before["Fruit", 2]
+    assert after["Vegetables", 2] <= before["Vegetables", 2]
 
 
 def test_audits_that_agree_leave_the_threshold_where_it_was_or_lower():
     calibrated = train_like()
-    audited = [Labelled(2, c, True) for c in np.linspace(0.9, 1.0, 200)]
-    assert refit_thresholds(calibrated, audited, TARGET)[2] <= refit_thresholds(calibrated, [], TARGET)[2]
+    audited = [Labelled("Fruit", 2, c, True) for c in np.linspace(0.9, 1.0, 200)]
+    assert refit_thresholds(calibrated, audited, TARGET)["Fruit", 2] <= \
+        refit_thresholds(calibrated, [], TARGET, {"Fruit"})["Fruit", 2]
 
 
 def answer(truth, predicted, confidences, outcome=outcomes.NEEDS_REVIEW):
@@ -60,19 +66,24 @@ def answer(truth, predicted, confidences, outcome=outcomes.NEEDS_REVIEW):
     return Result("photo.jpg", truth, None, decision)
 
 
-def test_an_answer_is_decided_again_under_other_thresholds():
+def test_an_answer_is_decided_again_under_its_top_levels_thresholds():
+    calibrated = train_like()
     fruit = answer(("Fruit", "Apple"), ("Fruit", "Apple"), (0.99, 0.95))
-    assert redecided(fruit, {1: 0.9, 2: 0.9}).decision.outcome == outcomes.ACCEPTED
-    at_parent = redecided(fruit, {1: 0.9, 2: 0.97}).decision
+    assert redecided(fruit, calibrated, TARGET, {("Fruit", 1): 0.9, ("Fruit", 2): 0.9}).decision.outcome == \
+        outcomes.ACCEPTED
+    at_parent = redecided(fruit, calibrated, TARGET, {("Fruit", 1): 0.9, ("Fruit", 2): 0.97}).decision
     assert (at_parent.outcome, at_parent.accepted_depth) == (outcomes.ACCEPTED_AT_PARENT, 1)
+    # Another top level's refit does not touch it: the calibration's thresholds stand (0.95 is above them).
+    assert redecided(fruit, calibrated, TARGET, {("Vegetables", 2): 0.999}).decision.outcome == outcomes.ACCEPTED
     outside = answer(("Fruit", "Apple"), ("Fruit", "Apple"), (0.99, 0.95), outcomes.NOT_IN_CATALOGUE)
-    assert redecided(outside, {1: 0.5, 2: 0.5}).decision.outcome == outcomes.NOT_IN_CATALOGUE
+    assert redecided(outside, calibrated, TARGET, {("Fruit", 2): 0.5}).decision.outcome == outcomes.NOT_IN_CATALOGUE
 
 
 def test_a_level_is_right_when_the_path_down_to_it_is():
     levels = labelled_levels(("Fruit", "Apple", "Granny"), answer((), ("Fruit", "Pear", "Conference"),
                                                                  (0.99, 0.8, 0.7)).decision)
-    assert [(level.depth, level.right) for level in levels] == [(1, True), (2, False), (3, False)]
+    assert [(level.top_level, level.depth, level.right) for level in levels] == [
+        ("Fruit", 1, True), ("Fruit", 2, False), ("Fruit", 3, False)]
 
 
 def test_the_offline_twin_measures_the_remaining_queries_before_and_after():
@@ -91,4 +102,4 @@ def test_the_offline_twin_measures_the_remaining_queries_before_and_after():
                                       "at_parent_precision"}
     assert figures["after"]["coverage"] < figures["before"]["coverage"]
     assert figures["after"]["precision"] > figures["before"]["precision"]
-    assert figures["thresholds_after"][0]["2"] > figures["thresholds_before"][0]["2"]
+    assert figures["thresholds_after"][0]["Fruit/2"] > figures["thresholds_before"][0]["2"]

@@ -109,7 +109,8 @@ def test_no_neighbours_means_no_assignment():
     assert result.path == () and result.best_category == () and result.alternatives == []
 
 
-@pytest.mark.parametrize("bad", [dict(k=0), dict(evidence_k=0), dict(threshold=0), dict(threshold=1.5), dict(temperature=0)])
+@pytest.mark.parametrize("bad", [dict(k=0), dict(evidence_k=0), dict(threshold=0), dict(threshold=1.5),
+                                 dict(temperature=0)])
 def test_it_rejects_invalid_settings(bad):
     with pytest.raises(ValueError):
         VoteConfig(**bad)

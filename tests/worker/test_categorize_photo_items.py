@@ -57,12 +57,14 @@ def test_a_segmenter_that_is_not_installed_fails_the_photo_with_a_reason(banana_
     assert photo.status == "failed" and "models are not installed on this server" in photo.failure_reason
 
 
-def test_each_item_gets_a_heatmap_of_its_own_category(two_product_photo_in_listing, imported_catalogue):
+def test_each_item_gets_a_heatmap_of_its_best_guess_which_no_runner_up_repeats(two_product_photo_in_listing,
+                                                                               imported_catalogue):
     categorize_photo(two_product_photo_in_listing.id)
     for item in Photo.objects.get().items.all():
         left, top, right, bottom = item.crop_box
         assert left <= item.box[0] and top <= item.box[1] and right >= item.box[2] and bottom >= item.box[3]
-        assert item.heatmap_category == item.category.path
+        assert item.heatmap_category == item.predicted_path  # what the review card calls the best guess
+        assert item.predicted_path not in [alternative["path"] for alternative in item.alternatives]
         assert len(item.activation) == 7 and max(map(max, item.activation)) == 255
         with Image.open(item.heatmap.path) as heatmap:
             assert heatmap.format == "PNG" and heatmap.mode == "RGBA"

@@ -1,0 +1,102 @@
+"""Audits: what the model accepted by itself, checked by staff on a random sample, blind.
+
+The calibration's thresholds are read off the catalogue's own references; new photos, shot on other
+days, are harder (bench/README.md, "Audits"), so the promise of CATALOG_AUTO_ACCEPT_PRECISION is
+measured on the live stream: a share (CATALOG_AUDIT_RATE) of the automatically accepted items is
+drawn at random when it is categorized, and at least one a day of each top-level category that had
+any (draw_daily_audits), and goes to the review queue as an audit. Staff label an audit without
+seeing the model's answer, so the audit measures the model rather than staff's agreement with it.
+The listing stays accepted meanwhile; an audit that disagrees corrects it as any review does.
+
+Only audits are an unbiased sample of what was accepted: staff open the other accepted items
+because something looked wrong, so their decisions are not counted here (the Quality page's other
+tables count them, and say so).
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from vision.precision import precision_interval
+
+from .models import PATH_SEPARATOR, Item, Outcome, Photo
+from .quality import within
+
+AUDITED_OUTCOMES = (Outcome.ACCEPTED, Outcome.ACCEPTED_AT_PARENT)
+# The live precision's interval: two-sided 95 %.
+CONFIDENCE_LEVEL = 0.95
+ALL = "All categories"
+
+_draws = random.Random()
+
+
+def drawn_for_audit(outcome, rate=None):
+    """Whether an item the model decided `outcome` for is drawn for an audit: each accepted one,
+    independently, with probability CATALOG_AUDIT_RATE."""
+    rate = settings.CATALOG_AUDIT_RATE if rate is None else rate
+    return outcome in AUDITED_OUTCOMES and _draws.random() < rate
+
+
+def draw_daily_audits(now=None):
+    """Draw one audit, at random, for each top-level category whose items were accepted
+    automatically in the last day without any being drawn; returns how many were drawn."""
+    since = (now or timezone.now()) - timedelta(days=1)
+    accepted = Item.objects.filter(photo__status=Photo.Status.DONE, photo__finished__gte=since,
+                                   outcome__in=AUDITED_OUTCOMES)
+    by_top = {}
+    for pk, path, kept, audit in accepted.values_list("pk", "predicted_category__path", "predicted_path", "audit"):
+        by_top.setdefault(_top_level(path or kept), []).append((pk, audit))
+    drawn = [_draws.choice([pk for pk, _ in items]) for items in by_top.values() if not any(a for _, a in items)]
+    return Item.objects.filter(pk__in=drawn).update(audit=True)
+
+
+def _top_level(path):
+    return path.split(PATH_SEPARATOR)[0] if path else ""
+
+
+@dataclass
+class Audited:
+    """An audited item staff have labelled: what the model accepted, and whether it was right."""
+
+    top_level: str
+    level: int  # the depth the model accepted
+    right: bool
+
+
+def audited_items():
+    """[Audited] of every audit staff have decided: right when the category staff chose is the
+    accepted level or under it (an item set aside was wrongly accepted)."""
+    rows = (Item.objects.filter(audit=True, outcome__in=AUDITED_OUTCOMES).exclude(review=Item.Review.PENDING)
+            .values_list("predicted_category__path", "predicted_path", "accepted_depth", "category__path"))
+    audited = []
+    for current, kept, depth, decided in rows:
+        predicted = (current or kept).split(PATH_SEPARATOR)
+        accepted = PATH_SEPARATOR.join(predicted[:depth])
+        audited.append(Audited(predicted[0], depth, bool(decided) and within(decided, accepted)))
+    return audited
+
+
+def live_precision(audited=None, target=None):
+    """[{top_level, level, audited, right, precision, low, high, target, failing}]: the precision of
+    automatic acceptance as audits measure it, per top-level category and accepted level, then
+    per category over every level and over all categories; `failing` when even the interval's
+    upper end is below the target."""
+    audited = audited_items() if audited is None else audited
+    target = settings.CATALOG_AUTO_ACCEPT_PRECISION if target is None else target
+    groups = {}
+    for item in audited:
+        for key in ((item.top_level, item.level), (item.top_level, None), (ALL, item.level), (ALL, None)):
+            groups.setdefault(key, []).append(item.right)
+    rows = [_row(top, level, rights, target) for (top, level), rights in groups.items()]
+    return sorted(rows, key=lambda row: (row["top_level"] == ALL, row["top_level"], row["level"] is None,
+                                         row["level"] or 0))
+
+
+def _row(top, level, rights, target):
+    right, count = sum(rights), len(rights)
+    low, high = precision_interval(right, count, CONFIDENCE_LEVEL)
+    return {"top_level": top, "level": level, "audited": count, "right": right, "precision": right / count,
+            "low": low, "high": high, "target": target, "failing": high < target}

@@ -1,0 +1,42 @@
+"""An audit card in the review queue: labelled blind, the model's answer shown once staff chose."""
+
+import pytest
+
+from catalog.models import Category, Item, Outcome
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def audited(make_item):
+    return make_item("Fruit > Apple > Pink-Lady", 0.97, outcome=Outcome.ACCEPTED, accepted_depth=3, audit=True,
+                     predicted_path="Fruit > Apple > Pink-Lady", risk=0.03,
+                     alternatives=[{"path": "Fruit > Apple > Royal-Gala", "category": None, "confidence": 0.02}],
+                     neighbours=[{"reference": "6f1c1d43-05b5-4a53-9a8e-6c3c1a6c1b7e",
+                                  "path": "Fruit > Apple > Pink-Lady", "similarity": 0.8}])
+
+
+def test_an_audit_comes_first_and_hides_the_models_answer_until_staff_chose(staff_client, make_item, audited):
+    make_item("Vegetables > Leek", 0.4, outcome=Outcome.NEEDS_REVIEW, risk=0.6)
+    cards = staff_client.get("/review/").content.decode().split('class="photo-card review-item"')[1:]
+    card = cards[0]
+    assert "Choose this product's category yourself" in card and "Leek" in cards[1]
+    for answer in ("Pink-Lady", "Royal-Gala", "Accepted automatically", "risk 3%", "/references/", ">Accept<"):
+        assert answer not in card
+    assert ">Choose<" in card
+
+    Category.objects.get_or_create_path(["Fruit", "Apple", "Royal-Gala"])
+    response = staff_client.post(f"/review/items/{audited.uuid}/correct",
+                                 {"category": "Fruit > Apple > Royal-Gala", "next": "/review/?review="})
+    assert response.status_code == 302
+    audited.refresh_from_db()
+    assert audited.review == Item.Review.CORRECTED and audited.category.path == "Fruit > Apple > Royal-Gala"
+    page = staff_client.get("/review/", {"audit": "only", "review": ""}).content.decode()
+    assert "The model had accepted Fruit &gt; Apple &gt; Pink-Lady" in page and "without seeing it" in page
+    assert "1 item." in page
+
+
+def test_the_queue_filters_audits(staff_client, make_item, audited):
+    make_item("Vegetables > Leek", outcome=Outcome.ACCEPTED)
+    assert "1 item." in staff_client.get("/review/", {"audit": "only"}).content.decode()
+    assert "1 item." in staff_client.get("/review/", {"audit": "none"}).content.decode()

@@ -1,0 +1,65 @@
+"""Audits that show the promise failing raise the auto-accept thresholds (worker.thresholds)."""
+
+import math
+
+import pytest
+from django.utils import timezone
+
+from catalog.models import Category, Item, Outcome, ThresholdChange
+from catalog.review import decide
+from catalog.tasks import enqueue_threshold_refit
+from worker.models_cache import models
+
+pytestmark = pytest.mark.django_db
+
+TARGET = 0.9  # what the 72 left-out references of calibrated_catalogue can show
+
+
+@pytest.fixture
+def accepted(make_item):
+    """Items the model accepted as Fruit > Banana with these confidences, finished now."""
+    def make(confidences, **fields):
+        item = make_item("Fruit > Banana", confidences[-1], outcome=Outcome.ACCEPTED, accepted_depth=2,
+                         predicted_path="Fruit > Banana", predicted_confidences=confidences, calibrated=True,
+                         **fields)
+        item.confidences = confidences
+        item.save()
+        item.photo.finished = timezone.now()
+        item.photo.save()
+        return item
+    return make
+
+
+def test_failing_audits_raise_the_threshold_record_it_and_send_recent_answers_back(
+        calibrated_catalogue, accepted, staff, staff_client, settings, django_capture_on_commit_callbacks):
+    settings.CATALOG_AUTO_ACCEPT_PRECISION = TARGET
+    calibration = models.categorizer().index.calibration
+    leaf_threshold = calibration.threshold(2, TARGET)
+    confident = [1.0, min(1.0, leaf_threshold + 0.5 * (1 - leaf_threshold))]  # accepted today
+    waiting = accepted(confident)
+    pear = Category.objects.get_or_create_path(["Fruit", "Pear"])
+    for _ in range(8):  # every audit says the model was wrong
+        audit = accepted(confident, audit=True)
+        with django_capture_on_commit_callbacks(execute=True):  # each audit decision sends the refit
+            decide(audit, pear, staff)
+
+    changes = ThresholdChange.objects.filter(top_level="Fruit", depth=2)  # the latest first
+    change = changes.first()
+    raised = math.inf if change.new_threshold is None else change.new_threshold  # None: nothing is accepted
+    assert changes.last().old_threshold == leaf_threshold and raised > confident[1]
+    assert change.audited_right == 0 and change.audited >= 2 and change.calibration_answers > 0
+    assert not ThresholdChange.objects.filter(depth=1).exists()  # every audit was right at Fruit
+    assert "Fruit, level 2: 0 of " in change.reason
+    waiting.refresh_from_db()
+    assert waiting.review == Item.Review.PENDING and waiting.accepted_depth < 2 and waiting.outcome != Outcome.ACCEPTED
+    assert models.categorizer().thresholds["Fruit", 2] == raised  # what workers decide with now
+    shown = staff_client.get("/review/quality/").content.decode()
+    assert 'id="threshold-changes"' in shown and "Fruit, level 2: 0 of" in shown
+
+
+def test_audits_that_keep_the_promise_change_nothing(calibrated_catalogue, accepted, staff, settings):
+    settings.CATALOG_AUTO_ACCEPT_PRECISION = TARGET
+    item = accepted([1.0, 0.99], audit=True)
+    decide(item, item.category, staff)
+    enqueue_threshold_refit()
+    assert not ThresholdChange.objects.exists()

@@ -1,0 +1,107 @@
+"""Auto-accept thresholds steered by audits.
+
+When audits show the promise failing (catalog.audits.live_precision: a 95 % interval whose upper
+end is below the target), the threshold of each top-level category and depth is refitted from the
+index's calibration predictions and that category's audited answers (vision.audits.refit_thresholds:
+audits are of the stream the promise is about), and a threshold that rises is recorded
+(catalog.models.ThresholdChange, which workers read before every photo). Answers accepted in the last REVIEW_BACK_DAYS days whose
+accepted level is now below its threshold go back to review. Only audits are counted: staff open
+other accepted items because something looked wrong, so their corrections would bias the refit
+towards errors.
+"""
+
+import math
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from catalog import audits
+from catalog.models import PATH_SEPARATOR, Item, Photo, ThresholdChange
+from catalog.tasks import enqueue_listing_decision
+from vision.audits import Labelled, refit_thresholds
+from vision.calibration import acceptance, threshold_at
+
+from .models_cache import models
+
+REVIEW_BACK_DAYS = 7
+
+
+def refit_if_failing(now=None):
+    """Refit the thresholds when audits show the promise failing; [ThresholdChange] of those raised."""
+    target = settings.CATALOG_AUTO_ACCEPT_PRECISION
+    failing = [row for row in audits.live_precision(target=target) if row["failing"]]
+    calibration = models.categorizer().index.calibration if failing else None
+    if calibration is None:
+        return []
+    labelled = audited_levels()
+    in_force = ThresholdChange.in_force(target)
+    reason = "Audits below the target: " + "; ".join(_described(row) for row in failing)
+    with transaction.atomic():
+        changes = []
+        for (top_level, depth), threshold in refit_thresholds(calibration, labelled, target).items():
+            old = threshold_at(calibration, target, in_force, (top_level,))(depth)
+            if threshold > old:
+                changes.append(_record(calibration, top_level, depth, old, threshold, labelled, target, reason))
+        if changes:
+            send_back_to_review(calibration, target, ThresholdChange.in_force(target), now)
+    return changes
+
+
+def audited_levels():
+    """[vision.audits.Labelled] of every level of every decided audit's predicted path: right when
+    the category staff chose is that level or under it."""
+    rows = (Item.objects.filter(audit=True, outcome__in=audits.AUDITED_OUTCOMES, calibrated=True)
+            .exclude(review=Item.Review.PENDING)
+            .values_list("predicted_category__path", "predicted_path", "predicted_confidences", "category__path"))
+    levels = []
+    for current, kept, confidences, decided in rows:
+        predicted = (current or kept).split(PATH_SEPARATOR)
+        for depth, confidence in enumerate(confidences, start=1):
+            level = PATH_SEPARATOR.join(predicted[:depth])
+            levels.append(Labelled(predicted[0], depth, confidence, bool(decided) and audits.within(decided, level)))
+    return levels
+
+
+def send_back_to_review(calibration, target, refitted, now=None):
+    """Items accepted in the last REVIEW_BACK_DAYS days, not yet reviewed, decided again under the
+    `refitted` thresholds (vision.calibration.threshold_at): those whose accepted level is now below
+    its threshold accept less, or nothing, and their listings are decided again. Returns how many
+    changed."""
+    since = (now or timezone.now()) - timedelta(days=REVIEW_BACK_DAYS)
+    changed, listings = 0, set()
+    recent = Item.objects.filter(outcome__in=audits.AUDITED_OUTCOMES, review=Item.Review.PENDING, calibrated=True,
+                                 photo__status=Photo.Status.DONE, photo__finished__gte=since)
+    for item in recent.select_related("photo", "predicted_category"):
+        predicted = tuple(item.shown_predicted_path.split(PATH_SEPARATOR))
+        outcome, accepted = acceptance(item.predicted_confidences, len(item.confidences),
+                                       len(item.predicted_confidences),
+                                       threshold_at(calibration, target, refitted, predicted))
+        if accepted < item.accepted_depth:
+            item.outcome, item.accepted_depth = outcome, accepted
+            item.save(update_fields=["outcome", "accepted_depth"])
+            changed += 1
+            listings.add(item.photo.listing_id)
+    for listing_id in listings:
+        transaction.on_commit(lambda listing_id=listing_id: enqueue_listing_decision(listing_id))
+    return changed
+
+
+def _record(calibration, top_level, depth, old, new, labelled, target, reason):
+    theirs = [level for level in labelled
+              if level.top_level == top_level and min(level.depth, calibration.depths) == depth]
+    return ThresholdChange.objects.create(
+        top_level=top_level, depth=depth, target_precision=target, old_threshold=_stored(old), new_threshold=_stored(new),
+        calibration_answers=int((calibration.fit_depth == depth).sum()), audited=len(theirs),
+        audited_right=sum(level.right for level in theirs), reason=reason)
+
+
+def _stored(threshold):
+    return threshold if math.isfinite(threshold) else None
+
+
+def _described(row):
+    level = "every level" if row["level"] is None else f"level {row['level']}"
+    return (f"{row['top_level']}, {level}: {row['right']} of {row['audited']} right "
+            f"(95 % interval {row['low']:.0%}–{row['high']:.0%})")
