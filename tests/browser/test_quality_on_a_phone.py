@@ -34,7 +34,8 @@ def test_the_quality_page_keeps_its_headers_on_a_phone(served, decided, staff, c
     for i in range(tables.count()):
         table = tables.nth(i)
         headers = table.locator("thead th")
-        assert headers.count() and all(headers.nth(h).is_visible() for h in range(headers.count()))
+        assert headers.count() and all(headers.nth(h).is_visible() and headers.nth(h).inner_text().strip()
+                                       for h in range(headers.count()))
         for row in range(table.locator("tbody tr").count()):
             assert table.locator("tbody tr").nth(row).locator("td").count() == headers.count()
     weeks = page.locator("#by-week tbody tr")
