@@ -186,6 +186,14 @@ class Listing(models.Model):
         return not self.photos.filter(status__in=Photo.Status.pending()).exists()
 
     @property
+    def awaits_redecision(self):
+        """Whether staff decided about one of its items after its category was last decided: a
+        worker decides it again (worker.listings), and until then its category is not shown, as
+        it may be the one staff just set aside or changed."""
+        return ReviewDecision.objects.filter(item__photo__listing=self,
+                                             **({"created__gt": self.decided} if self.decided else {})).exists()
+
+    @property
     def suggested_title(self):
         """The title read on the product in its first photo that has one; "" when none."""
         return next((photo.suggested_title for photo in self.photos.all() if photo.suggested_title), "")
