@@ -12,8 +12,8 @@ calibration's predictions (of every category: the prior) and the audited answers
 category, each of those counting AUDIT_WEIGHT times (they are of the stream the promise is about).
 New photos of one subtree can be much harder than another's (on Grocery val, Fruit's answers were
 right 82 % of the time, Vegetables' 92 %): one threshold a depth would have to be set for the
-hardest, and would then refuse the others' answers too (bench/README.md, "Audits"). `simulate` is the offline twin of the loop that
-`vision.evaluate --audit N` runs on its queries.
+hardest, and would then refuse the others' answers too (bench/README.md, "Audits"). `simulate` is
+the offline twin of the loop that `vision.evaluate --audit N` runs on its queries.
 """
 
 import math

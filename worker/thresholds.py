@@ -4,10 +4,10 @@ When audits show the promise failing (catalog.audits.live_precision: a 95 % inte
 end is below the target), the threshold of each top-level category and depth is refitted from the
 index's calibration predictions and that category's audited answers (vision.audits.refit_thresholds:
 audits are of the stream the promise is about), and a threshold that rises is recorded
-(catalog.models.ThresholdChange, which workers read before every photo). Answers accepted in the last REVIEW_BACK_DAYS days whose
-accepted level is now below its threshold go back to review. Only audits are counted: staff open
-other accepted items because something looked wrong, so their corrections would bias the refit
-towards errors.
+(catalog.models.ThresholdChange, which workers read before every photo). Answers accepted in the
+last REVIEW_BACK_DAYS days whose accepted level is now below its threshold go back to review. Only
+audits are counted: staff open other accepted items because something looked wrong, so their
+corrections would bias the refit towards errors.
 """
 
 import math
@@ -92,7 +92,8 @@ def _record(calibration, top_level, depth, old, new, labelled, target, reason):
     theirs = [level for level in labelled
               if level.top_level == top_level and min(level.depth, calibration.depths) == depth]
     return ThresholdChange.objects.create(
-        top_level=top_level, depth=depth, target_precision=target, old_threshold=_stored(old), new_threshold=_stored(new),
+        top_level=top_level, depth=depth, target_precision=target, old_threshold=_stored(old),
+        new_threshold=_stored(new),
         calibration_answers=int((calibration.fit_depth == depth).sum()), audited=len(theirs),
         audited_right=sum(level.right for level in theirs), reason=reason)
 
