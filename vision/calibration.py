@@ -129,11 +129,19 @@ class Calibration:
 
     @classmethod
     def from_stored(cls, manifest, stored):
+        """The Calibration kept in an index file; None when it was fitted on other features (an
+        older file): it cannot score these, so the index is uncalibrated until it is refitted."""
+        if not fitted_on_these_features(manifest):
+            return None
         return cls(stored["calibration_coefficients"], stored["calibration_intercepts"],
                    manifest["novelty_threshold"], stored["calibration_fit_confidence"],
                    stored["calibration_fit_correct"], stored["calibration_fit_depth"], manifest["fitted_on"],
-                   manifest["categories"], manifest["queries"], manifest["source"],
-                   tuple(manifest.get("features", ())))
+                   manifest["categories"], manifest["queries"], manifest["source"], FEATURES)
+
+
+def fitted_on_these_features(manifest):
+    """Whether a stored calibration (its manifest) was fitted on today's FEATURES."""
+    return tuple(manifest.get("features", ())) == FEATURES
 
 
 def _sigmoid(x):

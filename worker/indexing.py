@@ -21,7 +21,8 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from catalog.models import PATH_SEPARATOR, ReferenceChange, ReferenceImage
-from vision.calibration import MIN_CALIBRATION_QUERIES, calibration_is_stale, refresh_calibration
+from vision.calibration import (MIN_CALIBRATION_QUERIES, calibration_is_stale, fitted_on_these_features,
+                                refresh_calibration)
 from vision.cam import head_is_stale, refresh_head
 from vision.content_keys import content_key
 from vision.images import load_in_batches
@@ -160,9 +161,11 @@ def update_index(compact=False):
 def compaction_due(manifest):
     """Whether the index file (its `manifest`) is due to be rewritten: the changes since it was
     are many (CATALOG_INDEX_COMPACT_CHANGES) or the oldest has waited long enough
-    (CATALOG_INDEX_COMPACT_SECONDS), or it lacks the head or the calibration a new file would have."""
+    (CATALOG_INDEX_COMPACT_SECONDS), or it lacks the head or the calibration a new file would have
+    (one fitted on other features, by an older version, counts as none)."""
     lacks_head = manifest["count"] and manifest.get("head_trained_on") is None
-    lacks_calibration = manifest.get("calibration") is None and \
+    calibration = manifest.get("calibration")
+    lacks_calibration = (calibration is None or not fitted_on_these_features(calibration)) and \
         manifest["count"] - manifest.get("trained_rows", 0) >= MIN_CALIBRATION_QUERIES
     if lacks_head or lacks_calibration:
         return True

@@ -85,3 +85,25 @@ def test_an_index_saved_without_a_head_gets_one(imported_catalogue, settings):
     index.save(settings.CATALOG_INDEX_PATH)
     update_reference_index()
     assert ReferenceIndex.load(settings.CATALOG_INDEX_PATH).head is not None
+
+
+def test_an_index_calibrated_on_older_features_answers_uncalibrated_until_it_is_refitted(
+        calibrated_catalogue, banana_photo, settings):
+    """A file from before the calibration's features changed cannot score today's: photos are
+    categorized meanwhile (every answer needs review), and the next update refits it."""
+    from vision.calibration import FEATURES
+    from vision.index import ReferenceIndex
+
+    settings.CATALOG_SEGMENTER = ""
+    index = ReferenceIndex.load(settings.CATALOG_INDEX_PATH)
+    index.calibration.features = FEATURES[:4]
+    index.calibration.coefficients = index.calibration.coefficients[:, :, :4]
+    index.save(settings.CATALOG_INDEX_PATH)
+    assert ReferenceIndex.load(settings.CATALOG_INDEX_PATH).calibration is None
+
+    categorize_photo(banana_photo.id)
+    item = Item.objects.get()
+    assert item.photo.status == "done" and not item.calibrated and item.outcome == "needs_review"
+    update_reference_index()
+    assert read_manifest(settings.CATALOG_INDEX_PATH)["calibration"]["features"] == list(FEATURES)
+    assert ReferenceIndex.load(settings.CATALOG_INDEX_PATH).calibration is not None
