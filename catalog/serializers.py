@@ -61,7 +61,7 @@ class DecidedSerializer(serializers.ModelSerializer):
 
 
 class ItemSerializer(DecidedSerializer):
-    outcome = serializers.ChoiceField(choices=Outcome.values, help_text=OUTCOME_HELP)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, help_text=OUTCOME_HELP)
     predicted_path = serializers.CharField(source="shown_predicted_path", help_text="the full predicted path")
     alternatives = serializers.ListField(source="shown_alternatives", child=serializers.DictField(),
                                          help_text="[{path, confidence}] the runners-up")
@@ -114,10 +114,10 @@ class PhotoSerializer(serializers.ModelSerializer):
 
 
 class ListingSerializer(DecidedSerializer):
-    status = serializers.ChoiceField(choices=ListingStatus.values, read_only=True)
+    status = serializers.ChoiceField(choices=ListingStatus.choices, read_only=True)
     category = serializers.CharField(source="category.path", allow_null=True, default=None,
                                      help_text="the listing's one category, from all its photos; null when none")
-    outcome = serializers.ChoiceField(choices=[*Outcome.values, ""], allow_blank=True,
+    outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True,
                                       help_text=OUTCOME_HELP + "; empty until a photo is categorized")
     suggested_title = serializers.CharField(read_only=True, help_text="a title read on the product (its brand and "
                                                                       "product words); empty until read, or when none")
@@ -171,7 +171,7 @@ class QueryFilters(serializers.Serializer):
 class ListingFilterSerializer(QueryFilters):
     reference = serializers.CharField(required=False, max_length=REFERENCE_LIMIT,
                                       help_text="the listing with this reference of yours (exactly)")
-    status = serializers.ChoiceField(choices=ListingStatus.values, required=False)
+    status = serializers.ChoiceField(choices=ListingStatus.choices, required=False)
     category = CategoryPathField(required=False, help_text="listings whose category, or one of whose items, "
                                                            "is in this category's subtree")
     created_after = serializers.DateField(required=False)
@@ -226,7 +226,7 @@ class BulkRequestSerializer(serializers.Serializer):
 class AcceptedRowSerializer(serializers.ModelSerializer):
     row = serializers.IntegerField(source="bulk_row")
     listing = serializers.UUIDField(source="uuid")
-    status = serializers.ChoiceField(choices=ListingStatus.values, help_text="the listing's: processing while any of "
+    status = serializers.ChoiceField(choices=ListingStatus.choices, help_text="the listing's: processing while any of "
                                                                              "its photos is")
     category = serializers.CharField(source="category.path", allow_null=True, default=None,
                                      help_text="the listing's category; null until decided")

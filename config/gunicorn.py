@@ -7,6 +7,8 @@ max_connections for workers and commands; the server refuses to start otherwise.
 
 import os
 
+from config.environment import integer
+
 bind = os.environ.get("CATALOG_ADDRESS", "127.0.0.1:8000")
 EMBEDDED = not os.environ.get("CELERY_BROKER_URL")
 # Embedded mode categorizes photos inside the web process, on a thread of its own so that uploads
@@ -14,14 +16,14 @@ EMBEDDED = not os.environ.get("CELERY_BROKER_URL")
 # and one queue of photos.
 if EMBEDDED:
     os.environ["CATALOG_EMBEDDED_TASKS"] = "background"
-workers = int(os.environ.get("CATALOG_WEB_PROCESSES", 2 if os.environ.get("DATABASE_URL") else 1))
-threads = int(os.environ.get("CATALOG_WEB_THREADS", 4))
+workers = integer("CATALOG_WEB_PROCESSES", 2 if os.environ.get("DATABASE_URL") else 1)
+threads = integer("CATALOG_WEB_THREADS", 4)
 worker_class = "gthread"
 # A bulk request (up to 2 GB) is received and stored before it is answered. The settings read the
 # same variable: an Idempotency-Key whose request is older than this is free again.
-timeout = int(os.environ.get("CATALOG_WEB_TIMEOUT", 300))
+timeout = integer("CATALOG_WEB_TIMEOUT", 300)
 accesslog = "-"
-DB_RESERVE = int(os.environ.get("CATALOG_DB_RESERVE", 20))
+DB_RESERVE = integer("CATALOG_DB_RESERVE", 20)
 
 
 def on_starting(server):

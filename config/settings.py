@@ -12,16 +12,14 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.environment import flag, integer, number
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CATALOG_VAR_DIR", BASE_DIR / "var"))
 
 
-def env_flag(name, default):
-    return os.environ.get(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
-
-
 # Off unless asked for: Django's debug page shows settings and tracebacks to whoever causes an error.
-DEBUG = env_flag("DJANGO_DEBUG", False)
+DEBUG = flag("DJANGO_DEBUG", False)
 
 
 def secret_key():
@@ -42,7 +40,7 @@ ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1
 # Behind a proxy that ends HTTPS (README, "Behind a proxy"): the address sellers use, and the
 # proxy's word that the request came over HTTPS; cookies then travel over HTTPS only.
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
-if os.environ.get("CATALOG_HTTPS_PROXY") == "1":
+if flag("CATALOG_HTTPS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
 
@@ -131,7 +129,7 @@ USE_TZ = True
 # redis://127.0.0.1:6379/1) when several web processes serve the API, or each counts on its own.
 CATALOG_API_RATE = os.environ.get("CATALOG_API_RATE", "600/minute")
 # Live API tokens a seller may hold at once (revoke one to make another).
-CATALOG_MAX_API_TOKENS = int(os.environ.get("CATALOG_MAX_API_TOKENS", 10))
+CATALOG_MAX_API_TOKENS = integer("CATALOG_MAX_API_TOKENS", 10)
 if os.environ.get("CATALOG_CACHE_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": os.environ["CATALOG_CACHE_URL"]}}
@@ -158,6 +156,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # One name per choice set, rather than the generated "Outcome215Enum" a client would be given.
+    "ENUM_NAME_OVERRIDES": {"OutcomeEnum": "catalog.models.Outcome", "ListingStatusEnum": "catalog.models.ListingStatus"},
 }
 
 STATIC_URL = "static/"
@@ -171,20 +171,20 @@ MEDIA_ROOT = Path(os.environ.get("CATALOG_MEDIA_ROOT", VAR_DIR / "media"))
 
 # The longest a web request may run before the server (config/gunicorn.py reads the same variable)
 # gives up on it; an Idempotency-Key claimed by a request older than this is free again.
-CATALOG_WEB_TIMEOUT = int(os.environ.get("CATALOG_WEB_TIMEOUT", 300))
+CATALOG_WEB_TIMEOUT = integer("CATALOG_WEB_TIMEOUT", 300)
 
 # Uploads: Django streams files over this size to disk instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-CATALOG_MAX_PHOTO_BYTES = int(os.environ.get("CATALOG_MAX_PHOTO_BYTES", 20 * 1024 * 1024))
-CATALOG_MAX_PHOTO_PIXELS = int(os.environ.get("CATALOG_MAX_PHOTO_PIXELS", 50_000_000))
-CATALOG_MAX_PHOTOS_PER_LISTING = int(os.environ.get("CATALOG_MAX_PHOTOS_PER_LISTING", 20))
-CATALOG_MAX_BULK_ROWS = int(os.environ.get("CATALOG_MAX_BULK_ROWS", 5000))
-CATALOG_MAX_BULK_BYTES = int(os.environ.get("CATALOG_MAX_BULK_BYTES", 2 * 1024 ** 3))
+CATALOG_MAX_PHOTO_BYTES = integer("CATALOG_MAX_PHOTO_BYTES", 20 * 1024 * 1024)
+CATALOG_MAX_PHOTO_PIXELS = integer("CATALOG_MAX_PHOTO_PIXELS", 50_000_000)
+CATALOG_MAX_PHOTOS_PER_LISTING = integer("CATALOG_MAX_PHOTOS_PER_LISTING", 20)
+CATALOG_MAX_BULK_ROWS = integer("CATALOG_MAX_BULK_ROWS", 5000)
+CATALOG_MAX_BULK_BYTES = integer("CATALOG_MAX_BULK_BYTES", 2 * 1024 ** 3)
 # What one request's photos may add up to once decoded (about 1,600 photos of 12 megapixels), and
 # the photos one seller may upload in 24 hours, whichever way: each costs worker time.
-CATALOG_MAX_REQUEST_PIXELS = int(os.environ.get("CATALOG_MAX_REQUEST_PIXELS", 20_000_000_000))
-CATALOG_SELLER_PHOTOS_PER_DAY = int(os.environ.get("CATALOG_SELLER_PHOTOS_PER_DAY", 20_000))
+CATALOG_MAX_REQUEST_PIXELS = integer("CATALOG_MAX_REQUEST_PIXELS", 20_000_000_000)
+CATALOG_SELLER_PHOTOS_PER_DAY = integer("CATALOG_SELLER_PHOTOS_PER_DAY", 20_000)
 
 # The vision models, the same for the web process (which never loads them) and the workers.
 CATALOG_BACKBONE = os.environ.get("CATALOG_BACKBONE", "efficientnet_lite0")
@@ -192,26 +192,26 @@ CATALOG_INDEX_PATH = Path(os.environ.get("CATALOG_INDEX_PATH", VAR_DIR / "index"
 # Workers apply reference changes to their index in memory before each photo; the file is
 # rewritten (compacted) by the scheduled update once this many changes have gathered or the oldest
 # has waited this long: a rewrite of a large index is a large write, and every worker reloads it.
-CATALOG_INDEX_COMPACT_CHANGES = int(os.environ.get("CATALOG_INDEX_COMPACT_CHANGES", 10_000))
-CATALOG_INDEX_COMPACT_SECONDS = float(os.environ.get("CATALOG_INDEX_COMPACT_SECONDS", 3600))
+CATALOG_INDEX_COMPACT_CHANGES = integer("CATALOG_INDEX_COMPACT_CHANGES", 10_000)
+CATALOG_INDEX_COMPACT_SECONDS = number("CATALOG_INDEX_COMPACT_SECONDS", 3600)
 CATALOG_DEVICE = os.environ.get("CATALOG_DEVICE") or None
 # A worker categorizes up to this many queued photos in one pass (one segmentation batch, one
 # embedding batch): a GPU worker wants batches; on a CPU it saves little (bench/README.md).
-CATALOG_BATCH_PHOTOS = int(os.environ.get("CATALOG_BATCH_PHOTOS", 1))
+CATALOG_BATCH_PHOTOS = integer("CATALOG_BATCH_PHOTOS", 1)
 # The model that finds the items of a photo (vision/weights/segmenters/NAME.pt); empty: every
 # photo is categorized whole, as one item.
 CATALOG_SEGMENTER = os.environ.get("CATALOG_SEGMENTER", "unet_lite0_real")
 # OCR (vision.text) on a listing's first photo: the text on the product, kept per item for staff,
 # and a suggested title. 0 turns it off.
-CATALOG_READ_TEXT = os.environ.get("CATALOG_READ_TEXT", "1") == "1"
+CATALOG_READ_TEXT = flag("CATALOG_READ_TEXT", True)
 # Answers are accepted without review where the index's calibration says they reach this
 # precision (vision.calibration); the rest need review.
-CATALOG_AUTO_ACCEPT_PRECISION = float(os.environ.get("CATALOG_AUTO_ACCEPT_PRECISION", 0.98))
+CATALOG_AUTO_ACCEPT_PRECISION = number("CATALOG_AUTO_ACCEPT_PRECISION", 0.98)
 if not 0.5 <= CATALOG_AUTO_ACCEPT_PRECISION < 1:
     raise ImproperlyConfigured("CATALOG_AUTO_ACCEPT_PRECISION must be at least 0.5 and below 1, e.g. 0.98.")
 # The share of automatically accepted items drawn at random for a blind audit by staff (catalog.audits):
 # what measures the precision of automatic acceptance on the live stream. 0 turns audits off.
-CATALOG_AUDIT_RATE = float(os.environ.get("CATALOG_AUDIT_RATE", 0.05))
+CATALOG_AUDIT_RATE = number("CATALOG_AUDIT_RATE", 0.05)
 if not 0 <= CATALOG_AUDIT_RATE <= 1:
     raise ImproperlyConfigured("CATALOG_AUDIT_RATE must be between 0 and 1, e.g. 0.05.")
 
@@ -246,7 +246,7 @@ CELERY_TASK_ROUTES = {"worker.tasks.train_embedder_on_references": {"queue": "tr
                       "worker.tasks.requeue_stale_photos": {"queue": "sweeper"},
                       "worker.tasks.draw_daily_audits": {"queue": "sweeper"},
                       "worker.tasks.refit_thresholds": {"queue": "sweeper"}}
-CATALOG_SWEEP_SECONDS = float(os.environ.get("CATALOG_SWEEP_SECONDS", 60))
+CATALOG_SWEEP_SECONDS = number("CATALOG_SWEEP_SECONDS", 60)
 # The sweeper worker runs the schedule (bin/worker sweeper); cron can run the same commands.
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-photos": {"task": "worker.tasks.requeue_stale_photos", "schedule": CATALOG_SWEEP_SECONDS},

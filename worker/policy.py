@@ -3,6 +3,7 @@ ladder); a photo that cannot be categorized fails with a reason its seller can r
 """
 
 import logging
+import random
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -12,8 +13,10 @@ from catalog.tasks import enqueue_listing_decision
 
 log = logging.getLogger(__name__)
 
-# Retries wait 1, 2, 4 ... seconds, at most RETRY_WAIT_LIMIT: about 12 minutes in all, so that a
-# database or a disk that comes back within minutes costs only time.
+# Retries wait about 1, 2, 4 ... seconds, at most RETRY_WAIT_LIMIT: about 9 minutes in all, so that
+# a database or a disk that comes back within minutes costs only time. Each wait is between half
+# and all of its step, at random ("equal jitter"): tasks that met the same outage do not all come
+# back at the same instant and knock the database over again.
 MAX_RETRIES = 15
 RETRY_WAIT_LIMIT = 60
 # A lost database connection or a full disk can pass; a bad photo cannot.
@@ -22,7 +25,8 @@ MISSING_FILE = "The photo file is missing from storage; upload it again."
 
 
 def backoff(retries):
-    return min(RETRY_WAIT_LIMIT, 2 ** retries)
+    step = min(RETRY_WAIT_LIMIT, 2 ** retries)
+    return step / 2 + random.uniform(0, step / 2)
 
 
 def retry_or_give_up(task, error, what, give_up, reason):

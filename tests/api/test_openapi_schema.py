@@ -70,3 +70,13 @@ def test_the_schema_and_its_interactive_docs_are_served(client):
     assert client.get("/api/schema/").status_code == 200
     docs = client.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger-ui" in docs.content
+
+
+def test_every_choice_set_has_one_name(client):
+    """An outcome or a status is one enum whatever field it is in, named for it, never a generated
+    "Outcome215Enum" (drf-spectacular's way out of a name collision)."""
+    import re
+
+    schemas = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
+    assert {"OutcomeEnum", "ListingStatusEnum"} <= set(schemas)
+    assert not [name for name in schemas if re.fullmatch(r"[A-Za-z]+[0-9a-f]{3}Enum", name)]

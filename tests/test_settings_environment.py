@@ -1,0 +1,47 @@
+"""The settings read the environment through one typed reader (config.environment), which refuses
+what it cannot parse rather than silently falling back."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.environment import flag, integer, number
+
+
+@pytest.mark.parametrize("value, read", [("1", True), ("true", True), ("Yes", True), ("ON", True), ("0", False),
+                                         ("false", False), ("no", False), ("off", False), ("", True)])
+def test_a_flag_reads_every_usual_spelling(monkeypatch, value, read):
+    monkeypatch.setenv("CATALOG_READ_TEXT", value)
+    assert flag("CATALOG_READ_TEXT", True) is read
+
+
+@pytest.mark.parametrize("reader, value", [(flag, "maybe"), (integer, "ten"), (integer, "2.5"), (number, "98%")])
+def test_a_value_it_cannot_parse_is_refused_naming_the_variable(monkeypatch, reader, value):
+    monkeypatch.setenv("CATALOG_SOMETHING", value)
+    with pytest.raises(ImproperlyConfigured, match=f"CATALOG_SOMETHING must be .*not '{value}'"):
+        reader("CATALOG_SOMETHING", 1)
+
+
+def test_numbers_take_underscores_and_an_unset_variable_its_default(monkeypatch):
+    monkeypatch.setenv("CATALOG_SOMETHING", "20_000")
+    assert integer("CATALOG_SOMETHING", 1) == 20_000
+    monkeypatch.delenv("CATALOG_SOMETHING")
+    assert number("CATALOG_SOMETHING", 0.98) == 0.98
+
+
+def settings_read(**environment):
+    """(exit status, output, errors) of loading the settings in a fresh process with `environment` added."""
+    script = "import django; django.setup(); from django.conf import settings; print(settings.CATALOG_READ_TEXT)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **environment})
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_the_app_reads_true_as_on_and_refuses_to_start_on_a_typo():
+    status, output, _ = settings_read(CATALOG_READ_TEXT="true")
+    assert status == 0 and output.startswith("True\n")  # it used to turn the text reading off
+    status, _, errors = settings_read(CATALOG_READ_TEXT="ture")
+    assert status != 0 and "CATALOG_READ_TEXT must be one of 1, true, yes, on or 0, false, no, off" in errors
