@@ -18,8 +18,8 @@ import re
 import tempfile
 import warnings
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
@@ -35,7 +35,7 @@ from .listings import create_listing, over_quota, photo_allowance
 from .models import REFERENCE_LIMIT, TITLE_LIMIT, BulkJob, Photo
 from .photos import check_photo
 from .tasks import enqueue_bulk_job
-from .text import single_line
+from .text import has_control_characters, single_line
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +109,21 @@ def _json_rows(text):
     if _json_depth(text) > MAX_JSON_DEPTH:
         raise BadManifest(f"A JSON manifest is a list of flat objects, {JSON_SHAPE}; this one nests deeper.")
     try:
-        # Numbers stay exact and unbounded (they are refused as titles below, not parsed into huge ints).
-        rows = json.loads(text, parse_int=Decimal, parse_float=Decimal, parse_constant=_refuse_constant)
+        # Numbers are kept as their text, never evaluated (1e9999999999999999999 is past even
+        # Decimal's range); wherever text is expected they are refused below.
+        rows = json.loads(text, parse_int=JsonNumber, parse_float=JsonNumber, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise BadManifest(f"The manifest is not valid JSON ({error.msg}, line {error.lineno}).") from error
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         raise BadManifest(f"A JSON manifest is a list of objects: {JSON_SHAPE}.")
     return rows
+
+
+class JsonNumber:
+    """A number in a JSON manifest, as written: no field of a row takes one."""
+
+    def __init__(self, text):
+        self.text = text
 
 
 def _json_depth(text):
@@ -179,6 +187,10 @@ def _row(number, fields):
     if not isinstance(photos, list) or not all(isinstance(name, str) for name in photos):
         errors.append("photos must be a list of file names.")
         photos = []
+    elif any(has_control_characters(name) for name in photos):
+        # Not kept: PostgreSQL stores no NUL, and the name cannot be in the archive anyway.
+        errors.append("photos: a file name holds control characters (such as NUL); name the photos in plain text.")
+        photos = []
     elif not photos:
         errors.append("photos: at least one photo is required.")
     elif len(photos) > settings.CATALOG_MAX_PHOTOS_PER_LISTING:
@@ -240,12 +252,27 @@ class PhotoSource:
         return SimpleUploadedFile(posixpath.basename(name), self._files[name]())
 
 
+# The compression methods Python's zipfile reads; others (Deflate64, PPMd, ...) it refuses.
+READABLE_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+ENCRYPTED = 0x1  # a zip member's flag bit
+
+
 def _read_member(opened, member):
+    """The member's bytes; InvalidImage says why this one member cannot be read, so that only its
+    row is rejected (the others are read from the same archive)."""
     if member.file_size > settings.CATALOG_MAX_PHOTO_BYTES:
         raise InvalidImage(f"it is {member.file_size / 1024 / 1024:.1f} MB uncompressed; "
                            f"the limit is {settings.CATALOG_MAX_PHOTO_BYTES // (1024 * 1024)} MB.")
-    with opened.open(member) as handle:
-        return handle.read(settings.CATALOG_MAX_PHOTO_BYTES + 1)
+    if member.flag_bits & ENCRYPTED:
+        raise InvalidImage("it is encrypted in the archive; zip the photos without a password.")
+    if member.compress_type not in READABLE_COMPRESSION:
+        raise InvalidImage("it is compressed with a method this server cannot read (such as Deflate64); "
+                           "zip the photos with ordinary compression.")
+    try:
+        with opened.open(member) as handle:
+            return handle.read(settings.CATALOG_MAX_PHOTO_BYTES + 1)
+    except (zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
+        raise InvalidImage(f"its data in the archive cannot be unpacked ({error}).") from error
 
 
 def zipped(files):

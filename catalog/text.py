@@ -13,7 +13,7 @@ def single_line(value, limit, required=True):
     if not isinstance(value, str):
         raise ValueError("must be text.")
     text = " ".join(unicodedata.normalize("NFC", value).split())
-    if any(unicodedata.category(character) == "Cc" for character in text):
+    if has_control_characters(text):
         raise ValueError("holds control characters (such as NUL); send plain text.")
     if required and not text:
         raise ValueError("is required.")
@@ -29,3 +29,8 @@ def clean_title(value, limit):
         return single_line(value, limit)
     except ValueError as error:
         raise ValidationError(f"The title {error}") from error
+
+
+def has_control_characters(text):
+    """Whether `text` holds control characters (NUL, escape codes, line breaks)."""
+    return any(unicodedata.category(character) == "Cc" for character in text)

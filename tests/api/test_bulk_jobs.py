@@ -192,3 +192,46 @@ def test_a_retry_while_the_first_request_still_runs_is_told_to_wait(api):
     response = send()
     assert response.status_code == 409 and "still being processed" in response.json()["detail"]
     assert Listing.objects.count() == 1
+
+
+def with_unreadable_member(archive, name, flag_bits=0, compress_type=None):
+    """The zip `archive` (an upload) with member `name` marked encrypted (flag bit 1) or compressed
+    with another method (Deflate64 is 9) in the central directory, where readers look."""
+    import struct
+
+    data = bytearray(archive.read())
+    entry = data.index(b"PK\x01\x02")  # the central directory's first entry
+    while True:
+        name_length = struct.unpack_from("<H", data, entry + 28)[0]
+        if data[entry + 46:entry + 46 + name_length] == name.encode():
+            break
+        entry = data.index(b"PK\x01\x02", entry + 4)
+    if flag_bits:
+        struct.pack_into("<H", data, entry + 8, struct.unpack_from("<H", data, entry + 8)[0] | flag_bits)
+    if compress_type is not None:
+        struct.pack_into("<H", data, entry + 10, compress_type)
+    return SimpleUploadedFile("photos.zip", bytes(data), content_type="application/zip")
+
+
+@pytest.mark.parametrize("marking, reason", [(dict(flag_bits=1), "encrypted"),
+                                             (dict(compress_type=9), "cannot read (such as Deflate64)")])
+def test_an_unreadable_member_rejects_its_row_only(api, marking, reason):
+    archive = zip_upload([("a.png", png_bytes()), ("b.png", png_bytes()), ("c.png", png_bytes())])
+    job = _post(api, manifest=csv_manifest("first,First,a.png", "bad,Bad,b.png", "last,Last,c.png"),
+                archive=with_unreadable_member(archive, "b.png", **marking))
+    assert job["status"] == "done" and [row["reference"] for row in job["accepted"]] == ["first", "last"]
+    [rejected] = job["rejected"]
+    assert rejected["reference"] == "bad" and reason in " ".join(rejected["errors"])
+
+
+@pytest.mark.parametrize("content", [
+    '[{"title": 1e9999999999999999999, "photos": ["a.png"]}]',
+    '[{"title": "Mug", "photos": ["a\\u0000.png"]}]',
+    '[{"title": "Mug", "photos": [1e9999999999999999999]}]',
+    '[{"title": "Mug", "photos": ["a.png"], "reference": 123456789012345678901234567890}]',
+])
+def test_a_huge_number_or_a_nul_in_a_name_rejects_its_row_with_a_reason(api, content):
+    job = _post(api, manifest=SimpleUploadedFile("manifest.json", content.encode()),
+                archive=zip_upload([("a.png", png_bytes())]))
+    [rejected] = job["rejected"]
+    assert rejected["errors"] and job["accepted"] == [] and not Listing.objects.exists()
