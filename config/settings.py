@@ -6,6 +6,7 @@ which must share the database, MEDIA_ROOT and CATALOG_INDEX_PATH with the web pr
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,27 +23,48 @@ VAR_DIR = Path(os.environ.get("CATALOG_VAR_DIR", BASE_DIR / "var"))
 DEBUG = flag("DJANGO_DEBUG", False)
 
 
+# Django's own advice: a key shorter than this (or a public one) lets sessions and password-reset
+# links be forged; bin/secret-key makes 67 random characters.
+MIN_SECRET_KEY_LENGTH = 50
+DEVELOPMENT_KEY = "insecure-development-key-set-DJANGO_SECRET_KEY"
+
+
 def secret_key():
-    """DJANGO_SECRET_KEY, or the one bin/secret-key made for this machine; never a public one."""
+    """DJANGO_SECRET_KEY, or the one bin/secret-key made for this machine; never a public or short
+    one outside debug."""
     key_file = VAR_DIR / "secret_key"
     key = os.environ.get("DJANGO_SECRET_KEY") or (key_file.read_text().strip() if key_file.is_file() else "")
-    if key:
-        return key
     if DEBUG:
-        return "insecure-development-key-set-DJANGO_SECRET_KEY"
-    raise ImproperlyConfigured(
-        f"No secret key: set DJANGO_SECRET_KEY to a long random value, or run bin/secret-key to make one in "
-        f"{key_file} (bin/run does), or set DJANGO_DEBUG=1 for development on your own machine.")
+        if not key:
+            print("DJANGO_DEBUG=1 and no secret key: using the public development key. Never let others reach "
+                  "this server; set DJANGO_SECRET_KEY or run bin/secret-key.", file=sys.stderr)
+        return key or DEVELOPMENT_KEY
+    if not key:
+        raise ImproperlyConfigured(
+            f"No secret key: set DJANGO_SECRET_KEY to a long random value, or run bin/secret-key to make one in "
+            f"{key_file} (bin/run does), or set DJANGO_DEBUG=1 for development on your own machine.")
+    if len(key) < MIN_SECRET_KEY_LENGTH or key == DEVELOPMENT_KEY:
+        raise ImproperlyConfigured(
+            f"The secret key is {'the public development key' if key == DEVELOPMENT_KEY else f'{len(key)} characters'}"
+            f": set DJANGO_SECRET_KEY to at least {MIN_SECRET_KEY_LENGTH} random characters, or run bin/secret-key.")
+    return key
 
 
 SECRET_KEY = secret_key()
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
 # Behind a proxy that ends HTTPS (README, "Behind a proxy"): the address sellers use, and the
-# proxy's word that the request came over HTTPS; cookies then travel over HTTPS only.
+# proxy's word that the request came over HTTPS; cookies then travel over HTTPS only, a plain HTTP
+# request is redirected, and browsers are told to use HTTPS only for a year (HSTS), so that
+# `manage.py check --deploy` has nothing to say.
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 if flag("CATALOG_HTTPS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# Joining the browsers' HSTS preload list is the site owner's choice, made by hand at hstspreload.org.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

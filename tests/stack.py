@@ -52,7 +52,7 @@ class Stack:
             "CATALOG_WEB_PROCESSES": str(web_processes),
             "CATALOG_WEB_THREADS": str(web_threads),
             "CATALOG_API_RATE": "1000000/minute",
-            "DJANGO_SECRET_KEY": "stack-secret-key",
+            "DJANGO_SECRET_KEY": "stack-secret-key-" + "s" * 40,
         }
         self.processes = {}  # name -> Popen, each in a session of its own
         self.accepted = {}

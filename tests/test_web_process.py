@@ -15,7 +15,7 @@ assert not heavy, f"the web process imported {heavy}"
 
 def test_the_web_process_never_imports_torch_or_faiss():
     subprocess.run([sys.executable, "-c", SCRIPT], check=True,
-                   env={"DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_SECRET_KEY": "test",
+                   env={"DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_SECRET_KEY": "t" * 50,
                         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15"})
 
 
@@ -33,7 +33,7 @@ assert [tasks.registered_task(name).name for name in names] == names
 def test_with_no_broker_the_web_process_finds_the_tasks_it_sends_by_name():
     """The embedded mode runs a sent task itself: catalog.tasks finds it in the Celery app."""
     subprocess.run([sys.executable, "-c", EMBEDDED_SCRIPT], check=True,
-                   env={"DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_SECRET_KEY": "test"})
+                   env={"DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_SECRET_KEY": "t" * 50})
 
 
 def test_the_migrations_match_the_models():
