@@ -47,14 +47,27 @@ def draw_daily_audits(now=None):
     accepted = Item.objects.filter(photo__status=Photo.Status.DONE, photo__finished__gte=since,
                                    outcome__in=AUDITED_OUTCOMES)
     by_top = {}
-    for pk, path, kept, audit in accepted.values_list("pk", "predicted_category__path", "predicted_path", "audit"):
-        by_top.setdefault(_top_level(path or kept), []).append((pk, audit))
+    for pk, current, kept, audit in accepted.values_list("pk", "predicted_category__path", "predicted_path", "audit"):
+        by_top.setdefault(predicted_names(current, kept)[0], []).append((pk, audit))
     drawn = [_draws.choice([pk for pk, _ in items]) for items in by_top.values() if not any(a for _, a in items)]
     return Item.objects.filter(pk__in=drawn).update(audit=True)
 
 
-def _top_level(path):
-    return path.split(PATH_SEPARATOR)[0] if path else ""
+def decided_audits():
+    """The audits staff have decided: the one unbiased sample of automatic acceptance."""
+    return Item.objects.filter(audit=True, outcome__in=AUDITED_OUTCOMES).exclude(review=Item.Review.PENDING)
+
+
+def predicted_names(current, kept):
+    """The model's predicted path as names: its category's path as the tree is now (`current`),
+    or the path kept with the item when that category is gone."""
+    return (current or kept).split(PATH_SEPARATOR)
+
+
+def right_to(decided, predicted, depth):
+    """Whether the category staff chose (`decided`, a path; empty when they set the item aside)
+    is the model's `predicted` path (names) down to `depth`, or under it."""
+    return bool(decided) and within(decided, PATH_SEPARATOR.join(predicted[:depth]))
 
 
 @dataclass
@@ -69,13 +82,12 @@ class Audited:
 def audited_items():
     """[Audited] of every audit staff have decided: right when the category staff chose is the
     accepted level or under it (an item set aside was wrongly accepted)."""
-    rows = (Item.objects.filter(audit=True, outcome__in=AUDITED_OUTCOMES).exclude(review=Item.Review.PENDING)
-            .values_list("predicted_category__path", "predicted_path", "accepted_depth", "category__path"))
+    rows = decided_audits().values_list("predicted_category__path", "predicted_path", "accepted_depth",
+                                        "category__path")
     audited = []
     for current, kept, depth, decided in rows:
-        predicted = (current or kept).split(PATH_SEPARATOR)
-        accepted = PATH_SEPARATOR.join(predicted[:depth])
-        audited.append(Audited(predicted[0], depth, bool(decided) and within(decided, accepted)))
+        predicted = predicted_names(current, kept)
+        audited.append(Audited(predicted[0], depth, right_to(decided, predicted, depth)))
     return audited
 
 

@@ -6,6 +6,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.functional import cached_property
 
 from vision import outcomes
 
@@ -185,7 +186,7 @@ class Listing(models.Model):
     def is_settled(self):
         return not self.photos.filter(status__in=Photo.Status.pending()).exists()
 
-    @property
+    @cached_property  # asked by several parts of one page
     def awaits_redecision(self):
         """Whether staff decided about one of its items after its category was last decided: a
         worker decides it again (worker.listings), and until then its category is not shown, as

@@ -48,7 +48,8 @@ class Categorizer:
         self.index = index
         self.config = config
         self.target_precision = target_precision
-        # {depth: threshold} replacing the calibration's auto-accept thresholds (audits raise them).
+        # {(top-level category, depth): threshold} replacing the calibration's auto-accept
+        # thresholds where audits raised them (vision.calibration.threshold_at).
         self.thresholds = {}
         self.novelty_embedder = novelty_embedder if index.has_novelty_space else None
         # vision.text.TextProfiles of the index's references: with config.text_weight, the words

@@ -52,15 +52,13 @@ def refit_if_failing(now=None):
 def audited_levels():
     """[vision.audits.Labelled] of every level of every decided audit's predicted path: right when
     the category staff chose is that level or under it."""
-    rows = (Item.objects.filter(audit=True, outcome__in=audits.AUDITED_OUTCOMES, calibrated=True)
-            .exclude(review=Item.Review.PENDING)
-            .values_list("predicted_category__path", "predicted_path", "predicted_confidences", "category__path"))
+    rows = audits.decided_audits().filter(calibrated=True).values_list(
+        "predicted_category__path", "predicted_path", "predicted_confidences", "category__path")
     levels = []
     for current, kept, confidences, decided in rows:
-        predicted = (current or kept).split(PATH_SEPARATOR)
-        for depth, confidence in enumerate(confidences, start=1):
-            level = PATH_SEPARATOR.join(predicted[:depth])
-            levels.append(Labelled(predicted[0], depth, confidence, bool(decided) and audits.within(decided, level)))
+        predicted = audits.predicted_names(current, kept)
+        levels += [Labelled(predicted[0], depth, confidence, audits.right_to(decided, predicted, depth))
+                   for depth, confidence in enumerate(confidences, start=1)]
     return levels
 
 
