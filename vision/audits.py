@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import outcomes
-from .calibration import POSTERIOR_RISK, acceptance, threshold_at, threshold_with_uncertainty
+from .calibration import POSTERIOR_RISK, acceptance, right_to_depth, threshold_at, threshold_with_uncertainty
 from .scoring import auto_accept_figures
 
 # See bench/README.md ("Audits"): chosen on Grocery train's held-out fifth.
@@ -43,8 +43,7 @@ class Labelled:
 def labelled_levels(truth, decision):
     """[Labelled] of every level of a decision's predicted path, against the true path (the same
     rule as the calibration's fit: a level is right when the path down to it is the truth's)."""
-    return [Labelled(decision.predicted[0], depth, float(confidence),
-                     decision.predicted[:depth] == truth[:depth] and depth <= len(truth))
+    return [Labelled(decision.predicted[0], depth, float(confidence), right_to_depth(decision.predicted, truth, depth))
             for depth, confidence in enumerate(decision.predicted_confidences, start=1)]
 
 

@@ -411,7 +411,7 @@ def fit_calibration(index, config=VoteConfig(), seed=0):
                               f"{len(truths)} left-out references the embedder did not train on")
     # The thresholds are read off the confidences decide() gives (the products down the path), of
     # every level, against whether the path down to it was right.
-    fit = [(confidence, evidence.predicted[:depth] == truth[:depth] and depth <= len(truth), depth)
+    fit = [(confidence, right_to_depth(evidence.predicted, truth, depth), depth)
            for evidence, truth in ((pool(assignments), truth) for assignments, truth in singles)
            for depth, confidence in enumerate(level_confidences(evidence, calibration), start=1)]
     calibration.fit_confidence = np.array([c for c, _, _ in fit])
@@ -426,6 +426,12 @@ def _fit_levels(features, correct, depths, count):
     return np.stack([c for c, _ in fitted]), np.array([i for _, i in fitted])
 
 
+def right_to_depth(predicted, truth, depth):
+    """Whether a prediction's level at `depth` is right: the path down to it is the truth's (a
+    level deeper than the truth is wrong). What the fit learns, and what audits label."""
+    return predicted[:depth] == truth[:depth] and depth <= len(truth)
+
+
 def _level_samples(samples):
     """(features, right, depth) of every level whose parent was right: what each depth's model,
     of a level's probability given its parent's, is fitted on."""
@@ -436,7 +442,7 @@ def _level_samples(samples):
             if evidence.predicted[:depth - 1] != truth[:depth - 1]:
                 break
             features.append(level)
-            correct.append(evidence.predicted[:depth] == truth[:depth] and depth <= len(truth))
+            correct.append(right_to_depth(evidence.predicted, truth, depth))
             depths.append(depth)
     return np.array(features).reshape(-1, len(FEATURES)), np.array(correct, bool), np.array(depths)
 
