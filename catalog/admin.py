@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.db import transaction
 
+from .login import AdminLoginForm
 from .models import Category, Item, Listing, Photo, ReferenceImage, ReviewDecision
 from .tasks import enqueue_index_update
+
+admin.site.login_form = AdminLoginForm  # slowed per account like the sellers' login (catalog.login)
 
 
 class UpdatesTheIndex(admin.ModelAdmin):

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from . import audits, bulk
 from .errors import invalid_fields, problem_response
 from .idempotency import HEADER, respond_once
-from .listings import PHOTO_SIZES, create_listing, over_quota, photo_allowance, shown_image
+from .listings import PHOTO_SIZES, OverQuota, create_listing, shown_image
 from .models import BulkJob, Category, Item, Listing, ListingStatus, Photo
 from .serializers import (
     BulkJobSerializer,
@@ -69,10 +69,10 @@ class ListingViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
         incoming = ListingCreateSerializer(data=request.data)
         if not incoming.is_valid():
             return invalid_fields(incoming.errors)
-        refusal = over_quota(len(incoming.validated_data["photos"]), photo_allowance(request.user))
-        if refusal:
-            return problem_response(status.HTTP_429_TOO_MANY_REQUESTS, refusal)
-        listing = create_listing(request.user, incoming.validated_data["title"], incoming.validated_data["photos"])
+        try:
+            listing = create_listing(request.user, incoming.validated_data["title"], incoming.validated_data["photos"])
+        except OverQuota as refusal:
+            return problem_response(status.HTTP_429_TOO_MANY_REQUESTS, str(refusal))
         return Response(self.get_serializer(_just_created(listing)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: SimilarListingSerializer(many=True)})

@@ -5,6 +5,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, throttling
 
+from .client_address import client_address
 from .models import ApiToken, hash_token_key
 
 # last_used is written at most this often per token, not on every request.
@@ -37,7 +38,15 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
                 "description": "`Token <key>`, a key from the seller's API tokens page"}
 
 
-class PerSellerThrottle(throttling.SimpleRateThrottle):
+class AddressThrottle(throttling.SimpleRateThrottle):
+    """A throttle that knows a request's address as every limit does (catalog.client_address):
+    DRF's own believes any X-Forwarded-For."""
+
+    def get_ident(self, request):
+        return client_address(request)
+
+
+class PerSellerThrottle(AddressThrottle):
     """Each seller has one budget of requests, shared by all their tokens and their browser session
     (more tokens are not more requests); requests with no valid credentials are counted per address."""
 
@@ -54,7 +63,7 @@ class PerSellerThrottle(throttling.SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": identity}
 
 
-class SignupThrottle(throttling.SimpleRateThrottle):
+class SignupThrottle(AddressThrottle):
     """Sign-ups per address (CATALOG_SIGNUP_RATE), for the web form."""
 
     scope = "signup"

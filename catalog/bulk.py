@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from vision.images import InvalidImage
 
-from .listings import create_listing, over_quota, photo_allowance
+from .listings import OverQuota, create_listing
 from .models import REFERENCE_LIMIT, TITLE_LIMIT, BulkJob, Photo
 from .photos import check_photo
 from .tasks import enqueue_bulk_job
@@ -214,6 +214,7 @@ class PhotoSource:
         self._duplicates = set()
         self._unsafe = set()
         self._used_by = {}  # name -> the row that took it
+        self._sent_bytes = {}  # name -> what it took in the request: a photo's bytes against its pixels
         for archive in filter(None, archives):
             opened = _open_zip(archive)
             for member in opened.infolist():
@@ -229,6 +230,7 @@ class PhotoSource:
         if name in self._files:
             self._duplicates.add(name)
         self._files[name] = partial(_read_member, opened, member)
+        self._sent_bytes[name] = member.compress_size
 
     def take(self, name, row):
         """Spend the named photo on `row`; InvalidImage says why it cannot be had. Each photo
@@ -246,10 +248,12 @@ class PhotoSource:
                                "one listing.")
         self._used_by[name] = row
 
-    def upload(self, name, row):
-        """The named photo, taken for `row` (see take), as an upload."""
+    def checked(self, name, row):
+        """The named photo, taken for `row` (see take), checked (catalog.photos.check_photo) against
+        the bytes it took in the request: a few compressed bytes that decode to megapixels are a bomb."""
         self.take(name, row)
-        return SimpleUploadedFile(posixpath.basename(name), self._files[name]())
+        return check_photo(SimpleUploadedFile(posixpath.basename(name), self._files[name]()),
+                           sent_bytes=max(1, self._sent_bytes[name]))
 
 
 # The compression methods Python's zipfile reads; others (Deflate64, PPMd, ...) it refuses.
@@ -335,7 +339,6 @@ def _import_rows(job, rows, photos):
     made = set(job.listings.values_list("bulk_row", flat=True))
     spent = Photo.objects.filter(listing__bulk_job=job).aggregate(pixels=Sum(F("width") * F("height")))["pixels"]
     budget = PixelBudget(settings.CATALOG_MAX_REQUEST_PIXELS - (spent or 0))
-    allowance = photo_allowance(job.seller)
     rejected = []
     for row in rows:
         if row.number in made:  # by an earlier run of the task; its photos stay spent
@@ -344,22 +347,21 @@ def _import_rows(job, rows, photos):
                     photos.take(name, row.number)
             continue
         checked, errors = _check_row(row, photos)
-        if not errors:
-            refusal = over_quota(len(checked), allowance)
-            errors = [refusal] if refusal else budget.take(checked)
+        errors = errors or budget.take(checked) or _create_row_listing(job, row, checked)
         if errors:
             rejected.append({"row": row.number, "reference": row.reference, "errors": errors})
-            continue
-        allowance -= len(checked)
-        _create_row_listing(job, row, checked)
     return rejected
 
 
 def _create_row_listing(job, row, checked):
+    """[] once the row's listing is made, else why the row is rejected."""
     try:
         create_listing(job.seller, row.title, checked, reference=row.reference, bulk_job=job, bulk_row=row.number)
+    except OverQuota as refusal:
+        return [str(refusal)]
     except IntegrityError:  # another run of the task made the row meanwhile
         log.info("bulk job %s: row %s was made by another run", job.uuid, row.number)
+    return []
 
 
 def finish_job(job, rejected):
@@ -410,7 +412,7 @@ def _check_row(row, photos):
     checked = []
     for name in row.photos:
         try:
-            checked.append(check_photo(photos.upload(name, row.number)))
+            checked.append(photos.checked(name, row.number))
         except (InvalidImage, zipfile.BadZipFile, OSError) as error:
             errors.append(f"{name}: {error}")
     return checked, errors

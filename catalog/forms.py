@@ -58,16 +58,6 @@ class AddPhotosForm(forms.Form):
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this key, e.g. “stock sync”.")
 
-    def __init__(self, *args, seller, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.seller = seller
-
-    def clean(self):
-        limit = settings.CATALOG_MAX_API_TOKENS
-        if self.seller.api_tokens.count() >= limit:
-            raise forms.ValidationError(f"You have {limit} API tokens, the most a seller may hold; revoke one "
-                                        "you no longer use to make a new one.")
-        return super().clean()
 
 
 class CategoryPathField(forms.CharField):

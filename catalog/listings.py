@@ -4,16 +4,24 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
-from .models import Listing, Outcome, Photo
+from .models import AllowanceSpent, Listing, Outcome, Photo
 from .photos import store_display_images
 from .tasks import enqueue_photo
 
 
+class OverQuota(Exception):
+    """The seller's daily allowance does not cover the photos; the message says so, and when more
+    may follow."""
+
+
 def create_listing(seller, title, checked_photos, **fields):
-    """A listing with its checked photos stored; each photo is queued once the listing is saved."""
+    """A listing with its checked photos stored; each photo is queued once the listing is saved.
+    Raises OverQuota, and makes nothing, when the seller's allowance does not cover them."""
     with transaction.atomic():
         listing = Listing.objects.create(seller=seller, title=title, **fields)
         add_photos(listing, checked_photos)
@@ -21,9 +29,11 @@ def create_listing(seller, title, checked_photos, **fields):
 
 
 def add_photos(listing, checked_photos):
-    """Store the checked photos as the listing's; each is queued once the transaction commits (its
-    categorization then decides the listing again with it)."""
+    """Store the checked photos as the listing's, spending the seller's allowance (OverQuota when it
+    does not cover them); each is queued once the transaction commits (its categorization then
+    decides the listing again with it)."""
     with transaction.atomic():
+        spend_allowance(listing.seller, checked_photos)
         for checked in checked_photos:
             photo = Photo(listing=listing, original_name=checked.upload.name[:255],
                           width=checked.width, height=checked.height)
@@ -67,17 +77,27 @@ def shown_image(photo, size):
     return getattr(photo, size)
 
 
-def photo_allowance(seller):
-    """How many more photos the seller may upload today (CATALOG_SELLER_PHOTOS_PER_DAY, over the
-    last 24 hours): each costs worker time, whichever way it comes."""
+def spend_allowance(seller, checked_photos):
+    """Count the photos against the seller's allowance of the last 24 hours
+    (CATALOG_SELLER_PHOTOS_PER_DAY, CATALOG_SELLER_MEGAPIXELS_PER_DAY): each costs worker time,
+    whichever way it came, and stays spent when it is deleted. Raises OverQuota when they do not fit."""
+    # The seller's row is locked for the rest of the transaction: two uploads at once cannot both
+    # spend what is left.
+    get_user_model().objects.select_for_update().filter(pk=seller.pk).exists()
     since = timezone.now() - timedelta(days=1)
-    return settings.CATALOG_SELLER_PHOTOS_PER_DAY - Photo.objects.filter(listing__seller=seller,
-                                                                         created__gte=since).count()
+    AllowanceSpent.objects.filter(seller=seller, created__lt=since).delete()  # nothing counts them any more
+    spent = AllowanceSpent.objects.filter(seller=seller).aggregate(photos=Sum("photos"), pixels=Sum("pixels"))
+    photos, pixels = len(checked_photos), sum(checked.width * checked.height for checked in checked_photos)
+    refusal = (_over(photos, spent["photos"] or 0, settings.CATALOG_SELLER_PHOTOS_PER_DAY, "photos")
+               or _over(pixels / 1e6, (spent["pixels"] or 0) / 1e6, settings.CATALOG_SELLER_MEGAPIXELS_PER_DAY,
+                        "megapixels of photos"))
+    if refusal:
+        raise OverQuota(refusal)
+    AllowanceSpent.objects.create(seller=seller, photos=photos, pixels=pixels)
 
 
-def over_quota(count, allowance):
-    """Why `count` more photos are refused with `allowance` left (photo_allowance), or None."""
-    if count <= allowance:
+def _over(wanted, spent, allowed, what):
+    if spent + wanted <= allowed:
         return None
-    return (f"A seller may upload {settings.CATALOG_SELLER_PHOTOS_PER_DAY:,} photos in 24 hours; you may upload "
-            f"{max(0, allowance):,} more now. The rest can follow later.")
+    return (f"A seller may upload {allowed:,} {what} in 24 hours; you may upload {max(0, allowed - spent):,.0f} "
+            f"more now. The rest can follow later.")

@@ -4,8 +4,9 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils.functional import cached_property
 
 from vision import outcomes
@@ -522,10 +523,23 @@ class ApiTokenQuerySet(SellersQuerySet):
     seller_path = "user"
 
     def issue(self, user, name):
-        """(token, its key): the key is shown once; only its hash is stored."""
-        key = secrets.token_urlsafe(32)
-        token = self.create(user=user, name=name, prefix=key[:8], key_hash=hash_token_key(key))
+        """(token, its key): the key is shown once; only its hash is stored. Raises TooManyTokens
+        when the seller holds CATALOG_MAX_API_TOKENS already."""
+        with transaction.atomic():
+            # The seller's row is locked while the tokens are counted: two requests at once cannot
+            # both make the last one allowed.
+            get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+            limit = settings.CATALOG_MAX_API_TOKENS
+            if self.filter(user=user).count() >= limit:
+                raise TooManyTokens(f"You have {limit} API tokens, the most a seller may hold; revoke one you no "
+                                    "longer use to make a new one.")
+            key = secrets.token_urlsafe(32)
+            token = self.create(user=user, name=name, prefix=key[:8], key_hash=hash_token_key(key))
         return token, key
+
+
+class TooManyTokens(Exception):
+    """The seller holds the most API tokens allowed; the message says what to do."""
 
 
 class ApiToken(models.Model):
@@ -598,6 +612,19 @@ class IdempotentRequest(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="unique_idempotency_key_per_user")]
+
+
+class AllowanceSpent(models.Model):
+    """Photos a seller uploaded, as counted against their daily allowance (catalog.listings): kept
+    when the photos are deleted, so that deleting and uploading again spends it again."""
+
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    photos = models.PositiveIntegerField()
+    pixels = models.PositiveBigIntegerField(help_text="decoded, all the photos together")
+
+    class Meta:
+        indexes = [models.Index(fields=["seller", "created"])]
 
 
 class ThresholdChange(models.Model):

@@ -17,7 +17,7 @@ ALLOWED_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif")
 # Narrower photos hold no product to find: items, crops and heatmaps need some pixels each way.
 MIN_SIDE_PIXELS = 16
 MAX_ASPECT_RATIO = 20
-_EXTENSION_OF_FORMAT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "HEIF": "heic"}
+_EXTENSION_OF_FORMAT = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp", "HEIF": "heic"}
 # The longest side of the images pages show: the photo on its listing page (sharp on a wide
 # screen), and a thumbnail in lists and the review queue.
 DISPLAY_SIDES = {"display": 1600, "thumbnail": 360}
@@ -31,8 +31,9 @@ class CheckedPhoto:
     height: int
 
 
-def check_photo(upload):
-    """Validate an uploaded file and return it as a CheckedPhoto.
+def check_photo(upload, sent_bytes=None):
+    """Validate an uploaded file and return it as a CheckedPhoto. `sent_bytes`: what the file
+    took in the request, when that is less than its size (a compressed archive member).
 
     Raises InvalidImage with a message for the seller. The file is left rewound.
     """
@@ -47,7 +48,7 @@ def check_photo(upload):
         raise InvalidImage(f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is {limit:.0f} MB.")
     upload.seek(0)
     try:
-        image = decode_image(upload, max_pixels=settings.CATALOG_MAX_PHOTO_PIXELS)
+        image = decode_image(upload, max_pixels=settings.CATALOG_MAX_PHOTO_PIXELS, sent_bytes=sent_bytes or upload.size)
     finally:
         upload.seek(0)
     width, height = ImageOps.exif_transpose(image).size

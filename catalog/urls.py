@@ -2,12 +2,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import review_views, views
+from .login import LoginForm
 from .models import ReviewDecision
 
 urlpatterns = [
     path("", views.home, name="listing-list"),
     path("signup/", views.signup, name="signup"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("listings/new/", views.listing_create, name="listing-create"),
     path("listings/<uuid:listing_uuid>/", views.listing_detail, name="listing-detail"),

@@ -16,15 +16,14 @@ from .errors import render_error
 from .forms import AddPhotosForm, ApiTokenForm, CategoryChoiceForm, ListingForm, TitleForm
 from .listings import (
     PHOTO_SIZES,
+    OverQuota,
     add_photos,
     choose_category,
     create_listing,
-    over_quota,
-    photo_allowance,
     room_for_photos,
     shown_image,
 )
-from .models import ApiToken, Category, Item, Listing, Photo, ReferenceImage
+from .models import ApiToken, Category, Item, Listing, Photo, ReferenceImage, TooManyTokens
 
 
 def _get_listing_for_user(request, listing_uuid):
@@ -76,21 +75,17 @@ def _my_listings(request):
 @login_required
 def listing_create(request):
     form = ListingForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid() and _within_quota(request.user, form):
-        listing = create_listing(request.user, form.cleaned_data["title"], form.cleaned_data["photos"])
-        return redirect("listing-detail", listing_uuid=listing.uuid)
+    if request.method == "POST" and form.is_valid():
+        try:
+            listing = create_listing(request.user, form.cleaned_data["title"], form.cleaned_data["photos"])
+            return redirect("listing-detail", listing_uuid=listing.uuid)
+        except OverQuota as refusal:
+            form.add_error("photos", str(refusal))
     return render(request, "catalog/listing_form.html", {
         "form": form,
         "max_photos": settings.CATALOG_MAX_PHOTOS_PER_LISTING,
         "max_megabytes": settings.CATALOG_MAX_PHOTO_BYTES // (1024 * 1024),
     })
-
-
-def _within_quota(seller, form):
-    refusal = over_quota(len(form.cleaned_data["photos"]), photo_allowance(seller))
-    if refusal:
-        form.add_error("photos", refusal)
-    return refusal is None
 
 
 @login_required
@@ -121,17 +116,19 @@ def listing_add_photos(request, listing_uuid):
     """More photos for the listing: categorized like the first, and its category decided again."""
     listing = _get_listing_for_user(request, listing_uuid)
     form = AddPhotosForm(request.POST, request.FILES)
-    if form.is_valid() and _fits(request.user, listing, form):
-        add_photos(listing, form.cleaned_data["photos"])
-        count = len(form.cleaned_data["photos"])
-        messages.success(request, f"Added {count} photo{pluralize(count)}; finding the category…")
-        return redirect("listing-detail", listing_uuid=listing.uuid)
+    if form.is_valid() and _fits(listing, form):
+        try:
+            add_photos(listing, form.cleaned_data["photos"])
+            count = len(form.cleaned_data["photos"])
+            messages.success(request, f"Added {count} photo{pluralize(count)}; finding the category…")
+            return redirect("listing-detail", listing_uuid=listing.uuid)
+        except OverQuota as refusal:
+            form.add_error("photos", str(refusal))
     return _detail(request, listing, {"photos_form": form}, status=400)
 
 
-def _fits(seller, listing, form):
-    count = len(form.cleaned_data["photos"])
-    refusal = room_for_photos(listing, count) or over_quota(count, photo_allowance(seller))
+def _fits(listing, form):
+    refusal = room_for_photos(listing, len(form.cleaned_data["photos"]))
     if refusal:
         form.add_error("photos", refusal)
     return refusal is None
@@ -212,10 +209,13 @@ NEW_KEY_SESSION_KEY = "new_api_key"
 def api_tokens(request):
     """The seller's API keys: create one (its key is shown once, on the page the creation redirects
     to, so that reloading it creates nothing) or revoke one."""
-    form = ApiTokenForm(request.POST or None, seller=request.user)
+    form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        _, request.session[NEW_KEY_SESSION_KEY] = ApiToken.objects.issue(request.user, form.cleaned_data["name"])
-        return redirect("api-tokens")
+        try:
+            _, request.session[NEW_KEY_SESSION_KEY] = ApiToken.objects.issue(request.user, form.cleaned_data["name"])
+            return redirect("api-tokens")
+        except TooManyTokens as refusal:
+            form.add_error(None, str(refusal))
     return render(request, "catalog/api_tokens.html", {
         "form": form, "tokens": ApiToken.objects.visible_to(request.user),
         "new_key": request.session.pop(NEW_KEY_SESSION_KEY, None),

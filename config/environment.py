@@ -2,6 +2,7 @@
 which refuses, naming the variable, a value it cannot parse, rather than falling back silently (a
 CATALOG_READ_TEXT=true once turned the text reading off)."""
 
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -38,3 +39,13 @@ def _parsed(name, default, kind, described):
         return kind(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be {described}, not {value!r}.") from None
+
+
+def networks(name):
+    """Addresses or networks, comma-separated (10.0.0.5, 10.1.0.0/16, ::1); none when unset."""
+    value = os.environ.get(name, "")
+    try:
+        return [ipaddress.ip_network(part.strip()) for part in value.split(",") if part.strip()]
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must list addresses or networks such as 10.0.0.5 or 10.1.0.0/16, "
+                                   f"separated by commas: {error}.") from None

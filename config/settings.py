@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.environment import flag, integer, number
+from config.environment import flag, integer, networks, number
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CATALOG_VAR_DIR", BASE_DIR / "var"))
@@ -63,6 +63,10 @@ if flag("CATALOG_HTTPS_PROXY", False):
     SECURE_SSL_REDIRECT = True
     SECURE_HSTS_SECONDS = 365 * 24 * 3600
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# The proxies whose X-Forwarded-For is believed (catalog.client_address): every limit by address
+# (sign-ups, password guesses, anonymous API requests) counts the address the nearest proxy not in
+# this list saw. None by default: the header is anyone's to forge.
+CATALOG_TRUSTED_PROXIES = networks("CATALOG_TRUSTED_PROXIES")
 # Joining the browsers' HSTS preload list is the site owner's choice, made by hand at hstspreload.org.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
@@ -128,13 +132,18 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Password guessing: after AXES_FAILURE_LIMIT wrong passwords for one account from one address, or
 # from one address for any accounts, logging in from there waits AXES_COOLOFF_TIME (the web page
-# and the admin alike). Not per account alone: anyone could then lock any seller out.
+# and the admin alike), the address being the client's (CATALOG_TRUSTED_PROXIES). Not per account
+# alone: anyone could then lock any seller out; per account, attempts are only slowed (catalog.login).
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(minutes=15)  # registration/locked_out.html says "a quarter of an hour"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "catalog.client_address.client_address"
+# Per account, wrong passwords only slow the next attempt (catalog.login), at most this long.
+CATALOG_LOGIN_SLOWDOWN_LIMIT = integer("CATALOG_LOGIN_SLOWDOWN_LIMIT", 30)
+AXES_VERBOSE = False  # its banner was printed by every manage.py command
 # Sign-up attempts per address, counted in the default cache like the API's rates.
 CATALOG_SIGNUP_RATE = os.environ.get("CATALOG_SIGNUP_RATE", "10/hour")
 LOGIN_URL = "login"
@@ -204,9 +213,13 @@ CATALOG_MAX_PHOTOS_PER_LISTING = integer("CATALOG_MAX_PHOTOS_PER_LISTING", 20)
 CATALOG_MAX_BULK_ROWS = integer("CATALOG_MAX_BULK_ROWS", 5000)
 CATALOG_MAX_BULK_BYTES = integer("CATALOG_MAX_BULK_BYTES", 2 * 1024 ** 3)
 # What one request's photos may add up to once decoded (about 1,600 photos of 12 megapixels), and
-# the photos one seller may upload in 24 hours, whichever way: each costs worker time.
+# the photos and decoded megapixels one seller may upload in 24 hours, whichever way (by default
+# the photos at 12 megapixels each): each costs worker time, counted as spent when uploaded, so
+# deleting a listing gives nothing back.
 CATALOG_MAX_REQUEST_PIXELS = integer("CATALOG_MAX_REQUEST_PIXELS", 20_000_000_000)
 CATALOG_SELLER_PHOTOS_PER_DAY = integer("CATALOG_SELLER_PHOTOS_PER_DAY", 20_000)
+CATALOG_SELLER_MEGAPIXELS_PER_DAY = integer("CATALOG_SELLER_MEGAPIXELS_PER_DAY",
+                                            12 * CATALOG_SELLER_PHOTOS_PER_DAY)
 
 # The vision models, the same for the web process (which never loads them) and the workers.
 CATALOG_BACKBONE = os.environ.get("CATALOG_BACKBONE", "efficientnet_lite0")

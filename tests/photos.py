@@ -96,13 +96,13 @@ def png_bytes(colour=(200, 60, 40), size=(24, 24)):
     return buffer.getvalue()
 
 
-def zip_upload(members):
+def zip_upload(members, compression=zipfile.ZIP_STORED):
     """A zip archive of (name, bytes) members, as the bulk API's `archive`."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in members:
             # A fixed time: the same members make the same bytes (an Idempotency-Key retry is one request).
-            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data)
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data, compression)
     return SimpleUploadedFile("photos.zip", buffer.getvalue(), content_type="application/zip")
 
 

@@ -70,7 +70,7 @@ class Stack:
         self._start("web", [PYTHON.with_name("gunicorn"), "--config", "config/gunicorn.py", "config.wsgi"])
         for number in range(self.worker_count):
             self.start_worker(number)
-        self._start("sweeper", ["bin/worker", "sweeper"])
+        self.start_sweeper()
         _wait_until(self._web_answers, 120, lambda: StackError(f"the web server did not start:\n{self.log('web')}"))
         return self
 
@@ -108,6 +108,12 @@ class Stack:
 
     def start_worker(self, number):
         self._start(f"worker{number}", ["bin/worker", "--hostname", f"worker{number}@%h"])
+
+    def start_sweeper(self):
+        self._start("sweeper", ["bin/worker", "sweeper"])
+
+    def stop_sweeper(self):
+        self._end("sweeper", signal.SIGTERM)
 
     def kill_worker(self, number):
         """SIGKILL the worker and its pool, as the kernel's out-of-memory killer would."""

@@ -11,11 +11,17 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 pillow_heif.register_heif_opener()
 
-SUPPORTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "HEIF": "HEIC/HEIF"}
+# MPO is what many phones write for a portrait photo: a JPEG followed by a depth image; Pillow
+# reads the JPEG, which is the photo.
+SUPPORTED_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP", "HEIF": "HEIC/HEIF"}
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif")
 
 # 50 megapixels: more than any phone camera, far less than a decompression bomb needs.
 DEFAULT_MAX_PIXELS = 50_000_000
+# A phone's JPEG decodes to about 3 pixels a byte, a plain packshot's PNG to a few hundred; a file
+# that claims more than this many is a decompression bomb: a few kilobytes that cost a worker
+# seconds of decoding and categorizing each.
+MAX_PIXELS_PER_BYTE = 1000
 
 _SIXTEEN_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I"}
 
@@ -29,13 +35,17 @@ def load_image(source, max_pixels=DEFAULT_MAX_PIXELS):
     return to_rgb(ImageOps.exif_transpose(decode_image(source, max_pixels)))
 
 
-def decode_image(source, max_pixels=DEFAULT_MAX_PIXELS):
-    """The fully decoded image as stored (its `format` and mode kept), or raise InvalidImage."""
+def decode_image(source, max_pixels=DEFAULT_MAX_PIXELS, sent_bytes=None):
+    """The fully decoded image as stored (its `format` and mode kept), or raise InvalidImage.
+    Its size is checked from the header, before decoding: against `max_pixels` and, for an upload,
+    against `sent_bytes`, the bytes it took in the request (an archive member's compressed size)."""
     data = _read_bytes(source)
     if not data:
         raise InvalidImage("The file is empty.")
     image = _open(data)
     _check_size(image, max_pixels)
+    if sent_bytes is not None:
+        _check_density(image, sent_bytes)
     _decode(image)
     return image
 
@@ -77,6 +87,20 @@ def _check_size(image, max_pixels):
             f"The image is too large ({width}×{height} pixels); "
             f"the limit is {max_pixels / 1e6:.0f} megapixels."
         )
+
+
+def _check_density(image, sent_bytes):
+    width, height = image.size
+    if width * height > MAX_PIXELS_PER_BYTE * sent_bytes:
+        raise InvalidImage(
+            f"The image claims {width}×{height} pixels from only {_in_words(sent_bytes)}, more than "
+            f"{MAX_PIXELS_PER_BYTE:,} pixels a byte (a phone photo has about 3): it is refused as a "
+            "decompression bomb. Send the photo as the camera saved it."
+        )
+
+
+def _in_words(size):
+    return f"{size:,} bytes" if size < 10_000 else f"{size / 1024:,.0f} KB"
 
 
 def _decode(image):

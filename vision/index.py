@@ -10,8 +10,6 @@ file was written are added in memory, and rows they replace are left out of ever
 """
 
 import json
-import os
-import tempfile
 import time
 import uuid
 
@@ -20,6 +18,7 @@ import numpy as np
 
 from .calibration import Calibration
 from .cam import ClassHead
+from .files import replaced_atomically
 from .vote import Neighbour
 
 # Exact search is fast enough up to here; beyond, HNSW keeps queries sub-linear. The faiss
@@ -258,31 +257,22 @@ class ReferenceIndex:
             raise ValueError("An index with removed rows is a worker's copy: build the file from the references.")
         self.version = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         self.created_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        directory = os.path.dirname(os.path.abspath(path))
-        os.makedirs(directory, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".index-", suffix=".tmp", delete=False) as tmp:
-            try:
-                head = {"head_weights": self.head.weights, "head_bias": self.head.bias} if self.head else {}
-                calibration = self.calibration.arrays() if self.calibration else {}
-                novelty = {"novelty_faiss": faiss.serialize_index(self._novelty)} if self._novelty is not None else {}
-                np.savez(
-                    tmp,
-                    manifest=np.frombuffer(json.dumps(self.manifest()).encode(), np.uint8),
-                    faiss=faiss.serialize_index(self._faiss),
-                    row_categories=self._row_categories,
-                    row_references=self._row_references,
-                    row_trained=self._row_trained,
-                    row_groups=self._row_groups,
-                    **head,
-                    **calibration,
-                    **novelty,
-                )
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            except BaseException:
-                os.unlink(tmp.name)
-                raise
-        os.replace(tmp.name, path)
+        head = {"head_weights": self.head.weights, "head_bias": self.head.bias} if self.head else {}
+        calibration = self.calibration.arrays() if self.calibration else {}
+        novelty = {"novelty_faiss": faiss.serialize_index(self._novelty)} if self._novelty is not None else {}
+        with replaced_atomically(path) as tmp:
+            np.savez(
+                tmp,
+                manifest=np.frombuffer(json.dumps(self.manifest()).encode(), np.uint8),
+                faiss=faiss.serialize_index(self._faiss),
+                row_categories=self._row_categories,
+                row_references=self._row_references,
+                row_trained=self._row_trained,
+                row_groups=self._row_groups,
+                **head,
+                **calibration,
+                **novelty,
+            )
         return self.version
 
     @classmethod

@@ -47,8 +47,13 @@ def internal_error(error):
 
 def deleted(photo_id):
     """Whether the seller deleted the photo (its listing) while it was being categorized: what
-    failed then was only the saving of a result nobody wants."""
-    if Photo.objects.filter(pk=photo_id).exists():
+    failed then was only the saving of a result nobody wants. When the database itself is what
+    failed, the answer is no: the photo is retried, and the retry finds out (asking here raised,
+    and the task ended without a retry, leaving the photo to the sweeper)."""
+    try:
+        if Photo.objects.filter(pk=photo_id).exists():
+            return False
+    except DatabaseError:
         return False
     log.info("photo %s: deleted while it was being categorized", photo_id)
     return True

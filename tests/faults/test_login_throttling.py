@@ -1,27 +1,61 @@
-"""Guessing passwords: after 10 wrong ones from an address, even the right one waits."""
+"""Guessing passwords. From one address: after 10 wrong ones, even the right one waits (django-axes),
+the address being the client's as the trusted proxies saw it, never a forged header's. For one
+account: wrong passwords from anywhere only slow its next attempts, so nobody can lock a seller out."""
+
+import ipaddress
+import time
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 pytestmark = pytest.mark.django_db
 RIGHT = {"username": "olivia", "password": "a-long-password-1"}
+PROXY = "10.0.0.1"
 
 
-def _log_in(password, address="10.0.0.1", username="olivia"):
-    return Client(REMOTE_ADDR=address).post("/login/", {"username": username, "password": password})
+@pytest.fixture(autouse=True)
+def no_counts_from_other_tests():
+    cache.clear()
 
 
-def test_ten_wrong_passwords_lock_the_account_out_from_that_address(owner):
-    assert [_log_in(f"guess-{n}").status_code for n in range(10)][-1] == 429
+def _log_in(password, address="10.0.0.1", username="olivia", forwarded=None):
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
+    return Client(REMOTE_ADDR=address, **headers).post("/login/", {"username": username, "password": password})
+
+
+def _guess_ten_accounts(**where):
+    return [_log_in("wrong", username=f"user-{n}", **where).status_code for n in range(10)]
+
+
+def test_guessing_across_accounts_from_one_address_is_locked(owner, outsider):
+    _guess_ten_accounts()
     locked = _log_in(RIGHT["password"])
     assert locked.status_code == 429 and "too many wrong passwords" in locked.content.decode()
     assert _log_in(RIGHT["password"], address="10.0.0.2").status_code == 302  # the seller, elsewhere
 
 
-def test_guessing_across_accounts_from_one_address_is_locked_too(owner, outsider):
+def test_a_forged_forwarded_header_does_not_escape_the_lock(owner):
     for n in range(10):
-        _log_in("wrong", username=f"user-{n}")
-    assert _log_in(RIGHT["password"]).status_code == 429
+        _log_in("wrong", address="198.51.100.7", username=f"user-{n}", forwarded=f"203.0.113.{n}")
+    assert _log_in(RIGHT["password"], address="198.51.100.7", forwarded="203.0.113.99").status_code == 429
+
+
+def test_users_behind_one_trusted_proxy_do_not_lock_each_other_out(owner, settings):
+    settings.CATALOG_TRUSTED_PROXIES = [ipaddress.ip_network(PROXY)]
+    _guess_ten_accounts(address=PROXY, forwarded="203.0.113.5")
+    assert _log_in(RIGHT["password"], address=PROXY, forwarded="203.0.113.5").status_code == 429
+    assert _log_in(RIGHT["password"], address=PROXY, forwarded="203.0.113.6").status_code == 302
+
+
+def test_wrong_passwords_for_an_account_slow_it_but_never_lock_its_seller_out(owner, settings):
+    settings.CATALOG_LOGIN_SLOWDOWN_LIMIT = 2
+    answers = [_log_in(f"guess-{n}", address=f"192.0.2.{n}").content.decode() for n in range(30)]
+    assert sum("wait" in answer for answer in answers) >= 20  # most guesses were not even tried
+    slowed = _log_in(RIGHT["password"], address="10.9.9.9")
+    assert slowed.status_code == 200 and "wait" in slowed.content.decode()
+    time.sleep(settings.CATALOG_LOGIN_SLOWDOWN_LIMIT + 0.1)
+    assert _log_in(RIGHT["password"], address="10.9.9.9").status_code == 302
 
 
 def test_a_few_mistakes_then_the_right_password_log_in(owner):

@@ -11,6 +11,8 @@ import time
 
 import torch
 
+from vision.files import replaced_atomically
+
 
 def lr_lambda(total_steps, warmup_steps):
     """Linear warm-up, then cosine decay to zero."""
@@ -33,9 +35,9 @@ def output_dir_for(args):
 
 
 def save_atomically(contents, path):
-    """torch.save to a temporary name, then rename: readers never see half a file."""
-    torch.save(contents, path + ".tmp")
-    os.replace(path + ".tmp", path)
+    """torch.save so that readers, and a run resumed after a crash, never see half a file."""
+    with replaced_atomically(path) as tmp:
+        torch.save(contents, tmp)
 
 
 def save_checkpoint(path, state, history, best):
