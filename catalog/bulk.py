@@ -154,9 +154,16 @@ def _csv_rows(text):
             raise BadManifest(f"A CSV manifest needs a header row with the columns title and photos "
                               f"(and optionally reference), separated by commas or semicolons; missing: "
                               f"{', '.join(sorted(missing))}.")
-        return [_csv_fields(row, delimiter) for row in reader]
+        rows, starts = [], reader.line_num + 1
+        for row in reader:
+            rows.append(_csv_fields(row, delimiter))
+            starts = reader.line_num + 1
+        return rows
     except csv.Error as error:
-        raise BadManifest(f"The CSV manifest cannot be read: {error} (line {reader.line_num}).") from error
+        # The reader's own line number is where it gave up (for a quote left open, the last line):
+        # the seller needs the line the broken row begins on.
+        raise BadManifest(f"The CSV manifest cannot be read from the row that begins on line {starts}: {error} "
+                          "(a double quote left open?).") from error
 
 
 def _csv_delimiter(text):

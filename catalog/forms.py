@@ -3,10 +3,8 @@ import uuid
 from django import forms
 from django.conf import settings
 
-from vision.images import InvalidImage
-
 from .models import PATH_SEPARATOR, TITLE_LIMIT, Category, Item, Outcome
-from .photos import ALLOWED_EXTENSIONS, check_photo
+from .photos import ALLOWED_EXTENSIONS, check_photos, problem_text, too_many_photos
 from .text import clean_title
 
 
@@ -18,26 +16,18 @@ class PhotosField(forms.FileField):
     widget = MultipleFileInput(attrs={"accept": ",".join(ALLOWED_EXTENSIONS + ("image/*",))})
 
     def clean(self, data, initial=None):
-        uploads = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
-        if not uploads:
-            raise forms.ValidationError("Choose at least one photo.")
-        limit = settings.CATALOG_MAX_PHOTOS_PER_LISTING
-        if len(uploads) > limit:
-            raise forms.ValidationError(f"A listing takes at most {limit} photos; you chose {len(uploads)}.")
-        return _check_all(uploads)
+        checked, problems = check_photos([f for f in (data if isinstance(data, (list, tuple)) else [data]) if f])
+        if problems:
+            raise forms.ValidationError([problem_text(problem) for problem in problems])
+        return checked
 
 
-def _check_all(uploads):
-    """Every upload checked, with every bad file named at once (not just the first)."""
-    checked, errors = [], []
-    for upload in uploads:
-        try:
-            checked.append(check_photo(upload))
-        except InvalidImage as error:
-            errors.append(f"{upload.name}: {error}")
-    if errors:
-        raise forms.ValidationError(errors)
-    return checked
+def photo_input_limits(room, too_many, chosen_list):
+    """The data attributes static/catalog/upload.js reads to say, as files are chosen, what the
+    server would refuse: more than `room` photos (saying `too_many`, where {chosen} is their
+    number), an empty file or one over the size limit; it lists the files in #`chosen_list`."""
+    return {"data-max-photos": room, "data-max-bytes": settings.CATALOG_MAX_PHOTO_BYTES,
+            "data-too-many": too_many, "data-chosen-list": chosen_list}
 
 
 class TitleForm(forms.Form):
@@ -49,6 +39,12 @@ class TitleForm(forms.Form):
 
 class ListingForm(TitleForm):
     photos = PhotosField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = settings.CATALOG_MAX_PHOTOS_PER_LISTING
+        self.fields["photos"].widget.attrs.update(
+            photo_input_limits(limit, too_many_photos(limit, "{chosen}"), "chosen-files"))
 
 
 class AddPhotosForm(forms.Form):

@@ -56,6 +56,35 @@ def check_photo(upload, sent_bytes=None):
     return CheckedPhoto(upload, _EXTENSION_OF_FORMAT[image.format], width, height)
 
 
+NO_PHOTO = "Choose at least one photo."
+
+
+def too_many_photos(limit, chosen):
+    return f"A listing takes at most {limit} photos; you chose {chosen}."
+
+
+def check_photos(uploads):
+    """(the checked photos, the problems): every bad file named at once, not just the first. A
+    problem is {"file": its name, empty for the photos as a whole, "reason": ...}: the API returns
+    them as errors.photos, and the form shows each as "file: reason", in the same words."""
+    limit = settings.CATALOG_MAX_PHOTOS_PER_LISTING
+    if not uploads:
+        return [], [{"file": "", "reason": NO_PHOTO}]
+    if len(uploads) > limit:
+        return [], [{"file": "", "reason": too_many_photos(limit, len(uploads))}]
+    checked, problems = [], []
+    for upload in uploads:
+        try:
+            checked.append(check_photo(upload))
+        except InvalidImage as error:
+            problems.append({"file": upload.name, "reason": str(error)})
+    return checked, problems
+
+
+def problem_text(problem):
+    return f"{problem['file']}: {problem['reason']}" if problem["file"] else problem["reason"]
+
+
 def _check_shape(width, height):
     if min(width, height) < MIN_SIDE_PIXELS:
         raise InvalidImage(f"The photo is {width}×{height} pixels; a photo needs at least {MIN_SIDE_PIXELS} "

@@ -26,7 +26,9 @@ class ProblemSerializer(serializers.Serializer):
     title = serializers.CharField()
     status = serializers.IntegerField()
     detail = serializers.CharField()
-    errors = serializers.DictField(required=False, help_text="for invalid fields: the messages of each field")
+    errors = serializers.DictField(required=False, help_text=(
+        "for invalid fields: the messages of each field; a listing's `photos` is a list of "
+        "{file, reason} (file empty when the refusal is of the photos as a whole), in the upload form's words"))
 
 
 class CatalogAutoSchema(AutoSchema):

@@ -3,8 +3,6 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from vision.images import InvalidImage
-
 from .models import (
     PATH_SEPARATOR,
     REFERENCE_LIMIT,
@@ -17,7 +15,7 @@ from .models import (
     Outcome,
     Photo,
 )
-from .photos import check_photo
+from .photos import check_photos
 from .text import clean_title
 
 
@@ -129,28 +127,32 @@ class ListingSerializer(DecidedSerializer):
                   "outcome", "accepted_depth", "photos"]
 
 
+class PhotoFilesField(serializers.ListField):
+    """A listing's photos, checked as the upload form checks them: a refusal is errors.photos, a
+    list of {file, reason} in the form's words (catalog.photos.check_photos). Its limits are
+    declared for the schema; the check says them in those words first."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.FileField(), min_length=1,
+                         max_length=settings.CATALOG_MAX_PHOTOS_PER_LISTING, **kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        if data is serializers.empty or data is None:
+            data = []
+        if not isinstance(data, list) or not all(hasattr(upload, "read") for upload in data):
+            raise serializers.ValidationError([{"file": "", "reason": "Send the photos as files (multipart)."}])
+        checked, problems = check_photos(data)
+        if problems:
+            raise serializers.ValidationError(problems)
+        return checked
+
+
 class ListingCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=TITLE_LIMIT)
-    photos = serializers.ListField(child=serializers.FileField(), min_length=1,
-                                   max_length=settings.CATALOG_MAX_PHOTOS_PER_LISTING,
-                                   help_text="the product photos: JPEG, PNG, WebP or HEIC")
+    photos = PhotoFilesField(help_text="the product photos: JPEG, PNG, WebP or HEIC")
 
     def validate_title(self, title):
         return clean_title(title, TITLE_LIMIT)
-
-    def validate_photos(self, uploads):
-        limit = settings.CATALOG_MAX_PHOTOS_PER_LISTING
-        if len(uploads) > limit:
-            raise serializers.ValidationError(f"A listing takes at most {limit} photos; got {len(uploads)}.")
-        checked, errors = [], {}
-        for position, upload in enumerate(uploads):
-            try:
-                checked.append(check_photo(upload))
-            except InvalidImage as error:
-                errors[position] = [f"{upload.name}: {error}"]
-        if errors:
-            raise serializers.ValidationError(errors)
-        return checked
 
 
 class QueryFilters(serializers.Serializer):

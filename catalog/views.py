@@ -95,9 +95,11 @@ def listing_detail(request, listing_uuid):
 
 def _detail(request, listing, forms=None, status=200):
     """The listing page, with the seller's forms (a form that was refused keeps its errors)."""
+    limit, held = settings.CATALOG_MAX_PHOTOS_PER_LISTING, listing.photos.count()
     return render(request, "catalog/listing_detail.html", {
         "listing": listing, "photos": _photos(listing), "categories": Category.objects.values_list("path", flat=True),
-        "max_photos": settings.CATALOG_MAX_PHOTOS_PER_LISTING, **(forms or {}),
+        "max_photos": limit, "max_bytes": settings.CATALOG_MAX_PHOTO_BYTES, "photo_room": max(0, limit - held),
+        "too_many_photos": room_for_photos(listing, limit + 1), **(forms or {}),
     }, status=status)
 
 

@@ -21,20 +21,24 @@ def test_a_bad_photo_is_a_field_error_and_nothing_is_created(api):
     response = api.post("/api/v1/listings/", {"title": "Mixed", "photos": [
         encoded_upload("fine.png"), raw_upload("broken.jpg", b"\xff\xd8\xff\xe0 not really a jpeg")]})
     assert response.status_code == 400
-    assert "broken.jpg" in response.json()["errors"]["photos"]["1"][0]
+    [problem] = response.json()["errors"]["photos"]
+    assert problem["file"] == "broken.jpg" and "not an image" in problem["reason"]
     assert not Listing.objects.exists() and not Photo.objects.exists()
 
 
 def test_a_listing_needs_a_title_and_a_photo(api):
     response = api.post("/api/v1/listings/", {})
     assert response.status_code == 400 and set(response.json()["errors"]) == {"title", "photos"}
+    assert response.json()["errors"]["photos"] == [{"file": "", "reason": "Choose at least one photo."}]
 
 
 def test_too_many_photos_are_refused(api, settings):
     settings.CATALOG_MAX_PHOTOS_PER_LISTING = 2
     photos = [encoded_upload(f"{i}.png") for i in range(3)]
     response = api.post("/api/v1/listings/", {"title": "Many", "photos": photos})
-    assert response.status_code == 400 and "at most 2 photos" in response.json()["errors"]["photos"][0]
+    assert response.status_code == 400
+    too_many = "A listing takes at most 2 photos; you chose 3."
+    assert response.json()["errors"]["photos"] == [{"file": "", "reason": too_many}]
 
 
 def test_json_is_refused_with_a_clear_error(api):
@@ -166,7 +170,7 @@ def test_an_overlong_idempotency_key_is_refused(api):
 def test_an_oversized_photo_is_a_field_error(api, settings):
     settings.CATALOG_MAX_PHOTO_BYTES = 100
     response = api.post("/api/v1/listings/", {"title": "Big", "photos": [encoded_upload("big.png")]})
-    assert response.status_code == 400 and "the limit is" in response.json()["errors"]["photos"]["0"][0]
+    assert response.status_code == 400 and "the limit is" in response.json()["errors"]["photos"][0]["reason"]
     assert not Listing.objects.exists()
 
 
