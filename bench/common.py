@@ -12,6 +12,8 @@ A reference tree against a query tree (bench.listing_decisions, bench.outside_ca
 bench.review_loop, bench.worker_cost): reference_and_queries_parser gives their common options,
 embedded_references the reference tree embedded as vision.experiment embeds it (with its
 occasions), and categorizer_over the app's Categorizer over some of those references.
+
+one_pass: what the worker computes for a pass of photos (bench.worker_cost, bench.request_cost).
 """
 
 import argparse
@@ -25,7 +27,14 @@ from vision.backbones import get_backbone
 from vision.catalogue import scan_catalogue
 from vision.categorize import Categorizer
 from vision.embedder import Embedder
-from vision.experiment import embed_catalogue, make_index, novelty_embedder_for, with_occasions
+from vision.experiment import (
+    embed_catalogue,
+    make_index,
+    novelty_embedder_for,
+    with_occasions,
+)
+from vision.images import load_image
+from vision.text import suggest_title
 from vision.vote import VoteConfig
 
 
@@ -98,3 +107,15 @@ def categorizer_over(references, rows, embedder, novelty_embedder):
     config = VoteConfig()
     return Categorizer(embedder, make_index(references, rows, embedder, config), config,
                        novelty_embedder=novelty_embedder)
+
+
+def one_pass(paths, categorizer, segmenter, reader=None):
+    """What the worker computes for one pass of photos; returns how many items it found."""
+    images = [load_image(path) for path in paths]
+    found = categorizer.categorize_photos(images, segmenter)
+    for image, items in zip(images, found):
+        for item, result in items:
+            categorizer.heatmap(result, item.crop_box(image.size))
+        if reader is not None:
+            suggest_title(reader.read(image))
+    return sum(len(items) for items in found)

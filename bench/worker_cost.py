@@ -21,7 +21,7 @@ import time
 import numpy as np
 import torch
 
-from bench.common import embedded_references
+from bench.common import embedded_references, one_pass
 from vision.cam import refresh_head
 from vision.catalogue import scan_catalogue
 from vision.categorize import Categorizer
@@ -29,7 +29,7 @@ from vision.experiment import make_index
 from vision.figures import write_figures
 from vision.images import load_image
 from vision.segment import DEFAULT_SEGMENTER, load_segmenter
-from vision.text import TextReader, suggest_title
+from vision.text import TextReader
 from vision.vote import VoteConfig
 
 
@@ -45,18 +45,6 @@ def get_args_parser():
     parser.add_argument("--read-text", action="store_true", help="also read the text on each photo")
     parser.add_argument("--json")
     return parser
-
-
-def one_pass(paths, categorizer, segmenter, reader=None):
-    """What the worker computes for one pass of photos; returns how many items it found."""
-    images = [load_image(path) for path in paths]
-    found = categorizer.categorize_photos(images, segmenter)
-    for image, items in zip(images, found):
-        for item, result in items:
-            categorizer.heatmap(result, item.crop_box(image.size))
-        if reader is not None:
-            suggest_title(reader.read(image))
-    return sum(len(items) for items in found)
 
 
 def backbone_alone_images_per_second(embedder, paths):

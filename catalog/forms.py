@@ -3,7 +3,7 @@ import uuid
 from django import forms
 from django.conf import settings
 
-from .models import PATH_SEPARATOR, TITLE_LIMIT, Category, Item, Outcome
+from .models import PATH_SEPARATOR, TITLE_LIMIT, Category
 from .photos import ALLOWED_EXTENSIONS, check_photos, problem_text, too_many_photos
 from .text import clean_title
 
@@ -112,50 +112,6 @@ class NewCategoryForm(forms.Form):
         if len(names[-1]) > max_length:
             raise forms.ValidationError(f"A category name is at most {max_length} characters.")
         return parent, names[-1]
-
-
-CONFIDENCE_BANDS = {
-    "low": (0.0, 0.5),
-    "medium": (0.5, 0.8),
-    "high": (0.8, 0.95),
-    "certain": (0.95, 1.01),
-}
-
-
-class ReviewFilterForm(forms.Form):
-    category = CategorySearchField(required=False, max_length=2000, label="In category")
-    review = forms.ChoiceField(required=False, label="Status", choices=[("", "Any")] + Item.Review.choices)
-    audit = forms.ChoiceField(required=False, label="Audits", choices=[("", "Any"), ("only", "Audits only"),
-                                                                       ("none", "No audits")])
-    outcome = forms.ChoiceField(required=False, label="Outcome", choices=[("", "Any")] + [
-        (o.value, o.label) for o in Outcome if o not in (Outcome.REVIEWED, Outcome.NOT_A_PRODUCT,
-                                                         Outcome.CHOSEN_BY_SELLER)])
-    band = forms.ChoiceField(required=False, label="Confidence", choices=[
-        ("", "Any"), ("low", "Under 50 %"), ("medium", "50–80 %"), ("high", "80–95 %"), ("certain", "95 % and over")])
-    seller = forms.CharField(required=False, max_length=150)
-    since = forms.DateField(required=False, label="Uploaded from", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
-
-    def filter(self, items):
-        data = self.cleaned_data
-        if data["category"]:
-            items = items.filter(category__path__icontains=data["category"])
-        if data["review"]:
-            items = items.filter(review=data["review"])
-        if data["audit"]:
-            items = items.filter(audit=data["audit"] == "only")
-        if data["outcome"]:
-            items = items.filter(outcome=data["outcome"])
-        if data["band"]:
-            low, high = CONFIDENCE_BANDS[data["band"]]
-            items = items.filter(confidence__gte=low, confidence__lt=high)
-        if data["seller"]:
-            items = items.filter(photo__listing__seller__username__iexact=data["seller"].strip())
-        if data["since"]:
-            items = items.filter(photo__created__date__gte=data["since"])
-        if data["until"]:
-            items = items.filter(photo__created__date__lte=data["until"])
-        return items
 
 
 class UUIDListField(forms.Field):

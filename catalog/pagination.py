@@ -14,3 +14,11 @@ class Pages(PageNumberPagination):
         if number is not None and not number.isdigit():
             raise ValidationError({self.page_query_param: ["A page number (1, 2, …) is required."]})
         return super().get_page_number(request, paginator)
+
+    def get_schema_operation_parameters(self, view):
+        """The schema says what is refused: page numbers start at 1."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+        return parameters

@@ -14,7 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import audits, quality
-from .forms import BulkReviewForm, CategoryChoiceForm, NewCategoryForm, ReviewFilterForm
+from .filters import ReviewFilter
+from .forms import BulkReviewForm, CategoryChoiceForm, NewCategoryForm
 from .models import Category, Item, Outcome, Photo, ReviewDecision, ThresholdChange
 from .review import decide, new_category, set_aside
 
@@ -38,9 +39,9 @@ def _get_item(request, item_uuid):
 
 @staff_required
 def review_queue(request):
-    filters = ReviewFilterForm(_filter_data(request))
     reviewable = _reviewable_items(request.user)
-    items = filters.filter(reviewable) if filters.is_valid() else reviewable.none()
+    filters = ReviewFilter(_filter_data(request), queryset=reviewable)
+    items = filters.qs if filters.is_valid() else reviewable.none()
     page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "catalog/review_queue.html", {
         "filters": filters, "page": page, "categories": Category.objects.values_list("path", flat=True),
@@ -67,7 +68,7 @@ def quality_page(request):
 
 def _filter_data(request):
     """The filters asked for; with none, the queue opens on the items nobody has reviewed yet."""
-    if any(name in request.GET for name in ReviewFilterForm.base_fields):
+    if any(name in request.GET for name in ReviewFilter.base_filters):
         return request.GET
     return {"review": Item.Review.PENDING}
 

@@ -5,7 +5,6 @@ from rest_framework import serializers
 
 from .models import (
     PATH_SEPARATOR,
-    REFERENCE_LIMIT,
     TITLE_LIMIT,
     BulkJob,
     Category,
@@ -17,18 +16,6 @@ from .models import (
 )
 from .photos import check_photos
 from .text import clean_title
-
-
-class CategoryPathField(serializers.CharField):
-    """A category given by its full path ("Fruit > Apple"); an unknown one is a field error."""
-
-    def run_validation(self, data=serializers.empty):
-        path = super().run_validation(data).strip()  # the CharField checks first (length, NUL characters)
-        category = Category.objects.filter(path=path).first()
-        if category is None:
-            raise serializers.ValidationError(f"There is no category “{path}”.")
-        return category
-
 
 OUTCOME_HELP = ("accepted: the whole path is accepted automatically; accepted_at_parent: the first "
                 "accepted_depth levels are; needs_review; not_in_catalogue: unlike anything in the catalogue; "
@@ -155,34 +142,6 @@ class ListingCreateSerializer(serializers.Serializer):
         return clean_title(title, TITLE_LIMIT)
 
 
-class QueryFilters(serializers.Serializer):
-    """A list's query parameters: one it does not know is an error, not quietly ignored (a typo
-    would otherwise return everything)."""
-
-    OTHER_PARAMETERS = {"page"}
-
-    def validate(self, data):
-        unknown = sorted(set(self.initial_data) - set(self.fields) - self.OTHER_PARAMETERS)
-        if unknown:
-            known = ", ".join([*self.fields, *sorted(self.OTHER_PARAMETERS)])
-            raise serializers.ValidationError({name: [f"There is no such parameter here; there are {known}."]
-                                               for name in unknown})
-        return data
-
-
-class ListingFilterSerializer(QueryFilters):
-    reference = serializers.CharField(required=False, max_length=REFERENCE_LIMIT,
-                                      help_text="the listing with this reference of yours (exactly)")
-    status = serializers.ChoiceField(choices=ListingStatus.choices, required=False)
-    category = CategoryPathField(required=False, help_text="listings whose category, or one of whose items, "
-                                                           "is in this category's subtree")
-    created_after = serializers.DateField(required=False)
-    created_before = serializers.DateField(required=False)
-    updated_after = serializers.DateTimeField(required=False, help_text=(
-        "listings whose category was decided after this time (ISO 8601), by the model, catalogue staff or "
-        "you: poll with the time of your last poll to learn of changed categories"))
-
-
 class LivePrecisionSerializer(serializers.Serializer):
     top_level = serializers.CharField(help_text="a top-level category of the model's answers, or “All categories”")
     level = serializers.IntegerField(allow_null=True, help_text="the depth the model accepted; null: every depth")
@@ -209,12 +168,6 @@ class CategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = Category
         fields = ["path", "name", "parent", "children"]
-
-
-class CategoryFilterSerializer(QueryFilters):
-    search = serializers.CharField(required=False, max_length=200, help_text="part of a category name")
-    parent = serializers.CharField(required=False, allow_blank=True, max_length=2000,
-                                   help_text="only the children of this path; empty: the top level")
 
 
 class BulkRequestSerializer(serializers.Serializer):

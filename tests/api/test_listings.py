@@ -196,3 +196,7 @@ def test_a_listing_shows_its_one_decision_and_each_items_outcome(api, listing, m
 def test_a_listing_not_yet_decided_has_no_category(api, listing):
     body = api.get(f"/api/v1/listings/{listing.uuid}/").json()
     assert body["category"] is None and body["outcome"] == "" and body["confidences"] == []
+
+
+def test_a_listings_own_address_ignores_the_lists_filters(api, listing):
+    assert api.get(f"/api/v1/listings/{listing.uuid}/?status=done&refrence=x").status_code == 200

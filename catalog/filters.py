@@ -1,0 +1,119 @@
+"""The lists' filters, as django-filter filter sets: the API's listings and categories (through
+its DjangoFilterBackend, which drf-spectacular documents) and the review queue's form."""
+
+import django_filters as filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.forms.utils import ErrorDict, ErrorList
+from drf_spectacular.utils import extend_schema_field
+
+from .forms import CategoryPathField, CategorySearchField
+from .models import REFERENCE_LIMIT, Item, ListingStatus, Outcome
+
+# Confidence bands of the review queue's filter: [low, high).
+CONFIDENCE_BANDS = {"low": (0.0, 0.5), "medium": (0.5, 0.8), "high": (0.8, 0.95), "certain": (0.95, 1.01)}
+
+
+class StrictFilterSet(filters.FilterSet):
+    """An API list's query: a parameter it does not know, or one given empty, is a field error
+    rather than quietly ignored (a typo would otherwise return everything)."""
+
+    OTHER_PARAMETERS = {"page"}
+
+    def is_valid(self):
+        return super().is_valid() and not self._query_errors()
+
+    @property
+    def errors(self):
+        return ErrorDict({**self.form.errors, **self._query_errors()})
+
+    def _query_errors(self):
+        known = ", ".join([*self.filters, *sorted(self.OTHER_PARAMETERS)])
+        errors = {name: f"There is no such parameter here; there are {known}."
+                  for name in self.data if name not in self.filters and name not in self.OTHER_PARAMETERS}
+        errors.update({name: "An empty value filters nothing; leave the parameter out."
+                       for name, value in self.data.items()
+                       if name in self.filters and not getattr(self.filters[name], "may_be_empty", False)
+                       and not str(value).strip()})
+        return {name: ErrorList([ValidationError(message, code="invalid")]) for name, message in errors.items()}
+
+
+class CategoryPathFilter(filters.Filter):
+    field_class = CategoryPathField  # a category's whole path, as the pages take it
+
+
+class CategorySearchFilter(filters.CharFilter):
+    field_class = CategorySearchField  # any part of a path
+
+
+def text(kind, max_length, help_text, may_be_empty=False, **options):
+    """A filter of text up to `max_length` characters, and not empty unless `may_be_empty`: the
+    schema says what is refused."""
+    schema = {"type": "string", "minLength": 0 if may_be_empty else 1, "maxLength": max_length,
+              "description": help_text}
+    made = kind(max_length=max_length, help_text=help_text, **options)
+    made.may_be_empty = may_be_empty
+    return extend_schema_field(schema)(made)
+
+
+class ListingFilter(StrictFilterSet):
+    reference = text(filters.CharFilter, REFERENCE_LIMIT, "the listing with this reference of yours (exactly)")
+    status = filters.ChoiceFilter(choices=ListingStatus.choices)
+    category = text(CategoryPathFilter, 2000, method="in_subtree", help_text=(
+        "a category's whole path (Fruit > Apple): listings whose category, or one of whose items, is in "
+        "its subtree"))
+    created_after = filters.DateFilter(field_name="created", lookup_expr="date__gte",
+                                       help_text="listings created on this day or later")
+    created_before = filters.DateFilter(field_name="created", lookup_expr="date__lte",
+                                        help_text="listings created on this day or earlier")
+    updated_after = filters.IsoDateTimeFilter(field_name="decided", lookup_expr="gt", help_text=(
+        "listings whose category was decided after this time (ISO 8601), by the model, catalogue staff or "
+        "you: poll with the time of your last poll to learn of changed categories"))
+
+    def in_subtree(self, listings, name, category):
+        subtree = category.subtree()
+        return listings.filter(Q(category__in=subtree) | Q(photos__items__category__in=subtree)).distinct()
+
+
+class ChildrenFilter(filters.CharFilter):
+    """The children of a category path; given empty, the top level (django-filter would skip it)."""
+
+    def filter(self, categories, value):
+        if self.field_name not in self.parent.data:
+            return categories
+        path = (value or "").strip()
+        return categories.filter(parent__path=path) if path else categories.filter(parent=None)
+
+
+class CategoryFilter(StrictFilterSet):
+    search = text(filters.CharFilter, 200, "part of a category name", field_name="name", lookup_expr="icontains")
+    parent = text(ChildrenFilter, 2000, "only the children of this path; empty: the top level", may_be_empty=True)
+
+
+class ReviewFilter(filters.FilterSet):
+    """The review queue's filters (a form on its page, each empty one meaning "any")."""
+
+    category = CategorySearchFilter(field_name="category__path", lookup_expr="icontains", label="In category",
+                                    max_length=2000)
+    review = filters.ChoiceFilter(label="Status", choices=Item.Review.choices, empty_label="Any")
+    audit = filters.ChoiceFilter(label="Audits", empty_label="Any", method="audits",
+                                 choices=[("only", "Audits only"), ("none", "No audits")])
+    outcome = filters.ChoiceFilter(label="Outcome", empty_label="Any", choices=[
+        (o.value, o.label) for o in Outcome if o not in (Outcome.REVIEWED, Outcome.NOT_A_PRODUCT,
+                                                         Outcome.CHOSEN_BY_SELLER)])
+    band = filters.ChoiceFilter(label="Confidence", empty_label="Any", method="in_band", choices=[
+        ("low", "Under 50 %"), ("medium", "50–80 %"), ("high", "80–95 %"), ("certain", "95 % and over")])
+    seller = filters.CharFilter(field_name="photo__listing__seller__username", lookup_expr="iexact", max_length=150,
+                                label="Seller")
+    since = filters.DateFilter(field_name="photo__created", lookup_expr="date__gte", label="Uploaded from",
+                               widget=forms.DateInput(attrs={"type": "date"}))
+    until = filters.DateFilter(field_name="photo__created", lookup_expr="date__lte", label="to",
+                               widget=forms.DateInput(attrs={"type": "date"}))
+
+    def audits(self, items, name, value):
+        return items.filter(audit=value == "only")
+
+    def in_band(self, items, name, band):
+        low, high = CONFIDENCE_BANDS[band]
+        return items.filter(confidence__gte=low, confidence__lt=high)
