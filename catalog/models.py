@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.utils.functional import cached_property
 
 from vision import outcomes
+from vision.text import is_readable
 
 PATH_SEPARATOR = " > "
 TITLE_LIMIT = 200
@@ -348,6 +349,12 @@ class Item(models.Model):
 
     def __str__(self):
         return f"{self.category or 'Uncategorized'} in {self.photo.original_name}"
+
+    @property
+    def readable_text(self):
+        """The lines read on the item that a person would read (vision.text.is_readable): what pages
+        and the API show; the junk OCR also read stays in text_read, unshown."""
+        return [text for text, score in self.text_read if is_readable(text, score)]
 
     @property
     def heatmap_rect(self):

@@ -62,7 +62,7 @@ class ItemSerializer(DecidedSerializer):
                   "predicted_path", "alternatives", "review", "heatmap_category", "heatmap_url", "text"]
 
     def get_text(self, item) -> list[str]:
-        return [line[0] for line in item.text_read]
+        return item.readable_text
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_heatmap_url(self, item):

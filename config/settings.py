@@ -225,6 +225,10 @@ CATALOG_SELLER_MEGAPIXELS_PER_DAY = integer("CATALOG_SELLER_MEGAPIXELS_PER_DAY",
 # The vision models, the same for the web process (which never loads them) and the workers.
 CATALOG_BACKBONE = os.environ.get("CATALOG_BACKBONE", "efficientnet_lite0")
 CATALOG_INDEX_PATH = Path(os.environ.get("CATALOG_INDEX_PATH", VAR_DIR / "index" / "reference.npz"))
+# Reference embeddings by photo content and model version, outside the database and the clone
+# (vision.embedding_cache): a fresh database or a second install on the machine reuses them. Empty: none.
+CATALOG_EMBEDDING_CACHE = os.environ.get("CATALOG_EMBEDDING_CACHE",
+                                         str(Path.home() / ".cache" / "catalog-embeddings" / "embeddings.sqlite3"))
 # Workers apply reference changes to their index in memory before each photo; the file is
 # rewritten (compacted) by the scheduled update once this many changes have gathered or the oldest
 # has waited this long: a rewrite of a large index is a large write, and every worker reloads it.

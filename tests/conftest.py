@@ -17,6 +17,17 @@ def small_catalogue(tmp_path):
             copy_small_catalogue(tmp_path / "queries", "val", 3))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def embedding_cache(tmp_path_factory):
+    """One embedding cache for the test run, not the machine's: the tests reuse each other's
+    reference embeddings, and never meet an install's. The workers they start are told too."""
+    from django.conf import settings
+
+    path = str(tmp_path_factory.mktemp("embedding-cache") / "embeddings.sqlite3")
+    os.environ["CATALOG_EMBEDDING_CACHE"] = settings.CATALOG_EMBEDDING_CACHE = path
+    return path
+
+
 @pytest.fixture(autouse=True)
 def isolated_storage(settings, tmp_path):
     """Each test gets its own media folder and index file."""

@@ -47,6 +47,7 @@ class Stack:
             "CATALOG_VAR_DIR": str(self.root / "var"),
             "CATALOG_MEDIA_ROOT": str(self.root / "media"),
             "CATALOG_INDEX_PATH": str(self.root / "index" / "reference.npz"),
+            "CATALOG_EMBEDDING_CACHE": str(self.root / "embeddings.sqlite3"),
             "CATALOG_SWEEP_SECONDS": str(sweep_seconds),
             "CATALOG_ADDRESS": f"127.0.0.1:{self.ports['web']}",
             "CATALOG_WEB_PROCESSES": str(web_processes),

@@ -11,8 +11,9 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGES = ("bench", "catalog", "config", "vision", "worker")
-# The vision modules the web process may import: Pillow, NumPy and hashlib only, never torch or FAISS.
-WEB_VISION = {"vision.content_keys", "vision.images", "vision.outcomes", "vision.precision"}
+# The vision modules the web process may import: Pillow, NumPy, hashlib and wordfreq only (vision.text
+# loads the OCR models lazily, in the worker), never torch or FAISS.
+WEB_VISION = {"vision.content_keys", "vision.images", "vision.outcomes", "vision.precision", "vision.text"}
 HEAVY = {"faiss", "torch", "torchvision"}
 
 

@@ -6,8 +6,10 @@ sit at different depths and names may contain spaces.
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from .images import is_image_filename
+from .text import words_of
 
 
 @dataclass(frozen=True)
@@ -39,3 +41,25 @@ def _category_of(root, directory):
 
 def format_path(category):
     return " > ".join(category)
+
+
+def described_product_words(folder):
+    """The words that name a Grocery-style packshot's product, from its *_Information.txt: its
+    title, its brand ("Manufacturer and volume", before the comma) and the shop's name for it (the
+    URL's last part, e.g. .../Mellanmjolk-Eko-1l-...: the package's own words, often Swedish where
+    the title is English). Folded as vision.text.words_of folds; empty without the file."""
+    information = next(iter(sorted(Path(folder).glob("*_Information.txt"))), None)
+    if information is None:
+        return set()
+    fields = dict(line.split(":", 1) for line in information.read_text(errors="replace").splitlines() if ":" in line)
+    slug = fields.get("URL", "").rstrip("/").rsplit("/", 1)[-1].replace("-", " ")
+    return set(words_of(" ".join([fields.get("Title", ""), fields.get("Manufacturer and volume", "").split(",")[0],
+                                  slug])))
+
+
+def names_product(title, product_words):
+    """Whether a suggested title holds a word naming the product: one of `product_words`, or
+    (Swedish writes compounds) a part of four letters or more that one of them begins or ends with."""
+    return any(word in product_words or (len(word) >= 4 and any(known.startswith(word) or known.endswith(word)
+                                                                for known in product_words))
+               for word in words_of(title))

@@ -11,9 +11,11 @@ character n-grams (TF-IDF), so that a word read with a letter missing still matc
 import re
 import unicodedata
 from collections import defaultdict
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
+from wordfreq import zipf_frequency
 
 ENGINE = "rapidocr-3.10.0:PP-OCRv6-small"
 # Below this recognition score a read is mostly noise (stray strokes read as letters).
@@ -23,6 +25,12 @@ MIN_LETTERS = 3
 # name first on nearly every package.
 TITLE_MIN_SCORE = 0.8
 TITLE_WORDS = 4
+# OCR reads a logo or a slogan in a fancy face as "Crpulet" or "Betacla", as confidently as a
+# true word: a suggested title keeps, and the text shown keeps lines of, only words of the
+# catalogue's languages (wordfreq's lists, which hold brands too: Arla, Tropicana, Alpro), at
+# least this common (Zipf: about once in 100 million words). bench/README.md, "Suggested titles".
+TEXT_LANGUAGES = ("sv", "en")
+MIN_WORD_FREQUENCY = 1.0
 
 
 def words_of(text):
@@ -81,15 +89,33 @@ def lines_within(lines, box):
             if left <= (line.box[0] + line.box[2]) / 2 <= right and top <= (line.box[1] + line.box[3]) / 2 <= bottom]
 
 
-def suggest_title(lines):
-    """A listing title from the text on the product: the words of its largest print read with
-    confidence, in capitals only at the start ("Yoggi Original Vanilj"); "" when there is none."""
+@lru_cache(maxsize=100_000)
+def is_word(word, languages=TEXT_LANGUAGES):
+    """Whether `word` is a word of one of the languages (a brand name among them), not an OCR misreading."""
+    return max(zipf_frequency(word.lower(), language) for language in languages) >= MIN_WORD_FREQUENCY
+
+
+def _letter_words(text):
+    return re.findall(r"[^\W\d_]{3,}", text)
+
+
+def is_readable(text, score, languages=TEXT_LANGUAGES):
+    """Whether a line read ([text, score]) is text a person would read on the product: read with
+    confidence, and every word of it a word of the languages (not "Katanlige gad fin dig")."""
+    words = _letter_words(text)
+    return score >= MIN_SCORE and bool(words) and all(is_word(word, languages) for word in words)
+
+
+def suggest_title(lines, languages=TEXT_LANGUAGES):
+    """A listing title from the text on the product: the words of the languages in its largest
+    print read with confidence, in capitals only at the start ("Yoggi Original Vanilj"); "" when
+    there is none."""
     confident = sorted((line for line in lines if line.score >= TITLE_MIN_SCORE),
                        key=lambda line: line.box[3] - line.box[1], reverse=True)
     words, seen = [], set()
     for line in confident:
-        for word in re.findall(r"[^\W\d_]{3,}", line.text):
-            if word.lower() not in seen:
+        for word in _letter_words(line.text):
+            if word.lower() not in seen and is_word(word, languages):
                 seen.add(word.lower())
                 words.append(word.capitalize())
     return " ".join(words[:TITLE_WORDS])

@@ -25,6 +25,7 @@ from vision.calibration import (MIN_CALIBRATION_QUERIES, calibration_is_stale, f
                                 refresh_calibration)
 from vision.cam import head_is_stale, refresh_head
 from vision.content_keys import content_key
+from vision.embedding_cache import EmbeddingCache
 from vision.images import load_in_batches
 from vision.index import ReferenceIndex, read_manifest
 from vision.splits import GROUPING_BACKBONE
@@ -35,33 +36,59 @@ from .models_cache import models
 BATCH_SIZE = 32
 
 
-def embed_references(backbone_name=None, show_progress=False):
+def embed_references(backbone_name=None, show_progress=False, use_cache=True):
     """Embed every reference not yet embedded by the backbone (and, for a backbone other than the
-    grouping one, by that one too: see needs_novelty_space); return the unreadable ones."""
+    grouping one, by that one too: see needs_novelty_space); return the unreadable ones. What the
+    embedding cache (CATALOG_EMBEDDING_CACHE) holds for a reference's content and the model's
+    version is taken from there, unless `use_cache` is off."""
     _fill_content_keys()
-    embedder = models.embedder(backbone_name)
-    unreadable = _embed_stale(embedder, "embedding", show_progress)
-    if needs_novelty_space(embedder.weights):
-        unreadable += _embed_stale(models.embedder(GROUPING_BACKBONE), "novelty_embedding", show_progress)
+    cache = EmbeddingCache(settings.CATALOG_EMBEDDING_CACHE) if settings.CATALOG_EMBEDDING_CACHE else None
+    try:
+        embedder = models.embedder(backbone_name)
+        unreadable = _embed_stale(embedder, "embedding", show_progress, cache, use_cache)
+        if needs_novelty_space(embedder.weights):
+            unreadable += _embed_stale(models.embedder(GROUPING_BACKBONE), "novelty_embedding", show_progress,
+                                       cache, use_cache)
+    finally:
+        if cache is not None:
+            cache.close()
     return unreadable
 
 
-def _embed_stale(embedder, field, show_progress):
+def _embed_stale(embedder, field, show_progress, cache, use_cache):
     """Store `embedder`'s embeddings in `field` (and its version beside it) of the references
-    that lack them; return the unreadable ones."""
-    version_field = VERSION_FIELDS[field]
-    stale = list(ReferenceImage.objects.exclude(**{version_field: embedder.weights.version}).order_by("pk"))
+    that lack them, from the cache where it has them; return the unreadable ones."""
+    version = embedder.weights.version
+    stale = list(ReferenceImage.objects.exclude(**{VERSION_FIELDS[field]: version}).order_by("pk"))
+    cached = cache.get_many(version, [r.content_key for r in stale]) if cache is not None and use_cache else {}
+    for start in range(0, len(stale), 1000):
+        chunk = stale[start:start + 1000]
+        _store(field, version, [(r, cached[r.content_key]) for r in chunk if r.content_key in cached])
+    to_embed = [reference for reference in stale if reference.content_key not in cached]
     unreadable = []
-    with tqdm(total=len(stale), desc=f"{field.replace('_', ' ')}s", unit="img", disable=not show_progress) as bar:
-        for readable, images, failed in load_in_batches(stale, BATCH_SIZE, attrgetter("image.path"), bar):
+    # tqdm's bar gives the time left, from the rate so far.
+    with tqdm(total=len(to_embed), desc=f"{field.replace('_', ' ')}s", unit="img", disable=not show_progress,
+              postfix={"from the cache": len(stale) - len(to_embed)}) as bar:
+        for readable, images, failed in load_in_batches(to_embed, BATCH_SIZE, attrgetter("image.path"), bar):
             unreadable.extend(failed)
             if images:
-                for reference, embedding in zip(readable, embedder.embed(images)):
-                    setattr(reference, field, embedding.astype(np.float32).tobytes())
-                    setattr(reference, version_field, embedder.weights.version)
-                ReferenceImage.objects.bulk_update(readable, [field, version_field])
-                ReferenceChange.record(reference.pk for reference in readable)
+                embedded = list(zip(readable, embedder.embed(images)))
+                _store(field, version, embedded)
+                if cache is not None:
+                    cache.put_many(version, {reference.content_key: vector for reference, vector in embedded})
     return unreadable
+
+
+def _store(field, version, embedded):
+    """Save [(reference, embedding)] in `field`, with `version` beside it, and record the change."""
+    if not embedded:
+        return
+    for reference, embedding in embedded:
+        setattr(reference, field, np.asarray(embedding, dtype=np.float32).tobytes())
+        setattr(reference, VERSION_FIELDS[field], version)
+    references = [reference for reference, _ in embedded]
+    ReferenceImage.objects.bulk_update(references, [field, VERSION_FIELDS[field]])
+    ReferenceChange.record(reference.pk for reference in references)
 
 
 VERSION_FIELDS = {"embedding": "embedding_version", "novelty_embedding": "novelty_version"}
@@ -116,7 +143,7 @@ def rebuild_index(backbone_name=None, show_progress=False, re_embed=False):
         backbone_name = backbone_name or index_backbone() or settings.CATALOG_BACKBONE
         if re_embed:
             ReferenceImage.objects.update(embedding=None, embedding_version="")
-        unreadable = embed_references(backbone_name, show_progress)
+        unreadable = embed_references(backbone_name, show_progress, use_cache=not re_embed)
         index = build_index(backbone_name)
         _save(index, through)
     return index, unreadable
