@@ -146,6 +146,7 @@ CSV_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 def _csv_rows(text):
     delimiter = _csv_delimiter(text)
+    starts = 1  # the line the row being read begins on, as far as the reader has told
     try:
         # strict: a quote left open is an error, not a field that swallows the rows after it.
         reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, strict=True)
@@ -161,8 +162,8 @@ def _csv_rows(text):
         return rows
     except csv.Error as error:
         # The reader's own line number is where it gave up (for a quote left open, the last line):
-        # the seller needs the line the broken row begins on.
-        raise BadManifest(f"The CSV manifest cannot be read from the row that begins on line {starts}: {error} "
+        # the seller needs the first line after the last row read whole.
+        raise BadManifest(f"The CSV manifest cannot be read from line {starts} on: {error} "
                           "(a double quote left open?).") from error
 
 
@@ -354,7 +355,11 @@ def _import_rows(job, rows, photos):
                     photos.take(name, row.number)
             continue
         checked, errors = _check_row(row, photos)
-        errors = errors or budget.take(checked) or _create_row_listing(job, row, checked)
+        errors = errors or budget.take(checked)
+        if not errors:
+            errors = _create_row_listing(job, row, checked)
+            if errors:  # not made: its pixels are the request's again
+                budget.give_back(checked)
         if errors:
             rejected.append({"row": row.number, "reference": row.reference, "errors": errors})
     return rejected
@@ -405,12 +410,19 @@ class PixelBudget:
 
     def take(self, checked):
         """[] if the row's photos fit (and are spent), else the reason the row is rejected."""
-        pixels = sum(photo.width * photo.height for photo in checked)
+        pixels = _pixels(checked)
         if pixels > self.left:
             return [f"the request's photos come to more than {settings.CATALOG_MAX_REQUEST_PIXELS / 1e6:,.0f} "
                     "megapixels in all; send this row in another request."]
         self.left -= pixels
         return []
+
+    def give_back(self, checked):
+        self.left += _pixels(checked)
+
+
+def _pixels(checked):
+    return sum(photo.width * photo.height for photo in checked)
 
 
 def _check_row(row, photos):

@@ -4,12 +4,11 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from .models import AllowanceSpent, Listing, Outcome, Photo
+from .models import AllowanceSpent, Listing, Outcome, Photo, lock_seller
 from .photos import store_display_images
 from .tasks import enqueue_photo
 
@@ -81,9 +80,7 @@ def spend_allowance(seller, checked_photos):
     """Count the photos against the seller's allowance of the last 24 hours
     (CATALOG_SELLER_PHOTOS_PER_DAY, CATALOG_SELLER_MEGAPIXELS_PER_DAY): each costs worker time,
     whichever way it came, and stays spent when it is deleted. Raises OverQuota when they do not fit."""
-    # The seller's row is locked for the rest of the transaction: two uploads at once cannot both
-    # spend what is left.
-    get_user_model().objects.select_for_update().filter(pk=seller.pk).exists()
+    lock_seller(seller)
     since = timezone.now() - timedelta(days=1)
     AllowanceSpent.objects.filter(seller=seller, created__lt=since).delete()  # nothing counts them any more
     spent = AllowanceSpent.objects.filter(seller=seller).aggregate(photos=Sum("photos"), pixels=Sum("pixels"))

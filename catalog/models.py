@@ -526,6 +526,13 @@ def hash_token_key(key):
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def lock_seller(seller):
+    """Lock the seller's row until the transaction ends, so that what is counted and then spent
+    per seller (API tokens, the daily allowance) cannot be spent twice by requests at once. FOR NO
+    KEY UPDATE: rows that only refer to the seller (a new listing, a token) are not held up."""
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=seller.pk).exists()
+
+
 class ApiTokenQuerySet(SellersQuerySet):
     seller_path = "user"
 
@@ -533,9 +540,7 @@ class ApiTokenQuerySet(SellersQuerySet):
         """(token, its key): the key is shown once; only its hash is stored. Raises TooManyTokens
         when the seller holds CATALOG_MAX_API_TOKENS already."""
         with transaction.atomic():
-            # The seller's row is locked while the tokens are counted: two requests at once cannot
-            # both make the last one allowed.
-            get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+            lock_seller(user)
             limit = settings.CATALOG_MAX_API_TOKENS
             if self.filter(user=user).count() >= limit:
                 raise TooManyTokens(f"You have {limit} API tokens, the most a seller may hold; revoke one you no "

@@ -8,7 +8,7 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.environment import flag, integer, number
+from config.environment import flag, integer, networks, number
 
 
 @pytest.mark.parametrize("value, read", [("1", True), ("true", True), ("Yes", True), ("ON", True), ("0", False),
@@ -45,3 +45,22 @@ def test_the_app_reads_true_as_on_and_refuses_to_start_on_a_typo():
     assert status == 0 and output.startswith("True\n")  # it used to turn the text reading off
     status, _, errors = settings_read(CATALOG_READ_TEXT="ture")
     assert status != 0 and "CATALOG_READ_TEXT must be one of 1, true, yes, on or 0, false, no, off" in errors
+
+
+def test_a_manage_py_command_prints_only_its_own_output():
+    """django-axes printed its banner ("AXES: BEGIN version ...") before every command's output."""
+    done = subprocess.run([sys.executable, "manage.py", "check"], capture_output=True, text=True,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert done.returncode == 0 and "AXES" not in done.stdout + done.stderr, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("value", ["10.0.0.1", "10.0.0.0/8, ::1", ""])
+def test_trusted_proxies_read_addresses_and_networks(monkeypatch, value):
+    monkeypatch.setenv("CATALOG_TRUSTED_PROXIES", value)
+    assert len(networks("CATALOG_TRUSTED_PROXIES")) == len([part for part in value.split(",") if part.strip()])
+
+
+def test_a_trusted_proxy_that_is_not_an_address_is_refused(monkeypatch):
+    monkeypatch.setenv("CATALOG_TRUSTED_PROXIES", "proxy.example.com")
+    with pytest.raises(ImproperlyConfigured, match="CATALOG_TRUSTED_PROXIES must list addresses"):
+        networks("CATALOG_TRUSTED_PROXIES")

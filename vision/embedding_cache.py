@@ -25,8 +25,9 @@ class EmbeddingCache:
         self._db.execute("CREATE TABLE IF NOT EXISTS embeddings (version TEXT NOT NULL, content_key TEXT NOT NULL, "
                          "vector BLOB NOT NULL, PRIMARY KEY (version, content_key))")
 
-    def get_many(self, version, keys):
-        """{content key: float32 vector} of the keys embedded by `version` before."""
+    def get_many(self, version, keys, dimensions):
+        """{content key: float32 vector} of the keys embedded by `version` before (a vector not of
+        `dimensions` values, which a damaged file could hold, is left out: it is embedded again)."""
         keys = sorted({key for key in keys if key})
         found = {}
         for start in range(0, len(keys), LOOKUP_SLICE):
@@ -34,7 +35,8 @@ class EmbeddingCache:
             rows = self._db.execute(
                 f"SELECT content_key, vector FROM embeddings WHERE version = ? AND content_key IN "
                 f"({', '.join('?' * len(chunk))})", [version, *chunk])
-            found.update((key, np.frombuffer(vector, dtype=np.float32)) for key, vector in rows)
+            found.update((key, np.frombuffer(vector, dtype=np.float32)) for key, vector in rows
+                         if len(vector) == 4 * dimensions)
         return found
 
     def put_many(self, version, vectors):

@@ -23,6 +23,7 @@ def replaced_atomically(path):
             tmp.close()
             os.unlink(tmp.name)
             raise
+    os.chmod(tmp.name, 0o644)  # as a file opened the usual way would be, not the temporary's 0600
     os.replace(tmp.name, path)
     folder = os.open(directory, os.O_RDONLY)
     try:

@@ -9,7 +9,9 @@ loads that file plus the changes since.
 """
 
 import fcntl
+import logging
 import os
+import sqlite3
 from contextlib import contextmanager
 from datetime import timedelta
 from operator import attrgetter
@@ -33,6 +35,7 @@ from vision.splits import GROUPING_BACKBONE
 from .index_rows import CHANGE_SETTLE_SECONDS, add_references, indexable, needs_novelty_space
 from .models_cache import models
 
+log = logging.getLogger(__name__)
 BATCH_SIZE = 32
 
 
@@ -42,7 +45,7 @@ def embed_references(backbone_name=None, show_progress=False, use_cache=True):
     embedding cache (CATALOG_EMBEDDING_CACHE) holds for a reference's content and the model's
     version is taken from there, unless `use_cache` is off."""
     _fill_content_keys()
-    cache = EmbeddingCache(settings.CATALOG_EMBEDDING_CACHE) if settings.CATALOG_EMBEDDING_CACHE else None
+    cache = _embedding_cache()
     try:
         embedder = models.embedder(backbone_name)
         unreadable = _embed_stale(embedder, "embedding", show_progress, cache, use_cache)
@@ -55,12 +58,29 @@ def embed_references(backbone_name=None, show_progress=False, use_cache=True):
     return unreadable
 
 
+# The cache only saves time: a cache that cannot be read or written (a full disk, a damaged file)
+# is embedding without it, never a failed index update.
+CACHE_ERRORS = (OSError, sqlite3.Error)
+
+
+def _embedding_cache():
+    """The embedding cache, or None when there is none or it cannot be opened (a read-only home):
+    embedding then goes on without it, as before it existed."""
+    if not settings.CATALOG_EMBEDDING_CACHE:
+        return None
+    try:
+        return EmbeddingCache(settings.CATALOG_EMBEDDING_CACHE)
+    except CACHE_ERRORS as error:
+        log.warning("embedding without the cache %s: %s", settings.CATALOG_EMBEDDING_CACHE, error)
+        return None
+
+
 def _embed_stale(embedder, field, show_progress, cache, use_cache):
     """Store `embedder`'s embeddings in `field` (and its version beside it) of the references
     that lack them, from the cache where it has them; return the unreadable ones."""
     version = embedder.weights.version
     stale = list(ReferenceImage.objects.exclude(**{VERSION_FIELDS[field]: version}).order_by("pk"))
-    cached = cache.get_many(version, [r.content_key for r in stale]) if cache is not None and use_cache else {}
+    cached = _cached(cache, version, stale, embedder.weights.feature_dim) if use_cache else {}
     for start in range(0, len(stale), 1000):
         chunk = stale[start:start + 1000]
         _store(field, version, [(r, cached[r.content_key]) for r in chunk if r.content_key in cached])
@@ -74,9 +94,27 @@ def _embed_stale(embedder, field, show_progress, cache, use_cache):
             if images:
                 embedded = list(zip(readable, embedder.embed(images)))
                 _store(field, version, embedded)
-                if cache is not None:
-                    cache.put_many(version, {reference.content_key: vector for reference, vector in embedded})
+                _keep(cache, version, embedded)
     return unreadable
+
+
+def _cached(cache, version, references, dimensions):
+    if cache is None:
+        return {}
+    try:
+        return cache.get_many(version, [reference.content_key for reference in references], dimensions)
+    except CACHE_ERRORS as error:
+        log.warning("embedding cache unreadable, embedding without it: %s", error)
+        return {}
+
+
+def _keep(cache, version, embedded):
+    if cache is None:
+        return
+    try:
+        cache.put_many(version, {reference.content_key: vector for reference, vector in embedded})
+    except CACHE_ERRORS as error:
+        log.warning("embedding cache not written: %s", error)
 
 
 def _store(field, version, embedded):

@@ -166,6 +166,7 @@ REFUSED_MANIFESTS = {
     "nan": ("rows.json", '[{"title": NaN, "photos": ["good.png"]}]'),
     "not json rows": ("rows.json", '{"title": "Mug"}'),
     "unclosed quote": ("manifest.csv", 'reference,title,photos\nbad,"Mug,good.png'),
+    "unclosed quote in the header": ("manifest.csv", 'reference,title,"photos\nbad,Mug,good.png'),
     "binary": ("manifest.csv", "\x00\xff\xfe" * 1000),
     "no header": ("manifest.csv", "bad,Mug,good.png"),
 }

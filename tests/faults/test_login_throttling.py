@@ -4,12 +4,14 @@ account: wrong passwords from anywhere only slow its next attempts, so nobody ca
 
 import ipaddress
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 RIGHT = {"username": "olivia", "password": "a-long-password-1"}
 PROXY = "10.0.0.1"
 
@@ -48,14 +50,33 @@ def test_users_behind_one_trusted_proxy_do_not_lock_each_other_out(owner, settin
     assert _log_in(RIGHT["password"], address=PROXY, forwarded="203.0.113.6").status_code == 302
 
 
-def test_wrong_passwords_for_an_account_slow_it_but_never_lock_its_seller_out(owner, settings):
-    settings.CATALOG_LOGIN_SLOWDOWN_LIMIT = 2
+def test_guesses_at_an_account_from_many_addresses_are_slowed_but_its_seller_is_not(owner, settings):
+    settings.CATALOG_LOGIN_SLOWDOWN_LIMIT = 3
+    assert _log_in(RIGHT["password"], address="10.9.9.9").status_code == 302  # the seller's own address
     answers = [_log_in(f"guess-{n}", address=f"192.0.2.{n}").content.decode() for n in range(30)]
     assert sum("wait" in answer for answer in answers) >= 20  # most guesses were not even tried
-    slowed = _log_in(RIGHT["password"], address="10.9.9.9")
-    assert slowed.status_code == 200 and "wait" in slowed.content.decode()
+    assert _log_in(RIGHT["password"], address="10.9.9.9").status_code == 302  # never slowed there
+    _log_in("one-more-guess", address="192.0.2.200")  # the account's turn is taken, now or already
+    elsewhere = _log_in(RIGHT["password"], address="10.8.8.8")  # a new address waits its turn ...
+    assert elsewhere.status_code == 200 and "wait" in elsewhere.content.decode()
     time.sleep(settings.CATALOG_LOGIN_SLOWDOWN_LIMIT + 0.1)
-    assert _log_in(RIGHT["password"], address="10.9.9.9").status_code == 302
+    assert _log_in(RIGHT["password"], address="10.8.8.8").status_code == 302  # ... of at most the limit
+
+
+def test_guesses_sent_at_once_take_one_turn_each(owner, settings):
+    """Several attempts arriving together cannot all slip through one turn."""
+    settings.CATALOG_LOGIN_SLOWDOWN_LIMIT = 30
+    for n in range(6):
+        _log_in(f"guess-{n}", address=f"192.0.2.{n}")
+    def guess(n):
+        try:
+            return _log_in(f"burst-{n}", address=f"198.51.100.{n}").content.decode()
+        finally:
+            connection.close()  # each thread's own
+
+    with ThreadPoolExecutor(8) as clients:
+        answers = list(clients.map(guess, range(8)))
+    assert sum("wait" not in answer for answer in answers) <= 1
 
 
 def test_a_few_mistakes_then_the_right_password_log_in(owner):

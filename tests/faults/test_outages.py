@@ -82,7 +82,8 @@ def test_the_broker_stopped_for_a_minute(stack):
 
 def _wait_for_a_photo_processing(stack, listings):
     deadline = time.monotonic() + 60
-    while "processing" not in sum(stack.photo_statuses(listings).values(), []) and time.monotonic() < deadline:
+    while "processing" not in sum(stack.photo_statuses(listings).values(), []):
+        assert time.monotonic() < deadline, "no photo reached processing: the fault would meet none in flight"
         time.sleep(0.05)
 
 

@@ -3,6 +3,7 @@
 import os
 
 import pytest
+import torch
 
 from vision.files import replaced_atomically
 from vision.training.common import save_atomically
@@ -34,6 +35,8 @@ def test_two_writers_of_one_file_never_share_a_temporary(tmp_path):
     assert path.read_bytes() == b"first"  # the last to finish wins, whole
 
 
-def test_a_checkpoint_is_saved_through_it(tmp_path):
+def test_a_checkpoint_save_that_fails_leaves_the_last_one_and_no_temporary(tmp_path):
     save_atomically({"epoch": 3}, str(tmp_path / "last.pt"))
-    assert os.listdir(tmp_path) == ["last.pt"]
+    with pytest.raises(Exception):
+        save_atomically({"epoch": 4, "unpicklable": lambda: None}, str(tmp_path / "last.pt"))
+    assert os.listdir(tmp_path) == ["last.pt"] and torch.load(tmp_path / "last.pt")["epoch"] == 3

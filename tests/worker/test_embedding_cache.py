@@ -45,16 +45,23 @@ def test_a_fresh_database_imports_without_embedding_again(small_catalogue, setti
     assert dict(ReferenceImage.objects.values_list("content_key", "embedding")) == first
 
 
-def test_without_a_cache_the_model_embeds_as_before(small_catalogue, settings):
-    settings.CATALOG_EMBEDDING_CACHE = ""
+@pytest.mark.parametrize("cache", ["", "/proc/no-cache-can-live-here/cache.sqlite3"], ids=["none", "unwritable"])
+def test_without_a_cache_the_model_embeds_every_reference(small_catalogue, settings, monkeypatch, cache):
+    settings.CATALOG_EMBEDDING_CACHE = cache
     _import(small_catalogue[0])
-    assert ReferenceImage.objects.exclude(embedding=None).count() == 24
+    _forget_the_database()
+    embedder, embedded = models.embedder(), []
+    embed = embedder.embed
+    monkeypatch.setattr(embedder, "embed", lambda images: embedded.extend(images) or embed(images))
+    _import(small_catalogue[0])
+    assert len(embedded) == 24 and ReferenceImage.objects.exclude(embedding=None).count() == 24
 
 
 def test_the_cache_keeps_each_models_embeddings_apart(tmp_path):
     cache = EmbeddingCache(str(tmp_path / "cache.sqlite3"))
     cache.put_many("model-1", {"a" * 16: np.ones(4), "b" * 16: np.zeros(4)})
     cache.put_many("model-2", {"a" * 16: np.full(4, 2.0)})
-    assert set(cache.get_many("model-1", ["a" * 16, "b" * 16, "c" * 16])) == {"a" * 16, "b" * 16}
-    assert cache.get_many("model-2", ["a" * 16])["a" * 16].tolist() == [2.0] * 4
-    assert cache.get_many("model-3", ["a" * 16]) == {}
+    assert set(cache.get_many("model-1", ["a" * 16, "b" * 16, "c" * 16], 4)) == {"a" * 16, "b" * 16}
+    assert cache.get_many("model-2", ["a" * 16], 4)["a" * 16].tolist() == [2.0] * 4
+    assert cache.get_many("model-3", ["a" * 16], 4) == {}
+    assert cache.get_many("model-1", ["a" * 16], 8) == {}  # not this model's size: embedded again
