@@ -13,7 +13,8 @@ bench.review_loop, bench.worker_cost): reference_and_queries_parser gives their 
 embedded_references the reference tree embedded as vision.experiment embeds it (with its
 occasions), and categorizer_over the app's Categorizer over some of those references.
 
-one_pass: what the worker computes for a pass of photos (bench.worker_cost, bench.request_cost).
+worker_categorizer and one_pass: a worker's Categorizer over a reference tree, and what it computes
+for a pass of photos (bench.worker_cost, bench.request_cost).
 """
 
 import argparse
@@ -24,6 +25,7 @@ import faiss
 import numpy as np
 
 from vision.backbones import get_backbone
+from vision.cam import refresh_head
 from vision.catalogue import scan_catalogue
 from vision.categorize import Categorizer
 from vision.embedder import Embedder
@@ -107,6 +109,16 @@ def categorizer_over(references, rows, embedder, novelty_embedder):
     config = VoteConfig()
     return Categorizer(embedder, make_index(references, rows, embedder, config), config,
                        novelty_embedder=novelty_embedder)
+
+
+def worker_categorizer(backbone, reference):
+    """(the embedded references, the Categorizer a worker would have over all of them: its index
+    calibrated and its class head fitted, for the heatmaps)."""
+    embedder, novelty_embedder, references = embedded_references(backbone, reference)
+    config = VoteConfig()
+    index = make_index(references, np.arange(len(references.images)), embedder, config)
+    refresh_head(index)
+    return references, Categorizer(embedder, index, config, novelty_embedder=novelty_embedder)
 
 
 def one_pass(paths, categorizer, segmenter, reader=None):

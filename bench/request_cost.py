@@ -19,15 +19,11 @@ import io
 import time
 import zipfile
 
-import numpy as np
 import torch
 from PIL import Image
 
-from bench.common import embedded_references, one_pass
+from bench.common import one_pass, worker_categorizer
 from catalog.photos import DISPLAY_SIDES
-from vision.cam import refresh_head
-from vision.categorize import Categorizer
-from vision.experiment import make_index
 from vision.figures import write_figures
 from vision.images import (
     DEFAULT_MAX_PIXELS,
@@ -37,7 +33,6 @@ from vision.images import (
     load_image,
 )
 from vision.segment import DEFAULT_SEGMENTER, load_segmenter
-from vision.vote import VoteConfig
 
 BUDGET_BYTES = 90 * 1024
 
@@ -121,11 +116,8 @@ def smallest_accepted_photo():
 
 
 def main(args):
-    embedder, novelty_embedder, references = embedded_references(args.backbone, args.reference)
-    config = VoteConfig()
-    index = make_index(references, np.arange(len(references.images)), embedder, config)
-    refresh_head(index)
-    categorizer = Categorizer(embedder, index, config, novelty_embedder=novelty_embedder)
+    _, categorizer = worker_categorizer(args.backbone, args.reference)
+    embedder = categorizer.embedder
     segmenter = None if args.segmenter == "none" else load_segmenter(args.segmenter)
     torch.set_num_threads(args.threads)
 

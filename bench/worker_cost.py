@@ -21,16 +21,12 @@ import time
 import numpy as np
 import torch
 
-from bench.common import embedded_references, one_pass
-from vision.cam import refresh_head
+from bench.common import one_pass, worker_categorizer
 from vision.catalogue import scan_catalogue
-from vision.categorize import Categorizer
-from vision.experiment import make_index
 from vision.figures import write_figures
 from vision.images import load_image
 from vision.segment import DEFAULT_SEGMENTER, load_segmenter
 from vision.text import TextReader
-from vision.vote import VoteConfig
 
 
 def get_args_parser():
@@ -56,11 +52,8 @@ def backbone_alone_images_per_second(embedder, paths):
 
 
 def main(args):
-    embedder, novelty_embedder, references = embedded_references(args.backbone, args.reference)
-    config = VoteConfig()
-    index = make_index(references, np.arange(len(references.images)), embedder, config)
-    refresh_head(index)
-    categorizer = Categorizer(embedder, index, config, novelty_embedder=novelty_embedder)
+    _, categorizer = worker_categorizer(args.backbone, args.reference)
+    embedder = categorizer.embedder
     segmenter = None if args.segmenter == "none" else load_segmenter(args.segmenter)
     photos = scan_catalogue(args.photos)
     photos = [photos[i] for i in np.linspace(0, len(photos) - 1, min(args.limit, len(photos))).astype(int)]
