@@ -31,6 +31,16 @@ def number(name, default):
     return _parsed(name, default, float, "a number")
 
 
+def choice(name, default, choices):
+    """One of `choices` (any case); `default` when unset or empty."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+    return value
+
+
 def _parsed(name, default, kind, described):
     value = os.environ.get(name, "").strip()
     if not value:

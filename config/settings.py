@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.environment import flag, integer, networks, number
+from config.environment import choice, flag, integer, networks, number
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CATALOG_VAR_DIR", BASE_DIR / "var"))
@@ -234,6 +234,12 @@ CATALOG_EMBEDDING_CACHE = os.environ.get("CATALOG_EMBEDDING_CACHE",
 # has waited this long: a rewrite of a large index is a large write, and every worker reloads it.
 CATALOG_INDEX_COMPACT_CHANGES = integer("CATALOG_INDEX_COMPACT_CHANGES", 10_000)
 CATALOG_INDEX_COMPACT_SECONDS = number("CATALOG_INDEX_COMPACT_SECONDS", 3600)
+# What runs the embedders: PyTorch, or ONNX Runtime on the files vision/training/export_onnx.py
+# makes (vision.onnx_embedder; about 2.5 to 3 times the images a second on this CPU), with its CPU
+# or CUDA execution provider. The same weights either way: the index is the same.
+CATALOG_RUNTIME = choice("CATALOG_RUNTIME", "torch", ("torch", "onnx"))
+CATALOG_ONNX_DIR = Path(os.environ.get("CATALOG_ONNX_DIR", BASE_DIR / "vision" / "weights" / "onnx"))
+CATALOG_ONNX_PROVIDER = choice("CATALOG_ONNX_PROVIDER", "cpu", ("cpu", "cuda"))
 CATALOG_DEVICE = os.environ.get("CATALOG_DEVICE") or None
 # A worker categorizes up to this many queued photos in one pass (one segmentation batch, one
 # embedding batch): a GPU worker wants batches; on a CPU it saves little (bench/README.md).

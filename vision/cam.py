@@ -79,11 +79,12 @@ def explained_category(head, categories, embedding, path):
 
 
 def activation_map(feature_map, head, category_id):
-    """The category's activation over a (C, H, W) feature map, scaled to [0, 1] (H, W)."""
-    weights = torch.as_tensor(head.weights[category_id], dtype=torch.float32)
-    activation = torch.einsum("c,chw->hw", weights, feature_map.float()).clamp(min=0)
+    """The category's activation over a (C, H, W) feature map (NumPy, or a CPU tensor), scaled to
+    [0, 1] (H, W): NumPy, so that it serves either runtime."""
+    maps = np.asarray(feature_map, dtype=np.float32)
+    activation = np.clip(np.einsum("c,chw->hw", head.weights[category_id].astype(np.float32), maps), 0, None)
     peak = activation.max()
-    return (activation / peak if peak > 0 else activation).numpy()
+    return activation / peak if peak > 0 else activation
 
 
 def covered_region(size, resize_size, crop_size):

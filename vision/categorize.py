@@ -58,8 +58,10 @@ class Categorizer:
 
     @property
     def model_version(self):
-        """The backbone, the index file, and the last reference change applied to it since."""
-        return f"{self.embedder.weights.version}+index:{self.index.revision}"
+        """The backbone (and the runtime, when not PyTorch), the index file, and the last reference
+        change applied to it since."""
+        runtime = "" if self.embedder.runtime == "torch" else f"@{self.embedder.runtime}"
+        return f"{self.embedder.weights.version}{runtime}+index:{self.index.revision}"
 
     def categorize(self, images, words=None):
         """Categorize a list of RGB PIL images (e.g. the items of one photo); `words`: the words

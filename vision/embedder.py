@@ -30,6 +30,8 @@ def pool_embeddings(feature_maps):
 
 
 class Embedder:
+    runtime = "torch"
+
     def __init__(self, backbone, device=None, batch_size=None):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.backbone = backbone.to(self.device).eval()

@@ -17,6 +17,7 @@ from vision.backbones import BackboneUnavailable, backbone_files, get_backbone
 from vision.categorize import Categorizer
 from vision.embedder import Embedder
 from vision.index import IndexMismatch, ReferenceIndex
+from vision.onnx_embedder import OnnxEmbedder, RuntimeUnavailable, onnx_path
 from vision.segment import load_segmenter
 from vision.splits import GROUPING_BACKBONE
 from vision.text import TextReader
@@ -30,6 +31,11 @@ class IndexNotReady(RuntimeError):
 
 class ModelUnavailable(RuntimeError):
     """A backbone cannot be loaded (unknown name, or weights that cannot be had here)."""
+
+
+class RuntimeMissing(ModelUnavailable):
+    """The runtime asked for (CATALOG_RUNTIME) lacks its model file or execution provider here:
+    the index is fine, the worker is not set up."""
 
 
 class ModelCache:
@@ -93,6 +99,8 @@ class ModelCache:
     def _embedder_locked(self, backbone_name):
         # A trained embedder retrained under the same name is a new file (an ensemble: a new file
         # of its own or of a member's): load it anew.
+        if settings.CATALOG_RUNTIME == "onnx":
+            return self._onnx_embedder_locked(backbone_name)
         key = (backbone_name, *(_file_key(path) for path in backbone_files(backbone_name)))
         if key not in self._embedders:
             try:
@@ -102,11 +110,23 @@ class ModelCache:
             self._embedders[key] = Embedder(backbone, device=settings.CATALOG_DEVICE)
         return self._embedders[key]
 
+    def _onnx_embedder_locked(self, backbone_name):
+        path = onnx_path(backbone_name, settings.CATALOG_ONNX_DIR)
+        key = ("onnx", backbone_name, settings.CATALOG_ONNX_PROVIDER, _file_key(path))
+        if key not in self._embedders:
+            try:
+                self._embedders[key] = OnnxEmbedder(path, provider=settings.CATALOG_ONNX_PROVIDER)
+            except RuntimeUnavailable as error:
+                raise RuntimeMissing(str(error)) from error
+        return self._embedders[key]
+
     def _load_categorizer(self):
         index = ReferenceIndex.load(settings.CATALOG_INDEX_PATH)
         try:
             novelty = self._embedder_locked(GROUPING_BACKBONE) if index.has_novelty_space else None
             return Categorizer(self._embedder_locked(index.backbone_name), index, novelty_embedder=novelty)
+        except RuntimeMissing:
+            raise  # not the index's fault: rebuilding it would not help
         except (IndexMismatch, ModelUnavailable) as error:
             raise IndexNotReady(
                 f"The category index was built with {index.backbone_version}, which this worker cannot use "

@@ -1,0 +1,48 @@
+"""A backbone exported for ONNX Runtime (vision/training/export_onnx.py) embeds real photos as
+PyTorch does (cosine >= 0.9999), its feature maps too, with any number of images a pass, and its
+file says which weights it holds and how to preprocess for them."""
+
+import numpy as np
+import pytest
+
+from tests.photos import grocery_images
+from vision.backbones import get_backbone
+from vision.embedder import Embedder
+from vision.images import load_image
+from vision.onnx_embedder import OnnxEmbedder
+from vision.training.export_onnx import OPSET, export
+
+
+@pytest.fixture(scope="module")
+def photos():
+    paths = (grocery_images("val", "Fruit/Banana", 2) + grocery_images("val", "Packages/Juice/Bravo-Apple-Juice", 2)
+             + grocery_images("val", "Vegetables/Carrots", 1))
+    return [load_image(path) for path in paths]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    return export("efficientnet_lite0", str(tmp_path_factory.mktemp("onnx") / "efficientnet_lite0.onnx"))
+
+
+def test_onnx_runtime_embeds_real_photos_as_pytorch_does(exported, photos):
+    torch_side = Embedder(get_backbone("efficientnet_lite0"), device="cpu").forward(photos)
+    onnx_side = OnnxEmbedder(exported, threads=1).forward(photos)
+    assert (torch_side.embeddings * onnx_side.embeddings).sum(axis=1).min() >= 0.9999
+    maps = torch_side.feature_maps.numpy()
+    assert onnx_side.feature_maps.shape == maps.shape
+    assert np.abs(onnx_side.feature_maps - maps).max() <= 0.02 * np.abs(maps).max()
+
+
+@pytest.mark.parametrize("count", [1, 5])
+def test_a_pass_takes_any_number_of_images(exported, photos, count):
+    embedder = OnnxEmbedder(exported, batch_size=count)
+    embeddings = embedder.embed(photos[:count])
+    assert embeddings.shape == (count, 1280) and np.allclose(np.linalg.norm(embeddings, axis=1), 1, atol=1e-5)
+
+
+def test_the_file_describes_its_weights_and_preprocessing(exported):
+    weights, made = OnnxEmbedder(exported).weights, get_backbone("efficientnet_lite0").weights
+    assert (weights.version, weights.feature_dim, weights.resize_size, weights.crop_size) == (
+        made.version, made.feature_dim, made.resize_size, made.crop_size)
+    assert weights.mean == made.mean and weights.std == made.std and weights.opset == OPSET

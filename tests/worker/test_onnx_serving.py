@@ -1,0 +1,36 @@
+"""A worker with CATALOG_RUNTIME=onnx embeds on ONNX Runtime (vision.onnx_embedder) with the same
+weights as PyTorch, so the index built on PyTorch serves it as it is; a missing model file or
+execution provider fails the photo with a reason, not a crash."""
+
+import pytest
+
+from catalog.models import Photo
+from vision.onnx_embedder import onnx_path
+from vision.training.export_onnx import export
+from worker.tasks import categorize_photo
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_worker_on_onnx_runtime_categorizes_a_photo(banana_photo, imported_catalogue, settings, tmp_path):
+    settings.CATALOG_ONNX_DIR = tmp_path / "onnx"
+    export("efficientnet_lite0", onnx_path("efficientnet_lite0", settings.CATALOG_ONNX_DIR))
+    settings.CATALOG_RUNTIME = "onnx"
+    categorize_photo(banana_photo.id)
+    photo = Photo.objects.get()
+    item = photo.items.first()
+    assert photo.status == "done" and item.category.path == "Fruit > Banana" and item.heatmap
+    assert "@onnxruntime+index:" in photo.model_version
+
+
+@pytest.mark.parametrize("provider, reason", [("cpu", "export_onnx"), ("cuda", "CUDAExecutionProvider")])
+def test_a_missing_model_or_provider_fails_the_photo_with_a_reason(banana_photo, imported_catalogue, settings,
+                                                                   tmp_path, provider, reason, caplog):
+    settings.CATALOG_ONNX_DIR = tmp_path / "onnx"
+    if provider == "cuda":
+        export("efficientnet_lite0", onnx_path("efficientnet_lite0", settings.CATALOG_ONNX_DIR))
+    settings.CATALOG_RUNTIME, settings.CATALOG_ONNX_PROVIDER = "onnx", provider
+    categorize_photo(banana_photo.id)
+    photo = Photo.objects.get()
+    assert photo.status == "failed" and "not installed on this server" in photo.failure_reason
+    assert reason in caplog.text  # the log tells the operator what to do

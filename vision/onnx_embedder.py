@@ -1,0 +1,128 @@
+"""Images → L2-normalised embeddings and their feature maps on ONNX Runtime, without PyTorch.
+
+The model files come from vision/training/export_onnx.py: a backbone's trunk with a dynamic batch,
+giving the feature map (the class-activation maps need it) and the pooled, normalised embedding,
+and carrying in its metadata the weights' version and the preprocessing they were trained with.
+Preprocessing is Pillow and NumPy: the shorter side resized to `resize_size` (bilinear, smoothed
+when shrinking, as torchvision's Resize with antialias), the centre `crop_size` square, scaled to
+[0, 1] and normalised by the weights' mean and std.
+"""
+
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+# ONNX Runtime's CPU provider is fastest here with a few images a pass (bench/README.md).
+CPU_PASS_SIZE = 8
+# The execution providers by the name a setting gives them (CATALOG_ONNX_PROVIDER).
+PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
+
+
+class RuntimeUnavailable(RuntimeError):
+    """The model file or the execution provider asked for is not on this machine; the message
+    says what to do."""
+
+
+def onnx_path(name, directory):
+    return os.path.join(directory, f"{name}.onnx")
+
+
+@dataclass(frozen=True)
+class OnnxWeights:
+    """What the model file says of itself (export_onnx writes it)."""
+
+    name: str
+    version: str
+    feature_dim: int
+    resize_size: int
+    crop_size: int
+    mean: tuple
+    std: tuple
+    opset: int
+    source: str = ""
+    meta: dict = field(default_factory=dict)
+    # As vision.backbones.Weights: the photos the weights were trained on (their content keys).
+    trained_on: frozenset = frozenset()
+
+    @classmethod
+    def of_session(cls, session):
+        props = session.get_modelmeta().custom_metadata_map
+        return cls(name=props["name"], version=props["version"], feature_dim=int(props["feature_dim"]),
+                   resize_size=int(props["resize_size"]), crop_size=int(props["crop_size"]),
+                   mean=tuple(json.loads(props["mean"])), std=tuple(json.loads(props["std"])),
+                   opset=int(props["opset"]), source=props.get("source", ""),
+                   meta=json.loads(props.get("meta", "{}")),
+                   trained_on=frozenset(json.loads(props.get("trained_on", "[]"))))
+
+
+def preprocess(images, weights):
+    """(B, 3, crop, crop) float32 of RGB PIL images, as the weights were trained to see them."""
+    mean = np.asarray(weights.mean, np.float32)[:, None, None]
+    std = np.asarray(weights.std, np.float32)[:, None, None]
+    return np.stack([(_resized_crop(image, weights) - mean) / std for image in images]).astype(np.float32)
+
+
+def _resized_crop(image, weights):
+    width, height, short = *image.size, weights.resize_size
+    # torchvision's rule for the longer side: truncated, not rounded.
+    size = (short, int(short * height / width)) if width <= height else (int(short * width / height), short)
+    resized = image.convert("RGB").resize(size, Image.BILINEAR, reducing_gap=None)
+    left = int(round((size[0] - weights.crop_size) / 2.0))
+    top = int(round((size[1] - weights.crop_size) / 2.0))
+    cropped = resized.crop((left, top, left + weights.crop_size, top + weights.crop_size))
+    return np.asarray(cropped, np.float32).transpose(2, 0, 1) / 255.0
+
+
+@dataclass
+class OnnxEmbeddingBatch:
+    embeddings: np.ndarray  # (B, D) float32, unit length
+    feature_maps: np.ndarray  # (B, C, H, W) float32
+
+
+class OnnxEmbedder:
+    """The Embedder's interface (forward, embed, weights, dimension) on an ONNX Runtime session."""
+
+    runtime = "onnxruntime"
+
+    def __init__(self, path, threads=None, provider="cpu", batch_size=CPU_PASS_SIZE):
+        import onnxruntime
+
+        if not os.path.exists(path):
+            raise RuntimeUnavailable(f"There is no ONNX model at {path}: make it with "
+                                     f"`python -m vision.training.export_onnx {os.path.basename(path)[:-5]}`.")
+        if PROVIDERS[provider] not in onnxruntime.get_available_providers():
+            raise RuntimeUnavailable(f"ONNX Runtime here has no {PROVIDERS[provider]} (it has "
+                                     f"{', '.join(onnxruntime.get_available_providers())}); install onnxruntime-gpu "
+                                     "for CUDA, or use CATALOG_ONNX_PROVIDER=cpu.")
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(str(path), options, providers=[PROVIDERS[provider]])
+        self.weights = OnnxWeights.of_session(self._session)
+        self.batch_size = batch_size
+
+    @property
+    def dimension(self):
+        return self.weights.feature_dim
+
+    def forward(self, images):
+        """Embeddings and feature maps of a list of RGB PIL images, `batch_size` to a pass."""
+        passes = [self._pass(images[start:start + self.batch_size])
+                  for start in range(0, len(images), self.batch_size)]
+        return OnnxEmbeddingBatch(np.concatenate([one.embeddings for one in passes]),
+                                  np.concatenate([one.feature_maps for one in passes]))
+
+    def embed(self, images):
+        if not images:
+            return np.zeros((0, self.dimension), np.float32)
+        return self.forward(images).embeddings
+
+    def _pass(self, images):
+        feature_maps, embeddings = self._session.run(["feature_map", "embedding"],
+                                                     {"images": preprocess(images, self.weights)})
+        return OnnxEmbeddingBatch(embeddings, feature_maps)

@@ -1,0 +1,79 @@
+"""Export shipped backbones for ONNX Runtime (vision.onnx_embedder): one .onnx file each.
+
+    python -m vision.training.export_onnx NAME [NAME ...] [--out-dir DIR] [--opset 17]
+
+NAME is any backbone get_backbone knows (grocery, grocery_lite0, efficientnet_lite0, ...; an
+ensemble is exported whole, its members' maps weighted and joined as in PyTorch). The graph takes
+a batch of preprocessed images of any size ("images": B×3×crop×crop) and gives the feature map
+("feature_map": B×C×H×W, for the heatmaps) and the pooled, L2-normalised embedding ("embedding":
+B×D). The weights' name, version, feature size, preprocessing and the opset are written in the
+file's metadata. Files go to vision/weights/onnx/NAME.onnx unless --out-dir says otherwise.
+"""
+
+import argparse
+import json
+import os
+
+import torch
+from torch import nn
+
+from vision.backbones import get_backbone
+from vision.embedder import pool_embeddings
+
+DEFAULT_OUT_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "weights", "onnx")
+OPSET = 17
+
+
+class _Exported(nn.Module):
+    """The backbone with the embedding computed in the graph, as Embedder computes it."""
+
+    def __init__(self, backbone):
+        super().__init__()
+        self.backbone = backbone
+
+    def forward(self, images):
+        feature_map = self.backbone(images)
+        return feature_map, pool_embeddings(feature_map)
+
+
+def export(name, path, opset=OPSET):
+    """Write backbone `name` to `path` as ONNX with its metadata; returns the path."""
+    import onnx
+
+    backbone = get_backbone(name).eval()
+    weights = backbone.weights
+    example = torch.zeros(2, 3, weights.crop_size, weights.crop_size)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with torch.inference_mode():
+        torch.onnx.export(_Exported(backbone), (example,), path, input_names=["images"],
+                          output_names=["feature_map", "embedding"], opset_version=opset, dynamo=False,
+                          dynamic_axes={name: {0: "batch"} for name in ("images", "feature_map", "embedding")})
+    model = onnx.load(path)
+    onnx.helper.set_model_props(model, {
+        "name": weights.name, "version": weights.version, "feature_dim": str(weights.feature_dim),
+        "resize_size": str(weights.resize_size), "crop_size": str(weights.crop_size),
+        "mean": json.dumps(list(weights.mean)), "std": json.dumps(list(weights.std)), "opset": str(opset),
+        "source": weights.source, "meta": json.dumps(weights.meta),
+        "trained_on": json.dumps(sorted(weights.trained_on)),
+    })
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    return path
+
+
+def get_args_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="+")
+    parser.add_argument("--out-dir", default=DEFAULT_OUT_DIR)
+    parser.add_argument("--opset", type=int, default=OPSET)
+    return parser
+
+
+def main(args):
+    for name in args.names:
+        path = export(name, os.path.join(args.out_dir, f"{name}.onnx"), args.opset)
+        print(f"{name}: {path} ({os.path.getsize(path) / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main(get_args_parser().parse_args())
