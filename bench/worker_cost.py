@@ -25,6 +25,7 @@ from bench.common import one_pass, worker_categorizer
 from vision.catalogue import scan_catalogue
 from vision.figures import write_figures
 from vision.images import load_image
+from vision.onnx_embedder import OnnxEmbedder, onnx_path
 from vision.segment import DEFAULT_SEGMENTER, load_segmenter
 from vision.text import TextReader
 
@@ -39,6 +40,8 @@ def get_args_parser():
     parser.add_argument("--threads", type=int, default=1, help="intra-op threads while timing")
     parser.add_argument("--batch", type=int, default=1, help="photos per pass (CATALOG_BATCH_PHOTOS)")
     parser.add_argument("--read-text", action="store_true", help="also read the text on each photo")
+    parser.add_argument("--onnx-dir", help="embed on ONNX Runtime, with the files vision.training.export_onnx "
+                                           "wrote there (the backbone's, and the novelty one's)")
     parser.add_argument("--json")
     return parser
 
@@ -53,6 +56,11 @@ def backbone_alone_images_per_second(embedder, paths):
 
 def main(args):
     _, categorizer = worker_categorizer(args.backbone, args.reference)
+    if args.onnx_dir:  # the same weights, so the index built on PyTorch serves as it is
+        categorizer.embedder = OnnxEmbedder(onnx_path(args.backbone, args.onnx_dir), threads=args.threads)
+        if categorizer.novelty_embedder is not None:
+            categorizer.novelty_embedder = OnnxEmbedder(
+                onnx_path(categorizer.novelty_embedder.weights.name, args.onnx_dir), threads=args.threads)
     embedder = categorizer.embedder
     segmenter = None if args.segmenter == "none" else load_segmenter(args.segmenter)
     photos = scan_catalogue(args.photos)
@@ -68,11 +76,12 @@ def main(args):
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     figures = {
         "backbone": embedder.weights.version,
+        "runtime": embedder.runtime,
         "segmenter": segmenter.version if segmenter else None,
         "text": reader.version if reader else None,
         "photos": len(photos),
         "items_per_photo": items / len(photos),
-        "device": str(embedder.device),
+        "device": str(getattr(embedder, "device", "cpu")),
         "threads": args.threads,
         "batch": args.batch,
         "cpu_seconds_per_photo": cpu / len(photos),
@@ -80,7 +89,7 @@ def main(args):
         "photos_per_second": len(photos) / wall,
         "backbone_alone_images_per_second": backbone_alone_images_per_second(embedder, paths),
     }
-    print(f"{figures['backbone']}: {figures['cpu_seconds_per_photo']:.3f} CPU-s and "
+    print(f"{figures['backbone']} on {embedder.runtime}: {figures['cpu_seconds_per_photo']:.3f} CPU-s and "
           f"{figures['wall_seconds_per_photo']:.3f} s per photo ({figures['items_per_photo']:.2f} items, "
           f"{args.threads} thread(s), {len(photos)} photos, {args.batch} per pass); the backbone alone: "
           f"{figures['backbone_alone_images_per_second']:.1f} images/s")
