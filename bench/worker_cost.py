@@ -26,7 +26,7 @@ from vision.catalogue import scan_catalogue
 from vision.figures import write_figures
 from vision.images import load_image
 from vision.onnx_embedder import OnnxEmbedder, onnx_path
-from vision.segment import DEFAULT_SEGMENTER, load_segmenter
+from vision.segment import DEFAULT_SEGMENTER, OnnxSegmenter, load_segmenter
 from vision.text import TextReader
 
 
@@ -40,8 +40,9 @@ def get_args_parser():
     parser.add_argument("--threads", type=int, default=1, help="intra-op threads while timing")
     parser.add_argument("--batch", type=int, default=1, help="photos per pass (CATALOG_BATCH_PHOTOS)")
     parser.add_argument("--read-text", action="store_true", help="also read the text on each photo")
-    parser.add_argument("--onnx-dir", help="embed on ONNX Runtime, with the files vision.training.export_onnx "
-                                           "wrote there (the backbone's, and the novelty one's)")
+    parser.add_argument("--onnx-dir", help="run the networks on ONNX Runtime, from the files "
+                                           "vision.training.export_onnx wrote there (the backbone's, the novelty "
+                                           "one's and the segmenter's)")
     parser.add_argument("--json")
     return parser
 
@@ -62,7 +63,9 @@ def main(args):
             categorizer.novelty_embedder = OnnxEmbedder(
                 onnx_path(categorizer.novelty_embedder.weights.name, args.onnx_dir), threads=args.threads)
     embedder = categorizer.embedder
-    segmenter = None if args.segmenter == "none" else load_segmenter(args.segmenter)
+    segmenter = None if args.segmenter == "none" else (
+        OnnxSegmenter(onnx_path(args.segmenter, args.onnx_dir), threads=args.threads) if args.onnx_dir
+        else load_segmenter(args.segmenter))
     photos = scan_catalogue(args.photos)
     photos = [photos[i] for i in np.linspace(0, len(photos) - 1, min(args.limit, len(photos))).astype(int)]
 

@@ -30,6 +30,26 @@ def onnx_path(name, directory):
     return os.path.join(directory, f"{name}.onnx")
 
 
+def session(path, threads=None, provider="cpu"):
+    """An ONNX Runtime session of the model file, graph optimisations on; RuntimeUnavailable says
+    what to do when the file or the execution provider is missing."""
+    import onnxruntime
+
+    if not os.path.exists(path):
+        raise RuntimeUnavailable(f"There is no ONNX model at {path}: make it with "
+                                 f"`python -m vision.training.export_onnx {os.path.basename(path)[:-5]}`.")
+    if PROVIDERS[provider] not in onnxruntime.get_available_providers():
+        raise RuntimeUnavailable(f"ONNX Runtime here has no {PROVIDERS[provider]} (it has "
+                                 f"{', '.join(onnxruntime.get_available_providers())}); install onnxruntime-gpu "
+                                 "for CUDA, or use CATALOG_ONNX_PROVIDER=cpu.")
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(path), options, providers=[PROVIDERS[provider]])
+
+
 @dataclass(frozen=True)
 class OnnxWeights:
     """What the model file says of itself (export_onnx writes it)."""
@@ -88,21 +108,7 @@ class OnnxEmbedder:
     runtime = "onnxruntime"
 
     def __init__(self, path, threads=None, provider="cpu", batch_size=CPU_PASS_SIZE):
-        import onnxruntime
-
-        if not os.path.exists(path):
-            raise RuntimeUnavailable(f"There is no ONNX model at {path}: make it with "
-                                     f"`python -m vision.training.export_onnx {os.path.basename(path)[:-5]}`.")
-        if PROVIDERS[provider] not in onnxruntime.get_available_providers():
-            raise RuntimeUnavailable(f"ONNX Runtime here has no {PROVIDERS[provider]} (it has "
-                                     f"{', '.join(onnxruntime.get_available_providers())}); install onnxruntime-gpu "
-                                     "for CUDA, or use CATALOG_ONNX_PROVIDER=cpu.")
-        options = onnxruntime.SessionOptions()
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        self._session = onnxruntime.InferenceSession(str(path), options, providers=[PROVIDERS[provider]])
+        self._session = session(path, threads, provider)
         self.weights = OnnxWeights.of_session(self._session)
         self.batch_size = batch_size
 
@@ -126,3 +132,26 @@ class OnnxEmbedder:
         feature_maps, embeddings = self._session.run(["feature_map", "embedding"],
                                                      {"images": preprocess(images, self.weights)})
         return OnnxEmbeddingBatch(embeddings, feature_maps)
+
+
+def squeezed(image, side):
+    """(3, side, side) float32 in [-1, 1]: the whole photo squeezed to a square, as the segmenter
+    was trained to see it (vision.segment.input_transform)."""
+    resized = image.convert("RGB").resize((side, side), Image.BILINEAR, reducing_gap=None)
+    return (np.asarray(resized, np.float32).transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
+
+
+def bilinear(maps, size):
+    """(C, h, w) maps resized to `size` (H, W) as torch's bilinear interpolation with
+    align_corners=False resizes them (pixel centres aligned, edges clamped)."""
+    _, h, w = maps.shape
+    rows, cols = _taps(size[0], h), _taps(size[1], w)
+    top = maps[:, rows[0]][:, :, cols[0]] * (1 - cols[2]) + maps[:, rows[0]][:, :, cols[1]] * cols[2]
+    bottom = maps[:, rows[1]][:, :, cols[0]] * (1 - cols[2]) + maps[:, rows[1]][:, :, cols[1]] * cols[2]
+    return top * (1 - rows[2])[:, None] + bottom * rows[2][:, None]
+
+
+def _taps(out, size):
+    position = np.clip((np.arange(out) + 0.5) * size / out - 0.5, 0, size - 1)
+    low = np.floor(position).astype(int)
+    return low, np.minimum(low + 1, size - 1), (position - low).astype(np.float32)

@@ -325,7 +325,7 @@ class Segmenter:
         (SciPy, scikit-image) lets go of the GIL and costs a CPU 15-40 ms a photo, more than
         a GPU takes for a whole pass: on one thread it is what a GPU worker waits on."""
         maps = self.predict_many(images)
-        threads = min(len(images), threads or torch.get_num_threads())
+        threads = min(len(images), threads or torch.get_num_threads())  # torch's setting, on either runtime
         if threads <= 1:
             return [self._items(image, *one) for image, one in zip(images, maps)]
         with ThreadPoolExecutor(threads, thread_name_prefix="segment") as pool:
@@ -371,6 +371,29 @@ def _photo_is_about_one_item(items):
 def _working_size(image):
     scale = min(1.0, WORKING_SIDE / max(image.size))
     return max(1, round(image.height * scale)), max(1, round(image.width * scale))
+
+
+class OnnxSegmenter(Segmenter):
+    """The Segmenter on ONNX Runtime: the UNet exported by vision/training/export_onnx.py
+    (--segmenters), the maps resized and post-processed in NumPy as on PyTorch."""
+
+    runtime = "onnxruntime"
+
+    def __init__(self, path, threads=None, provider="cpu", settings=PostProcessing()):
+        from .onnx_embedder import session
+
+        self._session = session(path, threads, provider)
+        props = self._session.get_modelmeta().custom_metadata_map
+        self.version, self.input_size = props["version"], int(props["input_size"])
+        self.settings, self.device = settings, None
+
+    def predict_many(self, images, sizes=None):
+        from .onnx_embedder import bilinear, squeezed
+
+        sizes = [size or _working_size(image) for image, size in zip(images, sizes or [None] * len(images))]
+        logits = self._session.run(["logits"], {"images": np.stack([squeezed(image, self.input_size)
+                                                                    for image in images])})[0]
+        return [tuple(1 / (1 + np.exp(-bilinear(one, size)))) for one, size in zip(logits, sizes)]
 
 
 def load_segmenter(name=DEFAULT_SEGMENTER, device=None):

@@ -18,7 +18,7 @@ from vision.categorize import Categorizer
 from vision.embedder import Embedder
 from vision.index import IndexMismatch, ReferenceIndex
 from vision.onnx_embedder import OnnxEmbedder, RuntimeUnavailable, onnx_path
-from vision.segment import load_segmenter
+from vision.segment import OnnxSegmenter, load_segmenter
 from vision.splits import GROUPING_BACKBONE
 from vision.text import TextReader
 
@@ -80,12 +80,22 @@ class ModelCache:
         if not name:
             return None
         with self._lock:
-            if name not in self._segmenters:
-                try:
-                    self._segmenters[name] = load_segmenter(name, device=settings.CATALOG_DEVICE)
-                except BackboneUnavailable as error:
-                    raise ModelUnavailable(str(error)) from error
-            return self._segmenters[name]
+            key = (name, settings.CATALOG_RUNTIME, str(settings.CATALOG_ONNX_DIR), settings.CATALOG_ONNX_PROVIDER)
+            if key not in self._segmenters:
+                self._segmenters[key] = self._load_segmenter(name)
+            return self._segmenters[key]
+
+    def _load_segmenter(self, name):
+        if settings.CATALOG_RUNTIME == "onnx":
+            try:
+                return OnnxSegmenter(onnx_path(name, settings.CATALOG_ONNX_DIR),
+                                     provider=settings.CATALOG_ONNX_PROVIDER)
+            except RuntimeUnavailable as error:
+                raise RuntimeMissing(str(error)) from error
+        try:
+            return load_segmenter(name, device=settings.CATALOG_DEVICE)
+        except BackboneUnavailable as error:
+            raise ModelUnavailable(str(error)) from error
 
     def text_reader(self):
         """The OCR reader (vision.text), or None when reading text is off."""

@@ -1,16 +1,20 @@
 """A backbone exported for ONNX Runtime (vision/training/export_onnx.py) embeds real photos as
 PyTorch does (cosine >= 0.9999), its feature maps too, with any number of images a pass, and its
-file says which weights it holds and how to preprocess for them."""
+file says which weights it holds and how to preprocess for them; the exported segmenter finds the
+same items in real shop photos."""
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.photos import grocery_images
+from tests.photos import FREIBURG, grocery_images
 from vision.backbones import get_backbone
 from vision.embedder import Embedder
 from vision.images import load_image
 from vision.onnx_embedder import OnnxEmbedder
-from vision.training.export_onnx import OPSET, export
+from vision.segment import DEFAULT_SEGMENTER, OnnxSegmenter, load_segmenter
+from vision.training.export_onnx import OPSET, export, export_segmenter
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +50,15 @@ def test_the_file_describes_its_weights_and_preprocessing(exported):
     assert (weights.version, weights.feature_dim, weights.resize_size, weights.crop_size) == (
         made.version, made.feature_dim, made.resize_size, made.crop_size)
     assert weights.mean == made.mean and weights.std == made.std and weights.opset == OPSET
+
+
+def test_the_exported_segmenter_finds_the_same_items_in_real_photos(tmp_path):
+    paths = sorted((Path(FREIBURG) / "photos").rglob("*.jpg"))[::200][:6]
+    if not paths:
+        pytest.skip(f"the Freiburg groceries are not at {FREIBURG}")
+    path = export_segmenter(DEFAULT_SEGMENTER, str(tmp_path / f"{DEFAULT_SEGMENTER}.onnx"))
+    on_torch, on_onnx = load_segmenter(DEFAULT_SEGMENTER, device="cpu"), OnnxSegmenter(path, threads=1)
+    for image in (load_image(photo) for photo in paths):
+        (foreground, distance), (onnx_foreground, onnx_distance) = on_torch.predict(image), on_onnx.predict(image)
+        assert max(np.abs(foreground - onnx_foreground).max(), np.abs(distance - onnx_distance).max()) <= 1e-3
+        assert [item.box for item in on_torch.segment(image)] == [item.box for item in on_onnx.segment(image)]

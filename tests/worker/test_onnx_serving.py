@@ -6,7 +6,8 @@ import pytest
 
 from catalog.models import Photo
 from vision.onnx_embedder import onnx_path
-from vision.training.export_onnx import export
+from vision.segment import DEFAULT_SEGMENTER
+from vision.training.export_onnx import export, export_segmenter
 from worker.tasks import categorize_photo
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +16,8 @@ pytestmark = pytest.mark.django_db
 def test_a_worker_on_onnx_runtime_categorizes_a_photo(banana_photo, imported_catalogue, settings, tmp_path):
     settings.CATALOG_ONNX_DIR = tmp_path / "onnx"
     export("efficientnet_lite0", onnx_path("efficientnet_lite0", settings.CATALOG_ONNX_DIR))
-    settings.CATALOG_RUNTIME = "onnx"
+    export_segmenter(DEFAULT_SEGMENTER, onnx_path(DEFAULT_SEGMENTER, settings.CATALOG_ONNX_DIR))
+    settings.CATALOG_RUNTIME, settings.CATALOG_SEGMENTER = "onnx", DEFAULT_SEGMENTER
     categorize_photo(banana_photo.id)
     photo = Photo.objects.get()
     item = photo.items.first()

@@ -1,13 +1,14 @@
 """Export shipped backbones for ONNX Runtime (vision.onnx_embedder): one .onnx file each.
 
-    python -m vision.training.export_onnx NAME [NAME ...] [--out-dir DIR] [--opset 17]
+    python -m vision.training.export_onnx NAME [NAME ...] [--segmenters NAME ...] [--out-dir DIR] [--opset 17]
 
 NAME is any backbone get_backbone knows (grocery, grocery_lite0, efficientnet_lite0, ...; an
 ensemble is exported whole, its members' maps weighted and joined as in PyTorch). The graph takes
 a batch of preprocessed images of any size ("images": B×3×crop×crop) and gives the feature map
 ("feature_map": B×C×H×W, for the heatmaps) and the pooled, L2-normalised embedding ("embedding":
 B×D). The weights' name, version, feature size, preprocessing and the opset are written in the
-file's metadata. Files go to vision/weights/onnx/NAME.onnx unless --out-dir says otherwise.
+file's metadata. A segmenter (--segmenters) gives its two maps' logits at its input size. Files go
+to vision/weights/onnx/NAME.onnx unless --out-dir says otherwise.
 """
 
 import argparse
@@ -19,6 +20,7 @@ from torch import nn
 
 from vision.backbones import get_backbone
 from vision.embedder import pool_embeddings
+from vision.segment import load_segmenter
 
 DEFAULT_OUT_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "weights", "onnx")
 OPSET = 17
@@ -61,18 +63,40 @@ def export(name, path, opset=OPSET):
     return path
 
 
+def export_segmenter(name, path, opset=OPSET):
+    """Write the trained segmenter `name` (vision/weights/segmenters) to `path`: its two maps'
+    logits at its input size ("logits": B×2×S×S) from squeezed photos ("images": B×3×S×S)."""
+    import onnx
+
+    segmenter = load_segmenter(name, device="cpu")
+    example = torch.zeros(2, 3, segmenter.input_size, segmenter.input_size)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with torch.inference_mode():
+        torch.onnx.export(segmenter.model, (example,), path, input_names=["images"], output_names=["logits"],
+                          opset_version=opset, dynamo=False,
+                          dynamic_axes={name: {0: "batch"} for name in ("images", "logits")})
+    model = onnx.load(path)
+    onnx.helper.set_model_props(model, {"name": name, "version": segmenter.version,
+                                        "input_size": str(segmenter.input_size), "opset": str(opset)})
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    return path
+
+
 def get_args_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("names", nargs="+")
+    parser.add_argument("names", nargs="*", help="backbones")
+    parser.add_argument("--segmenters", nargs="*", default=[], help="trained segmenters (vision/weights/segmenters)")
     parser.add_argument("--out-dir", default=DEFAULT_OUT_DIR)
     parser.add_argument("--opset", type=int, default=OPSET)
     return parser
 
 
 def main(args):
-    for name in args.names:
-        path = export(name, os.path.join(args.out_dir, f"{name}.onnx"), args.opset)
-        print(f"{name}: {path} ({os.path.getsize(path) / 1e6:.1f} MB)")
+    for make, names in ((export, args.names), (export_segmenter, args.segmenters)):
+        for name in names:
+            path = make(name, os.path.join(args.out_dir, f"{name}.onnx"), args.opset)
+            print(f"{name}: {path} ({os.path.getsize(path) / 1e6:.1f} MB)")
 
 
 if __name__ == "__main__":
