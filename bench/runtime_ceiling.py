@@ -20,7 +20,7 @@ from vision.catalogue import scan_catalogue
 from vision.embedder import Embedder
 from vision.figures import write_figures
 from vision.images import load_image
-from vision.onnx_embedder import OnnxEmbedder
+from vision.onnx_runtime import OnnxEmbedder
 
 PASSES = (1, 8, 32)
 

@@ -25,7 +25,7 @@ from bench.common import one_pass, worker_categorizer
 from vision.catalogue import scan_catalogue
 from vision.figures import write_figures
 from vision.images import load_image
-from vision.onnx_embedder import OnnxEmbedder, onnx_path
+from vision.onnx_runtime import OnnxEmbedder, onnx_path
 from vision.segment import DEFAULT_SEGMENTER, OnnxSegmenter, load_segmenter
 from vision.text import TextReader
 

@@ -235,7 +235,7 @@ CATALOG_EMBEDDING_CACHE = os.environ.get("CATALOG_EMBEDDING_CACHE",
 CATALOG_INDEX_COMPACT_CHANGES = integer("CATALOG_INDEX_COMPACT_CHANGES", 10_000)
 CATALOG_INDEX_COMPACT_SECONDS = number("CATALOG_INDEX_COMPACT_SECONDS", 3600)
 # What runs the embedders: PyTorch, or ONNX Runtime on the files vision/training/export_onnx.py
-# makes (vision.onnx_embedder; about 2.5 to 3 times the images a second on this CPU), with its CPU
+# makes (vision.onnx_runtime; about 2.5 to 3 times the images a second on this CPU), with its CPU
 # or CUDA execution provider. The same weights either way: the index is the same.
 CATALOG_RUNTIME = choice("CATALOG_RUNTIME", "torch", ("torch", "onnx"))
 CATALOG_ONNX_DIR = Path(os.environ.get("CATALOG_ONNX_DIR", BASE_DIR / "vision" / "weights" / "onnx"))

@@ -380,7 +380,7 @@ class OnnxSegmenter(Segmenter):
     runtime = "onnxruntime"
 
     def __init__(self, path, threads=None, provider="cpu", settings=PostProcessing()):
-        from .onnx_embedder import session
+        from .onnx_runtime import session
 
         self._session = session(path, threads, provider)
         props = self._session.get_modelmeta().custom_metadata_map
@@ -388,7 +388,7 @@ class OnnxSegmenter(Segmenter):
         self.settings, self.device = settings, None
 
     def predict_many(self, images, sizes=None):
-        from .onnx_embedder import bilinear, squeezed
+        from .onnx_runtime import bilinear, squeezed
 
         sizes = [size or _working_size(image) for image, size in zip(images, sizes or [None] * len(images))]
         logits = self._session.run(["logits"], {"images": np.stack([squeezed(image, self.input_size)

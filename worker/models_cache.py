@@ -17,7 +17,7 @@ from vision.backbones import BackboneUnavailable, backbone_files, get_backbone
 from vision.categorize import Categorizer
 from vision.embedder import Embedder
 from vision.index import IndexMismatch, ReferenceIndex
-from vision.onnx_embedder import OnnxEmbedder, RuntimeUnavailable, onnx_path
+from vision.onnx_runtime import OnnxEmbedder, RuntimeUnavailable, onnx_path
 from vision.segment import OnnxSegmenter, load_segmenter
 from vision.splits import GROUPING_BACKBONE
 from vision.text import TextReader

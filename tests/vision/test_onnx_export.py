@@ -12,7 +12,7 @@ from tests.photos import FREIBURG, grocery_images
 from vision.backbones import get_backbone
 from vision.embedder import Embedder
 from vision.images import load_image
-from vision.onnx_embedder import OnnxEmbedder
+from vision.onnx_runtime import OnnxEmbedder
 from vision.segment import DEFAULT_SEGMENTER, OnnxSegmenter, load_segmenter
 from vision.training.export_onnx import OPSET, export, export_segmenter
 

@@ -1,11 +1,11 @@
-"""A worker with CATALOG_RUNTIME=onnx embeds on ONNX Runtime (vision.onnx_embedder) with the same
+"""A worker with CATALOG_RUNTIME=onnx embeds on ONNX Runtime (vision.onnx_runtime) with the same
 weights as PyTorch, so the index built on PyTorch serves it as it is; a missing model file or
 execution provider fails the photo with a reason, not a crash."""
 
 import pytest
 
 from catalog.models import Photo
-from vision.onnx_embedder import onnx_path
+from vision.onnx_runtime import onnx_path
 from vision.segment import DEFAULT_SEGMENTER
 from vision.training.export_onnx import export, export_segmenter
 from worker.tasks import categorize_photo

@@ -1,4 +1,4 @@
-"""Export shipped backbones for ONNX Runtime (vision.onnx_embedder): one .onnx file each.
+"""Export shipped backbones for ONNX Runtime (vision.onnx_runtime): one .onnx file each.
 
     python -m vision.training.export_onnx NAME [NAME ...] [--segmenters NAME ...] [--out-dir DIR] [--opset 17]
 
@@ -40,44 +40,37 @@ class _Exported(nn.Module):
 
 def export(name, path, opset=OPSET):
     """Write backbone `name` to `path` as ONNX with its metadata; returns the path."""
-    import onnx
-
     backbone = get_backbone(name).eval()
     weights = backbone.weights
-    example = torch.zeros(2, 3, weights.crop_size, weights.crop_size)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with torch.inference_mode():
-        torch.onnx.export(_Exported(backbone), (example,), path, input_names=["images"],
-                          output_names=["feature_map", "embedding"], opset_version=opset, dynamo=False,
-                          dynamic_axes={name: {0: "batch"} for name in ("images", "feature_map", "embedding")})
-    model = onnx.load(path)
-    onnx.helper.set_model_props(model, {
+    return _write(_Exported(backbone), weights.crop_size, path, ["feature_map", "embedding"], opset, {
         "name": weights.name, "version": weights.version, "feature_dim": str(weights.feature_dim),
         "resize_size": str(weights.resize_size), "crop_size": str(weights.crop_size),
-        "mean": json.dumps(list(weights.mean)), "std": json.dumps(list(weights.std)), "opset": str(opset),
+        "mean": json.dumps(list(weights.mean)), "std": json.dumps(list(weights.std)),
         "source": weights.source, "meta": json.dumps(weights.meta),
         "trained_on": json.dumps(sorted(weights.trained_on)),
     })
-    onnx.checker.check_model(model)
-    onnx.save(model, path)
-    return path
 
 
 def export_segmenter(name, path, opset=OPSET):
     """Write the trained segmenter `name` (vision/weights/segmenters) to `path`: its two maps'
     logits at its input size ("logits": B×2×S×S) from squeezed photos ("images": B×3×S×S)."""
+    segmenter = load_segmenter(name, device="cpu")
+    return _write(segmenter.model, segmenter.input_size, path, ["logits"], opset, {
+        "name": name, "version": segmenter.version, "input_size": str(segmenter.input_size)})
+
+
+def _write(module, side, path, outputs, opset, props):
+    """Export `module` (images of side × side in, `outputs` out, any batch), then write `props` and
+    the opset in the file's metadata and check it."""
     import onnx
 
-    segmenter = load_segmenter(name, device="cpu")
-    example = torch.zeros(2, 3, segmenter.input_size, segmenter.input_size)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with torch.inference_mode():
-        torch.onnx.export(segmenter.model, (example,), path, input_names=["images"], output_names=["logits"],
-                          opset_version=opset, dynamo=False,
-                          dynamic_axes={name: {0: "batch"} for name in ("images", "logits")})
+        torch.onnx.export(module.eval(), (torch.zeros(2, 3, side, side),), path, input_names=["images"],
+                          output_names=outputs, opset_version=opset, dynamo=False,
+                          dynamic_axes={name: {0: "batch"} for name in ["images", *outputs]})
     model = onnx.load(path)
-    onnx.helper.set_model_props(model, {"name": name, "version": segmenter.version,
-                                        "input_size": str(segmenter.input_size), "opset": str(opset)})
+    onnx.helper.set_model_props(model, props | {"opset": str(opset)})
     onnx.checker.check_model(model)
     onnx.save(model, path)
     return path

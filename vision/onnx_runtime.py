@@ -1,4 +1,6 @@
-"""Images → L2-normalised embeddings and their feature maps on ONNX Runtime, without PyTorch.
+"""The networks on ONNX Runtime, without PyTorch: sessions (session), the embedder (OnnxEmbedder:
+images → L2-normalised embeddings and their feature maps) and the segmenter's input and output
+arrays (squeezed, bilinear; vision.segment.OnnxSegmenter does the rest as on PyTorch).
 
 The model files come from vision/training/export_onnx.py: a backbone's trunk with a dynamic batch,
 giving the feature map (the class-activation maps need it) and the pooled, normalised embedding,
