@@ -12,10 +12,12 @@ when shrinking, as torchvision's Resize with antialias), the centre `crop_size` 
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
+
+from .model_weights import Weights
 
 # ONNX Runtime's CPU provider is fastest here with a few images a pass (bench/README.md).
 CPU_PASS_SIZE = 8
@@ -53,21 +55,10 @@ def session(path, threads=None, provider="cpu"):
 
 
 @dataclass(frozen=True)
-class OnnxWeights:
-    """What the model file says of itself (export_onnx writes it)."""
+class OnnxWeights(Weights):
+    """The weights' description as the model file gives it (export_onnx writes it), and its opset."""
 
-    name: str
-    version: str
-    feature_dim: int
-    resize_size: int
-    crop_size: int
-    mean: tuple
-    std: tuple
-    opset: int
-    source: str = ""
-    meta: dict = field(default_factory=dict)
-    # As vision.backbones.Weights: the photos the weights were trained on (their content keys).
-    trained_on: frozenset = frozenset()
+    opset: int = 0
 
     @classmethod
     def of_session(cls, session):

@@ -1,46 +1,15 @@
 """What every backbone shares: a weights description and the feature-map module contract."""
 
 import os
-from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from torchvision.transforms import v2 as T
+
+from ..model_weights import Weights
 
 
 class BackboneUnavailable(RuntimeError):
     """The backbone's weights cannot be had on this machine; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class Weights:
-    """Everything needed to use a backbone's weights the way they were trained.
-
-    `version` is recorded with every index and prediction, so it must change whenever
-    the weights do.
-    """
-
-    name: str
-    version: str
-    feature_dim: int
-    resize_size: int
-    crop_size: int
-    mean: tuple
-    std: tuple
-    source: str
-    meta: dict = field(default_factory=dict)
-    # Content keys (vision.splits.content_key) of the photos these weights were trained on: an
-    # evaluation that queries them, or a calibration fitted on them, would be flattered.
-    trained_on: frozenset = frozenset()
-
-    def transforms(self):
-        return T.Compose([
-            T.ToImage(),
-            T.Resize(self.resize_size, antialias=True),
-            T.CenterCrop(self.crop_size),
-            T.ToDtype(torch.float32, scale=True),
-            T.Normalize(self.mean, self.std),
-        ])
 
 
 class Backbone(nn.Module):
