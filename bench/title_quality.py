@@ -1,14 +1,16 @@
 """Suggested titles on the Grocery iconic packshots: how many name their product, and whether a
 packshot with no text on it (loose fruit and vegetables) gets a title at all.
 
-    python -m bench.title_quality --iconic DIR [--reads FILE] [--json FILE]
+    python -m bench.title_quality --iconic DIR [--photos DIR] [--reads FILE] [--json FILE]
 
 Each packshot is read with the app's OCR (vision.text.TextReader), or its lines are taken from
 --reads (this bench's own JSON, which keeps them), and given the title the app would suggest
 (vision.text.suggest_title). A title names its product when it holds a word of the packshot's
 title, brand or shop name (vision.catalogue.described_product_words, names_product). Packshots
 whose information names a manufacturer carry a package's print; the others (fruit and
-vegetables) carry none that names the product, and should get no title.
+vegetables) carry none that names the product, and should get no title. With --photos (a Grocery
+split, e.g. val: shop photos of the same products, none of which chose the word check), each
+photo is judged against the description of its leaf instead.
 """
 
 import argparse
@@ -24,6 +26,7 @@ from vision.text import Line, TextReader, is_readable, suggest_title
 def get_args_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--iconic", required=True, help="Grocery's iconic-images-and-descriptions folder")
+    parser.add_argument("--photos", help="a Grocery split's folder to read instead of the packshots")
     parser.add_argument("--reads", help="the lines read, from an earlier run's --json (no OCR run)")
     parser.add_argument("--json")
     return parser
@@ -38,13 +41,15 @@ def main(args):
     known = json.loads(Path(args.reads).read_text())["photos"] if args.reads else {}
     reader = None if args.reads else TextReader()
     photos = {}
-    for path in sorted(root.rglob("*_Iconic.jpg")):
-        name = str(path.relative_to(root))
+    base = Path(args.photos) if args.photos else root
+    for path in sorted(base.rglob("*.jpg") if args.photos else root.rglob("*_Iconic.jpg")):
+        name = str(path.relative_to(base))
+        described = root / path.parent.relative_to(base)
         lines = known[name]["lines"] if args.reads else [[line.text, line.score, list(line.box)]
                                                           for line in reader.read(load_image(path))]
         title = suggest_title([Line(text, score, tuple(box)) for text, score, box in lines])
-        words = described_product_words(path.parent)
-        photos[name] = {"package": has_package(path.parent), "title": title,
+        words = described_product_words(described)
+        photos[name] = {"package": has_package(described), "title": title,
                         "names_product": names_product(title, words),
                         "shown": [text for text, score, _ in lines if is_readable(text, score)], "lines": lines}
     packages = [photo for photo in photos.values() if photo["package"]]
