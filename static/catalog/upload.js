@@ -41,6 +41,9 @@
     }
 
     input.addEventListener("change", showChosen);
+    // Files chosen before this script ran (a slow page, or the browser restoring the form on going
+    // back) are shown and checked too: their change event came before the listener.
+    if (input.files.length) showChosen();
     return showChosen;
   }
 
