@@ -29,7 +29,7 @@ def first_per_leaf(images, count):
 
 def main(args):
     images = scan_catalogue(args.data)
-    kept, held_out = holdout_split(images, args.fraction, args.split_seed, photo_occasions(images))
+    kept, held_out = holdout_split(images, args.fraction, args.split_seed, photo_occasions(images, runtime="torch"))
     if args.per_leaf:
         kept = first_per_leaf(kept, args.per_leaf)
     leaves = {image.category for image in images}

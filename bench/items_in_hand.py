@@ -12,7 +12,8 @@ import json
 import os
 
 from vision.images import load_image
-from vision.segment import DEFAULT_SEGMENTER, PostProcessing, load_segmenter, photo_items, post_processing_from
+from vision.segment import DEFAULT_SEGMENTER, PostProcessing, photo_items, post_processing_from
+from vision.unet import load_segmenter
 
 VAL_PACKAGES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets",
                             "grocery-store", "dataset", "val", "Packages")

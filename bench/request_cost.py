@@ -32,7 +32,8 @@ from vision.images import (
     decode_image,
     load_image,
 )
-from vision.segment import DEFAULT_SEGMENTER, load_segmenter
+from vision.segment import DEFAULT_SEGMENTER
+from vision.unet import load_segmenter
 
 BUDGET_BYTES = 90 * 1024
 

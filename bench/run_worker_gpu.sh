@@ -23,7 +23,7 @@ pack() {
   rm -rf "$pack" && mkdir -p "$pack"
   "$python" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
     --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 -d "$site/wheels" \
-    "$(grep -i '^faiss-cpu==' requirements.txt)" "$(grep -i '^efficientnet-lite-pytorch==' requirements.txt)"
+    "$(grep -hi '^faiss-cpu==' requirements/*.txt)" "$(grep -hi '^efficientnet-lite-pytorch==' requirements/*.txt)"
   for wheel in "$site"/wheels/*.whl; do (cd "$site" && unzip -qo "$wheel" -x '*.dist-info/*'); done
   rm -r "$site/wheels"
   "$python" - "$site" <<'EOF'

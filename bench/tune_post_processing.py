@@ -14,8 +14,9 @@ from dataclasses import replace
 import numpy as np
 
 from vision.composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator
-from vision.segment import DEFAULT_SEGMENTER, find_items, load_segmenter
+from vision.segment import DEFAULT_SEGMENTER, find_items
 from vision.segmenter_figures import item_counts, item_figures
+from vision.unet import load_segmenter
 
 THRESHOLDS = (0.4, 0.5, 0.6)
 PEAK_HEIGHTS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)

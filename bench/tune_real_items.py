@@ -29,8 +29,9 @@ from vision.items import (
     figures_by_kind,
     spread,
 )
-from vision.segment import Segmenter, load_segmenter
+from vision.segment import Segmenter
 from vision.splits import holdout_split
+from vision.unet import load_segmenter
 
 FREIBURG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets",
                         "freiburg-groceries")
@@ -45,11 +46,12 @@ class RememberedMaps(Segmenter):
     """A segmenter whose network ran once per photo: post-processing settings are tried on its maps."""
 
     def __init__(self, segmenter, images):
-        super().__init__(segmenter.model, segmenter.version, segmenter.input_size, settings=segmenter.settings)
+        self.version, self.input_size, self.settings = segmenter.version, segmenter.input_size, segmenter.settings
         self.maps = {id(image): segmenter.predict(image) for image in images}
 
-    def predict(self, image, size=None):
-        return self.maps[id(image)]
+    def predict_many(self, images, sizes=None):
+        # segment_many asks for the maps of several photos at once; each was predicted before.
+        return [self.maps[id(image)] for image in images]
 
 
 def box_counts(segmenter, images, photos):

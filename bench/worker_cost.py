@@ -26,8 +26,9 @@ from vision.catalogue import scan_catalogue
 from vision.figures import write_figures
 from vision.images import load_image
 from vision.onnx_runtime import OnnxEmbedder, onnx_path
-from vision.segment import DEFAULT_SEGMENTER, OnnxSegmenter, load_segmenter
+from vision.segment import DEFAULT_SEGMENTER, OnnxSegmenter
 from vision.text import TextReader
+from vision.unet import load_segmenter
 
 
 def get_args_parser():

@@ -234,11 +234,12 @@ CATALOG_EMBEDDING_CACHE = os.environ.get("CATALOG_EMBEDDING_CACHE",
 # has waited this long: a rewrite of a large index is a large write, and every worker reloads it.
 CATALOG_INDEX_COMPACT_CHANGES = integer("CATALOG_INDEX_COMPACT_CHANGES", 10_000)
 CATALOG_INDEX_COMPACT_SECONDS = number("CATALOG_INDEX_COMPACT_SECONDS", 3600)
-# What runs the embedders: PyTorch, or ONNX Runtime on the files vision/training/export_onnx.py
-# makes (vision.onnx_runtime; about 2.5 to 3 times the images a second on this CPU), with its CPU
-# or CUDA execution provider. The same weights either way: the index is the same.
-CATALOG_RUNTIME = choice("CATALOG_RUNTIME", "torch", ("torch", "onnx"))
-CATALOG_ONNX_DIR = Path(os.environ.get("CATALOG_ONNX_DIR", BASE_DIR / "vision" / "weights" / "onnx"))
+# What runs the models: ONNX Runtime on the files training exports (vision.onnx_runtime; no
+# PyTorch needed; 2 to 2.5 times the photos a second on this CPU, bench/README.md), with its CPU
+# or CUDA execution provider, or PyTorch. The same weights either way: the index is the same.
+CATALOG_RUNTIME = choice("CATALOG_RUNTIME", "onnx", ("onnx", "torch"))
+# Where the .onnx files are; unset: beside the weights, else the shipped ones (vision.onnx_runtime.onnx_path).
+CATALOG_ONNX_DIR = os.environ.get("CATALOG_ONNX_DIR") or None
 CATALOG_ONNX_PROVIDER = choice("CATALOG_ONNX_PROVIDER", "cpu", ("cpu", "cuda"))
 CATALOG_DEVICE = os.environ.get("CATALOG_DEVICE") or None
 # A worker categorizes up to this many queued photos in one pass (one segmentation batch, one

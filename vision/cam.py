@@ -10,9 +10,9 @@ embeddings (seconds on a CPU) and kept in the index file, so it always matches i
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from PIL import Image
+from scipy.optimize import minimize
+from scipy.special import log_softmax
 
 # The head is retrained once the index has grown by this share since it was trained (and
 # always when it lacks a category, since a category without a row has no map).
@@ -37,21 +37,28 @@ class ClassHead:
 
 
 def train_head(vectors, labels, num_classes, steps=HEAD_STEPS, weight_decay=HEAD_WEIGHT_DECAY):
-    """Softmax regression of the category ids `labels` on the reference embeddings `vectors`."""
-    torch.manual_seed(0)
-    features, targets = torch.as_tensor(vectors, dtype=torch.float32), torch.as_tensor(labels, dtype=torch.long)
-    linear = torch.nn.Linear(features.shape[1], num_classes)
-    optimizer = torch.optim.LBFGS(linear.parameters(), max_iter=steps, line_search_fn="strong_wolfe")
+    """Softmax regression of the category ids `labels` on the reference embeddings `vectors`:
+    cross-entropy plus `weight_decay` times the squared weights, minimised by L-BFGS from zero
+    (the loss is convex: where it starts only changes how soon it gets there). NumPy and SciPy,
+    so that a serving worker without PyTorch can train it."""
+    features = np.asarray(vectors, dtype=np.float64)
+    targets = np.asarray(labels, dtype=np.int64)
+    count, dimension = features.shape
+    one_hot = np.zeros((count, num_classes))
+    one_hot[np.arange(count), targets] = 1
 
-    def closure():
-        optimizer.zero_grad()
-        loss = F.cross_entropy(linear(features), targets) + weight_decay * linear.weight.square().sum()
-        loss.backward()
-        return loss
+    def loss_and_gradient(flat):
+        weights, bias = flat[:-num_classes].reshape(num_classes, dimension), flat[-num_classes:]
+        log_p = log_softmax(features @ weights.T + bias, axis=1)
+        loss = -log_p[np.arange(count), targets].mean() + weight_decay * np.square(weights).sum()
+        error = (np.exp(log_p) - one_hot) / count
+        gradient = np.concatenate([(error.T @ features + 2 * weight_decay * weights).ravel(), error.sum(axis=0)])
+        return loss, gradient
 
-    with torch.enable_grad():
-        optimizer.step(closure)
-    return ClassHead(linear.weight.detach().numpy().copy(), linear.bias.detach().numpy().copy(), len(vectors))
+    start = np.zeros(num_classes * (dimension + 1))
+    found = minimize(loss_and_gradient, start, jac=True, method="L-BFGS-B", options={"maxiter": steps})
+    weights, bias = found.x[:-num_classes].reshape(num_classes, dimension), found.x[-num_classes:]
+    return ClassHead(weights.astype(np.float32), bias.astype(np.float32), len(vectors))
 
 
 def head_is_stale(index):

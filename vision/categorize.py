@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from . import outcomes
@@ -28,7 +27,7 @@ class CategorizedImage:
     assignment: Assignment  # the raw vote
     decision: Decision  # what it means, calibrated: the path shown, its confidences, the outcome
     embedding: np.ndarray  # (D,) unit length
-    feature_map: torch.Tensor  # (C, H, W), for the class-activation map
+    feature_map: np.ndarray  # (C, H, W), for the class-activation map (a CPU tensor on PyTorch)
 
 
 class Categorizer:

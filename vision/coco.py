@@ -127,7 +127,7 @@ def validation_part(photos, fraction=0.2, seed=0, device=None):
     near-twin among the rest. Photos without boxes or unreadable stay in the rest."""
     labelled = [photo for photo in photos if photo.products and os.path.isfile(photo.path)]
     images = [photo.as_catalogue_image() for photo in labelled]
-    _, held = holdout_split(images, fraction, seed, photo_occasions(images, device))
+    _, held = holdout_split(images, fraction, seed, photo_occasions(images, device, runtime="torch"))
     held_paths = {image.path for image in held}
     return ([photo for photo in photos if photo.path not in held_paths],
             [photo for photo in photos if photo.path in held_paths])

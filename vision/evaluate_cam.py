@@ -21,17 +21,26 @@ from PIL import Image
 from scipy import ndimage
 from tqdm import tqdm
 
-from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
+from .backbones import get_backbone, list_backbones
 from .boxes import box_iou
 from .cam import activation_map, covered_region, refresh_head
 from .catalogue import scan_catalogue
 from .categorize import Categorizer, build_index
-from .composites import (DEFAULT_CUT_OUTS, DEFAULT_ECSSD, Backgrounds, CompositeGenerator, cut_out, paired_masks,
-                         split_pairs)
+from .composites import (
+    DEFAULT_CUT_OUTS,
+    DEFAULT_ECSSD,
+    Backgrounds,
+    CompositeGenerator,
+    cut_out,
+    paired_masks,
+    split_pairs,
+)
 from .embedder import Embedder
 from .figures import write_figures
 from .images import load_image
-from .segment import DEFAULT_SEGMENTER, load_segmenter
+from .model_weights import DEFAULT_BACKBONE
+from .segment import DEFAULT_SEGMENTER
+from .unet import load_segmenter
 
 TOLERANCE = 15
 

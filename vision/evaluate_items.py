@@ -26,13 +26,15 @@ import argparse
 import sys
 from dataclasses import asdict
 
-from .backbones import DEFAULT_BACKBONE, list_backbones
+from .backbones import list_backbones
 from .calibration import DEFAULT_TARGET_PRECISION
 from .coco import load_instances
 from .experiment import check_queries
 from .figures import write_figures
 from .items import categorize_photos, categorizer_of, embedded_references, figures_by_kind, queries_and_references
-from .segment import DEFAULT_SEGMENTER, PostProcessing, load_segmenter, post_processing_from
+from .model_weights import DEFAULT_BACKBONE
+from .segment import DEFAULT_SEGMENTER, PostProcessing, post_processing_from
+from .unet import load_segmenter
 
 
 def get_args_parser():

@@ -14,8 +14,9 @@ import json
 
 from .composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, paired_masks, split_pairs
 from .figures import write_figures
-from .segment import DEFAULT_SEGMENTER, load_segmenter
+from .segment import DEFAULT_SEGMENTER
 from .segmenter_figures import evaluate_composites, evaluate_masks
+from .unet import load_segmenter
 
 
 def get_args_parser():

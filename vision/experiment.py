@@ -18,16 +18,15 @@ import numpy as np
 from tqdm import tqdm
 
 from .audits import simulate
-from .backbones import DEFAULT_BACKBONE, get_backbone, list_backbones
 from .calibration import DEFAULT_TARGET_PRECISION, refresh_calibration
 from .catalogue import CatalogueImage, scan_catalogue
 from .categorize import Categorizer, was_trained_on
 from .content_keys import content_key
-from .embedder import Embedder
 from .images import is_image_filename, load_image, load_in_batches
 from .index import ReferenceIndex
+from .model_weights import DEFAULT_BACKBONE, ModelUnavailable
+from .runtimes import DEFAULT_RUNTIME, RUNTIMES, load_embedder, load_segmenter
 from .scoring import Result, calibration_figures, outside_figures, score
-from .segment import load_segmenter
 from .splits import cv_folds, grouping_embedder, holdout_split, is_grouping_backbone, occasion_groups
 from .text import TextProfiles, TextReader, words_read
 from .vote import VoteConfig, vote
@@ -51,7 +50,11 @@ def add_experiment_arguments(parser):
     parser.add_argument("--outside", help="photos of things that are not in the catalogue (any folder of images)")
     parser.add_argument("--allow-seen", action="store_true",
                         help="measure even queries the embedder was trained on (the figures say so)")
-    parser.add_argument("--backbone", default=DEFAULT_BACKBONE, choices=list_backbones())
+    parser.add_argument("--backbone", default=DEFAULT_BACKBONE,
+                        help="the embedder: on ONNX Runtime, one exported to vision/weights/onnx; on PyTorch, any "
+                             "vision.backbones knows")
+    parser.add_argument("--runtime", choices=RUNTIMES, default=DEFAULT_RUNTIME,
+                        help="what runs the networks: ONNX Runtime, as the worker does, or PyTorch, to compare")
     parser.add_argument("--json", help="also write the figures to this file, and a reliability diagram beside it")
     parser.add_argument("--predictions", help="write one CSV row per query to this file")
     parser.add_argument("--target-precision", type=_fraction, default=DEFAULT_TARGET_PRECISION,
@@ -127,9 +130,18 @@ class Embedded:
     words: list = None  # the words read on each photo (vision.text), when text is used
 
 
-def novelty_embedder_for(embedder, device=None, batch_size=None):
+def novelty_embedder_for(embedder, device=None, batch_size=None, runtime=DEFAULT_RUNTIME):
     """The frozen grouping embedder, for an embedder other than it (None: its own features serve)."""
-    return None if is_grouping_backbone(embedder.weights) else grouping_embedder(device, batch_size)
+    return None if is_grouping_backbone(embedder.weights) else grouping_embedder(device, batch_size, runtime)
+
+
+def loaded(load, *args, **kwargs):
+    """load(*args, **kwargs), a model that cannot be had here (no ONNX file, no weights) ending the
+    measurement with what to do."""
+    try:
+        return load(*args, **kwargs)
+    except ModelUnavailable as error:
+        raise SystemExit(str(error)) from error
 
 
 def embed_catalogue(images, embedder, batch_size, description, novelty_embedder=None):
@@ -286,10 +298,10 @@ def run(args):
     config = VoteConfig(k=args.k, temperature=args.temperature, threshold=args.threshold,
                         text_weight=args.text_weight if args.text else 0.0)
     reader = TextReader() if args.text else None
-    embedder = Embedder(get_backbone(args.backbone), device=args.device, batch_size=args.batch_size)
+    embedder = loaded(load_embedder, args.backbone, args.runtime, device=args.device, batch_size=args.batch_size)
     warn_about_unrecorded_training(embedder.weights)
     started = time.perf_counter()
-    novelty_embedder = novelty_embedder_for(embedder, args.device, args.batch_size)
+    novelty_embedder = loaded(novelty_embedder_for, embedder, args.device, args.batch_size, args.runtime)
     references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, embedder.batch_size,
                                                 "references", novelty_embedder))
     if reader:
@@ -323,7 +335,8 @@ def run(args):
                                       args.target_precision, novelty_embedder, text_profiles(references, rest))
             protocol = (f"the {args.holdout_fraction:.0%} held-out part ({len(queries)} photos) against the "
                         f"other {len(rest)} photos of the tree")
-        segmenter = load_segmenter(args.segmenter, device=args.device) if args.segmenter else None
+        segmenter = (loaded(load_segmenter, args.segmenter, args.runtime, device=args.device)
+                     if args.segmenter else None)
         results, skipped_queries = categorize_queries(categorizer, queries, embedder.batch_size, segmenter, reader)
         by_calibration = [(categorizer.index.calibration, results)]
         skipped += skipped_queries

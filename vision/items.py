@@ -120,7 +120,7 @@ def embedded_references(args):
     """(embedder, novelty embedder, the --reference photos embedded, with their occasions)."""
     embedder = Embedder(get_backbone(args.backbone), device=args.device, batch_size=args.batch_size)
     warn_about_unrecorded_training(embedder.weights)
-    novelty_embedder = novelty_embedder_for(embedder, args.device, args.batch_size)
+    novelty_embedder = novelty_embedder_for(embedder, args.device, args.batch_size, "torch")
     references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, embedder.batch_size,
                                                 "references", novelty_embedder))
     return embedder, novelty_embedder, references

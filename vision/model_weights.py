@@ -1,9 +1,25 @@
 """The description of a model's weights: what every runtime needs to use them as they were
 trained (vision.backbones builds them on PyTorch; vision.onnx_runtime reads them from a model
-file). Torch-free, so that serving on ONNX Runtime needs no PyTorch.
+file), and the error when a model cannot be had. Torch-free, so that serving on ONNX Runtime needs no PyTorch.
 """
 
+import os
 from dataclasses import dataclass, field
+
+SHIPPED_WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "weights")
+# The embedder new indexes are built with unless told otherwise.
+DEFAULT_BACKBONE = "efficientnet_lite0"
+
+
+def weights_dir():
+    """Where trained models live: the shipped ones, unless VISION_WEIGHTS_DIR says otherwise."""
+    return os.environ.get("VISION_WEIGHTS_DIR", SHIPPED_WEIGHTS_DIR)
+
+
+class ModelUnavailable(RuntimeError):
+    """A model cannot be had on this machine, on the runtime asked for; the message says what to
+    do (vision.backbones.BackboneUnavailable on PyTorch, vision.onnx_runtime.RuntimeUnavailable on
+    ONNX Runtime)."""
 
 
 @dataclass(frozen=True)

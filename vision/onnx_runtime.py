@@ -17,21 +17,32 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .model_weights import Weights
+from .model_weights import SHIPPED_WEIGHTS_DIR, ModelUnavailable, Weights, weights_dir
 
 # ONNX Runtime's CPU provider is fastest here with a few images a pass (bench/README.md).
 CPU_PASS_SIZE = 8
+GPU_PASS_SIZE = 32  # as on PyTorch (vision.embedder.PASS_SIZES)
 # The execution providers by the name a setting gives them (CATALOG_ONNX_PROVIDER).
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 
 
-class RuntimeUnavailable(RuntimeError):
+class RuntimeUnavailable(ModelUnavailable):
     """The model file or the execution provider asked for is not on this machine; the message
     says what to do."""
 
 
-def onnx_path(name, directory):
-    return os.path.join(directory, f"{name}.onnx")
+def onnx_dir():
+    """Where models exported for ONNX Runtime go: beside the trained weights (VISION_WEIGHTS_DIR)."""
+    return os.path.join(weights_dir(), "onnx")
+
+
+def onnx_path(name, directory=None):
+    """The model file of `name`: in `directory` when one is given (CATALOG_ONNX_DIR); else beside
+    the trained weights, or the shipped one (the frozen ImageNet backbones are shipped only)."""
+    if directory:
+        return os.path.join(directory, f"{name}.onnx")
+    trained, shipped = (os.path.join(where, "onnx", f"{name}.onnx") for where in (weights_dir(), SHIPPED_WEIGHTS_DIR))
+    return shipped if not os.path.exists(trained) and os.path.exists(shipped) else trained
 
 
 def session(path, threads=None, provider="cpu"):
@@ -40,8 +51,9 @@ def session(path, threads=None, provider="cpu"):
     import onnxruntime
 
     if not os.path.exists(path):
-        raise RuntimeUnavailable(f"There is no ONNX model at {path}: make it with "
-                                 f"`python -m vision.training.export_onnx {os.path.basename(path)[:-5]}`.")
+        raise RuntimeUnavailable(f"There is no ONNX model at {path}: make it with `python -m "
+                                 f"vision.training.export_onnx {os.path.basename(path)[:-5]} --out-dir "
+                                 f"{os.path.dirname(path)}`.")
     if PROVIDERS[provider] not in onnxruntime.get_available_providers():
         raise RuntimeUnavailable(f"ONNX Runtime here has no {PROVIDERS[provider]} (it has "
                                  f"{', '.join(onnxruntime.get_available_providers())}); install onnxruntime-gpu "
@@ -100,10 +112,10 @@ class OnnxEmbedder:
 
     runtime = "onnxruntime"
 
-    def __init__(self, path, threads=None, provider="cpu", batch_size=CPU_PASS_SIZE):
+    def __init__(self, path, threads=None, provider="cpu", batch_size=None):
         self._session = session(path, threads, provider)
         self.weights = OnnxWeights.of_session(self._session)
-        self.batch_size = batch_size
+        self.batch_size = batch_size or (CPU_PASS_SIZE if provider == "cpu" else GPU_PASS_SIZE)
 
     @property
     def dimension(self):

@@ -39,7 +39,8 @@ from .experiment import add_experiment_arguments, run
 from .figures import pyplot, reliability_diagram, risk_coverage_curve, write_figures
 from .images import load_image
 from .items import spread
-from .segment import DEFAULT_SEGMENTER, load_segmenter, photos_items
+from .segment import DEFAULT_SEGMENTER, photos_items
+from .unet import load_segmenter
 
 SECTIONS = ("summary", "confusion", "trust", "map", "heatmaps", "segmentation")
 THUMBNAIL_SIDE = 160

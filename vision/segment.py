@@ -12,17 +12,11 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from scipy import ndimage
 from skimage import measure
 from skimage.morphology import local_maxima, reconstruction
 from skimage.segmentation import watershed
-from torch import nn
-from torchvision.transforms import v2 as T
 
-from .backbones import BackboneUnavailable, get_backbone
-from .backbones.finetuned import file_version, load_trained_state, weights_dir
 from .boxes import box_area, box_intersection, mask_box
 
 DEFAULT_SEGMENTER = "unet_lite0_real"
@@ -37,85 +31,6 @@ WORKING_SIDE = 512
 WHOLE_PHOTO_COVERAGE = 0.6
 SIGNIFICANT_SHARE = 0.5
 LONE_ITEM_CROP_BELOW = 0.1
-
-
-# --- the network ---------------------------------------------------------------------------
-
-
-class Encoder(nn.Module):
-    """An EfficientNet trunk returning the last feature map at every stride (2, 4, 8, 16, 32)."""
-
-    def __init__(self, trunk):
-        super().__init__()
-        self.trunk = trunk
-        with torch.no_grad():
-            self.channels = [f.shape[1] for f in self(torch.zeros(1, 3, 64, 64))]
-
-    def forward(self, batch):
-        trunk = self.trunk
-        x = trunk._swish(trunk._bn0(trunk._conv_stem(batch)))
-        features = []
-        for block in trunk._blocks:
-            y = block(x)
-            if y.shape[-1] != x.shape[-1]:
-                features.append(x)
-            x = y
-        return features + [x]
-
-
-class UpBlock(nn.Module):
-    def __init__(self, in_channels, skip_channels, out_channels):
-        super().__init__()
-        self.convs = nn.Sequential(
-            nn.Conv2d(in_channels + skip_channels, out_channels, 3, padding=1, bias=False),
-            nn.BatchNorm2d(out_channels),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
-            nn.BatchNorm2d(out_channels),
-            nn.ReLU(inplace=True),
-        )
-
-    def forward(self, x, skip):
-        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-        return self.convs(torch.cat([x, skip], dim=1))
-
-
-class UNet(nn.Module):
-    """Outputs (B, 2, H, W) logits: foreground, and distance to the item's edge (1 at its centre)."""
-
-    def __init__(self, trunk, decoder_channels=(96, 64, 48, 32)):
-        super().__init__()
-        self.encoder = Encoder(trunk)
-        in_channels, blocks = self.encoder.channels[-1], []
-        for skip_channels, out_channels in zip(reversed(self.encoder.channels[:-1]), decoder_channels):
-            blocks.append(UpBlock(in_channels, skip_channels, out_channels))
-            in_channels = out_channels
-        self.decoder = nn.ModuleList(blocks)
-        self.head = nn.Conv2d(in_channels, 2, kernel_size=1)
-
-    def forward(self, batch):
-        *skips, x = self.encoder(batch)
-        for block, skip in zip(self.decoder, reversed(skips)):
-            x = block(x, skip)
-        return F.interpolate(self.head(x), size=batch.shape[-2:], mode="bilinear", align_corners=False)
-
-
-def unet(encoder="efficientnet_lite0", pretrained=True):
-    return UNet(get_backbone(encoder, pretrained=pretrained).trunk)
-
-
-def segmenter_path(name):
-    return os.path.join(weights_dir(), "segmenters", f"{name}.pt")
-
-
-def input_transform(input_size, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)):
-    """The whole photo squeezed to a square: items near the edges must stay in view."""
-    return T.Compose([
-        T.ToImage(),
-        T.Resize((input_size, input_size), antialias=True),
-        T.ToDtype(torch.float32, scale=True),
-        T.Normalize(mean, std),
-    ])
 
 
 # --- post-processing -----------------------------------------------------------------------
@@ -294,26 +209,21 @@ class PhotoItem:
 
 
 class Segmenter:
-    def __init__(self, model, version, input_size, device=None, settings=PostProcessing()):
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model = model.to(self.device).eval()
-        self.version = version
-        self.input_size = input_size
-        self.settings = settings
-        self._transform = input_transform(input_size)
+    """Finds the items in photos from the two maps its network predicts (predict_many, per
+    runtime: vision.unet.TorchSegmenter on PyTorch, OnnxSegmenter on ONNX Runtime)."""
+
+    version = ""  # the network's weights
+    input_size = 0  # the side of the square its network sees
+    settings = PostProcessing()
+    threads = 1  # post-processing threads when segment_many is not told
 
     def predict(self, image, size=None):
         """(foreground, distance) probability maps of an RGB PIL image, at `size` (H, W)."""
         return self.predict_many([image], [size])[0]
 
-    @torch.inference_mode()
     def predict_many(self, images, sizes=None):
         """predict() of several images in one forward pass: [(foreground, distance)]."""
-        sizes = [size or _working_size(image) for image, size in zip(images, sizes or [None] * len(images))]
-        logits = self.model(torch.stack([self._transform(image) for image in images]).to(self.device)).float()
-        return [tuple(torch.sigmoid(F.interpolate(one[None], size=size, mode="bilinear", align_corners=False))[0]
-                      .cpu().numpy())
-                for one, size in zip(logits, sizes)]
+        raise NotImplementedError
 
     def segment(self, image):
         """The items of an RGB PIL image, largest first."""
@@ -321,11 +231,11 @@ class Segmenter:
 
     def segment_many(self, images, threads=None):
         """segment() of several images, their maps predicted in one forward pass and made into
-        items on `threads` threads (default: torch's intra-op threads). The maps' post-processing
+        items on `threads` threads (default: the runtime's intra-op threads). The maps' post-processing
         (SciPy, scikit-image) lets go of the GIL and costs a CPU 15-40 ms a photo, more than
         a GPU takes for a whole pass: on one thread it is what a GPU worker waits on."""
         maps = self.predict_many(images)
-        threads = min(len(images), threads or torch.get_num_threads())  # torch's setting, on either runtime
+        threads = min(len(images), threads or self.threads)
         if threads <= 1:
             return [self._items(image, *one) for image, one in zip(images, maps)]
         with ThreadPoolExecutor(threads, thread_name_prefix="segment") as pool:
@@ -368,7 +278,7 @@ def _photo_is_about_one_item(items):
     return largest >= WHOLE_PHOTO_COVERAGE or (not rivals and largest >= LONE_ITEM_CROP_BELOW)
 
 
-def _working_size(image):
+def working_size(image):
     scale = min(1.0, WORKING_SIDE / max(image.size))
     return max(1, round(image.height * scale)), max(1, round(image.width * scale))
 
@@ -386,22 +296,13 @@ class OnnxSegmenter(Segmenter):
         props = self._session.get_modelmeta().custom_metadata_map
         self.version, self.input_size = props["version"], int(props["input_size"])
         self.settings, self.device = settings, None
+        # As many as the session computes with (ONNX Runtime's default: one per core).
+        self.threads = threads or os.cpu_count()
 
     def predict_many(self, images, sizes=None):
         from .onnx_runtime import bilinear, squeezed
 
-        sizes = [size or _working_size(image) for image, size in zip(images, sizes or [None] * len(images))]
+        sizes = [size or working_size(image) for image, size in zip(images, sizes or [None] * len(images))]
         logits = self._session.run(["logits"], {"images": np.stack([squeezed(image, self.input_size)
                                                                     for image in images])})[0]
         return [tuple(1 / (1 + np.exp(-bilinear(one, size)))) for one, size in zip(logits, sizes)]
-
-
-def load_segmenter(name=DEFAULT_SEGMENTER, device=None):
-    """The trained segmenter vision/weights/segmenters/NAME.pt; its version is the file's hash."""
-    path = segmenter_path(name)
-    if not os.path.exists(path):
-        raise BackboneUnavailable(f"No trained segmenter '{name}' (expected {path}).")
-    stored = torch.load(path, map_location="cpu", weights_only=True)
-    model = unet(stored["encoder"])
-    load_trained_state(model, stored["state_dict"], path, f"a UNet on {stored['encoder']}")
-    return Segmenter(model, file_version(name, path), stored["input_size"], device=device)

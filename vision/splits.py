@@ -19,10 +19,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from .backbones import get_backbone
 from .content_keys import content_key
-from .embedder import Embedder
 from .images import load_in_batches
+from .runtimes import DEFAULT_RUNTIME, load_embedder
 
 # Occasions are found with the frozen ImageNet features of this backbone, whatever embedder is
 # being measured (an adapted one pulls a whole category together, occasions and all): two photos
@@ -66,8 +65,8 @@ def is_grouping_backbone(weights):
     return weights.name == GROUPING_BACKBONE and not weights.trained_on
 
 
-def grouping_embedder(device=None, batch_size=None):
-    return Embedder(get_backbone(GROUPING_BACKBONE), device=device, batch_size=batch_size)
+def grouping_embedder(device=None, batch_size=None, runtime=DEFAULT_RUNTIME):
+    return load_embedder(GROUPING_BACKBONE, runtime, device=device, batch_size=batch_size)
 
 
 def frozen_features(images, embedder):
@@ -81,10 +80,10 @@ def frozen_features(images, embedder):
     return (np.concatenate(vectors) if vectors else np.zeros((0, embedder.dimension), np.float32)), readable
 
 
-def photo_occasions(images, device=None):
+def photo_occasions(images, device=None, runtime=DEFAULT_RUNTIME):
     """Occasion groups of [CatalogueImage], found with the grouping backbone's frozen features
     (unreadable files are each a group of their own)."""
-    vectors, readable = frozen_features(images, grouping_embedder(device))
+    vectors, readable = frozen_features(images, grouping_embedder(device, runtime=runtime))
     groups = np.arange(len(images), dtype=np.int64) + len(images)  # apart from every found group
     if readable:
         groups[readable] = occasion_groups([images[i].category for i in readable], vectors)

@@ -13,12 +13,11 @@ import threading
 from django.conf import settings
 
 from catalog.models import ThresholdChange
-from vision.backbones import BackboneUnavailable, backbone_files, get_backbone
 from vision.categorize import Categorizer
-from vision.embedder import Embedder
 from vision.index import IndexMismatch, ReferenceIndex
-from vision.onnx_runtime import OnnxEmbedder, RuntimeUnavailable, onnx_path
-from vision.segment import OnnxSegmenter, load_segmenter
+from vision.model_weights import ModelUnavailable as NotLoadable
+from vision.onnx_runtime import onnx_path
+from vision.runtimes import load_embedder, load_segmenter
 from vision.splits import GROUPING_BACKBONE
 from vision.text import TextReader
 
@@ -86,16 +85,8 @@ class ModelCache:
             return self._segmenters[key]
 
     def _load_segmenter(self, name):
-        if settings.CATALOG_RUNTIME == "onnx":
-            try:
-                return OnnxSegmenter(onnx_path(name, settings.CATALOG_ONNX_DIR),
-                                     provider=settings.CATALOG_ONNX_PROVIDER)
-            except RuntimeUnavailable as error:
-                raise RuntimeMissing(str(error)) from error
-        try:
-            return load_segmenter(name, device=settings.CATALOG_DEVICE)
-        except BackboneUnavailable as error:
-            raise ModelUnavailable(str(error)) from error
+        return _loaded(load_segmenter, name, settings.CATALOG_RUNTIME, settings.CATALOG_ONNX_DIR,
+                       settings.CATALOG_ONNX_PROVIDER, settings.CATALOG_DEVICE)
 
     def text_reader(self):
         """The OCR reader (vision.text), or None when reading text is off."""
@@ -107,27 +98,14 @@ class ModelCache:
             return self._text_reader
 
     def _embedder_locked(self, backbone_name):
-        # A trained embedder retrained under the same name is a new file (an ensemble: a new file
-        # of its own or of a member's): load it anew.
-        if settings.CATALOG_RUNTIME == "onnx":
-            return self._onnx_embedder_locked(backbone_name)
-        key = (backbone_name, *(_file_key(path) for path in backbone_files(backbone_name)))
+        # A model replaced under the same name is a new file (an ensemble: a new file of its own
+        # or of a member's): load it anew.
+        key = (backbone_name, settings.CATALOG_RUNTIME, settings.CATALOG_ONNX_PROVIDER,
+               *(_file_key(path) for path in _model_files(backbone_name)))
         if key not in self._embedders:
-            try:
-                backbone = get_backbone(backbone_name)
-            except BackboneUnavailable as error:
-                raise ModelUnavailable(str(error)) from error
-            self._embedders[key] = Embedder(backbone, device=settings.CATALOG_DEVICE)
-        return self._embedders[key]
-
-    def _onnx_embedder_locked(self, backbone_name):
-        path = onnx_path(backbone_name, settings.CATALOG_ONNX_DIR)
-        key = ("onnx", backbone_name, settings.CATALOG_ONNX_PROVIDER, _file_key(path))
-        if key not in self._embedders:
-            try:
-                self._embedders[key] = OnnxEmbedder(path, provider=settings.CATALOG_ONNX_PROVIDER)
-            except RuntimeUnavailable as error:
-                raise RuntimeMissing(str(error)) from error
+            self._embedders[key] = _loaded(load_embedder, backbone_name, settings.CATALOG_RUNTIME,
+                                           settings.CATALOG_ONNX_DIR, settings.CATALOG_ONNX_PROVIDER,
+                                           settings.CATALOG_DEVICE)
         return self._embedders[key]
 
     def _load_categorizer(self):
@@ -142,6 +120,23 @@ class ModelCache:
                 f"The category index was built with {index.backbone_version}, which this worker cannot use "
                 f"({error}). Staff: rebuild it with `python manage.py rebuild_index`."
             ) from error
+
+
+def _loaded(load, name, runtime, *args):
+    """load(name, runtime, ...) of vision.runtimes, its failure told as this module's error."""
+    try:
+        return load(name, runtime, *args)
+    except NotLoadable as error:
+        raise (RuntimeMissing if runtime == "onnx" else ModelUnavailable)(str(error)) from error
+
+
+def _model_files(name):
+    """The files the model `name` is loaded from on the runtime in use."""
+    if settings.CATALOG_RUNTIME == "onnx":
+        return [onnx_path(name, settings.CATALOG_ONNX_DIR)]
+    from vision.backbones import backbone_files
+
+    return backbone_files(name)
 
 
 def _file_key(path):

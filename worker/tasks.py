@@ -14,17 +14,23 @@ from celery.exceptions import SoftTimeLimitExceeded
 from catalog import audits
 from catalog.bulk import give_up_job, run_job
 from vision.images import InvalidImage
-from vision.training.embedder import TrainingOptions
 
 from .categorizing import TIME_LIMIT, categorize, claim, decide_listing_of
 from .indexing import update_index
 from .listings import update_listing_decision
 from .models_cache import IndexNotReady, ModelUnavailable
-from .policy import (MAX_RETRIES, MISSING_FILE, TRANSIENT_ERRORS, backoff, deleted, fail, internal_error,
-                     retry_or_give_up)
+from .policy import (
+    MAX_RETRIES,
+    MISSING_FILE,
+    TRANSIENT_ERRORS,
+    backoff,
+    deleted,
+    fail,
+    internal_error,
+    retry_or_give_up,
+)
 from .sweeper import requeue_lost
 from .thresholds import refit_if_failing
-from .training import train_on_references
 
 log = logging.getLogger(__name__)
 
@@ -126,4 +132,9 @@ def train_embedder_on_references(name, options=None, rebuild=False):
     """Train an embedder on the catalogue's references (worker.training) with `options`, a dict of
     vision.training.embedder.TrainingOptions fields (a message holds no dataclass); meant for a GPU
     worker (-Q training). Returns the per-epoch history."""
+    # Imported here: training needs PyTorch, which a worker that only categorizes lacks.
+    from vision.training.embedder import TrainingOptions
+
+    from .training import train_on_references
+
     return train_on_references(TrainingOptions(name=name, **(options or {})), rebuild)

@@ -1,9 +1,14 @@
 """Training an embedder on the catalogue's references: the task train_embedder_on_references (on
-a GPU worker) and the command train_embedder both call train_on_references.
+a GPU worker) and the command train_embedder both call train_on_references. It needs PyTorch:
+only the workers that take the training queue install it (requirements/training.txt).
 """
+
+from django.conf import settings
 
 from catalog.models import ReferenceImage
 from vision.catalogue import CatalogueImage
+from vision.onnx_export import export
+from vision.onnx_runtime import onnx_path
 from vision.training.embedder import train
 
 from .indexing import rebuild_index
@@ -14,9 +19,13 @@ def train_on_references(options, rebuild=False):
     (vision.training.embedder.TrainingOptions) say.
 
     Returns the per-epoch history; with `rebuild`, the index is rebuilt with the new embedder.
+    Training exports it for ONNX Runtime beside its weights; where the workers read their models
+    from CATALOG_ONNX_DIR, it is exported there too.
     """
     references = ReferenceImage.objects.select_related("category").order_by("pk")
     history = train([CatalogueImage(r.image.path, r.category.names) for r in references], options)
+    if settings.CATALOG_ONNX_DIR:
+        export(options.name, onnx_path(options.name, settings.CATALOG_ONNX_DIR))
     if rebuild:
         rebuild_index(options.name)
     return history

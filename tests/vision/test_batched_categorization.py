@@ -6,7 +6,7 @@ import numpy as np
 from tests.photos import grocery_images
 from tests.vision.test_unlike_items_dropped import banana_beside_a_carton, categorizer  # noqa: F401
 from vision.images import load_image
-from vision.segment import load_segmenter
+from vision.unet import load_segmenter
 
 
 def summary(found):

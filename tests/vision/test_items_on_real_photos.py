@@ -5,7 +5,8 @@ import pytest
 from tests.photos import freiburg_photo, grocery_images
 from vision.boxes import match_boxes
 from vision.images import load_image
-from vision.segment import load_segmenter, photo_items
+from vision.segment import photo_items
+from vision.unet import load_segmenter
 
 # Grocery val photos of one carton held in a hand in front of a shelf, on which the segmenter of
 # issue 5 found five and two items (the hand among them).

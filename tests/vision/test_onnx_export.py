@@ -12,9 +12,13 @@ from tests.photos import FREIBURG, grocery_images
 from vision.backbones import get_backbone
 from vision.embedder import Embedder
 from vision.images import load_image
-from vision.onnx_runtime import OnnxEmbedder
-from vision.segment import DEFAULT_SEGMENTER, OnnxSegmenter, load_segmenter
-from vision.training.export_onnx import OPSET, export, export_segmenter
+from vision.model_weights import SHIPPED_WEIGHTS_DIR
+from vision.onnx_export import OPSET, export, export_segmenter
+from vision.onnx_runtime import OnnxEmbedder, onnx_path
+from vision.segment import DEFAULT_SEGMENTER, OnnxSegmenter
+from vision.unet import load_segmenter
+
+SHIPPED_ONNX_DIR = Path(SHIPPED_WEIGHTS_DIR) / "onnx"
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +66,15 @@ def test_the_exported_segmenter_finds_the_same_items_in_real_photos(tmp_path):
         (foreground, distance), (onnx_foreground, onnx_distance) = on_torch.predict(image), on_onnx.predict(image)
         assert max(np.abs(foreground - onnx_foreground).max(), np.abs(distance - onnx_distance).max()) <= 1e-3
         assert [item.box for item in on_torch.segment(image)] == [item.box for item in on_onnx.segment(image)]
+
+
+@pytest.mark.parametrize("name", ["grocery", "efficientnet_lite0"])
+def test_the_shipped_model_files_hold_the_shipped_weights(name):
+    """A retrained embedder whose .onnx file was not exported again would serve its old weights."""
+    shipped = OnnxEmbedder(onnx_path(name, SHIPPED_ONNX_DIR)).weights
+    assert shipped.version == get_backbone(name).weights.version
+
+
+def test_the_shipped_segmenter_file_holds_the_shipped_weights():
+    shipped = OnnxSegmenter(onnx_path(DEFAULT_SEGMENTER, SHIPPED_ONNX_DIR))
+    assert shipped.version == load_segmenter(DEFAULT_SEGMENTER, device="cpu").version

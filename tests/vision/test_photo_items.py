@@ -4,7 +4,8 @@ from PIL import Image
 
 from tests.photos import iconic_packshot, two_product_photo
 from vision.composites import cut_out
-from vision.segment import PhotoItem, load_segmenter, photo_items
+from vision.segment import PhotoItem, photo_items
+from vision.unet import load_segmenter
 
 
 def one_product_photo(leaf, size=(640, 480), share=(1 / 3, 1 / 2)):

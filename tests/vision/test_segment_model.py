@@ -1,6 +1,6 @@
 import torch
 
-from vision.segment import UNet, unet
+from vision.unet import UNet, unet
 
 
 def test_the_unet_gives_foreground_and_distance_at_the_input_size():

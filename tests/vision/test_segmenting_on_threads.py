@@ -4,7 +4,7 @@ import numpy as np
 
 from tests.photos import freiburg_instances, freiburg_photo, grocery_images
 from vision.images import load_image
-from vision.segment import load_segmenter
+from vision.unet import load_segmenter
 
 
 def test_photos_segmented_on_threads_get_the_items_of_one_thread():

@@ -2,7 +2,7 @@ import shutil
 
 import torch
 
-from vision.segment import load_segmenter, segmenter_path
+from vision.unet import load_segmenter, segmenter_path
 
 
 def test_it_saves_a_loadable_versioned_segmenter(tiny_segmenter):

@@ -2,19 +2,18 @@
 
 import numpy as np
 import pytest
-
 from PIL import Image
 
 from tests.photos import copy_small_catalogue, grocery_images, iconic_packshot, two_product_photo
 from vision import outcomes
 from vision.backbones import get_backbone
 from vision.catalogue import scan_catalogue
-from vision.composites import cut_out
 from vision.categorize import Categorizer
+from vision.composites import cut_out
 from vision.embedder import Embedder
 from vision.experiment import embed_catalogue, make_index, with_occasions
 from vision.images import load_image
-from vision.segment import load_segmenter
+from vision.unet import load_segmenter
 from vision.vote import VoteConfig
 
 

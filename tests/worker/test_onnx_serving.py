@@ -5,9 +5,9 @@ execution provider fails the photo with a reason, not a crash."""
 import pytest
 
 from catalog.models import Photo
+from vision.onnx_export import export, export_segmenter
 from vision.onnx_runtime import onnx_path
 from vision.segment import DEFAULT_SEGMENTER
-from vision.training.export_onnx import export, export_segmenter
 from worker.tasks import categorize_photo
 
 pytestmark = pytest.mark.django_db

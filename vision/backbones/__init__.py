@@ -1,12 +1,11 @@
 """Registry of embedding backbones: `get_backbone(name)` and `list_backbones()`."""
 
+from ..model_weights import DEFAULT_BACKBONE
 from . import ensemble, finetuned
 from ._api import Backbone, BackboneUnavailable, Weights
 from .efficientnet_lite import efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
 from .resnet import resnet50
 from .vgg import vgg16
-
-DEFAULT_BACKBONE = "efficientnet_lite0"
 
 _BUILDERS = {
     "efficientnet_lite0": efficientnet_lite0,
@@ -47,6 +46,6 @@ def backbone_files(name, _within=()):
 
 
 __all__ = [
-    "Backbone", "BackboneUnavailable", "Weights", "DEFAULT_BACKBONE", "backbone_files", "get_backbone",
+    "Backbone", "BackboneUnavailable", "Weights", "backbone_files", "get_backbone",
     "list_backbones",
 ]

@@ -5,10 +5,10 @@ import os
 import torch
 from torch import nn
 
-from ..model_weights import Weights
+from ..model_weights import ModelUnavailable, Weights
 
 
-class BackboneUnavailable(RuntimeError):
+class BackboneUnavailable(ModelUnavailable):
     """The backbone's weights cannot be had on this machine; the message says what to do."""
 
 

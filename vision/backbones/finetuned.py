@@ -12,14 +12,8 @@ from dataclasses import replace
 import torch
 from torch import nn
 
+from ..model_weights import weights_dir
 from ._api import Backbone, BackboneUnavailable
-
-SHIPPED_WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "weights")
-
-
-def weights_dir():
-    """Where trained embedders live: the shipped ones, unless VISION_WEIGHTS_DIR says otherwise."""
-    return os.environ.get("VISION_WEIGHTS_DIR", SHIPPED_WEIGHTS_DIR)
 
 
 class ProjectedTrunk(nn.Module):

@@ -26,10 +26,24 @@ from ..content_keys import content_key
 from ..embedder import Embedder, pool_embeddings
 from ..experiment import categorize_queries
 from ..images import load_image
+from ..onnx_export import export
+from ..onnx_runtime import onnx_dir
 from ..scoring import score
 from ..splits import holdout_split, photo_occasions
-from .common import (Progress, add_precision_argument, autocast, half_precision, load_checkpoint, log_epoch, lr_lambda,
-                     optimise_epoch, output_dir_for, save_atomically, save_checkpoint, use_all_cores)
+from .common import (
+    Progress,
+    add_precision_argument,
+    autocast,
+    half_precision,
+    load_checkpoint,
+    log_epoch,
+    lr_lambda,
+    optimise_epoch,
+    output_dir_for,
+    save_atomically,
+    save_checkpoint,
+    use_all_cores,
+)
 
 
 @dataclass(kw_only=True)
@@ -312,7 +326,7 @@ def split_off_holdout(images, options):
     """(photos to train on, held-out photos: whole occasions, vision.splits)."""
     if not options.holdout_fraction:
         return images, []
-    occasions = photo_occasions(images, device=options.device)
+    occasions = photo_occasions(images, device=options.device, runtime="torch")
     return holdout_split(images, options.holdout_fraction, options.split_seed, occasions)
 
 
@@ -351,6 +365,7 @@ def train(images, options, source="the catalogue's reference images"):
     checkpoint_path = os.path.join(output_dir, "checkpoint.pt")
     history, best = load_checkpoint(checkpoint_path, state, device) if options.resume else ([], -math.inf)
     progress = Progress(len(history), options.epochs)
+    saved = False
     for epoch in range(len(history), options.epochs):
         record = {"epoch": epoch} | train_one_epoch(model, criterion, optimizer, scheduler, loader, device, epoch,
                                                     options)
@@ -363,7 +378,10 @@ def train(images, options, source="the catalogue's reference images"):
         if quality is not None and quality > best:
             best = quality
             save_weights(model, options, history, inherited, trained_on, source)
+            saved = True
         save_checkpoint(checkpoint_path, state, history, best)
+    if saved:  # the weights as ONNX Runtime serves them, beside them
+        export(options.name, os.path.join(onnx_dir(), f"{options.name}.onnx"))
     return history
 
 

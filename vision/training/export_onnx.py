@@ -12,75 +12,17 @@ to vision/weights/onnx/NAME.onnx unless --out-dir says otherwise.
 """
 
 import argparse
-import json
 import os
 
-import torch
-from torch import nn
-
-from vision.backbones import get_backbone
-from vision.embedder import pool_embeddings
-from vision.segment import load_segmenter
-
-DEFAULT_OUT_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "weights", "onnx")
-OPSET = 17
-
-
-class _Exported(nn.Module):
-    """The backbone with the embedding computed in the graph, as Embedder computes it."""
-
-    def __init__(self, backbone):
-        super().__init__()
-        self.backbone = backbone
-
-    def forward(self, images):
-        feature_map = self.backbone(images)
-        return feature_map, pool_embeddings(feature_map)
-
-
-def export(name, path, opset=OPSET):
-    """Write backbone `name` to `path` as ONNX with its metadata; returns the path."""
-    backbone = get_backbone(name).eval()
-    weights = backbone.weights
-    return _write(_Exported(backbone), weights.crop_size, path, ["feature_map", "embedding"], opset, {
-        "name": weights.name, "version": weights.version, "feature_dim": str(weights.feature_dim),
-        "resize_size": str(weights.resize_size), "crop_size": str(weights.crop_size),
-        "mean": json.dumps(list(weights.mean)), "std": json.dumps(list(weights.std)),
-        "source": weights.source, "meta": json.dumps(weights.meta),
-        "trained_on": json.dumps(sorted(weights.trained_on)),
-    })
-
-
-def export_segmenter(name, path, opset=OPSET):
-    """Write the trained segmenter `name` (vision/weights/segmenters) to `path`: its two maps'
-    logits at its input size ("logits": B×2×S×S) from squeezed photos ("images": B×3×S×S)."""
-    segmenter = load_segmenter(name, device="cpu")
-    return _write(segmenter.model, segmenter.input_size, path, ["logits"], opset, {
-        "name": name, "version": segmenter.version, "input_size": str(segmenter.input_size)})
-
-
-def _write(module, side, path, outputs, opset, props):
-    """Export `module` (images of side × side in, `outputs` out, any batch), then write `props` and
-    the opset in the file's metadata and check it."""
-    import onnx
-
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with torch.inference_mode():
-        torch.onnx.export(module.eval(), (torch.zeros(2, 3, side, side),), path, input_names=["images"],
-                          output_names=outputs, opset_version=opset, dynamo=False,
-                          dynamic_axes={name: {0: "batch"} for name in ["images", *outputs]})
-    model = onnx.load(path)
-    onnx.helper.set_model_props(model, props | {"opset": str(opset)})
-    onnx.checker.check_model(model)
-    onnx.save(model, path)
-    return path
+from vision.onnx_export import OPSET, export, export_segmenter
+from vision.onnx_runtime import onnx_dir
 
 
 def get_args_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", help="backbones")
     parser.add_argument("--segmenters", nargs="*", default=[], help="trained segmenters (vision/weights/segmenters)")
-    parser.add_argument("--out-dir", default=DEFAULT_OUT_DIR)
+    parser.add_argument("--out-dir", default=onnx_dir(), help="default: beside the weights (VISION_WEIGHTS_DIR)/onnx")
     parser.add_argument("--opset", type=int, default=OPSET)
     return parser
 

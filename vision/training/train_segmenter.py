@@ -31,10 +31,22 @@ from ..boxes import box_area
 from ..coco import load_instances, validation_part
 from ..composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, load_mask, paired_masks, split_pairs
 from ..images import load_image
-from ..segment import Segmenter, input_transform, load_segmenter, normalised_distance, segmenter_path, unet
+from ..segment import normalised_distance
 from ..segmenter_figures import evaluate_composites, evaluate_masks
-from .common import (Progress, add_precision_argument, autocast, half_precision, load_checkpoint, log_epoch, lr_lambda,
-                     optimise_epoch, output_dir_for, save_atomically, save_checkpoint)
+from ..unet import TorchSegmenter, input_transform, load_segmenter, segmenter_path, unet
+from .common import (
+    Progress,
+    add_precision_argument,
+    autocast,
+    half_precision,
+    load_checkpoint,
+    log_epoch,
+    lr_lambda,
+    optimise_epoch,
+    output_dir_for,
+    save_atomically,
+    save_checkpoint,
+)
 
 VALIDATION_SEED = 1000
 
@@ -195,7 +207,7 @@ def train_one_epoch(model, optimizer, scheduler, loader, device, epoch, args):
 
 
 def evaluate(model, val_pairs, val_generator, args, device):
-    segmenter = Segmenter(model.eval(), "in training", args.input_size, device=device)
+    segmenter = TorchSegmenter(model.eval(), "in training", args.input_size, device=device)
     figures = evaluate_masks(segmenter, val_pairs) | evaluate_composites(segmenter, val_generator, args.val_composites)
     return {key: figures[key] for key in ("mean_iou", "f_measure", "item_precision", "item_recall",
                                           "touching_split_rate")}

@@ -1,0 +1,93 @@
+"""Writing a model for ONNX Runtime (vision.onnx_runtime serves it): a backbone's trunk with the
+embedding computed in the graph, or a segmenter's UNet. Training writes one beside every weights
+file it saves, and vision/training/export_onnx.py writes the shipped ones; needs PyTorch and onnx.
+"""
+
+import json
+import os
+
+import torch
+from torch import nn
+
+from .backbones import get_backbone
+from .embedder import pool_embeddings
+from .unet import load_segmenter
+
+OPSET = 17
+
+
+class _Exported(nn.Module):
+    """The backbone with the embedding computed in the graph, as Embedder computes it."""
+
+    def __init__(self, backbone):
+        super().__init__()
+        self.backbone = backbone
+
+    def forward(self, images):
+        feature_map = self.backbone(images)
+        return feature_map, pool_embeddings(feature_map)
+
+
+def export(name, path, opset=OPSET):
+    """Write backbone `name` to `path` as ONNX with its metadata; returns the path."""
+    backbone = get_backbone(name).eval()
+    weights = backbone.weights
+    return _write(_Exported(backbone), weights.crop_size, path, ["feature_map", "embedding"], opset, {
+        "name": weights.name, "version": weights.version, "feature_dim": str(weights.feature_dim),
+        "resize_size": str(weights.resize_size), "crop_size": str(weights.crop_size),
+        "mean": json.dumps(list(weights.mean)), "std": json.dumps(list(weights.std)),
+        "source": weights.source, "meta": json.dumps(weights.meta),
+        "trained_on": json.dumps(sorted(weights.trained_on)),
+    })
+
+
+def export_segmenter(name, path, opset=OPSET):
+    """Write the trained segmenter `name` (vision/weights/segmenters) to `path`: its two maps'
+    logits at its input size ("logits": B×2×S×S) from squeezed photos ("images": B×3×S×S)."""
+    segmenter = load_segmenter(name, device="cpu")
+    return _write(segmenter.model, segmenter.input_size, path, ["logits"], opset, {
+        "name": name, "version": segmenter.version, "input_size": str(segmenter.input_size)})
+
+
+def _write(module, side, path, outputs, opset, props):
+    """Export `module` (images of side × side in, `outputs` out, any batch), then write `props` and
+    the opset in the file's metadata and check it."""
+    import onnx
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with torch.inference_mode():
+        torch.onnx.export(module.eval(), (torch.zeros(2, 3, side, side),), path, input_names=["images"],
+                          output_names=outputs, opset_version=opset, dynamo=False, do_constant_folding=False,
+                          dynamic_axes={name: {0: "batch"} for name in ["images", *outputs]})
+    model = _weights_stored_in_half(onnx.load(path))
+    onnx.helper.set_model_props(model, props | {"opset": str(opset)})
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    return path
+
+
+def _weights_stored_in_half(model):
+    """The model with each weight tensor that float16 holds exactly (trained weights are saved in
+    float16: vision.training.common.half_precision) stored so, cast back to float32 in the graph:
+    a smaller file, and the same numbers. ONNX Runtime folds the casts when it loads the file, so
+    it still runs in float32. ImageNet's float32 weights stay as they are (in float16 the feature
+    maps moved by 2 %)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = model.graph
+    kept, casts = [], []
+    for tensor in graph.initializer:
+        values = numpy_helper.to_array(tensor) if tensor.data_type == TensorProto.FLOAT else None
+        if values is None or values.size < 16 or not (values.astype("float16").astype("float32") == values).all():
+            kept.append(tensor)
+            continue
+        half = numpy_helper.from_array(values.astype("float16"), f"{tensor.name}.half")
+        kept.append(half)
+        casts.append(helper.make_node("Cast", [half.name], [tensor.name], to=TensorProto.FLOAT,
+                                      name=f"{tensor.name}.cast"))
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    nodes = casts + list(graph.node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return model

@@ -1,0 +1,35 @@
+"""The runtime the networks run on, picked by name: ONNX Runtime ("onnx", the default: all that a
+serving worker or an evaluation needs, from the files in vision/weights/onnx that
+vision/training/export_onnx.py makes) or PyTorch ("torch": training needs it, and an evaluation
+can ask for it to compare). Either gives an embedder (forward, embed, weights, dimension,
+batch_size) and a segmenter (vision.segment.Segmenter) by the model's name. PyTorch is imported
+only when it is asked for, so that serving runs where it is not installed.
+"""
+
+from .onnx_runtime import OnnxEmbedder, onnx_path
+from .segment import OnnxSegmenter
+
+RUNTIMES = ("onnx", "torch")
+DEFAULT_RUNTIME = "onnx"
+
+
+def load_embedder(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu", device=None, batch_size=None,
+                  threads=None):
+    """The embedder `name` on `runtime`: vision.onnx_runtime.RuntimeUnavailable when its ONNX file
+    (in `onnx_dir`, default: vision.onnx_runtime.onnx_path's) or provider is missing,
+    vision.backbones.BackboneUnavailable when PyTorch cannot build it."""
+    if runtime == "onnx":
+        return OnnxEmbedder(onnx_path(name, onnx_dir), threads=threads, provider=provider, batch_size=batch_size)
+    from .backbones import get_backbone
+    from .embedder import Embedder
+
+    return Embedder(get_backbone(name), device=device, batch_size=batch_size)
+
+
+def load_segmenter(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu", device=None, threads=None):
+    """The trained segmenter `name` on `runtime` (errors as load_embedder's)."""
+    if runtime == "onnx":
+        return OnnxSegmenter(onnx_path(name, onnx_dir), threads=threads, provider=provider)
+    from .unet import load_segmenter as load_on_torch
+
+    return load_on_torch(name, device=device)

@@ -1,0 +1,124 @@
+"""The segmenter's network on PyTorch: a UNet over the pretrained EfficientNet-Lite0 encoder
+(vision.segment says what its two maps are and makes items of them), the trained ones loaded
+from vision/weights/segmenters. Serving runs the same network exported for ONNX Runtime
+(vision.segment.OnnxSegmenter), without PyTorch.
+"""
+
+import os
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchvision.transforms import v2 as T
+
+from .backbones import BackboneUnavailable, get_backbone
+from .backbones.finetuned import file_version, load_trained_state, weights_dir
+from .segment import DEFAULT_SEGMENTER, PostProcessing, Segmenter, working_size
+
+
+class Encoder(nn.Module):
+    """An EfficientNet trunk returning the last feature map at every stride (2, 4, 8, 16, 32)."""
+
+    def __init__(self, trunk):
+        super().__init__()
+        self.trunk = trunk
+        with torch.no_grad():
+            self.channels = [f.shape[1] for f in self(torch.zeros(1, 3, 64, 64))]
+
+    def forward(self, batch):
+        trunk = self.trunk
+        x = trunk._swish(trunk._bn0(trunk._conv_stem(batch)))
+        features = []
+        for block in trunk._blocks:
+            y = block(x)
+            if y.shape[-1] != x.shape[-1]:
+                features.append(x)
+            x = y
+        return features + [x]
+
+
+class UpBlock(nn.Module):
+    def __init__(self, in_channels, skip_channels, out_channels):
+        super().__init__()
+        self.convs = nn.Sequential(
+            nn.Conv2d(in_channels + skip_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+        )
+
+    def forward(self, x, skip):
+        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        return self.convs(torch.cat([x, skip], dim=1))
+
+
+class UNet(nn.Module):
+    """Outputs (B, 2, H, W) logits: foreground, and distance to the item's edge (1 at its centre)."""
+
+    def __init__(self, trunk, decoder_channels=(96, 64, 48, 32)):
+        super().__init__()
+        self.encoder = Encoder(trunk)
+        in_channels, blocks = self.encoder.channels[-1], []
+        for skip_channels, out_channels in zip(reversed(self.encoder.channels[:-1]), decoder_channels):
+            blocks.append(UpBlock(in_channels, skip_channels, out_channels))
+            in_channels = out_channels
+        self.decoder = nn.ModuleList(blocks)
+        self.head = nn.Conv2d(in_channels, 2, kernel_size=1)
+
+    def forward(self, batch):
+        *skips, x = self.encoder(batch)
+        for block, skip in zip(self.decoder, reversed(skips)):
+            x = block(x, skip)
+        return F.interpolate(self.head(x), size=batch.shape[-2:], mode="bilinear", align_corners=False)
+
+
+def unet(encoder="efficientnet_lite0", pretrained=True):
+    return UNet(get_backbone(encoder, pretrained=pretrained).trunk)
+
+
+def segmenter_path(name):
+    return os.path.join(weights_dir(), "segmenters", f"{name}.pt")
+
+
+def input_transform(input_size, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)):
+    """The whole photo squeezed to a square: items near the edges must stay in view."""
+    return T.Compose([
+        T.ToImage(),
+        T.Resize((input_size, input_size), antialias=True),
+        T.ToDtype(torch.float32, scale=True),
+        T.Normalize(mean, std),
+    ])
+
+
+class TorchSegmenter(Segmenter):
+    runtime = "torch"
+
+    def __init__(self, model, version, input_size, device=None, settings=PostProcessing()):
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model = model.to(self.device).eval()
+        self.version = version
+        self.input_size = input_size
+        self.settings = settings
+        self.threads = torch.get_num_threads()
+        self._transform = input_transform(input_size)
+
+    @torch.inference_mode()
+    def predict_many(self, images, sizes=None):
+        sizes = [size or working_size(image) for image, size in zip(images, sizes or [None] * len(images))]
+        logits = self.model(torch.stack([self._transform(image) for image in images]).to(self.device)).float()
+        return [tuple(torch.sigmoid(F.interpolate(one[None], size=size, mode="bilinear", align_corners=False))[0]
+                      .cpu().numpy())
+                for one, size in zip(logits, sizes)]
+
+
+def load_segmenter(name=DEFAULT_SEGMENTER, device=None):
+    """The trained segmenter vision/weights/segmenters/NAME.pt; its version is the file's hash."""
+    path = segmenter_path(name)
+    if not os.path.exists(path):
+        raise BackboneUnavailable(f"No trained segmenter '{name}' (expected {path}).")
+    stored = torch.load(path, map_location="cpu", weights_only=True)
+    model = unet(stored["encoder"])
+    load_trained_state(model, stored["state_dict"], path, f"a UNet on {stored['encoder']}")
+    return TorchSegmenter(model, file_version(name, path), stored["input_size"], device=device)
