@@ -24,11 +24,9 @@ import time
 import faiss
 import numpy as np
 
-from vision.backbones import get_backbone
 from vision.cam import refresh_head
 from vision.catalogue import scan_catalogue
 from vision.categorize import Categorizer
-from vision.embedder import Embedder
 from vision.experiment import (
     embed_catalogue,
     make_index,
@@ -36,6 +34,7 @@ from vision.experiment import (
     with_occasions,
 )
 from vision.images import load_image
+from vision.runtimes import DEFAULT_RUNTIME, load_embedder
 from vision.text import suggest_title
 from vision.vote import VoteConfig
 
@@ -94,10 +93,11 @@ def reference_and_queries_parser(description):
     return parser
 
 
-def embedded_references(backbone, reference):
-    """(the embedder of `backbone`, its novelty embedder, the `reference` tree embedded with its occasions)."""
-    embedder = Embedder(get_backbone(backbone))
-    novelty_embedder = novelty_embedder_for(embedder)
+def embedded_references(backbone, reference, runtime=DEFAULT_RUNTIME, onnx_dir=None):
+    """(the embedder of `backbone` on `runtime`, its novelty embedder, the `reference` tree embedded
+    with its occasions)."""
+    embedder = load_embedder(backbone, runtime, onnx_dir)
+    novelty_embedder = novelty_embedder_for(embedder, runtime=runtime)
     references = with_occasions(embed_catalogue(scan_catalogue(reference), embedder, 32, "references",
                                                 novelty_embedder))
     return embedder, novelty_embedder, references
@@ -111,10 +111,10 @@ def categorizer_over(references, rows, embedder, novelty_embedder):
                        novelty_embedder=novelty_embedder)
 
 
-def worker_categorizer(backbone, reference):
+def worker_categorizer(backbone, reference, runtime=DEFAULT_RUNTIME, onnx_dir=None):
     """(the embedded references, the Categorizer a worker would have over all of them: its index
     calibrated and its class head fitted, for the heatmaps)."""
-    embedder, novelty_embedder, references = embedded_references(backbone, reference)
+    embedder, novelty_embedder, references = embedded_references(backbone, reference, runtime, onnx_dir)
     config = VoteConfig()
     index = make_index(references, np.arange(len(references.images)), embedder, config)
     refresh_head(index)

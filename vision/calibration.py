@@ -369,6 +369,16 @@ def left_out_predictions(index, config=VoteConfig(), limit=MAX_CALIBRATION_QUERI
     return truths, assignments, occasions
 
 
+def left_out_accuracy(index, config=VoteConfig(), limit=MAX_CALIBRATION_QUERIES, seed=0):
+    """(leaf accuracy, queries) of left_out_predictions: the index's untrained references, each
+    voted on without its occasion; (None, n) with fewer than MIN_CALIBRATION_QUERIES."""
+    truths, assignments, _ = left_out_predictions(index, config, limit, seed)
+    if len(truths) < MIN_CALIBRATION_QUERIES:
+        return None, len(truths)
+    right = sum(predicted_path(a.node_confidence) == tuple(truth) for truth, a in zip(truths, assignments))
+    return right / len(truths), len(truths)
+
+
 def left_out_novelty(index, limit=MAX_CALIBRATION_QUERIES, seed=0):
     """Each sampled reference's similarity to its nearest reference of another occasion, in the
     novelty space. A separate novelty space is frozen features, which no reference trained, so

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, field
 
 SHIPPED_WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "weights")
+# The backbones vision.backbones builds by name from pretrained weights, trained on no catalogue.
+GENERIC_BACKBONES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "resnet50", "vgg16")
 # The embedder new indexes are built with unless told otherwise.
 DEFAULT_BACKBONE = "efficientnet_lite0"
 

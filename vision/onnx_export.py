@@ -5,6 +5,7 @@ file it saves, and vision/training/export_onnx.py writes the shipped ones; needs
 
 import json
 import os
+import tempfile
 
 import torch
 from torch import nn
@@ -14,6 +15,9 @@ from .embedder import pool_embeddings
 from .unet import load_segmenter
 
 OPSET = 17
+# The name of a model quantized to int8 (quantize) is the float model's and this: its embeddings
+# differ from the float model's, so it has a version of its own, and an index of its own.
+INT8_SUFFIX = "_int8"
 
 
 class _Exported(nn.Module):
@@ -47,6 +51,41 @@ def export_segmenter(name, path, opset=OPSET):
     segmenter = load_segmenter(name, device="cpu")
     return _write(segmenter.model, segmenter.input_size, path, ["logits"], opset, {
         "name": name, "version": segmenter.version, "input_size": str(segmenter.input_size)})
+
+
+def quantize(path, out_path, images):
+    """Write the embedder at `path` quantized to int8 to `out_path`: ONNX Runtime's static
+    quantization (QDQ; weights per channel, activations calibrated on `images`, RGB PIL reference
+    photos), named NAME_int8 and versioned apart. Returns the path."""
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from .onnx_runtime import OnnxWeights, preprocess, session
+
+    weights = OnnxWeights.of_session(session(path, threads=1))
+
+    class Photos(CalibrationDataReader):
+        def __init__(self):
+            self._batches = (preprocess([image], weights) for image in images)
+
+        def get_next(self):
+            batch = next(self._batches, None)
+            return None if batch is None else {"images": batch}
+
+    props = {entry.key: entry.value for entry in onnx.load(path, load_external_data=False).metadata_props}
+    with tempfile.TemporaryDirectory() as scratch:
+        prepared = os.path.join(scratch, "prepared.onnx")
+        quant_pre_process(path, prepared)  # shapes inferred, the float16 weights' casts folded
+        quantize_static(prepared, out_path, Photos(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    model = onnx.load(out_path)
+    onnx.helper.set_model_props(model, props | {
+        "name": props["name"] + INT8_SUFFIX, "version": props["version"] + INT8_SUFFIX,
+        "source": f"{props.get('source', '')} (int8: ONNX Runtime static quantization, "
+                  f"calibrated on {len(images)} photos)"})
+    onnx.save(model, out_path)
+    return out_path
 
 
 def _write(module, side, path, outputs, opset, props):

@@ -6,6 +6,9 @@ batch_size) and a segmenter (vision.segment.Segmenter) by the model's name. PyTo
 only when it is asked for, so that serving runs where it is not installed.
 """
 
+import os
+
+from .model_weights import GENERIC_BACKBONES, weights_dir
 from .onnx_runtime import OnnxEmbedder, onnx_path
 from .segment import OnnxSegmenter
 
@@ -33,3 +36,10 @@ def load_segmenter(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu",
     from .unet import load_segmenter as load_on_torch
 
     return load_on_torch(name, device=device)
+
+
+def is_known(name):
+    """Whether this install has the model `name` on either runtime: a generic backbone, trained
+    weights or an ensemble of them (vision/weights), or an exported file."""
+    return (name in GENERIC_BACKBONES or os.path.exists(onnx_path(name))
+            or any(os.path.exists(os.path.join(weights_dir(), name + kind)) for kind in (".pt", ".json")))

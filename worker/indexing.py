@@ -11,6 +11,7 @@ loads that file plus the changes since.
 import fcntl
 import logging
 import os
+import shutil
 import sqlite3
 from contextlib import contextmanager
 from datetime import timedelta
@@ -23,11 +24,17 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from catalog.models import PATH_SEPARATOR, ReferenceChange, ReferenceImage
-from vision.calibration import (MIN_CALIBRATION_QUERIES, calibration_is_stale, fitted_on_these_features,
-                                refresh_calibration)
+from vision.calibration import (
+    MIN_CALIBRATION_QUERIES,
+    calibration_is_stale,
+    fitted_on_these_features,
+    left_out_accuracy,
+    refresh_calibration,
+)
 from vision.cam import head_is_stale, refresh_head
 from vision.content_keys import content_key
 from vision.embedding_cache import EmbeddingCache
+from vision.files import replaced_atomically
 from vision.images import load_in_batches
 from vision.index import ReferenceIndex, read_manifest
 from vision.splits import GROUPING_BACKBONE
@@ -37,6 +44,21 @@ from .models_cache import models
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 32
+# A rebuild that changes the embedder (or embeds every reference again) takes over only if the new
+# index holds every reference the serving one does and is no less accurate, by more than this, on
+# the references neither embedder trained on, each voted on without its occasion
+# (vision.calibration.left_out_accuracy): the same photos, so only the embedder differs.
+SWITCH_TOLERANCE = 0.005
+# The index a switch replaced, kept beside the current one for roll_back_index.
+PREVIOUS_SUFFIX = ".previous"
+
+
+class SwitchRefused(RuntimeError):
+    """A new index failed its check; the serving one stays. The message says why."""
+
+
+class NothingToRollBack(RuntimeError):
+    """No switch has kept a previous index."""
 
 
 def embed_references(backbone_name=None, show_progress=False, use_cache=True):
@@ -169,12 +191,14 @@ def index_lock():
         yield
 
 
-def rebuild_index(backbone_name=None, show_progress=False, re_embed=False):
+def rebuild_index(backbone_name=None, show_progress=False, re_embed=False, force=False):
     """Embed what is new (with `re_embed`, every reference again), build a new index from the
     reference rows and atomically replace the current one; return (index, unreadable).
 
     Without `backbone_name` the index keeps the backbone it has (CATALOG_BACKBONE for a first
     index). Workers keep using the previous index and its backbone until the new file is in place.
+    A new embedder's index (or a re-embedded one) must pass check_switch first, unless `force`;
+    the index it replaces is kept for roll_back_index.
     """
     with index_lock():
         through = settled_change()
@@ -183,8 +207,61 @@ def rebuild_index(backbone_name=None, show_progress=False, re_embed=False):
             ReferenceImage.objects.update(embedding=None, embedding_version="")
         unreadable = embed_references(backbone_name, show_progress, use_cache=not re_embed)
         index = build_index(backbone_name)
+        serving = _serving_index()
+        switching = serving is not None and (re_embed or serving.backbone_version != index.backbone_version)
+        if switching and not force:
+            check_switch(serving, index)
+        if switching:
+            _keep_previous()
         _save(index, through)
     return index, unreadable
+
+
+def check_switch(serving, new):
+    """Raise SwitchRefused unless `new` holds every reference `serving` does that still exists,
+    and is at most SWITCH_TOLERANCE less accurate on the references left out (left_out_accuracy)."""
+    existing = set(ReferenceImage.objects.values_list("pk", flat=True))
+    missing = (set(serving.reference_ids().tolist()) & existing) - set(new.reference_ids().tolist())
+    if missing:
+        raise SwitchRefused(f"The new index lacks {len(missing)} of the serving index's references "
+                            f"(e.g. reference {min(missing)}): its embedder could not read them.")
+    (before, queries), (after, _) = left_out_accuracy(serving), left_out_accuracy(new)
+    if before is not None and after is not None and after < before - SWITCH_TOLERANCE:
+        raise SwitchRefused(f"The new index ({new.backbone_version}) is less accurate than the serving one "
+                            f"({serving.backbone_version}) on the {queries} references left out: "
+                            f"{after:.1%} against {before:.1%} at leaf level.")
+
+
+def roll_back_index(show_progress=False):
+    """Put back the index the last switch replaced, at once (the two swap places, so a second roll
+    back undoes the first), then bring it up to the reference rows with its own embedder (the
+    embedding cache still holds its embeddings). Returns what rebuild_index does."""
+    path = str(settings.CATALOG_INDEX_PATH)
+    with index_lock():
+        if not os.path.exists(path + PREVIOUS_SUFFIX):
+            raise NothingToRollBack("There is no previous index to roll back to: none has been replaced by "
+                                    "`rebuild_index --backbone NAME` or `--re-embed` here.")
+        # Readers always find a file at `path`: a link to the current one, then two renames.
+        swap = path + ".swap"
+        if os.path.exists(swap):
+            os.remove(swap)
+        os.link(path, swap)
+        os.replace(path + PREVIOUS_SUFFIX, path)
+        os.replace(swap, path + PREVIOUS_SUFFIX)
+        backbone = read_manifest(path)["backbone"]
+    return rebuild_index(backbone, show_progress, force=True)
+
+
+def _serving_index():
+    if not os.path.exists(settings.CATALOG_INDEX_PATH):
+        return None
+    return ReferenceIndex.load(settings.CATALOG_INDEX_PATH)
+
+
+def _keep_previous():
+    path = str(settings.CATALOG_INDEX_PATH)
+    with open(path, "rb") as current, replaced_atomically(path + PREVIOUS_SUFFIX) as kept:
+        shutil.copyfileobj(current, kept)
 
 
 def update_index(compact=False):

@@ -17,7 +17,7 @@ from vision.categorize import Categorizer
 from vision.index import IndexMismatch, ReferenceIndex
 from vision.model_weights import ModelUnavailable as NotLoadable
 from vision.onnx_runtime import onnx_path
-from vision.runtimes import load_embedder, load_segmenter
+from vision.runtimes import is_known, load_embedder, load_segmenter
 from vision.splits import GROUPING_BACKBONE
 from vision.text import TextReader
 
@@ -113,13 +113,18 @@ class ModelCache:
         try:
             novelty = self._embedder_locked(GROUPING_BACKBONE) if index.has_novelty_space else None
             return Categorizer(self._embedder_locked(index.backbone_name), index, novelty_embedder=novelty)
-        except RuntimeMissing:
-            raise  # not the index's fault: rebuilding it would not help
+        except RuntimeMissing as error:
+            if is_known(index.backbone_name):
+                raise  # not the index's fault: rebuilding it would not help
+            raise _unusable(index, f"Unknown backbone '{index.backbone_name}': no weights or model file "
+                                   "for it here") from error
         except (IndexMismatch, ModelUnavailable) as error:
-            raise IndexNotReady(
-                f"The category index was built with {index.backbone_version}, which this worker cannot use "
-                f"({error}). Staff: rebuild it with `python manage.py rebuild_index`."
-            ) from error
+            raise _unusable(index, error) from error
+
+
+def _unusable(index, why):
+    return IndexNotReady(f"The category index was built with {index.backbone_version}, which this worker cannot "
+                         f"use ({why}). Staff: rebuild it with `python manage.py rebuild_index`.")
 
 
 def _loaded(load, name, runtime, *args):

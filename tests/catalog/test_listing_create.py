@@ -39,7 +39,7 @@ def test_an_uploaded_photo_gets_its_category_path(post_listing, owner_client, im
     assert [i.category.path for i in items] == ["Fruit > Banana", "Vegetables > Carrots"]
     assert all(len(i.confidences) == len(i.category.names) for i in items)
     assert all(i.neighbours and i.neighbours[0]["similarity"] > 0.5 for i in items)
-    assert photos[0].model_version.startswith("efficientnet_lite0-imagenet-1+index:")
+    assert photos[0].model_version.startswith("efficientnet_lite0-imagenet-1@onnxruntime+index:")
     assert photos[0].index_version
 
 

@@ -13,7 +13,7 @@ from vision.backbones import get_backbone
 from vision.embedder import Embedder
 from vision.images import load_image
 from vision.model_weights import SHIPPED_WEIGHTS_DIR
-from vision.onnx_export import OPSET, export, export_segmenter
+from vision.onnx_export import OPSET, export, export_segmenter, quantize
 from vision.onnx_runtime import OnnxEmbedder, onnx_path
 from vision.segment import DEFAULT_SEGMENTER, OnnxSegmenter
 from vision.unet import load_segmenter
@@ -78,3 +78,11 @@ def test_the_shipped_model_files_hold_the_shipped_weights(name):
 def test_the_shipped_segmenter_file_holds_the_shipped_weights():
     shipped = OnnxSegmenter(onnx_path(DEFAULT_SEGMENTER, SHIPPED_ONNX_DIR))
     assert shipped.version == load_segmenter(DEFAULT_SEGMENTER, device="cpu").version
+
+
+def test_an_int8_model_is_a_model_of_its_own_that_embeds_nearly_the_same(exported, photos, tmp_path):
+    quantized = OnnxEmbedder(quantize(exported, str(tmp_path / "efficientnet_lite0_int8.onnx"), photos), threads=1)
+    float_model = OnnxEmbedder(exported, threads=1)
+    assert quantized.weights.name == "efficientnet_lite0_int8"
+    assert quantized.weights.version == float_model.weights.version + "_int8"  # an index of its own
+    assert (quantized.embed(photos) * float_model.embed(photos)).sum(axis=1).min() >= 0.98

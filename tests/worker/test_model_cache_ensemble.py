@@ -1,10 +1,13 @@
 import json
 import os
+import shutil
 
+from vision.onnx_runtime import onnx_path
 from worker.models_cache import ModelCache
 
 
-def test_an_ensemble_is_loaded_anew_when_its_file_or_a_member_changes(tiny_embedder, tmp_path):
+def test_an_ensemble_is_loaded_anew_when_its_file_or_a_member_changes(tiny_embedder, tmp_path, settings):
+    settings.CATALOG_RUNTIME = "torch"  # on ONNX Runtime the one file is the ensemble's .onnx
     spec = tmp_path / "weights" / "pair.json"
     spec.write_text(json.dumps({"members": ["tiny", "efficientnet_lite0"]}))
     cache = ModelCache()
@@ -18,3 +21,15 @@ def test_an_ensemble_is_loaded_anew_when_its_file_or_a_member_changes(tiny_embed
     os.replace(tmp_path / "weights" / "moved.pt", member)
     os.utime(member, ns=(0, 0))
     assert cache.embedder("pair") is not second
+
+
+def test_on_onnx_runtime_a_model_file_replaced_is_loaded_anew(settings, tmp_path):
+    shipped = onnx_path("efficientnet_lite0")
+    settings.CATALOG_RUNTIME, settings.CATALOG_ONNX_DIR = "onnx", tmp_path
+    shutil.copy(shipped, tmp_path / "efficientnet_lite0.onnx")
+    cache = ModelCache()
+    first = cache.embedder("efficientnet_lite0")
+    assert cache.embedder("efficientnet_lite0") is first
+    shutil.copy(shipped, tmp_path / "new.onnx")
+    os.replace(tmp_path / "new.onnx", tmp_path / "efficientnet_lite0.onnx")  # as an export replaces it
+    assert cache.embedder("efficientnet_lite0") is not first

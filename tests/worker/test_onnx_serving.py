@@ -1,8 +1,11 @@
-"""A worker with CATALOG_RUNTIME=onnx embeds on ONNX Runtime (vision.onnx_runtime) with the same
-weights as PyTorch, so the index built on PyTorch serves it as it is; a missing model file or
-execution provider fails the photo with a reason, not a crash."""
+"""A worker on ONNX Runtime (CATALOG_RUNTIME=onnx, the default) embeds with the same weights as
+PyTorch, so an index built on PyTorch serves it as it is, from the files in CATALOG_ONNX_DIR; a
+missing model file or execution provider fails the photo with a reason, not a crash."""
+
+import io
 
 import pytest
+from django.core.management import call_command
 
 from catalog.models import Photo
 from vision.onnx_export import export, export_segmenter
@@ -13,7 +16,10 @@ from worker.tasks import categorize_photo
 pytestmark = pytest.mark.django_db
 
 
-def test_a_worker_on_onnx_runtime_categorizes_a_photo(banana_photo, imported_catalogue, settings, tmp_path):
+def test_an_index_built_on_pytorch_serves_a_worker_on_onnx_runtime(banana_photo, small_catalogue, settings,
+                                                                    tmp_path):
+    settings.CATALOG_RUNTIME = "torch"
+    call_command("import_catalog", str(small_catalogue[0]), stdout=io.StringIO(), stderr=io.StringIO())
     settings.CATALOG_ONNX_DIR = tmp_path / "onnx"
     export("efficientnet_lite0", onnx_path("efficientnet_lite0", settings.CATALOG_ONNX_DIR))
     export_segmenter(DEFAULT_SEGMENTER, onnx_path(DEFAULT_SEGMENTER, settings.CATALOG_ONNX_DIR))

@@ -1,19 +1,13 @@
 """Registry of embedding backbones: `get_backbone(name)` and `list_backbones()`."""
 
-from ..model_weights import DEFAULT_BACKBONE
+from ..model_weights import DEFAULT_BACKBONE, GENERIC_BACKBONES
 from . import ensemble, finetuned
 from ._api import Backbone, BackboneUnavailable, Weights
 from .efficientnet_lite import efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
 from .resnet import resnet50
 from .vgg import vgg16
 
-_BUILDERS = {
-    "efficientnet_lite0": efficientnet_lite0,
-    "efficientnet_lite1": efficientnet_lite1,
-    "efficientnet_lite2": efficientnet_lite2,
-    "resnet50": resnet50,
-    "vgg16": vgg16,
-}
+_BUILDERS = dict(zip(GENERIC_BACKBONES, (efficientnet_lite0, efficientnet_lite1, efficientnet_lite2, resnet50, vgg16)))
 
 
 def list_backbones():

@@ -31,6 +31,8 @@ from ..boxes import box_area
 from ..coco import load_instances, validation_part
 from ..composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, load_mask, paired_masks, split_pairs
 from ..images import load_image
+from ..onnx_export import export_segmenter
+from ..onnx_runtime import onnx_dir
 from ..segment import normalised_distance
 from ..segmenter_figures import evaluate_composites, evaluate_masks
 from ..unet import TorchSegmenter, input_transform, load_segmenter, segmenter_path, unet
@@ -234,6 +236,8 @@ def save_weights(model, args, history):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     save_atomically({"encoder": args.encoder, "input_size": args.input_size, "state_dict": half_precision(state),
                      "history": history}, path)
+    # And as ONNX Runtime serves it, beside it.
+    export_segmenter(args.name, os.path.join(onnx_dir(), f"{args.name}.onnx"))
 
 
 def datasets(args):
