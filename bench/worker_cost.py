@@ -9,11 +9,12 @@ worker.categorizing does, on PyTorch and on ONNX Runtime.
 The index is built from --reference first (on the first of --runtimes; not counted) and saved. Then each
 runtime runs in a fresh process of its own, as a worker does: what it takes from the process's
 start to its first photo categorized is the cold start (imports, the models and the index loaded,
-one photo); then, for each pass size (photos a pass, as CATALOG_BATCH_PHOTOS takes them), the
-photos/s of the worker's path, the CPU seconds a photo (all the process's threads), and the share
-of a photo's time spent outside the networks' passes (decoding, crops, resizing, the maps'
-post-processing, heatmaps: the CPU side); then the backbone alone, embedding whole photos at each
-pass size (the ceiling the path could reach); and last the process's peak resident memory. The
+one photo); then, for each pass size (photos a pass, as CATALOG_BATCH_PHOTOS takes them; smallest
+first), the photos/s of the worker's path, the CPU seconds a photo (all the process's threads),
+the share of a photo's time spent outside the networks' passes (decoding, crops, resizing, the
+maps' post-processing, heatmaps: the CPU side) and the process's peak resident memory so far; and
+last the backbone alone, embedding the whole photos (all held at once) at each pass size: the
+ceiling the path could reach.The
 networks get --threads intra-op threads. A runtime that cannot run here (no onnxruntime, or no
 CUDA provider with --onnx-provider cuda) is reported as skipped, with why.
 """
@@ -21,7 +22,6 @@ CUDA provider with --onnx-provider cuda) is reported as skipped, with why.
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -116,7 +116,7 @@ def measure(args):
                "runtime": categorizer.embedder.runtime, "segmenter": segmenter.version if segmenter else None,
                "device": str(getattr(categorizer.embedder, "device", None) or args.onnx_provider), "passes": {}}
     networks = _time_the_networks(categorizer, segmenter)
-    for size in args.passes:
+    for size in sorted(args.passes):
         one_pass(paths[:size], categorizer, segmenter, reader)  # warm-up: this pass size's allocations
         networks.clear()
         items, cpu, wall = 0, time.process_time(), time.perf_counter()
@@ -127,10 +127,21 @@ def measure(args):
             "photos_per_second": len(paths) / wall, "cpu_seconds_per_photo": cpu / len(paths),
             "items_per_photo": items / len(paths), "network_seconds_per_photo": networks.total / len(paths),
             "cpu_side_share": 1 - networks.total / wall,
-            "backbone_alone_images_per_second": _backbone_alone(categorizer.embedder, paths, size)}
-    figures["peak_resident_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            # The peak so far: the pass sizes go up, so this is the peak of a worker at this size.
+            "peak_resident_mb": _peak_resident_mb()}
+    figures["peak_resident_mb"] = _peak_resident_mb()
+    # Last: it holds every photo decoded at once, which no worker does.
+    for size in sorted(args.passes):
+        figures["passes"][size]["backbone_alone_images_per_second"] = _backbone_alone(categorizer.embedder, paths, size)
     figures["photos"] = len(paths)
     return figures
+
+
+def _peak_resident_mb():
+    """This process's peak resident memory since it started (Linux's VmHWM): unlike getrusage's
+    maximum, not the parent's that a forked child inherits before it runs this program."""
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 
 
 def _worker_models(args):
@@ -233,8 +244,8 @@ def report(figures):
               f"cold start {found['cold_start_seconds']:.2f} s, peak memory {found['peak_resident_mb']:.0f} MB")
         for size, one in found["passes"].items():
             print(f"  {size:>2} a pass: {one['photos_per_second']:.2f} photos/s ({one['items_per_photo']:.2f} items, "
-                  f"{one['cpu_side_share']:.0%} outside the networks), backbone alone "
-                  f"{one['backbone_alone_images_per_second']:.1f} images/s")
+                  f"{one['cpu_side_share']:.0%} outside the networks, peak memory {one['peak_resident_mb']:.0f} MB), "
+                  f"backbone alone {one['backbone_alone_images_per_second']:.1f} images/s")
     for size, ratio in (figures["onnx_over_torch"] or {}).items():
         print(f"ONNX Runtime / PyTorch at {size} a pass: worker {ratio['photos_per_second']:.2f}x, "
               f"backbone alone {ratio['backbone_alone_images_per_second']:.2f}x")

@@ -13,7 +13,7 @@ from vision.backbones import get_backbone
 from vision.embedder import Embedder
 from vision.images import load_image
 from vision.model_weights import SHIPPED_WEIGHTS_DIR
-from vision.onnx_export import OPSET, export, export_segmenter, quantize
+from vision.onnx_export import INT8_SUFFIX, OPSET, export, export_segmenter, quantize
 from vision.onnx_runtime import OnnxEmbedder, onnx_path
 from vision.segment import DEFAULT_SEGMENTER, OnnxSegmenter
 from vision.unet import load_segmenter
@@ -86,3 +86,8 @@ def test_an_int8_model_is_a_model_of_its_own_that_embeds_nearly_the_same(exporte
     assert quantized.weights.name == "efficientnet_lite0_int8"
     assert quantized.weights.version == float_model.weights.version + "_int8"  # an index of its own
     assert (quantized.embed(photos) * float_model.embed(photos)).sum(axis=1).min() >= 0.98
+
+
+def test_the_shipped_int8_file_is_of_the_shipped_weights():
+    quantized = OnnxEmbedder(onnx_path("grocery" + INT8_SUFFIX, SHIPPED_ONNX_DIR)).weights
+    assert quantized.version == get_backbone("grocery").weights.version + INT8_SUFFIX
