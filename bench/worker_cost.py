@@ -14,9 +14,9 @@ first), the photos/s of the worker's path, the CPU seconds a photo (all the proc
 the share of a photo's time spent outside the networks' passes (decoding, crops, resizing, the
 maps' post-processing, heatmaps: the CPU side) and the process's peak resident memory so far; and
 last the backbone alone, embedding the whole photos (all held at once) at each pass size: the
-ceiling the path could reach.The
-networks get --threads intra-op threads. A runtime that cannot run here (no onnxruntime, or no
-CUDA provider with --onnx-provider cuda) is reported as skipped, with why.
+ceiling the path could reach. The networks get --threads intra-op threads. A runtime that cannot
+run here (no onnxruntime, or no CUDA provider with --onnx-provider cuda) is reported as skipped,
+with why.
 """
 
 import argparse

@@ -351,12 +351,15 @@ def refresh_calibration(index, config=VoteConfig()):
     return True
 
 
-def left_out_predictions(index, config=VoteConfig(), limit=MAX_CALIBRATION_QUERIES, seed=0):
-    """(true categories, Assignments, occasions) of the index's untrained references, each voted on
-    by the index without its own group (itself and the other photos of its occasion); at most
-    `limit` of them, chosen at random."""
+def left_out_predictions(index, config=VoteConfig(), limit=MAX_CALIBRATION_QUERIES, seed=0, among=None):
+    """(true categories, Assignments, occasions) of the index's untrained references (of the
+    reference ids `among`, when given), each voted on by the index without its own group (itself
+    and the other photos of its occasion); at most `limit` of them, chosen at random."""
     vectors, labels = index.labelled_vectors()
-    candidates = _sample(np.flatnonzero(~index.trained_rows()), limit, seed)
+    untrained = ~index.trained_rows()
+    if among is not None:
+        untrained &= np.isin(index.reference_ids(), np.fromiter(among, np.int64, len(among)))
+    candidates = _sample(np.flatnonzero(untrained), limit, seed)
     groups = index.row_groups()
     occasions = groups[candidates].tolist()
     group_of = dict(zip(index.reference_ids().tolist(), groups.tolist()))
@@ -369,10 +372,11 @@ def left_out_predictions(index, config=VoteConfig(), limit=MAX_CALIBRATION_QUERI
     return truths, assignments, occasions
 
 
-def left_out_accuracy(index, config=VoteConfig(), limit=MAX_CALIBRATION_QUERIES, seed=0):
-    """(leaf accuracy, queries) of left_out_predictions: the index's untrained references, each
-    voted on without its occasion; (None, n) with fewer than MIN_CALIBRATION_QUERIES."""
-    truths, assignments, _ = left_out_predictions(index, config, limit, seed)
+def left_out_accuracy(index, config=VoteConfig(), limit=MAX_CALIBRATION_QUERIES, seed=0, among=None):
+    """(leaf accuracy, queries) of left_out_predictions: the index's untrained references (those
+    of the reference ids `among`, when given), each voted on without its occasion; (None, n) with
+    fewer than MIN_CALIBRATION_QUERIES."""
+    truths, assignments, _ = left_out_predictions(index, config, limit, seed, among)
     if len(truths) < MIN_CALIBRATION_QUERIES:
         return None, len(truths)
     right = sum(predicted_path(a.node_confidence) == tuple(truth) for truth, a in zip(truths, assignments))

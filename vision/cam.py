@@ -41,7 +41,7 @@ def train_head(vectors, labels, num_classes, steps=HEAD_STEPS, weight_decay=HEAD
     cross-entropy plus `weight_decay` times the squared weights, minimised by L-BFGS from zero
     (the loss is convex: where it starts only changes how soon it gets there). NumPy and SciPy,
     so that a serving worker without PyTorch can train it."""
-    features = np.asarray(vectors, dtype=np.float64)
+    features = np.asarray(vectors, dtype=np.float32)  # as stored: a large index is not copied
     targets = np.asarray(labels, dtype=np.int64)
     count, dimension = features.shape
     one_hot = np.zeros((count, num_classes))
@@ -49,10 +49,11 @@ def train_head(vectors, labels, num_classes, steps=HEAD_STEPS, weight_decay=HEAD
 
     def loss_and_gradient(flat):
         weights, bias = flat[:-num_classes].reshape(num_classes, dimension), flat[-num_classes:]
-        log_p = log_softmax(features @ weights.T + bias, axis=1)
+        log_p = log_softmax(features @ weights.T.astype(np.float32) + bias, axis=1)
         loss = -log_p[np.arange(count), targets].mean() + weight_decay * np.square(weights).sum()
         error = (np.exp(log_p) - one_hot) / count
-        gradient = np.concatenate([(error.T @ features + 2 * weight_decay * weights).ravel(), error.sum(axis=0)])
+        weights_gradient = (error.T.astype(np.float32) @ features).astype(np.float64) + 2 * weight_decay * weights
+        gradient = np.concatenate([weights_gradient.ravel(), error.sum(axis=0)])
         return loss, gradient
 
     start = np.zeros(num_classes * (dimension + 1))

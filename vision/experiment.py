@@ -75,8 +75,9 @@ def add_experiment_arguments(parser):
                         help="read the text on every photo (vision.text) and let it re-weigh the vote; the "
                              "calibration stays fitted on the picture alone (default: as the app does, no text)")
     parser.add_argument("--text-weight", type=float, default=MEASURED_TEXT_WEIGHT, help="with --text")
-    parser.add_argument("--batch-size", type=int, help="images a forward pass (default: 32 on a GPU, 2 on a CPU)")
-    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
+    parser.add_argument("--batch-size", type=int,
+                        help="images a forward pass (default: on ONNX Runtime 8; on PyTorch 32 on a GPU, 2 on a CPU)")
+    parser.add_argument("--device", default=None, help="with --runtime torch: cpu or cuda (default: cuda if available)")
     return parser
 
 

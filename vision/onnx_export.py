@@ -12,6 +12,7 @@ from torch import nn
 
 from .backbones import get_backbone
 from .embedder import pool_embeddings
+from .files import replaced_atomically
 from .unet import load_segmenter
 
 OPSET = 17
@@ -75,33 +76,40 @@ def quantize(path, out_path, images):
 
     props = {entry.key: entry.value for entry in onnx.load(path, load_external_data=False).metadata_props}
     with tempfile.TemporaryDirectory() as scratch:
-        prepared = os.path.join(scratch, "prepared.onnx")
+        prepared, quantized = os.path.join(scratch, "prepared.onnx"), os.path.join(scratch, "quantized.onnx")
         quant_pre_process(path, prepared)  # shapes inferred, the float16 weights' casts folded
-        quantize_static(prepared, out_path, Photos(), quant_format=QuantFormat.QDQ, per_channel=True,
+        quantize_static(prepared, quantized, Photos(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-    model = onnx.load(out_path)
+        model = onnx.load(quantized)
     onnx.helper.set_model_props(model, props | {
         "name": props["name"] + INT8_SUFFIX, "version": props["version"] + INT8_SUFFIX,
         "source": f"{props.get('source', '')} (int8: ONNX Runtime static quantization, "
                   f"calibrated on {len(images)} photos)"})
-    onnx.save(model, out_path)
-    return out_path
+    return _saved_atomically(model, out_path)
 
 
 def _write(module, side, path, outputs, opset, props):
     """Export `module` (images of side × side in, `outputs` out, any batch), then write `props` and
-    the opset in the file's metadata and check it."""
+    the opset in the file's metadata, check it, and put it at `path` (_saved_atomically)."""
     import onnx
 
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with torch.inference_mode():
-        torch.onnx.export(module.eval(), (torch.zeros(2, 3, side, side),), path, input_names=["images"],
-                          output_names=outputs, opset_version=opset, dynamo=False, do_constant_folding=False,
-                          dynamic_axes={name: {0: "batch"} for name in ["images", *outputs]})
-    model = _weights_stored_in_half(onnx.load(path))
+    with tempfile.TemporaryDirectory() as scratch:
+        exported = os.path.join(scratch, "exported.onnx")
+        with torch.inference_mode():
+            torch.onnx.export(module.eval(), (torch.zeros(2, 3, side, side),), exported, input_names=["images"],
+                              output_names=outputs, opset_version=opset, dynamo=False, do_constant_folding=False,
+                              dynamic_axes={name: {0: "batch"} for name in ["images", *outputs]})
+        model = _weights_stored_in_half(onnx.load(exported))
     onnx.helper.set_model_props(model, props | {"opset": str(opset)})
     onnx.checker.check_model(model)
-    onnx.save(model, path)
+    return _saved_atomically(model, path)
+
+
+def _saved_atomically(model, path):
+    """Save the ONNX `model` to `path` by one rename: a worker that loads the file meanwhile (it
+    reloads it when the file changes) finds the old one or the new one, whole."""
+    with replaced_atomically(path) as handle:
+        handle.write(model.SerializeToString())
     return path
 
 

@@ -38,23 +38,29 @@ def onnx_dir():
 
 
 def onnx_path(name, directory=None):
-    """The model file of `name`: in `directory` when one is given (CATALOG_ONNX_DIR); else beside
-    the trained weights, or the shipped one (the frozen ImageNet backbones are shipped only)."""
-    if directory:
-        return os.path.join(directory, f"{name}.onnx")
-    trained, shipped = (os.path.join(where, "onnx", f"{name}.onnx") for where in (weights_dir(), SHIPPED_WEIGHTS_DIR))
-    return shipped if not os.path.exists(trained) and os.path.exists(shipped) else trained
+    """The model file of `name`: in `directory` (CATALOG_ONNX_DIR) or else beside the trained
+    weights, when it is there; else the shipped one, when there is one (the frozen ImageNet
+    backbones and the segmenter are shipped only); else where it should be."""
+    wanted = os.path.join(directory or onnx_dir(), f"{name}.onnx")
+    shipped = os.path.join(SHIPPED_WEIGHTS_DIR, "onnx", f"{name}.onnx")
+    return shipped if not os.path.exists(wanted) and os.path.exists(shipped) else wanted
 
 
-def session(path, threads=None, provider="cpu"):
+# How a missing model file is made: on a machine with the training requirements (PyTorch), then
+# copied where the worker reads it.
+EXPORT_HINT = "python -m vision.training.export_onnx {name} --out-dir {directory}"
+SEGMENTER_EXPORT_HINT = "python -m vision.training.export_onnx --segmenters {name} --out-dir {directory}"
+
+
+def session(path, threads=None, provider="cpu", export_hint=EXPORT_HINT):
     """An ONNX Runtime session of the model file, graph optimisations on; RuntimeUnavailable says
     what to do when the file or the execution provider is missing."""
     import onnxruntime
 
     if not os.path.exists(path):
-        raise RuntimeUnavailable(f"There is no ONNX model at {path}: make it with `python -m "
-                                 f"vision.training.export_onnx {os.path.basename(path)[:-5]} --out-dir "
-                                 f"{os.path.dirname(path)}`.")
+        command = export_hint.format(name=os.path.basename(path)[:-5], directory=os.path.dirname(path))
+        raise RuntimeUnavailable(f"There is no ONNX model at {path}. Make it where PyTorch is installed "
+                                 f"(requirements/training.txt) with `{command}`, and copy it there.")
     if PROVIDERS[provider] not in onnxruntime.get_available_providers():
         raise RuntimeUnavailable(f"ONNX Runtime here has no {PROVIDERS[provider]} (it has "
                                  f"{', '.join(onnxruntime.get_available_providers())}); install onnxruntime-gpu "

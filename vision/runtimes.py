@@ -8,8 +8,9 @@ only when it is asked for, so that serving runs where it is not installed.
 
 import os
 
-from .model_weights import GENERIC_BACKBONES, weights_dir
-from .onnx_runtime import OnnxEmbedder, onnx_path
+from .model_weights import GENERIC_BACKBONES, SHIPPED_WEIGHTS_DIR, weights_dir
+from .onnx_runtime import OnnxEmbedder, RuntimeUnavailable, onnx_path
+from .onnx_runtime import onnx_dir as onnx_dir_default
 from .segment import OnnxSegmenter
 
 RUNTIMES = ("onnx", "torch")
@@ -22,6 +23,9 @@ def load_embedder(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu", 
     (in `onnx_dir`, default: vision.onnx_runtime.onnx_path's) or provider is missing,
     vision.backbones.BackboneUnavailable when PyTorch cannot build it."""
     if runtime == "onnx":
+        if not is_known(name, onnx_dir):
+            raise RuntimeUnavailable(f"Unknown model '{name}': there are no weights and no ONNX file of that name "
+                                     f"here (ONNX files: {', '.join(_onnx_names(onnx_dir)) or 'none'}).")
         return OnnxEmbedder(onnx_path(name, onnx_dir), threads=threads, provider=provider, batch_size=batch_size)
     from .backbones import get_backbone
     from .embedder import Embedder
@@ -38,8 +42,16 @@ def load_segmenter(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu",
     return load_on_torch(name, device=device)
 
 
-def is_known(name):
+def is_known(name, onnx_dir=None):
     """Whether this install has the model `name` on either runtime: a generic backbone, trained
     weights or an ensemble of them (vision/weights), or an exported file."""
-    return (name in GENERIC_BACKBONES or os.path.exists(onnx_path(name))
+    return (name in GENERIC_BACKBONES or os.path.exists(onnx_path(name, onnx_dir))
             or any(os.path.exists(os.path.join(weights_dir(), name + kind)) for kind in (".pt", ".json")))
+
+
+def _onnx_names(onnx_dir):
+    names = set()
+    for directory in filter(None, (onnx_dir, onnx_dir_default(), os.path.join(SHIPPED_WEIGHTS_DIR, "onnx"))):
+        if os.path.isdir(directory):
+            names.update(name[:-5] for name in os.listdir(directory) if name.endswith(".onnx"))
+    return sorted(names)

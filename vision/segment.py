@@ -4,6 +4,9 @@ A UNet over the pretrained EfficientNet-Lite0 encoder predicts two maps: the for
 each item's distance to its own edge, scaled to 1 at its centre. Touching items share one
 blob of foreground but each keeps its own peak of distance, so a watershed grown from the
 peaks splits them where a plain threshold would merge them.
+
+This module is torch-free: the network runs on ONNX Runtime (OnnxSegmenter), or on PyTorch
+(vision.unet, which also builds and trains it); the items are made from its maps here either way.
 """
 
 import os
@@ -290,9 +293,9 @@ class OnnxSegmenter(Segmenter):
     runtime = "onnxruntime"
 
     def __init__(self, path, threads=None, provider="cpu", settings=PostProcessing()):
-        from .onnx_runtime import session
+        from .onnx_runtime import SEGMENTER_EXPORT_HINT, session
 
-        self._session = session(path, threads, provider)
+        self._session = session(path, threads, provider, SEGMENTER_EXPORT_HINT)
         props = self._session.get_modelmeta().custom_metadata_map
         self.version, self.input_size = props["version"], int(props["input_size"])
         self.settings, self.device = settings, None

@@ -44,14 +44,17 @@ class ChangeFeed:
 
 def apply_reference_changes(index, reference_ids, weights, models):
     """Bring the index's rows of these references to the reference rows: rows of removed or
-    re-categorized references left out of searches, new ones added; one held as it is stays."""
-    wanted = {pk: tuple(path.split(PATH_SEPARATOR))
-              for pk, path in indexable(weights, models).filter(pk__in=reference_ids)
-              .values_list("pk", "category__path")}
+    re-categorized references left out of searches, new ones added; one held as it is stays,
+    also when its reference is now embedded by another model (a new embedder's index being built,
+    or refused): the row was made by the index's own."""
+    embeddable = set(indexable(weights, models).filter(pk__in=reference_ids).values_list("pk", flat=True))
+    paths = {pk: tuple(path.split(PATH_SEPARATOR)) for pk, path
+             in ReferenceImage.objects.filter(pk__in=reference_ids).values_list("pk", "category__path")}
     held = index.held_paths(reference_ids)
+    wanted = {pk: path for pk, path in paths.items() if pk in embeddable or held.get(pk) == path}
     changed = {pk for pk in reference_ids if wanted.get(pk) != held.get(pk)}
     index.remove(changed & held.keys())
-    add_references(index, ReferenceImage.objects.filter(pk__in=changed & wanted.keys()), weights)
+    add_references(index, ReferenceImage.objects.filter(pk__in=changed & embeddable), weights)
 
 
 def indexable(weights, models):

@@ -196,60 +196,82 @@ def rebuild_index(backbone_name=None, show_progress=False, re_embed=False, force
     reference rows and atomically replace the current one; return (index, unreadable).
 
     Without `backbone_name` the index keeps the backbone it has (CATALOG_BACKBONE for a first
-    index). Workers keep using the previous index and its backbone until the new file is in place.
+    index). Workers keep using the previous index and its backbone until the new file is in place
+    (the rows they hold stay while the references are embedded anew: apply_reference_changes).
     A new embedder's index (or a re-embedded one) must pass check_switch first, unless `force`;
     the index it replaces is kept for roll_back_index.
     """
     with index_lock():
-        through = settled_change()
-        backbone_name = backbone_name or index_backbone() or settings.CATALOG_BACKBONE
-        if re_embed:
-            ReferenceImage.objects.update(embedding=None, embedding_version="")
-        unreadable = embed_references(backbone_name, show_progress, use_cache=not re_embed)
-        index = build_index(backbone_name)
-        serving = _serving_index()
-        switching = serving is not None and (re_embed or serving.backbone_version != index.backbone_version)
-        if switching and not force:
-            check_switch(serving, index)
-        if switching:
-            _keep_previous()
-        _save(index, through)
+        return _rebuild_locked(backbone_name, show_progress, re_embed, force)
+
+
+def _rebuild_locked(backbone_name, show_progress, re_embed, force, keep_previous=True):
+    through = settled_change()
+    backbone_name = backbone_name or index_backbone() or settings.CATALOG_BACKBONE
+    if re_embed:
+        ReferenceImage.objects.update(embedding=None, embedding_version="")
+    unreadable = embed_references(backbone_name, show_progress, use_cache=not re_embed)
+    index = build_index(backbone_name)
+    serving = _serving_index()
+    switching = serving is not None and (re_embed or serving.backbone_version != index.backbone_version)
+    if switching and not force:
+        try:
+            log.warning("%s", check_switch(serving, index))  # staff switching models want to see it
+        except SwitchRefused:
+            # The stored embeddings go back to the serving index's (from the cache, where it has them).
+            embed_references(serving.backbone_name, show_progress)
+            raise
+    if switching and keep_previous:
+        _keep_previous()
+    _save(index, through)
     return index, unreadable
 
 
 def check_switch(serving, new):
     """Raise SwitchRefused unless `new` holds every reference `serving` does that still exists,
-    and is at most SWITCH_TOLERANCE less accurate on the references left out (left_out_accuracy)."""
+    and is at most SWITCH_TOLERANCE less accurate on the references neither embedder trained on
+    (left_out_accuracy, on the same photos); return what was compared, for staff."""
     existing = set(ReferenceImage.objects.values_list("pk", flat=True))
     missing = (set(serving.reference_ids().tolist()) & existing) - set(new.reference_ids().tolist())
     if missing:
         raise SwitchRefused(f"The new index lacks {len(missing)} of the serving index's references "
                             f"(e.g. reference {min(missing)}): its embedder could not read them.")
-    (before, queries), (after, _) = left_out_accuracy(serving), left_out_accuracy(new)
-    if before is not None and after is not None and after < before - SWITCH_TOLERANCE:
+    untrained = _untrained_ids(serving) & _untrained_ids(new)
+    (before, queries), (after, _) = left_out_accuracy(serving, among=untrained), left_out_accuracy(new, among=untrained)
+    if before is None or after is None:
+        return (f"Accuracy not compared: only {queries} references were left out by both embedders' training "
+                f"(at least {MIN_CALIBRATION_QUERIES} are needed).")
+    if after < before - SWITCH_TOLERANCE:
         raise SwitchRefused(f"The new index ({new.backbone_version}) is less accurate than the serving one "
-                            f"({serving.backbone_version}) on the {queries} references left out: "
+                            f"({serving.backbone_version}) on the {queries} references neither was trained on: "
                             f"{after:.1%} against {before:.1%} at leaf level.")
+    return f"Leaf accuracy on the {queries} references neither embedder trained on: {after:.1%} (was {before:.1%})."
+
+
+def _untrained_ids(index):
+    return set(index.reference_ids()[~index.trained_rows()].tolist())
 
 
 def roll_back_index(show_progress=False):
-    """Put back the index the last switch replaced, at once (the two swap places, so a second roll
-    back undoes the first), then bring it up to the reference rows with its own embedder (the
-    embedding cache still holds its embeddings). Returns what rebuild_index does."""
+    """Put back the index the last switch replaced (the two swap places, so a second roll back
+    undoes the first): its backbone's embeddings are stored again first (the embedding cache
+    still holds them), then the file swapped, then brought up to the reference rows. Returns what
+    rebuild_index does."""
     path = str(settings.CATALOG_INDEX_PATH)
+    previous = path + PREVIOUS_SUFFIX
     with index_lock():
-        if not os.path.exists(path + PREVIOUS_SUFFIX):
+        if not (os.path.exists(previous) and os.path.exists(path)):
             raise NothingToRollBack("There is no previous index to roll back to: none has been replaced by "
                                     "`rebuild_index --backbone NAME` or `--re-embed` here.")
-        # Readers always find a file at `path`: a link to the current one, then two renames.
+        backbone = read_manifest(previous)["backbone"]
+        embed_references(backbone, show_progress)
+        # Readers always find a file at `path`: the current one copied aside, then two renames.
         swap = path + ".swap"
-        if os.path.exists(swap):
-            os.remove(swap)
-        os.link(path, swap)
-        os.replace(path + PREVIOUS_SUFFIX, path)
-        os.replace(swap, path + PREVIOUS_SUFFIX)
-        backbone = read_manifest(path)["backbone"]
-    return rebuild_index(backbone, show_progress, force=True)
+        with open(path, "rb") as current, replaced_atomically(swap) as kept:
+            shutil.copyfileobj(current, kept)
+        os.replace(previous, path)
+        os.replace(swap, previous)
+        return _rebuild_locked(backbone, show_progress, re_embed=False, force=True, keep_previous=False)
 
 
 def _serving_index():

@@ -91,3 +91,12 @@ def test_an_int8_model_is_a_model_of_its_own_that_embeds_nearly_the_same(exporte
 def test_the_shipped_int8_file_is_of_the_shipped_weights():
     quantized = OnnxEmbedder(onnx_path("grocery" + INT8_SUFFIX, SHIPPED_ONNX_DIR)).weights
     assert quantized.version == get_backbone("grocery").weights.version + INT8_SUFFIX
+
+
+def test_trained_weights_are_stored_in_float16_and_served_in_float32():
+    import onnx
+
+    model = onnx.load(onnx_path("grocery", SHIPPED_ONNX_DIR))
+    halves = {t.name for t in model.graph.initializer if t.data_type == onnx.TensorProto.FLOAT16}
+    casts = {n.input[0] for n in model.graph.node if n.op_type == "Cast" and n.attribute[0].i == onnx.TensorProto.FLOAT}
+    assert len(halves) > 50 and halves <= casts  # each one cast back to float32 as it is read

@@ -3,11 +3,13 @@ index only once the new one is complete and checked (the same references, no les
 those left out), keeps the one it replaced, and `rollback_index` puts that back."""
 
 import io
+import os
 
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
+from catalog.models import ReferenceImage
 from vision.index import ReferenceIndex, read_manifest
 from worker.indexing import SwitchRefused, check_switch
 from worker.models_cache import models
@@ -63,3 +65,15 @@ def test_an_index_lacking_references_is_refused(calibrated_catalogue):
     serving = models.categorizer().index
     with pytest.raises(SwitchRefused, match="lacks 1 of"):
         check_switch(serving, _copy(serving, keep=slice(1, None)))
+
+
+def test_a_refused_switch_changes_nothing_workers_serve(imported_catalogue, settings):
+    broken = ReferenceImage.objects.order_by("pk").first()
+    broken.image.open("wb").write(b"not a photo any more")  # the new embedder cannot read it
+    ReferenceImage.objects.filter(pk=broken.pk).update(content_key="")  # as a replaced file's
+    serving = models.categorizer().index.backbone_version
+    with pytest.raises(CommandError, match="lacks 1 of the serving index's references.*--force"):
+        _command("rebuild_index", "--backbone", "grocery")
+    assert models.categorizer().index.backbone_version == serving and len(models.categorizer().index) == 24
+    assert set(ReferenceImage.objects.values_list("embedding_version", flat=True)) == {serving}
+    assert not os.path.exists(f"{settings.CATALOG_INDEX_PATH}.previous")

@@ -316,6 +316,8 @@ def save_weights(model, options, history, inherited, trained_on, source):
         "trained_on": sorted(trained_on),
         "holdout": {"fraction": options.holdout_fraction, "seed": options.split_seed},
     }, weights_path(options.name))
+    # And as ONNX Runtime serves them, beside them: the two files never hold different weights.
+    export(options.name, os.path.join(onnx_dir(), f"{options.name}.onnx"))
 
 
 def trained_blocks_text(count):
@@ -365,7 +367,6 @@ def train(images, options, source="the catalogue's reference images"):
     checkpoint_path = os.path.join(output_dir, "checkpoint.pt")
     history, best = load_checkpoint(checkpoint_path, state, device) if options.resume else ([], -math.inf)
     progress = Progress(len(history), options.epochs)
-    saved = False
     for epoch in range(len(history), options.epochs):
         record = {"epoch": epoch} | train_one_epoch(model, criterion, optimizer, scheduler, loader, device, epoch,
                                                     options)
@@ -378,10 +379,7 @@ def train(images, options, source="the catalogue's reference images"):
         if quality is not None and quality > best:
             best = quality
             save_weights(model, options, history, inherited, trained_on, source)
-            saved = True
         save_checkpoint(checkpoint_path, state, history, best)
-    if saved:  # the weights as ONNX Runtime serves them, beside them
-        export(options.name, os.path.join(onnx_dir(), f"{options.name}.onnx"))
     return history
 
 

@@ -2,6 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalog.models import Category, ReferenceImage
 from worker.importing import import_catalogue
+from worker.indexing import SwitchRefused
+from worker.models_cache import ModelUnavailable
 
 
 class Command(BaseCommand):
@@ -19,8 +21,11 @@ class Command(BaseCommand):
     def handle(self, directory, backbone, **options):
         try:
             report = import_catalogue(directory, backbone, show_progress=True)
-        except FileNotFoundError as error:
+        except (FileNotFoundError, ModelUnavailable) as error:
             raise CommandError(str(error)) from error
+        except SwitchRefused as error:
+            raise CommandError(f"The images are imported, but the index keeps its embedder: {error} To switch "
+                               f"anyway: manage.py rebuild_index --backbone {backbone} --force") from error
         if not report.found:
             raise CommandError(f"No images found under {directory} (expected Category/Subcategory/*.jpg).")
         for path, reason in report.unreadable:

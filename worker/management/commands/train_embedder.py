@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalog.models import ReferenceImage
 from vision.training.embedder import add_training_arguments, options_from
+from worker.indexing import SwitchRefused
 from worker.training import train_on_references
 
 
@@ -32,7 +33,11 @@ class Command(BaseCommand):
             raise CommandError("--holdout-fraction must be at least 0 and below 1.")
         flags = [*(["--epochs", str(epochs)] if epochs else []), *(["--val", val] if val else []),
                  "--holdout-fraction", str(holdout_fraction), *shlex.split(options)]
-        history = train_on_references(_training_options(name, flags), rebuild_index)
+        try:
+            history = train_on_references(_training_options(name, flags), rebuild_index)
+        except SwitchRefused as error:
+            raise CommandError(f"'{name}' is trained, but the index keeps its embedder: {error} "
+                               f"To switch anyway: manage.py rebuild_index --backbone {name} --force") from error
         self.stdout.write(self.style.SUCCESS(
             f"Trained '{name}' for {len(history)} epochs; final loss {history[-1]['loss']:.3f}."
             + (" The index now uses it." if rebuild_index else
