@@ -200,3 +200,42 @@ def test_the_worker_imports_vision_at_the_top_of_its_modules():
                          and any(_project_module(n) and n.startswith("vision") and not n.startswith(NEEDS_TORCH)
                                  for n in _imported_names(name, node))]
     assert late == []
+
+
+def _top_level_imports(name):
+    """(project modules, outside packages) that `name` imports when it is loaded: its module-level
+    imports only (an import inside a function runs when the function does)."""
+    top = ast.Module(body=[node for node in MODULES[name].body if isinstance(node, (ast.Import, ast.ImportFrom))],
+                     type_ignores=[])
+    project, outside = set(), set()
+    for imported in _imported_names(name, top):
+        module = _project_module(imported)
+        if module and module != name:
+            project.add(module)
+            # Loading a.b.c loads the packages a and a.b first.
+            project.update(p for p in (".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1))
+                           if p in MODULES)
+        elif module is None:
+            outside.add(imported.split(".")[0])
+    return project, outside
+
+
+@pytest.mark.parametrize("name", ["worker.tasks", "config.celery", "vision.evaluate",
+                                  "worker.management.commands.rebuild_index",
+                                  "worker.management.commands.rollback_index",
+                                  "worker.management.commands.import_catalog"])
+def test_serving_loads_no_pytorch(name):
+    """What a worker that categorizes, the staff commands that embed and an evaluation load, module
+    by module, reaches neither torch nor torchvision (tests/worker/test_serving_without_torch.py
+    runs them so)."""
+    seen, todo, heavy = set(), [name], {}
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        project, outside = _top_level_imports(module)
+        if outside & {"torch", "torchvision"}:
+            heavy[module] = sorted(outside & {"torch", "torchvision"})
+        todo.extend(project - seen)
+    assert heavy == {}
