@@ -26,15 +26,8 @@ from .boxes import box_iou
 from .cam import activation_map, covered_region, refresh_head
 from .catalogue import scan_catalogue
 from .categorize import Categorizer, build_index
-from .composites import (
-    DEFAULT_CUT_OUTS,
-    DEFAULT_ECSSD,
-    Backgrounds,
-    CompositeGenerator,
-    cut_out,
-    paired_masks,
-    split_pairs,
-)
+from .composites import (DEFAULT_CUT_OUTS, DEFAULT_ECSSD, Backgrounds, CompositeGenerator, cut_out, paired_masks,
+                         split_pairs)
 from .embedder import Embedder
 from .figures import write_figures
 from .images import load_image

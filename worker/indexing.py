@@ -24,13 +24,8 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from catalog.models import PATH_SEPARATOR, ReferenceChange, ReferenceImage
-from vision.calibration import (
-    MIN_CALIBRATION_QUERIES,
-    calibration_is_stale,
-    fitted_on_these_features,
-    left_out_accuracy,
-    refresh_calibration,
-)
+from vision.calibration import (MIN_CALIBRATION_QUERIES, calibration_is_stale, fitted_on_these_features,
+                                left_out_accuracy, refresh_calibration)
 from vision.cam import head_is_stale, refresh_head
 from vision.content_keys import content_key
 from vision.embedding_cache import EmbeddingCache

@@ -19,16 +19,8 @@ from .categorizing import TIME_LIMIT, categorize, claim, decide_listing_of
 from .indexing import update_index
 from .listings import update_listing_decision
 from .models_cache import IndexNotReady, ModelUnavailable
-from .policy import (
-    MAX_RETRIES,
-    MISSING_FILE,
-    TRANSIENT_ERRORS,
-    backoff,
-    deleted,
-    fail,
-    internal_error,
-    retry_or_give_up,
-)
+from .policy import (MAX_RETRIES, MISSING_FILE, TRANSIENT_ERRORS, backoff, deleted, fail, internal_error,
+                     retry_or_give_up)
 from .sweeper import requeue_lost
 from .thresholds import refit_if_failing
 

@@ -30,20 +30,8 @@ from ..onnx_export import export
 from ..onnx_runtime import onnx_dir
 from ..scoring import score
 from ..splits import holdout_split, photo_occasions
-from .common import (
-    Progress,
-    add_precision_argument,
-    autocast,
-    half_precision,
-    load_checkpoint,
-    log_epoch,
-    lr_lambda,
-    optimise_epoch,
-    output_dir_for,
-    save_atomically,
-    save_checkpoint,
-    use_all_cores,
-)
+from .common import (Progress, add_precision_argument, autocast, half_precision, load_checkpoint, log_epoch, lr_lambda,
+                     optimise_epoch, output_dir_for, save_atomically, save_checkpoint, use_all_cores)
 
 
 @dataclass(kw_only=True)

@@ -36,19 +36,8 @@ from ..onnx_runtime import onnx_dir
 from ..segment import normalised_distance
 from ..segmenter_figures import evaluate_composites, evaluate_masks
 from ..unet import TorchSegmenter, input_transform, load_segmenter, segmenter_path, unet
-from .common import (
-    Progress,
-    add_precision_argument,
-    autocast,
-    half_precision,
-    load_checkpoint,
-    log_epoch,
-    lr_lambda,
-    optimise_epoch,
-    output_dir_for,
-    save_atomically,
-    save_checkpoint,
-)
+from .common import (Progress, add_precision_argument, autocast, half_precision, load_checkpoint, log_epoch, lr_lambda,
+                     optimise_epoch, output_dir_for, save_atomically, save_checkpoint)
 
 VALIDATION_SEED = 1000
 
