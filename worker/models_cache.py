@@ -103,6 +103,9 @@ class ModelCache:
         key = (backbone_name, settings.CATALOG_RUNTIME, settings.CATALOG_ONNX_PROVIDER,
                *(_file_key(path) for path in _model_files(backbone_name)))
         if key not in self._embedders:
+            # What a replaced file was loaded as goes (a session holds its weights: 100 MB for `grocery`).
+            for old in [k for k in self._embedders if k[:3] == key[:3]]:
+                del self._embedders[old]
             self._embedders[key] = _loaded(load_embedder, backbone_name, settings.CATALOG_RUNTIME,
                                            settings.CATALOG_ONNX_DIR, settings.CATALOG_ONNX_PROVIDER,
                                            settings.CATALOG_DEVICE)

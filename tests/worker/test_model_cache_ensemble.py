@@ -33,3 +33,4 @@ def test_on_onnx_runtime_a_model_file_replaced_is_loaded_anew(settings, tmp_path
     shutil.copy(shipped, tmp_path / "new.onnx")
     os.replace(tmp_path / "new.onnx", tmp_path / "efficientnet_lite0.onnx")  # as an export replaces it
     assert cache.embedder("efficientnet_lite0") is not first
+    assert len(cache._embedders) == 1  # the replaced file's session is let go
