@@ -64,7 +64,9 @@ def quantize(path, out_path, images):
 
     from .onnx_runtime import OnnxWeights, preprocess, session
 
-    weights = OnnxWeights.of_session(session(path, threads=1))
+    float_model = session(path, threads=1)
+    weights = OnnxWeights.of_session(float_model)
+    props = dict(float_model.get_modelmeta().custom_metadata_map)
 
     class Photos(CalibrationDataReader):
         def __init__(self):
@@ -74,7 +76,6 @@ def quantize(path, out_path, images):
             batch = next(self._batches, None)
             return None if batch is None else {"images": batch}
 
-    props = {entry.key: entry.value for entry in onnx.load(path, load_external_data=False).metadata_props}
     with tempfile.TemporaryDirectory() as scratch:
         prepared, quantized = os.path.join(scratch, "prepared.onnx"), os.path.join(scratch, "quantized.onnx")
         quant_pre_process(path, prepared)  # shapes inferred, the float16 weights' casts folded

@@ -12,7 +12,8 @@ from torch import nn
 from torchvision.transforms import v2 as T
 
 from .backbones import BackboneUnavailable, get_backbone
-from .backbones.finetuned import file_version, load_trained_state, weights_dir
+from .backbones.finetuned import file_version, load_trained_state
+from .model_weights import weights_dir
 from .segment import DEFAULT_SEGMENTER, PostProcessing, Segmenter, working_size
 
 
