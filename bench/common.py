@@ -15,6 +15,10 @@ occasions), and categorizer_over the app's Categorizer over some of those refere
 
 worker_categorizer and one_pass: a worker's Categorizer over a reference tree, and what it computes
 for a pass of photos (bench.worker_cost, bench.request_cost).
+
+Items on real photos (bench.tune_real_items, bench.segmenter_int8): tuning_photos are the boxed
+Freiburg photos that settings are chosen on, outside the part vision.evaluate_items reports on;
+box_counts and f1 score the items a segmenter finds there.
 """
 
 import argparse
@@ -24,9 +28,12 @@ import time
 import faiss
 import numpy as np
 
+from vision.boxes import match_boxes
 from vision.cam import refresh_head
 from vision.catalogue import scan_catalogue
 from vision.categorize import Categorizer
+from vision.coco import load_instances
+from vision.content_keys import content_key
 from vision.experiment import (
     embed_catalogue,
     make_index,
@@ -34,9 +41,15 @@ from vision.experiment import (
     with_occasions,
 )
 from vision.images import load_image
+from vision.items import spread
 from vision.runtimes import DEFAULT_RUNTIME, load_embedder
+from vision.segment import photo_items
+from vision.splits import holdout_split
 from vision.text import suggest_title
 from vision.vote import VoteConfig
+
+FREIBURG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets",
+                        "freiburg-groceries")
 
 
 def link_tree(images, root, leaves):
@@ -131,3 +144,30 @@ def one_pass(paths, categorizer, segmenter, reader=None):
         if reader is not None:
             suggest_title(reader.read(image))
     return sum(len(items) for items in found)
+
+
+def tuning_photos(references, sample, holdout_fraction=0.2):
+    """(a spread sample of `sample` boxed Freiburg photos outside the part that `vision.evaluate_items
+    --holdout-fraction` holds out, the content keys of that part): `references` is the Freiburg
+    photo tree embedded with its occasions (embedded_references)."""
+    _, held = holdout_split(references.images, holdout_fraction, 0, references.groups)
+    held_keys = {content_key(image.path) for image in held}
+    photos = [photo for photo in load_instances(os.path.join(FREIBURG, "instances.json"),
+                                                os.path.join(FREIBURG, "photos"))
+              if photo.products and content_key(photo.path) not in held_keys]
+    return spread(photos, sample), held_keys
+
+
+def box_counts(segmenter, images, photos):
+    """[labelled, found, matched] summed over the photos, items as the worker finds them."""
+    counts = np.zeros(3, int)
+    for image, photo in zip(images, photos):
+        boxes = [item.box for item in photo_items(image, segmenter)]
+        counts += [len(photo.products), len(boxes), len(match_boxes(boxes, [p.box for p in photo.products]))]
+    return counts
+
+
+def f1(counts):
+    labelled, found, matched = counts
+    recall, precision = matched / labelled, matched / found
+    return 2 * recall * precision / (recall + precision) if matched else 0.0

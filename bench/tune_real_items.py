@@ -16,25 +16,13 @@ import json
 import os
 from dataclasses import replace
 
-import numpy as np
-
-from vision.boxes import match_boxes
-from vision.coco import load_instances
+from bench.common import FREIBURG, box_counts, f1, tuning_photos
 from vision.content_keys import content_key
 from vision.images import load_image
-from vision.items import (
-    categorize_photos,
-    categorizer_of,
-    embedded_references,
-    figures_by_kind,
-    spread,
-)
+from vision.items import categorize_photos, categorizer_of, embedded_references, figures_by_kind
 from vision.segment import Segmenter
-from vision.splits import holdout_split
 from vision.unet import load_segmenter
 
-FREIBURG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets",
-                        "freiburg-groceries")
 GRID = {
     "peak_height": (0.15, 0.3, 0.5),
     "merge_inside": (None, 0.8, 0.6),
@@ -54,23 +42,6 @@ class RememberedMaps(Segmenter):
         return [self.maps[id(image)] for image in images]
 
 
-def box_counts(segmenter, images, photos):
-    """[labelled, found, matched] summed over the photos, items as the worker finds them."""
-    from vision.segment import photo_items
-
-    counts = np.zeros(3, int)
-    for image, photo in zip(images, photos):
-        boxes = [item.box for item in photo_items(image, segmenter)]
-        counts += [len(photo.products), len(boxes), len(match_boxes(boxes, [p.box for p in photo.products]))]
-    return counts
-
-
-def f1(counts):
-    labelled, found, matched = counts
-    recall, precision = matched / labelled, matched / found
-    return 2 * recall * precision / (recall + precision) if matched else 0.0
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--segmenter", action="append", required=True)
@@ -79,14 +50,9 @@ def main():
     parser.add_argument("--json")
     args = parser.parse_args()
     settings_args = argparse.Namespace(reference=os.path.join(FREIBURG, "photos"), backbone="efficientnet_lite0",
-                                       device=None, batch_size=None)
+                                       runtime="torch", device=None, batch_size=None)
     embedder, novelty_embedder, references = embedded_references(settings_args)
-    _, held = holdout_split(references.images, args.holdout_fraction, 0, references.groups)
-    held_keys = {content_key(image.path) for image in held}
-    photos = [photo for photo in load_instances(os.path.join(FREIBURG, "instances.json"),
-                                                os.path.join(FREIBURG, "photos"))
-              if photo.products and content_key(photo.path) not in held_keys]
-    photos = spread(photos, args.sample)
+    photos, held_keys = tuning_photos(references, args.sample, args.holdout_fraction)
     left_out = held_keys | {content_key(photo.path) for photo in photos}
     rows = [row for row, image in enumerate(references.images) if content_key(image.path) not in left_out]
     categorizer = categorizer_of(embedder, novelty_embedder, references, rows, 0.98)

@@ -37,7 +37,8 @@ def get_args_parser():
     parser.add_argument("--reference", help="the reference tree the index is built from")
     parser.add_argument("--photos", required=True, help="a folder tree of photos to categorize")
     parser.add_argument("--backbone", default="efficientnet_lite0")
-    parser.add_argument("--segmenter", default="unet_lite0_real", help="'none' to categorize whole photos")
+    parser.add_argument("--segmenter", help="'none' to categorize whole photos (default: the one a worker on each "
+                                             "runtime serves, vision.runtimes.default_segmenter)")
     parser.add_argument("--limit", type=int, default=64, help="photos timed (spread over the tree)")
     parser.add_argument("--threads", type=int, default=1, help="intra-op threads of the networks")
     parser.add_argument("--passes", type=int, nargs="+", default=list(PASSES), help="photos a pass")
@@ -89,11 +90,10 @@ def in_own_process(args, runtime, index_path):
 
 
 def _passed_on(args):
-    passed = ["--photos", args.photos, "--backbone", args.backbone, "--segmenter", args.segmenter,
-              "--limit", str(args.limit), "--threads", str(args.threads), "--onnx-provider", args.onnx_provider,
-              "--passes", *map(str, args.passes)]
-    return passed + (["--onnx-dir", args.onnx_dir] if args.onnx_dir else []) + (
-        ["--read-text"] if args.read_text else [])
+    passed = ["--photos", args.photos, "--backbone", args.backbone, "--limit", str(args.limit),
+              "--threads", str(args.threads), "--onnx-provider", args.onnx_provider, "--passes", *map(str, args.passes)]
+    return passed + (["--segmenter", args.segmenter] if args.segmenter else []) + (
+        ["--onnx-dir", args.onnx_dir] if args.onnx_dir else []) + (["--read-text"] if args.read_text else [])
 
 
 # --- one runtime, in its own process ---------------------------------------------------------
@@ -148,7 +148,7 @@ def _worker_models(args):
     """(Categorizer, segmenter, text reader) as a worker on args.runtime loads them."""
     from vision.categorize import Categorizer
     from vision.index import ReferenceIndex
-    from vision.runtimes import load_embedder, load_segmenter
+    from vision.runtimes import default_segmenter, load_embedder, load_segmenter
     from vision.splits import GROUPING_BACKBONE
     from vision.text import TextReader
 
@@ -161,7 +161,8 @@ def _worker_models(args):
     index = ReferenceIndex.load(args.index)
     embedder = load_embedder(index.backbone_name, **load, **threads)
     novelty = load_embedder(GROUPING_BACKBONE, **load, **threads) if index.has_novelty_space else None
-    segmenter = None if args.segmenter == "none" else load_segmenter(args.segmenter, **load, **threads)
+    segmenter = None if args.segmenter == "none" else load_segmenter(
+        args.segmenter or default_segmenter(args.runtime), **load, **threads)
     reader = TextReader(threads=args.threads) if args.read_text else None
     return Categorizer(embedder, index, novelty_embedder=novelty), segmenter, reader
 

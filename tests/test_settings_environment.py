@@ -32,9 +32,10 @@ def test_numbers_take_underscores_and_an_unset_variable_its_default(monkeypatch)
     assert number("CATALOG_SOMETHING", 0.98) == 0.98
 
 
-def settings_read(**environment):
-    """(exit status, output, errors) of loading the settings in a fresh process with `environment` added."""
-    script = "import django; django.setup(); from django.conf import settings; print(settings.CATALOG_READ_TEXT)"
+def settings_read(setting="CATALOG_READ_TEXT", **environment):
+    """(exit status, output, errors) of loading the settings in a fresh process with `environment`
+    added and printing `setting`."""
+    script = f"import django; django.setup(); from django.conf import settings; print(settings.{setting})"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **environment})
     return done.returncode, done.stdout, done.stderr
@@ -64,3 +65,13 @@ def test_a_trusted_proxy_that_is_not_an_address_is_refused(monkeypatch):
     monkeypatch.setenv("CATALOG_TRUSTED_PROXIES", "proxy.example.com")
     with pytest.raises(ImproperlyConfigured, match="CATALOG_TRUSTED_PROXIES must list addresses"):
         networks("CATALOG_TRUSTED_PROXIES")
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "torch"])
+def test_each_runtime_finds_items_with_its_own_segmenter_unless_told(monkeypatch, runtime):
+    """On ONNX Runtime the segmenter quantized to int8, which PyTorch cannot run."""
+    from vision.runtimes import default_segmenter
+
+    monkeypatch.delenv("CATALOG_SEGMENTER", raising=False)
+    assert settings_read("CATALOG_SEGMENTER", CATALOG_RUNTIME=runtime)[1] == default_segmenter(runtime) + "\n"
+    assert settings_read("CATALOG_SEGMENTER", CATALOG_RUNTIME=runtime, CATALOG_SEGMENTER="")[1] == "\n"

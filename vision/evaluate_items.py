@@ -1,7 +1,7 @@
 """Measure item finding on real photos whose products are boxed, through the worker's own path.
 
     python -m vision.evaluate_items --reference DIR --photos DIR --instances FILE.json
-        [--holdout-fraction F] [--segmenter NAME|none] [--backbone NAME] [--json OUT]
+        [--holdout-fraction F] [--segmenter NAME|none] [--backbone NAME] [--runtime onnx|torch] [--json OUT]
 
 Every photo of a COCO instances file (vision.coco) goes through what the worker does with an
 upload: items found, each categorized against --reference (a folder-tree catalogue), the
@@ -26,15 +26,14 @@ import argparse
 import sys
 from dataclasses import asdict
 
-from .backbones import list_backbones
 from .calibration import DEFAULT_TARGET_PRECISION
 from .coco import load_instances
-from .experiment import check_queries
+from .experiment import check_queries, loaded
 from .figures import write_figures
 from .items import categorize_photos, categorizer_of, embedded_references, figures_by_kind, queries_and_references
 from .model_weights import DEFAULT_BACKBONE
-from .segment import DEFAULT_SEGMENTER, PostProcessing, post_processing_from
-from .unet import load_segmenter
+from .runtimes import DEFAULT_RUNTIME, RUNTIMES, default_segmenter, load_segmenter
+from .segment import PostProcessing, post_processing_from
 
 
 def get_args_parser():
@@ -46,19 +45,22 @@ def get_args_parser():
                         help="measure on the held-out part of the photos (as vision.evaluate), with every "
                              "other reference photo as the catalogue")
     parser.add_argument("--split-seed", type=int, default=0)
-    parser.add_argument("--segmenter", default=DEFAULT_SEGMENTER, help="a trained segmenter, or 'none'")
+    parser.add_argument("--segmenter", help="a trained segmenter, or 'none' (default: the one the worker serves on "
+                                             "--runtime)")
     parser.add_argument("--post-processing", type=post_processing_from, default=PostProcessing(),
                         help='the segmenter\'s post-processing changed, e.g. "merge_inside=none,min_share=0"')
     parser.add_argument("--keep-unlike", action="store_true",
                         help="keep items beside the main one that are unlike the catalogue (the worker drops them)")
-    parser.add_argument("--backbone", default=DEFAULT_BACKBONE, choices=list_backbones())
+    parser.add_argument("--backbone", default=DEFAULT_BACKBONE)
+    parser.add_argument("--runtime", choices=RUNTIMES, default=DEFAULT_RUNTIME,
+                        help="what runs the networks: ONNX Runtime, as the worker does, or PyTorch, to compare")
     parser.add_argument("--target-precision", type=float, default=DEFAULT_TARGET_PRECISION)
     parser.add_argument("--allow-seen", action="store_true",
                         help="measure even photos the embedder was trained on (the figures say so)")
     parser.add_argument("--limit", type=int, help="only N query photos, spread over all of them (a quick look)")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--batch-size", type=int, help="images a forward pass (default: 32 on a GPU, 2 on a CPU)")
-    parser.add_argument("--device", default=None)
+    parser.add_argument("--device", default=None, help="with --runtime torch: cpu or cuda (default: cuda if available)")
     return parser
 
 
@@ -71,7 +73,8 @@ def main(args):
                          "file names are relative to?).")
     seen = check_queries([photo.as_catalogue_image() for photo in photos], embedder.weights, args.allow_seen)
     categorizer = categorizer_of(embedder, novelty_embedder, references, rows, args.target_precision)
-    segmenter = None if args.segmenter == "none" else load_segmenter(args.segmenter, device=args.device)
+    segmenter = None if args.segmenter == "none" else loaded(
+        load_segmenter, args.segmenter or default_segmenter(args.runtime), args.runtime, device=args.device)
     if segmenter is not None:
         segmenter.settings = args.post_processing
     counts, skipped, seconds = categorize_photos(categorizer, segmenter, photos, not args.keep_unlike)
@@ -84,6 +87,7 @@ def main(args):
         "post_processing": asdict(segmenter.settings) if segmenter else None,
         "unlike_items": "kept" if args.keep_unlike else "dropped",
         "backbone": embedder.weights.version,
+        "runtime": args.runtime,
         "seconds_per_photo": seconds,
         "skipped": [{"path": path, "reason": reason} for path, reason in references.skipped + skipped],
     }

@@ -1,7 +1,7 @@
 """Measure a segmenter: foreground quality on image/mask folder pairs, items on composites.
 
-    python -m vision.evaluate_segmentation --images DIR --masks DIR [--split val] [--json FILE]
-    python -m vision.evaluate_segmentation --composites N --seed S [--json FILE]
+    python -m vision.evaluate_segmentation --images DIR --masks DIR [--split val] [--runtime onnx|torch] [--json FILE]
+    python -m vision.evaluate_segmentation --composites N --seed S [--runtime onnx|torch] [--json FILE]
 
 Masks are matched to images by file stem (any image format); a mask pixel > 127 is foreground.
 Foreground: per-image IoU and F-measure (β² = 0.3, as in the salient-object literature), both
@@ -13,15 +13,17 @@ import argparse
 import json
 
 from .composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, paired_masks, split_pairs
+from .experiment import loaded
 from .figures import write_figures
-from .segment import DEFAULT_SEGMENTER
+from .runtimes import DEFAULT_RUNTIME, RUNTIMES, default_segmenter, load_segmenter
 from .segmenter_figures import evaluate_composites, evaluate_masks
-from .unet import load_segmenter
 
 
 def get_args_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--segmenter", default=DEFAULT_SEGMENTER)
+    parser.add_argument("--segmenter", help="default: the one the worker serves on --runtime")
+    parser.add_argument("--runtime", choices=RUNTIMES, default=DEFAULT_RUNTIME,
+                        help="what runs the network: ONNX Runtime, as the worker does, or PyTorch, to compare")
     parser.add_argument("--images", help="folder of photos")
     parser.add_argument("--masks", help="folder of binary masks with the photos' file stems")
     parser.add_argument("--split", choices=["all", "train", "val"], default="all",
@@ -39,8 +41,8 @@ def get_args_parser():
 def main(args):
     if not (args.images and args.masks) and not args.composites:
         raise SystemExit("Give --images and --masks, or --composites N (or both).")
-    segmenter = load_segmenter(args.segmenter)
-    figures = {"segmenter": segmenter.version}
+    segmenter = loaded(load_segmenter, args.segmenter or default_segmenter(args.runtime), args.runtime)
+    figures = {"segmenter": segmenter.version, "runtime": args.runtime}
     if args.images and args.masks:
         pairs = paired_masks(args.images, args.masks)
         if args.split != "all":

@@ -13,20 +13,20 @@ import numpy as np
 from tqdm import tqdm
 
 from . import outcomes
-from .backbones import get_backbone
 from .boxes import match_boxes
 from .catalogue import scan_catalogue
 from .categorize import Categorizer
 from .content_keys import content_key
-from .embedder import Embedder
 from .experiment import (
     embed_catalogue,
+    loaded,
     make_index,
     novelty_embedder_for,
     warn_about_unrecorded_training,
     with_occasions,
 )
 from .images import InvalidImage, load_image
+from .runtimes import load_embedder
 from .splits import holdout_split
 from .vote import VoteConfig
 
@@ -117,10 +117,11 @@ def categorize_photos(categorizer, segmenter, photos, drop_unlike, images=None):
 
 
 def embedded_references(args):
-    """(embedder, novelty embedder, the --reference photos embedded, with their occasions)."""
-    embedder = Embedder(get_backbone(args.backbone), device=args.device, batch_size=args.batch_size)
+    """(embedder, novelty embedder, the --reference photos embedded, with their occasions), on
+    args.runtime."""
+    embedder = loaded(load_embedder, args.backbone, args.runtime, device=args.device, batch_size=args.batch_size)
     warn_about_unrecorded_training(embedder.weights)
-    novelty_embedder = novelty_embedder_for(embedder, args.device, args.batch_size, "torch")
+    novelty_embedder = novelty_embedder_for(embedder, args.device, args.batch_size, args.runtime)
     references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, embedder.batch_size,
                                                 "references", novelty_embedder))
     return embedder, novelty_embedder, references

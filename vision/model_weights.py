@@ -11,6 +11,10 @@ SHIPPED_WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "weights")
 GENERIC_BACKBONES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "resnet50", "vgg16")
 # The embedder new indexes are built with unless told otherwise.
 DEFAULT_BACKBONE = "efficientnet_lite0"
+# The name of a model quantized to int8 (vision.onnx_export.quantize) is the float model's and this:
+# its outputs differ a little from the float model's, so it has a version of its own (an
+# embedder: an index of its own). Only ONNX Runtime runs it.
+INT8_SUFFIX = "_int8"
 
 
 def weights_dir():

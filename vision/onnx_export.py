@@ -7,18 +7,19 @@ import json
 import os
 import tempfile
 
+import numpy as np
 import torch
 from torch import nn
 
 from .backbones import get_backbone
+from .catalogue import scan_catalogue
 from .embedder import pool_embeddings
 from .files import replaced_atomically
+from .images import load_image
+from .model_weights import INT8_SUFFIX
 from .unet import load_segmenter
 
 OPSET = 17
-# The name of a model quantized to int8 (quantize) is the float model's and this: its embeddings
-# differ from the float model's, so it has a version of its own, and an index of its own.
-INT8_SUFFIX = "_int8"
 
 
 class _Exported(nn.Module):
@@ -54,23 +55,25 @@ def export_segmenter(name, path, opset=OPSET):
         "name": name, "version": segmenter.version, "input_size": str(segmenter.input_size)})
 
 
-def quantize(path, out_path, images):
-    """Write the embedder at `path` quantized to int8 to `out_path`: ONNX Runtime's static
-    quantization (QDQ; weights per channel, activations calibrated on `images`, RGB PIL reference
-    photos), named NAME_int8 and versioned apart. Returns the path."""
+def quantize(path, out_path, images, keep_float=()):
+    """Write the model at `path` (an embedder, or a segmenter: export_segmenter) quantized to int8
+    to `out_path`: ONNX Runtime's static quantization (QDQ; weights per channel, activations
+    calibrated on `images`, RGB PIL photos, each prepared as the model's input is), named NAME_int8
+    and versioned apart; the nodes whose names start with one of `keep_float` stay in float32.
+    Returns the path."""
     import onnx
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    from .onnx_runtime import OnnxWeights, preprocess, session
+    from .onnx_runtime import session
 
     float_model = session(path, threads=1)
-    weights = OnnxWeights.of_session(float_model)
     props = dict(float_model.get_modelmeta().custom_metadata_map)
+    model_input = _model_input(float_model, props)
 
     class Photos(CalibrationDataReader):
         def __init__(self):
-            self._batches = (preprocess([image], weights) for image in images)
+            self._batches = (model_input(image) for image in images)
 
         def get_next(self):
             batch = next(self._batches, None)
@@ -79,14 +82,34 @@ def quantize(path, out_path, images):
     with tempfile.TemporaryDirectory() as scratch:
         prepared, quantized = os.path.join(scratch, "prepared.onnx"), os.path.join(scratch, "quantized.onnx")
         quant_pre_process(path, prepared)  # shapes inferred, the float16 weights' casts folded
+        kept = [node.name for node in onnx.load(prepared).graph.node if node.name.startswith(tuple(keep_float))]
         quantize_static(prepared, quantized, Photos(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=kept)
         model = onnx.load(quantized)
+    how = f"int8: ONNX Runtime static quantization, calibrated on {len(images)} photos" + (
+        f"; kept in float: {', '.join(keep_float)}" if keep_float else "")
     onnx.helper.set_model_props(model, props | {
         "name": props["name"] + INT8_SUFFIX, "version": props["version"] + INT8_SUFFIX,
-        "source": f"{props.get('source', '')} (int8: ONNX Runtime static quantization, "
-                  f"calibrated on {len(images)} photos)"})
+        "source": f"{props['source']} ({how})" if props.get("source") else how})
     return _saved_atomically(model, out_path)
+
+
+def calibration_photos(tree, count=128):
+    """`count` photos spread over the reference tree at `tree` (RGB PIL), to calibrate quantize on."""
+    images = scan_catalogue(tree)
+    return [load_image(images[i].path) for i in np.linspace(0, len(images) - 1, min(count, len(images))).astype(int)]
+
+
+def _model_input(float_model, props):
+    """photo -> the (1, 3, S, S) batch the model at hand takes: a segmenter's squeezed photo (it
+    records its input size), an embedder's preprocessed crop."""
+    from .onnx_runtime import OnnxWeights, preprocess, squeezed
+
+    if "input_size" in props:
+        side = int(props["input_size"])
+        return lambda image: squeezed(image, side)[None]
+    weights = OnnxWeights.of_session(float_model)
+    return lambda image: preprocess([image], weights)
 
 
 def _write(module, side, path, outputs, opset, props):

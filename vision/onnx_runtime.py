@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .model_weights import SHIPPED_WEIGHTS_DIR, ModelUnavailable, Weights, weights_dir
+from .model_weights import INT8_SUFFIX, SHIPPED_WEIGHTS_DIR, ModelUnavailable, Weights, weights_dir
 
 # ONNX Runtime's CPU provider is fastest here with a few images a pass (bench/README.md).
 CPU_PASS_SIZE = 8
@@ -58,7 +58,9 @@ def session(path, threads=None, provider="cpu", export_hint=EXPORT_HINT):
     import onnxruntime
 
     if not os.path.exists(path):
-        command = export_hint.format(name=os.path.basename(path)[:-5], directory=os.path.dirname(path))
+        name = os.path.basename(path)[:-5]
+        command = export_hint.format(name=name.removesuffix(INT8_SUFFIX), directory=os.path.dirname(path)) + (
+            " --int8 REFERENCE_PHOTOS_TREE" if name.endswith(INT8_SUFFIX) else "")
         raise RuntimeUnavailable(f"There is no ONNX model at {path}. Make it where PyTorch is installed "
                                  f"(requirements/training.txt) with `{command}`, and copy it there.")
     if PROVIDERS[provider] not in onnxruntime.get_available_providers():

@@ -13,7 +13,7 @@ from torchvision.transforms import v2 as T
 
 from .backbones import BackboneUnavailable, get_backbone
 from .backbones.finetuned import file_version, load_trained_state
-from .model_weights import weights_dir
+from .model_weights import INT8_SUFFIX, weights_dir
 from .segment import DEFAULT_SEGMENTER, PostProcessing, Segmenter, working_size
 
 
@@ -117,6 +117,9 @@ class TorchSegmenter(Segmenter):
 def load_segmenter(name=DEFAULT_SEGMENTER, device=None):
     """The trained segmenter vision/weights/segmenters/NAME.pt; its version is the file's hash."""
     path = segmenter_path(name)
+    if not os.path.exists(path) and name.endswith(INT8_SUFFIX):
+        raise BackboneUnavailable(f"'{name}' is quantized to int8 and runs on ONNX Runtime only; on PyTorch use "
+                                  f"'{name.removesuffix(INT8_SUFFIX)}'.")
     if not os.path.exists(path):
         raise BackboneUnavailable(f"No trained segmenter '{name}' (expected {path}).")
     stored = torch.load(path, map_location="cpu", weights_only=True)

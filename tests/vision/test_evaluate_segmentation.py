@@ -32,23 +32,23 @@ def test_boxes_match_one_to_one_above_half_overlap():
     assert box_iou((0, 0, 10, 10), (5, 0, 15, 10)) == 50 / 150
 
 
-def test_it_scores_any_folder_pair_with_masks_in_another_format(tiny_segmenter, tmp_path):
+def test_it_scores_any_folder_pair_with_masks_in_another_format(tmp_path):
     images, masks = tmp_path / "images", tmp_path / "masks"
     images.mkdir(), masks.mkdir()
     for stem in ("0001", "0002", "0003"):
         Image.open(f"{ECSSD}/images/{stem}.jpg").save(images / f"{stem}.png")
         Image.open(f"{ECSSD}/masks/{stem}.png").save(masks / f"{stem}.bmp")
     output = tmp_path / "figures.json"
-    main(get_args_parser().parse_args(["--segmenter", "tiny", "--images", str(images), "--masks", str(masks),
-                                       "--json", str(output)]))
+    main(get_args_parser().parse_args(["--images", str(images), "--masks", str(masks), "--json", str(output)]))
     figures = json.loads(output.read_text())
     assert figures["n_images"] == 3
-    assert 0 <= figures["mean_iou"] <= 1 and 0 <= figures["f_measure"] <= 1
+    assert figures["segmenter"].endswith("_int8")  # by default, what the worker serves on ONNX Runtime
+    assert figures["mean_iou"] > 0.7 and 0 <= figures["f_measure"] <= 1
 
 
 def test_it_reports_items_and_touching_pairs_on_composites(tiny_segmenter, tmp_path):
     output = tmp_path / "figures.json"
-    main(get_args_parser().parse_args(["--segmenter", "tiny", "--composites", "6", "--seed", "4",
+    main(get_args_parser().parse_args(["--segmenter", "tiny", "--runtime", "torch", "--composites", "6", "--seed", "4",
                                        "--size", "160", "--json", str(output)]))
     figures = json.loads(output.read_text())
     assert figures["n_composites"] == 6 and figures["n_items"] >= 6

@@ -1,7 +1,7 @@
 """A backbone exported for ONNX Runtime (vision/training/export_onnx.py) embeds real photos as
 PyTorch does (cosine >= 0.9999), its feature maps too, with any number of images a pass, and its
 file says which weights it holds and how to preprocess for them; the exported segmenter finds the
-same items in real shop photos."""
+same items in real shop photos, and so, nearly, does the one quantized to int8 that serving runs."""
 
 from pathlib import Path
 
@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 
 from tests.photos import FREIBURG, grocery_images
-from vision.backbones import get_backbone
+from vision.backbones import BackboneUnavailable, get_backbone
+from vision.boxes import match_boxes
 from vision.embedder import Embedder
 from vision.images import load_image
-from vision.model_weights import SHIPPED_WEIGHTS_DIR
-from vision.onnx_export import INT8_SUFFIX, OPSET, export, export_segmenter, quantize
-from vision.onnx_runtime import OnnxEmbedder, onnx_path
+from vision.model_weights import INT8_SUFFIX, SHIPPED_WEIGHTS_DIR
+from vision.onnx_export import OPSET, export, export_segmenter, quantize
+from vision.onnx_runtime import OnnxEmbedder, RuntimeUnavailable, onnx_path, session
 from vision.segment import DEFAULT_SEGMENTER, OnnxSegmenter
 from vision.unet import load_segmenter
 
@@ -91,6 +92,40 @@ def test_an_int8_model_is_a_model_of_its_own_that_embeds_nearly_the_same(exporte
 def test_the_shipped_int8_file_is_of_the_shipped_weights():
     quantized = OnnxEmbedder(onnx_path("grocery" + INT8_SUFFIX, SHIPPED_ONNX_DIR)).weights
     assert quantized.version == get_backbone("grocery").weights.version + INT8_SUFFIX
+
+
+def test_a_segmenter_quantized_to_int8_is_a_model_of_its_own(photos, tmp_path):
+    float_path = onnx_path(DEFAULT_SEGMENTER, SHIPPED_ONNX_DIR)
+    quantized = OnnxSegmenter(quantize(float_path, str(tmp_path / "segmenter_int8.onnx"), photos[:3]), threads=1)
+    float_model = OnnxSegmenter(float_path, threads=1)
+    assert quantized.version == float_model.version + INT8_SUFFIX and quantized.input_size == float_model.input_size
+    foreground, _ = quantized.predict(photos[3])
+    assert foreground.shape == float_model.predict(photos[3])[0].shape
+
+
+def test_the_shipped_int8_segmenter_finds_the_float_ones_items():
+    """The int8 file serving runs by default is the shipped segmenter's, and finds its items in
+    real shop photos (the measured figures: bench/README.md, "ONNX Runtime against PyTorch")."""
+    paths = sorted((Path(FREIBURG) / "photos").rglob("*.jpg"))[::200][:8]
+    if not paths:
+        pytest.skip(f"the Freiburg groceries are not at {FREIBURG}")
+    float_model = OnnxSegmenter(onnx_path(DEFAULT_SEGMENTER, SHIPPED_ONNX_DIR), threads=1)
+    quantized = OnnxSegmenter(onnx_path(DEFAULT_SEGMENTER + INT8_SUFFIX, SHIPPED_ONNX_DIR), threads=1)
+    assert quantized.version == float_model.version + INT8_SUFFIX
+    agreement, matched, found = [], 0, 0
+    for image in (load_image(photo) for photo in paths):
+        agreement.append(((float_model.predict(image)[0] >= 0.5) == (quantized.predict(image)[0] >= 0.5)).mean())
+        boxes = [item.box for item in float_model.segment(image)]
+        matched += len(match_boxes([item.box for item in quantized.segment(image)], boxes))
+        found += len(boxes)
+    assert min(agreement) >= 0.95 and matched >= 0.9 * found
+
+
+def test_a_missing_int8_model_says_how_to_make_it_and_pytorch_says_it_cannot_run_one(tmp_path):
+    with pytest.raises(RuntimeUnavailable, match="export_onnx efficientnet_lite1 .*--int8 REFERENCE_PHOTOS_TREE"):
+        session(str(tmp_path / "efficientnet_lite1_int8.onnx"))
+    with pytest.raises(BackboneUnavailable, match=f"ONNX Runtime only; on PyTorch use '{DEFAULT_SEGMENTER}'"):
+        load_segmenter(DEFAULT_SEGMENTER + INT8_SUFFIX)
 
 
 def test_trained_weights_are_stored_in_float16_and_served_in_float32():

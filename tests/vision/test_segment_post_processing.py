@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from vision.segment import PhotoItem, PostProcessing, find_items, normalised_distance, post_processing_from
+from vision.segment import (PhotoItem, PostProcessing, _reconstructed, find_items, normalised_distance,
+                            post_processing_from)
 
 
 def disc(shape, centre, radius):
@@ -35,6 +36,20 @@ def test_it_splits_touching_items_of_different_sizes_at_their_own_distance_peaks
 def test_it_keeps_apart_items_apart():
     mask = disc((100, 200), (50, 40), 25) | disc((100, 200), (50, 150), 25)
     assert len(items_of(mask)) == 2
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_peaks_are_shaved_as_skimage_reconstructs_them(seed):
+    """The reconstruction by OpenCV dilations that replaced skimage's (ten times as fast) gives the
+    same map, on rough maps with many peaks, plateaus and holes."""
+    from skimage.morphology import reconstruction
+
+    rng = np.random.default_rng(seed)
+    levels = ndimage.uniform_filter(rng.integers(0, 256, (90, 130)).astype(float), 5)
+    levels = np.round(255 * (levels - levels.min()) / np.ptp(levels)).astype(np.uint8)
+    levels[rng.random(levels.shape) < 0.05] = 0
+    seed_map = np.maximum(levels, 38) - 38
+    assert np.array_equal(_reconstructed(seed_map, levels), reconstruction(seed_map, levels).astype(np.uint8))
 
 
 def test_it_does_not_split_an_elongated_item():

@@ -8,18 +8,15 @@ a batch of preprocessed images of any size ("images": B×3×crop×crop) and give
 ("feature_map": B×C×H×W, for the heatmaps) and the pooled, L2-normalised embedding ("embedding":
 B×D). The weights' name, version, feature size, preprocessing and the opset are written in the
 file's metadata. A segmenter (--segmenters) gives its two maps' logits at its input size. Files go
-to vision/weights/onnx/NAME.onnx unless --out-dir says otherwise. With --int8 DIR, each backbone is
+to vision/weights/onnx/NAME.onnx unless --out-dir says otherwise. With --int8 DIR, each model is
 also written quantized to int8 (NAME_int8.onnx, a model of its own: evaluate it by that name).
 """
 
 import argparse
 import os
 
-import numpy as np
-
-from vision.catalogue import scan_catalogue
-from vision.images import load_image
-from vision.onnx_export import INT8_SUFFIX, OPSET, export, export_segmenter, quantize
+from vision.model_weights import INT8_SUFFIX
+from vision.onnx_export import OPSET, calibration_photos, export, export_segmenter, quantize
 from vision.onnx_runtime import onnx_dir
 
 
@@ -30,7 +27,7 @@ def get_args_parser():
     parser.add_argument("--out-dir", default=onnx_dir(), help="default: beside the weights (VISION_WEIGHTS_DIR)/onnx")
     parser.add_argument("--opset", type=int, default=OPSET)
     parser.add_argument("--int8", metavar="DIR",
-                        help="also write each backbone quantized to int8 (NAME_int8.onnx), its activations "
+                        help="also write each model quantized to int8 (NAME_int8.onnx), its activations "
                              "calibrated on photos of this reference tree")
     parser.add_argument("--int8-photos", type=int, default=128, help="calibration photos, spread over the tree")
     return parser
@@ -41,15 +38,10 @@ def main(args):
         for name in names:
             path = make(name, os.path.join(args.out_dir, f"{name}.onnx"), args.opset)
             print(f"{name}: {path} ({os.path.getsize(path) / 1e6:.1f} MB)")
-            if args.int8 and make is export:
+            if args.int8:
                 quantized = quantize(path, os.path.join(args.out_dir, f"{name}{INT8_SUFFIX}.onnx"),
                                      calibration_photos(args.int8, args.int8_photos))
                 print(f"{name}{INT8_SUFFIX}: {quantized} ({os.path.getsize(quantized) / 1e6:.1f} MB)")
-
-
-def calibration_photos(tree, count):
-    images = scan_catalogue(tree)
-    return [load_image(images[i].path) for i in np.linspace(0, len(images) - 1, min(count, len(images))).astype(int)]
 
 
 if __name__ == "__main__":
