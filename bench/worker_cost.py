@@ -3,10 +3,12 @@ embed them (and judge novelty), vote, decide, and draw each item's heatmap, as
 worker.categorizing does, on PyTorch and on ONNX Runtime.
 
     python -m bench.worker_cost --backbone NAME --reference DIR --photos DIR [--limit 64]
-        [--threads 1] [--passes 1 8 32] [--runtimes torch onnx] [--onnx-dir DIR]
+        [--threads 1] [--passes 1 8 32] [--runtimes torch onnx] [--onnx-backbone NAME] [--onnx-dir DIR]
         [--onnx-provider cpu|cuda] [--segmenter NAME|none] [--read-text] [--json FILE]
 
-The index is built from --reference first (on the first of --runtimes; not counted) and saved. Then each
+The index is built from --reference first (on the first of --runtimes; not counted) and saved;
+with --onnx-backbone (e.g. the int8 model a worker on ONNX Runtime serves instead), ONNX Runtime
+gets an index of that one, built on it. Then each
 runtime runs in a fresh process of its own, as a worker does: what it takes from the process's
 start to its first photo categorized is the cold start (imports, the models and the index loaded,
 one photo); then, for each pass size (photos a pass, as CATALOG_BATCH_PHOTOS takes them; smallest
@@ -43,6 +45,7 @@ def get_args_parser():
     parser.add_argument("--threads", type=int, default=1, help="intra-op threads of the networks")
     parser.add_argument("--passes", type=int, nargs="+", default=list(PASSES), help="photos a pass")
     parser.add_argument("--runtimes", nargs="+", default=["torch", "onnx"], choices=["torch", "onnx"])
+    parser.add_argument("--onnx-backbone", help="the embedder ONNX Runtime serves, if not --backbone (an int8 one)")
     parser.add_argument("--onnx-dir", help="the .onnx files (default: beside the weights, else the shipped ones)")
     parser.add_argument("--onnx-provider", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--read-text", action="store_true", help="also read the text on each photo")
@@ -61,10 +64,16 @@ def main(args):
     if not args.reference:
         raise SystemExit("Say which reference tree to build the index from: --reference DIR.")
     with tempfile.TemporaryDirectory(prefix="worker-cost-") as scratch:
-        index_path = os.path.join(scratch, "index.npz")
-        build_index(args, index_path)
-        figures = {"backbone": args.backbone, "threads": args.threads, "photos": args.limit,
-                   "runtimes": {runtime: in_own_process(args, runtime, index_path) for runtime in args.runtimes}}
+        indexes = {}  # backbone: its index file
+        for runtime in args.runtimes:
+            backbone = _backbone_on(args, runtime)
+            if backbone not in indexes:
+                indexes[backbone] = os.path.join(scratch, f"{backbone}.npz")
+                build_index(backbone, runtime, args, indexes[backbone])
+        figures = {"backbone": args.backbone, "onnx_backbone": args.onnx_backbone, "threads": args.threads,
+                   "photos": args.limit,
+                   "runtimes": {runtime: in_own_process(args, runtime, indexes[_backbone_on(args, runtime)])
+                                for runtime in args.runtimes}}
     figures["onnx_over_torch"] = ratios(figures["runtimes"])
     report(figures)
     from vision.figures import write_figures
@@ -73,10 +82,14 @@ def main(args):
     return figures
 
 
-def build_index(args, path):
+def _backbone_on(args, runtime):
+    return args.onnx_backbone if runtime == "onnx" and args.onnx_backbone else args.backbone
+
+
+def build_index(backbone, runtime, args, path):
     from bench.common import worker_categorizer
 
-    _, categorizer = worker_categorizer(args.backbone, args.reference, args.runtimes[0], args.onnx_dir)
+    _, categorizer = worker_categorizer(backbone, args.reference, runtime, args.onnx_dir)
     categorizer.index.save(path)
 
 

@@ -1,6 +1,7 @@
 """Pointing game: does the heatmap point at the product it is about?
 
-    python -m vision.evaluate_cam --reference DIR [--backbone NAME] --composites N [--seed S] [--json FILE]
+    python -m vision.evaluate_cam --reference DIR [--backbone NAME] --composites N [--seed S] [--runtime onnx|torch]
+        [--json FILE]
 
 Each composite is one known product (a catalogue packshot, background removed) pasted at a random
 place, scale and rotation onto an object-free crop of another photo (ECSSD validation part) or a
@@ -9,7 +10,8 @@ item's crop embedded; with --segmenter none, the whole composite is the item), a
 activation map of the product's category over the item that covers the product, upsampled to the
 photo, is a hit when its maximum falls inside the product's mask: strictly, or within 15 pixels
 (the pointing game's usual tolerance, Zhang et al. 2016). The head is trained on the reference
-embeddings, as the worker's is.
+embeddings, as the worker's is. The networks run on ONNX Runtime, as in the worker, unless
+--runtime torch.
 """
 
 import argparse
@@ -21,19 +23,17 @@ from PIL import Image
 from scipy import ndimage
 from tqdm import tqdm
 
-from .backbones import get_backbone, list_backbones
 from .boxes import box_iou
 from .cam import activation_map, covered_region, refresh_head
 from .catalogue import scan_catalogue
 from .categorize import Categorizer, build_index
 from .composites import (DEFAULT_CUT_OUTS, DEFAULT_ECSSD, Backgrounds, CompositeGenerator, cut_out, paired_masks,
                          split_pairs)
-from .embedder import Embedder
+from .experiment import loaded
 from .figures import write_figures
 from .images import load_image
 from .model_weights import DEFAULT_BACKBONE
-from .segment import DEFAULT_SEGMENTER
-from .unet import load_segmenter
+from .runtimes import DEFAULT_RUNTIME, RUNTIMES, default_segmenter, load_embedder, load_segmenter
 
 TOLERANCE = 15
 
@@ -41,7 +41,9 @@ TOLERANCE = 15
 def get_args_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reference", required=True, help="folder tree of labelled reference images")
-    parser.add_argument("--backbone", default=DEFAULT_BACKBONE, choices=list_backbones())
+    parser.add_argument("--backbone", default=DEFAULT_BACKBONE)
+    parser.add_argument("--runtime", choices=RUNTIMES, default=DEFAULT_RUNTIME,
+                        help="what runs the networks: ONNX Runtime, as the worker does, or PyTorch, to compare")
     parser.add_argument("--composites", type=int, default=500)
     parser.add_argument("--seed", type=int, default=3000)
     parser.add_argument("--cut-outs", default=DEFAULT_CUT_OUTS,
@@ -49,10 +51,10 @@ def get_args_parser():
     parser.add_argument("--backgrounds", default=DEFAULT_ECSSD,
                         help="a folder with images/ and masks/; object-free crops of its validation part")
     parser.add_argument("--size", type=int, default=320, help="composite side in pixels")
-    parser.add_argument("--segmenter", default=DEFAULT_SEGMENTER,
-                        help="find the items first and use the product's, as the worker does; 'none': the map of "
-                             "the whole composite")
-    parser.add_argument("--device", default=None)
+    parser.add_argument("--segmenter",
+                        help="find the items first and use the product's, as the worker does (default: the segmenter "
+                             "it serves on --runtime); 'none': the map of the whole composite")
+    parser.add_argument("--device", default=None, help="with --runtime torch: cpu or cuda (default: cuda if available)")
     parser.add_argument("--json", help="also write the figures to this file")
     return parser
 
@@ -104,15 +106,17 @@ def play(categorizer, segmenter, generator, sources, count):
 
 
 def main(args):
-    embedder = Embedder(get_backbone(args.backbone), device=args.device)
+    embedder = loaded(load_embedder, args.backbone, args.runtime, device=args.device)
     index, skipped = build_index(scan_catalogue(args.reference), embedder)
     refresh_head(index)
     generator, sources = pointing_generator(args.cut_outs, args.backgrounds, set(index.categories), args.size,
                                             args.seed)
-    segmenter = load_segmenter(args.segmenter) if args.segmenter != "none" else None
+    segmenter = None if args.segmenter == "none" else loaded(
+        load_segmenter, args.segmenter or default_segmenter(args.runtime), args.runtime, device=args.device)
     hits = play(Categorizer(embedder, index), segmenter, generator, sources, args.composites)
     figures = {
         "backbone": embedder.weights.version,
+        "runtime": args.runtime,
         "segmenter": segmenter.version if segmenter else None,
         "composites": args.composites,
         "seed": args.seed,

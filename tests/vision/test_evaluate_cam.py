@@ -28,7 +28,7 @@ def test_the_pointing_game_reports_its_figures(small_catalogue, tmp_path):
         "--reference", str(small_catalogue[0]), "--composites", "4", "--segmenter", "none",
         "--json", str(tmp_path / "cam.json"),
     ]))
-    assert figures["composites"] == 4 and figures["segmenter"] is None
+    assert figures["composites"] == 4 and figures["segmenter"] is None and figures["runtime"] == "onnx"
     for key in ("pointing_accuracy", "pointing_accuracy_strict", "pointing_accuracy_assigned_category"):
         assert 0 <= figures[key] <= 1
     assert figures["pointing_accuracy_strict"] <= figures["pointing_accuracy"]

@@ -126,6 +126,8 @@ def test_a_missing_int8_model_says_how_to_make_it_and_pytorch_says_it_cannot_run
         session(str(tmp_path / "efficientnet_lite1_int8.onnx"))
     with pytest.raises(BackboneUnavailable, match=f"ONNX Runtime only; on PyTorch use '{DEFAULT_SEGMENTER}'"):
         load_segmenter(DEFAULT_SEGMENTER + INT8_SUFFIX)
+    with pytest.raises(BackboneUnavailable, match=r"runs on ONNX Runtime only .*; on PyTorch use 'grocery'"):
+        get_backbone("grocery" + INT8_SUFFIX)
 
 
 def test_trained_weights_are_stored_in_float16_and_served_in_float32():

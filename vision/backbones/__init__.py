@@ -1,6 +1,6 @@
 """Registry of embedding backbones: `get_backbone(name)` and `list_backbones()`."""
 
-from ..model_weights import DEFAULT_BACKBONE, GENERIC_BACKBONES
+from ..model_weights import DEFAULT_BACKBONE, GENERIC_BACKBONES, INT8_SUFFIX
 from . import ensemble, finetuned
 from ._api import Backbone, BackboneUnavailable, Weights
 from .efficientnet_lite import efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
@@ -24,6 +24,9 @@ def get_backbone(name=DEFAULT_BACKBONE, pretrained=True):
         return finetuned.finetuned(name, get_backbone, pretrained=pretrained).eval()
     if name in ensemble.available():
         return ensemble.ensemble(name, get_backbone, pretrained=pretrained).eval()
+    if name.endswith(INT8_SUFFIX) and name.removesuffix(INT8_SUFFIX) in list_backbones():
+        raise BackboneUnavailable(f"'{name}' is quantized to int8 and runs on ONNX Runtime only "
+                                  f"(CATALOG_RUNTIME=onnx); on PyTorch use '{name.removesuffix(INT8_SUFFIX)}'.")
     known = ", ".join(list_backbones())
     raise BackboneUnavailable(f"Unknown backbone '{name}'. Known backbones: {known}.")
 
