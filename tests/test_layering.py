@@ -220,7 +220,8 @@ def _top_level_imports(name):
     return project, outside
 
 
-@pytest.mark.parametrize("name", ["worker.tasks", "config.celery", "vision.evaluate",
+@pytest.mark.parametrize("name", ["worker.tasks", "config.celery", "vision.evaluate", "vision.evaluate_items",
+                                  "vision.evaluate_segmentation", "vision.evaluate_cam", "vision.report",
                                   "worker.management.commands.rebuild_index",
                                   "worker.management.commands.rollback_index",
                                   "worker.management.commands.import_catalog"])

@@ -35,12 +35,12 @@ from .cam import refresh_head
 from .catalogue import CatalogueImage, format_path
 from .categorize import CategorizedImage
 from .coco import load_instances
-from .experiment import add_experiment_arguments, run
+from .experiment import add_experiment_arguments, loaded, run
 from .figures import pyplot, reliability_diagram, risk_coverage_curve, write_figures
 from .images import load_image
 from .items import spread
-from .segment import DEFAULT_SEGMENTER, photos_items
-from .unet import load_segmenter
+from .runtimes import default_segmenter, load_segmenter
+from .segment import photos_items
 
 SECTIONS = ("summary", "confusion", "trust", "map", "heatmaps", "segmentation")
 THUMBNAIL_SIDE = 160
@@ -284,7 +284,8 @@ def _heatmap_photo(categorizer, page, result):
 
 
 def segmentation_section(evaluation, page, args):
-    segmenter = load_segmenter(args.segmenter or DEFAULT_SEGMENTER, device=args.device)
+    segmenter = loaded(load_segmenter, args.segmenter or default_segmenter(args.runtime), args.runtime,
+                       device=args.device)
     queried = {r.path for r in evaluation.results}
     if args.instances:
         labelled = load_instances(args.instances, args.queries or args.reference)

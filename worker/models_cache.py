@@ -79,8 +79,12 @@ class ModelCache:
         if not name:
             return None
         with self._lock:
-            key = (name, settings.CATALOG_RUNTIME, str(settings.CATALOG_ONNX_DIR), settings.CATALOG_ONNX_PROVIDER)
+            # A segmenter retrained or exported again is a new file: load it anew, and let the old one go.
+            key = (name, settings.CATALOG_RUNTIME, str(settings.CATALOG_ONNX_DIR), settings.CATALOG_ONNX_PROVIDER,
+                   _file_key(_segmenter_file(name)))
             if key not in self._segmenters:
+                for old in [k for k in self._segmenters if k[:4] == key[:4]]:
+                    del self._segmenters[old]
                 self._segmenters[key] = self._load_segmenter(name)
             return self._segmenters[key]
 
@@ -145,6 +149,14 @@ def _model_files(name):
     from vision.backbones import backbone_files
 
     return backbone_files(name)
+
+
+def _segmenter_file(name):
+    if settings.CATALOG_RUNTIME == "onnx":
+        return onnx_path(name, settings.CATALOG_ONNX_DIR)
+    from vision.unet import segmenter_path
+
+    return segmenter_path(name)
 
 
 def _file_key(path):

@@ -1,3 +1,6 @@
+"""The worker's model cache loads a model anew when its file (or an ensemble member's) is replaced,
+and lets the replaced one go."""
+
 import json
 import os
 import shutil
@@ -34,3 +37,17 @@ def test_on_onnx_runtime_a_model_file_replaced_is_loaded_anew(settings, tmp_path
     os.replace(tmp_path / "new.onnx", tmp_path / "efficientnet_lite0.onnx")  # as an export replaces it
     assert cache.embedder("efficientnet_lite0") is not first
     assert len(cache._embedders) == 1  # the replaced file's session is let go
+
+
+def test_on_onnx_runtime_a_segmenter_file_replaced_is_loaded_anew(settings, tmp_path):
+    name = "unet_lite0_real_int8"
+    shipped = onnx_path(name)
+    settings.CATALOG_RUNTIME, settings.CATALOG_ONNX_DIR, settings.CATALOG_SEGMENTER = "onnx", tmp_path, name
+    shutil.copy(shipped, tmp_path / f"{name}.onnx")
+    cache = ModelCache()
+    first = cache.segmenter()
+    assert cache.segmenter() is first
+    shutil.copy(shipped, tmp_path / "new.onnx")
+    os.replace(tmp_path / "new.onnx", tmp_path / f"{name}.onnx")  # as an export replaces it
+    assert cache.segmenter() is not first
+    assert len(cache._segmenters) == 1
