@@ -32,8 +32,7 @@ from vision.images import (
     decode_image,
     load_image,
 )
-from vision.segment import DEFAULT_SEGMENTER
-from vision.unet import load_segmenter
+from vision.runtimes import DEFAULT_RUNTIME, default_segmenter, load_segmenter
 
 BUDGET_BYTES = 90 * 1024
 
@@ -42,7 +41,8 @@ def get_args_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reference", required=True)
     parser.add_argument("--backbone", default="efficientnet_lite0")
-    parser.add_argument("--segmenter", default=DEFAULT_SEGMENTER)
+    parser.add_argument("--segmenter", default=default_segmenter(DEFAULT_RUNTIME),
+                        help="the one the worker serves by default, unless 'none' or another is named")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json")
     return parser
@@ -119,7 +119,7 @@ def smallest_accepted_photo():
 def main(args):
     _, categorizer = worker_categorizer(args.backbone, args.reference)
     embedder = categorizer.embedder
-    segmenter = None if args.segmenter == "none" else load_segmenter(args.segmenter)
+    segmenter = None if args.segmenter == "none" else load_segmenter(args.segmenter, threads=args.threads)
     torch.set_num_threads(args.threads)
 
     cases = {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every figure of bench/README.md "Items on real photos (issue 17)", in the order they were made.
-# SEGMENTER names the segmenter measured (default: the shipped one). Run from the repository root.
+# SEGMENTER names the segmenter measured (default: the shipped one). On PyTorch, as they were made
+# (the float segmenter; the worker on ONNX Runtime serves its int8 copy, bench/README.md). Run from the
+# repository root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=$(bin/venv)/bin/python
@@ -20,8 +22,8 @@ fi
 # size; the defaults when these figures were made).
 issue5="merge_inside=none,min_share=0"
 if [ "$step" = all ] || [ "$step" = before ]; then
-  "$python" -m vision.evaluate_items --segmenter unet_lite0 --post-processing "$issue5" --reference "$F/photos" \
-    --photos "$F/photos" --instances "$F/instances.json" --holdout-fraction 0.2 \
+  "$python" -m vision.evaluate_items --runtime torch --segmenter unet_lite0 --post-processing "$issue5" \
+    --reference "$F/photos" --photos "$F/photos" --instances "$F/instances.json" --holdout-fraction 0.2 \
     --json "$R/items-freiburg-val-unet_lite0.json"
   "$python" -m bench.items_in_hand --segmenter unet_lite0 --post-processing "$issue5" \
     --json "$R/items-in-hand-unet_lite0.json"
@@ -30,10 +32,10 @@ if [ "$step" = all ] || [ "$step" = tune ]; then
   "$python" -m bench.tune_real_items --segmenter "$seg" --sample 200 --json "$R/items-tuning.json"
 fi
 if [ "$step" = all ] || [ "$step" = measure ]; then
-  "$python" -m vision.evaluate_items --segmenter "$seg" --reference "$F/photos" --photos "$F/photos" \
+  "$python" -m vision.evaluate_items --runtime torch --segmenter "$seg" --reference "$F/photos" --photos "$F/photos" \
     --instances "$F/instances.json" --holdout-fraction 0.2 --json "$R/items-freiburg-val-$seg.json"
   "$python" -m bench.items_in_hand --segmenter "$seg" --json "$R/items-in-hand-$seg.json"
-  "$python" -m vision.evaluate_segmentation --segmenter "$seg" --composites 500 --seed 2000 \
+  "$python" -m vision.evaluate_segmentation --runtime torch --segmenter "$seg" --composites 500 --seed 2000 \
     --images "$E/images" --masks "$E/masks" --split val --json "$R/segmentation-$seg.json"
   "$python" -m vision.evaluate --backbone grocery_lite0 --reference "$G/train" --holdout-fraction 0.2 \
     --segmenter "$seg" --json "$R/items-grocery-holdout-$seg.json"
@@ -48,7 +50,7 @@ if [ "$step" = adapted ]; then
   ln -sf "$PWD/vision/weights/segmenters/$seg.pt" "$weights/segmenters/"
   VISION_WEIGHTS_DIR=$weights "$python" -m vision.training.train_embedder --data "$F/photos" --name freiburg_lite0_8 \
     --holdout-fraction 0.2 --epochs 8 --eval-every 100 --keep last
-  VISION_WEIGHTS_DIR=$weights "$python" -m vision.evaluate_items --backbone freiburg_lite0_8 --segmenter "$seg" \
-    --reference "$F/photos" --photos "$F/photos" --instances "$F/instances.json" --holdout-fraction 0.2 \
+  VISION_WEIGHTS_DIR=$weights "$python" -m vision.evaluate_items --runtime torch --backbone freiburg_lite0_8 \
+    --segmenter "$seg" --reference "$F/photos" --photos "$F/photos" --instances "$F/instances.json" --holdout-fraction 0.2 \
     --json "$R/items-freiburg-val-$seg-freiburg_lite0_8.json"
 fi

@@ -84,6 +84,17 @@ def session(path, threads=None, provider="cpu", export_hint=EXPORT_HINT):
     return onnxruntime.InferenceSession(str(path), options, providers=[PROVIDERS[provider]])
 
 
+def model_version(path):
+    """The version the model file at `path` records, read without readying the model to run (no
+    graph optimisations: a fifth of a session's start)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+    model = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return model.get_modelmeta().custom_metadata_map.get("version")
+
+
 _arena_lock = threading.Lock()
 _arena_shared = False
 

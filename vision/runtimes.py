@@ -9,7 +9,7 @@ only when it is asked for, so that serving runs where it is not installed.
 import os
 
 from .model_weights import GENERIC_BACKBONES, INT8_SUFFIX, SHIPPED_WEIGHTS_DIR, weights_dir
-from .onnx_runtime import OnnxEmbedder, RuntimeUnavailable, onnx_path
+from .onnx_runtime import OnnxEmbedder, RuntimeUnavailable, model_version, onnx_path
 from .onnx_runtime import onnx_dir as onnx_dir_default
 from .segment import DEFAULT_SEGMENTER, OnnxSegmenter
 
@@ -26,7 +26,8 @@ def load_embedder(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu", 
         if not is_known(name, onnx_dir):
             raise RuntimeUnavailable(f"Unknown model '{name}': there are no weights and no ONNX file of that name "
                                      f"here (ONNX files: {', '.join(_onnx_names(onnx_dir)) or 'none'}).")
-        return OnnxEmbedder(onnx_path(name, onnx_dir), threads=threads, provider=provider, batch_size=batch_size)
+        embedder = OnnxEmbedder(onnx_path(name, onnx_dir), threads=threads, provider=provider, batch_size=batch_size)
+        return _of_current_weights(embedder, embedder.weights.version, name, onnx_dir)
     from .backbones import get_backbone
     from .embedder import Embedder
 
@@ -35,7 +36,7 @@ def load_embedder(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu", 
 
 def default_segmenter(runtime=DEFAULT_RUNTIME):
     """The segmenter `runtime` serves unless told otherwise: on ONNX Runtime the shipped one
-    quantized to int8 (2.6 times as fast, the same items found: bench/README.md, "ONNX Runtime
+    quantized to int8 (2.7 times as fast, the same items found: bench/README.md, "ONNX Runtime
     against PyTorch"), on PyTorch its float weights."""
     return DEFAULT_SEGMENTER + INT8_SUFFIX if runtime == "onnx" else DEFAULT_SEGMENTER
 
@@ -43,10 +44,26 @@ def default_segmenter(runtime=DEFAULT_RUNTIME):
 def load_segmenter(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu", device=None, threads=None):
     """The trained segmenter `name` on `runtime` (errors as load_embedder's)."""
     if runtime == "onnx":
-        return OnnxSegmenter(onnx_path(name, onnx_dir), threads=threads, provider=provider)
+        segmenter = OnnxSegmenter(onnx_path(name, onnx_dir), threads=threads, provider=provider)
+        return _of_current_weights(segmenter, segmenter.version, name, onnx_dir)
     from .unet import load_segmenter as load_on_torch
 
     return load_on_torch(name, device=device)
+
+
+def _of_current_weights(model, version, name, onnx_dir):
+    """`model`, unless it is a model quantized to int8 from other weights than its float model's
+    file now holds: retraining exports the float file again, not the int8 one, which would go on
+    serving the old weights unseen (the shipped int8 file is found when none lies beside them)."""
+    float_path = onnx_path(name.removesuffix(INT8_SUFFIX), onnx_dir)
+    if name.endswith(INT8_SUFFIX) and os.path.exists(float_path):
+        current = model_version(float_path)
+        if current and version != current + INT8_SUFFIX:
+            raise RuntimeUnavailable(
+                f"'{name}' ({version}) was quantized from other weights than '{name.removesuffix(INT8_SUFFIX)}' "
+                f"now holds ({current}): make it again, where PyTorch is installed, with `python -m vision.training."
+                f"export_onnx ... --int8 REFERENCE_PHOTOS_TREE --out-dir {os.path.dirname(float_path)}`.")
+    return model
 
 
 def is_known(name, onnx_dir=None):

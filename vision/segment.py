@@ -61,6 +61,11 @@ class PostProcessing:
     # Both chosen on real shop photos outside the reported ones (bench/README.md, issue 17).
     min_share: float = 0.25
 
+    def __post_init__(self):
+        # The distance map is read in 256 levels (_split): a peak height outside [0, 1] has no level.
+        if not 0 <= self.peak_height <= 1:
+            raise ValueError(f"peak_height is a share of the distance map's range, from 0 to 1, not {self.peak_height}")
+
 
 def post_processing_from(text, base=PostProcessing()):
     """PostProcessing with the settings of "name=value,..." changed ("none" for no value): the
@@ -110,7 +115,7 @@ def find_items(foreground, distance, settings=PostProcessing()):
 
 def _split(mask, distance, peak_height):
     """Labels of the items of a foreground mask, split by a watershed of its distance map."""
-    levels = np.round(np.where(mask, distance, 0) * 255).astype(np.uint8)
+    levels = np.round(np.where(mask, np.clip(distance, 0, 1), 0) * 255).astype(np.uint8)
     # Peaks lower than peak_height above their saddle are shaved off and merge with their
     # neighbours; what stays on top (plateaus included) marks one item each.
     height = round(peak_height * 255)

@@ -16,6 +16,7 @@ from vision.images import load_image
 from vision.model_weights import INT8_SUFFIX, SHIPPED_WEIGHTS_DIR
 from vision.onnx_export import OPSET, export, export_segmenter, quantize
 from vision.onnx_runtime import OnnxEmbedder, RuntimeUnavailable, onnx_path, session
+from vision.runtimes import load_segmenter as load_on_runtime
 from vision.segment import DEFAULT_SEGMENTER, OnnxSegmenter
 from vision.unet import load_segmenter
 
@@ -76,9 +77,26 @@ def test_the_shipped_model_files_hold_the_shipped_weights(name):
     assert shipped.version == get_backbone(name).weights.version
 
 
-def test_the_shipped_segmenter_file_holds_the_shipped_weights():
+def test_the_shipped_segmenter_files_hold_the_shipped_weights():
     shipped = OnnxSegmenter(onnx_path(DEFAULT_SEGMENTER, SHIPPED_ONNX_DIR))
     assert shipped.version == load_segmenter(DEFAULT_SEGMENTER, device="cpu").version
+    assert OnnxSegmenter(onnx_path(DEFAULT_SEGMENTER + INT8_SUFFIX, SHIPPED_ONNX_DIR)).version == (
+        shipped.version + INT8_SUFFIX)
+
+
+def test_an_int8_model_of_older_weights_than_its_float_model_is_refused(tmp_path):
+    """A segmenter retrained beside the shipped ones (VISION_WEIGHTS_DIR): its float file exported
+    again, its int8 one not, so the shipped int8 file would be found and serve the old weights."""
+    import onnx
+
+    retrained = onnx.load(onnx_path(DEFAULT_SEGMENTER, SHIPPED_ONNX_DIR))
+    onnx.helper.set_model_props(retrained, {p.key: p.value for p in retrained.metadata_props} | {
+        "version": f"{DEFAULT_SEGMENTER}-retrained"})
+    onnx.save(retrained, str(tmp_path / f"{DEFAULT_SEGMENTER}.onnx"))
+    with pytest.raises(RuntimeUnavailable, match=f"quantized from other weights than '{DEFAULT_SEGMENTER}' now "
+                                                 rf"holds \({DEFAULT_SEGMENTER}-retrained\)"):
+        load_on_runtime(DEFAULT_SEGMENTER + INT8_SUFFIX, onnx_dir=str(tmp_path))
+    assert load_on_runtime(DEFAULT_SEGMENTER + INT8_SUFFIX).version.endswith(INT8_SUFFIX)  # the shipped pair
 
 
 def test_an_int8_model_is_a_model_of_its_own_that_embeds_nearly_the_same(exported, photos, tmp_path):
@@ -94,13 +112,21 @@ def test_the_shipped_int8_file_is_of_the_shipped_weights():
     assert quantized.version == get_backbone("grocery").weights.version + INT8_SUFFIX
 
 
-def test_a_segmenter_quantized_to_int8_is_a_model_of_its_own(photos, tmp_path):
+def test_a_segmenter_quantized_to_int8_is_a_model_of_its_own_and_keeps_in_float_what_it_is_told(photos, tmp_path):
+    import onnx
+
     float_path = onnx_path(DEFAULT_SEGMENTER, SHIPPED_ONNX_DIR)
-    quantized = OnnxSegmenter(quantize(float_path, str(tmp_path / "segmenter_int8.onnx"), photos[:3]), threads=1)
-    float_model = OnnxSegmenter(float_path, threads=1)
+    path = quantize(float_path, str(tmp_path / "segmenter_int8.onnx"), photos[:3], keep_float=("/encoder/",))
+    quantized, float_model = OnnxSegmenter(path, threads=1), OnnxSegmenter(float_path, threads=1)
     assert quantized.version == float_model.version + INT8_SUFFIX and quantized.input_size == float_model.input_size
     foreground, _ = quantized.predict(photos[3])
     assert foreground.shape == float_model.predict(photos[3])[0].shape
+    graph = onnx.load(path).graph
+    dequantized = {output for node in graph.node if node.op_type == "DequantizeLinear" for output in node.output}
+    convolutions = [node for node in graph.node if node.op_type == "Conv"]
+    int8 = {node.name.startswith("/encoder/") for node in convolutions if node.input[1] in dequantized}
+    assert int8 == {False}  # the decoder's convolutions are in int8, the encoder's are not
+    assert sum(node.name.startswith("/encoder/") for node in convolutions) > 30  # still named so
 
 
 def test_the_shipped_int8_segmenter_finds_the_float_ones_items():

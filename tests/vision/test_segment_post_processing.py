@@ -116,3 +116,5 @@ def test_a_post_processing_is_written_on_the_command_line_as_name_value_pairs():
     assert settings == PostProcessing(merge_inside=None, min_share=0.0, peak_height=0.2)
     with pytest.raises(ValueError, match="'peaks=1' is not name=value with a name of"):
         post_processing_from("peaks=1")
+    with pytest.raises(ValueError, match="peak_height is a share of the distance map's range, from 0 to 1, not 1.2"):
+        post_processing_from("peak_height=1.2")
