@@ -3,6 +3,7 @@ PyTorch does (cosine >= 0.9999), its feature maps too, with any number of images
 file says which weights it holds and how to preprocess for them; the exported segmenter finds the
 same items in real shop photos, and so, nearly, does the one quantized to int8 that serving runs."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -84,11 +85,18 @@ def test_the_shipped_segmenter_files_hold_the_shipped_weights():
         shipped.version + INT8_SUFFIX)
 
 
-def test_an_int8_model_of_older_weights_than_its_float_model_is_refused(tmp_path):
+@pytest.mark.parametrize("int8_beside", [False, True])
+def test_an_int8_model_of_older_weights_than_its_float_model_is_refused(tmp_path, int8_beside):
     """A segmenter retrained beside the shipped ones (VISION_WEIGHTS_DIR): its float file exported
-    again, its int8 one not, so the shipped int8 file would be found and serve the old weights."""
+    again, its int8 one not, so the shipped int8 file (or an older one beside it) would be found and
+    serve the old weights."""
+    import shutil
+
     import onnx
 
+    if int8_beside:
+        older = shutil.copy(onnx_path(DEFAULT_SEGMENTER + INT8_SUFFIX, SHIPPED_ONNX_DIR), tmp_path)
+        os.utime(older, (0, 0))
     retrained = onnx.load(onnx_path(DEFAULT_SEGMENTER, SHIPPED_ONNX_DIR))
     onnx.helper.set_model_props(retrained, {p.key: p.value for p in retrained.metadata_props} | {
         "version": f"{DEFAULT_SEGMENTER}-retrained"})
