@@ -29,11 +29,11 @@ from .catalogue import scan_catalogue
 from .categorize import Categorizer, build_index
 from .composites import (DEFAULT_CUT_OUTS, DEFAULT_ECSSD, Backgrounds, CompositeGenerator, cut_out, paired_masks,
                          split_pairs)
-from .experiment import loaded
+from .experiment import chosen_segmenter, loaded
 from .figures import write_figures
 from .images import load_image
 from .model_weights import DEFAULT_BACKBONE
-from .runtimes import DEFAULT_RUNTIME, RUNTIMES, default_segmenter, load_embedder, load_segmenter
+from .runtimes import DEFAULT_RUNTIME, RUNTIMES, load_embedder
 
 TOLERANCE = 15
 
@@ -111,8 +111,7 @@ def main(args):
     refresh_head(index)
     generator, sources = pointing_generator(args.cut_outs, args.backgrounds, set(index.categories), args.size,
                                             args.seed)
-    segmenter = None if args.segmenter == "none" else loaded(
-        load_segmenter, args.segmenter or default_segmenter(args.runtime), args.runtime, device=args.device)
+    segmenter = None if args.segmenter == "none" else chosen_segmenter(args.segmenter, args.runtime, args.device)
     hits = play(Categorizer(embedder, index), segmenter, generator, sources, args.composites)
     figures = {
         "backbone": embedder.weights.version,

@@ -28,11 +28,11 @@ from dataclasses import asdict
 
 from .calibration import DEFAULT_TARGET_PRECISION
 from .coco import load_instances
-from .experiment import check_queries, loaded
+from .experiment import check_queries, chosen_segmenter
 from .figures import write_figures
 from .items import categorize_photos, categorizer_of, embedded_references, figures_by_kind, queries_and_references
 from .model_weights import DEFAULT_BACKBONE
-from .runtimes import DEFAULT_RUNTIME, RUNTIMES, default_segmenter, load_segmenter
+from .runtimes import DEFAULT_RUNTIME, RUNTIMES
 from .segment import PostProcessing, post_processing_from
 
 
@@ -73,8 +73,7 @@ def main(args):
                          "file names are relative to?).")
     seen = check_queries([photo.as_catalogue_image() for photo in photos], embedder.weights, args.allow_seen)
     categorizer = categorizer_of(embedder, novelty_embedder, references, rows, args.target_precision)
-    segmenter = None if args.segmenter == "none" else loaded(
-        load_segmenter, args.segmenter or default_segmenter(args.runtime), args.runtime, device=args.device)
+    segmenter = None if args.segmenter == "none" else chosen_segmenter(args.segmenter, args.runtime, args.device)
     if segmenter is not None:
         segmenter.settings = args.post_processing
     counts, skipped, seconds = categorize_photos(categorizer, segmenter, photos, not args.keep_unlike)

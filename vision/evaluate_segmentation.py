@@ -13,9 +13,9 @@ import argparse
 import json
 
 from .composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, paired_masks, split_pairs
-from .experiment import loaded
+from .experiment import chosen_segmenter
 from .figures import write_figures
-from .runtimes import DEFAULT_RUNTIME, RUNTIMES, default_segmenter, load_segmenter
+from .runtimes import DEFAULT_RUNTIME, RUNTIMES
 from .segmenter_figures import evaluate_composites, evaluate_masks
 
 
@@ -41,7 +41,7 @@ def get_args_parser():
 def main(args):
     if not (args.images and args.masks) and not args.composites:
         raise SystemExit("Give --images and --masks, or --composites N (or both).")
-    segmenter = loaded(load_segmenter, args.segmenter or default_segmenter(args.runtime), args.runtime)
+    segmenter = chosen_segmenter(args.segmenter, args.runtime)
     figures = {"segmenter": segmenter.version, "runtime": args.runtime}
     if args.images and args.masks:
         pairs = paired_masks(args.images, args.masks)

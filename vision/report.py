@@ -35,11 +35,10 @@ from .cam import refresh_head
 from .catalogue import CatalogueImage, format_path
 from .categorize import CategorizedImage
 from .coco import load_instances
-from .experiment import add_experiment_arguments, loaded, run
+from .experiment import add_experiment_arguments, chosen_segmenter, run
 from .figures import pyplot, reliability_diagram, risk_coverage_curve, write_figures
 from .images import load_image
 from .items import spread
-from .runtimes import default_segmenter, load_segmenter
 from .segment import photos_items
 
 SECTIONS = ("summary", "confusion", "trust", "map", "heatmaps", "segmentation")
@@ -284,8 +283,7 @@ def _heatmap_photo(categorizer, page, result):
 
 
 def segmentation_section(evaluation, page, args):
-    segmenter = loaded(load_segmenter, args.segmenter or default_segmenter(args.runtime), args.runtime,
-                       device=args.device)
+    segmenter = chosen_segmenter(args.segmenter, args.runtime, args.device)
     queried = {r.path for r in evaluation.results}
     if args.instances:
         labelled = load_instances(args.instances, args.queries or args.reference)

@@ -26,8 +26,9 @@ def load_embedder(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu", 
         if not is_known(name, onnx_dir):
             raise RuntimeUnavailable(f"Unknown model '{name}': there are no weights and no ONNX file of that name "
                                      f"here (ONNX files: {', '.join(_onnx_names(onnx_dir)) or 'none'}).")
-        embedder = OnnxEmbedder(onnx_path(name, onnx_dir), threads=threads, provider=provider, batch_size=batch_size)
-        return _of_current_weights(embedder, embedder.weights.version, name, onnx_dir)
+        path = onnx_path(name, onnx_dir)
+        embedder = OnnxEmbedder(path, threads=threads, provider=provider, batch_size=batch_size)
+        return _of_current_weights(embedder, embedder.weights.version, name, path, onnx_dir)
     from .backbones import get_backbone
     from .embedder import Embedder
 
@@ -44,21 +45,25 @@ def default_segmenter(runtime=DEFAULT_RUNTIME):
 def load_segmenter(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu", device=None, threads=None):
     """The trained segmenter `name` on `runtime` (errors as load_embedder's)."""
     if runtime == "onnx":
-        segmenter = OnnxSegmenter(onnx_path(name, onnx_dir), threads=threads, provider=provider)
-        return _of_current_weights(segmenter, segmenter.version, name, onnx_dir)
+        path = onnx_path(name, onnx_dir)
+        segmenter = OnnxSegmenter(path, threads=threads, provider=provider)
+        return _of_current_weights(segmenter, segmenter.version, name, path, onnx_dir)
     from .unet import load_segmenter as load_on_torch
 
     return load_on_torch(name, device=device)
 
 
-def _of_current_weights(model, version, name, onnx_dir):
-    """`model`, unless it is a model quantized to int8 from other weights than its float model's
-    file now holds: retraining exports the float file again, not the int8 one, which would go on
-    serving the old weights unseen (the shipped int8 file is found when none lies beside them).
+def _of_current_weights(model, version, name, int8_path, onnx_dir):
+    """`model` (`name`, loaded from `int8_path`), unless it is a model quantized to int8 from other
+    weights than its float model's file now holds: retraining exports the float file again, not
+    the int8 one, which would go on serving the old weights unseen (the shipped int8 file is found
+    when none lies beside them).
     The versions are read only when the two files may differ: not for the shipped pair (a test
     holds them together), nor for a pair made together (export_onnx writes the float file first)."""
-    int8_path, float_path = onnx_path(name, onnx_dir), onnx_path(name.removesuffix(INT8_SUFFIX), onnx_dir)
-    if not name.endswith(INT8_SUFFIX) or not os.path.exists(float_path):
+    if not name.endswith(INT8_SUFFIX):
+        return model
+    float_path = onnx_path(name.removesuffix(INT8_SUFFIX), onnx_dir)
+    if not os.path.exists(float_path):
         return model
     together = os.path.dirname(int8_path) == os.path.dirname(float_path) and (
         os.path.dirname(float_path) == os.path.join(SHIPPED_WEIGHTS_DIR, "onnx")
