@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db.models import Count, prefetch_related_objects
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -28,6 +28,7 @@ from .serializers import (
     SimilarListingSerializer,
 )
 from .similar import similar_listings
+from .storage import SIGNED_URL_NOTE, served_file
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     HEADER, str, OpenApiParameter.HEADER, required=False,
@@ -157,7 +158,9 @@ PHOTO_SIZE = OpenApiParameter(
     description="display: a JPEG of at most 1600 px a side; thumbnail: at most 360 px; original: the file as uploaded")
 
 
-@extend_schema(parameters=[PHOTO_SIZE], responses={(200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY), 404: None})
+@extend_schema(parameters=[PHOTO_SIZE], description=SIGNED_URL_NOTE,
+               responses={(200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY),
+                          302: OpenApiResponse(description=SIGNED_URL_NOTE), 404: None})
 @api_view(["GET"])
 def photo_image(request, photo_uuid):
     photo = get_object_or_404(Photo.objects.visible_to(request.user), uuid=photo_uuid)
@@ -165,16 +168,18 @@ def photo_image(request, photo_uuid):
     if size not in PHOTO_SIZES:
         return problem_response(status.HTTP_400_BAD_REQUEST,
                                 f"There is no size “{size}”; use one of {', '.join(PHOTO_SIZES)}.")
-    return FileResponse(shown_image(photo, size).open("rb"))
+    return served_file(shown_image(photo, size))
 
 
-@extend_schema(responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY), 404: None})
+@extend_schema(description=SIGNED_URL_NOTE,
+               responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
+                          302: OpenApiResponse(description=SIGNED_URL_NOTE), 404: None})
 @api_view(["GET"])
 def item_heatmap(request, item_uuid):
     item = get_object_or_404(Item.objects.visible_to(request.user), uuid=item_uuid)
     if not item.heatmap:
         raise Http404("This item has no heatmap yet.")
-    return FileResponse(item.heatmap.open("rb"), content_type="image/png")
+    return served_file(item.heatmap, "image/png")
 
 
 @extend_schema(responses={200: QualitySerializer, 403: None})

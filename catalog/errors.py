@@ -1,6 +1,6 @@
 """What a client sees when a request goes wrong: problem details (RFC 9457) from the API, a plain
-page on the web, and 503 with Retry-After while the database or the broker cannot be reached —
-never a traceback, a setting or a stored value."""
+page on the web, and 503 with Retry-After while the database, the broker or the storage cannot be
+reached — never a traceback, a setting or a stored value."""
 
 import sys
 from http import HTTPStatus
@@ -15,6 +15,8 @@ from django.template import loader
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from .storage import unreachable
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Failures of a service the app depends on, not of the request: worth retrying shortly.
 UNAVAILABLE = (OperationalError, InterfaceError, kombu.exceptions.OperationalError,
@@ -23,6 +25,11 @@ RETRY_AFTER_SECONDS = 30
 UNAVAILABLE_DETAIL = f"The service is briefly unavailable; nothing was changed. Retry in {RETRY_AFTER_SECONDS} seconds."
 INVALID_FIELDS_DETAIL = "Some fields are not valid; `errors` says why, field by field."
 SERVER_ERROR_DETAIL = "Something went wrong on our side and it has been logged; nothing was changed. Retry later."
+
+
+def is_unavailable(error):
+    """Whether `error` is a service the app depends on failing for now (worth a 503 and a retry)."""
+    return isinstance(error, UNAVAILABLE) or unreachable(error)
 
 
 def problem(status, detail, **members):
@@ -44,7 +51,7 @@ def invalid_fields(errors):
 
 def api_exception_handler(exc, context):
     """DRF's errors as problem details; an unexpected exception goes on to server_error (a 500)."""
-    if isinstance(exc, UNAVAILABLE):
+    if is_unavailable(exc):
         return problem_response(503, UNAVAILABLE_DETAIL, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     response = exception_handler(exc, context)
     if response is None:
@@ -61,7 +68,7 @@ def api_exception_handler(exc, context):
 def server_error(request):
     """handler500: Django calls it while handling the exception, so sys.exc_info() names it."""
     # Rendered without the request: the page's context would ask the database that may have failed.
-    if isinstance(sys.exc_info()[1], UNAVAILABLE):
+    if is_unavailable(sys.exc_info()[1]):
         return _answer(request, 503, UNAVAILABLE_DETAIL, {"Retry-After": str(RETRY_AFTER_SECONDS)}, with_request=False)
     return _answer(request, 500, SERVER_ERROR_DETAIL, with_request=False)
 

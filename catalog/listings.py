@@ -1,16 +1,21 @@
 """Creating a listing with its photos: the one way the upload form and the API both do it."""
 
+import logging
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from .models import AllowanceSpent, Listing, Outcome, Photo, lock_seller
 from .photos import store_display_images
+from .storage import STORAGE_ERRORS
 from .tasks import enqueue_photo
+
+log = logging.getLogger(__name__)
 
 
 class OverQuota(Exception):
@@ -31,14 +36,31 @@ def add_photos(listing, checked_photos):
     """Store the checked photos as the listing's, spending the seller's allowance (OverQuota when it
     does not cover them); each is queued once the transaction commits (its categorization then
     decides the listing again with it)."""
-    with transaction.atomic():
-        spend_allowance(listing.seller, checked_photos)
-        for checked in checked_photos:
-            photo = Photo(listing=listing, original_name=checked.upload.name[:255],
-                          width=checked.width, height=checked.height)
-            # Its display copies are the worker's to make (an upload is answered sooner).
-            photo.image.save(f"photo.{checked.extension}", checked.upload, save=True)
-            transaction.on_commit(partial(enqueue_photo, photo.id))
+    stored = []
+    try:
+        with transaction.atomic():
+            spend_allowance(listing.seller, checked_photos)
+            for checked in checked_photos:
+                photo = Photo(listing=listing, original_name=checked.upload.name[:255],
+                              width=checked.width, height=checked.height)
+                # Its display copies are the worker's to make (an upload is answered sooner).
+                photo.image.save(f"photo.{checked.extension}", checked.upload, save=False)
+                stored.append(photo.image.name)
+                photo.save()
+                transaction.on_commit(partial(enqueue_photo, photo.id))
+    except Exception:
+        _delete_stored(stored)
+        raise
+
+
+def _delete_stored(names):
+    """Files stored for an upload that then failed (the storage or the database gave out halfway):
+    nothing of it is kept, as far as the storage lets."""
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except STORAGE_ERRORS:
+            log.warning("could not delete %s, stored for an upload that failed", name)
 
 
 def choose_category(listing, category):

@@ -498,6 +498,27 @@ class ReferenceChange(models.Model):
         cls.objects.bulk_create([cls(reference_id=pk) for pk in reference_ids])
 
 
+class IndexSnapshot(models.Model):
+    """An index file published to the storage (worker.index_snapshots), for hosts that share no
+    disk: the newest row is the index every worker starts from (then applies the ReferenceChange
+    rows after `applied_change`). Files are never overwritten: each publish is a new one."""
+
+    file = models.FileField(upload_to="index/")
+    backbone = models.CharField(max_length=200)
+    references = models.PositiveIntegerField()
+    applied_change = models.BigIntegerField()
+    # The snapshot a switch of embedder replaced (rollback_index puts it back); kept by the
+    # compactions after the switch, as the local `.previous` file is.
+    previous = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        get_latest_by = "pk"
+
+    def __str__(self):
+        return f"{self.file.name} ({self.backbone}, {self.references} references)"
+
+
 class ReviewDecision(models.Model):
     """What a staff member decided about an item, kept for the record."""
 

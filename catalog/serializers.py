@@ -17,6 +17,10 @@ from .models import (
 from .photos import check_photos
 from .text import clean_title
 
+# The addresses of photos and heatmaps are the API's own; what they answer may be a short-lived one.
+URL_NOTE = ("With object storage it answers with a redirect to a signed URL that expires after "
+            "AWS_QUERYSTRING_EXPIRE seconds (300 by default): fetch through this address each time.")
+
 OUTCOME_HELP = ("accepted: the whole path is accepted automatically; accepted_at_parent: the first "
                 "accepted_depth levels are; needs_review; not_in_catalogue: unlike anything in the catalogue; "
                 "reviewed / not_a_product: decided by catalogue staff; chosen_by_seller: a listing's category its "
@@ -52,7 +56,8 @@ class ItemSerializer(DecidedSerializer):
                                          help_text="[{path, confidence}] the runners-up")
     heatmap_category = serializers.CharField(source="shown_heatmap_category",
                                              help_text="the category the heatmap is of")
-    heatmap_url = serializers.SerializerMethodField()
+    heatmap_url = serializers.SerializerMethodField(help_text=f"the heatmap PNG, at an address of this API that "
+                                                              f"does not expire (send your token). {URL_NOTE}")
     text = serializers.SerializerMethodField(help_text="the lines of text read on the item (on a listing's first "
                                                        "photo); empty when none")
 
@@ -72,7 +77,9 @@ class ItemSerializer(DecidedSerializer):
 
 
 class PhotoSerializer(serializers.ModelSerializer):
-    image_url = serializers.SerializerMethodField(help_text="the photo as a JPEG of at most 1600 px a side")
+    image_url = serializers.SerializerMethodField(help_text="the photo as a JPEG of at most 1600 px a side, at an "
+                                                            f"address of this API that does not expire (send your "
+                                                            f"token). {URL_NOTE}")
     thumbnail_url = serializers.SerializerMethodField(help_text="a JPEG of at most 360 px a side")
     original_url = serializers.SerializerMethodField(help_text="the file as uploaded")
     items = ItemSerializer(many=True, read_only=True)

@@ -1,6 +1,7 @@
 """Stored files go with their rows: a deleted listing's photos and heatmaps, the heatmaps of items
-a re-run of the worker replaces, a reference removed in the admin. A seller who deletes a listing
-expects its photos gone, and nothing else would ever remove them.
+a re-run of the worker replaces, a reference removed in the admin, a bulk job's archives, and so
+everything of an account deleted in the admin (its rows go by cascade, each with its files). A
+seller who deletes a listing expects its photos gone, and nothing else would ever remove them.
 
 Every saved or deleted reference is a ReferenceChange, which running workers apply to their index."""
 
@@ -8,7 +9,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .models import Item, Photo, ReferenceChange, ReferenceImage
+from .models import BulkJob, Item, Photo, ReferenceChange, ReferenceImage
 
 
 def _delete_when_committed(field_file):
@@ -38,3 +39,9 @@ def _record_reference_change(sender, instance, **kwargs):
 @receiver(post_delete, sender=Item)
 def _delete_heatmap_file(sender, instance, **kwargs):
     _delete_when_committed(instance.heatmap)
+
+
+@receiver(post_delete, sender=BulkJob)
+def _delete_bulk_files(sender, instance, **kwargs):
+    for field_file in (instance.archive, instance.loose_photos):
+        _delete_when_committed(field_file)

@@ -1,12 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import review_views, views
+from . import health, review_views, views
 from .login import LoginForm
 from .models import ReviewDecision
 
 urlpatterns = [
     path("", views.home, name="listing-list"),
+    path("health", health.health, name="health"),
     path("signup/", views.signup, name="signup"),
     path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

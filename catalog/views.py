@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils.http import urlencode
@@ -24,6 +24,7 @@ from .listings import (
     shown_image,
 )
 from .models import ApiToken, Category, Item, Listing, Photo, ReferenceImage, TooManyTokens
+from .storage import served_file
 
 
 def _get_listing_for_user(request, listing_uuid):
@@ -184,7 +185,7 @@ def photo_image(request, photo_uuid):
     size = request.GET.get("size", "display")
     if size not in PHOTO_SIZES:
         return render_error(400, f"There is no size “{size}”; use one of {', '.join(PHOTO_SIZES)}.", request)
-    return FileResponse(shown_image(photo, size).open("rb"))
+    return served_file(shown_image(photo, size))
 
 
 @login_required
@@ -193,7 +194,7 @@ def item_heatmap(request, item_uuid):
     item = get_object_or_404(Item.objects.visible_to(request.user), uuid=item_uuid)
     if not item.heatmap:
         raise Http404("This item has no heatmap yet.")
-    return FileResponse(item.heatmap.open("rb"), content_type="image/png")
+    return served_file(item.heatmap, "image/png")
 
 
 @login_required
@@ -201,7 +202,7 @@ def item_heatmap(request, item_uuid):
 def reference_image(request, reference_uuid):
     """Catalogue references are for everyone; those made from sellers' items in review, for staff."""
     reference = get_object_or_404(ReferenceImage.objects.visible_to(request.user), uuid=reference_uuid)
-    return FileResponse(reference.image.open("rb"))
+    return served_file(reference.image)
 
 
 NEW_KEY_SESSION_KEY = "new_api_key"

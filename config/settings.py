@@ -2,7 +2,8 @@
 
 With none set the app runs embedded: SQLite, and tasks executed in-process. Set DATABASE_URL
 and CELERY_BROKER_URL to run on PostgreSQL and Redis with separate `celery worker` processes,
-which must share the database, MEDIA_ROOT and CATALOG_INDEX_PATH with the web process.
+which share the database with the web process, and either MEDIA_ROOT (a shared folder) or, with
+CATALOG_STORAGE=s3, an S3-compatible bucket: then no host shares a disk with another.
 """
 
 import os
@@ -61,6 +62,7 @@ if flag("CATALOG_HTTPS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^health$"]  # a load balancer's check comes over plain HTTP
     SECURE_HSTS_SECONDS = 365 * 24 * 3600
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 # The proxies whose X-Forwarded-For is believed (catalog.client_address): every limit by address
@@ -200,6 +202,48 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every star
 WHITENOISE_USE_FINDERS = True
 # Photos are served only through views that check ownership, never straight from MEDIA_URL.
 MEDIA_ROOT = Path(os.environ.get("CATALOG_MEDIA_ROOT", VAR_DIR / "media"))
+# Where every stored file lives (photos, display copies, heatmaps, bulk archives in flight,
+# reference photos, and the index snapshots workers start from): on local disk under MEDIA_ROOT
+# (one host, or hosts that share that folder), or in an S3-compatible bucket (AWS S3, MinIO, Ceph,
+# SeaweedFS: bin/services starts one) that any number of hosts share without a shared disk. The
+# bucket stays private: pages and the API serve a photo through a view that checks its owner, which
+# then redirects to a signed URL that expires after AWS_QUERYSTRING_EXPIRE seconds.
+CATALOG_STORAGE = choice("CATALOG_STORAGE", "local", ("local", "s3"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# The bucket, wherever AWS_STORAGE_BUCKET_NAME names one: the storage with CATALOG_STORAGE=s3, and
+# what `manage.py move_media` copies to or from before that is set.
+CATALOG_S3_OPTIONS = None
+if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
+    from botocore.config import Config as S3ClientConfig
+
+    CATALOG_S3_OPTIONS = {
+        "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"],
+        "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+        "default_acl": None,  # the bucket's own: private
+        "querystring_auth": True,
+        "querystring_expire": integer("AWS_QUERYSTRING_EXPIRE", 300),
+        "file_overwrite": False,  # as on disk: a name taken gets a suffix, nothing is overwritten
+        # (django-storages takes the addressing style and the signature from here when given this.)
+        "client_config": S3ClientConfig(
+            # Servers other than AWS's (SeaweedFS, MinIO) are addressed by path, not by bucket host name.
+            s3={"addressing_style": choice("AWS_S3_ADDRESSING_STYLE", "path" if os.environ.get("AWS_S3_ENDPOINT_URL")
+                                           else "auto", ("path", "virtual", "auto"))},
+            signature_version="s3v4",
+            # A storage that does not answer fails a request within seconds (an upload answers 503, a
+            # photo's task retries) rather than holding a web thread for botocore's minutes of retries.
+            connect_timeout=5, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"}),
+    }
+if CATALOG_STORAGE == "s3":
+    if CATALOG_S3_OPTIONS is None:
+        raise ImproperlyConfigured(
+            "CATALOG_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME, and for a server other than AWS's its address in "
+            "AWS_S3_ENDPOINT_URL (e.g. http://127.0.0.1:8333); the keys come from AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY.")
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": CATALOG_S3_OPTIONS}
 
 # The longest a web request may run before the server (config/gunicorn.py reads the same variable)
 # gives up on it; an Idempotency-Key claimed by a request older than this is free again.
@@ -225,6 +269,12 @@ CATALOG_SELLER_MEGAPIXELS_PER_DAY = integer("CATALOG_SELLER_MEGAPIXELS_PER_DAY",
 # The vision models, the same for the web process (which never loads them) and the workers.
 CATALOG_BACKBONE = os.environ.get("CATALOG_BACKBONE", "efficientnet_lite0")
 CATALOG_INDEX_PATH = Path(os.environ.get("CATALOG_INDEX_PATH", VAR_DIR / "index" / "reference.npz"))
+# With snapshots the index file is shared through the storage above (worker.index_snapshots): whoever
+# rewrites it publishes the new file as a snapshot there, and each host keeps its own copy at
+# CATALOG_INDEX_PATH, fetched when a newer snapshot appears (checked every CATALOG_INDEX_CHECK_SECONDS
+# at most). On by default with the bucket, where no two hosts share a disk.
+CATALOG_INDEX_SNAPSHOTS = flag("CATALOG_INDEX_SNAPSHOTS", CATALOG_STORAGE == "s3")
+CATALOG_INDEX_CHECK_SECONDS = number("CATALOG_INDEX_CHECK_SECONDS", 5)
 # Reference embeddings by photo content and model version, outside the database and the clone
 # (vision.embedding_cache): a fresh database or a second install on the machine reuses them. Empty: none.
 CATALOG_EMBEDDING_CACHE = os.environ.get("CATALOG_EMBEDDING_CACHE",

@@ -1,7 +1,9 @@
 import io
 import os
+import uuid
 
 import pytest
+from botocore.config import Config as S3ClientConfig
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.test import Client
@@ -194,3 +196,32 @@ def tiny_segmenter(tiny_segmenter_files, monkeypatch):
     root, history = tiny_segmenter_files
     monkeypatch.setenv("VISION_WEIGHTS_DIR", str(root / "weights"))
     return "tiny", history
+
+
+@pytest.fixture
+def s3_storage(settings):
+    """The app's files in a bucket of this test's own on the S3 endpoint bin/test starts (SeaweedFS,
+    TEST_S3_ENDPOINT_URL), as with CATALOG_STORAGE=s3; the bucket is emptied and removed after."""
+    import boto3
+
+    endpoint = os.environ.get("TEST_S3_ENDPOINT_URL")
+    if not endpoint:
+        pytest.fail("No S3 endpoint: set TEST_S3_ENDPOINT_URL, or run the tests with bin/test (it starts SeaweedFS).")
+    keys = {"aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID", "catalog-dev"),
+            "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY", "catalog-dev-secret")}
+    bucket = boto3.resource("s3", endpoint_url=endpoint, region_name="us-east-1", **keys).Bucket(
+        f"test-{uuid.uuid4().hex[:12]}")
+    bucket.create()
+    options = {"bucket_name": bucket.name, "endpoint_url": endpoint, "access_key": keys["aws_access_key_id"],
+               "secret_key": keys["aws_secret_access_key"], "default_acl": None, "querystring_auth": True,
+               "querystring_expire": 300, "file_overwrite": False,
+               "client_config": S3ClientConfig(s3={"addressing_style": "path"}, signature_version="s3v4",
+                                               connect_timeout=5, read_timeout=30,
+                                               retries={"max_attempts": 2, "mode": "standard"})}
+    settings.CATALOG_STORAGE = "s3"
+    settings.CATALOG_S3_OPTIONS = options
+    settings.STORAGES = settings.STORAGES | {"default": {"BACKEND": "storages.backends.s3.S3Storage",
+                                                         "OPTIONS": options}}
+    yield bucket
+    bucket.objects.all().delete()
+    bucket.delete()

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
+from PIL import Image, ImageOps
 
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "datasets")
 GROCERY = os.path.join(SHARED, "grocery-store", "dataset")
@@ -78,6 +78,17 @@ def grocery_upload(leaf, index=0, name=None):
     path = grocery_images("val", leaf, index + 1)[index]
     with open(path, "rb") as handle:
         return SimpleUploadedFile(name or os.path.basename(path), handle.read(), content_type="image/jpeg")
+
+
+def near_duplicate(leaf, index=0):
+    """JPEG bytes of a held-out (val) Grocery photo mirrored, shrunk and saved again: what a
+    seller's second listing of the same product looks like."""
+    with Image.open(grocery_images("val", leaf, index + 1)[index]) as image:
+        copy = ImageOps.mirror(image.convert("RGB"))
+    copy = copy.resize((copy.width * 9 // 10, copy.height * 9 // 10))
+    buffer = io.BytesIO()
+    copy.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
 
 
 def encoded_upload(name, image=None, fmt="PNG", **options):

@@ -1,7 +1,11 @@
 """The app as it is served, on services of its own to stop and start: a private PostgreSQL
 cluster, a private Redis, the web server (gunicorn with config/gunicorn.py, as bin/run starts
 it), photo workers and the sweeper (bin/worker). The fault tests (tests/faults) and the soak
-benchmark (bench.soak) break it and watch every photo end."""
+benchmark (bench.soak) break it and watch every photo end.
+
+With storage="s3" the files live in a private SeaweedFS S3 endpoint instead, and every process
+is a host of its own: its own empty scratch folder (media, index copy, embedding cache), no
+folder shared with another (tests/test_many_hosts.py)."""
 
 import glob
 import os
@@ -22,6 +26,9 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = Path(sys.executable)
 SETTLED = ("done", "failed")
+BUCKET = "catalog"
+# SeaweedFS's listening ports (`weed mini`), each set to one of the stack's own.
+SEAWEEDFS_PORTS = ("master.port", "volume.port", "filer.port", "s3.port", "admin.port", "s3.port.iceberg")
 
 
 class StackError(RuntimeError):
@@ -32,8 +39,10 @@ class Stack:
     """Start with start(), end with stop(). `accepted` holds the uploads the web server accepted
     ({listing uuid: photo count}); photo_statuses() reads what became of them."""
 
-    def __init__(self, catalogue, workers=1, web_processes=1, web_threads=4, sweep_seconds=5):
+    def __init__(self, catalogue, workers=1, web_processes=1, web_threads=4, sweep_seconds=5, storage="local",
+                 env=None):
         self.catalogue = catalogue
+        self.storage = storage
         self.root = Path(tempfile.mkdtemp(prefix="catalog-stack-"))
         self.root.chmod(0o755)  # PostgreSQL runs as its own user and keeps its cluster in here
         self.worker_count = workers
@@ -54,7 +63,15 @@ class Stack:
             "CATALOG_WEB_THREADS": str(web_threads),
             "CATALOG_API_RATE": "1000000/minute",
             "DJANGO_SECRET_KEY": "stack-secret-key-" + "s" * 40,
-        }
+        } | (env or {})
+        if storage == "s3":
+            # Every port of its own (SeaweedFS's defaults would meet bin/services' server); gRPC
+            # listens on each port + 10000.
+            self.storage_ports = {flag: free_port(grpc_too=True) for flag in SEAWEEDFS_PORTS}
+            self.storage_url = f"http://127.0.0.1:{self.storage_ports['s3.port']}"
+            self.env |= {"CATALOG_STORAGE": "s3", "AWS_STORAGE_BUCKET_NAME": BUCKET,
+                         "AWS_S3_ENDPOINT_URL": self.storage_url, "AWS_ACCESS_KEY_ID": "stack",
+                         "AWS_SECRET_ACCESS_KEY": "stack-secret"}
         self.processes = {}  # name -> Popen, each in a session of its own
         self.accepted = {}
         self.token = None
@@ -65,6 +82,8 @@ class Stack:
         self._init_database()
         self.start_database()
         self.start_broker()
+        if self.storage == "s3":
+            self.start_storage()
         self._manage("migrate", "--noinput")
         self._manage("import_catalog", str(self.catalogue))
         self.token = self._issue_token()
@@ -97,6 +116,17 @@ class Stack:
     def start_database(self):
         self._postgres("pg_ctl", "-D", self.root / "postgres", "-l", self.root / "postgres.log", "-w", "start",
                        "-o", f"-p {self.ports['database']} -k {self.root / 'postgres'} -c listen_addresses=127.0.0.1")
+
+    def start_storage(self):
+        (self.root / "seaweedfs").mkdir(exist_ok=True)
+        ports = [f"-{flag}={port}" for flag, port in self.storage_ports.items()]
+        self._start("storage", [PYTHON.with_name("weed"), "mini", f"-dir={self.root / 'seaweedfs'}", "-ip=127.0.0.1",
+                                "-ip.bind=127.0.0.1", *ports, "-webdav=false", "-admin.ui=false", f"-bucket={BUCKET}"])
+        _wait_until(self._storage_answers, 60,
+                    lambda: StackError(f"SeaweedFS did not start:\n{self.log('storage')}"))
+
+    def stop_storage(self):
+        self._end("storage", signal.SIGTERM)
 
     def stop_broker(self):
         self._end("broker", signal.SIGTERM)
@@ -168,9 +198,19 @@ class Stack:
 
     def _start(self, name, command):
         log = open(self.root / f"{name}.log", "a")
-        self.processes[name] = subprocess.Popen([str(part) for part in command], cwd=REPO, env=self.env, stdout=log,
-                                                stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes[name] = subprocess.Popen([str(part) for part in command], cwd=REPO, env=self._env_of(name),
+                                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
+
+    def _env_of(self, host):
+        """The environment of a process; with S3 storage, with an empty scratch folder of its own
+        (a process started again gets a new one, as a fresh host would)."""
+        if self.storage != "s3":
+            return self.env
+        scratch = Path(tempfile.mkdtemp(prefix=f"{host}-", dir=self.root))
+        return self.env | {"CATALOG_VAR_DIR": str(scratch / "var"), "CATALOG_MEDIA_ROOT": str(scratch / "media"),
+                           "CATALOG_INDEX_PATH": str(scratch / "index" / "reference.npz"),
+                           "CATALOG_EMBEDDING_CACHE": str(scratch / "embeddings.sqlite3")}
 
     def _end(self, name, sig):
         process = self.processes.pop(name)
@@ -185,10 +225,15 @@ class Stack:
                 pass  # then SIGKILL
 
     def _manage(self, *args):
-        done = subprocess.run([PYTHON, "manage.py", *args], cwd=REPO, env=self.env, capture_output=True, text=True)
+        done = subprocess.run([PYTHON, "manage.py", *args], cwd=REPO, env=self._env_of("manage"), capture_output=True,
+                              text=True)
         if done.returncode:
             raise StackError(f"manage.py {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
         return done.stdout
+
+    def manage(self, *args):
+        """Run a manage.py command as a host of its own would; its output."""
+        return self._manage(*args)
 
     def _issue_token(self):
         script = ("from django.contrib.auth import get_user_model; from catalog.models import ApiToken; "
@@ -223,6 +268,13 @@ class Stack:
         except requests.RequestException:
             return False
 
+    def _storage_answers(self):
+        try:
+            requests.get(self.storage_url, timeout=5)
+            return True
+        except requests.RequestException:
+            return False
+
     def _broker_answers(self):
         try:
             return redis.Redis(port=self.ports["broker"]).ping()
@@ -237,11 +289,24 @@ def _postgres_bin(program):
     return found
 
 
-def free_port():
-    """A TCP port nothing listens on, for a server a test starts."""
+def free_port(grpc_too=False):
+    """A TCP port nothing listens on, for a server a test starts; with `grpc_too`, one whose
+    port + 10000 is free as well (SeaweedFS's gRPC port beside each)."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if not grpc_too or (port + 10000 < 65536 and _is_free(port + 10000)):
+            return port
+
+
+def _is_free(port):
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _wait_until(condition, seconds, error=None):

@@ -75,3 +75,12 @@ def test_each_runtime_finds_items_with_its_own_segmenter_unless_told(monkeypatch
     monkeypatch.delenv("CATALOG_SEGMENTER", raising=False)
     assert settings_read("CATALOG_SEGMENTER", CATALOG_RUNTIME=runtime)[1] == default_segmenter(runtime) + "\n"
     assert settings_read("CATALOG_SEGMENTER", CATALOG_RUNTIME=runtime, CATALOG_SEGMENTER="")[1] == "\n"
+
+
+def test_the_bucket_is_required_with_s3_storage_and_then_in_force():
+    status, _, errors = settings_read("STORAGES", CATALOG_STORAGE="s3", AWS_STORAGE_BUCKET_NAME="")
+    assert status and "CATALOG_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME" in errors
+    status, output, _ = settings_read("STORAGES['default']['OPTIONS']['bucket_name'], settings.CATALOG_INDEX_SNAPSHOTS",
+                                      CATALOG_STORAGE="s3", AWS_STORAGE_BUCKET_NAME="photos",
+                                      AWS_S3_ENDPOINT_URL="http://127.0.0.1:8333")
+    assert status == 0 and output.strip() == "photos True"

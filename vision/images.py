@@ -142,17 +142,20 @@ def _float_to_rgb(image):
     return Image.fromarray(scaled, mode="L").convert("RGB")
 
 
-def load_in_batches(items, batch_size, path_of=attrgetter("path"), progress=None):
+def load_in_batches(items, batch_size, path_of=attrgetter("path"), progress=None, read=None):
     """Yield (readable items, their RGB images, [(path, reason)] for the unreadable), per batch.
+    An item's image is read from its path, or from what read(item) returns (bytes or a binary
+    file: a stored file has no path where the storage is a bucket).
 
     Every caller that embeds many files goes through here, so an unreadable file is skipped
     and reported the same way everywhere.
     """
+    read = read or path_of
     for start in range(0, len(items), batch_size):
         readable, images, unreadable = [], [], []
         for item in items[start:start + batch_size]:
             try:
-                images.append(load_image(path_of(item)))
+                images.append(load_image(read(item)))
                 readable.append(item)
             except (InvalidImage, OSError) as error:
                 unreadable.append((path_of(item), str(error)))

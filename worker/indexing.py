@@ -5,7 +5,9 @@ Every change to a reference is a ReferenceChange row. A worker applies those new
 to it in memory before each photo (worker.index_rows.ChangeFeed), so a staff correction is used
 within a photo of being committed; the file is rewritten only by a compaction (update_index), when
 enough changes have gathered or the oldest has waited long enough, and a worker starting cold
-loads that file plus the changes since.
+loads that file plus the changes since. Where hosts share no disk (CATALOG_INDEX_SNAPSHOTS), each
+rewrite is published to the storage as a snapshot (worker.index_snapshots), which every other host
+fetches.
 """
 
 import fcntl
@@ -19,6 +21,7 @@ from operator import attrgetter
 
 import numpy as np
 from django.conf import settings
+from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 from tqdm import tqdm
@@ -27,13 +30,14 @@ from catalog.models import PATH_SEPARATOR, ReferenceChange, ReferenceImage
 from vision.calibration import (MIN_CALIBRATION_QUERIES, calibration_is_stale, fitted_on_these_features,
                                 left_out_accuracy, refresh_calibration)
 from vision.cam import head_is_stale, refresh_head
-from vision.content_keys import content_key
+from vision.content_keys import content_key_of_bytes
 from vision.embedding_cache import EmbeddingCache
 from vision.files import replaced_atomically
 from vision.images import load_in_batches
 from vision.index import ReferenceIndex, read_manifest
 from vision.splits import GROUPING_BACKBONE
 
+from . import index_snapshots
 from .index_rows import CHANGE_SETTLE_SECONDS, add_references, indexable, needs_novelty_space
 from .models_cache import models
 
@@ -46,6 +50,8 @@ BATCH_SIZE = 32
 SWITCH_TOLERANCE = 0.005
 # The index a switch replaced, kept beside the current one for roll_back_index.
 PREVIOUS_SUFFIX = ".previous"
+# The PostgreSQL advisory lock index_lock takes (any number the app uses for nothing else).
+INDEX_LOCK_KEY = 7_316_405_221
 
 
 class SwitchRefused(RuntimeError):
@@ -106,7 +112,8 @@ def _embed_stale(embedder, field, show_progress, cache, use_cache):
     # tqdm's bar gives the time left, from the rate so far.
     with tqdm(total=len(to_embed), desc=f"{field.replace('_', ' ')}s", unit="img", disable=not show_progress,
               postfix={"from the cache": len(stale) - len(to_embed)}) as bar:
-        for readable, images, failed in load_in_batches(to_embed, BATCH_SIZE, attrgetter("image.path"), bar):
+        for readable, images, failed in load_in_batches(to_embed, BATCH_SIZE, attrgetter("image.name"), bar,
+                                                        read=_stored_bytes):
             unreadable.extend(failed)
             if images:
                 embedded = list(zip(readable, embedder.embed(images)))
@@ -154,10 +161,16 @@ def _fill_content_keys():
     missing = list(ReferenceImage.objects.filter(content_key=""))
     for reference in missing:
         try:
-            reference.content_key = content_key(reference.image.path)
+            reference.content_key = content_key_of_bytes(_stored_bytes(reference))
         except OSError:
             continue  # embedding reports the unreadable file
     ReferenceImage.objects.bulk_update(missing, ["content_key"])
+
+
+def _stored_bytes(reference):
+    """The reference photo's bytes, from whichever storage holds it (a bucket has no file paths)."""
+    with reference.image.open("rb") as handle:
+        return handle.read()
 
 
 def build_index(backbone_name=None):
@@ -170,6 +183,9 @@ def build_index(backbone_name=None):
 
 def index_backbone():
     """The backbone of the current index, or None when there is no index yet."""
+    snapshot = index_snapshots.newest() if settings.CATALOG_INDEX_SNAPSHOTS else None
+    if snapshot is not None:
+        return snapshot.backbone
     if not os.path.exists(settings.CATALOG_INDEX_PATH):
         return None
     return read_manifest(settings.CATALOG_INDEX_PATH)["backbone"]
@@ -178,7 +194,28 @@ def index_backbone():
 @contextmanager
 def index_lock():
     """Held by whoever rewrites the index file, so that two writers never undo each other's work
-    (a review adding a reference while a rebuild runs). Readers need no lock: saves are atomic."""
+    (a review adding a reference while a rebuild runs). Readers need no lock: saves are atomic.
+    On PostgreSQL it is an advisory lock, which holds across hosts; on SQLite (one host) a lock
+    file. With snapshots, the holder first fetches the newest, which another host may have written."""
+    with (_database_lock() if connection.vendor == "postgresql" else _file_lock()):
+        if settings.CATALOG_INDEX_SNAPSHOTS:
+            index_snapshots.fetch()
+        yield
+
+
+@contextmanager
+def _database_lock():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [INDEX_LOCK_KEY])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [INDEX_LOCK_KEY])
+
+
+@contextmanager
+def _file_lock():
     path = f"{settings.CATALOG_INDEX_PATH}.lock"
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as handle:
@@ -216,9 +253,7 @@ def _rebuild_locked(backbone_name, show_progress, re_embed, force, keep_previous
             # The stored embeddings go back to the serving index's (from the cache, where it has them).
             embed_references(serving.backbone_name, show_progress)
             raise
-    if switching and keep_previous:
-        _keep_previous()
-    _save(index, through)
+    _save(index, through, keep_previous=switching and keep_previous)
     return index, unreadable
 
 
@@ -252,21 +287,37 @@ def roll_back_index(show_progress=False):
     undoes the first): its backbone's embeddings are stored again first (the embedding cache
     still holds them), then the file swapped, then brought up to the reference rows. Returns what
     rebuild_index does."""
-    path = str(settings.CATALOG_INDEX_PATH)
-    previous = path + PREVIOUS_SUFFIX
     with index_lock():
-        if not (os.path.exists(previous) and os.path.exists(path)):
+        backbone = _previous_backbone()
+        if backbone is None:
             raise NothingToRollBack("There is no previous index to roll back to: none has been replaced by "
                                     "`rebuild_index --backbone NAME` or `--re-embed` here.")
-        backbone = read_manifest(previous)["backbone"]
         embed_references(backbone, show_progress)
-        # Readers always find a file at `path`: the current one copied aside, then two renames.
-        swap = path + ".swap"
-        with open(path, "rb") as current, replaced_atomically(swap) as kept:
-            shutil.copyfileobj(current, kept)
-        os.replace(previous, path)
-        os.replace(swap, previous)
+        if settings.CATALOG_INDEX_SNAPSHOTS:
+            index_snapshots.roll_back()
+        else:
+            _swap_with_previous()
         return _rebuild_locked(backbone, show_progress, re_embed=False, force=True, keep_previous=False)
+
+
+def _previous_backbone():
+    if settings.CATALOG_INDEX_SNAPSHOTS:
+        return index_snapshots.previous_backbone()
+    path = str(settings.CATALOG_INDEX_PATH)
+    previous = path + PREVIOUS_SUFFIX
+    if not (os.path.exists(previous) and os.path.exists(path)):
+        return None
+    return read_manifest(previous)["backbone"]
+
+
+def _swap_with_previous():
+    # Readers always find a file at `path`: the current one copied aside, then two renames.
+    path = str(settings.CATALOG_INDEX_PATH)
+    swap = path + ".swap"
+    with open(path, "rb") as current, replaced_atomically(swap) as kept:
+        shutil.copyfileobj(current, kept)
+    os.replace(path + PREVIOUS_SUFFIX, path)
+    os.replace(swap, path + PREVIOUS_SUFFIX)
 
 
 def _serving_index():
@@ -345,12 +396,20 @@ def settled_change():
 
 def _forget_changes_before(through):
     """Drop changes the file holds once no worker can still need them: one holding an older file
-    loads the new one on its next photo, so a day is ample."""
+    loads the new one on its next photo, so a day is ample. Replaced snapshots go too."""
     ReferenceChange.objects.filter(pk__lte=through, created__lt=timezone.now() - timedelta(days=1)).delete()
+    if settings.CATALOG_INDEX_SNAPSHOTS:
+        index_snapshots.forget_replaced()
 
 
-def _save(index, through):
+def _save(index, through, keep_previous=False):
+    """Write the index file; with `keep_previous`, the one it replaces is kept for roll_back_index.
+    With snapshots, the file is then published for the other hosts."""
     index.applied_change = through
     refresh_head(index)
     refresh_calibration(index)
+    if keep_previous and not settings.CATALOG_INDEX_SNAPSHOTS:
+        _keep_previous()
     index.save(settings.CATALOG_INDEX_PATH)
+    if settings.CATALOG_INDEX_SNAPSHOTS:
+        index_snapshots.publish(keep_previous)

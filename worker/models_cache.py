@@ -4,15 +4,20 @@ Each worker process loads a backbone once, and the index again only when its fil
 index names the backbone that built it and the worker uses that one, so replacing the index
 file (one atomic rename) switches backbone and index together: the previous pair keeps serving
 until the new index is ready, with no moment without an index. Between files, the reference
-changes since are applied to the index in memory (worker.index_rows.ChangeFeed).
+changes since are applied to the index in memory (worker.index_rows.ChangeFeed). Where hosts
+share no disk, the file is this host's copy of the newest snapshot in the storage, fetched when
+one newer appears (worker.index_snapshots).
 """
 
+import logging
 import os
 import threading
+import time
 
 from django.conf import settings
 
 from catalog.models import ThresholdChange
+from catalog.storage import STORAGE_ERRORS
 from vision.categorize import Categorizer
 from vision.index import IndexMismatch, ReferenceIndex
 from vision.model_weights import ModelUnavailable as NotLoadable
@@ -21,7 +26,10 @@ from vision.runtimes import is_known, load_embedder, load_segmenter
 from vision.splits import GROUPING_BACKBONE
 from vision.text import TextReader
 
+from . import index_snapshots
 from .index_rows import ChangeFeed
+
+log = logging.getLogger(__name__)
 
 
 class IndexNotReady(RuntimeError):
@@ -47,6 +55,7 @@ class ModelCache:
         self._index_file_key = None
         self._segmenters = {}
         self._text_reader = None
+        self._snapshot_checked = None  # time.monotonic() of the last look for a newer snapshot
 
     def embedder(self, backbone_name=None):
         """The embedder of `backbone_name` (default: the one new indexes are built with)."""
@@ -57,6 +66,7 @@ class ModelCache:
         """The Categorizer for the current index, reloading the index if its file changed and
         applying the reference changes made since."""
         with self._lock:
+            self._fetch_newer_snapshot()
             key = _file_key(settings.CATALOG_INDEX_PATH)
             if key is None:
                 raise IndexNotReady(
@@ -72,6 +82,24 @@ class ModelCache:
             # Thresholds audits raised (worker.thresholds) replace the calibration's.
             self._categorizer.thresholds = ThresholdChange.in_force(settings.CATALOG_AUTO_ACCEPT_PRECISION)
             return self._categorizer
+
+    def _fetch_newer_snapshot(self):
+        """With snapshots, make the local index file a copy of the newest one, looking at most
+        every CATALOG_INDEX_CHECK_SECONDS (corrections need no new file: ChangeFeed applies them).
+        While the storage cannot be reached, the copy this host has keeps serving."""
+        if not settings.CATALOG_INDEX_SNAPSHOTS:
+            return
+        now = time.monotonic()
+        if self._snapshot_checked is not None and now - self._snapshot_checked < settings.CATALOG_INDEX_CHECK_SECONDS:
+            return
+        try:
+            index_snapshots.fetch()
+        except STORAGE_ERRORS as error:
+            if _file_key(settings.CATALOG_INDEX_PATH) is None:
+                raise  # no copy at all: the photo's task retries
+            log.warning("index snapshot not fetched, serving the copy this host has: %r", error)
+            return
+        self._snapshot_checked = now
 
     def segmenter(self):
         """The segmenter named by settings.CATALOG_SEGMENTER, or None when segmentation is off."""

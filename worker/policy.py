@@ -9,6 +9,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from catalog.models import Photo
+from catalog.storage import STORAGE_ERRORS
 from catalog.tasks import enqueue_listing_decision
 
 log = logging.getLogger(__name__)
@@ -19,8 +20,8 @@ log = logging.getLogger(__name__)
 # back at the same instant and knock the database over again.
 MAX_RETRIES = 15
 RETRY_WAIT_LIMIT = 60
-# A lost database connection or a full disk can pass; a bad photo cannot.
-TRANSIENT_ERRORS = (DatabaseError, OSError)
+# A lost database connection, a full disk or a storage that does not answer can pass; a bad photo cannot.
+TRANSIENT_ERRORS = (DatabaseError, *STORAGE_ERRORS)
 MISSING_FILE = "The photo file is missing from storage; upload it again."
 
 

@@ -3,6 +3,9 @@ a GPU worker) and the command train_embedder both call train_on_references. It n
 only the workers that take the training queue install it (requirements/training.txt).
 """
 
+import shutil
+from pathlib import Path
+
 from django.conf import settings
 
 from catalog.models import ReferenceImage
@@ -23,9 +26,24 @@ def train_on_references(options, rebuild=False):
     from CATALOG_ONNX_DIR, it is exported there too.
     """
     references = ReferenceImage.objects.select_related("category").order_by("pk")
-    history = train([CatalogueImage(r.image.path, r.category.names) for r in references], options)
+    history = train([CatalogueImage(local_path(r.image), r.category.names) for r in references], options)
     if settings.CATALOG_ONNX_DIR:
         export(options.name, onnx_path(options.name, settings.CATALOG_ONNX_DIR))
     if rebuild:
         rebuild_index(options.name)
     return history
+
+
+def local_path(field_file):
+    """A path to a stored file: its own on disk; from a bucket (no paths there), a copy kept under
+    CATALOG_VAR_DIR/storage-copies, made once (training reads every photo each epoch)."""
+    try:
+        return field_file.path
+    except NotImplementedError:
+        pass
+    copy = Path(settings.VAR_DIR) / "storage-copies" / field_file.name
+    if not copy.exists() or copy.stat().st_size != field_file.size:
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        with field_file.open("rb") as stored, open(copy, "wb") as local:
+            shutil.copyfileobj(stored, local, 1 << 20)
+    return str(copy)

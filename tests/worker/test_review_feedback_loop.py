@@ -2,15 +2,12 @@
 photo right, while the same worker process keeps running and the index file stays as it was (the
 correction reached the worker as a change, not as a rewritten file)."""
 
-import io
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image, ImageOps
 
 from catalog.models import Category, Listing
 from tests.celery_support import wait_until_settled
-from tests.photos import grocery_images, grocery_upload
+from tests.photos import grocery_upload, near_duplicate
 from vision.index import read_manifest
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,13 +47,7 @@ def _upload(client, title, upload):
 
 
 def _near_duplicate(leaf):
-    """The same photo mirrored, shrunk and saved again: what a seller's second listing looks like."""
-    with Image.open(grocery_images("val", leaf, 1)[0]) as image:
-        copy = ImageOps.mirror(image.convert("RGB"))
-    copy = copy.resize((copy.width * 9 // 10, copy.height * 9 // 10))
-    buffer = io.BytesIO()
-    copy.save(buffer, "JPEG", quality=85)
-    return SimpleUploadedFile("again.jpg", buffer.getvalue(), content_type="image/jpeg")
+    return SimpleUploadedFile("again.jpg", near_duplicate(leaf), content_type="image/jpeg")
 
 
 def _worker_log(log):
