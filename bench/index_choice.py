@@ -9,9 +9,9 @@ p99) and recall@10 against exact search. The faiss guidelines: HNSW when memory 
 high recall, no training, vectors can be added one at a time); IVF with PQ or SQ codes when it does
 not.
 
-Product quantization with re-ranking ("...,Refine(SQ4)", "...,RFlat"): the IVF-PQ index finds
+Product quantization with re-ranking ("...,Refine(SQ8)", "...,RFlat"): the IVF-PQ index finds
 k_factor x 10 candidates by its short codes, then a second set of codes of every vector (8- or
-4-bit scalar codes, or the vectors themselves for RFlat) ranks those again by a finer distance. Its
+6-bit scalar codes, or the vectors themselves for RFlat) ranks those again by a finer distance. Its
 search widths set both nprobe (on the IVF index inside) and k_factor_rf (the IndexRefine's
 k_factor). Its memory is both sets of codes: a refine by SQ8 alone is already as large as
 IVF4096,SQ8, so only smaller refine codes can save memory.
@@ -41,14 +41,12 @@ REFINE_WIDTHS = widths(nprobe=(16, 32), k_factor_rf=(8, 16, 32, 64))
 KINDS = {
     f"HNSW{HNSW_NEIGHBOURS},Flat": widths(efSearch=(32, 64, 128)),
     "IVF4096,SQ8": widths(nprobe=(16, 32, 64)),
-    "IVF4096,SQ4": widths(nprobe=(16, 32, 64)),
+    "IVF4096,SQ6": widths(nprobe=(16, 32, 64)),
     "IVF4096,PQ64": widths(nprobe=(16, 32, 64)),
     "IVF4096,PQ64,RFlat": REFINE_WIDTHS,
     "IVF4096,PQ64,Refine(SQ8)": REFINE_WIDTHS,
     "IVF4096,PQ128,Refine(SQ8)": REFINE_WIDTHS,
-    "IVF4096,PQ64,Refine(SQ4)": REFINE_WIDTHS,
-    "IVF4096,PQ128,Refine(SQ4)": REFINE_WIDTHS,
-    "OPQ64,IVF4096,PQ64,Refine(SQ4)": REFINE_WIDTHS,
+    "IVF4096,PQ64,Refine(SQ6)": REFINE_WIDTHS,
 }
 TRAINING_SAMPLE = 200_000
 
