@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.photos import SMALL_CATALOGUE_LEAVES, copy_small_catalogue, grocery_images
+from tests.photos import copy_small_catalogue, photos_beyond_small_catalogue
 from tests.stack import Stack
 from vision.figures import write_figures
 
@@ -34,13 +34,6 @@ def get_args_parser():
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--json")
     return parser
-
-
-def photos(count):
-    per_leaf = -(-count // len(SMALL_CATALOGUE_LEAVES))
-    paths = [path for leaf in SMALL_CATALOGUE_LEAVES
-             for path in grocery_images("train", leaf, REFERENCES + per_leaf)[REFERENCES:]]
-    return [(os.path.basename(path), Path(path).read_bytes(), "image/jpeg") for path in paths[:count]]
 
 
 def measure(storage, catalogue, uploads, clients):
@@ -66,7 +59,7 @@ def measure(storage, catalogue, uploads, clients):
 
 
 def main(args):
-    uploads = photos(args.photos)
+    uploads = photos_beyond_small_catalogue(args.photos, REFERENCES)
     catalogue = copy_small_catalogue(Path(tempfile.mkdtemp()) / "reference", "train", REFERENCES)
     figures = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
                "photos": len(uploads), "clients": args.clients}

@@ -96,7 +96,7 @@ def index():
 def _index_written():
     """(applied change, when written) of the index the workers start from, or None."""
     if settings.CATALOG_INDEX_SNAPSHOTS:
-        snapshot = IndexSnapshot.objects.order_by("-pk").first()
+        snapshot = IndexSnapshot.newest()
         return (snapshot.applied_change, snapshot.created) if snapshot else None
     try:
         modified = os.stat(settings.CATALOG_INDEX_PATH).st_mtime

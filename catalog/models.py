@@ -515,6 +515,11 @@ class IndexSnapshot(models.Model):
     class Meta:
         get_latest_by = "pk"
 
+    @classmethod
+    def newest(cls):
+        """The newest published snapshot, or None."""
+        return cls.objects.select_related("previous").order_by("-pk").first()
+
     def __str__(self):
         return f"{self.file.name} ({self.backbone}, {self.references} references)"
 

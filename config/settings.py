@@ -15,6 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.environment import choice, flag, integer, networks, number
+from config.storage import s3_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CATALOG_VAR_DIR", BASE_DIR / "var"))
@@ -217,26 +218,12 @@ STORAGES = {
 # what `manage.py move_media` copies to or from before that is set.
 CATALOG_S3_OPTIONS = None
 if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
-    from botocore.config import Config as S3ClientConfig
-
-    CATALOG_S3_OPTIONS = {
-        "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"],
-        "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
-        "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
-        "default_acl": None,  # the bucket's own: private
-        "querystring_auth": True,
-        "querystring_expire": integer("AWS_QUERYSTRING_EXPIRE", 300),
-        "file_overwrite": False,  # as on disk: a name taken gets a suffix, nothing is overwritten
-        # (django-storages takes the addressing style and the signature from here when given this.)
-        "client_config": S3ClientConfig(
-            # Servers other than AWS's (SeaweedFS, MinIO) are addressed by path, not by bucket host name.
-            s3={"addressing_style": choice("AWS_S3_ADDRESSING_STYLE", "path" if os.environ.get("AWS_S3_ENDPOINT_URL")
-                                           else "auto", ("path", "virtual", "auto"))},
-            signature_version="s3v4",
-            # A storage that does not answer fails a request within seconds (an upload answers 503, a
-            # photo's task retries) rather than holding a web thread for botocore's minutes of retries.
-            connect_timeout=5, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"}),
-    }
+    CATALOG_S3_OPTIONS = s3_options(
+        os.environ["AWS_STORAGE_BUCKET_NAME"], os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+        os.environ.get("AWS_S3_REGION_NAME") or None,
+        choice("AWS_S3_ADDRESSING_STYLE", "path" if os.environ.get("AWS_S3_ENDPOINT_URL") else "auto",
+               ("path", "virtual", "auto")),
+        integer("AWS_QUERYSTRING_EXPIRE", 300))
 if CATALOG_STORAGE == "s3":
     if CATALOG_S3_OPTIONS is None:
         raise ImproperlyConfigured(

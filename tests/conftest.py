@@ -3,12 +3,12 @@ import os
 import uuid
 
 import pytest
-from botocore.config import Config as S3ClientConfig
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.test import Client
 from PIL import Image
 
+from config.storage import s3_options
 from tests.photos import ECSSD, copy_small_catalogue, grocery_upload
 
 
@@ -212,12 +212,8 @@ def s3_storage(settings):
     bucket = boto3.resource("s3", endpoint_url=endpoint, region_name="us-east-1", **keys).Bucket(
         f"test-{uuid.uuid4().hex[:12]}")
     bucket.create()
-    options = {"bucket_name": bucket.name, "endpoint_url": endpoint, "access_key": keys["aws_access_key_id"],
-               "secret_key": keys["aws_secret_access_key"], "default_acl": None, "querystring_auth": True,
-               "querystring_expire": 300, "file_overwrite": False,
-               "client_config": S3ClientConfig(s3={"addressing_style": "path"}, signature_version="s3v4",
-                                               connect_timeout=5, read_timeout=30,
-                                               retries={"max_attempts": 2, "mode": "standard"})}
+    options = s3_options(bucket.name, endpoint, addressing_style="path", access_key=keys["aws_access_key_id"],
+                         secret_key=keys["aws_secret_access_key"])
     settings.CATALOG_STORAGE = "s3"
     settings.CATALOG_S3_OPTIONS = options
     settings.STORAGES = settings.STORAGES | {"default": {"BACKEND": "storages.backends.s3.S3Storage",

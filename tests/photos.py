@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
@@ -71,6 +72,17 @@ def copy_small_catalogue(destination, split, per_leaf):
         for path in grocery_images(split, leaf, per_leaf):
             shutil.copy(path, target)
     return destination
+
+
+def photos_beyond_small_catalogue(count, per_leaf_held):
+    """`count` Grocery train photos of the small catalogue's leaves that a catalogue copied with
+    `per_leaf_held` photos a leaf does not hold (val has only 17 of them), as (name, bytes, type)
+    uploads, the leaves taking turns in blocks."""
+    per_leaf = -(-count // len(SMALL_CATALOGUE_LEAVES))
+    paths = [path for leaf in SMALL_CATALOGUE_LEAVES
+             for path in grocery_images("train", leaf, per_leaf_held + per_leaf)[per_leaf_held:]]
+    assert len(paths) >= count, f"only {len(paths)} photos beyond the catalogue's"
+    return [(os.path.basename(path), Path(path).read_bytes(), "image/jpeg") for path in paths[:count]]
 
 
 def grocery_upload(leaf, index=0, name=None):

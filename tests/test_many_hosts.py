@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.photos import SMALL_CATALOGUE_LEAVES, copy_small_catalogue, grocery_images, near_duplicate
+from tests.photos import copy_small_catalogue, grocery_images, near_duplicate, photos_beyond_small_catalogue
 from tests.stack import Stack
 
 PHOTOS = 40
@@ -32,7 +32,8 @@ def stack(tmp_path_factory):
 
 
 def test_forty_photos_end_done_with_heatmaps_while_a_worker_is_killed(stack):
-    listings = [_upload(stack, f"Photo {number}", photo) for number, photo in enumerate(_new_photos(PHOTOS))]
+    listings = [_upload(stack, f"Photo {number}", photo)
+                for number, photo in enumerate(photos_beyond_small_catalogue(PHOTOS, REFERENCES))]
     _wait_for(lambda: sum(_statuses(stack, listings), []).count("done") >= 5, 120, "no photo was categorized")
     stack.kill_worker(1)  # mid-batch: most photos are still to come
     stack.start_worker(1)  # a fresh host: an empty scratch folder, the index from the storage
@@ -55,7 +56,7 @@ def test_a_staff_correction_reaches_either_worker_within_5_seconds(stack):
                                 "from catalog.models import Category; "
                                 f"get_user_model().objects.create_user('{STAFF[0]}', password='{STAFF[1]}', "
                                 f"is_staff=True); Category.objects.get_or_create_path({GOLDEN.split(' > ')!r})")
-    wrong = _categorized(stack, "Golden apples", _photo_bytes(grocery_images("val", GOLDEN_LEAF, 1)[0]))
+    wrong = _categorized(stack, "Golden apples", Path(grocery_images("val", GOLDEN_LEAF, 1)[0]).read_bytes())
     assert wrong["category"] != GOLDEN
 
     received = [_photos_received(stack, number) for number in (0, 1)]
@@ -69,10 +70,11 @@ def test_a_staff_correction_reaches_either_worker_within_5_seconds(stack):
 
 
 def test_storage_down_for_30_seconds(stack):
-    listings = [_upload(stack, f"In flight {number}", photo) for number, photo in enumerate(_new_photos(4))]
+    listings = [_upload(stack, f"In flight {number}", photo)
+                for number, photo in enumerate(photos_beyond_small_catalogue(4, REFERENCES))]
     stack.stop_storage()
     try:
-        refused, _ = stack.upload("During the outage", [_new_photos(1)[0]])
+        refused, _ = stack.upload("During the outage", photos_beyond_small_catalogue(1, REFERENCES))
         assert refused.status_code == 503 and int(refused.headers["Retry-After"]) > 0, refused.text
         assert not _listings_titled(stack, "During the outage")  # nothing half-made
         health = requests.get(f"{stack.url}/health", timeout=30)
@@ -86,21 +88,6 @@ def test_storage_down_for_30_seconds(stack):
 
 
 # --- helpers
-
-def _new_photos(count):
-    """`count` Grocery photos of the small catalogue's leaves that it does not hold (train photos
-    after its first REFERENCES: val has only 17 of them), as uploads."""
-    per_leaf = -(-count // len(SMALL_CATALOGUE_LEAVES))
-    paths = [path for leaf in SMALL_CATALOGUE_LEAVES
-             for path in grocery_images("train", leaf, REFERENCES + per_leaf)[REFERENCES:]]
-    assert len(paths) >= count
-    return [(os.path.basename(path), _photo_bytes(path), "image/jpeg") for path in paths[:count]]
-
-
-def _photo_bytes(path):
-    with open(path, "rb") as handle:
-        return handle.read()
-
 
 def _upload(stack, title, photo):
     response, _ = stack.upload(title, [photo])

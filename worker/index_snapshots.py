@@ -32,16 +32,11 @@ COPY_SUFFIX = ".snapshot"
 KEEP_REPLACED = timedelta(hours=1)
 
 
-def newest():
-    """The newest published snapshot, or None."""
-    return IndexSnapshot.objects.select_related("previous").order_by("-pk").first()
-
-
 def fetch(snapshot=None):
     """Make the local index file (CATALOG_INDEX_PATH) a copy of `snapshot`, by default the newest,
     unless it already is one; return the snapshot, or None when none has been published (the local
     file, if any, is then left as it is)."""
-    snapshot = snapshot or newest()
+    snapshot = snapshot or IndexSnapshot.newest()
     if snapshot is None:
         return None
     path = Path(settings.CATALOG_INDEX_PATH)
@@ -61,7 +56,7 @@ def publish(keep_previous=False):
     one kept before stays kept."""
     path = Path(settings.CATALOG_INDEX_PATH)
     manifest = read_manifest(path)
-    before = newest()
+    before = IndexSnapshot.newest()
     snapshot = IndexSnapshot(backbone=manifest["backbone"], references=manifest["count"],
                              applied_change=manifest.get("applied_change", 0),
                              previous=before if keep_previous else (before.previous if before else None))
@@ -74,7 +69,7 @@ def publish(keep_previous=False):
 def roll_back():
     """Publish again the snapshot the last switch replaced, keeping the newest as the one to roll
     back to (a second roll back undoes the first), and fetch it; False when there is none."""
-    now = newest()
+    now = IndexSnapshot.newest()
     if now is None or now.previous is None:
         return False
     back = now.previous
@@ -86,14 +81,14 @@ def roll_back():
 
 def previous_backbone():
     """The backbone of the snapshot a roll back would put back, or None."""
-    now = newest()
+    now = IndexSnapshot.newest()
     return now.previous.backbone if now is not None and now.previous is not None else None
 
 
 def forget_replaced():
     """Delete the snapshots replaced more than KEEP_REPLACED ago, but the newest and the one it
     keeps for a roll back, and the files no snapshot left names."""
-    now = newest()
+    now = IndexSnapshot.newest()
     if now is None:
         return
     kept = {now.pk, now.previous_id}

@@ -26,7 +26,7 @@ from django.db.models import Max
 from django.utils import timezone
 from tqdm import tqdm
 
-from catalog.models import PATH_SEPARATOR, ReferenceChange, ReferenceImage
+from catalog.models import PATH_SEPARATOR, IndexSnapshot, ReferenceChange, ReferenceImage
 from vision.calibration import (MIN_CALIBRATION_QUERIES, calibration_is_stale, fitted_on_these_features,
                                 left_out_accuracy, refresh_calibration)
 from vision.cam import head_is_stale, refresh_head
@@ -183,7 +183,7 @@ def build_index(backbone_name=None):
 
 def index_backbone():
     """The backbone of the current index, or None when there is no index yet."""
-    snapshot = index_snapshots.newest() if settings.CATALOG_INDEX_SNAPSHOTS else None
+    snapshot = IndexSnapshot.newest() if settings.CATALOG_INDEX_SNAPSHOTS else None
     if snapshot is not None:
         return snapshot.backbone
     if not os.path.exists(settings.CATALOG_INDEX_PATH):

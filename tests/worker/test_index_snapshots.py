@@ -55,16 +55,16 @@ def test_a_compaction_on_one_host_reaches_the_others(snapshots, imported_catalog
     settings.CATALOG_INDEX_PATH = tmp_path / "other" / "reference.npz"
     after = other.categorizer()
     assert after is not before
-    assert index_snapshots.copy_of(settings.CATALOG_INDEX_PATH) == index_snapshots.newest().file.name
+    assert index_snapshots.copy_of(settings.CATALOG_INDEX_PATH) == IndexSnapshot.newest().file.name
 
 
 def test_a_switch_and_its_roll_back_go_through_snapshots(snapshots, imported_catalogue, settings, tmp_path):
     call_command("rebuild_index", "--backbone", "grocery", stdout=io.StringIO(), stderr=io.StringIO())
-    switched = index_snapshots.newest()
+    switched = IndexSnapshot.newest()
     assert switched.backbone == "grocery" and switched.previous.backbone == "efficientnet_lite0"
 
     call_command("rollback_index", stdout=io.StringIO(), stderr=io.StringIO())
-    back = index_snapshots.newest()
+    back = IndexSnapshot.newest()
     assert back.backbone == "efficientnet_lite0" and back.previous.backbone == "grocery"
     assert read_manifest(settings.CATALOG_INDEX_PATH)["backbone"] == "efficientnet_lite0"
     assert _another_host(settings, tmp_path, "fresh").categorizer().index.backbone_name == "efficientnet_lite0"
@@ -72,7 +72,7 @@ def test_a_switch_and_its_roll_back_go_through_snapshots(snapshots, imported_cat
 
 def test_replaced_snapshots_are_deleted_but_the_newest_and_the_one_kept_for_a_roll_back(
         snapshots, imported_catalogue, settings):
-    first = index_snapshots.newest()
+    first = IndexSnapshot.newest()
     kept = index_snapshots.publish(keep_previous=True)  # as a switch would: `first` kept for a roll back
     replaced = index_snapshots.publish()
     newest = index_snapshots.publish()
