@@ -19,6 +19,21 @@ def small_catalogue(tmp_path):
             copy_small_catalogue(tmp_path / "queries", "val", 3))
 
 
+@pytest.fixture(scope="session")
+def chromium():
+    """One Chromium (Debian's, bin/browser) for the test run, driven by Playwright: its sync API runs an
+    event loop in the test thread, so a second one could not start beside it."""
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("CATALOG_TEST_BROWSER", "/usr/bin/chromium")
+    if not os.access(executable, os.X_OK):
+        pytest.fail(f"No Chromium at {executable}: run bin/browser (as root) or the tests with bin/test.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def embedding_cache(tmp_path_factory):
     """One embedding cache for the test run, not the machine's: the tests reuse each other's

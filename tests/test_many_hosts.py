@@ -5,7 +5,6 @@ a private SeaweedFS S3 endpoint, beside a private PostgreSQL and Redis (tests/st
 Photos are categorized whole (no segmenter): one item each, so that a correction's effect on the
 next photo is that photo's one answer."""
 
-import os
 import re
 import time
 from pathlib import Path
@@ -31,7 +30,7 @@ def stack(tmp_path_factory):
         yield running
 
 
-def test_forty_photos_end_done_with_heatmaps_while_a_worker_is_killed(stack):
+def test_forty_photos_end_done_with_heatmaps_while_a_worker_is_killed(stack, chromium):
     listings = [_upload(stack, f"Photo {number}", photo)
                 for number, photo in enumerate(photos_beyond_small_catalogue(PHOTOS, REFERENCES))]
     _wait_for(lambda: sum(_statuses(stack, listings), []).count("done") >= 5, 120, "no photo was categorized")
@@ -43,7 +42,7 @@ def test_forty_photos_end_done_with_heatmaps_while_a_worker_is_killed(stack):
     photos = [_photo(stack, uuid) for uuid in listings]
     heatmaps = [item["heatmap_url"] for photo in photos for item in photo["items"]]
     assert len(heatmaps) == PHOTOS and all(heatmaps), photos
-    assert _heatmaps_shown(stack, listings) == PHOTOS
+    assert _heatmaps_shown(stack, listings, chromium) == PHOTOS
     # Nothing was written to any host's disk but its index copy: every file went to the bucket.
     scratch = [path for path in Path(stack.root).glob("*-*/media") if any(path.rglob("*"))]
     assert not scratch
@@ -128,30 +127,25 @@ def _correct(stack, item, category):
     return time.monotonic()
 
 
-def _heatmaps_shown(stack, listings):
+def _heatmaps_shown(stack, listings, chromium):
     """How many heatmaps the listing pages show in a real browser (each image loaded)."""
-    from playwright.sync_api import sync_playwright
-
     shown = 0
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=os.environ.get("CATALOG_TEST_BROWSER",
-                                                                            "/usr/bin/chromium"),
-                                             args=["--no-sandbox"])
-        page = browser.new_page()
-        page.goto(f"{stack.url}/login/")
-        page.get_by_label("Username").fill("soak")
-        page.get_by_label(re.compile(r"^Password:?$")).fill("a-long-password-1")
-        page.get_by_role("button", name=re.compile("log in", re.I)).click()
-        page.wait_for_url(re.compile(r"/$"))
-        for listing in listings:
-            page.goto(f"{stack.url}/listings/{listing}/")
-            page.get_by_label("Show what the model looked at").check()
-            shown += page.evaluate("""async () => {
-                const widths = await Promise.all([...document.querySelectorAll('image.heat')].map(heat =>
-                    new Promise(done => { const image = new Image(); image.onload = () => done(image.naturalWidth);
-                                          image.onerror = () => done(0); image.src = heat.href.baseVal; })));
-                return widths.filter(width => width > 0).length; }""")
-        browser.close()
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(f"{stack.url}/login/")
+    page.get_by_label("Username").fill("soak")
+    page.get_by_label(re.compile(r"^Password:?$")).fill("a-long-password-1")
+    page.get_by_role("button", name=re.compile("log in", re.I)).click()
+    page.wait_for_url(re.compile(r"/$"))
+    for listing in listings:
+        page.goto(f"{stack.url}/listings/{listing}/")
+        page.get_by_label("Show what the model looked at").check()
+        shown += page.evaluate("""async () => {
+            const widths = await Promise.all([...document.querySelectorAll('image.heat')].map(heat =>
+                new Promise(done => { const image = new Image(); image.onload = () => done(image.naturalWidth);
+                                      image.onerror = () => done(0); image.src = heat.href.baseVal; })));
+            return widths.filter(width => width > 0).length; }""")
+    context.close()
     return shown
 
 

@@ -15,6 +15,10 @@ DEFAULT_BACKBONE = "efficientnet_lite0"
 # its outputs differ a little from the float model's, so it has a version of its own (an
 # embedder: an index of its own). Only ONNX Runtime runs it.
 INT8_SUFFIX = "_int8"
+# Its version is the float model's and this: the recipe is part of it ("w7": weights in 7 bits, which
+# every x86 CPU computes alike), so that what an earlier recipe embedded (an index, the embedding
+# cache) is never taken for this one's.
+INT8_VERSION_SUFFIX = INT8_SUFFIX + "w7"
 
 
 def weights_dir():

@@ -8,7 +8,7 @@ only when it is asked for, so that serving runs where it is not installed.
 
 import os
 
-from .model_weights import GENERIC_BACKBONES, INT8_SUFFIX, SHIPPED_WEIGHTS_DIR, weights_dir
+from .model_weights import GENERIC_BACKBONES, INT8_SUFFIX, INT8_VERSION_SUFFIX, SHIPPED_WEIGHTS_DIR, weights_dir
 from .onnx_runtime import OnnxEmbedder, RuntimeUnavailable, model_version, onnx_path
 from .onnx_runtime import onnx_dir as onnx_dir_default
 from .segment import DEFAULT_SEGMENTER, OnnxSegmenter
@@ -37,7 +37,7 @@ def load_embedder(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu", 
 
 def default_segmenter(runtime=DEFAULT_RUNTIME):
     """The segmenter `runtime` serves unless told otherwise: on ONNX Runtime the shipped one
-    quantized to int8 (2.7 times as fast, finding items as well: bench/README.md, "ONNX Runtime
+    quantized to int8 (2.4 times as fast, finding items as well: bench/README.md, "ONNX Runtime
     against PyTorch"), on PyTorch its float weights."""
     return DEFAULT_SEGMENTER + INT8_SUFFIX if runtime == "onnx" else DEFAULT_SEGMENTER
 
@@ -70,11 +70,12 @@ def _of_current_weights(model, version, name, int8_path, onnx_dir):
         or os.path.getmtime(float_path) <= os.path.getmtime(int8_path))
     if not together:
         current = model_version(float_path)
-        if current and version != current + INT8_SUFFIX:
+        if current and version != current + INT8_VERSION_SUFFIX:
             raise RuntimeUnavailable(
                 f"'{name}' ({version}) was quantized from other weights than '{name.removesuffix(INT8_SUFFIX)}' "
-                f"now holds ({current}): make it again, where PyTorch is installed, with `python -m vision.training."
-                f"export_onnx ... --int8 REFERENCE_PHOTOS_TREE --out-dir {os.path.dirname(float_path)}`.")
+                f"now holds ({current}), or by an earlier recipe: make it again, where PyTorch is installed, "
+                f"with `python -m vision.training.export_onnx ... --int8 REFERENCE_PHOTOS_TREE --out-dir "
+                f"{os.path.dirname(float_path)}`.")
     return model
 
 

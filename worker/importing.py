@@ -12,7 +12,7 @@ from vision.catalogue import scan_catalogue
 from vision.content_keys import CONTENT_KEY_HEX, file_digest
 from vision.images import InvalidImage, load_image
 
-from .indexing import index_backbone, rebuild_index
+from .indexing import index_backbone, index_is_stale, rebuild_index
 
 
 @dataclass
@@ -26,9 +26,10 @@ class ImportReport:
 def import_catalogue(directory, backbone_name=None, show_progress=False):
     """Import every new image under `directory`; rebuild the index if anything changed.
 
-    The index is built with `backbone_name` if given (and rebuilt if it has another), else
-    it keeps its backbone. Raises FileNotFoundError if the folder does not exist. Idempotent:
-    a file whose content was imported before is skipped.
+    The index is built with `backbone_name` if given (and rebuilt if it has another, or if its
+    backbone's weights changed since: index_is_stale), else it keeps its backbone. Raises
+    FileNotFoundError if the folder does not exist. Idempotent: a file whose content was imported
+    before is skipped.
     """
     images = scan_catalogue(directory)
     report = ImportReport(found=len(images))
@@ -49,7 +50,7 @@ def import_catalogue(directory, backbone_name=None, show_progress=False):
         known_keys.add(key)
         report.added += 1
     current = index_backbone()
-    if images and (report.added or current is None or backbone_name not in (None, current)):
+    if images and (report.added or current is None or backbone_name not in (None, current) or index_is_stale()):
         report.unreadable.extend(rebuild_index(backbone_name, show_progress=show_progress)[1])
     return report
 

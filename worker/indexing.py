@@ -191,6 +191,17 @@ def index_backbone():
     return read_manifest(settings.CATALOG_INDEX_PATH)["backbone"]
 
 
+def index_is_stale():
+    """Whether the index was built by other weights than its backbone's name now loads (retrained,
+    or quantized anew, since): a worker refuses to serve it until it is rebuilt."""
+    if settings.CATALOG_INDEX_SNAPSHOTS:
+        index_snapshots.fetch()
+    if not os.path.exists(settings.CATALOG_INDEX_PATH):
+        return False
+    manifest = read_manifest(settings.CATALOG_INDEX_PATH)
+    return manifest["backbone_version"] != models.embedder(manifest["backbone"]).weights.version
+
+
 @contextmanager
 def index_lock():
     """Held by whoever rewrites the index file, so that two writers never undo each other's work

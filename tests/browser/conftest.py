@@ -24,19 +24,6 @@ SETTLE_MS = 120_000
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    executable = os.environ.get("CATALOG_TEST_BROWSER", "/usr/bin/chromium")
-    if not os.access(executable, os.X_OK):
-        pytest.fail(f"No Chromium at {executable}: run bin/browser (as root) or the tests with bin/test.")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def served(live_server, settings):
     """The live server's address, categorizing photos in the background as bin/run does; the

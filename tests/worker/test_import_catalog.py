@@ -78,6 +78,22 @@ def test_a_backbone_given_to_the_import_rebuilds_an_index_built_by_another(small
     assert manifest["backbone"] == "efficientnet_lite0" and manifest["count"] == 24
 
 
+def test_an_index_built_by_other_weights_than_its_backbone_now_has_is_rebuilt(small_catalogue, settings):
+    """After an upgrade that ships new weights under the same name (retrained, re-quantized), a
+    worker refuses the old index: the next import (bin/run runs one at each start) rebuilds it."""
+    run_import(small_catalogue[0])
+    older = "efficientnet_lite0-imagenet-0"
+    index = ReferenceIndex.load(settings.CATALOG_INDEX_PATH)
+    index.backbone_version = older
+    index.save(settings.CATALOG_INDEX_PATH)
+    ReferenceImage.objects.update(embedding_version=older)
+    out, _ = run_import(small_catalogue[0])
+    assert "0 imported, 24 already imported" in out
+    manifest = read_manifest(settings.CATALOG_INDEX_PATH)
+    assert manifest["backbone_version"] == "efficientnet_lite0-imagenet-1" and manifest["count"] == 24
+    assert set(ReferenceImage.objects.values_list("embedding_version", flat=True)) == {"efficientnet_lite0-imagenet-1"}
+
+
 def test_without_a_backbone_the_import_keeps_the_index_as_it_is(small_catalogue, settings):
     run_import(small_catalogue[0])
     version = read_manifest(settings.CATALOG_INDEX_PATH)["version"]
