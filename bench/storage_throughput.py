@@ -59,7 +59,10 @@ def measure(storage, catalogue, uploads, clients):
 
 
 def main(args):
-    uploads = photos_beyond_small_catalogue(args.photos, REFERENCES)
+    try:
+        uploads = photos_beyond_small_catalogue(args.photos, REFERENCES)
+    except ValueError as error:
+        raise SystemExit(f"--photos {args.photos}: {error}")
     catalogue = copy_small_catalogue(Path(tempfile.mkdtemp()) / "reference", "train", REFERENCES)
     figures = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
                "photos": len(uploads), "clients": args.clients}

@@ -81,7 +81,9 @@ def photos_beyond_small_catalogue(count, per_leaf_held):
     per_leaf = -(-count // len(SMALL_CATALOGUE_LEAVES))
     paths = [path for leaf in SMALL_CATALOGUE_LEAVES
              for path in grocery_images("train", leaf, per_leaf_held + per_leaf)[per_leaf_held:]]
-    assert len(paths) >= count, f"only {len(paths)} photos beyond the catalogue's"
+    if len(paths) < count:
+        raise ValueError(f"Grocery train holds only {len(paths)} photos of the small catalogue's leaves beyond "
+                         f"the {per_leaf_held} a leaf it keeps, taking up to {per_leaf} of each: ask for fewer.")
     return [(os.path.basename(path), Path(path).read_bytes(), "image/jpeg") for path in paths[:count]]
 
 

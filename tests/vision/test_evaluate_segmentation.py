@@ -6,6 +6,7 @@ from PIL import Image
 from tests.photos import ECSSD
 from vision.boxes import box_iou, match_boxes
 from vision.evaluate_segmentation import get_args_parser, main
+from vision.model_weights import INT8_VERSION_SUFFIX
 from vision.segmenter_figures import mask_scores
 
 
@@ -42,7 +43,7 @@ def test_it_scores_any_folder_pair_with_masks_in_another_format(tmp_path):
     main(get_args_parser().parse_args(["--images", str(images), "--masks", str(masks), "--json", str(output)]))
     figures = json.loads(output.read_text())
     assert figures["n_images"] == 3
-    assert figures["segmenter"].endswith("_int8")  # by default, what the worker serves on ONNX Runtime
+    assert figures["segmenter"].endswith(INT8_VERSION_SUFFIX)  # by default, what the worker serves on ONNX Runtime
     assert figures["mean_iou"] > 0.7 and 0 <= figures["f_measure"] <= 1
 
 

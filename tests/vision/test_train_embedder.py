@@ -114,3 +114,44 @@ def test_each_earlier_stage_learns_at_the_layer_decay_times_the_next(small_catal
     grouped = [id(p) for group in groups for p in group["params"]]
     trainable = [p for p in list(model.parameters()) + list(criterion.parameters()) if p.requires_grad]
     assert sorted(grouped) == sorted(id(p) for p in trainable)
+
+
+def test_short_runs_on_different_machines_add_up_from_a_committed_weights_file(small_catalogue, tmp_path, monkeypatch):
+    """A run saves its weights (fp16, small enough to commit); a later run on a machine without its
+    checkpoint goes on from that file, the proxies too, and the file then tells both runs apart."""
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    main(training_args(small_catalogue, tmp_path, "--epochs", "2", "--max-steps", "2"))
+    committed = tmp_path / "repo" / "tiny.pt"
+    committed.parent.mkdir()
+    committed.write_bytes((tmp_path / "weights" / "tiny.pt").read_bytes())
+    first = torch.load(committed, weights_only=True)
+    assert all(v.dtype == torch.float16 for v in first["state_dict"].values() if v.is_floating_point())
+    assert {"leaf", "2"} <= set(first["proxies"]) and len(first["proxies"]["leaf"]) == 3
+
+    # Elsewhere, with no checkpoint: learning rate 0, so what it saves is what it started from.
+    main(training_args(small_catalogue, tmp_path, "--epochs", "1", "--max-steps", "1", "--init", str(committed),
+                       "--lr", "0", "--output-dir", str(tmp_path / "elsewhere")))
+    second = torch.load(tmp_path / "weights" / "tiny.pt", weights_only=True)
+    for level, proxies in first["proxies"].items():
+        assert all(torch.equal(second["proxies"][level][name], proxy) for name, proxy in proxies.items())
+    learnt = {k: v for k, v in first["state_dict"].items() if "running_" not in k and "num_batches" not in k}
+    assert learnt and all(torch.equal(second["state_dict"][k], v) for k, v in learnt.items())  # batch stats move
+    runs = json.loads(second["runs"])
+    assert [(run["init"], len(run["epochs"])) for run in runs] == [("efficientnet_lite0 (ImageNet)", 2),
+                                                                    (str(committed), 1)]
+    assert "3 over 2 runs" in second["description"]
+    assert set(second["trained_on"]) == set(first["trained_on"])
+
+
+def test_an_init_that_is_neither_a_file_nor_an_embedder_is_a_clear_error(small_catalogue, tmp_path, monkeypatch):
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    with pytest.raises(SystemExit, match=r"--init .*nowhere\.pt: there is no weights file at"):
+        main(training_args(small_catalogue, tmp_path, "--init", str(tmp_path / "nowhere.pt")))
+
+
+def test_it_refuses_to_hold_out_photos_its_init_trained_on(small_catalogue, tmp_path, monkeypatch):
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    main(training_args(small_catalogue, tmp_path, "--epochs", "1", "--max-steps", "1"))  # trained on all
+    with pytest.raises(SystemExit, match=r"--init tiny trained on \d+ of the photos this run holds out"):
+        main(training_args(small_catalogue, tmp_path, "--init", "tiny", "--holdout-fraction", "0.25",
+                           "--name", "again", "--output-dir", str(tmp_path / "again")))

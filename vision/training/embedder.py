@@ -20,7 +20,7 @@ from torchvision.transforms import v2 as T
 
 from ..backbones import get_backbone
 from ..backbones.finetuned import build_projected, load_trained_state, weights_path
-from ..catalogue import scan_catalogue
+from ..catalogue import format_path, scan_catalogue
 from ..categorize import Categorizer, build_index
 from ..content_keys import content_key
 from ..embedder import Embedder, pool_embeddings
@@ -94,8 +94,10 @@ def add_training_arguments(parser):
     parser.add_argument("--projection-dim", type=int, default=defaults.projection_dim)
     parser.add_argument("--image-size", type=int, default=defaults.image_size,
                         help="input side in pixels, kept in the weights file (default: the backbone's own)")
-    parser.add_argument("--init", help="start from this trained embedder (e.g. grocery_lite0) instead of the "
-                                       "ImageNet weights alone, e.g. to go on at a higher --image-size")
+    parser.add_argument("--init", help="start from these weights instead of the ImageNet ones alone: a trained "
+                                       "embedder's name (e.g. grocery_lite0) or a weights file (.pt), e.g. the "
+                                       "one an earlier short run saved and committed, so that runs on different "
+                                       "machines add up; this run's schedule starts afresh (warm-up, cosine)")
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--lr", type=float, default=defaults.lr, help="backbone learning rate (head and proxies: 10×)")
@@ -143,6 +145,9 @@ class CategoryLevels:
     def sizes(self):
         return [len(ids) for ids in self.ids]
 
+    def key(self, level):
+        return "leaf" if self.depths[level] is None else str(self.depths[level])
+
 
 class CatalogueDataset(Dataset):
     """Labelled images, each decoded once: JPEG decoding costs as much as a training step on a
@@ -188,6 +193,25 @@ class ProxyLoss(nn.Module):
     def logits(self, embeddings, level):
         return embeddings @ F.normalize(self.proxies[level], dim=1).T / self.temperature
 
+    def named(self, levels):
+        """Each category's proxy, in fp16, by level ("leaf", or the depth) and category path: saved
+        with the weights, so that a run started from them (--init) goes on from them too."""
+        return {levels.key(level): {format_path(name): self.proxies[level][i].detach().half().cpu()
+                                    for name, i in ids.items()}
+                for level, ids in enumerate(levels.ids)}
+
+    def start_from(self, named, levels):
+        """Start the proxies of the categories `named` has (a weights file's) from its; return how many."""
+        taken = 0
+        with torch.no_grad():
+            for level, ids in enumerate(levels.ids):
+                known = named.get(levels.key(level), {})
+                for name, i in ids.items():
+                    if format_path(name) in known:
+                        self.proxies[level][i] = known[format_path(name)].float()
+                        taken += 1
+        return taken
+
     def forward(self, embeddings, labels):
         return sum(
             weight * F.cross_entropy(self.logits(embeddings, level), labels[:, level],
@@ -202,7 +226,7 @@ def make_model(options, init=None):
     model = build_projected(base, options.projection_dim, options.name, f"{options.name}-training", "in training",
                             options.image_size)
     if init is not None:
-        load_trained_state(model.trunk, init["state_dict"], weights_path(options.init), options.backbone)
+        load_trained_state(model.trunk, init["state_dict"], init_path(options.init), options.backbone)
     for parameter in model.trunk.trunk.parameters():
         parameter.requires_grad = False
     for module in trainable_blocks(model.trunk.trunk, options.train_blocks):
@@ -270,11 +294,19 @@ def evaluate(model, images, queries, options, device):
     return {"accuracy_by_depth": figures["accuracy_by_depth"], "assigned_accuracy": figures["assigned_accuracy"]}
 
 
+def init_path(init):
+    """--init's weights file: a path ending in .pt, else the trained embedder of that name."""
+    return init if init.endswith(".pt") else weights_path(init)
+
+
 def init_weights(options):
     """The --init embedder's weights file, which must share this run's base and projection; None without it."""
     if not options.init:
         return None
-    stored = torch.load(weights_path(options.init), map_location="cpu", weights_only=True)
+    path = init_path(options.init)
+    if not os.path.exists(path):
+        raise SystemExit(f"--init {options.init}: there is no weights file at {path}.")
+    stored = torch.load(path, map_location="cpu", weights_only=True)
     if (stored["base"], stored["projection_dim"]) != (options.backbone, options.projection_dim):
         raise SystemExit(f"--init {options.init} is {stored['base']} with a {stored['projection_dim']}-d projection; "
                          f"this run is {options.backbone} with {options.projection_dim}.")
@@ -289,20 +321,25 @@ def trained_state(model, options, inherited):
                            if k.startswith(prefixes) or k in inherited})
 
 
-def save_weights(model, options, history, inherited, trained_on, source):
+def save_weights(model, options, history, inherited, trained_on, source, proxies, runs):
+    """vision/weights/NAME.pt (and its .onnx): the trained tensors and proxies in fp16, what they
+    trained on, and every run that made them (`runs`: --init's, then this one's)."""
     state = trained_state(model, options, inherited)
     save_atomically({
         "base": options.backbone,
         "projection_dim": options.projection_dim,
         "input_size": model.weights.crop_size,
         "state_dict": state,
-        "description": f"{options.backbone} adapted to {source} ({len(history)} epochs, "
-                       f"{trained_blocks_text(options.train_blocks)}, {model.weights.crop_size} px"
+        "description": f"{options.backbone} adapted to {source} ({len(history)} epochs"
+                       + (f", {sum(len(run['epochs']) for run in runs)} over {len(runs)} runs" if len(runs) > 1 else "")
+                       + f", {trained_blocks_text(options.train_blocks)}, {model.weights.crop_size} px"
                        + (f", {options.holdout_fraction:.0%} held out" if options.holdout_fraction else "")
                        + (f", from {options.init})" if options.init else ")"),
         "history": json.dumps(history),
         "trained_on": sorted(trained_on),
         "holdout": {"fraction": options.holdout_fraction, "seed": options.split_seed},
+        "proxies": proxies,
+        "runs": json.dumps(runs),
     }, weights_path(options.name))
     # And as ONNX Runtime serves them, beside them: the two files never hold different weights.
     export(options.name, os.path.join(onnx_dir(), f"{options.name}.onnx"))
@@ -318,6 +355,22 @@ def split_off_holdout(images, options):
         return images, []
     occasions = photo_occasions(images, device=options.device, runtime="torch")
     return holdout_split(images, options.holdout_fraction, options.split_seed, occasions)
+
+
+def runs_of(init, options, source, photos, device, history):
+    """The runs that trained the weights saved now: --init's (from its file), then this one, with
+    each of its epochs' records (loss, and the figures where measured)."""
+    earlier = json.loads(init.get("runs", "[]")) if init else []
+    return earlier + [{"init": options.init or f"{options.backbone} (ImageNet)", "source": source, "photos": photos,
+                       "device": device.type, "image_size": options.image_size, "epochs": history}]
+
+
+def check_holdout(held_out, init, options):
+    """Refuse to hold out photos --init trained on: they would be measured as unseen."""
+    seen = {content_key(image.path) for image in held_out} & set(init.get("trained_on", ()) if init else ())
+    if seen:
+        raise SystemExit(f"--init {options.init} trained on {len(seen)} of the photos this run holds out; hold out "
+                         f"what it held out ({init['holdout']}) or nothing.")
 
 
 def training_record(images, init):
@@ -338,11 +391,15 @@ def train(images, options, source="the catalogue's reference images"):
     levels, level_weights = category_levels(images + extra, options.level_weights)
 
     init = init_weights(options)
+    check_holdout(held_out, init, options)
     inherited = set(init["state_dict"]) if init else set()
     trained_on = training_record(images + extra, init)
     model = make_model(options, init).to(device, memory_format=torch.channels_last)
     criterion = ProxyLoss(options.projection_dim, levels.sizes(), level_weights, options.temperature,
-                          options.label_smoothing).to(device)
+                          options.label_smoothing)
+    if init and "proxies" in init:
+        criterion.start_from(init["proxies"], levels)
+    criterion = criterion.to(device)
     optimizer = torch.optim.AdamW(parameter_groups(model, criterion, options), weight_decay=options.weight_decay)
     dataset = CatalogueDataset(images + extra, levels, training_transform(model.weights))
     loader = DataLoader(dataset, batch_size=options.batch_size, shuffle=True, drop_last=True,
@@ -366,7 +423,8 @@ def train(images, options, source="the catalogue's reference images"):
         quality = epoch_quality(record, options)
         if quality is not None and quality > best:
             best = quality
-            save_weights(model, options, history, inherited, trained_on, source)
+            save_weights(model, options, history, inherited, trained_on, source, criterion.named(levels),
+                         runs_of(init, options, source, len(images), device, history))
         save_checkpoint(checkpoint_path, state, history, best)
     return history
 
