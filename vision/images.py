@@ -6,10 +6,14 @@ import warnings
 from operator import attrgetter
 
 import numpy as np
-import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-pillow_heif.register_heif_opener()
+try:
+    import pillow_heif
+except ImportError:  # a machine that only trains, on WebP copies (the GPU pack), may lack it
+    pass
+else:
+    pillow_heif.register_heif_opener()
 
 # MPO is what many phones write for a portrait photo: a JPEG followed by a depth image; Pillow
 # reads the JPEG, which is the photo.

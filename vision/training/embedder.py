@@ -51,6 +51,7 @@ class TrainingOptions:
     projection_dim: int = 512
     image_size: int | None = None
     init: str | None = None
+    content_keys: str | None = None
     epochs: int = 15
     batch_size: int = 32
     lr: float = 3e-4
@@ -98,6 +99,10 @@ def add_training_arguments(parser):
                                        "embedder's name (e.g. grocery_lite0) or a weights file (.pt), e.g. the "
                                        "one an earlier short run saved and committed, so that runs on different "
                                        "machines add up; this run's schedule starts afresh (warm-up, cosine)")
+    parser.add_argument("--content-keys", metavar="FILE",
+                        help="a JSON file of each photo's content key by its path relative to the file's folder: "
+                             "the photos are copies (the GPU pack's, downscaled) and the weights must record "
+                             "their originals, which evaluations here read")
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--lr", type=float, default=defaults.lr, help="backbone learning rate (head and proxies: 10×)")
@@ -365,17 +370,30 @@ def runs_of(init, options, source, photos, device, history):
                        "device": device.type, "image_size": options.image_size, "epochs": history}]
 
 
-def check_holdout(held_out, init, options):
+def key_reader(options):
+    """path -> the photo's content key: its own, or with --content-keys its original's."""
+    if not options.content_keys:
+        return content_key
+    if options.holdout_fraction:
+        raise SystemExit("--content-keys names copies' originals; a split of the copies would not be the "
+                         "originals' split: train on them whole (no --holdout-fraction).")
+    folder = os.path.dirname(os.path.abspath(options.content_keys))
+    with open(options.content_keys) as handle:
+        keys = json.load(handle)
+    return lambda path: keys[os.path.relpath(os.path.abspath(path), folder)]
+
+
+def check_holdout(held_out, init, options, key_of=content_key):
     """Refuse to hold out photos --init trained on: they would be measured as unseen."""
-    seen = {content_key(image.path) for image in held_out} & set(init.get("trained_on", ()) if init else ())
+    seen = {key_of(image.path) for image in held_out} & set(init.get("trained_on", ()) if init else ())
     if seen:
         raise SystemExit(f"--init {options.init} trained on {len(seen)} of the photos this run holds out; hold out "
                          f"what it held out ({init['holdout']}) or nothing.")
 
 
-def training_record(images, init):
+def training_record(images, init, key_of=content_key):
     """Content keys of every photo the saved weights have learnt from: these, and --init's."""
-    return {content_key(image.path) for image in images} | set(init.get("trained_on", ()) if init else ())
+    return {key_of(image.path) for image in images} | set(init.get("trained_on", ()) if init else ())
 
 
 def train(images, options, source="the catalogue's reference images"):
@@ -391,9 +409,10 @@ def train(images, options, source="the catalogue's reference images"):
     levels, level_weights = category_levels(images + extra, options.level_weights)
 
     init = init_weights(options)
-    check_holdout(held_out, init, options)
+    key_of = key_reader(options)
+    check_holdout(held_out, init, options, key_of)
     inherited = set(init["state_dict"]) if init else set()
-    trained_on = training_record(images + extra, init)
+    trained_on = training_record(images + extra, init, key_of)
     model = make_model(options, init).to(device, memory_format=torch.channels_last)
     criterion = ProxyLoss(options.projection_dim, levels.sizes(), level_weights, options.temperature,
                           options.label_smoothing)

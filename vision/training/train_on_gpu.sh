@@ -1,46 +1,65 @@
 #!/usr/bin/env bash
-# The Grocery recipe, all of it, on a lent GPU machine: each ensemble member trained in turn
-# (whole network, bf16 autocast on CUDA, 8 loader workers), the ensemble file, and the
-# evaluation of each member and of the ensemble on the held-out fifth (5-fold CV) and on val.
-# Run from the repository root:
+# The shipped Grocery members trained on every labelled photo (train, val and the packshots) on a
+# lent GPU machine, which has Python and PyTorch but no registry and none of this project's data.
 #
-#     vision/training/train_on_gpu.sh [NAME]      (default: grocery_gpu)
+#     vision/training/train_on_gpu.sh pack [NAME]   here: build .device/ (vision.training.gpu_pack)
+#     vision/training/train_on_gpu.sh run [NAME]    there: train every member; weights and logs to $OUT
+#     vision/training/train_on_gpu.sh leave-weights | restore-weights    around the device call
 #
-# Weights go to vision/weights/ (or $VISION_WEIGHTS_DIR), checkpoints to ~/.cache/catalog-training,
-# figures to bench/results/; everything also to $OUT when it is set (the device tool brings that
-# folder back). EPOCHS, SIZE and MEMBERS override the recipe, GROCERY and ECSSD the data; a rerun
-# resumes each member. Smoke-tested on the CPU with a 4-leaf copy of Grocery (EPOCHS=1, SIZE=160).
+# `run` installs the pack's wheels, points VISION_WEIGHTS_DIR at the pack (the ImageNet weights in
+# fp16; the trained ones are written there) and trains each member with its recipe (the epochs
+# chosen on the held-out fifth, vision/training/README.md) on data/labelled and data/iconic, the
+# weights recording the originals' content keys. It stops starting members when MINUTES (8) have
+# passed, and copies each member's weights (NAME_MEMBER.pt, fp16) and log to $OUT (8 files at most).
+# Back here: vision/training/README.md, "The GPU pack".
+#
+# Overrides: MEMBERS ("suffix:base:blocks:layer-decay:epochs ..."), SIZE (224), INIT_DIR (a folder
+# of NAME_MEMBER.pt to go on from, e.g. an earlier run's), PYTHON (python3), DEVICE, MAX_STEPS
+# (a dry run), PACK (.device), GROCERY (for pack).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-name=${1:-grocery_gpu}
-python=$(bin/venv)/bin/python
-G=${GROCERY:-../shared/datasets/grocery-store/dataset}
-E=${ECSSD:-../shared/datasets/ecssd/images}
-epochs=${EPOCHS:-30}
-size=${SIZE:-260}
-members=()
-for base in ${MEMBERS:-efficientnet_lite0 efficientnet_lite1 efficientnet_lite2}; do
-  member=${name}_${base#efficientnet_}
-  "$python" -m vision.training.train_embedder --data "$G/train" --val "$G/val" \
-    --extra "$G/iconic-images-and-descriptions" --name "$member" --backbone "$base" \
-    --train-blocks -1 --layer-decay 0.85 --image-size "$size" --epochs "$epochs" --eval-every 10 \
-    --holdout-fraction 0.2 --keep last --workers 8 --resume
-  members+=("\"$member\"")
-done
-weights=${VISION_WEIGHTS_DIR:-vision/weights}
-(IFS=,; echo "{\"members\": [${members[*]}], \"description\": \"$name: whole-network members at $size px\"}") \
-  > "$weights/$name.json"
-for backbone in "${members[@]//\"/}" "$name"; do
-  "$python" -m vision.evaluate --backbone "$backbone" --reference "$G/train" --cv 5 --holdout-fraction 0.2 \
-    --outside "$E" --json "bench/results/gpu-$backbone-holdout-cv5.json"
-  "$python" -m vision.evaluate --backbone "$backbone" --reference "$G/train" --queries "$G/val" \
-    --outside "$E" --json "bench/results/gpu-$backbone-val.json"
-done
-if [ -n "${OUT:-}" ]; then
-  mkdir -p "$OUT/weights" "$OUT/results"
-  cp "$weights/$name"* "$OUT/weights/"
-  cp bench/results/gpu-"$name"* "$OUT/results/"
-  for member in "${members[@]//\"/}"; do
-    cp ~/.cache/catalog-training/"$member"/log.jsonl "$OUT/results/$member-training-log.jsonl"
-  done
-fi
+verb=${1:?"say pack, run, leave-weights or restore-weights"}
+name=${2:-grocery_all}
+pack=$(realpath -m "${PACK:-.device}")
+members=${MEMBERS:-"lite0:efficientnet_lite0:4:1.0:12 lite0_full:efficientnet_lite0:-1:0.85:18 lite1:efficientnet_lite1:4:1.0:12"}
+
+case "$verb" in
+pack)
+  bases=$(for m in $members; do echo "$m" | cut -d: -f2; done | sort -u)
+  # shellcheck disable=SC2086
+  exec "$(bin/venv)/bin/python" -m vision.training.gpu_pack --out "$pack" --backbones $bases \
+    ${GROCERY:+--grocery "$GROCERY"} ${PER_LEAF:+--per-leaf "$PER_LEAF"} ;;
+run)
+  python=${PYTHON:-python3}
+  out=${OUT:-$pack/out}
+  mkdir -p "$out" "$pack/site"
+  "$python" -m pip install --quiet --no-index --no-deps --target "$pack/site" "$pack"/wheels/*.whl
+  export PYTHONPATH="$pack/site${PYTHONPATH:+:$PYTHONPATH}" VISION_WEIGHTS_DIR="$pack/weights"
+  deadline=$(( $(date +%s) + ${MINUTES:-8} * 60 ))
+  for member in $members; do
+    IFS=: read -r suffix base blocks decay epochs <<< "$member"
+    if [ "$(date +%s)" -ge "$deadline" ]; then echo "out of time: ${name}_$suffix not started" >&2; continue; fi
+    init=()
+    if [ -n "${INIT_DIR:-}" ] && [ -f "$INIT_DIR/${name}_$suffix.pt" ]; then init=(--init "$INIT_DIR/${name}_$suffix.pt"); fi
+    "$python" -m vision.training.train_embedder --data "$pack/data/labelled" --extra "$pack/data/iconic" \
+      --content-keys "$pack/content-keys.json" --name "${name}_$suffix" --backbone "$base" \
+      --train-blocks "$blocks" --layer-decay "$decay" --image-size "${SIZE:-224}" --epochs "$epochs" \
+      --keep last --workers "${WORKERS:-8}" --output-dir "$pack/training/${name}_$suffix" \
+      ${DEVICE:+--device "$DEVICE"} ${MAX_STEPS:+--max-steps "$MAX_STEPS"} "${init[@]}"
+    cp "$pack/weights/${name}_$suffix.pt" "$out/"
+    cp "$pack/training/${name}_$suffix/log.jsonl" "$out/${name}_$suffix-training-log.jsonl"
+  done ;;
+leave-weights)
+  # A device call carries the tracked files, 64 MiB at most with the pack: the shipped weights
+  # (over 100 MB, none of which the run needs) are untracked and ignored for the call's time.
+  git rm -r -q --cached vision/weights
+  exclude=$(git rev-parse --git-path info/exclude)
+  grep -qx '/vision/weights/' "$exclude" 2>/dev/null || echo '/vision/weights/' >> "$exclude"
+  echo "vision/weights stays here for the device call; after it: $0 restore-weights" ;;
+restore-weights)
+  sed -i '\#^/vision/weights/$#d' "$(git rev-parse --git-path info/exclude)"
+  git reset -q -- vision/weights
+  git status --short -- vision/weights ;;
+*)
+  echo "say pack, run, leave-weights or restore-weights, not $verb" >&2; exit 2 ;;
+esac
