@@ -26,6 +26,9 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     executable = os.environ.get("CATALOG_TEST_BROWSER", "/usr/bin/chromium")
+    # Playwright's sync API runs an event loop in the test's thread; the tests' own database calls
+    # (fixtures, checks) are still synchronous ones.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     if not os.access(executable, os.X_OK):
         pytest.fail(f"No Chromium at {executable}: run bin/browser (as root) or the tests with bin/test.")
     with sync_playwright() as playwright:

@@ -48,8 +48,15 @@ def print_report(figures, worst):
         print(f"accuracy {label:<10} {accuracy[key]:.1%}")
     print(f"abstain rate        {figures['abstain_rate']:.1%}")
     print(f"assigned accuracy   {figures['assigned_accuracy']:.1%}")
-    print(f"calibration error   {figures['calibration_error']:.3f} (leaf; by depth "
-          + ", ".join(f"{k}: {v:.3f}" for k, v in figures["calibration_error_by_depth"].items()) + ")")
+    if not figures["calibrated_share"]:
+        # An error of 0.000 would read as a perfect calibration where there is none at all.
+        print("calibration         none: the index held no reference the embedder never trained on to calibrate "
+              "on, so no photo is accepted automatically (train with --holdout-fraction, or audit)")
+    else:
+        share = figures["calibrated_share"]
+        print(f"calibration error   {figures['calibration_error']:.3f} (leaf; by depth "
+              + ", ".join(f"{k}: {v:.3f}" for k, v in figures["calibration_error_by_depth"].items()) + ")"
+              + (f", {share:.0%} of the queries calibrated" if share < 1 else ""))
     print("coverage at precision " + ", ".join(f"{p}: {c:.1%}" for p, c in figures["coverage_at_precision"].items()))
     auto = figures["auto_accept"]
     precision = "-" if auto["precision"] is None else f"{auto['precision']:.1%}"

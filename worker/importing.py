@@ -50,8 +50,10 @@ def import_catalogue(directory, backbone_name=None, show_progress=False):
         known_keys.add(key)
         report.added += 1
     current = index_backbone()
-    if images and (report.added or current is None or backbone_name not in (None, current) or index_is_stale()):
-        report.unreadable.extend(rebuild_index(backbone_name, show_progress=show_progress)[1])
+    # No worker can serve a stale index, so its rebuild is not a switch that the check may refuse.
+    stale = current is not None and index_is_stale()
+    if images and (report.added or current is None or backbone_name not in (None, current) or stale):
+        report.unreadable.extend(rebuild_index(backbone_name, show_progress=show_progress, force=stale)[1])
     return report
 
 

@@ -39,7 +39,7 @@ from vision.splits import GROUPING_BACKBONE
 
 from . import index_snapshots
 from .index_rows import CHANGE_SETTLE_SECONDS, add_references, indexable, needs_novelty_space
-from .models_cache import models
+from .models_cache import ModelUnavailable, models
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 32
@@ -199,7 +199,10 @@ def index_is_stale():
     if not os.path.exists(settings.CATALOG_INDEX_PATH):
         return False
     manifest = read_manifest(settings.CATALOG_INDEX_PATH)
-    return manifest["backbone_version"] != models.embedder(manifest["backbone"]).weights.version
+    try:
+        return manifest["backbone_version"] != models.embedder(manifest["backbone"]).weights.version
+    except ModelUnavailable:
+        return False  # not loadable here at all: the worker says what is missing, a rebuild would fail too
 
 
 @contextmanager

@@ -19,9 +19,6 @@ PHONE = {"width": 390, "height": 844}
 # Long enough for a photo's categorization on a busy 2-core machine (models loaded the first time).
 SETTLE_MS = 120_000
 
-# Playwright's sync API runs an event loop in the test's thread; the test's own database calls
-# (fixtures, checks) are still synchronous ones.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture

@@ -31,7 +31,8 @@ def test_it_measures_a_small_catalogue_and_writes_the_json(small_catalogue, tmp_
     by_subtree = figures["accuracy_by_subtree"]
     assert set(by_subtree) == {"Fruit", "Vegetables"} and set(by_subtree["Fruit"]) == {"1", "2", "leaf"}
     # 6 fruit queries (two leaves) and 3 vegetables: the subtrees make up the whole.
-    assert (6 * by_subtree["Fruit"]["leaf"] + 3 * by_subtree["Vegetables"]["leaf"]) / 9 == pytest.approx(accuracy["leaf"])
+    fruit, vegetables = by_subtree["Fruit"]["leaf"], by_subtree["Vegetables"]["leaf"]
+    assert (6 * fruit + 3 * vegetables) / 9 == pytest.approx(accuracy["leaf"])
     assert 0 <= figures["abstain_rate"] <= 1 and 0 <= figures["assigned_accuracy"] <= 1
     assert figures["images_per_second"] > 0
     assert [s["path"].rsplit("/", 1)[-1] for s in figures["skipped"]] == ["broken.jpg"]
@@ -134,6 +135,17 @@ def test_it_refuses_queries_and_folds_the_embedder_trained_on(small_catalogue, t
     folds = get_args_parser().parse_args(["--reference", str(reference), "--cv", "3", "--backbone", tiny_embedder])
     with pytest.raises(SystemExit, match="trained on every photo"):
         main(folds)
+
+
+def test_an_index_left_without_a_calibration_says_so_rather_than_an_error_of_zero(small_catalogue, tiny_embedder,
+                                                                                   capsys):
+    """The embedder trained on every reference: none is left to calibrate on."""
+    reference, queries = small_catalogue
+    main(get_args_parser().parse_args(["--reference", str(reference), "--queries", str(queries),
+                                       "--backbone", tiny_embedder]))
+    printed = capsys.readouterr().out
+    assert "calibration         none: the index held no reference the embedder never trained on" in printed
+    assert "calibration error" not in printed
 
 
 def test_with_text_it_reads_every_photo_and_lets_the_words_weigh_in(tmp_path):

@@ -1,6 +1,7 @@
 """The GPU pack cannot rot: `train_on_gpu.sh pack` builds it from the real Grocery photos (one a leaf
-and split here), and `run` trains a member from it on the CPU for one step, as the GPU machine
-would, with nothing of this install's but the pack's wheels, ImageNet weights and photos."""
+and split here), and `run` trains a member from it on the CPU for one step as the GPU machine would,
+on the pack's photos and keys. (This Python has the packages that machine lacks; the pack's
+ImageNet copy is tested apart, with its package made unimportable.)"""
 
 import json
 import os
@@ -60,6 +61,16 @@ def test_its_run_trains_a_member_that_records_the_originals(pack, tmp_path):
     keys = set(json.loads((folder / "content-keys.json").read_text()).values())
     assert set(stored["trained_on"]) == keys  # the originals', so evaluations here leave them out
     assert (out / "grocery_all_lite0.pt").stat().st_size < 16 * 2**20  # the device brings files back up to 16 MiB
+    assert not list(folder.rglob("grocery_all_lite0.onnx"))  # made back here, not at every epoch there
+
+
+def test_out_of_time_it_starts_no_member_and_says_so(pack, tmp_path):
+    folder, _ = pack
+    run = subprocess.run([str(SCRIPT), "run", "late"], env=os.environ | {
+        "PACK": str(folder), "OUT": str(tmp_path / "out"), "MEMBERS": MEMBER, "PYTHON": sys.executable,
+        "MINUTES": "0"}, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "out of time: late_lite0 not started" in run.stderr
+    assert not list((tmp_path / "out").iterdir())
 
 
 def test_without_its_weights_package_a_backbone_takes_the_packs_imagenet_copy(pack, monkeypatch):

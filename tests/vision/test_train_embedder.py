@@ -155,3 +155,12 @@ def test_it_refuses_to_hold_out_photos_its_init_trained_on(small_catalogue, tmp_
     with pytest.raises(SystemExit, match=r"--init tiny trained on \d+ of the photos this run holds out"):
         main(training_args(small_catalogue, tmp_path, "--init", "tiny", "--holdout-fraction", "0.25",
                            "--name", "again", "--output-dir", str(tmp_path / "again")))
+
+
+def test_it_refuses_to_validate_on_photos_its_init_trained_on(small_catalogue, tmp_path, monkeypatch):
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    main(training_args(small_catalogue, tmp_path, "--epochs", "1", "--max-steps", "1"))  # trained on all
+    with pytest.raises(SystemExit, match=r"--init tiny trained on 24 of the --val photos"):
+        main(training_args(small_catalogue, tmp_path, "--init", "tiny", "--val", str(small_catalogue[0]),
+                           "--name", "again", "--output-dir", str(tmp_path / "again")))
+

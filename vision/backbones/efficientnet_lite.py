@@ -52,7 +52,7 @@ def _build(name, pretrained):
 
 def imagenet_file(name):
     """The ImageNet weights: the registry package's file, or else the fp16 copy a machine without
-    the package is given (WEIGHTS_DIR/imagenet/NAME.pth: the GPU pack, vision.training.gpu_pack)."""
+    the package is given (VISION_WEIGHTS_DIR/imagenet/NAME.pth: the GPU pack, vision.training.gpu_pack)."""
     _, package, file_class = _VARIANTS[name]
     try:
         return getattr(importlib.import_module(package), file_class).get_model_file_path()

@@ -52,6 +52,7 @@ class TrainingOptions:
     image_size: int | None = None
     init: str | None = None
     content_keys: str | None = None
+    onnx: bool = True
     epochs: int = 15
     batch_size: int = 32
     lr: float = 3e-4
@@ -103,6 +104,8 @@ def add_training_arguments(parser):
                         help="a JSON file of each photo's content key by its path relative to the file's folder: "
                              "the photos are copies (the GPU pack's, downscaled) and the weights must record "
                              "their originals, which evaluations here read")
+    parser.add_argument("--no-onnx", dest="onnx", action="store_false",
+                        help="do not export NAME.onnx at every save (a GPU run: the file is made back here)")
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--lr", type=float, default=defaults.lr, help="backbone learning rate (head and proxies: 10×)")
@@ -347,7 +350,11 @@ def save_weights(model, options, history, inherited, trained_on, source, proxies
         "runs": json.dumps(runs),
     }, weights_path(options.name))
     # And as ONNX Runtime serves them, beside them: the two files never hold different weights.
-    export(options.name, os.path.join(onnx_dir(), f"{options.name}.onnx"))
+    onnx_path = os.path.join(onnx_dir(), f"{options.name}.onnx")
+    if options.onnx:
+        export(options.name, onnx_path)
+    elif os.path.exists(onnx_path):
+        os.remove(onnx_path)
 
 
 def trained_blocks_text(count):
@@ -380,15 +387,28 @@ def key_reader(options):
     folder = os.path.dirname(os.path.abspath(options.content_keys))
     with open(options.content_keys) as handle:
         keys = json.load(handle)
-    return lambda path: keys[os.path.relpath(os.path.abspath(path), folder)]
+
+    def key_of(path):
+        try:
+            return keys[os.path.relpath(os.path.abspath(path), folder)]
+        except KeyError:
+            raise SystemExit(f"{path} is not in {options.content_keys}: build the pack again.") from None
+    return key_of
 
 
 def check_holdout(held_out, init, options, key_of=content_key):
-    """Refuse to hold out photos --init trained on: they would be measured as unseen."""
-    seen = {key_of(image.path) for image in held_out} & set(init.get("trained_on", ()) if init else ())
+    """Refuse to measure photos --init trained on (held out, or --val): they would count as unseen."""
+    if not init:
+        return
+    trained = set(init.get("trained_on", ()))
+    seen = {key_of(image.path) for image in held_out} & trained
     if seen:
         raise SystemExit(f"--init {options.init} trained on {len(seen)} of the photos this run holds out; hold out "
-                         f"what it held out ({init['holdout']}) or nothing.")
+                         f"what it held out ({init.get('holdout', 'not recorded')}) or nothing.")
+    validated = {content_key(image.path) for image in scan_catalogue(options.val)} & trained if options.val else ()
+    if validated:
+        raise SystemExit(f"--init {options.init} trained on {len(validated)} of the --val photos: they cannot "
+                         f"measure it; leave --val out.")
 
 
 def training_record(images, init, key_of=content_key):

