@@ -51,7 +51,7 @@ def import_catalogue(directory, backbone_name=None, show_progress=False):
         report.added += 1
     current = index_backbone()
     # No worker can serve a stale index, so its rebuild is not a switch that the check may refuse.
-    stale = current is not None and index_is_stale()
+    stale = index_is_stale()
     if images and (report.added or current is None or backbone_name not in (None, current) or stale):
         report.unreadable.extend(rebuild_index(backbone_name, show_progress=show_progress, force=stale)[1])
     return report

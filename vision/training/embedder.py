@@ -209,16 +209,13 @@ class ProxyLoss(nn.Module):
                 for level, ids in enumerate(levels.ids)}
 
     def start_from(self, named, levels):
-        """Start the proxies of the categories `named` has (a weights file's) from its; return how many."""
-        taken = 0
+        """Start the proxies of the categories `named` has (a weights file's) from its."""
         with torch.no_grad():
             for level, ids in enumerate(levels.ids):
                 known = named.get(levels.key(level), {})
                 for name, i in ids.items():
                     if format_path(name) in known:
                         self.proxies[level][i] = known[format_path(name)].float()
-                        taken += 1
-        return taken
 
     def forward(self, embeddings, labels):
         return sum(

@@ -30,6 +30,7 @@ from ..backbones.efficientnet_lite import imagenet_file
 from ..catalogue import scan_catalogue
 from ..content_keys import content_key
 from ..images import load_image
+from .common import half_precision
 
 # What the GPU machine's image lacks of what training imports (it has NumPy, Pillow, SciPy,
 # scikit-image, OpenCV, tqdm, onnx): pure Python, so any Python takes it.
@@ -90,7 +91,7 @@ def pack_imagenet_weights(backbones, out):
     folder.mkdir(parents=True, exist_ok=True)
     for name in backbones:
         state = torch.load(imagenet_file(name), map_location="cpu", weights_only=True)
-        torch.save({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, folder / f"{name}.pth")
+        torch.save(half_precision(state), folder / f"{name}.pth")
 
 
 def pack_wheels(out):
@@ -105,23 +106,23 @@ def size_of(paths):
     return sum(os.path.getsize(path) for path in paths if os.path.isfile(path))
 
 
-def travelling(out):
-    """What a device call would carry (the tracked files and the untracked ones git does not
-    ignore, and the pack, which the call names in `carry`), and the part of it that is the shipped
-    weights, which train_on_gpu.sh leave-weights keeps here for the call."""
+def tree_sizes():
+    """What of the working tree a device call carries (the tracked files and the untracked ones git
+    does not ignore; the pack is ignored and named in the call's `carry`), and the part of it that
+    is the shipped weights, which train_on_gpu.sh leave-weights keeps here for the call."""
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                             capture_output=True, check=True).stdout.decode().split("\0")
     files = [path for path in listed if path]
-    weights = size_of(path for path in files if path.startswith(SHIPPED_WEIGHTS + "/"))
-    return size_of(files) + size_of(Path(out).rglob("*")), weights
+    return size_of(files), size_of(path for path in files if path.startswith(SHIPPED_WEIGHTS + "/"))
 
 
 def main(args):
     photos = pack_photos(args.grocery, args.out, args.side, args.quality, args.per_leaf)
     pack_imagenet_weights(args.backbones, args.out)
     pack_wheels(args.out)
-    carried, weights = travelling(args.out)
+    tree, weights = tree_sizes()
     pack = size_of(Path(args.out).rglob("*"))
+    carried = tree + pack
     print(f"{args.out}: {photos} photos, {len(args.backbones)} ImageNet weights, wheels: {pack / 2**20:.1f} MiB")
     print(f"a device call would carry {carried / 2**20:.1f} MiB with the shipped weights, "
           f"{(carried - weights) / 2**20:.1f} without them (vision/training/train_on_gpu.sh leave-weights), "
