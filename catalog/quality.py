@@ -14,7 +14,7 @@ from datetime import timedelta
 from statistics import median
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import F, Max
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -103,7 +103,10 @@ def auto_accept(judged):
         kinds.append({"label": label, "outcome": outcome.value, "count": count,
                       "rate": count / total if total else None, "reviewed": len(reviewed),
                       "precision": _share(reviewed, lambda j: getattr(j, right))})
-    return {"items": total, "target_precision": settings.CATALOG_AUTO_ACCEPT_PRECISION, "kinds": kinds}
+    # Whether the index answering now is calibrated shows on the item it answered last.
+    newest = items.order_by(F("photo__finished").desc(nulls_last=True), "-pk")
+    return {"items": total, "target_precision": settings.CATALOG_AUTO_ACCEPT_PRECISION, "kinds": kinds,
+            "uncalibrated": newest.values_list("calibrated", flat=True).first() is False}
 
 
 def queue(now=None):

@@ -12,6 +12,8 @@ references, each left out of the index together with the other photos of its occ
 (vision.splits: a seller's photo is of a new occasion, and a left-out photo whose twin stays in
 looks far easier), and only for references the embedder did not train on: an adapted embedder
 has pulled its training photos together, so on them it looks surer than it is on a new photo.
+An embedder trained on every reference leaves none: what its fold models (the same recipe without
+a part of the photos) found for the photos they did not train on stands in (vision.fold_predictions).
 Listings have a model of their own, fitted on groups of such references of one category, some
 with a photo of another category among them.
 
@@ -29,7 +31,7 @@ import numpy as np
 from scipy.stats import beta
 
 from . import outcomes
-from .vote import VoteConfig, children, predicted_path, vote
+from .vote import Neighbour, VoteConfig, children, predicted_path, vote
 
 # A level's features, in this order (see level_features). All are relative: how similar new
 # photos are to the references shifts between catalogues and occasions (Grocery val photos' nearest
@@ -334,42 +336,91 @@ def _uncalibrated(evidence, config):
 
 # --- fitting ----------------------------------------------------------------------------------
 
-def calibration_is_stale(index):
-    """Whether the index needs a new fit: it has none but has the references for one, or the one
-    it has no longer fits its references."""
+def calibration_is_stale(index, folds=None):
+    """Whether the index needs a new fit: it has none but has the references for one (untrained,
+    or covered by `folds`, the embedder's FoldPredictions), or the one it has no longer fits its
+    references."""
     if index.calibration is None:
-        return int((~index.trained_rows()).sum()) >= MIN_CALIBRATION_QUERIES
+        return int((~index.trained_rows()).sum()) + len(_fold_rows(index, folds)) >= MIN_CALIBRATION_QUERIES
     return index.calibration.is_stale(index)
 
 
-def refresh_calibration(index, config=VoteConfig()):
+def refresh_calibration(index, config=VoteConfig(), folds=None):
     """Fit the index's calibration if it has none or the references changed enough; True if refitted.
-    An index with too few references the embedder did not train on is left uncalibrated."""
-    if not calibration_is_stale(index):
+    An index with too few references the embedder did not train on (nor `folds` covers) is left
+    uncalibrated."""
+    if not calibration_is_stale(index, folds):
         return False
-    index.calibration = fit_calibration(index, config)
+    index.calibration = fit_calibration(index, config, folds=folds)
     return True
 
 
-def left_out_predictions(index, config=VoteConfig(), limit=MAX_CALIBRATION_QUERIES, seed=0, among=None):
+def left_out_predictions(index, config=VoteConfig(), limit=MAX_CALIBRATION_QUERIES, seed=0, among=None, folds=None):
     """(true categories, Assignments, occasions) of the index's untrained references (of the
     reference ids `among`, when given), each voted on by the index without its own group (itself
-    and the other photos of its occasion); at most `limit` of them, chosen at random."""
+    and the other photos of its occasion), and of the trained references that `folds` (the
+    embedder's vision.fold_predictions.FoldPredictions) covers, as its fold models voted on them;
+    at most `limit` of them, chosen at random."""
     vectors, labels = index.labelled_vectors()
-    untrained = ~index.trained_rows()
-    if among is not None:
-        untrained &= np.isin(index.reference_ids(), np.fromiter(among, np.int64, len(among)))
-    candidates = _sample(np.flatnonzero(untrained), limit, seed)
+    candidates, by_folds = _left_out_rows(index, limit, seed, among, folds)
     groups = index.row_groups()
-    occasions = groups[candidates].tolist()
     group_of = dict(zip(index.reference_ids().tolist(), groups.tolist()))
     found = index.search(vectors[candidates], config.searched + _largest_group(groups, candidates))
-    truths, assignments = [], []
-    for row, neighbours in zip(candidates, found):
-        others = [n for n in neighbours if group_of[n.reference_id] != groups[row]][:config.searched]
-        truths.append(index.categories[labels[row]])
-        assignments.append(vote(others, config))
-    return truths, assignments, occasions
+    assignments = [vote([n for n in neighbours if group_of[n.reference_id] != groups[row]][:config.searched], config)
+                   for row, neighbours in zip(candidates, found)]
+    # A fold prediction with fewer than k of its neighbours in this index says little of how this
+    # index would vote (an index of a small part of the photos the fold models saw): left out.
+    read = [(row, found) for row, found in zip(by_folds, _fold_neighbours(index, folds, by_folds, labels, config))
+            if len(found) >= config.k]
+    assignments += [vote(found, config) for _, found in read]
+    rows = np.concatenate([candidates, [row for row, _ in read]]).astype(np.int64)
+    return [index.categories[labels[row]] for row in rows], assignments, groups[rows].tolist()
+
+
+def _left_out_rows(index, limit, seed, among=None, folds=None):
+    """(untrained rows, trained rows `folds` covers) that left_out_predictions votes on: at most
+    `limit` of them together, chosen at random."""
+    untrained = ~index.trained_rows() & index.searched_rows()
+    if among is not None:
+        untrained &= np.isin(index.reference_ids(), np.fromiter(among, np.int64, len(among)))
+    folded = _fold_rows(index, folds)
+    chosen = _sample(np.concatenate([np.flatnonzero(untrained), folded]), limit, seed)
+    return chosen[~np.isin(chosen, folded)], chosen[np.isin(chosen, folded)]
+
+
+def _fold_rows(index, folds):
+    """The rows the embedder trained on that `folds` covers (none without folds); of a photo held
+    twice, one row."""
+    if folds is None:
+        return np.zeros(0, np.int64)
+    keys = index.row_keys()
+    rows = np.flatnonzero(np.isin(keys, folds.queries) & (keys != 0) & index.trained_rows() & index.searched_rows())
+    return np.sort(rows[np.unique(keys[rows], return_index=True)[1]])
+
+
+def _fold_neighbours(index, folds, rows, labels, config):
+    """Per row: the Neighbours its fold model found, read against the index as it is now: those
+    still searched, of another group than the row's and another photo, their category today's
+    (`labels`: each row's category id)."""
+    if not len(rows):
+        return []
+    keys, groups = index.row_keys(), index.row_groups()
+    searched, references = index.searched_rows(), index.reference_ids()
+    row_of = {int(key): row for row, key in enumerate(keys.tolist()) if key and searched[row]}
+    asked = {int(key): position for position, key in enumerate(folds.queries.tolist())}
+    found = []
+    for row in rows:
+        position, own = asked[int(keys[row])], int(keys[row])
+        neighbours = []
+        for key, similarity in zip(folds.neighbours[position].tolist(), folds.similarities[position].tolist()):
+            other = row_of.get(key)
+            if other is None or key == own or groups[other] == groups[row]:
+                continue
+            neighbours.append(Neighbour(int(references[other]), index.categories[labels[other]], similarity))
+            if len(neighbours) == config.searched:
+                break
+        found.append(neighbours)
+    return found
 
 
 def left_out_accuracy(index, config=VoteConfig(), limit=MAX_CALIBRATION_QUERIES, seed=0, among=None):
@@ -409,11 +460,17 @@ def _largest_group(groups, rows):
     return max((size_of[g] for g in groups[rows].tolist()), default=1)
 
 
-def fit_calibration(index, config=VoteConfig(), seed=0):
-    """A Calibration from the index's left-out untrained references, or None with too few."""
-    truths, assignments, occasions = left_out_predictions(index, config, seed=seed)
+def fit_calibration(index, config=VoteConfig(), seed=0, folds=None):
+    """A Calibration from the index's left-out untrained references (and the trained ones `folds`
+    covers: left_out_predictions), or None with too few."""
+    truths, assignments, occasions = left_out_predictions(index, config, seed=seed, folds=folds)
     if len(truths) < MIN_CALIBRATION_QUERIES:
         return None
+    by_folds = len(truths) - len(_left_out_rows(index, MAX_CALIBRATION_QUERIES, seed, folds=folds)[0])
+    source = f"{len(truths)} left-out references the embedder did not train on"
+    if by_folds:
+        source = (f"{len(truths) - by_folds} left-out references the embedder did not train on and {by_folds} it "
+                  f"trained on, as its fold models saw them ({folds.source})")
     singles = [([a], truth) for a, truth in zip(assignments, truths)]
     groups = _listing_groups(truths, assignments, occasions, np.random.default_rng(seed)) or singles
     single_samples, group_samples = _level_samples(singles), _level_samples(groups)
@@ -421,8 +478,7 @@ def fit_calibration(index, config=VoteConfig(), seed=0):
     models = [_fit_levels(*samples, depths) for samples in (single_samples, group_samples)]
     calibration = Calibration(np.stack([c for c, _ in models]), np.stack([i for _, i in models]),
                               _novelty_threshold(left_out_novelty(index, seed=seed)), np.zeros(0), np.zeros(0, bool),
-                              np.zeros(0, np.int8), len(index), len(index.categories), len(truths),
-                              f"{len(truths)} left-out references the embedder did not train on")
+                              np.zeros(0, np.int8), len(index), len(index.categories), len(truths), source)
     # The thresholds are read off the confidences decide() gives (the products down the path), of
     # every level, against whether the path down to it was right.
     fit = [(confidence, right_to_depth(evidence.predicted, truth, depth), depth)

@@ -27,3 +27,8 @@ def content_key(path):
 
 def content_key_of_bytes(data):
     return hashlib.sha256(data).hexdigest()[:CONTENT_KEY_HEX]
+
+
+def key_number(key):
+    """A content key as the number an index row keeps (vision.index); 0 for none."""
+    return int(key, 16) if key else 0

@@ -20,8 +20,9 @@ from tqdm import tqdm
 from .audits import simulate
 from .calibration import DEFAULT_TARGET_PRECISION, refresh_calibration
 from .catalogue import CatalogueImage, scan_catalogue
-from .categorize import Categorizer, was_trained_on
+from .categorize import Categorizer
 from .content_keys import content_key
+from .fold_predictions import of_weights
 from .images import is_image_filename, load_image, load_in_batches
 from .index import ReferenceIndex
 from .model_weights import DEFAULT_BACKBONE, ModelUnavailable
@@ -126,6 +127,7 @@ class Embedded:
     vectors: np.ndarray
     trained: np.ndarray  # bool: the embedder was trained on it
     skipped: list
+    keys: list = None  # each photo's content key (vision.content_keys)
     groups: np.ndarray = None  # occasion of each photo (vision.splits), when known
     novelty: np.ndarray = None  # the grouping backbone's features, when the embedder is another
     words: list = None  # the words read on each photo (vision.text), when text is used
@@ -163,8 +165,9 @@ def embed_catalogue(images, embedder, batch_size, description, novelty_embedder=
                 if novelty_embedder is not None:
                     novelty.append(novelty_embedder.embed(batch))
     vectors = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dimension), np.float32)
-    trained = np.array([was_trained_on(image.path, embedder.weights) for image in kept], bool)
-    return Embedded(kept, vectors, trained, skipped,
+    keys = [content_key(image.path) for image in kept]
+    trained = np.array([key in embedder.weights.trained_on for key in keys], bool)
+    return Embedded(kept, vectors, trained, skipped, keys,
                     novelty=np.concatenate(novelty) if novelty_embedder is not None and novelty else None)
 
 
@@ -199,9 +202,10 @@ def make_index(embedded, rows, embedder, config):
     rows = np.asarray(rows, int)
     groups = embedded.groups[rows] if embedded.groups is not None else None
     novelty = embedded.novelty[rows] if embedded.novelty is not None else None
+    keys = [embedded.keys[i] for i in rows] if embedded.keys is not None else None
     index.add(embedded.vectors[rows], [embedded.images[i].category for i in rows], rows, embedded.trained[rows],
-              groups, novelty)
-    refresh_calibration(index, config)
+              groups, novelty, keys)
+    refresh_calibration(index, config, of_weights(weights))
     return index
 
 

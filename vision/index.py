@@ -17,6 +17,7 @@ import faiss
 import numpy as np
 
 from .calibration import Calibration
+from .content_keys import key_number
 from .cam import ClassHead
 from .files import replaced_atomically
 from .vote import Neighbour
@@ -59,6 +60,9 @@ class ReferenceIndex:
         self._row_categories = np.zeros(0, np.int32)
         self._row_references = np.zeros(0, np.int64)
         self._row_trained = np.zeros(0, bool)  # whether the backbone was trained on the row's photo
+        # The photo's content key as a number (vision.content_keys.key_number; 0: not known): what
+        # fold predictions (vision.fold_predictions) find a row by.
+        self._row_keys = np.zeros(0, np.uint64)
         # Rows of one group are photos of one occasion (near-duplicates, one listing's photos):
         # calibration leaves a row's whole group out, since a new photo is of a new occasion.
         self._row_groups = np.zeros(0, np.int64)
@@ -85,9 +89,10 @@ class ReferenceIndex:
     def is_approximate(self):
         return isinstance(self._faiss, faiss.IndexHNSWFlat)
 
-    def add(self, embeddings, categories, reference_ids, trained=None, groups=None, novelty=None):
+    def add(self, embeddings, categories, reference_ids, trained=None, groups=None, novelty=None, keys=None):
         """Add unit-length embeddings with their category paths and caller-chosen ids; `trained`
-        says which of them the backbone was trained on (none, by default), `groups` which were
+        says which of them the backbone was trained on (none, by default), `keys` their photos'
+        content keys (vision.content_keys; none by default), `groups` which were
         photos of one occasion (default: each row its own group, numbered by its reference id),
         `novelty` their frozen grouping-backbone features (for an index of another backbone; then
         every addition needs them)."""
@@ -102,6 +107,8 @@ class ReferenceIndex:
         self._row_references = np.concatenate([self._row_references, np.asarray(reference_ids, np.int64)])
         trained = np.zeros(len(rows), bool) if trained is None else np.asarray(trained, bool)
         self._row_trained = np.concatenate([self._row_trained, trained])
+        keys = np.zeros(len(rows), np.uint64) if keys is None else np.array([key_number(k) for k in keys], np.uint64)
+        self._row_keys = np.concatenate([self._row_keys, keys])
         groups = np.asarray(reference_ids if groups is None else groups, np.int64)
         self._row_groups = np.concatenate([self._row_groups, groups])
         self._row_removed = np.concatenate([self._row_removed, np.zeros(len(rows), bool)])
@@ -195,6 +202,14 @@ class ReferenceIndex:
         """Per row, in row order: whether the backbone was trained on that reference's photo."""
         return self._row_trained.copy()
 
+    def row_keys(self):
+        """The content key number of every row's photo (0 where not known), in row order."""
+        return self._row_keys.copy()
+
+    def searched_rows(self):
+        """Per row, in row order: whether searches still find it (it was not removed since the file)."""
+        return ~self._row_removed
+
     def row_groups(self):
         """The group of every row, in row order."""
         return self._row_groups.copy()
@@ -268,6 +283,7 @@ class ReferenceIndex:
                 row_categories=self._row_categories,
                 row_references=self._row_references,
                 row_trained=self._row_trained,
+                row_keys=self._row_keys,
                 row_groups=self._row_groups,
                 **head,
                 **calibration,
@@ -288,6 +304,8 @@ class ReferenceIndex:
             # calibrated as if every reference were new to the backbone.
             index._row_trained = stored["row_trained"] if "row_trained" in stored else \
                 np.zeros(len(index._row_references), bool)
+            index._row_keys = stored["row_keys"] if "row_keys" in stored else \
+                np.zeros(len(index._row_references), np.uint64)
             index._row_groups = stored["row_groups"] if "row_groups" in stored else index._row_references.copy()
             index._row_removed = np.zeros(len(index._row_references), bool)
             if "novelty_faiss" in stored:

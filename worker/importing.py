@@ -21,17 +21,19 @@ class ImportReport:
     added: int = 0
     already_imported: int = 0
     unreadable: list = field(default_factory=list)  # [(path, reason)]
+    index: object = None  # the ReferenceIndex built, when the import rebuilt it
 
 
-def import_catalogue(directory, backbone_name=None, show_progress=False):
-    """Import every new image under `directory`; rebuild the index if anything changed.
+def import_catalogue(directories, backbone_name=None, show_progress=False):
+    """Import every new image under the folders `directories`; rebuild the index (once) if anything
+    changed.
 
     The index is built with `backbone_name` if given (and rebuilt if it has another, or if its
     backbone's weights changed since: index_is_stale), else it keeps its backbone. Raises
-    FileNotFoundError if the folder does not exist. Idempotent: a file whose content was imported
-    before is skipped.
+    FileNotFoundError, importing nothing, if a folder does not exist. Idempotent: a file whose
+    content was imported before is skipped.
     """
-    images = scan_catalogue(directory)
+    images = [image for directory in directories for image in scan_catalogue(directory)]
     report = ImportReport(found=len(images))
     known_keys = set(ReferenceImage.objects.filter(source=ReferenceImage.Source.IMPORT)
                      .values_list("source_key", flat=True))
@@ -53,7 +55,8 @@ def import_catalogue(directory, backbone_name=None, show_progress=False):
     # No worker can serve a stale index, so its rebuild is not a switch that the check may refuse.
     stale = index_is_stale()
     if images and (report.added or current is None or backbone_name not in (None, current) or stale):
-        report.unreadable.extend(rebuild_index(backbone_name, show_progress=show_progress, force=stale)[1])
+        report.index, unreadable = rebuild_index(backbone_name, show_progress=show_progress, force=stale)
+        report.unreadable.extend(unreadable)
     return report
 
 

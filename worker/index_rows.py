@@ -86,7 +86,7 @@ def add_references(index, references, weights, find_occasions=False):
     categories = [tuple(p.split(PATH_SEPARATOR)) for p in paths]
     frozen = vectors if novelty is None else novelty
     index.add(vectors, categories, list(ids), [key in weights.trained_on for key in keys],
-              _occasions(ids, categories, frozen if find_occasions else None, sources, source_keys), novelty)
+              _occasions(ids, categories, frozen if find_occasions else None, sources, source_keys), novelty, keys)
 
 
 def _stacked(embeddings):

@@ -33,6 +33,7 @@ from vision.cam import head_is_stale, refresh_head
 from vision.content_keys import content_key_of_bytes
 from vision.embedding_cache import EmbeddingCache
 from vision.files import replaced_atomically
+from vision.fold_predictions import of_weights
 from vision.images import load_in_batches
 from vision.index import ReferenceIndex, read_manifest
 from vision.splits import GROUPING_BACKBONE
@@ -346,6 +347,18 @@ def _keep_previous():
         shutil.copyfileobj(current, kept)
 
 
+def calibration_summary(index):
+    """What the index's confidences are calibrated on, or plainly that they are not (then nothing
+    is accepted automatically), for staff building one."""
+    if index.calibration is not None:
+        return f"Its confidence is calibrated on {index.calibration.source}."
+    untrained = len(index) - int(index.trained_rows().sum())
+    return (f"It has NO calibration: {untrained} of its {len(index)} references are photos its embedder did not "
+            f"train on (at least {MIN_CALIBRATION_QUERIES} are needed) and no fold predictions of its embedder "
+            "cover the others, so nothing will be accepted automatically: every photo goes to review. Import "
+            "references the embedder never saw, or train it with --holdout-fraction (vision/training/README.md).")
+
+
 def update_index(compact=False):
     """Embed the references that lack embeddings (running workers then apply them), and compact
     the index file when that is due or asked for; return the index written, or None.
@@ -375,7 +388,8 @@ def update_index(compact=False):
             add_references(index, ReferenceImage.objects.filter(pk__in=set(wanted) - set(current)), weights)
             if index.outgrew_its_search_setting:
                 index = build_index(index.backbone_name)
-        elif not head_is_stale(index) and not calibration_is_stale(index) and index.applied_change == through:
+        elif not head_is_stale(index) and not calibration_is_stale(index, of_weights(weights)) \
+                and index.applied_change == through:
             return None
         _save(index, through)
     _forget_changes_before(through)
@@ -421,7 +435,7 @@ def _save(index, through, keep_previous=False):
     With snapshots, the file is then published for the other hosts."""
     index.applied_change = through
     refresh_head(index)
-    refresh_calibration(index)
+    refresh_calibration(index, folds=of_weights(models.embedder(index.backbone_name).weights))
     if keep_previous and not settings.CATALOG_INDEX_SNAPSHOTS:
         _keep_previous()
     index.save(settings.CATALOG_INDEX_PATH)

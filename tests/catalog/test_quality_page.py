@@ -96,3 +96,11 @@ def test_with_no_decisions_it_says_so(staff_client):
 
 def test_staff_find_it_in_the_navigation(staff_client):
     assert 'href="/review/quality/"' in staff_client.get("/review/").content.decode()
+
+
+def test_it_says_plainly_when_the_index_answering_photos_has_no_calibration(staff_client, make_item):
+    make_item("Fruit > Banana", calibrated=True)
+    assert 'id="no-calibration"' not in staff_client.get("/review/quality/").content.decode()
+    make_item("Fruit > Banana", calibrated=False)  # the index answering now has none
+    page = staff_client.get("/review/quality/").content.decode()
+    assert 'id="no-calibration"' in page and "Nothing is being accepted automatically" in page

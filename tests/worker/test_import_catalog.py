@@ -101,3 +101,15 @@ def test_without_a_backbone_the_import_keeps_the_index_as_it_is(small_catalogue,
     run_import(small_catalogue[0])
     manifest = read_manifest(settings.CATALOG_INDEX_PATH)
     assert manifest["backbone"] == "efficientnet_lite0" and manifest["version"] == version
+
+
+def test_several_folders_are_imported_together(small_catalogue, settings):
+    out, _ = run_import(small_catalogue[0], str(small_catalogue[1]))  # Grocery train's photos and val's
+    assert "33 images found: 33 imported, 0 already imported, 0 unreadable" in out
+    assert read_manifest(settings.CATALOG_INDEX_PATH)["count"] == ReferenceImage.objects.count() == 33
+
+
+def test_a_missing_folder_among_several_imports_nothing(small_catalogue, tmp_path):
+    with pytest.raises(CommandError, match="not found"):
+        run_import(small_catalogue[0], str(tmp_path / "missing"))
+    assert ReferenceImage.objects.count() == 0

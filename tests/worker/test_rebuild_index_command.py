@@ -31,3 +31,13 @@ def test_re_embed_replaces_damaged_stored_embeddings(imported_catalogue):
     stored = [np.frombuffer(e, np.float32) for e in ReferenceImage.objects.values_list("embedding", flat=True)]
     assert all(abs(np.linalg.norm(e) - 1) < 1e-4 for e in stored)
     assert models.categorizer().index.labelled_vectors()[0].any()
+
+
+def test_it_says_plainly_when_the_index_has_no_calibration(imported_catalogue):
+    output = _rebuild()
+    assert "NO calibration: 24 of its 24 references are photos its embedder did not train on (at least 30 are " \
+           "needed)" in output and "nothing will be accepted automatically" in output
+
+
+def test_it_says_what_the_calibration_rests_on(calibrated_catalogue):
+    assert "Its confidence is calibrated on 72 left-out references the embedder did not train on." in _rebuild()

@@ -111,6 +111,8 @@ def _describe(name, text, spec, members, path):
     for member in members:
         digest.update(member.weights.version.encode())
     meta = {"members": [m.weights.version for m in members]}
+    if spec.get("fold_predictions"):
+        meta["fold_predictions"] = spec["fold_predictions"]  # its calibration (vision.fold_predictions)
     if any(m.weights.meta.get("unrecorded_training") for m in members):
         meta["unrecorded_training"] = True
     return Weights(

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from worker.indexing import SwitchRefused, rebuild_index
+from worker.indexing import SwitchRefused, calibration_summary, rebuild_index
 from worker.models_cache import ModelUnavailable
 
 
@@ -33,3 +33,5 @@ class Command(BaseCommand):
             self.stderr.write(f"skipped {path}: {reason}")
         self.stdout.write(self.style.SUCCESS(
             f"Index {index.version} built with {index.backbone_version}: {len(index)} references."))
+        summary = calibration_summary(index)
+        self.stdout.write(summary if index.calibration is not None else self.style.WARNING(summary))
