@@ -2,11 +2,12 @@
 text read on each photo re-ranking the visual vote (vision.text, VoteConfig.text_weight).
 
     python -m bench.text_rerank --words-train TRAIN.json --words-val VAL.json \
-        [--backbone grocery] [--cache DIR] [--json bench/results/text-rerank.json]
+        [--backbone grocery_folds] [--cache DIR] [--json bench/results/text-rerank.json]
 
 The words come from `python -m vision.read_text DIR --json FILE` over Grocery train and val. The text
 weight, what else a category's profile holds (DESCRIPTIONS) and the lowest OCR score kept are
-chosen on the held-out fifth of train (the photos no member of the shipped embedder trained on;
+chosen on the held-out fifth of train (the photos no member of `grocery_folds`, the recipe as measured
+on folds, trained on;
 whole occasions, every leaf), voted against an index of the rest of train whose text profiles
 are made of the words read on those references; the choice is then reported on val, against an
 index of all of train. Embeddings are cached in --cache (outside the clone): a second run only
@@ -46,7 +47,7 @@ def get_args_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--words-train", required=True)
     parser.add_argument("--words-val", required=True)
-    parser.add_argument("--backbone", default="grocery")
+    parser.add_argument("--backbone", default="grocery_folds")
     parser.add_argument("--cache", default=os.path.expanduser("~/.cache/catalog-bench"))
     parser.add_argument("--json")
     return parser

@@ -44,8 +44,9 @@ FEATURES = ("share log-odds, summed over the photos", "lead over the runner-up",
 # The similarity lead of a node that the whole evidence agrees on: as if the next reference
 # beyond it were this much less similar than the last one searched.
 BEYOND_EVIDENCE = 0.05
-# Below this many references the embedder did not train on, the index is not calibrated: every
-# answer then needs review, and nothing is flagged as outside the catalogue.
+# Below this many references the embedder did not train on (or its fold predictions cover), the
+# index is not calibrated: every answer then needs review, and nothing is flagged as outside the
+# catalogue.
 MIN_CALIBRATION_QUERIES = 30
 MAX_CALIBRATION_QUERIES = 5000
 # Refitted once the index has grown by this share since the fit (or gained a category).
@@ -93,6 +94,7 @@ class Calibration:
     queries: int  # left-out references it was fitted on
     source: str = ""
     features: tuple = FEATURES  # what it was fitted on: one fitted on others is refitted
+    folds: str = ""  # the digest of the fold predictions it was fitted with: others make it stale
     _thresholds: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -122,7 +124,7 @@ class Calibration:
     def manifest(self):
         return {"novelty_threshold": self.novelty_threshold, "fitted_on": self.fitted_on,
                 "categories": self.categories, "queries": self.queries, "source": self.source,
-                "features": list(self.features)}
+                "features": list(self.features), "folds": self.folds}
 
     def arrays(self):
         return {"calibration_coefficients": self.coefficients, "calibration_intercepts": self.intercepts,
@@ -138,7 +140,8 @@ class Calibration:
         return cls(stored["calibration_coefficients"], stored["calibration_intercepts"],
                    manifest["novelty_threshold"], stored["calibration_fit_confidence"],
                    stored["calibration_fit_correct"], stored["calibration_fit_depth"], manifest["fitted_on"],
-                   manifest["categories"], manifest["queries"], manifest["source"], FEATURES)
+                   manifest["categories"], manifest["queries"], manifest["source"], FEATURES,
+                   manifest.get("folds", ""))
 
 
 def fitted_on_these_features(manifest):
@@ -336,20 +339,21 @@ def _uncalibrated(evidence, config):
 
 # --- fitting ----------------------------------------------------------------------------------
 
-def calibration_is_stale(index, folds=None):
+def calibration_is_stale(index, folds=None, config=VoteConfig()):
     """Whether the index needs a new fit: it has none but has the references for one (untrained,
-    or covered by `folds`, the embedder's FoldPredictions), or the one it has no longer fits its
-    references."""
+    or read through `folds`, the embedder's FoldPredictions), the one it has no longer fits its
+    references, or it was fitted with other fold predictions."""
     if index.calibration is None:
-        return int((~index.trained_rows()).sum()) + len(_fold_rows(index, folds)) >= MIN_CALIBRATION_QUERIES
-    return index.calibration.is_stale(index)
+        untrained = int((~index.trained_rows() & index.searched_rows()).sum())
+        return untrained + len(_fold_neighbours(index, folds, config)) >= MIN_CALIBRATION_QUERIES
+    return index.calibration.is_stale(index) or index.calibration.folds != _digest(folds)
 
 
 def refresh_calibration(index, config=VoteConfig(), folds=None):
     """Fit the index's calibration if it has none or the references changed enough; True if refitted.
-    An index with too few references the embedder did not train on (nor `folds` covers) is left
+    An index with too few references the embedder did not train on (nor `folds` reads) is left
     uncalibrated."""
-    if not calibration_is_stale(index, folds):
+    if not calibration_is_stale(index, folds, config):
         return False
     index.calibration = fit_calibration(index, config, folds=folds)
     return True
@@ -359,59 +363,51 @@ def left_out_predictions(index, config=VoteConfig(), limit=MAX_CALIBRATION_QUERI
     """(true categories, Assignments, occasions) of the index's untrained references (of the
     reference ids `among`, when given), each voted on by the index without its own group (itself
     and the other photos of its occasion), and of the trained references that `folds` (the
-    embedder's vision.fold_predictions.FoldPredictions) covers, as its fold models voted on them;
-    at most `limit` of them, chosen at random."""
+    embedder's vision.fold_predictions.FoldPredictions) can be read for, as its fold models voted
+    on them; at most `limit` of them, chosen at random."""
+    return _left_out_votes(index, config, limit, seed, among, folds)[:3]
+
+
+def _left_out_votes(index, config, limit, seed, among, folds):
+    """left_out_predictions, and how many of them are its fold models'."""
     vectors, labels = index.labelled_vectors()
-    candidates, by_folds = _left_out_rows(index, limit, seed, among, folds)
-    groups = index.row_groups()
-    group_of = dict(zip(index.reference_ids().tolist(), groups.tolist()))
-    found = index.search(vectors[candidates], config.searched + _largest_group(groups, candidates))
-    assignments = [vote([n for n in neighbours if group_of[n.reference_id] != groups[row]][:config.searched], config)
-                   for row, neighbours in zip(candidates, found)]
-    # A fold prediction with fewer than k of its neighbours in this index says little of how this
-    # index would vote (an index of a small part of the photos the fold models saw): left out.
-    read = [(row, found) for row, found in zip(by_folds, _fold_neighbours(index, folds, by_folds, labels, config))
-            if len(found) >= config.k]
-    assignments += [vote(found, config) for _, found in read]
-    rows = np.concatenate([candidates, [row for row, _ in read]]).astype(np.int64)
-    return [index.categories[labels[row]] for row in rows], assignments, groups[rows].tolist()
-
-
-def _left_out_rows(index, limit, seed, among=None, folds=None):
-    """(untrained rows, trained rows `folds` covers) that left_out_predictions votes on: at most
-    `limit` of them together, chosen at random."""
+    by_folds = _fold_neighbours(index, folds, config)
     untrained = ~index.trained_rows() & index.searched_rows()
     if among is not None:
         untrained &= np.isin(index.reference_ids(), np.fromiter(among, np.int64, len(among)))
-    folded = _fold_rows(index, folds)
+    folded = np.array(sorted(by_folds), np.int64)
     chosen = _sample(np.concatenate([np.flatnonzero(untrained), folded]), limit, seed)
-    return chosen[~np.isin(chosen, folded)], chosen[np.isin(chosen, folded)]
+    own, folded = chosen[~np.isin(chosen, folded)], chosen[np.isin(chosen, folded)]
+    groups = index.row_groups()
+    group_of = dict(zip(index.reference_ids().tolist(), groups.tolist()))
+    searched = index.search(vectors[own], config.searched + _largest_group(groups, own))
+    assignments = [vote([n for n in neighbours if group_of[n.reference_id] != groups[row]][:config.searched], config)
+                   for row, neighbours in zip(own, searched)]
+    assignments += [vote(by_folds[row], config) for row in folded.tolist()]
+    rows = np.concatenate([own, folded])
+    return [index.categories[labels[row]] for row in rows], assignments, groups[rows].tolist(), len(folded)
 
 
-def _fold_rows(index, folds):
-    """The rows the embedder trained on that `folds` covers (none without folds); of a photo held
-    twice, one row."""
+def _fold_neighbours(index, folds, config):
+    """{row: its Neighbours as its fold model found them} for each trained row `folds` covers (one
+    row of a photo held twice), read against the index as it is now: the neighbours still searched,
+    of another group than the row's and another photo, their category today's. A row with fewer
+    than k of them is left out: the index holds too little of what the fold model searched (an
+    index of a few of those photos, or of many others) for its vote to be this index's. References
+    added since (staff corrections, other imports) are never among them, as the fold models never
+    saw them; untrained, they calibrate with their own left-out predictions."""
     if folds is None:
-        return np.zeros(0, np.int64)
-    keys = index.row_keys()
-    rows = np.flatnonzero(np.isin(keys, folds.queries) & (keys != 0) & index.trained_rows() & index.searched_rows())
-    return np.sort(rows[np.unique(keys[rows], return_index=True)[1]])
-
-
-def _fold_neighbours(index, folds, rows, labels, config):
-    """Per row: the Neighbours its fold model found, read against the index as it is now: those
-    still searched, of another group than the row's and another photo, their category today's
-    (`labels`: each row's category id)."""
-    if not len(rows):
-        return []
-    keys, groups = index.row_keys(), index.row_groups()
-    searched, references = index.searched_rows(), index.reference_ids()
+        return {}
+    keys, trained, searched = index.row_keys(), index.trained_rows(), index.searched_rows()
+    covered = np.flatnonzero(np.isin(keys, folds.queries) & (keys != 0) & trained & searched)
+    covered = np.sort(covered[np.unique(keys[covered], return_index=True)[1]])
+    groups, references, labels = index.row_groups(), index.reference_ids(), index.row_labels()
     row_of = {int(key): row for row, key in enumerate(keys.tolist()) if key and searched[row]}
     asked = {int(key): position for position, key in enumerate(folds.queries.tolist())}
-    found = []
-    for row in rows:
-        position, own = asked[int(keys[row])], int(keys[row])
-        neighbours = []
+    read = {}
+    for row in covered.tolist():
+        own = int(keys[row])
+        position, neighbours = asked[own], []
         for key, similarity in zip(folds.neighbours[position].tolist(), folds.similarities[position].tolist()):
             other = row_of.get(key)
             if other is None or key == own or groups[other] == groups[row]:
@@ -419,8 +415,13 @@ def _fold_neighbours(index, folds, rows, labels, config):
             neighbours.append(Neighbour(int(references[other]), index.categories[labels[other]], similarity))
             if len(neighbours) == config.searched:
                 break
-        found.append(neighbours)
-    return found
+        if len(neighbours) >= config.k:
+            read[row] = neighbours
+    return read
+
+
+def _digest(folds):
+    return folds.digest if folds is not None else ""
 
 
 def left_out_accuracy(index, config=VoteConfig(), limit=MAX_CALIBRATION_QUERIES, seed=0, among=None):
@@ -463,14 +464,14 @@ def _largest_group(groups, rows):
 def fit_calibration(index, config=VoteConfig(), seed=0, folds=None):
     """A Calibration from the index's left-out untrained references (and the trained ones `folds`
     covers: left_out_predictions), or None with too few."""
-    truths, assignments, occasions = left_out_predictions(index, config, seed=seed, folds=folds)
+    truths, assignments, occasions, folded = _left_out_votes(index, config, MAX_CALIBRATION_QUERIES, seed, None,
+                                                             folds)
     if len(truths) < MIN_CALIBRATION_QUERIES:
         return None
-    by_folds = len(truths) - len(_left_out_rows(index, MAX_CALIBRATION_QUERIES, seed, folds=folds)[0])
-    source = f"{len(truths)} left-out references the embedder did not train on"
-    if by_folds:
-        source = (f"{len(truths) - by_folds} left-out references the embedder did not train on and {by_folds} it "
-                  f"trained on, as its fold models saw them ({folds.source})")
+    own = len(truths) - folded
+    source = " and ".join(([f"{own} left-out references the embedder did not train on"] if own else [])
+                          + ([f"{folded} references it trained on, as its fold models saw them ({folds.source})"]
+                             if folded else []))
     singles = [([a], truth) for a, truth in zip(assignments, truths)]
     groups = _listing_groups(truths, assignments, occasions, np.random.default_rng(seed)) or singles
     single_samples, group_samples = _level_samples(singles), _level_samples(groups)
@@ -478,7 +479,8 @@ def fit_calibration(index, config=VoteConfig(), seed=0, folds=None):
     models = [_fit_levels(*samples, depths) for samples in (single_samples, group_samples)]
     calibration = Calibration(np.stack([c for c, _ in models]), np.stack([i for _, i in models]),
                               _novelty_threshold(left_out_novelty(index, seed=seed)), np.zeros(0), np.zeros(0, bool),
-                              np.zeros(0, np.int8), len(index), len(index.categories), len(truths), source)
+                              np.zeros(0, np.int8), len(index), len(index.categories), len(truths), source,
+                              folds=_digest(folds))
     # The thresholds are read off the confidences decide() gives (the products down the path), of
     # every level, against whether the path down to it was right.
     fit = [(confidence, right_to_depth(evidence.predicted, truth, depth), depth)

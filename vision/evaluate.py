@@ -50,8 +50,9 @@ def print_report(figures, worst):
     print(f"assigned accuracy   {figures['assigned_accuracy']:.1%}")
     if not figures["calibrated_share"]:
         # An error of 0.000 would read as a perfect calibration where there is none at all.
-        print("calibration         none: the index held no reference the embedder never trained on to calibrate "
-              "on, so no photo is accepted automatically (train with --holdout-fraction, or audit)")
+        print("calibration         none: the index held too few references the embedder never trained on (or its "
+              "fold predictions cover) to calibrate on, so no photo is accepted automatically (train with "
+              "--holdout-fraction, or audit)")
     else:
         share = figures["calibrated_share"]
         print(f"calibration error   {figures['calibration_error']:.3f} (leaf; by depth "

@@ -12,10 +12,13 @@ are kept by content key, so they are read against the index as it is: a referenc
 is skipped, a re-categorized one votes for its category now.
 """
 
+import hashlib
 import json
 import logging
 import os
+import zipfile
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -46,6 +49,14 @@ class FoldPredictions:
     def __len__(self):
         return len(self.queries)
 
+    @cached_property
+    def digest(self):
+        """What a calibration fitted with them records: other fold predictions make it stale."""
+        digest = hashlib.sha256()
+        for array in (self.queries, self.neighbours, self.similarities.astype(np.float16)):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()[:12]
+
 
 def of_weights(weights):
     """The FoldPredictions the weights name (None when they name none); a named file that is not
@@ -55,8 +66,15 @@ def of_weights(weights):
         return None
     path = os.path.join(weights_dir(), name)
     try:
-        return FoldPredictions.load(path)
-    except (OSError, KeyError, ValueError) as error:
+        return _loaded(path, os.stat(path).st_mtime_ns)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
         log.warning("%s names fold predictions %s that cannot be read (%s): its index is calibrated on the "
                     "references it did not train on alone", weights.name, path, error)
         return None
+
+
+@lru_cache(maxsize=4)
+def _loaded(path, modified):
+    """The file read once while it stays the same (`modified`: its modification time); every index
+    update asks for it."""
+    return FoldPredictions.load(path)

@@ -202,6 +202,10 @@ class ReferenceIndex:
         """Per row, in row order: whether the backbone was trained on that reference's photo."""
         return self._row_trained.copy()
 
+    def row_labels(self):
+        """The category id (an index into `categories`) of every row, in row order."""
+        return self._row_categories.copy()
+
     def row_keys(self):
         """The content key number of every row's photo (0 where not known), in row order."""
         return self._row_keys.copy()

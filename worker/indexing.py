@@ -354,9 +354,10 @@ def calibration_summary(index):
         return f"Its confidence is calibrated on {index.calibration.source}."
     untrained = len(index) - int(index.trained_rows().sum())
     return (f"It has NO calibration: {untrained} of its {len(index)} references are photos its embedder did not "
-            f"train on (at least {MIN_CALIBRATION_QUERIES} are needed) and no fold predictions of its embedder "
-            "cover the others, so nothing will be accepted automatically: every photo goes to review. Import "
-            "references the embedder never saw, or train it with --holdout-fraction (vision/training/README.md).")
+            f"train on (at least {MIN_CALIBRATION_QUERIES} are needed), and its embedder's fold predictions, if it "
+            "has any, do not make up the rest, so nothing will be accepted automatically: every photo goes to "
+            "review. Import references the embedder never saw, or train it with --holdout-fraction "
+            "(vision/training/README.md).")
 
 
 def update_index(compact=False):
@@ -403,8 +404,11 @@ def compaction_due(manifest):
     (one fitted on other features, by an older version, counts as none)."""
     lacks_head = manifest["count"] and manifest.get("head_trained_on") is None
     calibration = manifest.get("calibration")
-    lacks_calibration = (calibration is None or not fitted_on_these_features(calibration)) and \
-        manifest["count"] - manifest.get("trained_rows", 0) >= MIN_CALIBRATION_QUERIES
+    # One fitted on other features is refitted whatever it rests on (fold predictions, say); none
+    # at all only where enough references are new to the embedder (a save would have fitted one
+    # from fold predictions).
+    lacks_calibration = (calibration is not None and not fitted_on_these_features(calibration)) or \
+        (calibration is None and manifest["count"] - manifest.get("trained_rows", 0) >= MIN_CALIBRATION_QUERIES)
     if lacks_head or lacks_calibration:
         return True
     pending = ReferenceChange.objects.filter(pk__gt=manifest.get("applied_change", 0))

@@ -70,6 +70,7 @@ def test_an_input_size_has_every_member_see_photos_at_it(tiny_embedder, tmp_path
     ({"members": ["tiny"], "weights": [0]}, "one positive number per member"),
     ({"members": ["tiny"], "input_size": "288"}, "'input_size' must be a whole number of pixels"),
     ({"members": ["tiny"], "input_size": 8}, "'input_size' must be a whole number of pixels"),
+    ({"members": ["tiny"], "fold_predictions": ["a.npz"]}, "'fold_predictions' must name a file"),
     ({"members": ["tiny", "pair"]}, "lists itself"),
     ({"members": ["tiny", "other"]}, "a member that lists it"),
 ])

@@ -144,7 +144,7 @@ def test_an_index_left_without_a_calibration_says_so_rather_than_an_error_of_zer
     main(get_args_parser().parse_args(["--reference", str(reference), "--queries", str(queries),
                                        "--backbone", tiny_embedder]))
     printed = capsys.readouterr().out
-    assert "calibration         none: the index held no reference the embedder never trained on" in printed
+    assert "calibration         none: the index held too few references the embedder never trained on" in printed
     assert "calibration error" not in printed
 
 

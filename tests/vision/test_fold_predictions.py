@@ -20,12 +20,13 @@ def key(row):
     return f"{row + 1:016x}"
 
 
-def trained_index(vectors, labels):
-    """Every row trained on by the embedder, each its own occasion; novelty is judged in frozen
-    features of their own, as for every adapted embedder (here: the same vectors)."""
+def trained_index(vectors, labels, untrained=0):
+    """Every row but the first `untrained` trained on by the embedder, each its own occasion;
+    novelty is judged in frozen features of their own, as for every adapted embedder (here: the
+    same vectors)."""
     index = ReferenceIndex(vectors.shape[1], "test", "test-1")
     rows = list(range(len(labels)))
-    index.add(vectors, [LEAVES[i] for i in labels], rows, np.ones(len(labels), bool), novelty=vectors,
+    index.add(vectors, [LEAVES[i] for i in labels], rows, np.arange(len(labels)) >= untrained, novelty=vectors,
               keys=[key(r) for r in rows])
     return index
 
@@ -50,8 +51,17 @@ def test_an_index_of_photos_its_embedder_trained_on_is_calibrated_on_its_fold_mo
     assert calibration_is_stale(index, folds)
     calibration = fit_calibration(index, folds=folds)
     assert calibration is not None and calibration.queries == 60
-    assert "0 left-out references the embedder did not train on and 60 it trained on, as its fold models saw them " \
-           "(fold model test-0)" in calibration.source
+    assert calibration.source == "60 references it trained on, as its fold models saw them (fold model test-0)"
+    # 40 photos it never saw (20 of them asked of the fold model too): its own left-out predictions
+    # of them, beside the folds' of the 40 others.
+    assert fit_calibration(trained_index(vectors, labels, untrained=40), folds=folds).source == \
+        "40 left-out references the embedder did not train on and 40 references it trained on, as its fold models " \
+        "saw them (fold model test-0)"
+    index.calibration = calibration
+    assert not calibration_is_stale(index, folds)
+    assert calibration_is_stale(index)  # its fold predictions gone: refitted on what is left (nothing)
+    assert calibration_is_stale(index, fold_predictions_of(vectors, np.arange(0, 120, 3)))  # others
+    index.calibration = None
     too_few = fold_predictions_of(vectors, np.arange(MIN_CALIBRATION_QUERIES - 1))
     assert fit_calibration(index, folds=too_few) is None and not calibration_is_stale(index, too_few)
 

@@ -23,6 +23,15 @@ def test_an_index_of_photos_grocery_trained_on_is_calibrated_by_its_fold_models(
     calibration = index.calibration
     assert calibration is not None and calibration.queries >= 30
     assert calibration.source.startswith(
-        f"0 left-out references the embedder did not train on and {calibration.queries} it trained on, as its fold "
-        "models saw them (grocery_folds-")
+        f"{calibration.queries} references it trained on, as its fold models saw them (grocery_folds-")
     assert f"Its confidence is calibrated on {calibration.source}" in out.getvalue()
+
+
+def test_an_index_of_trained_rows_calibrated_on_older_features_is_compacted_to_refit_it():
+    from worker.indexing import compaction_due
+
+    manifest = {"count": 900, "head_trained_on": 900, "trained_rows": 900, "applied_change": 0,
+                "calibration": {"features": ["an older feature"]}}
+    assert compaction_due(manifest)
+    # None at all: the save that wrote it found nothing to fit on, and nothing has changed since.
+    assert not compaction_due(manifest | {"calibration": None})

@@ -111,8 +111,10 @@ def _describe(name, text, spec, members, path):
     for member in members:
         digest.update(member.weights.version.encode())
     meta = {"members": [m.weights.version for m in members]}
-    if spec.get("fold_predictions"):
-        meta["fold_predictions"] = spec["fold_predictions"]  # its calibration (vision.fold_predictions)
+    if "fold_predictions" in spec:  # its calibration (vision.fold_predictions)
+        if not isinstance(spec["fold_predictions"], str) or not spec["fold_predictions"]:
+            raise BackboneUnavailable(f"{path}: 'fold_predictions' must name a file in the weights folder.")
+        meta["fold_predictions"] = spec["fold_predictions"]
     if any(m.weights.meta.get("unrecorded_training") for m in members):
         meta["unrecorded_training"] = True
     return Weights(

@@ -8,7 +8,7 @@ Each photo of the catalogues is asked of the first --fold embedder that did not 
 the photo is left out), against every other photo of the catalogues but those of its occasion
 (vision.splits, found in the frozen features as an index finds them): what the index's own
 calibration does for a reference its embedder never saw. The --neighbours nearest are kept, by
-content key, so that an index holding fewer photos (the demo imports train alone) still finds
+content key, so that an index holding fewer of these photos (train alone, say) still finds
 enough of them among its own. The embedder it calibrates names the file in its weights description
 (an ensemble's "fold_predictions"). The command that made the shipped file is in README.md.
 """
