@@ -281,6 +281,9 @@ def check_switch(serving, new):
     if missing:
         raise SwitchRefused(f"The new index lacks {len(missing)} of the serving index's references "
                             f"(e.g. reference {min(missing)}): its embedder could not read them.")
+    if not _untrained_ids(new):
+        return (f"Accuracy not compared: {new.backbone_version} trained on every reference here, so none is new to "
+                "it; the audits (the Quality page) measure it on new photos.")
     untrained = _untrained_ids(serving) & _untrained_ids(new)
     (before, queries), (after, _) = left_out_accuracy(serving, among=untrained), left_out_accuracy(new, among=untrained)
     if before is None or after is None:

@@ -35,3 +35,11 @@ def test_an_index_of_trained_rows_calibrated_on_older_features_is_compacted_to_r
     assert compaction_due(manifest)
     # None at all: the save that wrote it found nothing to fit on, and nothing has changed since.
     assert not compaction_due(manifest | {"calibration": None})
+
+
+def test_a_switch_to_an_embedder_trained_on_every_reference_says_why_it_is_not_compared(imported_catalogue, caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="worker.indexing"):
+        call_command("rebuild_index", "--backbone", "grocery_int8", stdout=io.StringIO(), stderr=io.StringIO())
+    assert "Accuracy not compared: grocery-" in caplog.text and "trained on every reference here" in caplog.text
