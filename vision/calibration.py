@@ -353,6 +353,11 @@ def refresh_calibration(index, config=VoteConfig(), folds=None):
     """Fit the index's calibration if it has none or the references changed enough; True if refitted.
     An index with too few references the embedder did not train on (nor `folds` reads) is left
     uncalibrated."""
+    if index.calibration is None:
+        # The fit itself tells whether there are enough references for one: asking
+        # calibration_is_stale first would read every fold prediction twice.
+        index.calibration = fit_calibration(index, config, folds=folds)
+        return index.calibration is not None
     if not calibration_is_stale(index, folds, config):
         return False
     index.calibration = fit_calibration(index, config, folds=folds)

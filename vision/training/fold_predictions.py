@@ -67,6 +67,7 @@ def main(args):
     grouping = loaded(grouping_embedder, None, args.batch_size, args.runtime)
     frozen = embed_catalogue(images, grouping, grouping.batch_size, "occasions")
     groups = with_occasions(frozen).groups
+    numbers = np.array([key_number(key) for key in frozen.keys] + [0], np.uint64)  # -1 reads the 0: none
     asked, neighbours, similarities, sources = [], [], [], []
     for name in args.fold:
         embedder = loaded(load_embedder, name, args.runtime, onnx_dir=args.onnx_dir, batch_size=args.batch_size)
@@ -75,16 +76,14 @@ def main(args):
             raise SystemExit(f"{name} could not read every photo the grouping backbone read.")
         new = np.setdiff1d(np.flatnonzero(~embedded.trained), asked).astype(np.int64)
         positions, sims = fold_neighbours(embedded, new, args.neighbours)
-        keys = np.array([key_number(key) for key in embedded.keys] + [0], np.uint64)
         asked.extend(new.tolist())
-        neighbours.append(keys[positions])  # a position of -1 reads the 0 at the end: no neighbour
+        neighbours.append(numbers[positions])
         similarities.append(sims)
         sources.append(f"{embedder.weights.version} on the {len(new)} photos it did not train on")
         print(f"{name}: {len(new)} of {len(embedded.keys)} photos", file=sys.stderr)
-    keys = [key_number(key) for key in frozen.keys]
-    folds = FoldPredictions(np.array([keys[row] for row in asked], np.uint64), np.concatenate(neighbours),
+    folds = FoldPredictions(numbers[np.asarray(asked, np.int64)], np.concatenate(neighbours),
                             np.concatenate(similarities),
-                            "; ".join(sources) + f", of {len(keys)} photos of "
+                            "; ".join(sources) + f", of {len(frozen.keys)} photos of "
                             + ", ".join(os.path.basename(os.path.normpath(c)) for c in args.catalogue))
     folds.save(args.out)
     size = os.path.getsize(args.out) / 1e6
