@@ -175,13 +175,15 @@ def _png_bytes():
 
 @pytest.fixture
 def tiny_embedder(small_catalogue, tmp_path, monkeypatch):
-    """A trained embedder named 'tiny' (a few real training steps on the small catalogue)."""
+    """A trained embedder named 'tiny' (a few real training steps on the small catalogue), seeing
+    photos at the 224 px it trained at, as the efficientnet_lite0 it is paired with does."""
     from vision.training.train_embedder import get_args_parser, main
 
     monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
     main(get_args_parser().parse_args([
         "--data", str(small_catalogue[0]), "--name", "tiny", "--epochs", "2", "--batch-size", "8",
         "--projection-dim", "64", "--workers", "0", "--output-dir", str(tmp_path / "training"),
+        "--serving-size", "224",
     ]))
     return "tiny"
 

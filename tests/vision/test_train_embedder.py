@@ -63,13 +63,25 @@ def test_it_goes_on_from_a_trained_embedder_at_a_larger_size(small_catalogue, tm
     main(training_args(small_catalogue, tmp_path, "--epochs", "1", "--train-blocks", "2"))
     first = get_backbone("tiny")
     main(training_args(small_catalogue, tmp_path, "--epochs", "1", "--train-blocks", "1", "--init", "tiny",
-                       "--image-size", "256", "--lr", "0", "--name", "tiny_256",
+                       "--image-size", "256", "--serving-size", "256", "--lr", "0", "--name", "tiny_256",
                        "--output-dir", str(tmp_path / "larger")))
     larger = get_backbone("tiny_256")
     assert (larger.weights.resize_size, larger.weights.crop_size) == (256, 256)
     # With a zero backbone learning rate, the block only the first run trained is carried over as it was.
     earlier_block = "trunk._blocks.14._project_conv.weight"
     assert torch.equal(larger.trunk.state_dict()[earlier_block], first.trunk.state_dict()[earlier_block])
+
+
+def test_the_trained_embedder_sees_photos_larger_than_it_trained_on(small_catalogue, tmp_path, monkeypatch):
+    """Its random-resized crops showed it objects larger than a whole photo at the training side
+    shows them: by default it sees photos at 9/7 of that side, to a multiple of 32."""
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    main(training_args(small_catalogue, tmp_path, "--epochs", "1", "--max-steps", "1"))
+    served = get_backbone("tiny").weights
+    assert (served.resize_size, served.crop_size) == (288, 288)
+    assert "224 px, sees photos at 288 px" in served.source
+    with pytest.raises(SystemExit, match="--serving-size must be from 32 to 1024"):
+        main(training_args(small_catalogue, tmp_path, "--serving-size", "8", "--name", "other"))
 
 
 def test_it_refuses_to_start_from_an_embedder_of_another_shape(small_catalogue, tmp_path, monkeypatch):
