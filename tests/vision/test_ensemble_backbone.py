@@ -61,6 +61,10 @@ def test_an_input_size_has_every_member_see_photos_at_it(tiny_embedder, tmp_path
     assert (pair.weights.resize_size, pair.weights.crop_size) == (288, 288)
     batch = Embedder(pair, device="cpu").forward(photos())
     assert batch.feature_maps.shape[2:] == (9, 9)
+    # Then the members' own sizes do not matter: Lite2 sees 260 px on its own, a member trained
+    # since saves 288 px beside older ones at 224.
+    write_ensemble(tmp_path, "mixed", {"members": ["tiny", "efficientnet_lite2"], "input_size": 288})
+    assert get_backbone("mixed").weights.crop_size == 288
 
 
 @pytest.mark.parametrize("spec, message", [

@@ -3,8 +3,9 @@
     {"members": ["grocery_lite0", "grocery_lite0_full"], "weights": [1, 1], "input_size": 288,
      "description": "..."}
 
-Each member sees the same photo once (they must agree on input size and normalisation);
-"input_size" (optional) has them all see it at that many pixels instead of their own size: a
+Each member sees the same photo once (they must agree on normalisation, and on input size
+unless the file sets it); "input_size" (optional) has them all see it at that many pixels instead
+of their own size: a
 network trained on smaller crops sees an object at the scale it learnt when the whole photo is
 shown larger ("FixRes"), at the cost of more pixels per photo. The
 ensemble's feature map is the members' maps side by side, each scaled so that its pooled
@@ -100,10 +101,12 @@ def _describe(name, text, spec, members, path):
     first = members[0].weights
     for member in members[1:]:
         seen = member.weights
-        if (seen.resize_size, seen.crop_size, seen.mean, seen.std) != (first.resize_size, first.crop_size,
-                                                                        first.mean, first.std):
+        # With "input_size" every member sees photos at that size, whatever its own file says (a
+        # member trained since saves its serving size, 288 px for 224-px crops, beside older ones).
+        sizes = () if "input_size" in spec else (seen.resize_size, seen.crop_size, first.resize_size, first.crop_size)
+        if (seen.mean, seen.std) != (first.mean, first.std) or (sizes and sizes[:2] != sizes[2:]):
             raise BackboneUnavailable(f"{path}: {seen.name} sees photos unlike {first.name} (size or normalisation); "
-                                      "members must share one input.")
+                                      "members must share one input, or the file set \"input_size\".")
     size = spec.get("input_size", first.crop_size)
     if not isinstance(size, int) or isinstance(size, bool) or not 32 <= size <= 1024:
         raise BackboneUnavailable(f"{path}: 'input_size' must be a whole number of pixels from 32 to 1024.")
