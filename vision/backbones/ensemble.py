@@ -106,7 +106,7 @@ def _describe(name, text, spec, members, path):
         sizes = () if "input_size" in spec else (seen.resize_size, seen.crop_size, first.resize_size, first.crop_size)
         if (seen.mean, seen.std) != (first.mean, first.std) or (sizes and sizes[:2] != sizes[2:]):
             raise BackboneUnavailable(f"{path}: {seen.name} sees photos unlike {first.name} (size or normalisation); "
-                                      "members must share one input, or the file set \"input_size\".")
+                                      "members must share one input, or the file must set \"input_size\".")
     size = spec.get("input_size", first.crop_size)
     if not isinstance(size, int) or isinstance(size, bool) or not 32 <= size <= 1024:
         raise BackboneUnavailable(f"{path}: 'input_size' must be a whole number of pixels from 32 to 1024.")
