@@ -103,8 +103,8 @@ def _describe(name, text, spec, members, path):
         seen = member.weights
         # With "input_size" every member sees photos at that size, whatever its own file says (a
         # member trained since saves its serving size, 288 px for 224-px crops, beside older ones).
-        sizes = () if "input_size" in spec else (seen.resize_size, seen.crop_size, first.resize_size, first.crop_size)
-        if (seen.mean, seen.std) != (first.mean, first.std) or (sizes and sizes[:2] != sizes[2:]):
+        same_size = "input_size" in spec or (seen.resize_size, seen.crop_size) == (first.resize_size, first.crop_size)
+        if (seen.mean, seen.std) != (first.mean, first.std) or not same_size:
             raise BackboneUnavailable(f"{path}: {seen.name} sees photos unlike {first.name} (size or normalisation); "
                                       "members must share one input, or the file must set \"input_size\".")
     size = spec.get("input_size", first.crop_size)

@@ -357,15 +357,16 @@ def save_weights(model, options, history, inherited, trained_on, source, proxies
     """vision/weights/NAME.pt (and its .onnx): the trained tensors and proxies in fp16, what they
     trained on, and every run that made them (`runs`: --init's, then this one's)."""
     state = trained_state(model, options, inherited)
+    served = serving_size(options, model.weights.crop_size)
     save_atomically({
         "base": options.backbone,
         "projection_dim": options.projection_dim,
-        "input_size": serving_size(options, model.weights.crop_size),
+        "input_size": served,
         "state_dict": state,
         "description": f"{options.backbone} adapted to {source} ({len(history)} epochs"
                        + (f", {sum(len(run['epochs']) for run in runs)} over {len(runs)} runs" if len(runs) > 1 else "")
                        + f", {trained_blocks_text(options.train_blocks)}, {model.weights.crop_size} px"
-                       + f", sees photos at {serving_size(options, model.weights.crop_size)} px"
+                       + f", sees photos at {served} px"
                        + (f", {options.holdout_fraction:.0%} held out" if options.holdout_fraction else "")
                        + (f", from {options.init})" if options.init else ")"),
         "history": json.dumps(history),
