@@ -12,7 +12,7 @@ import json
 import os
 
 from vision.images import load_image
-from vision.segment import DEFAULT_SEGMENTER, PostProcessing, photo_items, post_processing_from
+from vision.segment import DEFAULT_SEGMENTER, changed_settings, photo_items
 from vision.unet import load_segmenter
 
 VAL_PACKAGES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets",
@@ -43,7 +43,7 @@ HELD_IN_A_HAND = [
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--segmenter", action="append")
-    parser.add_argument("--post-processing", type=post_processing_from, default=PostProcessing(),
+    parser.add_argument("--post-processing", default="",
                         help='the post-processing changed, e.g. "merge_inside=none,min_share=0"')
     parser.add_argument("--json")
     args = parser.parse_args()
@@ -51,7 +51,7 @@ def main():
     report = {}
     for name in args.segmenter or [DEFAULT_SEGMENTER]:
         segmenter = load_segmenter(name)
-        segmenter.settings = args.post_processing
+        segmenter.settings = changed_settings(segmenter, args.post_processing)
         counts = [len(photo_items(image, segmenter)) for image in images]
         report[segmenter.version] = {"one_item": sum(c == 1 for c in counts) / len(counts), "items": counts}
         print(segmenter.version, f"one item on {sum(c == 1 for c in counts)} of {len(counts)} photos", counts)

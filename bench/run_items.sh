@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every figure of bench/README.md "Items on real photos (issue 17)", in the order they were made.
+# Every figure of bench/README.md "Items on real photos (issue 17)", in the order they were made, and
+# with `detector` those of "One box per product" (issue 39).
 # SEGMENTER names the segmenter measured (default: the shipped one). On PyTorch, as they were made
 # (the float segmenter; the worker on ONNX Runtime serves its int8 copy, bench/README.md). Run from the
 # repository root.
@@ -53,4 +54,22 @@ if [ "$step" = adapted ]; then
   VISION_WEIGHTS_DIR=$weights "$python" -m vision.evaluate_items --runtime torch --backbone freiburg_lite0_8 \
     --segmenter "$seg" --reference "$F/photos" --photos "$F/photos" --instances "$F/instances.json" --holdout-fraction 0.2 \
     --json "$R/items-freiburg-val-$seg-freiburg_lite0_8.json"
+fi
+# "detector" (not part of "all": training takes about 50 minutes here): the product detector trained,
+# then measured as the worker serves it (ONNX Runtime) beside the UNet the worker served before it.
+if [ "$step" = detector ] || [ "$step" = detector-measure ]; then
+  if [ "$step" = detector ]; then
+    OMP_NUM_THREADS=2 "$python" -m vision.training.train_detector --instances "$F/instances.json" --photos "$F/photos" \
+      --name detector_lite0
+    cp "$HOME/.cache/catalog-training/detector_lite0/log.jsonl" "$R/detector_lite0-training-log.jsonl"
+  fi
+  for finder in detector_lite0 unet_lite0_real_int8; do
+    "$python" -m vision.evaluate_items --segmenter "$finder" --reference "$F/photos" --photos "$F/photos" \
+      --instances "$F/instances.json" --holdout-fraction 0.2 --json "$R/items-freiburg-val-$finder.json"
+  done
+  "$python" -m bench.items_in_hand --segmenter detector_lite0 --json "$R/items-in-hand-detector_lite0.json"
+  for finder in detector_lite0 unet_lite0_real_int8; do
+    "$python" -m bench.worker_cost --backbone grocery --onnx-backbone grocery_int8 --runtimes onnx --reference "$G/val" \
+      --photos "$F/photos" --limit 30 --passes 1 --segmenter "$finder" --json "$R/worker-cost-items-$finder.json"
+  done
 fi

@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from vision.composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator
-from vision.segment import DEFAULT_SEGMENTER, find_items
+from vision.segment import UNET_SEGMENTER, find_items
 from vision.segmenter_figures import item_counts, item_figures
 from vision.unet import load_segmenter
 
@@ -24,7 +24,7 @@ PEAK_HEIGHTS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--segmenter", default=DEFAULT_SEGMENTER)
+    parser.add_argument("--segmenter", default=UNET_SEGMENTER)
     parser.add_argument("--composites", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--size", type=int, default=320)

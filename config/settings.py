@@ -284,9 +284,8 @@ CATALOG_DEVICE = os.environ.get("CATALOG_DEVICE") or None
 CATALOG_BATCH_PHOTOS = integer("CATALOG_BATCH_PHOTOS", 1)
 # The model that finds the items of a photo (vision/weights/segmenters/NAME.pt, or on ONNX Runtime
 # vision/weights/onnx/NAME.onnx); empty: every photo is categorized whole, as one item. By default
-# each runtime's (vision.runtimes.default_segmenter): on ONNX Runtime the UNet quantized to int8.
-CATALOG_SEGMENTER = os.environ.get("CATALOG_SEGMENTER",
-                                   "unet_lite0_real_int8" if CATALOG_RUNTIME == "onnx" else "unet_lite0_real")
+# the product detector (vision.runtimes.default_segmenter); unet_lite0_real_int8 is the UNet before it.
+CATALOG_SEGMENTER = os.environ.get("CATALOG_SEGMENTER", "detector_lite0")
 # OCR (vision.text) on a listing's first photo: the text on the product, kept per item for staff,
 # and a suggested title. 0 turns it off.
 CATALOG_READ_TEXT = flag("CATALOG_READ_TEXT", True)

@@ -163,6 +163,35 @@ def two_product_photo(left_leaf, right_leaf, size=(720, 420)):
     return photo
 
 
+CARTON_LEAVES = ("Packages/Milk/Arla-Standard-Milk", "Packages/Juice/Bravo-Apple-Juice")
+
+
+def copy_cartons_catalogue(destination, per_leaf=8):
+    """A catalogue of the two cartons' leaves (Grocery train photos and each leaf's packshot) and bananas."""
+    for leaf in (*CARTON_LEAVES, "Fruit/Banana"):
+        target = destination / leaf
+        target.mkdir(parents=True)
+        for path in grocery_images("train", leaf, per_leaf):
+            shutil.copy(path, target)
+        iconic_packshot(leaf).save(target / "packshot.jpg")
+    return destination
+
+
+def touching_cartons_photo(size=(720, 480)):
+    """Two cartons side by side and touching, on a plain backdrop: one blob of foreground, two products."""
+    from vision.composites import cut_out
+
+    photo = Image.new("RGB", size, (205, 200, 190))
+    cartons = [cut_out(iconic_packshot(leaf)) for leaf in CARTON_LEAVES]
+    cartons = [carton.resize((round(carton.width * size[1] * 0.8 / carton.height), round(size[1] * 0.8)))
+               for carton in cartons]
+    left = (size[0] - sum(carton.width for carton in cartons)) // 2
+    for carton in cartons:
+        photo.paste(carton, (left, (size[1] - carton.height) // 2), carton)
+        left += carton.width - 12  # the second carton's edge over the first's: no gap between them
+    return photo
+
+
 def with_heatmap(item):
     """The item, with a stored heatmap file."""
     item.heatmap.save("heatmap.png", ContentFile(b"png"), save=True)

@@ -183,7 +183,8 @@ def test_nothing_imports_a_command():
 
 # The vision modules that need PyTorch. A worker that only categorizes has none (it serves on ONNX
 # Runtime), so the worker imports them only in the functions that train or run PyTorch.
-NEEDS_TORCH = ("vision.training", "vision.onnx_export", "vision.backbones", "vision.embedder", "vision.unet")
+NEEDS_TORCH = ("vision.training", "vision.onnx_export", "vision.backbones", "vision.embedder", "vision.unet",
+               "vision.detector_net", "vision.encoder")
 
 
 def test_the_worker_imports_vision_at_the_top_of_its_modules():

@@ -19,7 +19,9 @@ Figures (overall, and for photos with one labelled product and with several):
 - item_accuracy: matched items whose predicted category path is the product's;
 - main_item_accuracy: photos whose decision is the labelled product's path (a photo judged "not
   in the catalogue" is wrong);
-- items_per_photo: items found per photo (labelled products per photo beside it).
+- items_per_photo: items found per photo (labelled products per photo beside it);
+- unmatched_items: found items that match no labelled product (on background, on an unboxed
+  product, or a second box on one product).
 """
 
 import argparse
@@ -33,7 +35,7 @@ from .figures import write_figures
 from .items import categorize_photos, categorizer_of, embedded_references, figures_by_kind, queries_and_references
 from .model_weights import DEFAULT_BACKBONE
 from .runtimes import DEFAULT_RUNTIME, RUNTIMES
-from .segment import PostProcessing, post_processing_from
+from .segment import changed_settings
 
 
 def get_args_parser():
@@ -47,7 +49,7 @@ def get_args_parser():
     parser.add_argument("--split-seed", type=int, default=0)
     parser.add_argument("--segmenter", help="a trained segmenter, or 'none' (default: the one the worker serves on "
                                              "--runtime)")
-    parser.add_argument("--post-processing", type=post_processing_from, default=PostProcessing(),
+    parser.add_argument("--post-processing", default="",
                         help='the segmenter\'s post-processing changed, e.g. "merge_inside=none,min_share=0"')
     parser.add_argument("--keep-unlike", action="store_true",
                         help="keep items beside the main one that are unlike the catalogue (the worker drops them)")
@@ -75,7 +77,7 @@ def main(args):
     categorizer = categorizer_of(embedder, novelty_embedder, references, rows, args.target_precision)
     segmenter = None if args.segmenter == "none" else chosen_segmenter(args.segmenter, args.runtime, args.device)
     if segmenter is not None:
-        segmenter.settings = args.post_processing
+        segmenter.settings = changed_settings(segmenter, args.post_processing)
     counts, skipped, seconds = categorize_photos(categorizer, segmenter, photos, not args.keep_unlike)
     figures = figures_by_kind(counts) | {
         "protocol": (f"{len(counts)} boxed photos" + (f", the {args.holdout_fraction:.0%} held-out part"
@@ -104,7 +106,7 @@ def print_report(figures):
         print(f"{label:>12}: " + "  ".join(
             f"{key} {_number(part[key])}" for key in ("item_recall", "item_precision", "item_accuracy",
                                                      "main_item_accuracy", "items_per_photo",
-                                                     "products_per_photo", "n_photos")))
+                                                     "products_per_photo", "unmatched_items", "n_photos")))
 
 
 def _number(value):

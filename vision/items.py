@@ -54,6 +54,8 @@ def item_figures(counts):
         "item_accuracy": right / matched if matched else None,
         "main_item_accuracy": main_right / with_products if with_products else None,
         "items_per_photo": found / photos if photos else None,
+        # Items on no labelled product: on background, on a product left unboxed, or a duplicate.
+        "unmatched_items": int(found - matched),
         "products_per_photo": labelled / photos if photos else None,
         "n_photos": photos,
         "n_products": int(labelled),

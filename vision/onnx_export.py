@@ -13,6 +13,7 @@ from torch import nn
 
 from .backbones import get_backbone
 from .catalogue import scan_catalogue
+from .detect import Detector
 from .embedder import pool_embeddings
 from .files import replaced_atomically
 from .images import load_image
@@ -48,11 +49,15 @@ def export(name, path, opset=OPSET):
 
 
 def export_segmenter(name, path, opset=OPSET):
-    """Write the trained segmenter `name` (vision/weights/segmenters) to `path`: its two maps'
-    logits at its input size ("logits": B×2×S×S) from squeezed photos ("images": B×3×S×S)."""
+    """Write the trained segmenter `name` (vision/weights/segmenters) to `path`: a UNet's two maps'
+    logits at its input size ("logits": B×2×S×S), or a detector's maps ("maps": B×5×S/8×S/8,
+    vision.detect), from squeezed photos ("images": B×3×S×S)."""
     segmenter = load_segmenter(name, device="cpu")
-    return _write(segmenter.model, segmenter.input_size, path, ["logits"], opset, {
-        "name": name, "version": segmenter.version, "input_size": str(segmenter.input_size)})
+    props = {"name": name, "version": segmenter.version, "input_size": str(segmenter.input_size)}
+    if isinstance(segmenter, Detector):
+        return _write(segmenter.model, segmenter.input_size, path, ["maps"], opset, props | {
+            "kind": "detector", "score_threshold": str(segmenter.settings.score_threshold)})
+    return _write(segmenter.model, segmenter.input_size, path, ["logits"], opset, props)
 
 
 def quantize(path, out_path, images, keep_float=()):

@@ -87,12 +87,23 @@ def session(path, threads=None, provider="cpu", export_hint=EXPORT_HINT):
 def model_version(path):
     """The version the model file at `path` records, read without readying the model to run (no
     graph optimisations: a fifth of a session's start)."""
+    return _model_props(path).get("version")
+
+
+def model_kind(path):
+    """What finds items in the segmenter file at `path`: "detector" (vision.detect) or "unet"
+    (vision.segment, and files from before detectors, which do not say); None when it is missing."""
+    return _model_props(path).get("kind", "unet") if os.path.exists(path) else None
+
+
+def _model_props(path):
+    """The metadata the model file at `path` records, read without readying the model to run."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
     model = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return model.get_modelmeta().custom_metadata_map.get("version")
+    return model.get_modelmeta().custom_metadata_map
 
 
 _arena_lock = threading.Lock()

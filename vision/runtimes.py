@@ -9,7 +9,8 @@ only when it is asked for, so that serving runs where it is not installed.
 import os
 
 from .model_weights import GENERIC_BACKBONES, INT8_SUFFIX, INT8_VERSION_SUFFIX, SHIPPED_WEIGHTS_DIR, weights_dir
-from .onnx_runtime import OnnxEmbedder, RuntimeUnavailable, model_version, onnx_path
+from .detect import OnnxDetector
+from .onnx_runtime import OnnxEmbedder, RuntimeUnavailable, model_kind, model_version, onnx_path
 from .onnx_runtime import onnx_dir as onnx_dir_default
 from .segment import DEFAULT_SEGMENTER, OnnxSegmenter
 
@@ -36,17 +37,17 @@ def load_embedder(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu", 
 
 
 def default_segmenter(runtime=DEFAULT_RUNTIME):
-    """The segmenter `runtime` serves unless told otherwise: on ONNX Runtime the shipped one
-    quantized to int8 (2.4 times as fast, finding items as well: bench/README.md, "ONNX Runtime
-    against PyTorch"), on PyTorch its float weights."""
-    return DEFAULT_SEGMENTER + INT8_SUFFIX if runtime == "onnx" else DEFAULT_SEGMENTER
+    """The item finder `runtime` serves unless told otherwise: the product detector, on either
+    runtime in float (bench/README.md, "One box per product")."""
+    return DEFAULT_SEGMENTER
 
 
 def load_segmenter(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu", device=None, threads=None):
     """The trained segmenter `name` on `runtime` (errors as load_embedder's)."""
     if runtime == "onnx":
         path = onnx_path(name, onnx_dir)
-        segmenter = OnnxSegmenter(path, threads=threads, provider=provider)
+        kind = OnnxDetector if model_kind(path) == "detector" else OnnxSegmenter
+        segmenter = kind(path, threads=threads, provider=provider)
         return _of_current_weights(segmenter, segmenter.version, name, path, onnx_dir)
     from .unet import load_segmenter as load_on_torch
 

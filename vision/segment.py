@@ -22,7 +22,10 @@ from skimage.segmentation import watershed
 
 from .boxes import box_area, box_intersection, mask_box
 
-DEFAULT_SEGMENTER = "unet_lite0_real"
+# What finds the items of a photo unless told otherwise: the product detector (vision.detect),
+# one box per product, where the UNet (UNET_SEGMENTER, still shipped) merged touching neighbours.
+DEFAULT_SEGMENTER = "detector_lite0"
+UNET_SEGMENTER = "unet_lite0_real"
 # Maps are post-processed at most this large: plenty for boxes and outlines, cheap for any photo.
 WORKING_SIDE = 512
 # A photo is about one item, and is categorized whole (background and all, the way reference
@@ -68,15 +71,25 @@ class PostProcessing:
 
 
 def post_processing_from(text, base=PostProcessing()):
-    """PostProcessing with the settings of "name=value,..." changed ("none" for no value): the
-    command-line form of a post-processing, e.g. "merge_inside=none,min_share=0"."""
-    changes = {}
+    """`base` (a PostProcessing, or a detector's vision.detect.DetectorSettings) with the settings
+    of "name=value,..." changed ("none" for no value): the command-line form of a post-processing,
+    e.g. "merge_inside=none,min_share=0"."""
+    changes, fields = {}, type(base).__dataclass_fields__
     for pair in filter(None, (part.strip() for part in text.split(","))):
         name, _, value = pair.partition("=")
-        if name not in PostProcessing.__dataclass_fields__ or not value:
-            raise ValueError(f"'{pair}' is not name=value with a name of {sorted(PostProcessing.__dataclass_fields__)}")
+        if name not in fields or not value:
+            raise ValueError(f"'{pair}' is not name=value with a name of {sorted(fields)}")
         changes[name] = None if value.lower() == "none" else float(value)
     return replace(base, **changes)
+
+
+def changed_settings(segmenter, text):
+    """post_processing_from() of the segmenter's own settings, a bad one refused with a message (the
+    commands' --post-processing)."""
+    try:
+        return post_processing_from(text, segmenter.settings)
+    except ValueError as error:
+        raise SystemExit(f"--post-processing: {error}") from error
 
 
 def normalised_distance(labels):
@@ -204,6 +217,7 @@ class PhotoItem:
     mask_scale: float
     coverage: float  # fraction of the photo the item's box covers
     whole_photo: bool = False  # categorized as the whole photo, background and all (photo_items)
+    score: float = 1.0  # how sure the item finder is that this is a product (a detector's score; 1 from masks)
 
     def crop_box(self, image_size, margin=0.3):
         """What gets categorized: the box with a margin of its own size around it, widened to a
@@ -240,6 +254,7 @@ class Segmenter:
     version = ""  # the network's weights
     input_size = 0  # the side of the square its network sees
     settings = PostProcessing()
+    finds_instances = False  # a product detector's items are one product each (vision.detect)
     threads = 1  # post-processing threads when segment_many is not told
 
     def predict(self, image, size=None):
@@ -286,19 +301,25 @@ def photo_items(image, segmenter):
 def photos_items(images, segmenter):
     """photo_items() of several photos, segmented in one forward pass."""
     found = segmenter.segment_many(images) if segmenter is not None and images else [[] for _ in images]
-    return [_items_to_categorize(image, items) for image, items in zip(images, found)]
+    instances = segmenter is not None and segmenter.finds_instances
+    return [_items_to_categorize(image, items, instances) for image, items in zip(images, found)]
 
 
-def _items_to_categorize(image, items):
+def _items_to_categorize(image, items, instances=False):
     if not items:
         return [PhotoItem((0, 0, image.width, image.height), None, 1.0, 1.0, whole_photo=True)]
-    if _photo_is_about_one_item(items):
+    if _photo_is_about_one_item(items, instances):
         return [replace(items[0], whole_photo=True)]
     return items
 
 
-def _photo_is_about_one_item(items):
+def _photo_is_about_one_item(items, instances):
+    """Whether the photo is about its main item. A segmenter's items beside a large one are often
+    its parts or a neighbour it cut in two, so they are outweighed; a detector's are products of
+    their own (vision.detect), so only a lone one makes the photo about one item."""
     largest = items[0].coverage
+    if instances:
+        return len(items) == 1 and largest >= LONE_ITEM_CROP_BELOW
     rivals = [item for item in items[1:] if item.coverage >= SIGNIFICANT_SHARE * largest]
     return largest >= WHOLE_PHOTO_COVERAGE or (not rivals and largest >= LONE_ITEM_CROP_BELOW)
 

@@ -9,33 +9,12 @@ import os
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.transforms import v2 as T
 
 from .backbones import BackboneUnavailable, get_backbone
 from .backbones.finetuned import file_version, load_trained_state
+from .encoder import Encoder, input_transform
 from .model_weights import INT8_SUFFIX, weights_dir
 from .segment import DEFAULT_SEGMENTER, PostProcessing, Segmenter, working_size
-
-
-class Encoder(nn.Module):
-    """An EfficientNet trunk returning the last feature map at every stride (2, 4, 8, 16, 32)."""
-
-    def __init__(self, trunk):
-        super().__init__()
-        self.trunk = trunk
-        with torch.no_grad():
-            self.channels = [f.shape[1] for f in self(torch.zeros(1, 3, 64, 64))]
-
-    def forward(self, batch):
-        trunk = self.trunk
-        x = trunk._swish(trunk._bn0(trunk._conv_stem(batch)))
-        features = []
-        for block in trunk._blocks:
-            y = block(x)
-            if y.shape[-1] != x.shape[-1]:
-                features.append(x)
-            x = y
-        return features + [x]
 
 
 class UpBlock(nn.Module):
@@ -83,16 +62,6 @@ def segmenter_path(name):
     return os.path.join(weights_dir(), "segmenters", f"{name}.pt")
 
 
-def input_transform(input_size, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)):
-    """The whole photo squeezed to a square: items near the edges must stay in view."""
-    return T.Compose([
-        T.ToImage(),
-        T.Resize((input_size, input_size), antialias=True),
-        T.ToDtype(torch.float32, scale=True),
-        T.Normalize(mean, std),
-    ])
-
-
 class TorchSegmenter(Segmenter):
     runtime = "torch"
 
@@ -115,7 +84,8 @@ class TorchSegmenter(Segmenter):
 
 
 def load_segmenter(name=DEFAULT_SEGMENTER, device=None):
-    """The trained segmenter vision/weights/segmenters/NAME.pt; its version is the file's hash."""
+    """The trained segmenter vision/weights/segmenters/NAME.pt (a UNet, or a product detector:
+    vision.detector_net); its version is the file's hash."""
     path = segmenter_path(name)
     if not os.path.exists(path) and name.endswith(INT8_SUFFIX):
         raise BackboneUnavailable(f"'{name}' is quantized to int8 and runs on ONNX Runtime only; on PyTorch use "
@@ -123,6 +93,10 @@ def load_segmenter(name=DEFAULT_SEGMENTER, device=None):
     if not os.path.exists(path):
         raise BackboneUnavailable(f"No trained segmenter '{name}' (expected {path}).")
     stored = torch.load(path, map_location="cpu", weights_only=True)
+    if stored.get("kind") == "detector":
+        from .detector_net import load_detector
+
+        return load_detector(stored, file_version(name, path), path, device)
     model = unet(stored["encoder"])
     load_trained_state(model, stored["state_dict"], path, f"a UNet on {stored['encoder']}")
     return TorchSegmenter(model, file_version(name, path), stored["input_size"], device=device)

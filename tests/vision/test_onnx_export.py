@@ -1,7 +1,8 @@
 """A backbone exported for ONNX Runtime (vision/training/export_onnx.py) embeds real photos as
 PyTorch does (cosine >= 0.9999), its feature maps too, with any number of images a pass, and its
-file says which weights it holds and how to preprocess for them; the exported segmenter finds the
-same items in real shop photos, and so, nearly, does the one quantized to int8 that serving runs."""
+file says which weights it holds and how to preprocess for them; the exported UNet finds the same
+items in real shop photos, and so, nearly, does the one quantized to int8; the shipped product
+detector that serving runs finds the same products on either runtime."""
 
 import os
 from pathlib import Path
@@ -18,7 +19,8 @@ from vision.model_weights import INT8_SUFFIX, INT8_VERSION_SUFFIX, SHIPPED_WEIGH
 from vision.onnx_export import OPSET, export, export_segmenter, quantize
 from vision.onnx_runtime import OnnxEmbedder, RuntimeUnavailable, onnx_path, session
 from vision.runtimes import load_segmenter as load_on_runtime
-from vision.segment import DEFAULT_SEGMENTER, OnnxSegmenter
+from vision.detect import OnnxDetector
+from vision.segment import DEFAULT_SEGMENTER, UNET_SEGMENTER, OnnxSegmenter
 from vision.unet import load_segmenter
 
 SHIPPED_ONNX_DIR = Path(SHIPPED_WEIGHTS_DIR) / "onnx"
@@ -63,8 +65,8 @@ def test_the_exported_segmenter_finds_the_same_items_in_real_photos(tmp_path):
     paths = sorted((Path(FREIBURG) / "photos").rglob("*.jpg"))[::200][:6]
     if not paths:
         pytest.skip(f"the Freiburg groceries are not at {FREIBURG}")
-    path = export_segmenter(DEFAULT_SEGMENTER, str(tmp_path / f"{DEFAULT_SEGMENTER}.onnx"))
-    on_torch, on_onnx = load_segmenter(DEFAULT_SEGMENTER, device="cpu"), OnnxSegmenter(path, threads=1)
+    path = export_segmenter(UNET_SEGMENTER, str(tmp_path / f"{UNET_SEGMENTER}.onnx"))
+    on_torch, on_onnx = load_segmenter(UNET_SEGMENTER, device="cpu"), OnnxSegmenter(path, threads=1)
     for image in (load_image(photo) for photo in paths):
         (foreground, distance), (onnx_foreground, onnx_distance) = on_torch.predict(image), on_onnx.predict(image)
         assert max(np.abs(foreground - onnx_foreground).max(), np.abs(distance - onnx_distance).max()) <= 1e-3
@@ -79,10 +81,24 @@ def test_the_shipped_model_files_hold_the_shipped_weights(name):
 
 
 def test_the_shipped_segmenter_files_hold_the_shipped_weights():
-    shipped = OnnxSegmenter(onnx_path(DEFAULT_SEGMENTER, SHIPPED_ONNX_DIR))
-    assert shipped.version == load_segmenter(DEFAULT_SEGMENTER, device="cpu").version
-    assert OnnxSegmenter(onnx_path(DEFAULT_SEGMENTER + INT8_SUFFIX, SHIPPED_ONNX_DIR)).version == (
+    shipped = OnnxSegmenter(onnx_path(UNET_SEGMENTER, SHIPPED_ONNX_DIR))
+    assert shipped.version == load_segmenter(UNET_SEGMENTER, device="cpu").version
+    assert OnnxSegmenter(onnx_path(UNET_SEGMENTER + INT8_SUFFIX, SHIPPED_ONNX_DIR)).version == (
         shipped.version + INT8_VERSION_SUFFIX)
+
+
+def test_the_shipped_detector_file_holds_the_shipped_weights_and_finds_the_same_products():
+    paths = sorted((Path(FREIBURG) / "photos").rglob("*.jpg"))[::400][:6]
+    if not paths:
+        pytest.skip(f"the Freiburg groceries are not at {FREIBURG}")
+    on_torch = load_segmenter(DEFAULT_SEGMENTER, device="cpu")
+    on_onnx = load_on_runtime(DEFAULT_SEGMENTER, "onnx", threads=1)
+    assert isinstance(on_onnx, OnnxDetector) and on_onnx.version == on_torch.version
+    assert on_onnx.settings == on_torch.settings  # the score threshold chosen in training travels with the file
+    for image in (load_image(photo) for photo in paths):
+        found, found_on_onnx = on_torch.segment(image), on_onnx.segment(image)
+        assert len(found) == len(found_on_onnx)
+        assert len(match_boxes([item.box for item in found], [item.box for item in found_on_onnx])) == len(found)
 
 
 @pytest.mark.parametrize("int8_beside", [False, True])
@@ -95,16 +111,16 @@ def test_an_int8_model_of_older_weights_than_its_float_model_is_refused(tmp_path
     import onnx
 
     if int8_beside:
-        older = shutil.copy(onnx_path(DEFAULT_SEGMENTER + INT8_SUFFIX, SHIPPED_ONNX_DIR), tmp_path)
+        older = shutil.copy(onnx_path(UNET_SEGMENTER + INT8_SUFFIX, SHIPPED_ONNX_DIR), tmp_path)
         os.utime(older, (0, 0))
-    retrained = onnx.load(onnx_path(DEFAULT_SEGMENTER, SHIPPED_ONNX_DIR))
+    retrained = onnx.load(onnx_path(UNET_SEGMENTER, SHIPPED_ONNX_DIR))
     onnx.helper.set_model_props(retrained, {p.key: p.value for p in retrained.metadata_props} | {
-        "version": f"{DEFAULT_SEGMENTER}-retrained"})
-    onnx.save(retrained, str(tmp_path / f"{DEFAULT_SEGMENTER}.onnx"))
-    with pytest.raises(RuntimeUnavailable, match=f"quantized from other weights than '{DEFAULT_SEGMENTER}' now "
-                                                 rf"holds \({DEFAULT_SEGMENTER}-retrained\)"):
-        load_on_runtime(DEFAULT_SEGMENTER + INT8_SUFFIX, onnx_dir=str(tmp_path))
-    assert load_on_runtime(DEFAULT_SEGMENTER + INT8_SUFFIX).version.endswith(INT8_VERSION_SUFFIX)  # the shipped pair
+        "version": f"{UNET_SEGMENTER}-retrained"})
+    onnx.save(retrained, str(tmp_path / f"{UNET_SEGMENTER}.onnx"))
+    with pytest.raises(RuntimeUnavailable, match=f"quantized from other weights than '{UNET_SEGMENTER}' now "
+                                                 rf"holds \({UNET_SEGMENTER}-retrained\)"):
+        load_on_runtime(UNET_SEGMENTER + INT8_SUFFIX, onnx_dir=str(tmp_path))
+    assert load_on_runtime(UNET_SEGMENTER + INT8_SUFFIX).version.endswith(INT8_VERSION_SUFFIX)  # the shipped pair
 
 
 def test_an_int8_model_is_a_model_of_its_own_that_embeds_nearly_the_same(exported, photos, tmp_path):
@@ -116,7 +132,7 @@ def test_an_int8_model_is_a_model_of_its_own_that_embeds_nearly_the_same(exporte
     assert (quantized.embed(photos) * float_model.embed(photos)).sum(axis=1).min() >= 0.96
 
 
-@pytest.mark.parametrize("name", ["grocery" + INT8_SUFFIX, DEFAULT_SEGMENTER + INT8_SUFFIX])
+@pytest.mark.parametrize("name", ["grocery" + INT8_SUFFIX, UNET_SEGMENTER + INT8_SUFFIX])
 def test_the_shipped_int8_weights_fit_in_7_bits_so_cpus_without_vnni_compute_the_same(name):
     """x86 CPUs without VNNI multiply-add pairs of uint8 activations and int8 weights into int16
     (vpmaddubsw): 255 x 127 x 2 overflows it, 255 x 64 x 2 does not. With 8-bit weights the shipped
@@ -139,7 +155,7 @@ def test_the_shipped_int8_file_is_of_the_shipped_weights():
 def test_a_segmenter_quantized_to_int8_is_a_model_of_its_own_and_keeps_in_float_what_it_is_told(photos, tmp_path):
     import onnx
 
-    float_path = onnx_path(DEFAULT_SEGMENTER, SHIPPED_ONNX_DIR)
+    float_path = onnx_path(UNET_SEGMENTER, SHIPPED_ONNX_DIR)
     path = quantize(float_path, str(tmp_path / "segmenter_int8.onnx"), photos[:3], keep_float=("/encoder/",))
     quantized, float_model = OnnxSegmenter(path, threads=1), OnnxSegmenter(float_path, threads=1)
     assert quantized.version == float_model.version + INT8_VERSION_SUFFIX
@@ -160,8 +176,8 @@ def test_the_shipped_int8_segmenter_finds_the_float_ones_items():
     paths = sorted((Path(FREIBURG) / "photos").rglob("*.jpg"))[::200][:8]
     if not paths:
         pytest.skip(f"the Freiburg groceries are not at {FREIBURG}")
-    float_model = OnnxSegmenter(onnx_path(DEFAULT_SEGMENTER, SHIPPED_ONNX_DIR), threads=1)
-    quantized = OnnxSegmenter(onnx_path(DEFAULT_SEGMENTER + INT8_SUFFIX, SHIPPED_ONNX_DIR), threads=1)
+    float_model = OnnxSegmenter(onnx_path(UNET_SEGMENTER, SHIPPED_ONNX_DIR), threads=1)
+    quantized = OnnxSegmenter(onnx_path(UNET_SEGMENTER + INT8_SUFFIX, SHIPPED_ONNX_DIR), threads=1)
     assert quantized.version == float_model.version + INT8_VERSION_SUFFIX
     agreement, matched, found = [], 0, 0
     for image in (load_image(photo) for photo in paths):
@@ -175,8 +191,8 @@ def test_the_shipped_int8_segmenter_finds_the_float_ones_items():
 def test_a_missing_int8_model_says_how_to_make_it_and_pytorch_says_it_cannot_run_one(tmp_path):
     with pytest.raises(RuntimeUnavailable, match="export_onnx efficientnet_lite1 .*--int8 REFERENCE_PHOTOS_TREE"):
         session(str(tmp_path / "efficientnet_lite1_int8.onnx"))
-    with pytest.raises(BackboneUnavailable, match=f"ONNX Runtime only; on PyTorch use '{DEFAULT_SEGMENTER}'"):
-        load_segmenter(DEFAULT_SEGMENTER + INT8_SUFFIX)
+    with pytest.raises(BackboneUnavailable, match=f"ONNX Runtime only; on PyTorch use '{UNET_SEGMENTER}'"):
+        load_segmenter(UNET_SEGMENTER + INT8_SUFFIX)
     with pytest.raises(BackboneUnavailable, match=r"runs on ONNX Runtime only .*; on PyTorch use 'grocery'"):
         get_backbone("grocery" + INT8_SUFFIX)
 

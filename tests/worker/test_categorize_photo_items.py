@@ -38,7 +38,7 @@ def test_it_finds_two_products_in_one_photo_and_categorizes_each(two_product_pho
 
 def test_the_photo_records_the_segmenter_that_found_its_items(two_product_photo_in_listing, imported_catalogue):
     categorize_photo(two_product_photo_in_listing.id)
-    assert "+segmenter:unet_lite0_real-" in Photo.objects.get().model_version
+    assert "+segmenter:detector_lite0-" in Photo.objects.get().model_version
 
 
 def test_with_segmentation_off_the_whole_photo_is_one_item(two_product_photo_in_listing, imported_catalogue,

@@ -57,6 +57,30 @@ def load_checkpoint(path, state, device):
     return history, checkpoint["best"]
 
 
+def freeze_encoder_but_last(model, count):
+    """`model` (a UNet or a detector: vision.encoder.Encoder as `model.encoder`) with its encoder
+    frozen but its last `count` blocks; the rest of the model trains."""
+    for parameter in model.encoder.parameters():
+        parameter.requires_grad = False
+    for block in trained_blocks(model, count):
+        for parameter in block.parameters():
+            parameter.requires_grad = True
+    return model
+
+
+def trained_blocks(model, count):
+    blocks = list(model.encoder.trunk._blocks)
+    return blocks[len(blocks) - count:] if count > 0 else []
+
+
+def set_train_mode(model, count):
+    """Train mode, but for the frozen encoder blocks, which keep their ImageNet batch statistics."""
+    model.train()
+    model.encoder.eval()
+    for block in trained_blocks(model, count):
+        block.train()
+
+
 def half_precision(state_dict):
     """Floating-point tensors stored as fp16: the shipped files stay a few MB."""
     return {k: v.half() if v.is_floating_point() else v for k, v in state_dict.items()}

@@ -30,14 +30,16 @@ from torchvision.transforms import v2 as T
 from ..boxes import box_area
 from ..coco import load_instances, validation_part
 from ..composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, load_mask, paired_masks, split_pairs
+from ..encoder import input_transform
 from ..images import load_image
 from ..onnx_export import export_segmenter
 from ..onnx_runtime import onnx_dir
 from ..segment import normalised_distance
 from ..segmenter_figures import evaluate_composites, evaluate_masks
-from ..unet import TorchSegmenter, input_transform, load_segmenter, segmenter_path, unet
-from .common import (Progress, add_precision_argument, autocast, half_precision, load_checkpoint, log_epoch, lr_lambda,
-                     optimise_epoch, output_dir_for, save_atomically, save_checkpoint)
+from ..unet import TorchSegmenter, load_segmenter, segmenter_path, unet
+from .common import (Progress, add_precision_argument, autocast, freeze_encoder_but_last, half_precision,
+                     load_checkpoint, log_epoch, lr_lambda, optimise_epoch, output_dir_for, save_atomically,
+                     save_checkpoint, set_train_mode)
 
 VALIDATION_SEED = 1000
 
@@ -163,30 +165,12 @@ def segmentation_loss(logits, foreground, distance):
 
 
 def make_model(args):
-    model = load_segmenter(args.init).model if args.init else unet(args.encoder)
-    for parameter in model.encoder.parameters():
-        parameter.requires_grad = False
-    for block in trained_blocks(model, args):
-        for parameter in block.parameters():
-            parameter.requires_grad = True
-    return model
-
-
-def trained_blocks(model, args):
-    blocks = list(model.encoder.trunk._blocks)
-    return blocks[len(blocks) - args.train_blocks:] if args.train_blocks > 0 else []
-
-
-def set_train_mode(model, args):
-    """Frozen encoder blocks keep their ImageNet batch statistics."""
-    model.train()
-    model.encoder.eval()
-    for block in trained_blocks(model, args):
-        block.train()
+    return freeze_encoder_but_last(load_segmenter(args.init).model if args.init else unet(args.encoder),
+                                   args.train_blocks)
 
 
 def train_one_epoch(model, optimizer, scheduler, loader, device, epoch, args):
-    set_train_mode(model, args)
+    set_train_mode(model, args.train_blocks)
 
     def batch_loss(images, foreground, distance):
         with autocast(device, args.precision):

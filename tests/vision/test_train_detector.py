@@ -1,0 +1,98 @@
+"""Training the product detector: its targets, a few real steps on real boxed photos, the saved and
+exported files, resuming and fine-tuning."""
+
+import numpy as np
+import pytest
+import torch
+
+from tests.photos import copy_boxed_freiburg
+from vision.detect import STRIDE, OnnxDetector
+from vision.unet import load_segmenter, segmenter_path
+
+
+@pytest.fixture(scope="module")
+def tiny_detector(tmp_path_factory):
+    """(root, history, photos, instances) of a detector named 'tiny': real steps on 24 boxed Freiburg
+    photos and a few composites."""
+    from vision.training.detector import get_args_parser, main
+
+    root = tmp_path_factory.mktemp("tiny_detector")
+    photos, instances, _ = copy_boxed_freiburg(root, per_product=12, boxed=12)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VISION_WEIGHTS_DIR", str(root / "weights"))
+        history = main(get_args_parser().parse_args(arguments(root, photos, instances, epochs=2)))
+    return root, history, photos, instances
+
+
+def arguments(root, photos, instances, epochs, *more):
+    return ["--instances", str(instances), "--photos", str(photos), "--name", "tiny", "--epochs", str(epochs),
+            "--eval-every", "1", "--composites", "4", "--batch-size", "4", "--input-size", "128", "--max-steps", "2",
+            "--workers", "0", "--output-dir", str(root / "training"), *more]
+
+
+@pytest.fixture
+def weights(tiny_detector, monkeypatch):
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tiny_detector[0] / "weights"))
+    return tiny_detector[0] / "weights"
+
+
+def test_boxes_become_peaks_and_weighted_box_targets_the_smaller_in_front():
+    from vision.training.detector import targets
+
+    shelf, pack = (8, 8, 120, 120), (40, 40, 72, 88)
+    heat, boxes, weights = targets([shelf, pack], 128)
+    assert heat.shape == (16, 16) and heat.max() == 1 and (heat == 1).sum() == 2
+    assert heat[64 // STRIDE, 56 // STRIDE] == 1  # the pack's centre cell
+    assert boxes[:, 64 // STRIDE, 56 // STRIDE].tolist() == list(pack)  # its cells are the pack's, not the shelf's
+    on_pack = (boxes == np.array(pack, np.float32)[:, None, None]).all(axis=0)
+    assert weights[on_pack].sum() == pytest.approx(np.log(32 * 48), rel=1e-4)
+    assert 0 < weights[~on_pack & (weights > 0)].sum() < np.log(112 * 112)  # the shelf, less the cells it gave up
+
+
+def test_a_random_crop_drops_the_boxes_mostly_cut_away():
+    from PIL import Image
+
+    from vision.training.detector import _random_crop
+
+    rng = np.random.default_rng(3)
+    boxes = np.array([[0, 0, 50, 50], [150, 150, 200, 200]], np.float32)
+    for _ in range(20):
+        image, kept = _random_crop(Image.new("RGB", (200, 200)), boxes, rng)
+        assert all(0 <= v <= max(image.size) for v in kept.ravel())
+        assert all((right - left) * (bottom - top) >= 0.5 * 2500 for left, top, right, bottom in kept)
+
+
+def test_it_saves_a_versioned_detector_with_the_threshold_chosen_on_its_tuning_part(tiny_detector, weights):
+    _, history, _, _ = tiny_detector
+    detector = load_segmenter("tiny")
+    assert detector.finds_instances and detector.input_size == 128
+    assert detector.version.startswith("tiny-")
+    assert detector.settings.score_threshold == history[-1]["threshold"]
+    assert set(history[-1]["tuning"]["0.3"]) == {"item_recall", "item_precision", "item_f1"}
+    stored = torch.load(segmenter_path("tiny"), weights_only=True)
+    assert stored["trained_on"] and all(v.dtype == torch.float16 for v in stored["state_dict"].values()
+                                        if v.is_floating_point())
+
+
+def test_onnx_runtime_finds_the_items_pytorch_finds(tiny_detector, weights):
+    from vision.images import load_image
+
+    # At the input's own size: no resizing, whose antialiasing differs a little between torch and Pillow.
+    image = load_image(next((tiny_detector[2] / "Drinks" / "Water").iterdir())).resize((128, 128))
+    on_torch, on_onnx = load_segmenter("tiny"), OnnxDetector(str(weights / "onnx" / "tiny.onnx"), threads=1)
+    assert on_onnx.version == on_torch.version and on_onnx.settings == on_torch.settings
+    (heat, distances), (onnx_heat, onnx_distances) = on_torch.predict(image), on_onnx.predict(image)
+    assert np.abs(heat - onnx_heat).max() < 1e-3 and np.abs(distances - onnx_distances).max() < 0.05
+    on_torch.settings = on_onnx.settings = on_torch.settings.__class__(score_threshold=0.0)  # some boxes either way
+    assert [item.box for item in on_torch.segment(image)] == [item.box for item in on_onnx.segment(image)]
+
+
+def test_it_resumes_where_it_stopped_and_fine_tunes_a_trained_detector(tiny_detector, weights, tmp_path):
+    from vision.training.detector import get_args_parser, main, make_model
+
+    root, _, photos, instances = tiny_detector
+    history = main(get_args_parser().parse_args(arguments(root, photos, instances, 3, "--resume")))
+    assert [record["epoch"] for record in history] == [0, 1, 2]
+    args = get_args_parser().parse_args(arguments(tmp_path, photos, instances, 1, "--init", "tiny"))
+    started, trained = make_model(args).state_dict(), load_segmenter("tiny").model.state_dict()
+    assert all(torch.equal(started[name], trained[name]) for name in trained)

@@ -1,0 +1,72 @@
+import os
+import shlex
+
+from django.core.management.base import BaseCommand, CommandError
+
+from vision.segment import DEFAULT_SEGMENTER
+
+
+class Command(BaseCommand):
+    help = (
+        "Adapt the product detector to a catalogue whose photos carry boxes (a COCO instances file beside the "
+        "photos, as vision.coco reads it): the shipped detector fine-tuned on them "
+        "(vision/training/train_detector.py), saved as NAME, then measured against the one it started from on "
+        "the catalogue's own held-out boxed photos. Serve it with CATALOG_SEGMENTER=NAME if it finds more and "
+        "no worse."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("name")
+        parser.add_argument("--instances", required=True, help="COCO instances file: the boxed products of each photo")
+        parser.add_argument("--photos", help="the folder its file names are relative to (default: photos/ beside it)")
+        parser.add_argument("--init", default=DEFAULT_SEGMENTER, help="the detector to start from (the shipped one)")
+        parser.add_argument("--epochs", type=int, default=4)
+        parser.add_argument("--options", default="",
+                            help='more options of the training script, e.g. --options="--batch-size 8 --resume"')
+
+    def handle(self, name, instances, photos, init, epochs, options, **_):
+        from vision.training.detector import get_args_parser, photo_parts, train_detector
+
+        if name == init:
+            raise CommandError(f"'{name}' is the detector it starts from: give the adapted one a name of its own.")
+        photos = photos or os.path.join(os.path.dirname(os.path.abspath(instances)), "photos")
+        parser = get_args_parser()
+        parser.prog = "train_detector --options"
+        try:
+            args = parser.parse_args(["--instances", instances, "--photos", photos, "--name", name, "--init", init,
+                                      "--epochs", str(epochs), *_default_recipe(options), *shlex.split(options)])
+        except SystemExit as error:
+            raise CommandError(f"--options: not options of the training script ({options!r})") from error
+        try:
+            train, tuning, held = photo_parts(args)
+            train_detector(args, train, tuning)
+        except SystemExit as error:
+            raise CommandError(str(error)) from error
+        before, after = _held_out_figures(init, held), _held_out_figures(name, held)
+        self.stdout.write(f"On the {len(held)} boxed photos held out of training (whole occasions):")
+        for label, figures in ((init, before), (name, after)):
+            self.stdout.write(f"  {label:>24}: item recall {figures['item_recall']:.3f}, "
+                              f"item precision {figures['item_precision']:.3f}")
+        if after["item_recall"] >= before["item_recall"] and after["item_precision"] >= before["item_precision"]:
+            self.stdout.write(self.style.SUCCESS(f"'{name}' finds this catalogue's products better: serve it with "
+                                                 f"CATALOG_SEGMENTER={name}."))
+        else:
+            self.stdout.write(self.style.WARNING(f"'{name}' is not better than '{init}' on them: keep serving "
+                                                 f"'{init}'."))
+
+
+def _default_recipe(options):
+    """The fine-tuning recipe's settings that the script's defaults (training from ImageNet) do not
+    have, unless --options sets them: a lower learning rate and fewer composites."""
+    given = set(shlex.split(options))
+    recipe = {"--lr": "5e-4", "--composites": "200", "--eval-every": "100"}
+    return [part for flag, value in recipe.items() if flag not in given for part in (flag, value)]
+
+
+def _held_out_figures(name, photos):
+    from vision.training.detector import detector_figures
+    from vision.unet import load_segmenter
+
+    [figures] = detector_figures(load_segmenter(name, device="cpu"), photos).values()
+    return figures
+
