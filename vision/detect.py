@@ -16,6 +16,7 @@ A detector is a vision.segment.Segmenter: everything that finds items (the worke
 evaluations) takes either, by name.
 """
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -115,11 +116,18 @@ class Detector(Segmenter):
             left, top = round(box[0] * scale_x), round(box[1] * scale_y)
             right, bottom = max(round(box[2] * scale_x), left + 1), max(round(box[3] * scale_y), top + 1)
             coverage = (right - left) * (bottom - top) / (image.width * image.height)
-            mask = np.zeros((height, width), bool)
-            mask[int(top / mask_scale):max(round(bottom / mask_scale), int(top / mask_scale) + 1),
-                 int(left / mask_scale):max(round(right / mask_scale), int(left / mask_scale) + 1)] = True
+            mask = _filled((left, top, right, bottom), (height, width), mask_scale)
             items.append(PhotoItem((left, top, right, bottom), mask, mask_scale, coverage, score=score))
         return sorted(items, key=main_item_order, reverse=True)
+
+
+def _filled(box, shape, scale):
+    """A bool mask of `shape` with `box` (in photo pixels, `scale` of them a mask pixel) filled."""
+    left, top = int(box[0] / scale), int(box[1] / scale)
+    right, bottom = max(math.ceil(box[2] / scale), left + 1), max(math.ceil(box[3] / scale), top + 1)
+    mask = np.zeros(shape, bool)
+    mask[top:bottom, left:right] = True
+    return mask
 
 
 def main_item_order(item):

@@ -15,13 +15,16 @@ import json
 from .composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, paired_masks, split_pairs
 from .experiment import chosen_segmenter
 from .figures import write_figures
+from .model_weights import INT8_SUFFIX
 from .runtimes import DEFAULT_RUNTIME, RUNTIMES
+from .segment import UNET_SEGMENTER
 from .segmenter_figures import evaluate_composites, evaluate_masks
 
 
 def get_args_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--segmenter", help="default: the one the worker serves on --runtime")
+    parser.add_argument("--segmenter", help="a UNet segmenter (default: the shipped one, on ONNX Runtime its int8 "
+                                             "copy); the product detector has no foreground map to score")
     parser.add_argument("--runtime", choices=RUNTIMES, default=DEFAULT_RUNTIME,
                         help="what runs the network: ONNX Runtime, as the worker does, or PyTorch, to compare")
     parser.add_argument("--images", help="folder of photos")
@@ -38,10 +41,18 @@ def get_args_parser():
     return parser
 
 
+def unet_of(runtime):
+    """The shipped UNet as a worker on `runtime` would serve it: int8 on ONNX Runtime, as it was served."""
+    return UNET_SEGMENTER + INT8_SUFFIX if runtime == "onnx" else UNET_SEGMENTER
+
+
 def main(args):
     if not (args.images and args.masks) and not args.composites:
         raise SystemExit("Give --images and --masks, or --composites N (or both).")
-    segmenter = chosen_segmenter(args.segmenter, args.runtime)
+    segmenter = chosen_segmenter(args.segmenter or unet_of(args.runtime), args.runtime)
+    if segmenter.finds_instances:
+        raise SystemExit(f"{args.segmenter} is a product detector: it finds boxes, not a foreground mask; measure it "
+                         "with vision.evaluate_items, or name a UNet segmenter here (e.g. unet_lite0_real).")
     figures = {"segmenter": segmenter.version, "runtime": args.runtime}
     if args.images and args.masks:
         pairs = paired_masks(args.images, args.masks)

@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.photos import ECSSD
@@ -56,3 +57,8 @@ def test_it_reports_items_and_touching_pairs_on_composites(tiny_segmenter, tmp_p
     for key in ("item_precision", "item_recall"):
         assert 0 <= figures[key] <= 1
     assert "touching_split_rate" in figures
+
+
+def test_a_product_detector_is_refused_with_where_to_measure_it(tmp_path):
+    with pytest.raises(SystemExit, match="product detector.*vision.evaluate_items"):
+        main(get_args_parser().parse_args(["--segmenter", "detector_lite0", "--composites", "1"]))

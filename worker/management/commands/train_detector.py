@@ -1,9 +1,17 @@
 import os
 import shlex
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from vision.onnx_runtime import onnx_path
 from vision.segment import DEFAULT_SEGMENTER
+
+
+# The fine-tuning recipe where the script's defaults (training from ImageNet) differ: a lower learning
+# rate and fewer composites, the catalogue's own photos being what it is for; the last epoch measured
+# only. --options come after, so they override it.
+FINE_TUNING = ("--lr", "5e-4", "--composites", "200", "--eval-every", "100")
 
 
 class Command(BaseCommand):
@@ -25,6 +33,7 @@ class Command(BaseCommand):
                             help='more options of the training script, e.g. --options="--batch-size 8 --resume"')
 
     def handle(self, name, instances, photos, init, epochs, options, **_):
+        from vision.onnx_export import export_segmenter
         from vision.training.detector import get_args_parser, photo_parts, train_detector
 
         if name == init:
@@ -34,7 +43,7 @@ class Command(BaseCommand):
         parser.prog = "train_detector --options"
         try:
             args = parser.parse_args(["--instances", instances, "--photos", photos, "--name", name, "--init", init,
-                                      "--epochs", str(epochs), *_default_recipe(options), *shlex.split(options)])
+                                      "--epochs", str(epochs), *FINE_TUNING, *shlex.split(options)])
         except SystemExit as error:
             raise CommandError(f"--options: not options of the training script ({options!r})") from error
         try:
@@ -42,25 +51,19 @@ class Command(BaseCommand):
             train_detector(args, train, tuning)
         except SystemExit as error:
             raise CommandError(str(error)) from error
+        if settings.CATALOG_ONNX_DIR:  # where the workers read their models (training wrote it beside the weights)
+            export_segmenter(name, onnx_path(name, settings.CATALOG_ONNX_DIR))
         before, after = _held_out_figures(init, held), _held_out_figures(name, held)
         self.stdout.write(f"On the {len(held)} boxed photos held out of training (whole occasions):")
         for label, figures in ((init, before), (name, after)):
             self.stdout.write(f"  {label:>24}: item recall {figures['item_recall']:.3f}, "
                               f"item precision {figures['item_precision']:.3f}")
         if after["item_recall"] >= before["item_recall"] and after["item_precision"] >= before["item_precision"]:
-            self.stdout.write(self.style.SUCCESS(f"'{name}' finds this catalogue's products better: serve it with "
+            self.stdout.write(self.style.SUCCESS(f"'{name}' finds this catalogue's products at least as well: serve it with "
                                                  f"CATALOG_SEGMENTER={name}."))
         else:
             self.stdout.write(self.style.WARNING(f"'{name}' is not better than '{init}' on them: keep serving "
                                                  f"'{init}'."))
-
-
-def _default_recipe(options):
-    """The fine-tuning recipe's settings that the script's defaults (training from ImageNet) do not
-    have, unless --options sets them: a lower learning rate and fewer composites."""
-    given = set(shlex.split(options))
-    recipe = {"--lr": "5e-4", "--composites": "200", "--eval-every": "100"}
-    return [part for flag, value in recipe.items() if flag not in given for part in (flag, value)]
 
 
 def _held_out_figures(name, photos):
