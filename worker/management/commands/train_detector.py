@@ -51,7 +51,8 @@ class Command(BaseCommand):
             train_detector(args, train, tuning)
         except SystemExit as error:
             raise CommandError(str(error)) from error
-        if settings.CATALOG_ONNX_DIR:  # where the workers read their models (training wrote it beside the weights)
+        # Where the workers read their models from (training wrote the file beside the weights).
+        if settings.CATALOG_ONNX_DIR:
             export_segmenter(name, onnx_path(name, settings.CATALOG_ONNX_DIR))
         before, after = _held_out_figures(init, held), _held_out_figures(name, held)
         self.stdout.write(f"On the {len(held)} boxed photos held out of training (whole occasions):")
@@ -59,8 +60,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label:>24}: item recall {figures['item_recall']:.3f}, "
                               f"item precision {figures['item_precision']:.3f}")
         if after["item_recall"] >= before["item_recall"] and after["item_precision"] >= before["item_precision"]:
-            self.stdout.write(self.style.SUCCESS(f"'{name}' finds this catalogue's products at least as well: serve it with "
-                                                 f"CATALOG_SEGMENTER={name}."))
+            self.stdout.write(self.style.SUCCESS(f"'{name}' finds this catalogue's products at least as well: "
+                                                 f"serve it with CATALOG_SEGMENTER={name}."))
         else:
             self.stdout.write(self.style.WARNING(f"'{name}' is not better than '{init}' on them: keep serving "
                                                  f"'{init}'."))
