@@ -24,7 +24,7 @@ from vision.composites import DEFAULT_ECSSD, paired_masks, split_pairs
 from vision.images import load_image
 from vision.onnx_export import calibration_photos, quantize
 from vision.onnx_runtime import onnx_path, squeezed
-from vision.segment import DEFAULT_SEGMENTER, OnnxSegmenter
+from vision.segment import UNET_SEGMENTER, OnnxSegmenter
 from vision.segmenter_figures import evaluate_masks
 
 GROCERY_TRAIN = os.path.join(os.path.dirname(FREIBURG), "grocery-store", "dataset", "train")
@@ -55,7 +55,7 @@ def main(args):
     train_pairs = split_pairs(paired_masks(os.path.join(DEFAULT_ECSSD, "images"), os.path.join(DEFAULT_ECSSD, "masks")))
     pairs = train_pairs["train"][::max(1, len(train_pairs["train"]) // args.masks)][:args.masks]
     calibration = calibration_photos(args.calibration, 128)
-    float_path = onnx_path(DEFAULT_SEGMENTER)
+    float_path = onnx_path(UNET_SEGMENTER)
     figures = {"photos": len(photos), "ecssd_photos": len(pairs), "variants": {}}
     with tempfile.TemporaryDirectory() as scratch:
         paths = {"float": float_path} | {

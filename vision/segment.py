@@ -88,7 +88,7 @@ def changed_settings(segmenter, text):
     commands' --post-processing)."""
     try:
         return post_processing_from(text, segmenter.settings)
-    except ValueError as error:
+    except (ValueError, TypeError) as error:  # TypeError: "none" for a setting that must have a value
         raise SystemExit(f"--post-processing: {error}") from error
 
 

@@ -96,3 +96,12 @@ def test_it_resumes_where_it_stopped_and_fine_tunes_a_trained_detector(tiny_dete
     args = get_args_parser().parse_args(arguments(tmp_path, photos, instances, 1, "--init", "tiny"))
     started, trained = make_model(args).state_dict(), load_segmenter("tiny").model.state_dict()
     assert all(torch.equal(started[name], trained[name]) for name in trained)
+
+
+def test_it_refuses_to_fine_tune_a_unet_as_a_detector():
+    from vision.training.detector import get_args_parser, make_model
+
+    args = get_args_parser().parse_args(["--instances", "i.json", "--photos", "p", "--name", "n",
+                                         "--init", "unet_lite0_real"])
+    with pytest.raises(SystemExit, match="is a UNet segmenter, not a product detector"):
+        make_model(args)

@@ -284,8 +284,13 @@ def photo_parts(args):
 
 
 def make_model(args):
-    return freeze_encoder_but_last(load_segmenter(args.init).model if args.init else product_detector(args.encoder),
-                                   args.train_blocks)
+    if not args.init:
+        return freeze_encoder_but_last(product_detector(args.encoder), args.train_blocks)
+    start = load_segmenter(args.init)
+    if not start.finds_instances:
+        raise SystemExit(f"--init {args.init} is a UNet segmenter, not a product detector: name a detector "
+                         "(e.g. detector_lite0), or none to start from ImageNet.")
+    return freeze_encoder_but_last(start.model, args.train_blocks)
 
 
 def save_weights(model, args, history, threshold, trained_on):

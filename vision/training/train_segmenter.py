@@ -165,8 +165,13 @@ def segmentation_loss(logits, foreground, distance):
 
 
 def make_model(args):
-    return freeze_encoder_but_last(load_segmenter(args.init).model if args.init else unet(args.encoder),
-                                   args.train_blocks)
+    if not args.init:
+        return freeze_encoder_but_last(unet(args.encoder), args.train_blocks)
+    start = load_segmenter(args.init)
+    if start.finds_instances:
+        raise SystemExit(f"--init {args.init} is a product detector: train it with vision.training.train_detector, "
+                         "or name a UNet segmenter here (e.g. unet_lite0_real).")
+    return freeze_encoder_but_last(start.model, args.train_blocks)
 
 
 def train_one_epoch(model, optimizer, scheduler, loader, device, epoch, args):
