@@ -68,6 +68,8 @@ if [ "$step" = detector ] || [ "$step" = detector-measure ]; then
       --instances "$F/instances.json" --holdout-fraction 0.2 --json "$R/items-freiburg-val-$finder.json"
   done
   "$python" -m bench.items_in_hand --segmenter detector_lite0 --json "$R/items-in-hand-detector_lite0.json"
+  "$python" -m vision.evaluate --runtime torch --backbone grocery_lite0 --reference "$G/train" --holdout-fraction 0.2 \
+    --segmenter detector_lite0 --json "$R/items-grocery-holdout-detector_lite0.json"
   for finder in detector_lite0 unet_lite0_real_int8; do
     "$python" -m bench.worker_cost --backbone grocery --onnx-backbone grocery_int8 --runtimes onnx --reference "$G/val" \
       --photos "$F/photos" --limit 30 --passes 1 --segmenter "$finder" --json "$R/worker-cost-items-$finder.json"
