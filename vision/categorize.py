@@ -1,19 +1,25 @@
 """The one code path from photos to category assignments, shared by the worker and evaluation."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from tqdm import tqdm
 
 from . import outcomes
+from .boxes import box_area, box_intersection
 from .calibration import DEFAULT_TARGET_PRECISION, Decision, decide, decide_listing
 from .cam import activation_map, covered_region, explained_category, heatmap_overlay
 from .content_keys import content_key
 from .images import load_in_batches
 from .index import IndexMismatch, ReferenceIndex
-from .segment import photos_items
+from .segment import photos_items, whole_photo_item
 from .text import lines_within, words_read
 from .vote import Assignment, VoteConfig, vote
+
+# A detector's main item is looked at on the whole photo (categorize_photos) only where that view,
+# the photo's centre square, shows this much of it: on a wide photo of two products side by side it
+# shows neither whole, and says nothing about the one it cuts.
+SEEN_WHOLE_INSIDE = 0.8
 
 
 @dataclass
@@ -122,12 +128,19 @@ class Categorizer:
         return explanation, heatmap_overlay(explanation.activation, size, region)
 
     def categorize_photo(self, image, segmenter=None, lines=(), drop_unlike=True):
-        """[(PhotoItem, CategorizedImage)] for the items of one photo, largest first; `lines`: the
-        text read on the photo (vision.text), each item voting with the words inside its box.
+        """[(PhotoItem, CategorizedImage)] for the items of one photo, the main one first; `lines`:
+        the text read on the photo (vision.text), each item voting with the words inside its box.
 
-        Beside the main (largest) item, an item unlike anything in the catalogue is dropped: what
-        the segmenter took for a product there (a hand, a price label, clutter) is not one a seller
+        Beside the main item, an item unlike anything in the catalogue is dropped: what the
+        segmenter took for a product there (a hand, a price label, clutter) is not one a seller
         lists. The main item stays whatever it is, to say the product is not in the catalogue.
+
+        A product detector's main item is categorized on the whole photo, background and all,
+        when the photo seen whole shows it (SEEN_WHOLE_INSIDE) and names the item's own department
+        (top-level category): reference photos are whole photos, and a shelf of one product looks
+        like its references, where one pack cut out of it does not (bench/README.md, "One box per
+        product"). A photo that names another department shows another product too, and the item
+        keeps its own answer.
         """
         return self.categorize_photos([image], segmenter, [lines], drop_unlike)[0]
 
@@ -141,15 +154,35 @@ class Categorizer:
         lines = lines or [()] * len(images)
         crops = [item.crop(image) for image, found in zip(images, items) for item in found]
         words = [words_read(lines_within(read, item.box)) for found, read in zip(items, lines) for item in found]
+        seen_whole = [i for i, (image, found) in enumerate(zip(images, items))
+                      if segmenter is not None and segmenter.finds_instances and _shown_whole(found[0], image)]
+        crops += [whole_photo_item(images[i]).crop(images[i]) for i in seen_whole]
+        words += [words_read(lines[i]) for i in seen_whole]
         results = iter(self.categorize(crops, words))
-        photos = []
-        for found in items:
-            categorized = [(item, next(results)) for item in found]
-            if drop_unlike:
+        photos = [[(item, next(results)) for item in found] for found in items]
+        for i in seen_whole:
+            photos[i][0] = _main_item_seen_whole(*photos[i][0], next(results))
+        if drop_unlike:
+            for categorized in photos:
                 categorized[1:] = [(item, result) for item, result in categorized[1:]
                                    if result.decision.outcome != outcomes.NOT_IN_CATALOGUE]
-            photos.append(categorized)
         return photos
+
+
+def _shown_whole(item, image):
+    """Whether the photo seen whole (the embedder sees its centre square) shows most of the item,
+    which is not categorized whole already."""
+    if item.whole_photo:
+        return False
+    view = whole_photo_item(image).crop_box(image.size)
+    return box_intersection(item.box, view) >= SEEN_WHOLE_INSIDE * box_area(item.box)
+
+
+def _main_item_seen_whole(item, result, whole):
+    """(the main item, its result): categorized whole where the whole photo names its department."""
+    if whole.decision.predicted[:1] != result.decision.predicted[:1]:
+        return item, result
+    return replace(item, whole_photo=True), whole
 
 
 def build_index(catalogue_images, embedder, approximate_from=None, show_progress=True):

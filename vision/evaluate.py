@@ -5,7 +5,7 @@
     python -m vision.evaluate --reference DIR --holdout-fraction F [--segmenter NAME] [...]
 
 With --queries, the index is every reference and the queries are categorized through the same
-Categorizer the worker uses (with --segmenter, their largest item, as the worker finds it).
+Categorizer the worker uses (with --segmenter, their main item, as the worker finds it).
 With --cv K, the reference tree is its own test: stratified K-fold cross-validation, every leaf
 with K occasions in every fold's queries, photos of one occasion (near-duplicate bursts,
 vision.splits) in one fold, each fold categorized against an index of the rest, calibrated on

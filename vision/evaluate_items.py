@@ -5,7 +5,7 @@
 
 Every photo of a COCO instances file (vision.coco) goes through what the worker does with an
 upload: items found, each categorized against --reference (a folder-tree catalogue), the
-photo's decision made from its main (largest) item as for a one-photo listing. The reference
+photo's decision made from its main item as for a one-photo listing. The reference
 photos that are also queries are left out of the references (matched by content, so the same
 folder may serve as both). With --holdout-fraction F the queries are the part of the photos that
 `vision.evaluate --holdout-fraction F` and the training scripts hold out (whole occasions, every

@@ -71,7 +71,7 @@ def add_experiment_arguments(parser):
     parser.add_argument("--threshold", type=float, default=VoteConfig.threshold,
                         help="confidence a level needs to be shown")
     parser.add_argument("--segmenter", help="find items first, as the worker does; a query's prediction is its "
-                                             "largest item's (default: categorize whole photos; not with --cv)")
+                                             "main item's (default: categorize whole photos; not with --cv)")
     parser.add_argument("--text", action=argparse.BooleanOptionalAction, default=VoteConfig.text_weight > 0,
                         help="read the text on every photo (vision.text) and let it re-weigh the vote; the "
                              "calibration stays fitted on the picture alone (default: as the app does, no text)")
@@ -351,7 +351,7 @@ def run(args):
         results, skipped_queries = categorize_queries(categorizer, queries, embedder.batch_size, segmenter, reader)
         by_calibration = [(categorizer.index.calibration, results)]
         skipped += skipped_queries
-        protocol += f", largest item by {segmenter.version}" if segmenter else ""
+        protocol += f", main item by {segmenter.version}" if segmenter else ""
     query_seconds = time.perf_counter() - started
     figures = score(results) | calibration_figures(results, args.target_precision) | {
         "protocol": protocol,

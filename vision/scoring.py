@@ -29,7 +29,7 @@ class Result:
     truth: tuple
     assignment: object  # the raw vision.vote.Assignment
     decision: object  # the calibrated vision.calibration.Decision
-    embedding: np.ndarray = None  # (D,) of the photo (its largest item, with a segmenter)
+    embedding: np.ndarray = None  # (D,) of the photo (its main item, with a segmenter)
 
 
 def answer_right(result, depth=None):

@@ -150,7 +150,7 @@ def _save_results(photo, image, found, categorizer, segmenter):
             attach_heatmap(saved, categorizer, result, crop_box)
             saved.save()
         photo.status, photo.finished = Photo.Status.DONE, timezone.now()
-        # Items come largest first: the title is read off the main one.
+        # The main item comes first: the title is read off it.
         photo.suggested_title = suggest_title(item_lines[0]) if found else ""
         photo.model_version = "+".join([categorizer.model_version] + [
             f"{part}:{model.version}" for part, model in (("segmenter", segmenter), ("text", reader)) if model])

@@ -1,16 +1,16 @@
 """A listing's one decision: one category path, from the evidence of all its photos pooled.
 
-Each categorized photo contributes its main item: the largest one that staff have not set aside
-as "not a product". Their votes are pooled and calibrated (vision.calibration.decide_listing),
-so photos that agree raise the confidence and a stray photo of something else does not outvote
-the rest. What staff decided about one of those items is the listing's decision.
+Each categorized photo contributes its main item: the first the worker found (vision.categorize
+puts the photo's main item first) that staff have not set aside as "not a product". Their votes
+are pooled and calibrated (vision.calibration.decide_listing), so photos that agree raise the
+confidence and a stray photo of something else does not outvote the rest. What staff decided
+about one of those items is the listing's decision.
 """
 
 from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import PATH_SEPARATOR, Category, Item, Listing, Outcome, Photo
-from vision.boxes import box_area
 from vision.vote import Neighbour, vote
 
 from .models_cache import models
@@ -37,11 +37,9 @@ def main_items(listing):
     items = (Item.objects.filter(photo__listing=listing, photo__status=Photo.Status.DONE)
              .exclude(review=Item.Review.NOT_A_PRODUCT).select_related("category").order_by("photo_id", "id"))
     by_photo = {}
-    for item in items:
-        area = box_area(item.box)
-        if item.photo_id not in by_photo or area > by_photo[item.photo_id][0]:
-            by_photo[item.photo_id] = (area, item)
-    return [item for _, item in by_photo.values()]
+    for item in items:  # saved in the order found: a photo's main item first
+        by_photo.setdefault(item.photo_id, item)
+    return list(by_photo.values())
 
 
 def _all_set_aside(listing):

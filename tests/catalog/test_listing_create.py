@@ -35,7 +35,7 @@ def test_an_uploaded_photo_gets_its_category_path(post_listing, owner_client, im
     assert response.status_code == 302 and response.url == f"/listings/{listing.uuid}/"
     photos = list(listing.photos.all())
     assert [p.status for p in photos] == ["done", "done"]
-    items = [p.items.first() for p in photos]  # the largest item of each
+    items = [p.items.first() for p in photos]  # the main item of each
     assert [i.category.path for i in items] == ["Fruit > Banana", "Vegetables > Carrots"]
     assert all(len(i.confidences) == len(i.category.names) for i in items)
     assert all(i.neighbours and i.neighbours[0]["similarity"] > 0.5 for i in items)

@@ -117,7 +117,7 @@ def test_the_held_out_part_alone_is_measured_once_against_the_rest_and_may_be_se
                                                  "--segmenter", "unet_lite0_real"]))
     assert figures["n_queries"] + figures["n_reference"] == 30 and 3 <= figures["n_queries"] <= 9
     assert figures["protocol"].startswith("the 20% held-out part")
-    assert "largest item by unet_lite0_real" in figures["protocol"]
+    assert "main item by unet_lite0_real" in figures["protocol"]
     assert figures["accuracy_by_depth"]["1"] >= 0.5
     with pytest.raises(SystemExit, match="Say what to measure on"):
         main(get_args_parser().parse_args(["--reference", str(reference)]))

@@ -17,7 +17,7 @@ def test_it_categorizes_a_photo(banana_photo, imported_catalogue):
     categorize_photo(banana_photo.id)
     banana_photo.refresh_from_db()
     assert banana_photo.status == "done" and banana_photo.started and banana_photo.finished
-    assert banana_photo.items.first().category.path == "Fruit > Banana"  # the largest item comes first
+    assert banana_photo.items.first().category.path == "Fruit > Banana"  # the main item comes first
 
 
 def test_it_makes_the_photos_display_copies_the_upload_left_to_it(banana_photo, imported_catalogue, settings):
