@@ -54,9 +54,10 @@ def export_segmenter(name, path, opset=OPSET):
     vision.detect), from squeezed photos ("images": B×3×S×S)."""
     segmenter = load_segmenter(name, device="cpu")
     props = {"name": name, "version": segmenter.version, "input_size": str(segmenter.input_size)}
-    if isinstance(segmenter, Detector):
+    if isinstance(segmenter, Detector):  # the file holds the detector's network, not the UNet beside it
         return _write(segmenter.model, segmenter.input_size, path, ["maps"], opset, props | {
-            "kind": "detector", "score_threshold": str(segmenter.settings.score_threshold)})
+            "version": segmenter.network_version, "kind": "detector",
+            "score_threshold": str(segmenter.settings.score_threshold)})
     return _write(segmenter.model, segmenter.input_size, path, ["logits"], opset, props)
 
 

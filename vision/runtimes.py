@@ -8,11 +8,11 @@ only when it is asked for, so that serving runs where it is not installed.
 
 import os
 
+from .detect import OnnxDetector, with_foreground
 from .model_weights import GENERIC_BACKBONES, INT8_SUFFIX, INT8_VERSION_SUFFIX, SHIPPED_WEIGHTS_DIR, weights_dir
-from .detect import OnnxDetector
 from .onnx_runtime import OnnxEmbedder, RuntimeUnavailable, model_kind, model_version, onnx_path
 from .onnx_runtime import onnx_dir as onnx_dir_default
-from .segment import DEFAULT_SEGMENTER, OnnxSegmenter
+from .segment import DEFAULT_SEGMENTER, UNET_SEGMENTER, OnnxSegmenter
 
 RUNTIMES = ("onnx", "torch")
 DEFAULT_RUNTIME = "onnx"
@@ -46,8 +46,11 @@ def load_segmenter(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu",
     """The trained segmenter `name` on `runtime` (errors as load_embedder's)."""
     if runtime == "onnx":
         path = onnx_path(name, onnx_dir)
-        kind = OnnxDetector if model_kind(path) == "detector" else OnnxSegmenter
-        segmenter = kind(path, threads=threads, provider=provider)
+        if model_kind(path) == "detector":
+            # The UNet the worker served before the detector, as it served it: quantized.
+            foreground = load_segmenter(UNET_SEGMENTER + INT8_SUFFIX, runtime, onnx_dir, provider, threads=threads)
+            return with_foreground(OnnxDetector(path, threads=threads, provider=provider), foreground)
+        segmenter = OnnxSegmenter(path, threads=threads, provider=provider)
         return _of_current_weights(segmenter, segmenter.version, name, path, onnx_dir)
     from .unet import load_segmenter as load_on_torch
 

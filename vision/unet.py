@@ -12,9 +12,10 @@ from torch import nn
 
 from .backbones import BackboneUnavailable, get_backbone
 from .backbones.finetuned import file_version, load_trained_state
+from .detect import with_foreground
 from .encoder import Encoder, input_transform
-from .model_weights import INT8_SUFFIX, weights_dir
-from .segment import DEFAULT_SEGMENTER, PostProcessing, Segmenter, working_size
+from .model_weights import INT8_SUFFIX, SHIPPED_WEIGHTS_DIR, weights_dir
+from .segment import DEFAULT_SEGMENTER, UNET_SEGMENTER, PostProcessing, Segmenter, working_size
 
 
 class UpBlock(nn.Module):
@@ -85,18 +86,34 @@ class TorchSegmenter(Segmenter):
 
 def load_segmenter(name=DEFAULT_SEGMENTER, device=None):
     """The trained segmenter vision/weights/segmenters/NAME.pt (a UNet, or a product detector:
-    vision.detector_net); its version is the file's hash."""
+    vision.detector_net, with the UNet's foreground: vision.detect.with_foreground); its version is
+    the file's hash."""
     path = segmenter_path(name)
     if not os.path.exists(path) and name.endswith(INT8_SUFFIX):
         raise BackboneUnavailable(f"'{name}' is quantized to int8 and runs on ONNX Runtime only; on PyTorch use "
                                   f"'{name.removesuffix(INT8_SUFFIX)}'.")
     if not os.path.exists(path):
         raise BackboneUnavailable(f"No trained segmenter '{name}' (expected {path}).")
+    return _loaded(name, path, device)
+
+
+def _loaded(name, path, device):
     stored = torch.load(path, map_location="cpu", weights_only=True)
     if stored.get("kind") == "detector":
         from .detector_net import load_detector
 
-        return load_detector(stored, file_version(name, path), path, device)
+        detector = load_detector(stored, file_version(name, path), path, device)
+        return with_foreground(detector, _foreground_segmenter(device))
     model = unet(stored["encoder"])
     load_trained_state(model, stored["state_dict"], path, f"a UNet on {stored['encoder']}")
     return TorchSegmenter(model, file_version(name, path), stored["input_size"], device=device)
+
+
+def _foreground_segmenter(device):
+    """The UNet whose foreground map tells a detector's boxes behind the subject: the one beside
+    the weights (VISION_WEIGHTS_DIR), else the shipped one (a folder of newly trained models need
+    not hold it)."""
+    path = segmenter_path(UNET_SEGMENTER)
+    if not os.path.exists(path):
+        path = os.path.join(SHIPPED_WEIGHTS_DIR, "segmenters", f"{UNET_SEGMENTER}.pt")
+    return _loaded(UNET_SEGMENTER, path, device)

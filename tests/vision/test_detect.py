@@ -4,8 +4,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vision.detect import STRIDE, Detector, DetectorSettings, decode, heat_and_distances, peaks, suppressed
-from vision.segment import PostProcessing, photos_items, post_processing_from
+from vision.detect import (
+    STRIDE,
+    Detector,
+    DetectorSettings,
+    decode,
+    heat_and_distances,
+    peaks,
+    suppressed,
+    with_foreground,
+)
+from vision.segment import PostProcessing, Segmenter, photos_items, post_processing_from, working_size
 
 SIDE = 128  # the network's input side in these tests: 16 × 16 cells
 
@@ -65,6 +74,39 @@ def test_no_two_items_overlap_beyond_iou_one_half():
                    reverse=True)
     kept = [box for _, box in suppressed(found, DetectorSettings(min_share=0))]
     assert all(box_iou(a, b) <= 0.5 for i, a in enumerate(kept) for b in kept[i + 1:])
+
+
+class FixedForeground(Segmenter):
+    """A UNet's maps as given: the foreground a box at `box` (photo pixels) of the working size."""
+
+    version = "fixed-unet"
+
+    def __init__(self, box):
+        self.box = box
+
+    def predict_many(self, images, sizes=None):
+        maps = []
+        for image in images:
+            height, width = working_size(image)
+            scale = width / image.width
+            foreground = np.zeros((height, width), np.float32)
+            left, top, right, bottom = (round(v * scale) for v in self.box)
+            foreground[top:bottom, left:right] = 0.9
+            maps.append((foreground, np.zeros_like(foreground)))
+        return maps
+
+
+def test_boxes_beside_the_main_one_that_lie_off_the_foreground_are_behind_it():
+    # A carton held up (the main item), a neighbour beside it on the foreground, a pack on the shelf behind.
+    boxes = [((40, 24, 88, 120), 0.9), ((90, 40, 126, 110), 0.6), ((2, 2, 30, 40), 0.5)]
+    photo = Image.new("RGB", (256, 256))
+    on_foreground = with_foreground(FixedDetector(boxes), FixedForeground((70, 40, 256, 256)))
+    assert on_foreground.version == "+foreground:fixed-unet"
+    kept = on_foreground.segment(photo)
+    assert [item.box for item in kept] == [(80, 48, 176, 240), (180, 80, 252, 220)]  # the main one is kept anyway
+    assert len(FixedDetector(boxes).segment(photo)) == 3  # without a foreground map none is dropped
+    keep_all = with_foreground(FixedDetector(boxes, DetectorSettings(min_foreground=0)), FixedForeground((0, 0, 1, 1)))
+    assert len(keep_all.segment(photo)) == 3
 
 
 def test_items_are_in_the_photos_pixels_the_main_one_first():

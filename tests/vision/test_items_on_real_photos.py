@@ -37,6 +37,18 @@ def test_a_product_held_in_a_hand_is_the_main_item(segmenter, leaf, index):
     assert (right - left) * (bottom - top) < 0.9 * image.width * image.height  # the carton, not the photo
 
 
+@pytest.mark.parametrize("leaf", ["Packages/Juice/Bravo-Apple-Juice", "Packages/Oatghurt/Oatly-Natural-Oatghurt"])
+def test_the_shelf_behind_a_product_held_up_gives_no_items(segmenter, leaf):
+    # The detector boxes a pack on the shelf behind too; the UNet's foreground (the subject in front) drops it.
+    image = load_image(grocery_images("val", leaf, 1)[0])
+    assert len(segmenter.segment(image)) == 1 and len(photo_items(image, segmenter)) == 1
+    segmenter.foreground, unet = None, segmenter.foreground
+    try:
+        assert len(segmenter.segment(image)) == 2
+    finally:
+        segmenter.foreground = unet
+
+
 @pytest.mark.parametrize("file_name", THREE_BOXED)
 def test_three_products_side_by_side_are_three_items(segmenter, file_name):
     image, boxes = freiburg_photo(file_name)
