@@ -50,6 +50,31 @@ from vision.vote import VoteConfig
 
 FREIBURG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets",
                         "freiburg-groceries")
+# The 23 Grocery val photos (of the first three of each Packages leaf) that show one carton held in a
+# hand in front of a shelf: each should give one item (bench.items_in_hand, bench.detector_rules).
+VAL_PACKAGES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets",
+                            "grocery-store", "dataset", "val", "Packages")
+HELD_IN_A_HAND = [
+    "Juice/Bravo-Apple-Juice/Bravo-Apple-Juice_001.jpg", "Juice/Bravo-Apple-Juice/Bravo-Apple-Juice_002.jpg",
+    "Juice/Bravo-Orange-Juice/Bravo-Orange-Juice_001.jpg", "Juice/Bravo-Orange-Juice/Bravo-Orange-Juice_002.jpg",
+    "Juice/God-Morgon-Apple-Juice/God-Morgon-Apple-Juice_001.jpg",
+    "Juice/God-Morgon-Apple-Juice/God-Morgon-Apple-Juice_003.jpg",
+    "Juice/God-Morgon-Red-Grapefruit-Juice/God-Morgon-Red-Grapefruit-Juice_001.jpg",
+    "Juice/God-Morgon-Red-Grapefruit-Juice/God-Morgon-Red-Grapefruit-Juice_003.jpg",
+    "Milk/Arla-Ecological-Medium-Fat-Milk/Arla-Ecological-Medium-Fat-Milk_001.jpg",
+    "Milk/Arla-Medium-Fat-Milk/Arla-Medium-Fat-Milk_001.jpg", "Milk/Arla-Medium-Fat-Milk/Arla-Medium-Fat-Milk_002.jpg",
+    "Milk/Arla-Standard-Milk/Arla-Standard-Milk_002.jpg",
+    "Milk/Garant-Ecological-Medium-Fat-Milk/Garant-Ecological-Medium-Fat-Milk_003.jpg",
+    "Milk/Garant-Ecological-Standard-Milk/Garant-Ecological-Standard-Milk_003.jpg",
+    "Oatghurt/Oatly-Natural-Oatghurt/Oatly-Natural-Oatghurt_001.jpg",
+    "Oatghurt/Oatly-Natural-Oatghurt/Oatly-Natural-Oatghurt_002.jpg",
+    "Oatghurt/Oatly-Natural-Oatghurt/Oatly-Natural-Oatghurt_003.jpg",
+    "Sour-Cream/Arla-Sour-Cream/Arla-Sour-Cream_001.jpg", "Sour-Cream/Arla-Sour-Cream/Arla-Sour-Cream_002.jpg",
+    "Soyghurt/Alpro-Blueberry-Soyghurt/Alpro-Blueberry-Soyghurt_001.jpg",
+    "Soyghurt/Alpro-Blueberry-Soyghurt/Alpro-Blueberry-Soyghurt_002.jpg",
+    "Soyghurt/Alpro-Vanilla-Soyghurt/Alpro-Vanilla-Soyghurt_001.jpg",
+    "Soyghurt/Alpro-Vanilla-Soyghurt/Alpro-Vanilla-Soyghurt_003.jpg",
+]
 
 
 def link_tree(images, root, leaves):
