@@ -67,6 +67,8 @@ if [ "$step" = detector ] || [ "$step" = detector-measure ]; then
     "$python" -m vision.evaluate_items --segmenter "$finder" --reference "$F/photos" --photos "$F/photos" \
       --instances "$F/instances.json" --holdout-fraction 0.2 --json "$R/items-freiburg-val-$finder.json"
   done
+  # How the main item seen whole and the boxes behind the subject were chosen: on the detector's tuning part.
+  "$python" -m bench.detector_rules --json "$R/detector-rules-tuning.json"
   "$python" -m bench.items_in_hand --segmenter detector_lite0 --json "$R/items-in-hand-detector_lite0.json"
   "$python" -m vision.evaluate --runtime torch --backbone grocery_lite0 --reference "$G/train" --holdout-fraction 0.2 \
     --segmenter detector_lite0 --json "$R/items-grocery-holdout-detector_lite0.json"
