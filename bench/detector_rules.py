@@ -30,12 +30,12 @@ import numpy as np
 
 from bench.common import FREIBURG, HELD_IN_A_HAND, VAL_PACKAGES, categorizer_over, embedded_references
 from vision import outcomes
-from vision.boxes import box_area, box_intersection, match_boxes
-from vision.categorize import SEEN_WHOLE_INSIDE
+from vision.boxes import match_boxes
+from vision.categorize import main_item_seen_whole, shown_whole
 from vision.content_keys import content_key
 from vision.images import load_image
 from vision.runtimes import load_segmenter
-from vision.segment import DEFAULT_SEGMENTER, LONE_ITEM_CROP_BELOW, whole_photo_item
+from vision.segment import DEFAULT_SEGMENTER, LONE_ITEM_CROP_BELOW, PhotoItem, whole_photo_item
 from vision.training.detector import photo_parts
 
 SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
@@ -80,7 +80,7 @@ def record(image, photo, detector, unet, categorizer=None):
     found = {"size": image.size, "boxes": [item.box for item in items],
              "coverage": [item.coverage for item in items], "foreground": shares}
     if categorizer is not None:
-        views = [item.crop(image) for item in items] + [whole_photo_item(image).crop(image)]
+        views = [item.crop(image) for item in items] + [whole_photo_item(image.size).crop(image)]
         found["results"] = categorizer.categorize(views)
         found["truth"] = photo.category
         found["products"] = [product.box for product in photo.products]
@@ -93,23 +93,18 @@ def _about_one(r):
     return not r["boxes"] or (len(r["boxes"]) == 1 and r["coverage"][0] >= LONE_ITEM_CROP_BELOW)
 
 
-def _shows(r):
-    width, height = r["size"]
-    side = min(width, height)
-    view = ((width - side) / 2, (height - side) / 2, (width + side) / 2, (height + side) / 2)
-    return box_intersection(r["boxes"][0], view) >= SEEN_WHOLE_INSIDE * box_area(r["boxes"][0])
-
-
-def _department(result):
-    return result.decision.predicted[:1]
+def _seen_whole(r):
+    """Whether the worker's rule (vision.categorize) categorizes the main item on the whole photo."""
+    main = PhotoItem(r["boxes"][0], None, 1.0, r["coverage"][0])
+    return shown_whole(main, r["size"]) and main_item_seen_whole(main, r["results"][0], r["results"][-1])[0].whole_photo
 
 
 MAIN_ITEM_RULES = {  # the views ([-1]: the whole photo) whose votes decide the photo
     "crop": lambda r: [-1] if _about_one(r) else [0],
     "crop and whole pooled": lambda r: [-1] if _about_one(r) else [0, -1],
     "whole": lambda r: [-1],
-    "whole where it shows the item and names its department (shipped)": lambda r: [-1] if _about_one(r) or (
-        _shows(r) and _department(r["results"][-1]) == _department(r["results"][0])) else [0],
+    "whole where it shows the item and names its department (shipped)": lambda r: (
+        [-1] if _about_one(r) or _seen_whole(r) else [0]),
 }
 
 

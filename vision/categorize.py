@@ -155,13 +155,13 @@ class Categorizer:
         crops = [item.crop(image) for image, found in zip(images, items) for item in found]
         words = [words_read(lines_within(read, item.box)) for found, read in zip(items, lines) for item in found]
         seen_whole = [i for i, (image, found) in enumerate(zip(images, items))
-                      if segmenter is not None and segmenter.finds_instances and _shown_whole(found[0], image)]
-        crops += [whole_photo_item(images[i]).crop(images[i]) for i in seen_whole]
+                      if segmenter is not None and segmenter.finds_instances and shown_whole(found[0], image.size)]
+        crops += [whole_photo_item(images[i].size).crop(images[i]) for i in seen_whole]
         words += [words_read(lines[i]) for i in seen_whole]
         results = iter(self.categorize(crops, words))
         photos = [[(item, next(results)) for item in found] for found in items]
         for i in seen_whole:
-            photos[i][0] = _main_item_seen_whole(*photos[i][0], next(results))
+            photos[i][0] = main_item_seen_whole(*photos[i][0], next(results))
         if drop_unlike:
             for categorized in photos:
                 categorized[1:] = [(item, result) for item, result in categorized[1:]
@@ -169,16 +169,16 @@ class Categorizer:
         return photos
 
 
-def _shown_whole(item, image):
-    """Whether the photo seen whole (the embedder sees its centre square) shows most of the item,
-    which is not categorized whole already."""
+def shown_whole(item, photo_size):
+    """Whether the photo (of `photo_size`) seen whole shows most of the item (the embedder sees its
+    centre square), which is not categorized whole already."""
     if item.whole_photo:
         return False
-    view = whole_photo_item(image).crop_box(image.size)
+    view = whole_photo_item(photo_size).crop_box(photo_size)
     return box_intersection(item.box, view) >= SEEN_WHOLE_INSIDE * box_area(item.box)
 
 
-def _main_item_seen_whole(item, result, whole):
+def main_item_seen_whole(item, result, whole):
     """(the main item, its result): categorized whole where the whole photo names its department."""
     if whole.decision.predicted[:1] != result.decision.predicted[:1]:
         return item, result

@@ -128,11 +128,13 @@ class Detector(Segmenter):
 
     def segment_many(self, images, threads=None):
         found = super().segment_many(images, threads)
-        if self.foreground is None or not images:
+        several = [i for i, items in enumerate(found) if len(items) > 1]  # a lone item has nothing beside it
+        if self.foreground is None or not several:
             return found
-        maps = self.foreground.predict_many(images)
-        return [in_front(items, foreground, self.settings.min_foreground)
-                for items, (foreground, _) in zip(found, maps)]
+        maps = self.foreground.predict_many([images[i] for i in several])
+        for i, (foreground, _) in zip(several, maps):
+            found[i] = in_front(found[i], foreground, self.settings.min_foreground)
+        return found
 
     def _items(self, image, heat, distances):
         scale_x, scale_y = image.width / self.input_size, image.height / self.input_size

@@ -15,9 +15,7 @@ import json
 from .composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, paired_masks, split_pairs
 from .experiment import chosen_segmenter
 from .figures import write_figures
-from .model_weights import INT8_SUFFIX
-from .runtimes import DEFAULT_RUNTIME, RUNTIMES
-from .segment import UNET_SEGMENTER
+from .runtimes import DEFAULT_RUNTIME, RUNTIMES, served_unet
 from .segmenter_figures import evaluate_composites, evaluate_masks
 
 
@@ -41,15 +39,10 @@ def get_args_parser():
     return parser
 
 
-def unet_of(runtime):
-    """The shipped UNet as a worker on `runtime` would serve it: int8 on ONNX Runtime, as it was served."""
-    return UNET_SEGMENTER + INT8_SUFFIX if runtime == "onnx" else UNET_SEGMENTER
-
-
 def main(args):
     if not (args.images and args.masks) and not args.composites:
         raise SystemExit("Give --images and --masks, or --composites N (or both).")
-    segmenter = chosen_segmenter(args.segmenter or unet_of(args.runtime), args.runtime)
+    segmenter = chosen_segmenter(args.segmenter or served_unet(args.runtime), args.runtime)
     if segmenter.finds_instances:
         raise SystemExit(f"{args.segmenter} is a product detector: it finds boxes, not a foreground mask; measure it "
                          "with vision.evaluate_items, or name a UNet segmenter here (e.g. unet_lite0_real).")

@@ -47,14 +47,19 @@ def load_segmenter(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu",
     if runtime == "onnx":
         path = onnx_path(name, onnx_dir)
         if model_kind(path) == "detector":
-            # The UNet the worker served before the detector, as it served it: quantized.
-            foreground = load_segmenter(UNET_SEGMENTER + INT8_SUFFIX, runtime, onnx_dir, provider, threads=threads)
+            foreground = load_segmenter(served_unet(runtime), runtime, onnx_dir, provider, threads=threads)
             return with_foreground(OnnxDetector(path, threads=threads, provider=provider), foreground)
         segmenter = OnnxSegmenter(path, threads=threads, provider=provider)
         return _of_current_weights(segmenter, segmenter.version, name, path, onnx_dir)
     from .unet import load_segmenter as load_on_torch
 
     return load_on_torch(name, device=device)
+
+
+def served_unet(runtime=DEFAULT_RUNTIME):
+    """The shipped UNet as a worker on `runtime` served it before the detector: int8 on ONNX Runtime.
+    The detector's foreground comes from it (vision.detect.with_foreground)."""
+    return UNET_SEGMENTER + INT8_SUFFIX if runtime == "onnx" else UNET_SEGMENTER
 
 
 def _of_current_weights(model, version, name, int8_path, onnx_dir):

@@ -307,15 +307,15 @@ def photos_items(images, segmenter):
 
 def _items_to_categorize(image, items, instances=False):
     if not items:
-        return [whole_photo_item(image)]
+        return [whole_photo_item(image.size)]
     if _photo_is_about_one_item(items, instances):
         return [replace(items[0], whole_photo=True)]
     return items
 
 
-def whole_photo_item(image):
-    """The whole photo as one item (its box the photo's)."""
-    return PhotoItem((0, 0, image.width, image.height), None, 1.0, 1.0, whole_photo=True)
+def whole_photo_item(size):
+    """The whole photo (of `size`, width and height) as one item, its box the photo's."""
+    return PhotoItem((0, 0, *size), None, 1.0, 1.0, whole_photo=True)
 
 
 def _photo_is_about_one_item(items, instances):

@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from tests.photos import copy_small_catalogue, grocery_images, two_product_photo
 from vision.backbones import get_backbone
 from vision.catalogue import scan_catalogue
-from vision.categorize import Categorizer, _main_item_seen_whole, _shown_whole
+from vision.categorize import Categorizer, main_item_seen_whole, shown_whole
 from vision.embedder import Embedder
 from vision.experiment import embed_catalogue, make_index, with_occasions
 from vision.images import load_image
@@ -34,7 +33,7 @@ def test_a_shelf_of_one_product_is_decided_by_the_photo_seen_whole(categorizer, 
     # A crate of Granny Smiths: the detector boxes apples one by one, the references show crates.
     photo = load_image(grocery_images("val", "Fruit/Apple/Granny-Smith", 1)[0])
     found = categorizer.categorize_photo(photo, detector, drop_unlike=False)
-    [whole] = categorizer.categorize([whole_photo_item(photo).crop(photo)])
+    [whole] = categorizer.categorize([whole_photo_item(photo.size).crop(photo)])
     assert len(found) > 2
     main, result = found[0]
     assert main.whole_photo and main.box != (0, 0, *photo.size)  # its box stays the apple's
@@ -54,17 +53,17 @@ def test_a_photo_that_names_another_department_leaves_the_main_item_its_own_answ
     banana, carrots, apples = categorizer.categorize([load_image(grocery_images("val", leaf, 1)[0]) for leaf in (
         "Fruit/Banana", "Vegetables/Carrots", "Fruit/Apple/Granny-Smith")])
     item = PhotoItem((10, 10, 60, 60), None, 1.0, 0.05)
-    assert _main_item_seen_whole(item, banana, carrots) == (item, banana)
-    seen, result = _main_item_seen_whole(item, banana, apples)  # the same department: the photo decides
+    assert main_item_seen_whole(item, banana, carrots) == (item, banana)
+    seen, result = main_item_seen_whole(item, banana, apples)  # the same department: the photo decides
     assert seen.whole_photo and seen.box == item.box and result is apples
 
 
 def test_an_item_the_photo_seen_whole_cuts_is_not_looked_at_whole():
     # The embedder sees a photo's centre square: of a 720 x 420 photo, x from 150 to 570.
-    wide = Image.new("RGB", (720, 420))
-    assert _shown_whole(PhotoItem((200, 50, 500, 400), None, 1.0, 0.35), wide)
-    assert not _shown_whole(PhotoItem((20, 50, 300, 400), None, 1.0, 0.32), wide)  # half of it left of the view
-    assert not _shown_whole(PhotoItem((200, 50, 500, 400), None, 1.0, 0.35, whole_photo=True), wide)
+    wide = (720, 420)
+    assert shown_whole(PhotoItem((200, 50, 500, 400), None, 1.0, 0.35), wide)
+    assert not shown_whole(PhotoItem((20, 50, 300, 400), None, 1.0, 0.32), wide)  # half of it left of the view
+    assert not shown_whole(PhotoItem((200, 50, 500, 400), None, 1.0, 0.35, whole_photo=True), wide)
 
 
 def test_a_unet_main_item_is_categorized_as_the_unet_found_it(categorizer):
