@@ -55,6 +55,13 @@ if [ "$step" = adapted ]; then
     --segmenter "$seg" --reference "$F/photos" --photos "$F/photos" --instances "$F/instances.json" --holdout-fraction 0.2 \
     --json "$R/items-freiburg-val-$seg-freiburg_lite0_8.json"
 fi
+# "freiburg-embedder" (not part of "all": about 20 minutes here): the shipped freiburg_lite0, train_embedder's
+# defaults on the Freiburg photos outside the validation part (vision/training/README.md).
+if [ "$step" = freiburg-embedder ]; then
+  OMP_NUM_THREADS=2 "$python" -m vision.training.train_embedder --data "$F/photos" --name freiburg_lite0 \
+    --holdout-fraction 0.2 --eval-every 100 --keep last
+  cp "$HOME/.cache/catalog-training/freiburg_lite0/log.jsonl" "$R/freiburg_lite0-shipped-training-log.jsonl"
+fi
 # "detector" (not part of "all": training takes about 50 minutes here): the product detector trained,
 # then measured as the worker serves it (ONNX Runtime) beside the UNet the worker served before it.
 if [ "$step" = detector ] || [ "$step" = detector-measure ]; then
@@ -67,9 +74,14 @@ if [ "$step" = detector ] || [ "$step" = detector-measure ]; then
     "$python" -m vision.evaluate_items --segmenter "$finder" --reference "$F/photos" --photos "$F/photos" \
       --instances "$F/instances.json" --holdout-fraction 0.2 --json "$R/items-freiburg-val-$finder.json"
   done
+  # With the embedder the Freiburg catalogue would train (the shipped freiburg_lite0: step freiburg-embedder).
+  "$python" -m vision.evaluate_items --backbone freiburg_lite0 --reference "$F/photos" --photos "$F/photos" \
+    --instances "$F/instances.json" --holdout-fraction 0.2 --json "$R/items-freiburg-val-detector_lite0-freiburg_lite0.json"
   # How the main item seen whole and the boxes behind the subject were chosen: on the detector's tuning part.
   "$python" -m bench.detector_rules --json "$R/detector-rules-tuning.json"
   "$python" -m bench.items_in_hand --segmenter detector_lite0 --json "$R/items-in-hand-detector_lite0.json"
+  # Why the detector's network stays in float.
+  "$python" -m bench.segmenter_int8 --segmenter detector_lite0 --json "$R/detector-int8-variants.json"
   "$python" -m vision.evaluate --runtime torch --backbone grocery_lite0 --reference "$G/train" --holdout-fraction 0.2 \
     --segmenter detector_lite0 --json "$R/items-grocery-holdout-detector_lite0.json"
   for finder in detector_lite0 unet_lite0_real_int8; do

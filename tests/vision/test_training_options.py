@@ -1,7 +1,10 @@
 """TrainingOptions: one field per option of the training command but --data, with its defaults."""
 
 import argparse
+import importlib
 from dataclasses import fields
+
+import pytest
 
 from vision.training.embedder import TrainingOptions, add_training_arguments, options_from
 from vision.training.train_embedder import get_args_parser
@@ -17,3 +20,13 @@ def test_every_option_of_the_command_but_data_is_a_field():
     assert set(vars(parsed)) - {field.name for field in fields(TrainingOptions)} == {"data"}
     options = options_from(parsed)
     assert (options.extra, options.resume) == (["more"], True)
+
+
+@pytest.mark.parametrize("script", ["vision.training.train_embedder", "vision.training.detector",
+                                    "vision.training.train_segmenter"])
+@pytest.mark.parametrize("epochs", ["0", "-2", "two"])
+def test_a_run_of_no_epoch_is_refused_with_the_reason(script, epochs, capsys):
+    parser = importlib.import_module(script).get_args_parser()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--epochs", epochs])
+    assert f"--epochs: must be a whole number of epochs, at least 1 (not '{epochs}')" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """What the training scripts share: the learning-rate schedule, checkpoints with resume, and
 the precision and threads a step runs with."""
 
+import argparse
 import contextlib
 import functools
 import json
@@ -21,6 +22,17 @@ def lr_lambda(total_steps, warmup_steps):
             return (step + 1) / warmup_steps
         return 0.5 * (1 + math.cos(math.pi * (step - warmup_steps) / max(1, total_steps - warmup_steps)))
     return factor
+
+
+def epochs_count(text):
+    """An --epochs value: a run of no epoch would have nothing to save."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of epochs, at least 1 (not {text!r})")
+    return count
 
 
 # Checkpoints live outside the clone, so that a run outlives the checkout it was started from.

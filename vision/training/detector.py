@@ -47,7 +47,7 @@ from ..images import load_image
 from ..onnx_export import export_segmenter
 from ..onnx_runtime import onnx_dir
 from ..unet import load_segmenter, segmenter_path
-from .common import (Progress, add_precision_argument, autocast, freeze_encoder_but_last, half_precision,
+from .common import (Progress, add_precision_argument, autocast, epochs_count, freeze_encoder_but_last, half_precision,
                      load_checkpoint, log_epoch, lr_lambda, optimise_epoch, output_dir_for, save_atomically,
                      save_checkpoint, set_train_mode)
 
@@ -80,7 +80,7 @@ def get_args_parser():
                              "the stem and the blocks before keep ImageNet's general edges and colours, and "
                              "training them would cost half of each step)")
     parser.add_argument("--input-size", type=int, default=256)
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=epochs_count, default=10)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3, help="neck and heads; the encoder: 4× lower")
     parser.add_argument("--weight-decay", type=float, default=1e-4)

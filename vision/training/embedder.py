@@ -30,8 +30,9 @@ from ..onnx_export import export
 from ..onnx_runtime import onnx_dir
 from ..scoring import score
 from ..splits import holdout_split, photo_occasions
-from .common import (Progress, add_precision_argument, autocast, half_precision, load_checkpoint, log_epoch, lr_lambda,
-                     optimise_epoch, output_dir_for, save_atomically, save_checkpoint, use_all_cores)
+from .common import (Progress, add_precision_argument, autocast, epochs_count, half_precision, load_checkpoint,
+                     log_epoch, lr_lambda, optimise_epoch, output_dir_for, save_atomically, save_checkpoint,
+                     use_all_cores)
 
 
 # A trained embedder sees photos at this times the side it trained at: its random-resized crops
@@ -118,7 +119,7 @@ def add_training_arguments(parser):
                              "their originals, which evaluations here read")
     parser.add_argument("--no-onnx", dest="onnx", action="store_false",
                         help="do not export NAME.onnx at every save (a GPU run: the file is made back here)")
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--epochs", type=epochs_count, default=defaults.epochs)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--lr", type=float, default=defaults.lr, help="backbone learning rate (head and proxies: 10×)")
     parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay)

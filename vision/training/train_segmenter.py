@@ -37,7 +37,7 @@ from ..onnx_runtime import onnx_dir
 from ..segment import normalised_distance
 from ..segmenter_figures import evaluate_composites, evaluate_masks
 from ..unet import TorchSegmenter, load_segmenter, segmenter_path, unet
-from .common import (Progress, add_precision_argument, autocast, freeze_encoder_but_last, half_precision,
+from .common import (Progress, add_precision_argument, autocast, epochs_count, freeze_encoder_but_last, half_precision,
                      load_checkpoint, log_epoch, lr_lambda, optimise_epoch, output_dir_for, save_atomically,
                      save_checkpoint, set_train_mode)
 
@@ -60,7 +60,7 @@ def get_args_parser():
     parser.add_argument("--boxed-per-epoch", type=int, default=1200,
                         help="boxed photos drawn afresh from the training part each epoch")
     parser.add_argument("--val-composites", type=int, default=200)
-    parser.add_argument("--epochs", type=int, default=9)
+    parser.add_argument("--epochs", type=epochs_count, default=9)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-3, help="decoder learning rate (encoder: 10× lower)")
     parser.add_argument("--weight-decay", type=float, default=1e-4)
@@ -73,7 +73,8 @@ def get_args_parser():
     add_precision_argument(parser)
     parser.add_argument("--max-steps", type=int, default=None, help="stop each epoch after this many steps (tests)")
     parser.add_argument("--limit", type=int, default=None, help="use only this many ECSSD photos (tests)")
-    parser.add_argument("--output-dir", default=None, help="checkpoints and log (default: ~/.cache/catalog-training/NAME)")
+    parser.add_argument("--output-dir", default=None,
+                        help="checkpoints and log (default: ~/.cache/catalog-training/NAME)")
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     return parser
