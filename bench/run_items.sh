@@ -80,6 +80,7 @@ if [ "$step" = detector ] || [ "$step" = detector-measure ]; then
   # How the main item seen whole and the boxes behind the subject were chosen: on the detector's tuning part.
   "$python" -m bench.detector_rules --json "$R/detector-rules-tuning.json"
   "$python" -m bench.items_in_hand --segmenter detector_lite0 --json "$R/items-in-hand-detector_lite0.json"
+  "$python" -m bench.detector_outlines --json "$R/detector-outlines.json"
   # Why the detector's network stays in float.
   "$python" -m bench.segmenter_int8 --segmenter detector_lite0 --json "$R/detector-int8-variants.json"
   "$python" -m vision.evaluate --runtime torch --backbone grocery_lite0 --reference "$G/train" --holdout-fraction 0.2 \

@@ -18,7 +18,7 @@ evaluations) takes either, by name.
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import ndimage
@@ -50,7 +50,8 @@ class DetectorSettings:
     # with less of its area on the foreground than this lies behind the photo's subject: the
     # shelf behind a carton held up. Chosen on the tuning part of the detector's training photos
     # (bench/README.md, "One box per product"): the largest share costing at most half a point
-    # of item recall there.
+    # of item recall there. An item with at least this share on the foreground has its mask (its
+    # outline) cut to the foreground; under it, the UNet missed it and it keeps its box (shaped).
     min_foreground: float = 0.3
 
     def __post_init__(self):
@@ -107,7 +108,8 @@ def _is_part(box, other, inside):
 class Detector(Segmenter):
     """Finds the items of photos as boxes (predict_many, per runtime: the network's heat map and
     box distances at its input size). An item's mask is its box filled, at the working size the
-    segmenter's masks have: its outline on the pages is its box."""
+    segmenter's masks have, and with a foreground UNet (with_foreground) cut to its foreground
+    within the box (shaped): its outline on the pages follows the product."""
 
     settings = DetectorSettings()
     finds_instances = True
@@ -128,12 +130,13 @@ class Detector(Segmenter):
 
     def segment_many(self, images, threads=None):
         found = super().segment_many(images, threads)
-        several = [i for i, items in enumerate(found) if len(items) > 1]  # a lone item has nothing beside it
-        if self.foreground is None or not several:
+        boxed = [i for i, items in enumerate(found) if items]
+        if self.foreground is None or not boxed:
             return found
-        maps = self.foreground.predict_many([images[i] for i in several])
-        for i, (foreground, _) in zip(several, maps):
-            found[i] = in_front(found[i], foreground, self.settings.min_foreground)
+        maps = self.foreground.predict_many([images[i] for i in boxed])
+        for i, (foreground, _) in zip(boxed, maps):
+            in_sight = in_front(found[i], foreground, self.settings.min_foreground)
+            found[i] = shaped(in_sight, foreground, self.settings.min_foreground)
         return found
 
     def _items(self, image, heat, distances):
@@ -159,9 +162,19 @@ def in_front(items, foreground, min_foreground):
     return items[:1] + [item for item in items[1:] if on_foreground[item.mask].mean() >= min_foreground]
 
 
+def shaped(items, foreground, min_foreground):
+    """`items` with each mask cut to the foreground map (h, w; probabilities, at the working size of
+    their masks) within its box, so that its outline follows the product, not its box; an item with
+    under `min_foreground` of its box on the foreground keeps its box (the UNet missed most of it,
+    and a box says more than a speck)."""
+    on_foreground = foreground > 0.5
+    return [replace(item, mask=item.mask & on_foreground) if on_foreground[item.mask].mean() >= min_foreground
+            else item for item in items]
+
+
 def with_foreground(detector, segmenter):
     """`detector` dropping the boxes that lie behind the photo's subject on `segmenter`'s
-    foreground map (its version then names both)."""
+    foreground map, and shaping its items' masks on it (its version then names both)."""
     detector.foreground = segmenter
     return detector
 

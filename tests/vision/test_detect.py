@@ -109,15 +109,33 @@ def test_boxes_beside_the_main_one_that_lie_off_the_foreground_are_behind_it():
     assert len(keep_all.segment(photo)) == 3
 
 
+def test_an_items_outline_follows_the_foreground_within_its_box_where_the_unet_sees_it():
+    # A bottle beside the main carton, the lower half of its box on the foreground (its shape); the
+    # carton the UNet missed keeps its box.
+    photo, foreground = Image.new("RGB", (256, 256)), FixedForeground((176, 140, 256, 256))
+    detector = with_foreground(FixedDetector([((16, 16, 80, 112), 0.9), ((88, 40, 120, 100), 0.8)]), foreground)
+    carton, bottle = detector.segment(photo)
+    assert carton.box == (32, 32, 160, 224) and bottle.box == (176, 80, 240, 200)  # the boxes do not change
+    assert outline_bounds(carton) == pytest.approx(carton.box, abs=2)
+    assert outline_bounds(bottle) == pytest.approx((176, 140, 240, 200), abs=2)
+    [alone] = with_foreground(FixedDetector([((88, 40, 120, 100), 0.9)]), foreground).segment(photo)
+    assert outline_bounds(alone) == pytest.approx((176, 140, 240, 200), abs=2)  # a lone item's too
+    assert outline_bounds(FixedDetector([((88, 40, 120, 100), 0.9)]).segment(photo)[0]) == pytest.approx(
+        (176, 80, 240, 200), abs=2)  # without a foreground map, the box
+
+
+def outline_bounds(item):
+    xs, ys = zip(*(corner for polygon in item.outline() for corner in polygon))
+    return min(xs), min(ys), max(xs), max(ys)
+
+
 def test_items_are_in_the_photos_pixels_the_main_one_first():
     detector = FixedDetector([((8, 16, 56, 112), 0.5), ((72, 24, 120, 104), 0.9)])
     photo = Image.new("RGB", (640, 320))
     items = detector.segment(photo)
     assert [item.box for item in items] == [(360, 60, 600, 260), (40, 40, 280, 280)]  # scaled 5 × 2.5
     assert [round(item.score, 1) for item in items] == [0.9, 0.5]
-    [outline] = items[0].outline()  # its box
-    xs, ys = [x for x, _ in outline], [y for _, y in outline]
-    assert np.allclose([min(xs), min(ys), max(xs), max(ys)], items[0].box, atol=2)
+    assert outline_bounds(items[0]) == pytest.approx(items[0].box, abs=2)  # its box
 
 
 def test_two_products_found_are_two_items_even_beside_a_large_one():
