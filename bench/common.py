@@ -24,6 +24,7 @@ box_counts and f1 score the items a segmenter finds there.
 import argparse
 import os
 import time
+from types import SimpleNamespace
 
 import faiss
 import numpy as np
@@ -181,6 +182,16 @@ def tuning_photos(references, sample, holdout_fraction=0.2):
                                                 os.path.join(FREIBURG, "photos"))
               if photo.products and content_key(photo.path) not in held_keys]
     return spread(photos, sample), held_keys
+
+
+def detector_photo_parts():
+    """(training, tuning, validation): the boxed Freiburg photos in the product detector's three parts
+    (vision.training.detector.photo_parts). The tuning part it never trained on; its score threshold
+    was chosen there."""
+    from vision.training.detector import photo_parts  # here: it loads PyTorch, which most benches do without
+
+    return photo_parts(SimpleNamespace(instances=os.path.join(FREIBURG, "instances.json"),
+                                       photos=os.path.join(FREIBURG, "photos"), limit=None))
 
 
 def box_counts(segmenter, images, photos):

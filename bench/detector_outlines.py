@@ -3,9 +3,11 @@
     python -m bench.detector_outlines [--composites 500] [--json FILE]
 
 A detector's item is a box; the outline the listing page draws ("Show item outlines") was that box
-until the item's mask was cut to the shipped UNet's foreground within it (vision.detect.shaped). Both
+until the item's mask became the largest piece of the shipped UNet's foreground within it, holes
+filled (vision.detect.shaped). Both
 are measured against exact masks the detector and the UNet never trained on:
-- ECSSD's validation part (real photos, one salient object or group each; `split_pairs`' val): the
+- ECSSD's validation part (real photos, one salient object or group each; `split_pairs`' val, which
+  the UNet's training measured its epochs on but never trained on): the
   IoU of all items' masks together with the object's mask, averaged over the photos;
 - composites of Grocery packshots on ECSSD validation backgrounds (seed 2000, as
   `vision.evaluate_segmentation --composites` draws them): for each item matched to a pasted product
@@ -27,6 +29,8 @@ from vision.images import load_image
 from vision.runtimes import load_segmenter
 from vision.segment import DEFAULT_SEGMENTER
 from vision.segmenter_figures import mask_scores
+
+COMPOSITE_SIDE = 320  # as vision.evaluate_segmentation draws them
 
 
 def get_args_parser():
@@ -51,7 +55,7 @@ def main(args):
             for item in items:
                 union |= at_size(item.mask, truth.shape)
             ecssd[name].append(mask_scores(union, truth)[0])
-    generator = composite_generator(DEFAULT_CUT_OUTS, DEFAULT_ECSSD, 320, args.seed)
+    generator = composite_generator(DEFAULT_CUT_OUTS, DEFAULT_ECSSD, COMPOSITE_SIDE, args.seed)
     composites = {"box": [], "shaped": []}
     for composite in map(generator, range(args.composites)):
         boxes, outlines = items_both_ways(composite.image, detector, unet, min_foreground)
@@ -63,7 +67,8 @@ def main(args):
     report = {
         "protocol": f"{detector.version}, foreground {unet.version}, min_foreground {min_foreground}",
         "ecssd_val": {"photos": len(ecssd["box"])} | {f"mean_iou_{k}": float(np.mean(v)) for k, v in ecssd.items()},
-        "composites": {"composites": args.composites, "matched_items": len(composites["box"])}
+        "composites": {"composites": args.composites, "seed": args.seed, "side": COMPOSITE_SIDE,
+                       "matched_items": len(composites["box"])}
         | {f"mean_iou_{k}": float(np.mean(v)) for k, v in composites.items()},
     }
     print(json.dumps(report, indent=2))
@@ -76,9 +81,7 @@ def main(args):
 def items_both_ways(image, detector, unet, min_foreground):
     """(the worker's items with box masks, the same items shaped on the UNet's foreground)."""
     [(foreground, _)] = unet.predict_many([image])
-    items = detector.segment(image)
-    if len(items) > 1:
-        items = in_front(items, foreground, min_foreground)
+    items = in_front(detector.segment(image), foreground, min_foreground)
     return items, shaped(items, foreground, min_foreground)
 
 

@@ -24,11 +24,11 @@ import argparse
 import json
 import os
 import sys
-from types import SimpleNamespace
 
 import numpy as np
 
-from bench.common import FREIBURG, HELD_IN_A_HAND, VAL_PACKAGES, categorizer_over, embedded_references
+from bench.common import (FREIBURG, HELD_IN_A_HAND, VAL_PACKAGES, categorizer_over, detector_photo_parts,
+                          embedded_references)
 from vision import outcomes
 from vision.boxes import match_boxes
 from vision.categorize import main_item_seen_whole, shown_whole
@@ -36,7 +36,6 @@ from vision.content_keys import content_key
 from vision.images import load_image
 from vision.runtimes import load_segmenter
 from vision.segment import DEFAULT_SEGMENTER, LONE_ITEM_CROP_BELOW, PhotoItem, whole_photo_item
-from vision.training.detector import photo_parts
 
 SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 RIVAL_SHARES = (0.5, 0.4, 0.33)
@@ -49,8 +48,7 @@ def main():
     detector = load_segmenter(DEFAULT_SEGMENTER, threads=1)
     unet, detector.foreground = detector.foreground, None  # every box recorded, the UNet's share beside it
     embedder, novelty_embedder, references = embedded_references("efficientnet_lite0", os.path.join(FREIBURG, "photos"))
-    train, tuning, _ = photo_parts(SimpleNamespace(instances=os.path.join(FREIBURG, "instances.json"),
-                                                   photos=os.path.join(FREIBURG, "photos"), limit=None))
+    train, tuning, _ = detector_photo_parts()
     train_keys = {content_key(photo.path) for photo in train}
     rows = [row for row, image in enumerate(references.images) if content_key(image.path) in train_keys]
     categorizer = categorizer_over(references, np.array(rows), embedder, novelty_embedder)

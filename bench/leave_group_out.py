@@ -1,13 +1,16 @@
 """A catalogue the product detector never saw, made from the Freiburg groceries: one top-level group
 left out.
 
-    python -m bench.leave_group_out --group Breakfast --out DIR
+    python -m bench.leave_group_out [--group Breakfast] --out DIR
 
 writes DIR/without.json (the boxed photos of every other group: what a detector is trained on from
 ImageNet) and DIR/group.json (the left-out group's photos: the new catalogue `manage.py
 train_detector` adapts it to), COCO instances files whose file names stay relative to the Freiburg
 photos folder. Every Freiburg photo's boxes are of its own group's products, so a detector trained on
-without.json has never seen a product of the group (bench/README.md, "One box per product").
+without.json saw none of the group's photos; Breakfast (cereal, honey, jam) has no counterpart either
+among the Grocery packshots its composites are made of (juice and dairy cartons, fruit, vegetables).
+The UNet whose foreground drops boxes beside it saw every group. bench/README.md, "One box per
+product", has the run (`bench/run_items.sh detector-adapt`).
 """
 
 import argparse
@@ -17,12 +20,15 @@ import os
 from bench.common import FREIBURG
 
 
-def main():
+def get_args_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--group", default="Breakfast", help="the top-level folder left out")
     parser.add_argument("--instances", default=os.path.join(FREIBURG, "instances.json"))
     parser.add_argument("--out", required=True)
-    args = parser.parse_args()
+    return parser
+
+
+def main(args):
     with open(args.instances) as handle:
         instances = json.load(handle)
     os.makedirs(args.out, exist_ok=True)
@@ -39,4 +45,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(get_args_parser().parse_args())

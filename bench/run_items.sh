@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every figure of bench/README.md "Items on real photos (issue 17)", in the order they were made, and
-# with `detector` those of "One box per product" (issue 39).
+# with `detector`, `detector-adapt` and `freiburg-embedder` those of "One box per product" (issue 39).
 # SEGMENTER names the segmenter measured (default: the shipped one). On PyTorch, as they were made
 # (the float segmenter; the worker on ONNX Runtime serves its int8 copy, bench/README.md). Run from the
 # repository root.
@@ -54,6 +54,19 @@ if [ "$step" = adapted ]; then
   VISION_WEIGHTS_DIR=$weights "$python" -m vision.evaluate_items --runtime torch --backbone freiburg_lite0_8 \
     --segmenter "$seg" --reference "$F/photos" --photos "$F/photos" --instances "$F/instances.json" --holdout-fraction 0.2 \
     --json "$R/items-freiburg-val-$seg-freiburg_lite0_8.json"
+fi
+# "detector-adapt" (not part of "all": about 45 minutes here): manage.py train_detector's default recipe on a
+# catalogue the detector never saw, Freiburg's Breakfast group, adapting a detector trained on the other groups.
+if [ "$step" = detector-adapt ]; then
+  weights=$HOME/.cache/catalog-training/scratch-weights
+  mkdir -p "$weights/segmenters"
+  ln -sf "$PWD"/vision/weights/segmenters/*.pt "$weights/segmenters/"
+  "$python" -m bench.leave_group_out --group Breakfast --out /tmp/leave-breakfast-out
+  OMP_NUM_THREADS=2 VISION_WEIGHTS_DIR=$weights "$python" -m vision.training.train_detector \
+    --instances /tmp/leave-breakfast-out/without.json --photos "$F/photos" --name detector_without_breakfast
+  bin/secret-key  # manage.py's settings want one
+  OMP_NUM_THREADS=2 VISION_WEIGHTS_DIR=$weights "$python" manage.py train_detector detector_breakfast --init detector_without_breakfast \
+    --instances /tmp/leave-breakfast-out/group.json --photos "$F/photos" --json "$R/detector-adapt-breakfast.json"
 fi
 # "freiburg-embedder" (not part of "all": about 20 minutes here): the shipped freiburg_lite0, train_embedder's
 # defaults on the Freiburg photos outside the validation part (vision/training/README.md).

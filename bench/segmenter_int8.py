@@ -12,8 +12,8 @@ milliseconds of one photo's pass on one thread. For the UNet those are photos it
 (the figures compare variants, they are not a result), and the mean IoU of its foreground on
 ECSSD's training part is measured too; for the product detector, its tuning part
 (vision.training.detector.photo_parts), which it never trained on, each box kept (no UNet
-foreground beside it: the int8 file is the detector's network alone). The variant to ship is then
-measured on the held-out figures (bench/README.md).
+foreground beside it: the int8 file is the detector's network alone). A variant to ship is then
+measured on the held-out figures (bench/README.md; the detector's network stays in float).
 """
 
 import argparse
@@ -21,9 +21,8 @@ import json
 import os
 import tempfile
 import time
-from types import SimpleNamespace
 
-from bench.common import FREIBURG, box_counts, embedded_references, f1, tuning_photos
+from bench.common import FREIBURG, box_counts, detector_photo_parts, embedded_references, f1, tuning_photos
 from vision.composites import DEFAULT_ECSSD, paired_masks, split_pairs
 from vision.detect import OnnxDetector
 from vision.images import load_image
@@ -32,7 +31,6 @@ from vision.onnx_export import calibration_photos, quantize
 from vision.onnx_runtime import model_kind, onnx_path, squeezed
 from vision.segment import UNET_SEGMENTER, OnnxSegmenter
 from vision.segmenter_figures import evaluate_masks
-from vision.training.detector import photo_parts
 
 GROCERY_TRAIN = os.path.join(os.path.dirname(FREIBURG), "grocery-store", "dataset", "train")
 STEM = ("/encoder/_conv_stem", "/encoder/_bn0", "/encoder/_swish/")
@@ -60,7 +58,7 @@ def get_args_parser():
 def main(args):
     float_path = onnx_path(args.segmenter)
     detector = model_kind(float_path) == "detector"
-    photos = _detector_tuning_photos(args.sample) if detector else _seen_photos(args.sample)
+    photos = spread(detector_photo_parts()[1], args.sample) if detector else _seen_photos(args.sample)
     images = [load_image(photo.path) for photo in photos]
     pairs = [] if detector else _ecssd_training_pairs(args.masks)
     calibration = calibration_photos(args.calibration, 128)
@@ -88,12 +86,6 @@ def main(args):
 def _seen_photos(sample):
     _, _, references = embedded_references("efficientnet_lite0", os.path.join(FREIBURG, "photos"))
     return tuning_photos(references, sample)[0]
-
-
-def _detector_tuning_photos(sample):
-    _, tuning, _ = photo_parts(SimpleNamespace(instances=os.path.join(FREIBURG, "instances.json"),
-                                               photos=os.path.join(FREIBURG, "photos"), limit=None))
-    return spread(tuning, sample)
 
 
 def _ecssd_training_pairs(count):

@@ -51,7 +51,8 @@ class DetectorSettings:
     # shelf behind a carton held up. Chosen on the tuning part of the detector's training photos
     # (bench/README.md, "One box per product"): the largest share costing at most half a point
     # of item recall there. An item with at least this share on the foreground has its mask (its
-    # outline) cut to the foreground; under it, the UNet missed it and it keeps its box (shaped).
+    # outline) cut to the foreground; under it, the UNet missed it and it keeps its box (shaped:
+    # measured at this share only, not chosen for it).
     min_foreground: float = 0.3
 
     def __post_init__(self):
@@ -114,7 +115,7 @@ class Detector(Segmenter):
     settings = DetectorSettings()
     finds_instances = True
     # A UNet (vision.segment.Segmenter) whose foreground map tells the photo's subject from what
-    # lies behind it (with_foreground); None: no box is dropped as behind.
+    # lies behind it (with_foreground); None: no box is dropped as behind, and masks stay boxes.
     foreground = None
     network_version = ""  # the detector network's own weights
 
@@ -130,11 +131,11 @@ class Detector(Segmenter):
 
     def segment_many(self, images, threads=None):
         found = super().segment_many(images, threads)
-        boxed = [i for i, items in enumerate(found) if items]
-        if self.foreground is None or not boxed:
+        with_items = [i for i, items in enumerate(found) if items]
+        if self.foreground is None or not with_items:
             return found
-        maps = self.foreground.predict_many([images[i] for i in boxed])
-        for i, (foreground, _) in zip(boxed, maps):
+        maps = self.foreground.predict_many([images[i] for i in with_items])
+        for i, (foreground, _) in zip(with_items, maps):
             in_sight = in_front(found[i], foreground, self.settings.min_foreground)
             found[i] = shaped(in_sight, foreground, self.settings.min_foreground)
         return found
@@ -168,8 +169,18 @@ def shaped(items, foreground, min_foreground):
     under `min_foreground` of its box on the foreground keeps its box (the UNet missed most of it,
     and a box says more than a speck)."""
     on_foreground = foreground > 0.5
-    return [replace(item, mask=item.mask & on_foreground) if on_foreground[item.mask].mean() >= min_foreground
-            else item for item in items]
+    return [_outlined(item, on_foreground) if on_foreground[item.mask].mean() >= min_foreground else item
+            for item in items]
+
+
+def _outlined(item, on_foreground):
+    """`item` with its mask the largest piece of the foreground within its box, holes filled: a
+    product is one piece, and what else lies in its box is a neighbour's edge or a speck."""
+    pieces, count = ndimage.label(item.mask & on_foreground)
+    if not count:
+        return item
+    largest = np.argmax(np.bincount(pieces.ravel())[1:]) + 1
+    return replace(item, mask=ndimage.binary_fill_holes(pieces == largest))
 
 
 def with_foreground(detector, segmenter):

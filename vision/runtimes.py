@@ -48,8 +48,9 @@ def load_segmenter(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu",
         path = onnx_path(name, onnx_dir)
         if model_kind(path) == "detector":
             detector = OnnxDetector(path, threads=threads, provider=provider)
-            foreground = load_segmenter(served_unet(runtime), runtime, onnx_dir, provider, threads=threads)
-            return with_foreground(_of_current_weights(detector, detector.version, name, path, onnx_dir), foreground)
+            detector = _of_current_weights(detector, detector.version, name, path, onnx_dir)
+            return with_foreground(detector, load_segmenter(served_unet(runtime), runtime, onnx_dir, provider,
+                                                            threads=threads))
         segmenter = OnnxSegmenter(path, threads=threads, provider=provider)
         return _of_current_weights(segmenter, segmenter.version, name, path, onnx_dir)
     from .unet import load_segmenter as load_on_torch

@@ -11,10 +11,11 @@ from vision.detect import (
     decode,
     heat_and_distances,
     peaks,
+    shaped,
     suppressed,
     with_foreground,
 )
-from vision.segment import PostProcessing, Segmenter, photos_items, post_processing_from, working_size
+from vision.segment import PhotoItem, PostProcessing, Segmenter, photos_items, post_processing_from, working_size
 
 SIDE = 128  # the network's input side in these tests: 16 × 16 cells
 
@@ -106,7 +107,8 @@ def test_boxes_beside_the_main_one_that_lie_off_the_foreground_are_behind_it():
     assert [item.box for item in kept] == [(80, 48, 176, 240), (180, 80, 252, 220)]  # the main one is kept anyway
     assert len(FixedDetector(boxes).segment(photo)) == 3  # without a foreground map none is dropped
     keep_all = with_foreground(FixedDetector(boxes, DetectorSettings(min_foreground=0)), FixedForeground((0, 0, 1, 1)))
-    assert len(keep_all.segment(photo)) == 3
+    kept = keep_all.segment(photo)
+    assert len(kept) == 3 and all(item.outline() for item in kept)  # none on the foreground: each its box
 
 
 def test_an_items_outline_follows_the_foreground_within_its_box_where_the_unet_sees_it():
@@ -122,6 +124,19 @@ def test_an_items_outline_follows_the_foreground_within_its_box_where_the_unet_s
     assert outline_bounds(alone) == pytest.approx((176, 140, 240, 200), abs=2)  # a lone item's too
     assert outline_bounds(FixedDetector([((88, 40, 120, 100), 0.9)]).segment(photo)[0]) == pytest.approx(
         (176, 80, 240, 200), abs=2)  # without a foreground map, the box
+
+
+def test_an_outline_is_one_piece_of_the_foreground_without_holes():
+    box = np.zeros((64, 64), bool)
+    box[8:56, 8:56] = True
+    foreground = np.zeros((64, 64), np.float32)
+    foreground[16:48, 16:40] = 0.9  # the product
+    foreground[28:32, 24:28] = 0.1  # a hole in it (a dark label)
+    foreground[50:54, 50:54] = 0.9  # a neighbour's edge inside the box
+    [item] = shaped([PhotoItem((8, 8, 56, 56), box, 1.0, 0.5)], foreground, min_foreground=0.1)
+    product = np.zeros((64, 64), bool)
+    product[16:48, 16:40] = True
+    assert np.array_equal(item.mask, product) and len(item.outline()) == 1
 
 
 def outline_bounds(item):

@@ -167,14 +167,14 @@ def test_a_segmenter_quantized_to_int8_is_a_model_of_its_own_and_keeps_in_float_
 
 
 def test_a_detector_quantized_to_int8_loads_with_its_foreground_unless_its_float_file_was_retrained(photos, tmp_path):
-    """No int8 detector is shipped (bench/README.md: its pass is 2 % of a photo's), but export_onnx
-    --int8 makes one; like the UNet's it is refused once the float detector beside it holds other
-    weights, which it would otherwise go on serving unseen."""
+    """No int8 detector is shipped (bench/README.md: it would save 4-5 % of a photo's time), but
+    export_onnx --int8 makes one; like the UNet's it is refused once the float detector beside it
+    holds other weights, which it would otherwise go on serving unseen."""
     import shutil
 
     float_path = onnx_path(DEFAULT_SEGMENTER, SHIPPED_ONNX_DIR)
     quantize(float_path, str(tmp_path / f"{DEFAULT_SEGMENTER}{INT8_SUFFIX}.onnx"), photos[:2])
-    shutil.copy(float_path, tmp_path)  # copied after: a pair made together
+    shutil.copy(float_path, tmp_path)  # newer than the int8 file: their versions are compared, and agree
     quantized = load_on_runtime(DEFAULT_SEGMENTER + INT8_SUFFIX, onnx_dir=str(tmp_path), threads=1)
     assert isinstance(quantized, OnnxDetector) and quantized.foreground is not None
     assert quantized.network_version == OnnxDetector(float_path).version + INT8_VERSION_SUFFIX

@@ -99,6 +99,18 @@ def test_it_resumes_where_it_stopped_and_fine_tunes_a_trained_detector(tiny_dete
     assert all(torch.equal(started[name], trained[name]) for name in trained)
 
 
+def test_a_fine_tuned_detectors_threshold_is_no_worse_than_where_it_started_where_one_is():
+    from vision.training.detector import best_threshold
+
+    figures = {0.3: {"item_recall": 0.92, "item_precision": 0.80, "item_f1": 0.856},
+               0.4: {"item_recall": 0.90, "item_precision": 0.88, "item_f1": 0.890},
+               0.5: {"item_recall": 0.87, "item_precision": 0.92, "item_f1": 0.894}}
+    assert best_threshold(figures) == 0.5
+    started = {"item_recall": 0.88, "item_precision": 0.87}
+    assert best_threshold(figures, started) == 0.4  # 0.5 would lose recall
+    assert best_threshold(figures, {"item_recall": 0.95, "item_precision": 0.95}) == 0.5  # none is: the best F1
+
+
 def test_it_refuses_to_fine_tune_a_unet_as_a_detector():
     from vision.training.detector import get_args_parser, make_model
 

@@ -2,6 +2,7 @@
 measured against it on the catalogue's own held-out ones."""
 
 import io
+import json
 import shutil
 
 import pytest
@@ -19,12 +20,17 @@ def test_it_fine_tunes_the_shipped_detector_and_compares_them_on_held_out_photos
     out = io.StringIO()
     options = f"--batch-size 4 --max-steps 2 --composites 4 --workers 0 --output-dir {tmp_path / 'training'}"
     call_command("train_detector", "shop_boxes", "--instances", str(instances), "--epochs", "1",
-                 f"--options={options}", stdout=out)
+                 f"--options={options}", "--json", str(tmp_path / "figures.json"), stdout=out)
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("On the ") and "boxed photos held out of training" in lines[0]
     assert "detector_lite0: item recall" in lines[1] and "shop_boxes: item recall" in lines[2]
     assert "CATALOG_SEGMENTER=shop_boxes" in lines[3] or "keep serving 'detector_lite0'" in lines[3]
     assert load_segmenter("shop_boxes").finds_instances
+    [last] = [json.loads(line) for line in (tmp_path / "training" / "log.jsonl").read_text().splitlines()][-1:]
+    assert set(last["tuning_before"]) == {"item_recall", "item_precision", "item_f1"}  # the threshold's floor
+    figures = json.loads((tmp_path / "figures.json").read_text())
+    assert set(figures) == {"held_out_photos", "detector_lite0", "shop_boxes"} and figures["held_out_photos"] > 0
+    assert f"item recall {figures['shop_boxes']['item_recall']:.3f}" in lines[2]
 
 
 def test_it_refuses_what_it_cannot_train_on(tmp_path):
@@ -36,3 +42,5 @@ def test_it_refuses_what_it_cannot_train_on(tmp_path):
     with pytest.raises(CommandError, match="--options"):
         call_command("train_detector", "shop_boxes", "--instances", str(tmp_path / "instances.json"),
                      "--options=--no-such-option")
+    with pytest.raises(CommandError, match="--epochs: must be a whole number of epochs, at least 1"):
+        call_command("train_detector", "shop_boxes", "--instances", str(tmp_path / "instances.json"), "--epochs", "0")

@@ -27,6 +27,13 @@ def test_it_refuses_an_empty_catalogue():
         call_command("train_embedder", "shop")
 
 
+def test_it_refuses_a_run_of_no_epoch(settings):
+    # Not trained for the script's default instead: 0 is a number of epochs asked for.
+    with pytest.raises(CommandError, match="--epochs: must be a whole number of epochs, at least 1"):
+        call_command("train_embedder", "shop", "--epochs", "0")
+    assert not os.path.exists(settings.CATALOG_INDEX_PATH)
+
+
 def test_it_refuses_an_option_the_training_script_does_not_know(settings):
     category = Category.objects.get_or_create_path(["Fruit", "Banana"])
     ReferenceImage.objects.create(category=category, source=ReferenceImage.Source.IMPORT, source_key="banana.jpg")

@@ -16,3 +16,10 @@ def test_it_trains_with_the_options_it_is_sent(imported_catalogue, settings, tmp
     assert len(history) == 1 and (tmp_path / "weights" / "shop.pt").exists()
     manifest = read_manifest(settings.CATALOG_INDEX_PATH)
     assert manifest["backbone"] == "shop" and manifest["dimension"] == 16
+
+
+def test_it_refuses_a_run_of_no_epoch_before_training(tmp_path, monkeypatch):
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    with pytest.raises(ValueError, match="epochs: must be a whole number of epochs, at least 1 \\(not 0\\)"):
+        train_embedder_on_references.apply(("shop",), {"options": {"epochs": 0}}).get()
+    assert not (tmp_path / "weights").exists()

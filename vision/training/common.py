@@ -1,5 +1,5 @@
-"""What the training scripts share: the learning-rate schedule, checkpoints with resume, and
-the precision and threads a step runs with."""
+"""What the training scripts share: the learning-rate schedule, checkpoints with resume, the
+precision and threads a step runs with, and the check of --epochs."""
 
 import argparse
 import contextlib

@@ -255,9 +255,14 @@ def _figures(labelled, found, matched):
     return {"item_recall": round(recall, 4), "item_precision": round(precision, 4), "item_f1": round(f1, 4)}
 
 
-def best_threshold(figures):
-    """The threshold of the best item F1 (the lower of two equal)."""
-    return max(figures, key=lambda threshold: (figures[threshold]["item_f1"], -threshold))
+def best_threshold(figures, floor=None):
+    """The threshold of the best item F1 (the lower of two equal). With `floor`, the figures of the
+    detector a fine-tuning started from on the same photos: among the thresholds no worse than it in
+    recall nor in precision, where there are any, so that adapting to a catalogue does not buy
+    recall with precision (or the other way round)."""
+    no_worse = [threshold for threshold, one in figures.items() if floor is None or (
+        one["item_recall"] >= floor["item_recall"] and one["item_precision"] >= floor["item_precision"])]
+    return max(no_worse or figures, key=lambda threshold: (figures[threshold]["item_f1"], -threshold))
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -327,6 +332,9 @@ def train_detector(args, train, tuning):
     checkpoint_path = os.path.join(output_dir, "checkpoint.pt")
     history, _ = load_checkpoint(checkpoint_path, state, device) if args.resume else ([], None)
     progress = Progress(len(history), args.epochs)
+    # What the detector fine-tuning starts from finds on the tuning part, at its own threshold.
+    floor = next(iter(detector_figures(load_segmenter(args.init, device=device), tuning).values())) if args.init \
+        else None
 
     def batch_loss(images, heat, box_targets, weights):
         with autocast(device, args.precision):
@@ -344,7 +352,9 @@ def train_detector(args, train, tuning):
             detector = TorchDetector(model.eval(), "in training", args.input_size, device)
             figures = detector_figures(detector, tuning, THRESHOLDS)
             record["tuning"] = {str(threshold): one for threshold, one in figures.items()}
-            record["threshold"] = best_threshold(figures)
+            record["threshold"] = best_threshold(figures, floor)
+            if floor:
+                record["tuning_before"] = floor
         history.append(log_epoch(output_dir, record, progress))
         save_checkpoint(checkpoint_path, state, history, None)
     # The last epoch is kept (nothing chosen on which epoch); its threshold was chosen on the tuning part.

@@ -79,6 +79,11 @@ class TrainingOptions:
     resume: bool = False
     seed: int = 0
 
+    def __post_init__(self):
+        # What the command line refuses (epochs_count), the training task's options too.
+        if self.epochs < 1:
+            raise ValueError(f"epochs: must be a whole number of epochs, at least 1 (not {self.epochs!r})")
+
 
 def add_training_arguments(parser):
     """`parser` with every TrainingOptions field added as an option, its default the field's."""

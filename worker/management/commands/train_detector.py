@@ -4,9 +4,10 @@ import shlex
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from vision.figures import write_figures
 from vision.onnx_runtime import onnx_path
 from vision.segment import DEFAULT_SEGMENTER
-
+from vision.training.common import epochs_count
 
 # The fine-tuning recipe where the script's defaults (training from ImageNet) differ: a lower learning
 # rate and fewer composites, the catalogue's own photos being what it is for; the last epoch measured
@@ -28,11 +29,12 @@ class Command(BaseCommand):
         parser.add_argument("--instances", required=True, help="COCO instances file: the boxed products of each photo")
         parser.add_argument("--photos", help="the folder its file names are relative to (default: photos/ beside it)")
         parser.add_argument("--init", default=DEFAULT_SEGMENTER, help="the detector to start from (the shipped one)")
-        parser.add_argument("--epochs", type=int, default=4)
+        parser.add_argument("--epochs", type=epochs_count, default=4)
         parser.add_argument("--options", default="",
                             help='more options of the training script, e.g. --options="--batch-size 8 --resume"')
+        parser.add_argument("--json", help="also write the two detectors' figures on the held-out photos to this file")
 
-    def handle(self, name, instances, photos, init, epochs, options, **_):
+    def handle(self, name, instances, photos, init, epochs, options, json, **_):
         from vision.onnx_export import export_segmenter
         from vision.training.detector import get_args_parser, photo_parts, train_detector
 
@@ -55,6 +57,7 @@ class Command(BaseCommand):
         if settings.CATALOG_ONNX_DIR:
             export_segmenter(name, onnx_path(name, settings.CATALOG_ONNX_DIR))
         before, after = _held_out_figures(init, held), _held_out_figures(name, held)
+        write_figures({"held_out_photos": len(held), init: before, name: after}, json)
         self.stdout.write(f"On the {len(held)} boxed photos held out of training (whole occasions):")
         for label, figures in ((init, before), (name, after)):
             self.stdout.write(f"  {label:>24}: item recall {figures['item_recall']:.3f}, "

@@ -3,6 +3,7 @@ import shlex
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalog.models import ReferenceImage
+from vision.training.common import epochs_count
 from vision.training.embedder import add_training_arguments, options_from
 from worker.indexing import SwitchRefused
 from worker.training import train_on_references
@@ -18,7 +19,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("name")
         parser.add_argument("--rebuild-index", action="store_true")
-        parser.add_argument("--epochs", type=int, help="training epochs (the script's default otherwise)")
+        parser.add_argument("--epochs", type=epochs_count, help="training epochs (the script's default otherwise)")
         parser.add_argument("--val", help="a labelled folder tree to pick the best epoch by kNN accuracy")
         parser.add_argument("--holdout-fraction", type=float, default=0.2,
                             help="references left out of training, in whole occasions, for the index to calibrate "
@@ -31,7 +32,7 @@ class Command(BaseCommand):
             raise CommandError("The catalogue has no reference images yet: run import_catalog first.")
         if not 0 <= holdout_fraction < 1:
             raise CommandError("--holdout-fraction must be at least 0 and below 1.")
-        flags = [*(["--epochs", str(epochs)] if epochs else []), *(["--val", val] if val else []),
+        flags = [*(["--epochs", str(epochs)] if epochs is not None else []), *(["--val", val] if val else []),
                  "--holdout-fraction", str(holdout_fraction), *shlex.split(options)]
         try:
             history = train_on_references(_training_options(name, flags), rebuild_index)
