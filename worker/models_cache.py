@@ -22,7 +22,7 @@ from vision.categorize import Categorizer
 from vision.index import IndexMismatch, ReferenceIndex
 from vision.model_weights import ModelUnavailable as NotLoadable
 from vision.onnx_runtime import onnx_path
-from vision.runtimes import is_known, load_embedder, load_segmenter
+from vision.runtimes import is_known, load_embedder, load_segmenter, served_unet
 from vision.splits import GROUPING_BACKBONE
 from vision.text import TextReader
 
@@ -108,8 +108,9 @@ class ModelCache:
             return None
         with self._lock:
             # A segmenter retrained or exported again is a new file: load it anew, and let the old one go.
+            # A detector reads a second file, the UNet of its foreground (vision.runtimes.served_unet).
             key = (name, settings.CATALOG_RUNTIME, str(settings.CATALOG_ONNX_DIR), settings.CATALOG_ONNX_PROVIDER,
-                   _file_key(_segmenter_file(name)))
+                   _file_key(_segmenter_file(name)), _file_key(_segmenter_file(served_unet(settings.CATALOG_RUNTIME))))
             if key not in self._segmenters:
                 for old in [k for k in self._segmenters if k[:4] == key[:4]]:
                     del self._segmenters[old]

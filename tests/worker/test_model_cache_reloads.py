@@ -6,6 +6,7 @@ import os
 import shutil
 
 from vision.onnx_runtime import onnx_path
+from vision.runtimes import served_unet
 from worker.models_cache import ModelCache
 
 
@@ -49,5 +50,18 @@ def test_on_onnx_runtime_a_segmenter_file_replaced_is_loaded_anew(settings, tmp_
     assert cache.segmenter() is first
     shutil.copy(shipped, tmp_path / "new.onnx")
     os.replace(tmp_path / "new.onnx", tmp_path / f"{name}.onnx")  # as an export replaces it
+    assert cache.segmenter() is not first
+    assert len(cache._segmenters) == 1
+
+
+def test_on_onnx_runtime_a_detector_is_loaded_anew_when_its_foreground_unet_file_is_replaced(settings, tmp_path):
+    settings.CATALOG_RUNTIME, settings.CATALOG_ONNX_DIR, settings.CATALOG_SEGMENTER = "onnx", tmp_path, "detector_lite0"
+    unet = served_unet("onnx")
+    shutil.copy(onnx_path(unet), tmp_path / f"{unet}.onnx")
+    cache = ModelCache()
+    first = cache.segmenter()
+    assert first.finds_instances and cache.segmenter() is first
+    shutil.copy(onnx_path(unet), tmp_path / "new.onnx")
+    os.replace(tmp_path / "new.onnx", tmp_path / f"{unet}.onnx")  # the UNet exported again, the detector not
     assert cache.segmenter() is not first
     assert len(cache._segmenters) == 1
