@@ -17,14 +17,14 @@ Items are the worker's: the shipped detector on ONNX Runtime, boxes behind the s
 
 import argparse
 import json
-import os
 
 import numpy as np
 from PIL import Image
 
 from vision.boxes import match_boxes
-from vision.composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, load_mask, paired_masks, split_pairs
+from vision.composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, load_mask, split_folder_pairs
 from vision.detect import in_front, shaped
+from vision.figures import write_figures
 from vision.images import load_image
 from vision.runtimes import load_segmenter
 from vision.segment import DEFAULT_SEGMENTER
@@ -45,7 +45,7 @@ def main(args):
     detector = load_segmenter(DEFAULT_SEGMENTER, threads=1)
     unet, detector.foreground = detector.foreground, None  # the boxes first, the foreground applied here
     min_foreground = detector.settings.min_foreground
-    pairs = split_pairs(paired_masks(os.path.join(DEFAULT_ECSSD, "images"), os.path.join(DEFAULT_ECSSD, "masks")))
+    pairs = split_folder_pairs(DEFAULT_ECSSD)
     ecssd = {"box": [], "shaped": []}
     for image_path, mask_path in pairs["val"]:
         image, truth = load_image(image_path), load_mask(mask_path)
@@ -72,9 +72,7 @@ def main(args):
         | {f"mean_iou_{k}": float(np.mean(v)) for k, v in composites.items()},
     }
     print(json.dumps(report, indent=2))
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(report, handle, indent=2)
+    write_figures(report, args.json)
     return report
 
 

@@ -33,6 +33,8 @@ from vision import outcomes
 from vision.boxes import match_boxes
 from vision.categorize import main_item_seen_whole, shown_whole
 from vision.content_keys import content_key
+from vision.detect import foreground_shares
+from vision.figures import write_figures
 from vision.images import load_image
 from vision.runtimes import load_segmenter
 from vision.segment import DEFAULT_SEGMENTER, LONE_ITEM_CROP_BELOW, PhotoItem, whole_photo_item
@@ -64,9 +66,7 @@ def main():
                         for share in RIVAL_SHARES},
     }
     print(json.dumps(report, indent=2))
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(report, handle, indent=2)
+    write_figures(report, args.json)
 
 
 def record(image, photo, detector, unet, categorizer=None):
@@ -74,9 +74,8 @@ def record(image, photo, detector, unet, categorizer=None):
     box's crop and the whole photo categorized, the whole photo last."""
     items = detector.segment(image)
     [(foreground, _)] = unet.predict_many([image])
-    shares = [float((foreground > 0.5)[item.mask].mean()) for item in items]
     found = {"size": image.size, "boxes": [item.box for item in items],
-             "coverage": [item.coverage for item in items], "foreground": shares}
+             "coverage": [item.coverage for item in items], "foreground": foreground_shares(items, foreground)}
     if categorizer is not None:
         views = [item.crop(image) for item in items] + [whole_photo_item(image.size).crop(image)]
         found["results"] = categorizer.categorize(views)

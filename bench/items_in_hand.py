@@ -8,10 +8,10 @@ carton held in a hand; each should give one item. Items are counted as photo_ite
 """
 
 import argparse
-import json
 import os
 
 from bench.common import HELD_IN_A_HAND, VAL_PACKAGES
+from vision.figures import write_figures
 from vision.images import load_image
 from vision.segment import DEFAULT_SEGMENTER, changed_settings, photo_items
 from vision.unet import load_segmenter
@@ -32,9 +32,7 @@ def main():
         counts = [len(photo_items(image, segmenter)) for image in images]
         report[segmenter.version] = {"one_item": sum(c == 1 for c in counts) / len(counts), "items": counts}
         print(segmenter.version, f"one item on {sum(c == 1 for c in counts)} of {len(counts)} photos", counts)
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(report, handle, indent=2)
+    write_figures(report, args.json)
 
 
 if __name__ == "__main__":

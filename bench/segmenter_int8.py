@@ -23,8 +23,9 @@ import tempfile
 import time
 
 from bench.common import FREIBURG, box_counts, detector_photo_parts, embedded_references, f1, tuning_photos
-from vision.composites import DEFAULT_ECSSD, paired_masks, split_pairs
+from vision.composites import DEFAULT_ECSSD, split_folder_pairs
 from vision.detect import OnnxDetector
+from vision.figures import write_figures
 from vision.images import load_image
 from vision.items import spread
 from vision.onnx_export import calibration_photos, quantize
@@ -77,9 +78,7 @@ def main(args):
                 "ms_a_photo": _ms_a_pass(segmenter, images[0])}
             print(name, json.dumps({k: round(v, 4) for k, v in figures["variants"][name].items()
                                     if isinstance(v, float)}), flush=True)
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(figures, handle, indent=2)
+    write_figures(figures, args.json)
     return figures
 
 
@@ -89,7 +88,7 @@ def _seen_photos(sample):
 
 
 def _ecssd_training_pairs(count):
-    pairs = split_pairs(paired_masks(os.path.join(DEFAULT_ECSSD, "images"), os.path.join(DEFAULT_ECSSD, "masks")))
+    pairs = split_folder_pairs(DEFAULT_ECSSD)
     return pairs["train"][::max(1, len(pairs["train"]) // count)][:count]
 
 

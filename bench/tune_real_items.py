@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from bench.common import FREIBURG, box_counts, f1, tuning_photos
 from vision.content_keys import content_key
+from vision.figures import write_figures
 from vision.images import load_image
 from vision.items import categorize_photos, categorizer_of, embedded_references, figures_by_kind
 from vision.segment import Segmenter
@@ -76,9 +77,7 @@ def main():
             print(name, "unlike items", "dropped" if drop_unlike else "kept",
                   json.dumps({k: v for k, v in whole_way[list(whole_way)[-1]].items() if not isinstance(v, dict)}))
         report["segmenters"][segmenter.version] = {"grid": grid, "best": best, "unlike_items": whole_way}
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(report, handle, indent=2)
+    write_figures(report, args.json)
 
 
 if __name__ == "__main__":

@@ -230,6 +230,11 @@ def paired_masks(image_dir, mask_dir):
     return [(images[stem], masks[stem]) for stem in sorted(images.keys() & masks.keys())]
 
 
+def split_folder_pairs(folder):
+    """split_pairs of the image/mask pairs of a folder holding images/ and masks/ (ECSSD's layout)."""
+    return split_pairs(paired_masks(os.path.join(folder, "images"), os.path.join(folder, "masks")))
+
+
 def single_piece_cut_outs(folder):
     """Cut-outs of the packshots under `folder`, less those of several loose pieces."""
     paths = [p for p in list_images(folder) if os.path.basename(os.path.dirname(p)) not in SEVERAL_PIECES]
@@ -237,6 +242,6 @@ def single_piece_cut_outs(folder):
 
 
 def composite_generator(cut_out_dir, background_dir, size, seed, split="val"):
-    pairs = split_pairs(paired_masks(os.path.join(background_dir, "images"), os.path.join(background_dir, "masks")))
+    pairs = split_folder_pairs(background_dir)
     backgrounds = Backgrounds(*zip(*pairs[split])) if pairs[split] else Backgrounds([], [])
     return CompositeGenerator(single_piece_cut_outs(cut_out_dir), backgrounds, size=size, seed=seed)

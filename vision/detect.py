@@ -24,8 +24,10 @@ import numpy as np
 from scipy import ndimage
 
 from .boxes import MATCH_IOU, box_area, box_intersection, box_iou
-from .segment import PhotoItem, Segmenter, working_size
+from .segment import PhotoItem, PostProcessing, Segmenter, working_size
 
+# A pixel is on a UNet's foreground map above this probability: the UNet's own threshold.
+ON_FOREGROUND = PostProcessing.threshold
 # The heat map and the box distances are predicted at this stride of the network's input.
 STRIDE = 8
 # The box distances are predicted in units of this many input pixels (the network's raw output,
@@ -155,22 +157,27 @@ class Detector(Segmenter):
         return sorted(items, key=main_item_order, reverse=True)
 
 
+def foreground_shares(items, foreground):
+    """Each item's share of its box on the foreground map (h, w; probabilities, at the working size
+    of the items' masks, which are their boxes filled): what in_front and shaped decide by."""
+    on_foreground = foreground > ON_FOREGROUND
+    return [float(on_foreground[item.mask].mean()) for item in items]
+
+
 def in_front(items, foreground, min_foreground):
     """`items` (the main one first) less those beside the main one with under `min_foreground` of
-    their box on the foreground map (h, w; probabilities, at the working size of the items' masks,
-    which are their boxes filled)."""
-    on_foreground = foreground > 0.5
-    return items[:1] + [item for item in items[1:] if on_foreground[item.mask].mean() >= min_foreground]
+    their box on the foreground map (foreground_shares)."""
+    shares = foreground_shares(items, foreground)
+    return items[:1] + [item for item, share in zip(items[1:], shares[1:]) if share >= min_foreground]
 
 
 def shaped(items, foreground, min_foreground):
-    """`items` with each mask cut to the foreground map (h, w; probabilities, at the working size of
-    their masks) within its box, so that its outline follows the product, not its box; an item with
-    under `min_foreground` of its box on the foreground keeps its box (the UNet missed most of it,
-    and a box says more than a speck)."""
-    on_foreground = foreground > 0.5
-    return [_outlined(item, on_foreground) if on_foreground[item.mask].mean() >= min_foreground else item
-            for item in items]
+    """`items` with each mask cut to the foreground map (as in_front's) within its box, so that its
+    outline follows the product, not its box; an item with under `min_foreground` of its box on the
+    foreground keeps its box (the UNet missed most of it, and a box says more than a speck)."""
+    on_foreground = foreground > ON_FOREGROUND
+    return [_outlined(item, on_foreground) if share >= min_foreground else item
+            for item, share in zip(items, foreground_shares(items, foreground))]
 
 
 def _outlined(item, on_foreground):

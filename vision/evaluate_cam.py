@@ -27,8 +27,7 @@ from .boxes import box_iou
 from .cam import activation_map, covered_region, refresh_head
 from .catalogue import scan_catalogue
 from .categorize import Categorizer, build_index
-from .composites import (DEFAULT_CUT_OUTS, DEFAULT_ECSSD, Backgrounds, CompositeGenerator, cut_out, paired_masks,
-                         split_pairs)
+from .composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, Backgrounds, CompositeGenerator, cut_out, split_folder_pairs
 from .experiment import chosen_segmenter, loaded
 from .figures import write_figures
 from .images import load_image
@@ -62,7 +61,7 @@ def get_args_parser():
 def pointing_generator(cut_out_dir, background_dir, categories, size, seed):
     """(generator of one-product composites, the category of each cut-out)."""
     packshots = [p for p in scan_catalogue(cut_out_dir) if p.category in categories]
-    pairs = split_pairs(paired_masks(f"{background_dir}/images", f"{background_dir}/masks"))["val"]
+    pairs = split_folder_pairs(background_dir)["val"]
     backgrounds = Backgrounds(*zip(*pairs)) if pairs else Backgrounds([], [])
     cut_outs = [cut_out(load_image(p.path)) for p in packshots]
     return CompositeGenerator(cut_outs, backgrounds, size, seed, max_items=1), [p.category for p in packshots]

@@ -29,7 +29,7 @@ from torchvision.transforms import v2 as T
 
 from ..boxes import box_area
 from ..coco import load_instances, validation_part
-from ..composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, load_mask, paired_masks, split_pairs
+from ..composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, load_mask, split_folder_pairs
 from ..encoder import input_transform
 from ..images import load_image
 from ..onnx_export import export_segmenter
@@ -220,7 +220,7 @@ def save_weights(model, args, history):
 
 
 def datasets(args):
-    pairs = split_pairs(paired_masks(os.path.join(args.ecssd, "images"), os.path.join(args.ecssd, "masks")))
+    pairs = split_folder_pairs(args.ecssd)
     pairs = {split: listed[:args.limit] for split, listed in pairs.items()}
     train_generator = composite_generator(args.cut_outs, args.ecssd, args.input_size, args.seed, "train")
     val_generator = composite_generator(args.cut_outs, args.ecssd, args.input_size, VALIDATION_SEED, "val")
