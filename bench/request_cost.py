@@ -32,7 +32,8 @@ from vision.images import (
     decode_image,
     load_image,
 )
-from vision.runtimes import DEFAULT_RUNTIME, default_segmenter, load_segmenter
+from vision.runtimes import load_segmenter
+from vision.segment import DEFAULT_SEGMENTER
 
 BUDGET_BYTES = 90 * 1024
 
@@ -41,7 +42,7 @@ def get_args_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reference", required=True)
     parser.add_argument("--backbone", default="efficientnet_lite0")
-    parser.add_argument("--segmenter", default=default_segmenter(DEFAULT_RUNTIME),
+    parser.add_argument("--segmenter", default=DEFAULT_SEGMENTER,
                         help="the one the worker serves by default, unless 'none' or another is named")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json")

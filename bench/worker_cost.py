@@ -40,7 +40,7 @@ def get_args_parser():
     parser.add_argument("--photos", required=True, help="a folder tree of photos to categorize")
     parser.add_argument("--backbone", default="efficientnet_lite0")
     parser.add_argument("--segmenter", help="'none' to categorize whole photos (default: the one a worker on each "
-                                             "runtime serves, vision.runtimes.default_segmenter)")
+                                             "runtime serves: vision.segment.DEFAULT_SEGMENTER)")
     parser.add_argument("--limit", type=int, default=64, help="photos timed (spread over the tree)")
     parser.add_argument("--threads", type=int, default=1, help="intra-op threads of the networks")
     parser.add_argument("--passes", type=int, nargs="+", default=list(PASSES), help="photos a pass")
@@ -161,7 +161,8 @@ def _worker_models(args):
     """(Categorizer, segmenter, text reader) as a worker on args.runtime loads them."""
     from vision.categorize import Categorizer
     from vision.index import ReferenceIndex
-    from vision.runtimes import default_segmenter, load_embedder, load_segmenter
+    from vision.runtimes import load_embedder, load_segmenter
+    from vision.segment import DEFAULT_SEGMENTER
     from vision.splits import GROUPING_BACKBONE
     from vision.text import TextReader
 
@@ -175,7 +176,7 @@ def _worker_models(args):
     embedder = load_embedder(index.backbone_name, **load, **threads)
     novelty = load_embedder(GROUPING_BACKBONE, **load, **threads) if index.has_novelty_space else None
     segmenter = None if args.segmenter == "none" else load_segmenter(
-        args.segmenter or default_segmenter(args.runtime), **load, **threads)
+        args.segmenter or DEFAULT_SEGMENTER, **load, **threads)
     reader = TextReader(threads=args.threads) if args.read_text else None
     return Categorizer(embedder, index, novelty_embedder=novelty), segmenter, reader
 

@@ -284,7 +284,8 @@ CATALOG_DEVICE = os.environ.get("CATALOG_DEVICE") or None
 CATALOG_BATCH_PHOTOS = integer("CATALOG_BATCH_PHOTOS", 1)
 # The model that finds the items of a photo (vision/weights/segmenters/NAME.pt, or on ONNX Runtime
 # vision/weights/onnx/NAME.onnx); empty: every photo is categorized whole, as one item. By default
-# the product detector (vision.runtimes.default_segmenter); unet_lite0_real_int8 is the UNet before it.
+# the product detector (vision.segment.DEFAULT_SEGMENTER, on either runtime in float);
+# unet_lite0_real_int8 is the UNet before it.
 CATALOG_SEGMENTER = os.environ.get("CATALOG_SEGMENTER", "detector_lite0")
 # OCR (vision.text) on a listing's first photo: the text on the product, kept per item for staff,
 # and a suggested title. 0 turns it off.

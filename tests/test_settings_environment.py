@@ -68,12 +68,12 @@ def test_a_trusted_proxy_that_is_not_an_address_is_refused(monkeypatch):
 
 
 @pytest.mark.parametrize("runtime", ["onnx", "torch"])
-def test_each_runtime_finds_items_with_its_own_segmenter_unless_told(monkeypatch, runtime):
-    """On ONNX Runtime the segmenter quantized to int8, which PyTorch cannot run."""
-    from vision.runtimes import default_segmenter
+def test_each_runtime_finds_items_with_the_product_detector_unless_told(monkeypatch, runtime):
+    """The detector stays in float on either runtime (bench/README.md, "One box per product")."""
+    from vision.segment import DEFAULT_SEGMENTER
 
     monkeypatch.delenv("CATALOG_SEGMENTER", raising=False)
-    assert settings_read("CATALOG_SEGMENTER", CATALOG_RUNTIME=runtime)[1] == default_segmenter(runtime) + "\n"
+    assert settings_read("CATALOG_SEGMENTER", CATALOG_RUNTIME=runtime)[1] == DEFAULT_SEGMENTER + "\n"
     assert settings_read("CATALOG_SEGMENTER", CATALOG_RUNTIME=runtime, CATALOG_SEGMENTER="")[1] == "\n"
 
 

@@ -26,8 +26,9 @@ from .fold_predictions import of_weights
 from .images import is_image_filename, load_image, load_in_batches
 from .index import ReferenceIndex
 from .model_weights import DEFAULT_BACKBONE, ModelUnavailable
-from .runtimes import DEFAULT_RUNTIME, RUNTIMES, default_segmenter, load_embedder, load_segmenter
+from .runtimes import DEFAULT_RUNTIME, RUNTIMES, load_embedder, load_segmenter
 from .scoring import Result, calibration_figures, outside_figures, score
+from .segment import DEFAULT_SEGMENTER
 from .splits import cv_folds, grouping_embedder, holdout_split, is_grouping_backbone, occasion_groups
 from .text import TextProfiles, TextReader, words_read
 from .vote import VoteConfig, vote
@@ -148,9 +149,9 @@ def loaded(load, *args, **kwargs):
 
 
 def chosen_segmenter(name, runtime, device=None):
-    """The segmenter `name` on `runtime`, or with no name the one a worker serves there
-    (vision.runtimes.default_segmenter); one that cannot be had here ends the measurement (loaded)."""
-    return loaded(load_segmenter, name or default_segmenter(runtime), runtime, device=device)
+    """The segmenter `name` on `runtime`, or with no name the one a worker serves (DEFAULT_SEGMENTER,
+    on either runtime in float); one that cannot be had here ends the measurement (loaded)."""
+    return loaded(load_segmenter, name or DEFAULT_SEGMENTER, runtime, device=device)
 
 
 def embed_catalogue(images, embedder, batch_size, description, novelty_embedder=None):

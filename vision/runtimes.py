@@ -12,7 +12,7 @@ from .detect import OnnxDetector, with_foreground
 from .model_weights import GENERIC_BACKBONES, INT8_SUFFIX, INT8_VERSION_SUFFIX, SHIPPED_WEIGHTS_DIR, weights_dir
 from .onnx_runtime import OnnxEmbedder, RuntimeUnavailable, model_kind, model_version, onnx_path
 from .onnx_runtime import onnx_dir as onnx_dir_default
-from .segment import DEFAULT_SEGMENTER, UNET_SEGMENTER, OnnxSegmenter
+from .segment import UNET_SEGMENTER, OnnxSegmenter
 
 RUNTIMES = ("onnx", "torch")
 DEFAULT_RUNTIME = "onnx"
@@ -34,12 +34,6 @@ def load_embedder(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu", 
     from .embedder import Embedder
 
     return Embedder(get_backbone(name), device=device, batch_size=batch_size)
-
-
-def default_segmenter(runtime=DEFAULT_RUNTIME):
-    """The item finder `runtime` serves unless told otherwise: the product detector, on either
-    runtime in float (bench/README.md, "One box per product")."""
-    return DEFAULT_SEGMENTER
 
 
 def load_segmenter(name, runtime=DEFAULT_RUNTIME, onnx_dir=None, provider="cpu", device=None, threads=None):

@@ -31,8 +31,13 @@ def epochs_count(text):
     except ValueError:
         count = 0
     if count < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of epochs, at least 1 (not {text!r})")
+        raise argparse.ArgumentTypeError(epochs_refusal(text))
     return count
+
+
+def epochs_refusal(value):
+    """Why `value` epochs are refused (by the command line and by the training task's options)."""
+    return f"must be a whole number of epochs, at least 1 (not {value!r})"
 
 
 # Checkpoints live outside the clone, so that a run outlives the checkout it was started from.

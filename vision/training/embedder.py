@@ -30,9 +30,9 @@ from ..onnx_export import export
 from ..onnx_runtime import onnx_dir
 from ..scoring import score
 from ..splits import holdout_split, photo_occasions
-from .common import (Progress, add_precision_argument, autocast, epochs_count, half_precision, load_checkpoint,
-                     log_epoch, lr_lambda, optimise_epoch, output_dir_for, save_atomically, save_checkpoint,
-                     use_all_cores)
+from .common import (Progress, add_precision_argument, autocast, epochs_count, epochs_refusal, half_precision,
+                     load_checkpoint, log_epoch, lr_lambda, optimise_epoch, output_dir_for, save_atomically,
+                     save_checkpoint, use_all_cores)
 
 
 # A trained embedder sees photos at this times the side it trained at: its random-resized crops
@@ -82,7 +82,7 @@ class TrainingOptions:
     def __post_init__(self):
         # What the command line refuses (epochs_count), the training task's options too.
         if self.epochs < 1:
-            raise ValueError(f"epochs: must be a whole number of epochs, at least 1 (not {self.epochs!r})")
+            raise ValueError(f"epochs: {epochs_refusal(self.epochs)}")
 
 
 def add_training_arguments(parser):
