@@ -55,14 +55,18 @@ if [ "$step" = adapted ]; then
     --segmenter "$seg" --reference "$F/photos" --photos "$F/photos" --instances "$F/instances.json" --holdout-fraction 0.2 \
     --json "$R/items-freiburg-val-$seg-freiburg_lite0_8.json"
 fi
-# "detector-adapt" (not part of "all": about 35 minutes a group here): manage.py train_detector's default recipe
-# on a catalogue the detector never saw, a Freiburg group, adapting a detector trained on the other groups.
+# "detector-adapt [GROUP:NAME ...]" (not part of "all": about 35 minutes a group here): manage.py train_detector's
+# default recipe on a catalogue the detector never saw, a Freiburg group, adapting a detector trained on the other
+# groups (default: the three measured, e.g. `bench/run_items.sh detector-adapt Pantry:pantry` for one).
 if [ "$step" = detector-adapt ]; then
+  shift
+  groups=("$@")
+  [ ${#groups[@]} -gt 0 ] || groups=(Breakfast:breakfast "Sweets and snacks:sweets" Pantry:pantry)
   weights=$HOME/.cache/catalog-training/scratch-weights
   mkdir -p "$weights/segmenters"
   ln -sf "$PWD"/vision/weights/segmenters/*.pt "$weights/segmenters/"
   bin/secret-key  # manage.py's settings want one
-  for group in Breakfast:breakfast "Sweets and snacks:sweets"; do
+  for group in "${groups[@]}"; do
     name=${group#*:} out=/tmp/leave-${group#*:}-out
     "$python" -m bench.leave_group_out --group "${group%%:*}" --out "$out"
     OMP_NUM_THREADS=2 VISION_WEIGHTS_DIR=$weights "$python" -m vision.training.train_detector \

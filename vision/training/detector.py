@@ -59,8 +59,11 @@ REGRESSION_FLOOR = 0.05
 BOX_LOSS_WEIGHT = 5.0
 # A box cropped to less than this share of its area is dropped (a product cut off at the edge).
 MIN_VISIBLE = 0.5
-# Score thresholds tried on the tuning part.
-THRESHOLDS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
+# Score thresholds tried on the tuning part, 0.15 to 0.6 in steps of 0.01: fine enough that a
+# fine-tuning finds one no worse than its start in recall and precision where one exists (steps of
+# 0.05 missed Breakfast's start's precision by 0.0002 at 0.4 and lost recall at 0.45), and cheap
+# (the network runs once a photo; only decoding is repeated).
+THRESHOLDS = tuple(round(0.15 + 0.01 * step, 2) for step in range(46))
 TUNING_SEED = 1
 
 
