@@ -54,10 +54,11 @@ def product_detector(encoder="efficientnet_lite0", pretrained=True):
 class TorchDetector(Detector):
     runtime = "torch"
 
-    def __init__(self, model, version, input_size, device=None, settings=DetectorSettings()):
+    def __init__(self, model, version, input_size, device=None, settings=DetectorSettings(), encoder=None):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = model.to(self.device).eval()
         self.version, self.input_size, self.settings = version, input_size, settings
+        self.encoder_name = encoder  # what a run that continues it must build (vision.training)
         self.threads = torch.get_num_threads()
         self._transform = input_transform(input_size)
 
@@ -73,4 +74,4 @@ def load_detector(stored, version, path, device=None):
     model = product_detector(stored["encoder"], pretrained=False)
     load_trained_state(model, stored["state_dict"], path, f"a product detector on {stored['encoder']}")
     return TorchDetector(model, version, stored["input_size"], device,
-                         DetectorSettings(score_threshold=stored["score_threshold"]))
+                         DetectorSettings(score_threshold=stored["score_threshold"]), encoder=stored["encoder"])

@@ -66,12 +66,13 @@ def segmenter_path(name):
 class TorchSegmenter(Segmenter):
     runtime = "torch"
 
-    def __init__(self, model, version, input_size, device=None, settings=PostProcessing()):
+    def __init__(self, model, version, input_size, device=None, settings=PostProcessing(), encoder=None):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = model.to(self.device).eval()
         self.version = version
         self.input_size = input_size
         self.settings = settings
+        self.encoder_name = encoder  # what a run that continues it must build (vision.training)
         self.threads = torch.get_num_threads()
         self._transform = input_transform(input_size)
 
@@ -106,7 +107,8 @@ def _loaded(name, path, device):
         return with_foreground(detector, _foreground_segmenter(device))
     model = unet(stored["encoder"])
     load_trained_state(model, stored["state_dict"], path, f"a UNet on {stored['encoder']}")
-    return TorchSegmenter(model, file_version(name, path), stored["input_size"], device=device)
+    return TorchSegmenter(model, file_version(name, path), stored["input_size"], device=device,
+                          encoder=stored["encoder"])
 
 
 def _foreground_segmenter(device):

@@ -89,14 +89,31 @@ def test_onnx_runtime_finds_the_items_pytorch_finds(tiny_detector, weights):
 
 
 def test_it_resumes_where_it_stopped_and_fine_tunes_a_trained_detector(tiny_detector, weights, tmp_path):
-    from vision.training.detector import get_args_parser, main, make_model
+    from vision.training.detector import get_args_parser, main, make_model, starting_detector
 
     root, _, photos, instances = tiny_detector
     history = main(get_args_parser().parse_args(arguments(root, photos, instances, 3, "--resume")))
     assert [record["epoch"] for record in history] == [0, 1, 2]
     args = get_args_parser().parse_args(arguments(tmp_path, photos, instances, 1, "--init", "tiny"))
-    started, trained = make_model(args).state_dict(), load_segmenter("tiny").model.state_dict()
+    started = make_model(args, starting_detector(args, "cpu")).state_dict()
+    trained = load_segmenter("tiny").model.state_dict()
     assert all(torch.equal(started[name], trained[name]) for name in trained)
+
+
+def test_a_fine_tuning_keeps_the_encoder_and_input_size_of_the_detector_it_continues(tiny_detector, weights):
+    from vision.training.detector import get_args_parser, starting_detector
+
+    _, _, photos, instances = tiny_detector
+    minimal = ["--instances", str(instances), "--photos", str(photos), "--name", "more", "--init", "tiny"]
+    args = get_args_parser().parse_args(minimal)
+    starting_detector(args, "cpu")
+    assert (args.encoder, args.input_size) == ("efficientnet_lite0", 128)  # not the defaults' 256
+    args = get_args_parser().parse_args([*minimal, "--input-size", "160"])
+    starting_detector(args, "cpu")
+    assert args.input_size == 160  # a resolution of its own, where asked
+    args = get_args_parser().parse_args([*minimal, "--encoder", "efficientnet_lite1"])
+    with pytest.raises(SystemExit, match="is built on efficientnet_lite0: it cannot go on as --encoder"):
+        starting_detector(args, "cpu")
 
 
 def test_a_fine_tuned_detectors_threshold_is_no_worse_than_where_it_started_where_one_is():
@@ -112,9 +129,9 @@ def test_a_fine_tuned_detectors_threshold_is_no_worse_than_where_it_started_wher
 
 
 def test_it_refuses_to_fine_tune_a_unet_as_a_detector():
-    from vision.training.detector import get_args_parser, make_model
+    from vision.training.detector import get_args_parser, starting_detector
 
     args = get_args_parser().parse_args(["--instances", "i.json", "--photos", "p", "--name", "n",
                                          "--init", "unet_lite0_real"])
     with pytest.raises(SystemExit, match="is a UNet segmenter, not a product detector"):
-        make_model(args)
+        starting_detector(args, "cpu")

@@ -42,11 +42,13 @@ def test_it_resumes_where_it_stopped(tiny_segmenter_files, tmp_path, monkeypatch
 
 
 def test_training_can_start_from_a_trained_segmenter(tiny_segmenter):
-    from vision.training.train_segmenter import get_args_parser, make_model
+    from vision.training.train_segmenter import get_args_parser, make_model, starting_segmenter
 
     args = get_args_parser().parse_args(["--name", "more", "--init", "tiny"])
-    started, trained = make_model(args).state_dict(), load_segmenter("tiny").model.state_dict()
+    started = make_model(args, starting_segmenter(args)).state_dict()
+    trained = load_segmenter("tiny").model.state_dict()
     assert all(torch.equal(started[name], trained[name]) for name in trained)
+    assert (args.encoder, args.input_size) == ("efficientnet_lite0", 128)  # its own, not the defaults' 256
 
 
 def test_boxed_products_become_instance_labels_the_smaller_in_front():

@@ -74,6 +74,21 @@ def load_checkpoint(path, state, device):
     return history, checkpoint["best"]
 
 
+def take_architecture(args, start, default_input_size=256):
+    """Set args.encoder and args.input_size (None where not given): a run that continues `start`,
+    the trained segmenter or detector --init names, builds its encoder and sees photos at its input
+    size unless --input-size says another; one from ImageNet, efficientnet_lite0 at
+    `default_input_size` unless told otherwise."""
+    if start is None:
+        args.encoder = args.encoder or "efficientnet_lite0"
+        args.input_size = args.input_size or default_input_size
+        return
+    if args.encoder and args.encoder != start.encoder_name:
+        raise SystemExit(f"--init {args.init} is built on {start.encoder_name}: it cannot go on as --encoder "
+                         f"{args.encoder} (leave --encoder out).")
+    args.encoder, args.input_size = start.encoder_name, args.input_size or start.input_size
+
+
 def freeze_encoder_but_last(model, count):
     """`model` (a UNet or a detector: vision.encoder.Encoder as `model.encoder`) with its encoder
     frozen but its last `count` blocks; the rest of the model trains."""

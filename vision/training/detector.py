@@ -49,7 +49,7 @@ from ..onnx_runtime import onnx_dir
 from ..unet import load_segmenter, segmenter_path
 from .common import (Progress, add_precision_argument, autocast, epochs_count, freeze_encoder_but_last, half_precision,
                      load_checkpoint, log_epoch, lr_lambda, optimise_epoch, output_dir_for, save_atomically,
-                     save_checkpoint, set_train_mode)
+                     save_checkpoint, set_train_mode, take_architecture)
 
 # The Gaussian of a box spans this share of its sides (TTFNet's alpha and beta).
 GAUSSIAN_SPAN = 0.54
@@ -73,7 +73,7 @@ def get_args_parser():
     parser.add_argument("--photos", required=True, help="the folder the instances' file names are relative to")
     parser.add_argument("--name", required=True, help="save as vision/weights/segmenters/NAME.pt (and NAME.onnx)")
     parser.add_argument("--init", help="fine-tune this trained detector instead of starting from ImageNet")
-    parser.add_argument("--encoder", default="efficientnet_lite0")
+    parser.add_argument("--encoder", help="default: efficientnet_lite0, or with --init the one it was built on")
     parser.add_argument("--cut-outs", default=DEFAULT_CUT_OUTS, help="packshots on white to make composites of")
     parser.add_argument("--ecssd", default=DEFAULT_ECSSD, help="backgrounds for the composites (images/, masks/)")
     parser.add_argument("--composites", type=int, default=600, help="new composites per epoch (0: none)")
@@ -82,7 +82,7 @@ def get_args_parser():
                         help="encoder blocks trained, from the deepest (13 of Lite0's 16: those at strides 8 to 32; "
                              "the stem and the blocks before keep ImageNet's general edges and colours, and "
                              "training them would cost half of each step)")
-    parser.add_argument("--input-size", type=int, default=256)
+    parser.add_argument("--input-size", type=int, help="default: 256, or with --init the one it was trained at")
     parser.add_argument("--epochs", type=epochs_count, default=10)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3, help="neck and heads; the encoder: 4× lower")
@@ -291,14 +291,20 @@ def photo_parts(args):
     return train[:args.limit], tuning[:args.limit], held[:args.limit]
 
 
-def make_model(args):
-    if not args.init:
-        return freeze_encoder_but_last(product_detector(args.encoder), args.train_blocks)
-    start = load_segmenter(args.init)
-    if not start.finds_instances:
+def starting_detector(args, device):
+    """The trained detector --init names (None without), its encoder and input size taken as the
+    run's (take_architecture)."""
+    start = load_segmenter(args.init, device=device) if args.init else None
+    if start is not None and not start.finds_instances:
         raise SystemExit(f"--init {args.init} is a UNet segmenter, not a product detector: name a detector "
                          "(e.g. detector_lite0), or none to start from ImageNet.")
-    return freeze_encoder_but_last(start.model, args.train_blocks)
+    take_architecture(args, start)
+    return start
+
+
+def make_model(args, start):
+    model = start.model if start is not None else product_detector(args.encoder)
+    return freeze_encoder_but_last(model, args.train_blocks)
 
 
 def save_weights(model, args, history, threshold, trained_on):
@@ -320,10 +326,14 @@ def train_detector(args, train, tuning):
     torch.manual_seed(args.seed)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     output_dir = output_dir_for(args)
+    start = starting_detector(args, device)
+    # What the fine-tuning starts from finds on the tuning part, at its own threshold (before its
+    # network, which is the one trained, changes).
+    floor = next(iter(detector_figures(start, tuning).values())) if start is not None else None
     composites = (composite_generator(args.cut_outs, args.ecssd, args.input_size, args.seed, "train")
                   if args.composites else None)
 
-    model = make_model(args).to(device, memory_format=torch.channels_last)
+    model = make_model(args, start).to(device, memory_format=torch.channels_last)
     encoder_params = [p for p in model.encoder.parameters() if p.requires_grad]
     head_params = [p for name, p in model.named_parameters() if not name.startswith("encoder.")]
     optimizer = torch.optim.AdamW([{"params": encoder_params, "lr": args.lr / 4},
@@ -335,9 +345,6 @@ def train_detector(args, train, tuning):
     checkpoint_path = os.path.join(output_dir, "checkpoint.pt")
     history, _ = load_checkpoint(checkpoint_path, state, device) if args.resume else ([], None)
     progress = Progress(len(history), args.epochs)
-    # What the detector fine-tuning starts from finds on the tuning part, at its own threshold.
-    floor = next(iter(detector_figures(load_segmenter(args.init, device=device), tuning).values())) if args.init \
-        else None
 
     def batch_loss(images, heat, box_targets, weights):
         with autocast(device, args.precision):

@@ -39,7 +39,7 @@ from ..segmenter_figures import evaluate_composites, evaluate_masks
 from ..unet import TorchSegmenter, load_segmenter, segmenter_path, unet
 from .common import (Progress, add_precision_argument, autocast, epochs_count, freeze_encoder_but_last, half_precision,
                      load_checkpoint, log_epoch, lr_lambda, optimise_epoch, output_dir_for, save_atomically,
-                     save_checkpoint, set_train_mode)
+                     save_checkpoint, set_train_mode, take_architecture)
 
 VALIDATION_SEED = 1000
 
@@ -49,11 +49,11 @@ def get_args_parser():
     parser.add_argument("--ecssd", default=DEFAULT_ECSSD, help="folder with images/ and masks/")
     parser.add_argument("--cut-outs", default=DEFAULT_CUT_OUTS, help="packshots on white to make composites of")
     parser.add_argument("--name", required=True, help="save as vision/weights/segmenters/NAME.pt")
-    parser.add_argument("--encoder", default="efficientnet_lite0")
+    parser.add_argument("--encoder", help="default: efficientnet_lite0, or with --init the one it was built on")
     parser.add_argument("--init", help="start from this trained segmenter's weights (e.g. unet_lite0) instead of "
                                        "the ImageNet encoder alone, to train it further")
     parser.add_argument("--train-blocks", type=int, default=8, help="encoder blocks trained, from the deepest")
-    parser.add_argument("--input-size", type=int, default=256)
+    parser.add_argument("--input-size", type=int, help="default: 256, or with --init the one it was trained at")
     parser.add_argument("--composites", type=int, default=800, help="new composites per epoch")
     parser.add_argument("--instances", help="COCO instances file of real photos with boxed products")
     parser.add_argument("--photos", help="the folder the instances' file names are relative to")
@@ -165,14 +165,19 @@ def segmentation_loss(logits, foreground, distance):
             + F.binary_cross_entropy_with_logits(distance_logits, distance))
 
 
-def make_model(args):
-    if not args.init:
-        return freeze_encoder_but_last(unet(args.encoder), args.train_blocks)
-    start = load_segmenter(args.init)
-    if start.finds_instances:
+def starting_segmenter(args):
+    """The trained UNet --init names (None without), its encoder and input size taken as the run's
+    (take_architecture)."""
+    start = load_segmenter(args.init) if args.init else None
+    if start is not None and start.finds_instances:
         raise SystemExit(f"--init {args.init} is a product detector: train it with vision.training.train_detector, "
                          "or name a UNet segmenter here (e.g. unet_lite0_real).")
-    return freeze_encoder_but_last(start.model, args.train_blocks)
+    take_architecture(args, start)
+    return start
+
+
+def make_model(args, start):
+    return freeze_encoder_but_last(start.model if start is not None else unet(args.encoder), args.train_blocks)
 
 
 def train_one_epoch(model, optimizer, scheduler, loader, device, epoch, args):
@@ -251,9 +256,10 @@ def main(args):
     torch.manual_seed(args.seed)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     output_dir = output_dir_for(args)
+    start = starting_segmenter(args)
     pairs, train_generator, val_generator, boxed = datasets(args)
 
-    model = make_model(args).to(device, memory_format=torch.channels_last)
+    model = make_model(args, start).to(device, memory_format=torch.channels_last)
     encoder_params = [p for p in model.encoder.parameters() if p.requires_grad]
     decoder_params = [p for name, p in model.named_parameters() if not name.startswith("encoder.")]
     optimizer = torch.optim.AdamW([{"params": encoder_params, "lr": args.lr / 10},
