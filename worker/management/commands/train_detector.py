@@ -62,12 +62,24 @@ class Command(BaseCommand):
         for label, figures in ((init, before), (name, after)):
             self.stdout.write(f"  {label:>24}: item recall {figures['item_recall']:.3f}, "
                               f"item precision {figures['item_precision']:.3f}")
-        if after["item_recall"] >= before["item_recall"] and after["item_precision"] >= before["item_precision"]:
+        worse = _worse(before, after, init)
+        if not worse:
             self.stdout.write(self.style.SUCCESS(f"'{name}' finds this catalogue's products at least as well: "
                                                  f"serve it with CATALOG_SEGMENTER={name}."))
         else:
-            self.stdout.write(self.style.WARNING(f"'{name}' is not better than '{init}' on them: keep serving "
-                                                 f"'{init}'."))
+            self.stdout.write(self.style.WARNING(f"'{name}' {' and '.join(worse)}: keep serving '{init}'."))
+
+
+def _worse(before, after, init):
+    """What the adapted detector does worse on the held-out photos than `init`, the one it started from, in words."""
+    worse = []
+    if after["item_recall"] < before["item_recall"]:
+        worse.append(f"finds fewer of them than '{init}' (item recall {after['item_recall']:.3f} against "
+                     f"{before['item_recall']:.3f})")
+    if after["item_precision"] < before["item_precision"]:
+        worse.append(f"boxes more that are not a product (item precision {after['item_precision']:.3f} against "
+                     f"{before['item_precision']:.3f})")
+    return worse
 
 
 def _held_out_figures(name, photos):
