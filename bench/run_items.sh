@@ -57,11 +57,11 @@ if [ "$step" = adapted ]; then
 fi
 # "detector-adapt [GROUP:NAME ...]" (not part of "all": about 35 minutes a group here): manage.py train_detector's
 # default recipe on a catalogue the detector never saw, a Freiburg group, adapting a detector trained on the other
-# groups (default: the three measured, e.g. `bench/run_items.sh detector-adapt Pantry:pantry` for one).
+# groups (default: the four measured, e.g. `bench/run_items.sh detector-adapt Pantry:pantry` for one).
 if [ "$step" = detector-adapt ]; then
   shift
   groups=("$@")
-  [ ${#groups[@]} -gt 0 ] || groups=(Breakfast:breakfast "Sweets and snacks:sweets" Pantry:pantry)
+  [ ${#groups[@]} -gt 0 ] || groups=(Breakfast:breakfast "Sweets and snacks:sweets" Pantry:pantry Baking:baking)
   weights=$HOME/.cache/catalog-training/scratch-weights
   mkdir -p "$weights/segmenters"
   ln -sf "$PWD"/vision/weights/segmenters/*.pt "$weights/segmenters/"
