@@ -60,8 +60,9 @@ class Command(BaseCommand):
         write_figures({"held_out_photos": len(held), init: before, name: after}, json)
         self.stdout.write(f"On the {len(held)} boxed photos held out of training (whole occasions):")
         for label, figures in ((init, before), (name, after)):
-            self.stdout.write(f"  {label:>24}: item recall {figures['item_recall']:.3f}, "
-                              f"item precision {figures['item_precision']:.3f}")
+            self.stdout.write(f"  {label:>24}: item recall {figures['item_recall']:.3f} ({_matched(figures)} of "
+                              f"{figures['n_products']} products), item precision {figures['item_precision']:.3f} "
+                              f"({figures['unmatched_items']} of {figures['n_items']} boxes on no product)")
         worse = _worse(before, after, init)
         if not worse:
             self.stdout.write(self.style.SUCCESS(f"'{name}' finds this catalogue's products at least as well: "
@@ -73,13 +74,15 @@ class Command(BaseCommand):
 def _worse(before, after, init):
     """What the adapted detector does worse on the held-out photos than `init`, the one it started from, in words."""
     worse = []
-    if after["item_recall"] < before["item_recall"]:
-        worse.append(f"finds fewer of them than '{init}' (item recall {after['item_recall']:.3f} against "
-                     f"{before['item_recall']:.3f})")
-    if after["item_precision"] < before["item_precision"]:
-        worse.append(f"boxes more that are not a product (item precision {after['item_precision']:.3f} against "
-                     f"{before['item_precision']:.3f})")
+    if _matched(after) < _matched(before):  # the same products: their counts compare
+        worse.append(f"finds fewer of these products than '{init}'")
+    if _matched(after) * before["n_items"] < _matched(before) * after["n_items"]:  # precisions, unrounded
+        worse.append(f"puts a larger share of its boxes on no product than '{init}'")
     return worse
+
+
+def _matched(figures):
+    return figures["n_items"] - figures["unmatched_items"]
 
 
 def _held_out_figures(name, photos):
