@@ -43,6 +43,15 @@ class RememberedMaps(Segmenter):
         return [self.maps[id(image)] for image in images]
 
 
+def unet_segmenter(name):
+    segmenter = load_segmenter(name)
+    if segmenter.finds_instances:
+        raise SystemExit(f"{name} is a product detector: its score threshold is chosen in training "
+                         "(vision/training/README.md) and its rules by bench.detector_rules; this tunes a UNet's "
+                         "post-processing.")
+    return segmenter
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--segmenter", action="append", required=True)
@@ -50,6 +59,7 @@ def main():
     parser.add_argument("--holdout-fraction", type=float, default=0.2)
     parser.add_argument("--json")
     args = parser.parse_args()
+    segmenters = [unet_segmenter(name) for name in args.segmenter]  # before the references' minutes of embedding
     settings_args = argparse.Namespace(reference=os.path.join(FREIBURG, "photos"), backbone="efficientnet_lite0",
                                        runtime="torch", device=None, batch_size=None)
     embedder, novelty_embedder, references = embedded_references(settings_args)
@@ -59,8 +69,8 @@ def main():
     categorizer = categorizer_of(embedder, novelty_embedder, references, rows, 0.98)
     images = [load_image(photo.path) for photo in photos]
     report = {"photos": len(photos), "references": len(rows), "segmenters": {}}
-    for name in args.segmenter:
-        segmenter = RememberedMaps(load_segmenter(name), images)
+    for name, loaded in zip(args.segmenter, segmenters):
+        segmenter = RememberedMaps(loaded, images)
         grid = []
         for values in itertools.product(*GRID.values()):
             segmenter.settings = replace(segmenter.settings, **dict(zip(GRID, values)))
