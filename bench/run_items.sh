@@ -68,6 +68,8 @@ if [ "$step" = detector-adapt ]; then
   bin/secret-key  # manage.py's settings want one
   for group in "${groups[@]}"; do
     name=${group#*:} out=/tmp/leave-${group#*:}-out
+    # Fresh runs: a run that is not resumed appends its epochs to the log of one before it.
+    rm -rf "$HOME/.cache/catalog-training/detector_without_$name" "$HOME/.cache/catalog-training/detector_$name"
     "$python" -m bench.leave_group_out --group "${group%%:*}" --out "$out"
     OMP_NUM_THREADS=2 VISION_WEIGHTS_DIR=$weights "$python" -m vision.training.train_detector \
       --instances "$out/without.json" --photos "$F/photos" --name "detector_without_$name"
