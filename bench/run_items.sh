@@ -55,7 +55,7 @@ if [ "$step" = adapted ]; then
     --segmenter "$seg" --reference "$F/photos" --photos "$F/photos" --instances "$F/instances.json" --holdout-fraction 0.2 \
     --json "$R/items-freiburg-val-$seg-freiburg_lite0_8.json"
 fi
-# "detector-adapt [GROUP:NAME ...]" (not part of "all": about 35 minutes a group here): manage.py train_detector's
+# "detector-adapt [GROUP:NAME ...]" (not part of "all": 35-50 minutes a group here): manage.py train_detector's
 # default recipe on a catalogue the detector never saw, a Freiburg group, adapting a detector trained on the other
 # groups (default: the four measured, e.g. `bench/run_items.sh detector-adapt Pantry:pantry` for one).
 if [ "$step" = detector-adapt ]; then
@@ -68,8 +68,6 @@ if [ "$step" = detector-adapt ]; then
   bin/secret-key  # manage.py's settings want one
   for group in "${groups[@]}"; do
     name=${group#*:} out=/tmp/leave-${group#*:}-out
-    # Fresh runs: a run that is not resumed appends its epochs to the log of one before it.
-    rm -rf "$HOME/.cache/catalog-training/detector_without_$name" "$HOME/.cache/catalog-training/detector_$name"
     "$python" -m bench.leave_group_out --group "${group%%:*}" --out "$out"
     OMP_NUM_THREADS=2 VISION_WEIGHTS_DIR=$weights "$python" -m vision.training.train_detector \
       --instances "$out/without.json" --photos "$F/photos" --name "detector_without_$name"

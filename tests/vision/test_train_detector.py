@@ -69,9 +69,9 @@ def test_it_saves_a_versioned_detector_with_the_threshold_chosen_on_its_tuning_p
     assert detector.version.startswith("tiny-")
     assert detector.settings.score_threshold == history[-1]["threshold"]
     tuning = history[-1]["tuning"]["0.3"]
-    assert set(tuning) == {"item_recall", "item_precision", "item_f1", "n_products", "n_items", "unmatched_items"}
-    matched = tuning["n_items"] - tuning["unmatched_items"]
-    assert tuning["item_precision"] == round(matched / max(tuning["n_items"], 1), 4)
+    assert set(tuning) == {"item_recall", "item_precision", "item_f1", "n_products", "n_predicted", "unmatched_items"}
+    matched = tuning["n_predicted"] - tuning["unmatched_items"]
+    assert tuning["item_precision"] == round(matched / max(tuning["n_predicted"], 1), 4)
     stored = torch.load(segmenter_path("tiny"), weights_only=True)
     assert stored["trained_on"] and all(v.dtype == torch.float16 for v in stored["state_dict"].values()
                                         if v.is_floating_point())

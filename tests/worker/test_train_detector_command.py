@@ -33,9 +33,9 @@ def test_it_fine_tunes_the_shipped_detector_and_compares_them_on_held_out_photos
     figures = json.loads((tmp_path / "figures.json").read_text())
     assert set(figures) == {"held_out_photos", "detector_lite0", "shop_boxes"} and figures["held_out_photos"] > 0
     shop = figures["shop_boxes"]
-    assert f"item recall {shop['item_recall']:.3f} ({shop['n_items'] - shop['unmatched_items']} of " \
+    assert f"item recall {shop['item_recall']:.3f} ({shop['n_predicted'] - shop['unmatched_items']} of " \
            f"{shop['n_products']} products)" in lines[2]
-    assert f"({shop['unmatched_items']} of {shop['n_items']} boxes on no product)" in lines[2]
+    assert f"({shop['unmatched_items']} of {shop['n_predicted']} boxes on no product)" in lines[2]
 
 
 def test_it_refuses_what_it_cannot_train_on(tmp_path):

@@ -45,9 +45,14 @@ TRAINING_DIR = os.path.join(os.path.expanduser("~"), ".cache", "catalog-training
 
 
 def output_dir_for(args):
-    """Where a run keeps its checkpoint and log: --output-dir, or TRAINING_DIR/NAME. Created."""
+    """Where a run keeps its checkpoint and log: --output-dir, or TRAINING_DIR/NAME. Created; a run
+    that is not resumed starts its log afresh (it does not go on from the run before it, whose
+    epochs would otherwise read as its own)."""
     output_dir = args.output_dir or os.path.join(TRAINING_DIR, args.name)
     os.makedirs(output_dir, exist_ok=True)
+    if not args.resume:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(output_dir, "log.jsonl"))
     return output_dir
 
 

@@ -165,10 +165,10 @@ def segmentation_loss(logits, foreground, distance):
             + F.binary_cross_entropy_with_logits(distance_logits, distance))
 
 
-def starting_segmenter(args):
+def starting_segmenter(args, device=None):
     """The trained UNet --init names (None without), its encoder and input size taken as the run's
     (take_architecture)."""
-    start = load_segmenter(args.init) if args.init else None
+    start = load_segmenter(args.init, device=device) if args.init else None
     if start is not None and start.finds_instances:
         raise SystemExit(f"--init {args.init} is a product detector: train it with vision.training.train_detector, "
                          "or name a UNet segmenter here (e.g. unet_lite0_real).")
@@ -256,7 +256,7 @@ def main(args):
     torch.manual_seed(args.seed)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     output_dir = output_dir_for(args)
-    start = starting_segmenter(args)
+    start = starting_segmenter(args, device)
     pairs, train_generator, val_generator, boxed = datasets(args)
 
     model = make_model(args, start).to(device, memory_format=torch.channels_last)

@@ -20,8 +20,8 @@ class Command(BaseCommand):
         "Adapt the product detector to a catalogue whose photos carry boxes (a COCO instances file beside the "
         "photos, as vision.coco reads it): the shipped detector fine-tuned on them "
         "(vision/training/train_detector.py), saved as NAME, then measured against the one it started from on "
-        "the catalogue's own held-out boxed photos. Serve it with CATALOG_SEGMENTER=NAME if it finds more and "
-        "no worse."
+        "the catalogue's own held-out boxed photos. Serve it with CATALOG_SEGMENTER=NAME if it finds at least as "
+        "many products with no larger share of its boxes on none."
     )
 
     def add_arguments(self, parser):
@@ -62,7 +62,7 @@ class Command(BaseCommand):
         for label, figures in ((init, before), (name, after)):
             self.stdout.write(f"  {label:>24}: item recall {figures['item_recall']:.3f} ({_matched(figures)} of "
                               f"{figures['n_products']} products), item precision {figures['item_precision']:.3f} "
-                              f"({figures['unmatched_items']} of {figures['n_items']} boxes on no product)")
+                              f"({figures['unmatched_items']} of {figures['n_predicted']} boxes on no product)")
         worse = _worse(before, after, init)
         if not worse:
             self.stdout.write(self.style.SUCCESS(f"'{name}' finds this catalogue's products at least as well: "
@@ -76,13 +76,13 @@ def _worse(before, after, init):
     worse = []
     if _matched(after) < _matched(before):  # the same products: their counts compare
         worse.append(f"finds fewer of these products than '{init}'")
-    if _matched(after) * before["n_items"] < _matched(before) * after["n_items"]:  # precisions, unrounded
+    if _matched(after) * before["n_predicted"] < _matched(before) * after["n_predicted"]:  # precisions, unrounded
         worse.append(f"puts a larger share of its boxes on no product than '{init}'")
     return worse
 
 
 def _matched(figures):
-    return figures["n_items"] - figures["unmatched_items"]
+    return figures["n_predicted"] - figures["unmatched_items"]
 
 
 def _held_out_figures(name, photos):
