@@ -55,9 +55,10 @@ if [ "$step" = adapted ]; then
     --segmenter "$seg" --reference "$F/photos" --photos "$F/photos" --instances "$F/instances.json" --holdout-fraction 0.2 \
     --json "$R/items-freiburg-val-$seg-freiburg_lite0_8.json"
 fi
-# "detector-adapt [GROUP:NAME ...]" (not part of "all": 35-50 minutes a group here): manage.py train_detector's
-# default recipe on a catalogue the detector never saw, a Freiburg group, adapting a detector trained on the other
-# groups (default: the four measured, e.g. `bench/run_items.sh detector-adapt Pantry:pantry` for one).
+# "detector-adapt [GROUP:NAME ...]" (not part of "all": 35-50 minutes a group here, 5-10 once its base detector is
+# trained): manage.py train_detector's default recipe on a catalogue the detector never saw, a Freiburg group,
+# adapting a detector trained on the other groups, then each blend of the two measured on the held-out photos
+# (default: the four groups measured, e.g. `bench/run_items.sh detector-adapt Pantry:pantry` for one).
 if [ "$step" = detector-adapt ]; then
   shift
   groups=("$@")
@@ -69,13 +70,20 @@ if [ "$step" = detector-adapt ]; then
   for group in "${groups[@]}"; do
     name=${group#*:} out=/tmp/leave-${group#*:}-out
     "$python" -m bench.leave_group_out --group "${group%%:*}" --out "$out"
-    OMP_NUM_THREADS=2 VISION_WEIGHTS_DIR=$weights "$python" -m vision.training.train_detector \
-      --instances "$out/without.json" --photos "$F/photos" --name "detector_without_$name"
-    cp "$HOME/.cache/catalog-training/detector_without_$name/log.jsonl" "$R/detector_without_$name-training-log.jsonl"
+    # A base already trained is kept (delete it to train it again): recipes compare on one base (trained
+    # again, it comes out different: the threads' sums are not in a fixed order), and it takes 40 minutes.
+    if [ ! -f "$weights/segmenters/detector_without_$name.pt" ]; then
+      OMP_NUM_THREADS=2 VISION_WEIGHTS_DIR=$weights "$python" -m vision.training.train_detector \
+        --instances "$out/without.json" --photos "$F/photos" --name "detector_without_$name"
+      cp "$HOME/.cache/catalog-training/detector_without_$name/log.jsonl" "$R/detector_without_$name-training-log.jsonl"
+    fi
     OMP_NUM_THREADS=2 VISION_WEIGHTS_DIR=$weights "$python" manage.py train_detector "detector_$name" \
       --init "detector_without_$name" --instances "$out/group.json" --photos "$F/photos" \
       --json "$R/detector-adapt-$name.json"
     cp "$HOME/.cache/catalog-training/detector_$name/log.jsonl" "$R/detector_$name-training-log.jsonl"
+    OMP_NUM_THREADS=2 VISION_WEIGHTS_DIR=$weights "$python" -m bench.detector_blends --name "detector_$name" \
+      --init "detector_without_$name" --instances "$out/group.json" --photos "$F/photos" \
+      --json "$R/detector-blends-$name.json"
   done
 fi
 # "freiburg-embedder" (not part of "all": about 20 minutes here): the shipped freiburg_lite0, train_embedder's

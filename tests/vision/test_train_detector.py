@@ -137,6 +137,40 @@ def test_a_fine_tuned_detectors_threshold_gains_most_in_the_weaker_of_recall_and
     assert best_threshold(breakfast, {"item_recall": 0.8992, "item_precision": 0.9145}) == 0.42
 
 
+def test_a_fine_tuning_is_blended_with_its_start_where_that_gains_in_both_and_is_its_start_where_none_does():
+    from vision.training.detector import best_blend
+
+    started = {"item_recall": 0.877, "item_precision": 0.9068, "item_f1": 0.8917}
+    # Baking's tuning part (fine-tuned: 0.30 and 0.35 as measured), and blends (made up).
+    figures = {1.0: {0.30: {"item_recall": 0.9098, "item_precision": 0.8605, "item_f1": 0.8845},
+                     0.35: {"item_recall": 0.8770, "item_precision": 0.9145, "item_f1": 0.8954}},
+               0.75: {0.35: {"item_recall": 0.9016, "item_precision": 0.9091, "item_f1": 0.9053}},
+               0.5: {0.35: {"item_recall": 0.8852, "item_precision": 0.9153, "item_f1": 0.9000}},
+               0.0: {0.39: started}}
+    # 0.75 has the better F1, its precision up only 0.2 points; 0.5 gains more in the weaker of the two.
+    assert best_blend(figures, started, 0.39) == (0.5, 0.35)
+    figures[0.25] = figures[0.5]
+    assert best_blend(figures, started, 0.39) == (0.25, 0.35)  # of two alike, the nearer the start
+    del figures[0.75], figures[0.5], figures[0.25]
+    # 1.0 at 0.35 gains in precision only, holding the start's recall: the start as it was.
+    assert best_blend(figures, started, 0.39) == (0.0, 0.39)
+
+
+def test_a_blend_lies_between_the_start_and_the_fine_tuned_weights():
+    from vision.training.detector import blended
+
+    start = {"weight": torch.zeros(3), "running_var": torch.ones(2, dtype=torch.float16),
+             "num_batches_tracked": torch.tensor(5)}
+    tuned = {"weight": torch.full((3,), 2.0), "running_var": torch.full((2,), 3.0, dtype=torch.float16),
+             "num_batches_tracked": torch.tensor(9)}
+    half = blended(start, tuned, 0.5)
+    assert half["weight"].tolist() == [1.0] * 3 and half["running_var"].tolist() == [2.0] * 2
+    assert half["running_var"].dtype == torch.float16  # each tensor keeps its type
+    assert half["num_batches_tracked"] == 9  # a count, not blended
+    assert all(torch.equal(blended(start, tuned, 0.0)[name], start[name]) for name in ("weight", "running_var"))
+    assert all(torch.equal(blended(start, tuned, 1.0)[name], tuned[name]) for name in tuned)
+
+
 def test_it_refuses_to_fine_tune_a_unet_as_a_detector():
     from vision.training.detector import get_args_parser, starting_detector
 

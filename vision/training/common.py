@@ -155,11 +155,16 @@ def duration_text(seconds):
 def log_epoch(output_dir, record, progress):
     """Print and append an epoch's record (stamped with the time left) to output_dir/log.jsonl."""
     record = progress.stamp(record)
-    print(json.dumps(record), flush=True)
+    append_log(output_dir, record)
     print(progress.text(record), file=sys.stderr, flush=True)
+    return record
+
+
+def append_log(output_dir, record):
+    """Print `record` and append it to output_dir/log.jsonl."""
+    print(json.dumps(record), flush=True)
     with open(os.path.join(output_dir, "log.jsonl"), "a") as log:
         log.write(json.dumps(record) + "\n")
-    return record
 
 
 def optimise_epoch(loader, batch_loss, optimizer, scheduler, epoch, max_steps=None):

@@ -21,7 +21,10 @@ class Command(BaseCommand):
         "photos, as vision.coco reads it): the shipped detector fine-tuned on them "
         "(vision/training/train_detector.py), saved as NAME, then measured against the one it started from on "
         "the catalogue's own held-out boxed photos. Serve it with CATALOG_SEGMENTER=NAME if it finds at least as "
-        "many products with no larger share of its boxes on none."
+        "many products with no larger share of its boxes on none. What is saved is the blend of the fine-tuned "
+        "network with --init (a share of each) that finds most products and puts the smallest share of its boxes "
+        "on none on photos set aside to choose on; where none does better than --init there in both, NAME is "
+        "a copy of --init."
     )
 
     def add_arguments(self, parser):
@@ -50,25 +53,39 @@ class Command(BaseCommand):
             raise CommandError(f"--options: not options of the training script ({options!r})") from error
         try:
             train, tuning, held = photo_parts(args)
-            train_detector(args, train, tuning)
+            blend = train_detector(args, train, tuning)[-1]["blend"]
         except SystemExit as error:
             raise CommandError(str(error)) from error
         # Where the workers read their models from (training wrote the file beside the weights).
         if settings.CATALOG_ONNX_DIR:
             export_segmenter(name, onnx_path(name, settings.CATALOG_ONNX_DIR))
         before, after = _held_out_figures(init, held), _held_out_figures(name, held)
-        write_figures({"held_out_photos": len(held), init: before, name: after}, json)
+        write_figures({"held_out_photos": len(held), "share": blend["share"], init: before, name: after}, json)
         self.stdout.write(f"On the {len(held)} boxed photos held out of training (whole occasions):")
         for label, figures in ((init, before), (name, after)):
             self.stdout.write(f"  {label:>24}: item recall {figures['item_recall']:.3f} ({_matched(figures)} of "
                               f"{figures['n_products']} products), item precision {figures['item_precision']:.3f} "
                               f"({figures['unmatched_items']} of {figures['n_predicted']} boxes on no product)")
-        worse = _worse(before, after, init)
-        if not worse:
-            self.stdout.write(self.style.SUCCESS(f"'{name}' finds this catalogue's products at least as well: "
-                                                 f"serve it with CATALOG_SEGMENTER={name}."))
-        else:
-            self.stdout.write(self.style.WARNING(f"'{name}' {' and '.join(worse)}: keep serving '{init}'."))
+        serve, text = verdict(name, init, blend, before, after)
+        self.stdout.write((self.style.SUCCESS if serve else self.style.WARNING)(text))
+
+
+def verdict(name, init, blend, before, after):
+    """(whether to serve `name`, why in words): `blend` is the fine-tuning's choice, `before` and `after`
+    the two detectors' figures on the held-out photos."""
+    if blend["share"] == 0:
+        return False, (f"Neither the fine-tuned network nor any blend of it with '{init}' found more products and "
+                       f"put a smaller share of its boxes on none than '{init}' on the photos set aside to choose on "
+                       f"(not the held-out ones above), so '{name}' was saved as a copy of '{init}': keep serving "
+                       f"'{init}'.")
+    weights = ("the fine-tuned network" if blend["share"] == 1 else
+               f"{blend['share']:.0%} the fine-tuned network, {1 - blend['share']:.0%} '{init}'")
+    chosen = f"('{name}': {weights}, at threshold {blend['threshold']:.2f})"
+    worse = _worse(before, after, init)
+    if worse:
+        return False, f"'{name}' {' and '.join(worse)}: keep serving '{init}'. {chosen}"
+    return True, (f"'{name}' finds this catalogue's products at least as well: serve it with "
+                  f"CATALOG_SEGMENTER={name}. {chosen}")
 
 
 def _worse(before, after, init):
