@@ -71,7 +71,7 @@ if [ "$step" = detector-adapt ]; then
     name=${group#*:} out=/tmp/leave-${group#*:}-out
     "$python" -m bench.leave_group_out --group "${group%%:*}" --out "$out"
     # A base already trained is kept (delete it to train it again): recipes compare on one base (trained
-    # again, it comes out different: the threads' sums are not in a fixed order), and it takes 40 minutes.
+    # again, Breakfast's came out the same, Baking's and Pantry's did not), and it takes 40 minutes.
     if [ ! -f "$weights/segmenters/detector_without_$name.pt" ]; then
       OMP_NUM_THREADS=2 VISION_WEIGHTS_DIR=$weights "$python" -m vision.training.train_detector \
         --instances "$out/without.json" --photos "$F/photos" --name "detector_without_$name"

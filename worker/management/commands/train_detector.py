@@ -22,9 +22,9 @@ class Command(BaseCommand):
         "(vision/training/train_detector.py), saved as NAME, then measured against the one it started from on "
         "the catalogue's own held-out boxed photos. Serve it with CATALOG_SEGMENTER=NAME if it finds at least as "
         "many products with no larger share of its boxes on none. What is saved is the blend of the fine-tuned "
-        "network with --init (a share of each) that finds most products and puts the smallest share of its boxes "
-        "on none on photos set aside to choose on; where none does better than --init there in both, NAME is "
-        "a copy of --init."
+        "network with --init (a share of each), and the score threshold, whose smaller gain over --init in item "
+        "recall and item precision, on photos set aside to choose on, is largest; where none gains in both there, "
+        "NAME is a copy of --init."
     )
 
     def add_arguments(self, parser):
