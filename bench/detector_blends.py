@@ -21,7 +21,7 @@ import torch
 from bench.common import FREIBURG
 from vision.figures import write_figures
 from vision.training.common import TRAINING_DIR, half_precision
-from vision.training.detector import blended, detector_figures, photo_parts
+from vision.training.detector import blended, detector_figures, photo_parts, weights_of
 from vision.unet import load_segmenter
 
 
@@ -47,7 +47,7 @@ def main(args):
     tuned = torch.load(os.path.join(output_dir, "checkpoint.pt"), map_location="cpu", weights_only=True)["model"]
     held = photo_parts(args)[2]
     start = load_segmenter(args.init, device="cpu")
-    weights = {name: tensor.detach().clone() for name, tensor in start.model.state_dict().items()}
+    weights = weights_of(start.model)
     rows = {}
     for share, tuning in choice["shares"].items():
         start.model.load_state_dict(half_precision(blended(weights, tuned, float(share))))

@@ -310,6 +310,11 @@ def blended(start_state, tuned_state, share):
             if tensor.is_floating_point() else tensor for name, tensor in tuned_state.items()}
 
 
+def weights_of(model):
+    """A copy of `model`'s weights: what a blend is made of stays as it was while others are loaded."""
+    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+
+
 @dataclass(frozen=True)
 class StartingPoint:
     """What a fine-tuning starts from, taken before its network (the one trained) changes: its
@@ -322,9 +327,8 @@ class StartingPoint:
 
 
 def starting_point(start, tuning):
-    weights = {name: tensor.detach().clone() for name, tensor in start.model.state_dict().items()}
     [floor] = detector_figures(start, tuning).values()
-    return StartingPoint(weights, start.settings.score_threshold, floor)
+    return StartingPoint(weights_of(start.model), start.settings.score_threshold, floor)
 
 
 def blend_with_start(model, start_point, tuned_figures, tuning, input_size):
@@ -332,7 +336,7 @@ def blend_with_start(model, start_point, tuned_figures, tuning, input_size):
     over it on the tuning part (best_blend); the choice: its share and threshold, and each share's
     figures at its best threshold (share 0: the start at its own). `tuned_figures` are the fine-tuned
     network's own (share 1), as the last epoch measured them."""
-    tuned = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+    tuned = weights_of(model)
     device = next(model.parameters()).device
     figures = {0.0: {start_point.threshold: start_point.floor},
                1.0: {float(threshold): one for threshold, one in tuned_figures.items()}}
