@@ -67,7 +67,10 @@ class CategoryPathField(forms.CharField):
         matches = Category.objects.filter(path__iexact=path.strip())
         category = next((c for c in matches if c.path == path.strip()), None) or matches.first()
         if category is None:
-            raise forms.ValidationError(f"There is no category “{path}”; pick one from the list.")
+            # The typed text goes in as a parameter: django-filter %-formats every message, so a "%"
+            # typed into the message itself would be a server error.
+            raise forms.ValidationError("There is no category “%(path)s”; pick one from the list.",
+                                        params={"path": path})
         return category
 
 
@@ -81,7 +84,7 @@ class CategorySearchField(forms.CharField):
     def clean(self, value):
         text = super().clean(value).strip()
         if text and not Category.objects.filter(path__icontains=text).exists():
-            raise forms.ValidationError(f"No category path holds “{text}”.")
+            raise forms.ValidationError("No category path holds “%(text)s”.", params={"text": text})
         return text
 
 

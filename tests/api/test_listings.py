@@ -99,6 +99,12 @@ def test_bad_filters_are_field_errors(api):
     assert response.status_code == 400 and set(response.json()["errors"]) == {"status", "category", "created_after"}
 
 
+def test_a_category_typed_with_a_percent_sign_is_a_field_error_that_quotes_it(api):
+    response = api.get("/api/v1/listings/", {"category": "b%eïn 100%"})
+    assert response.status_code == 400
+    assert response.json()["errors"]["category"] == ["There is no category “b%eïn 100%”; pick one from the list."]
+
+
 def test_an_empty_filter_is_a_field_error_not_no_filter(api):
     response = api.get("/api/v1/listings/?status=&category=&created_before=")
     assert response.status_code == 400 and set(response.json()["errors"]) == {"status", "category", "created_before"}
