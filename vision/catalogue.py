@@ -39,8 +39,16 @@ def _category_of(root, directory):
     return () if relative == os.curdir else tuple(relative.split(os.sep))
 
 
+PATH_SEPARATOR = " > "  # as the app writes a category's path (Fruit > Apple)
+
+
 def format_path(category):
-    return " > ".join(category)
+    return PATH_SEPARATOR.join(category)
+
+
+def parse_path(path):
+    """The category (a tuple of names) that format_path wrote as `path`."""
+    return tuple(path.split(PATH_SEPARATOR))
 
 
 def described_product_words(folder):

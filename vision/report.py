@@ -32,7 +32,7 @@ from tqdm import tqdm
 from . import scoring
 from .boxes import match_boxes
 from .cam import refresh_head
-from .catalogue import CatalogueImage, format_path
+from .catalogue import CatalogueImage, format_path, parse_path
 from .categorize import CategorizedImage
 from .coco import load_instances
 from .experiment import add_experiment_arguments, chosen_segmenter, run
@@ -140,7 +140,7 @@ def confusion_matrix_plot(results, depth, file):
     side = min(12, 2.5 + 0.12 * len(classes))
     figure, axes = plt.subplots(figsize=(side, side))
     axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-    names = [name.split(" > ")[-1] for name in classes]
+    names = [parse_path(name)[-1] for name in classes]
     size = max(4, min(10, 400 / max(len(classes), 1)))
     axes.set_xticks(range(len(classes)), names, rotation=90, fontsize=size)
     axes.set_yticks(range(len(classes)), names, fontsize=size)
