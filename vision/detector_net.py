@@ -11,7 +11,7 @@ from torch import nn
 from .backbones import get_backbone
 from .detect import Detector, DetectorSettings, heat_and_distances
 from .backbones.finetuned import load_trained_state
-from .encoder import Encoder, input_transform
+from .encoder import DEFAULT_ENCODER, Encoder, input_transform
 
 # The heat map's bias starts where a cell is a centre with probability 0.1 (CenterNet, RetinaNet):
 # most cells are background, and a zero start would swamp the first steps with their loss.
@@ -47,7 +47,7 @@ class ProductDetector(nn.Module):
         return torch.cat([self.heat(x), self.box(x)], dim=1)
 
 
-def product_detector(encoder="efficientnet_lite0", pretrained=True):
+def product_detector(encoder=DEFAULT_ENCODER, pretrained=True):
     return ProductDetector(get_backbone(encoder, pretrained=pretrained).trunk)
 
 

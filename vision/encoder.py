@@ -6,6 +6,9 @@ import torch
 from torch import nn
 from torchvision.transforms import v2 as T
 
+# The ImageNet trunk a segmenter or detector trained from scratch is built on (the registry's weights).
+DEFAULT_ENCODER = "efficientnet_lite0"
+
 
 class Encoder(nn.Module):
     """An EfficientNet trunk returning the last feature map at every stride (2, 4, 8, 16, 32)."""

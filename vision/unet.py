@@ -13,7 +13,7 @@ from torch import nn
 from .backbones import BackboneUnavailable, get_backbone
 from .backbones.finetuned import file_version, load_trained_state
 from .detect import with_foreground
-from .encoder import Encoder, input_transform
+from .encoder import DEFAULT_ENCODER, Encoder, input_transform
 from .model_weights import INT8_SUFFIX, SHIPPED_WEIGHTS_DIR, weights_dir
 from .segment import DEFAULT_SEGMENTER, UNET_SEGMENTER, PostProcessing, Segmenter, working_size
 
@@ -55,7 +55,7 @@ class UNet(nn.Module):
         return F.interpolate(self.head(x), size=batch.shape[-2:], mode="bilinear", align_corners=False)
 
 
-def unet(encoder="efficientnet_lite0", pretrained=True):
+def unet(encoder=DEFAULT_ENCODER, pretrained=True):
     return UNet(get_backbone(encoder, pretrained=pretrained).trunk)
 
 

@@ -12,6 +12,7 @@ import time
 
 import torch
 
+from vision.encoder import DEFAULT_ENCODER
 from vision.files import replaced_atomically
 
 
@@ -82,10 +83,10 @@ def load_checkpoint(path, state, device):
 def take_architecture(args, start, default_input_size=256):
     """Set args.encoder and args.input_size (None where not given): a run that continues `start`,
     the trained segmenter or detector --init names, builds its encoder and sees photos at its input
-    size unless --input-size says another; one from ImageNet, efficientnet_lite0 at
+    size unless --input-size says another; one from ImageNet, DEFAULT_ENCODER at
     `default_input_size` unless told otherwise."""
     if start is None:
-        args.encoder = args.encoder or "efficientnet_lite0"
+        args.encoder = args.encoder or DEFAULT_ENCODER
         args.input_size = args.input_size or default_input_size
         return
     if args.encoder and args.encoder != start.encoder_name:

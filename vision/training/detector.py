@@ -44,7 +44,7 @@ from ..composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator
 from ..content_keys import content_key
 from ..detect import DISTANCE_UNIT, STRIDE
 from ..detector_net import TorchDetector, product_detector
-from ..encoder import input_transform
+from ..encoder import DEFAULT_ENCODER, input_transform
 from ..images import load_image
 from ..onnx_export import export_segmenter
 from ..onnx_runtime import onnx_dir
@@ -82,7 +82,7 @@ def get_args_parser():
     parser.add_argument("--photos", required=True, help="the folder the instances' file names are relative to")
     parser.add_argument("--name", required=True, help="save as vision/weights/segmenters/NAME.pt (and NAME.onnx)")
     parser.add_argument("--init", help="fine-tune this trained detector instead of starting from ImageNet")
-    parser.add_argument("--encoder", help="default: efficientnet_lite0, or with --init the one it was built on")
+    parser.add_argument("--encoder", help=f"default: {DEFAULT_ENCODER}, or with --init the one it was built on")
     parser.add_argument("--cut-outs", default=DEFAULT_CUT_OUTS, help="packshots on white to make composites of")
     parser.add_argument("--ecssd", default=DEFAULT_ECSSD, help="backgrounds for the composites (images/, masks/)")
     parser.add_argument("--composites", type=int, default=600, help="new composites per epoch (0: none)")

@@ -30,7 +30,7 @@ from torchvision.transforms import v2 as T
 from ..boxes import box_area
 from ..coco import load_instances, validation_part
 from ..composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, load_mask, split_folder_pairs
-from ..encoder import input_transform
+from ..encoder import DEFAULT_ENCODER, input_transform
 from ..images import load_image
 from ..onnx_export import export_segmenter
 from ..onnx_runtime import onnx_dir
@@ -49,7 +49,7 @@ def get_args_parser():
     parser.add_argument("--ecssd", default=DEFAULT_ECSSD, help="folder with images/ and masks/")
     parser.add_argument("--cut-outs", default=DEFAULT_CUT_OUTS, help="packshots on white to make composites of")
     parser.add_argument("--name", required=True, help="save as vision/weights/segmenters/NAME.pt")
-    parser.add_argument("--encoder", help="default: efficientnet_lite0, or with --init the one it was built on")
+    parser.add_argument("--encoder", help=f"default: {DEFAULT_ENCODER}, or with --init the one it was built on")
     parser.add_argument("--init", help="start from this trained segmenter's weights (e.g. unet_lite0) instead of "
                                        "the ImageNet encoder alone, to train it further")
     parser.add_argument("--train-blocks", type=int, default=8, help="encoder blocks trained, from the deepest")
