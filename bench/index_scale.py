@@ -29,7 +29,6 @@ import uuid
 import numpy as np
 
 from bench.common import clustered, exact_neighbours, one_query_at_a_time, synthetic
-from vision.catalogue import parse_path
 from vision.figures import write_figures
 from vision.index import ReferenceIndex, recall_at_10
 
@@ -87,7 +86,7 @@ def correction_live_seconds(cache, reference, find):
     reference.save()
     while True:
         found = cache.categorizer().index.search(find[None], 1)[0][0]
-        if found.reference_id == reference.pk and found.category == parse_path(reference.category.path):
+        if found.reference_id == reference.pk and found.category == reference.category.names:
             return time.perf_counter() - started
 
 

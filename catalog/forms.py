@@ -70,7 +70,7 @@ class CategoryPathField(forms.CharField):
             # The typed text goes in as a parameter: django-filter %-formats every message, so a "%"
             # typed into the message itself would be a server error.
             raise forms.ValidationError("There is no category “%(path)s”; pick one from the list.",
-                                        params={"path": path})
+                                        code="invalid", params={"path": path})
         return category
 
 
@@ -84,7 +84,7 @@ class CategorySearchField(forms.CharField):
     def clean(self, value):
         text = super().clean(value).strip()
         if text and not Category.objects.filter(path__icontains=text).exists():
-            raise forms.ValidationError("No category path holds “%(text)s”.", params={"text": text})
+            raise forms.ValidationError("No category path holds “%(text)s”.", code="invalid", params={"text": text})
         return text
 
 

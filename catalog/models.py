@@ -10,9 +10,9 @@ from django.db import models, transaction
 from django.utils.functional import cached_property
 
 from vision import outcomes
+from vision.catalogue import PATH_SEPARATOR, parse_path
 from vision.text import is_readable
 
-PATH_SEPARATOR = " > "
 TITLE_LIMIT = 200
 REFERENCE_LIMIT = 200
 
@@ -72,7 +72,7 @@ class Category(models.Model):
 
     @property
     def names(self):
-        return tuple(self.path.split(PATH_SEPARATOR))
+        return parse_path(self.path)
 
     def clean(self):
         if self.pk and self.parent and self.subtree().filter(pk=self.parent.pk).exists():

@@ -13,7 +13,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGES = ("bench", "catalog", "config", "vision", "worker")
 # The vision modules the web process may import: Pillow, NumPy, hashlib and wordfreq only (vision.text
 # loads the OCR models lazily, in the worker), never torch or FAISS.
-WEB_VISION = {"vision.content_keys", "vision.images", "vision.outcomes", "vision.precision", "vision.text"}
+WEB_VISION = {"vision.catalogue", "vision.content_keys", "vision.images", "vision.outcomes", "vision.precision",
+              "vision.text"}
 HEAVY = {"faiss", "torch", "torchvision"}
 
 

@@ -48,7 +48,7 @@ def format_path(category):
 
 def parse_path(path):
     """The category (a tuple of names) that format_path wrote as `path`."""
-    return tuple(path.split(PATH_SEPARATOR))
+    return tuple(path.split(PATH_SEPARATOR)) if path else ()
 
 
 def described_product_words(folder):

@@ -33,7 +33,12 @@ class Result:
 
 
 def answer_right(result, depth=None):
-    truth, predicted = result.truth, result.decision.predicted
+    return paths_agree(result.truth, result.decision.predicted, depth)
+
+
+def paths_agree(truth, predicted, depth=None):
+    """Whether the `predicted` category names `truth` to `depth` levels (None: the leaf); a truth
+    shallower than `depth` must be named whole."""
     if depth is None:
         return predicted == truth
     depth = min(depth, len(truth))
