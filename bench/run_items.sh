@@ -114,20 +114,24 @@ if [ "$step" = detector ] || [ "$step" = detector-measure ]; then
   "$python" -m bench.detector_outlines --json "$R/detector-outlines.json"
   # Why the detector's network stays in float.
   "$python" -m bench.segmenter_int8 --segmenter detector_lite0 --json "$R/detector-int8-variants.json"
-  # Grocery, photo by photo: the detector and the UNet against the photo seen whole, on the held-out fifth and
-  # on val (predictions in a scratch folder, the paired counts in bench/results).
+  # Grocery, photo by photo: the detector against the UNet and the photo seen whole, on the held-out fifth and on
+  # val (the predictions in a scratch folder; the UNet's and the whole photo's figures are issue 17's files).
   P=$(mktemp -d)
   for finder in detector_lite0 unet_lite0_real whole; do
     with=(--segmenter "$finder"); [ "$finder" = whole ] && with=()
+    figures=(); [ "$finder" = detector_lite0 ] && figures=(--json "$R/items-grocery-PART-$finder.json")
     "$python" -m vision.evaluate --runtime torch --backbone grocery_lite0 --reference "$G/train" --holdout-fraction 0.2 \
-      "${with[@]}" --json "$R/items-grocery-holdout-$finder.json" --predictions "$P/holdout-$finder.csv"
+      "${with[@]}" "${figures[@]/PART/holdout}" --predictions "$P/holdout-$finder.csv"
     "$python" -m vision.evaluate --runtime torch --backbone grocery_lite0 --reference "$G/train" --queries "$G/val" \
-      "${with[@]}" --json "$R/items-grocery-val-$finder.json" --predictions "$P/val-$finder.csv"
+      "${with[@]}" "${figures[@]/PART/val}" --predictions "$P/val-$finder.csv"
   done
   for part in holdout val; do
     "$python" -m bench.paired_predictions "$P/$part-unet_lite0_real.csv" "$P/$part-detector_lite0.csv" "$P/$part-whole.csv" \
       --json "$R/paired-grocery-$part.json"
+    "$python" -m bench.paired_predictions "$P/$part-whole.csv" "$P/$part-detector_lite0.csv" \
+      --json "$R/paired-grocery-$part-whole.json"
   done
+  rm -r "$P"
   for finder in detector_lite0 unet_lite0_real_int8; do
     "$python" -m bench.worker_cost --backbone grocery --onnx-backbone grocery_int8 --runtimes onnx --reference "$G/val" \
       --photos "$F/photos" --limit 30 --passes 1 --segmenter "$finder" --json "$R/worker-cost-items-$finder.json"
