@@ -20,6 +20,9 @@ from .models import Category, Item, Outcome, Photo, ReviewDecision, ThresholdCha
 from .review import decide, new_category, set_aside
 
 ITEMS_PER_PAGE = 20
+# An audit's label must be staff's own choice, made without the model's answer (catalog.audits): never
+# an Accept of the hidden answer, nor part of a selection decided at once.
+AUDIT_ON_ITS_CARD = "choose each audit's category on its own card; the model's answer stays hidden until then."
 THRESHOLD_CHANGES_SHOWN = 20
 
 
@@ -96,7 +99,9 @@ def _query_without_page(request):
 @require_POST
 def review_accept(request, item_uuid):
     item = _get_item(request, item_uuid)
-    if item.category is None:
+    if item.is_blind_audit:
+        messages.error(request, f"This item is an audit, with nothing to accept: {AUDIT_ON_ITS_CARD}")
+    elif item.category is None:
         messages.error(request, "This item has no category to accept; choose one with Correct.")
     else:
         decide(item, item.category, request.user)
@@ -149,11 +154,14 @@ def review_bulk(request):
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
         return _back_to_queue(request)
-    items = list(_reviewable_items(request.user).filter(uuid__in=form.cleaned_data["items"]))
+    selected = list(_reviewable_items(request.user).filter(uuid__in=form.cleaned_data["items"]))
+    items = [item for item in selected if not item.is_blind_audit]
     decided, skipped = _decide_all(items, form.cleaned_data.get("category"), request.user)
     messages.success(request, f"{decided} item{'s'[:decided != 1]} {form.done_verb}.")
+    if audits_left := len(selected) - len(items):
+        messages.error(request, f"{audits_left} audit{'s'[:audits_left != 1]} left unchanged: {AUDIT_ON_ITS_CARD}")
     if skipped:
-        messages.error(request, f"{skipped} uncategorized item{'s'[:skipped != 1]} left as they were: "
+        messages.error(request, f"{skipped} uncategorized item{'s'[:skipped != 1]} left unchanged: "
                                 "choose a category for them.")
     return _back_to_queue(request)
 

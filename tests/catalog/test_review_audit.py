@@ -40,3 +40,17 @@ def test_the_queue_filters_audits(staff_client, make_item, audited):
     make_item("Vegetables > Leek", outcome=Outcome.ACCEPTED)
     assert "1 item." in staff_client.get("/review/", {"audit": "only"}).content.decode()
     assert "1 item." in staff_client.get("/review/", {"audit": "none"}).content.decode()
+
+
+def test_an_audit_is_never_decided_by_accepting_the_hidden_answer(staff_client, make_item, audited):
+    other = make_item("Vegetables > Leek", 0.4, outcome=Outcome.NEEDS_REVIEW, risk=0.6)
+    cards = staff_client.get("/review/").content.decode().split('class="photo-card review-item"')[1:]
+    assert 'name="items"' not in cards[0] and 'name="items"' in cards[1]  # no selecting an audit
+
+    page = staff_client.post(f"/review/items/{audited.uuid}/accept", {"next": "/review/"}, follow=True).content.decode()
+    assert "This item is an audit, with nothing to accept" in page
+    page = staff_client.post("/review/bulk", {"action": "accept", "items": [str(audited.uuid), str(other.uuid)]},
+                             follow=True).content.decode()
+    assert "1 item accepted." in page and "1 audit left unchanged: choose each audit&#x27;s category" in page
+    audited.refresh_from_db()
+    assert audited.review == Item.Review.PENDING and not audited.decisions.exists()

@@ -32,7 +32,7 @@ def test_accepting_leaves_uncategorized_items_and_says_so(staff_client, make_ite
     response = staff_client.post("/review/bulk", {"action": "accept", "items": [str(i.uuid) for i in items]},
                                  follow=True)
     page = response.content.decode()
-    assert "1 item accepted." in page and "1 uncategorized item left as they were" in page
+    assert "1 item accepted." in page and "1 uncategorized item left unchanged" in page
 
 
 def test_moving_without_a_category_is_refused(staff_client, make_item):
