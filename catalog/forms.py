@@ -128,7 +128,7 @@ class UUIDListField(forms.Field):
 
 
 class BulkReviewForm(forms.Form):
-    ACTIONS = {"accept": "accepted", "reassign": "moved"}
+    ACTIONS = {"accept": "accepted", "reassign": "corrected"}
 
     items = UUIDListField(error_messages={"required": "Select at least one item."})
     action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
@@ -137,7 +137,7 @@ class BulkReviewForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("action") == "reassign" and not data.get("category"):
-            self.add_error("category", "Choose the category to move the selected items to.")
+            self.add_error("category", "Choose the category to correct the selected items to.")
         if data.get("action") == "accept":
             data["category"] = None
         return data

@@ -116,7 +116,7 @@ def review_correct(request, item_uuid):
     form = CategoryChoiceForm(request.POST)
     if form.is_valid():
         decide(item, form.cleaned_data["category"], request.user)
-        messages.success(request, f"Moved to {form.cleaned_data['category']}; it is a reference of it from now on.")
+        messages.success(request, f"Corrected to {form.cleaned_data['category']}; it is a reference of it from now on.")
     else:
         messages.error(request, " ".join(form.errors["category"]))
     return _back_to_queue(request)

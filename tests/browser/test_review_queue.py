@@ -35,7 +35,7 @@ def test_staff_accept_correct_and_set_aside_items(served, imported_catalogue, ow
     expect(page.locator(".notice")).to_contain_text("Accepted")
     card(page, "Carrots").get_by_label("Correct category").fill("Fruit > Apple > Granny-Smith")
     card(page, "Carrots").get_by_role("button", name="Correct").click()
-    expect(page.locator(".notice")).to_contain_text("Moved to Fruit > Apple > Granny-Smith")
+    expect(page.locator(".notice")).to_contain_text("Corrected to Fruit > Apple > Granny-Smith")
     card(page, "Mystery").get_by_role("button", name="Not in the catalogue").click()
     expect(page.locator(".notice")).to_contain_text(re.compile("not in the catalogue", re.I))
     expect(page.get_by_text("Nothing to review with these filters.")).to_be_visible()

@@ -22,7 +22,7 @@ def test_staff_move_a_selection_to_another_category(staff_client, make_item):
     response = staff_client.post("/review/bulk", {
         "action": "reassign", "category": "Vegetables > Carrots", "items": [str(i.uuid) for i in chosen]},
         follow=True)
-    assert "2 items moved." in response.content.decode()
+    assert "2 items corrected." in response.content.decode()
     assert {item.category for item in Item.objects.all()} == {carrots}
     assert ReviewDecision.objects.filter(action="corrected").count() == 2
 
@@ -38,7 +38,7 @@ def test_accepting_leaves_uncategorized_items_and_says_so(staff_client, make_ite
 def test_moving_without_a_category_is_refused(staff_client, make_item):
     item = make_item()
     response = staff_client.post("/review/bulk", {"action": "reassign", "items": [str(item.uuid)]}, follow=True)
-    assert "Choose the category to move the selected items to." in response.content.decode()
+    assert "Choose the category to correct the selected items to." in response.content.decode()
     assert not ReviewDecision.objects.exists()
 
 

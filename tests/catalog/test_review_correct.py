@@ -10,7 +10,7 @@ def test_staff_correct_an_item_and_it_becomes_a_reference_of_the_new_category(st
     carrots = Category.objects.get_or_create_path(["Vegetables", "Carrots"])
     response = staff_client.post(f"/review/items/{item.uuid}/correct", {"category": "Vegetables > Carrots"},
                                  follow=True)
-    assert "Moved to Vegetables &gt; Carrots" in response.content.decode()
+    assert "Corrected to Vegetables &gt; Carrots" in response.content.decode()
     item.refresh_from_db()
     assert item.category == carrots and item.review == "corrected"
     decision = ReviewDecision.objects.get()
