@@ -11,6 +11,9 @@ from drf_spectacular.utils import extend_schema_field
 from .forms import CategoryPathField, CategorySearchField
 from .models import REFERENCE_LIMIT, Item, ListingStatus, Outcome
 
+# The review status of every item staff have decided about, whichever way (what the Quality page
+# counts as reviewed).
+DECIDED = "decided"
 # Confidence bands of the review queue's filter: [low, high).
 CONFIDENCE_BANDS = {"low": (0.0, 0.5), "medium": (0.5, 0.8), "high": (0.8, 0.95), "certain": (0.95, 1.01)}
 
@@ -96,7 +99,8 @@ class ReviewFilter(filters.FilterSet):
 
     category = CategorySearchFilter(field_name="category__path", lookup_expr="icontains", label="In category",
                                     max_length=2000)
-    review = filters.ChoiceFilter(label="Status", choices=Item.Review.choices, empty_label="Any")
+    review = filters.ChoiceFilter(label="Status", empty_label="Any", method="in_review",
+                                  choices=[*Item.Review.choices, (DECIDED, "Decided by staff, any way")])
     audit = filters.ChoiceFilter(label="Audits", empty_label="Any", method="audits",
                                  choices=[("only", "Audits only"), ("none", "No audits")])
     outcome = filters.ChoiceFilter(label="Outcome", empty_label="Any", choices=[
@@ -110,6 +114,9 @@ class ReviewFilter(filters.FilterSet):
                                widget=forms.DateInput(attrs={"type": "date"}))
     until = filters.DateFilter(field_name="photo__created", lookup_expr="date__lte", label="to",
                                widget=forms.DateInput(attrs={"type": "date"}))
+
+    def in_review(self, items, name, value):
+        return items.exclude(review=Item.Review.PENDING) if value == DECIDED else items.filter(review=value)
 
     def audits(self, items, name, value):
         return items.filter(audit=value == "only")

@@ -77,8 +77,12 @@ def test_it_shows_the_queue_and_links_into_it(staff_client, decided, make_item):
     page = staff_client.get("/review/quality/").content.decode()
     assert _table(page, "queue") == [["Needs review", "1", "0 minutes ago"]]
     assert 'href="/review/?outcome=needs_review&amp;review=pending"' in page
-    assert 'href="/review/?category=Fruit%20%3E%20Plantain&amp;review="' in page
-    linked = staff_client.get("/review/", {"category": "Fruit > Plantain", "review": ""}).content.decode()
+    assert 'href="/review/?category=Fruit%20%3E%20Plantain&amp;review=decided"' in page
+    linked = staff_client.get("/review/", {"category": "Fruit > Plantain", "review": "decided"}).content.decode()
+    assert "2 items." in linked
+    # A Reviewed count opens the queue with as many items: those decided, not the one still waiting.
+    assert _table(page, "auto-accept")[0][3] == "2" and 'href="/review/?outcome=accepted&amp;review=decided"' in page
+    linked = staff_client.get("/review/", {"outcome": "accepted", "review": "decided"}).content.decode()
     assert "2 items." in linked
 
 
