@@ -71,7 +71,10 @@ class ItemAdmin(admin.ModelAdmin):
     list_display = ["photo", "category", "confidence", "review"]
     list_filter = ["review"]
     list_select_related = ["photo", "category"]
-    readonly_fields = ["uuid", "category", "confidences", "confidence", "heatmap_category", "review"]
+    # An audit's flag and the model's outcome are the record of what was drawn and what the model did:
+    # unticking a waiting audit would show its hidden answer and let it be accepted unseen.
+    readonly_fields = ["uuid", "category", "confidences", "confidence", "heatmap_category", "review", "audit",
+                       "outcome"]
 
 
 @admin.register(ReviewDecision)

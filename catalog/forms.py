@@ -106,7 +106,8 @@ class NewCategoryForm(forms.Form):
                                         "none of them empty.")
         path = PATH_SEPARATOR.join(names)
         if Category.objects.filter(path=path).exists():
-            raise forms.ValidationError(f"“{path}” already exists; use Correct to move the item there.")
+            raise forms.ValidationError(f"“{path}” already exists; choose it with Correct (Choose on an audit) "
+                                        "instead.")
         parent = Category.objects.filter(path=PATH_SEPARATOR.join(names[:-1])).first() if len(names) > 1 else None
         if len(names) > 1 and parent is None:
             raise forms.ValidationError(f"There is no category “{PATH_SEPARATOR.join(names[:-1])}” to put "

@@ -100,7 +100,8 @@ def _query_without_page(request):
 def review_accept(request, item_uuid):
     item = _get_item(request, item_uuid)
     if item.is_blind_audit:
-        messages.error(request, f"This item is an audit, with nothing to accept: {AUDIT_ON_ITS_CARD}")
+        messages.error(request, "This item is an audit: choose its category yourself with Choose; the model's "
+                                "answer stays hidden until then.")
     elif item.category is None:
         messages.error(request, "This item has no category to accept; choose one with Correct.")
     else:
@@ -157,12 +158,13 @@ def review_bulk(request):
     selected = list(_reviewable_items(request.user).filter(uuid__in=form.cleaned_data["items"]))
     items = [item for item in selected if not item.is_blind_audit]
     decided, skipped = _decide_all(items, form.cleaned_data.get("category"), request.user)
-    messages.success(request, f"{decided} item{'s'[:decided != 1]} {form.done_verb}.")
+    if decided or not selected:
+        messages.success(request, f"{decided} item{'s'[:decided != 1]} {form.done_verb}.")
     if audits_left := len(selected) - len(items):
         messages.error(request, f"{audits_left} audit{'s'[:audits_left != 1]} left unchanged: {AUDIT_ON_ITS_CARD}")
     if skipped:
         messages.error(request, f"{skipped} uncategorized item{'s'[:skipped != 1]} left unchanged: "
-                                "choose a category for them.")
+                                f"choose a category for {'them' if skipped != 1 else 'it'}.")
     return _back_to_queue(request)
 
 

@@ -48,9 +48,19 @@ def test_an_audit_is_never_decided_by_accepting_the_hidden_answer(staff_client, 
     assert 'name="items"' not in cards[0] and 'name="items"' in cards[1]  # no selecting an audit
 
     page = staff_client.post(f"/review/items/{audited.uuid}/accept", {"next": "/review/"}, follow=True).content.decode()
-    assert "This item is an audit, with nothing to accept" in page
+    assert "This item is an audit: choose its category yourself with Choose" in page
     page = staff_client.post("/review/bulk", {"action": "accept", "items": [str(audited.uuid), str(other.uuid)]},
                              follow=True).content.decode()
     assert "1 item accepted." in page and "1 audit left unchanged: choose each audit&#x27;s category" in page
+    page = staff_client.post("/review/bulk", {"action": "accept", "items": [str(audited.uuid)]},
+                             follow=True).content.decode()
+    assert "1 audit left unchanged" in page and "items accepted" not in page
     audited.refresh_from_db()
     assert audited.review == Item.Review.PENDING and not audited.decisions.exists()
+
+
+def test_the_admin_cannot_untick_a_waiting_audit(admin_client, audited):
+    response = admin_client.get(f"/admin/catalog/item/{audited.pk}/change/")
+    page = response.content.decode()
+    assert response.status_code == 200 and 'name="box"' in page  # the item's form, its other fields editable
+    assert 'name="audit"' not in page and 'name="outcome"' not in page

@@ -28,7 +28,7 @@ def test_a_new_top_level_category_needs_no_parent(staff_client, make_item):
 def test_a_category_that_exists_or_a_missing_parent_is_refused_and_nothing_changes(staff_client, make_item):
     item = make_item("Fruit > Banana")
     existing = staff_client.post(f"/review/items/{item.uuid}/new-category", {"path": "Fruit > Banana"}, follow=True)
-    assert "already exists; use Correct" in existing.content.decode()
+    assert "already exists; choose it with Correct" in existing.content.decode()
     orphan = staff_client.post(f"/review/items/{item.uuid}/new-category", {"path": "Toys > Robots"}, follow=True)
     assert "There is no category “Toys” to put “Robots” under" in orphan.content.decode()
     empty = staff_client.post(f"/review/items/{item.uuid}/new-category", {"path": "Fruit >  > Kiwi"}, follow=True)
