@@ -196,6 +196,25 @@ class Listing(models.Model):
         return ReviewDecision.objects.filter(item__photo__listing=self,
                                              **({"created__gt": self.decided} if self.decided else {})).exists()
 
+    def main_items(self):
+        """The main item of every categorized photo: the first the worker found (vision.categorize
+        puts the photo's main item first) that staff have not set aside as "not a product"."""
+        items = (Item.objects.filter(photo__listing=self, photo__status=Photo.Status.DONE)
+                 .exclude(review=Item.Review.NOT_A_PRODUCT).select_related("category").order_by("photo_id", "id"))
+        by_photo = {}
+        for item in items:  # saved in the order found: a photo's main item first
+            by_photo.setdefault(item.photo_id, item)
+        return list(by_photo.values())
+
+    @cached_property  # asked by several parts of one page
+    def set_aside_by_staff(self):
+        """Whether its "not in the catalogue" is staff's (they set every main item aside so, worker.listings)
+        rather than the model's, which asks staff to find it a category."""
+        if self.outcome != Outcome.NOT_IN_CATALOGUE:
+            return False
+        items = self.main_items()
+        return bool(items) and all(item.review == Item.Review.NOT_IN_CATALOGUE for item in items)
+
     @property
     def suggested_title(self):
         """The title read on the product in its first photo that has one; "" when none."""
@@ -421,15 +440,14 @@ class Item(models.Model):
 
     @property
     def shown_risk(self):
-        """How likely the answer is wrong, for an answer a person may still decide on: one the
-        model did not accept whole, staff have not decided, and that has a category (None for any
-        other). 1 − the calibrated confidence of the level accepted, or of the deepest level shown
-        when none was."""
+        """How likely the model's best guess (its full predicted path) is wrong, for an answer a
+        person may still decide on: one the model did not accept whole, staff have not decided, and
+        that has a category (None for any other). The review queue's order within an outcome, so the
+        figures on its cards fall as staff go down it."""
         if (self.review != self.Review.PENDING or not self.calibrated or self.category is None
                 or self.outcome not in (Outcome.ACCEPTED_AT_PARENT, Outcome.NEEDS_REVIEW)):
             return None
-        depth = self.accepted_depth or len(self.confidences)
-        return 1 - self.confidences[depth - 1] if 0 < depth <= len(self.confidences) else None
+        return self.risk
 
     def levels(self):
         """[(name, confidence)] along the path, for display. A corrected item's confidences were

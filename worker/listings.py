@@ -1,16 +1,16 @@
 """A listing's one decision: one category path, from the evidence of all its photos pooled.
 
-Each categorized photo contributes its main item: the first the worker found (vision.categorize
-puts the photo's main item first) that staff have not set aside as "not a product". Their votes
-are pooled and calibrated (vision.calibration.decide_listing), so photos that agree raise the
-confidence and a stray photo of something else does not outvote the rest. What staff decided
+Each categorized photo contributes its main item (Listing.main_items). Their votes are pooled and
+calibrated (vision.calibration.decide_listing), so photos that agree raise the confidence and a
+stray photo of something else does not outvote the rest. What staff decided
 about one of those items is the listing's decision.
 """
 
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import PATH_SEPARATOR, Category, Item, Listing, Outcome, Photo
+from catalog.models import Category, Item, Listing, Outcome, Photo
+from vision.catalogue import format_path, parse_path
 from vision.vote import Neighbour, vote
 
 from .models_cache import models
@@ -25,21 +25,11 @@ def update_listing_decision(listing_id):
         listing = Listing.objects.select_for_update().filter(pk=listing_id).first()
         if listing is None:
             return
-        items = main_items(listing)
+        items = listing.main_items()
         if listing.category_chosen and all(item.review == Item.Review.PENDING for item in items):
             return  # the seller's own choice stands until staff review the listing's items
         fields = _decision(items) or _all_set_aside(listing)
         Listing.objects.filter(pk=listing_id).update(**fields, decided=timezone.now())
-
-
-def main_items(listing):
-    """The main item of every categorized photo of the listing."""
-    items = (Item.objects.filter(photo__listing=listing, photo__status=Photo.Status.DONE)
-             .exclude(review=Item.Review.NOT_A_PRODUCT).select_related("category").order_by("photo_id", "id"))
-    by_photo = {}
-    for item in items:  # saved in the order found: a photo's main item first
-        by_photo.setdefault(item.photo_id, item)
-    return list(by_photo.values())
 
 
 def _all_set_aside(listing):
@@ -72,7 +62,7 @@ def _without_model(category, outcome):
 
 def _assignment(item, config):
     """The item's vote again, from the neighbours stored with it."""
-    return vote([Neighbour(0, tuple(n["path"].split(PATH_SEPARATOR)), n["similarity"])
+    return vote([Neighbour(0, parse_path(n["path"]), n["similarity"])
                  for n in item.current_neighbours()], config)
 
 
@@ -91,4 +81,4 @@ def rounded(confidences):
 
 
 def category_at(path):
-    return Category.objects.filter(path=PATH_SEPARATOR.join(path)).first() if path else None
+    return Category.objects.filter(path=format_path(path)).first() if path else None

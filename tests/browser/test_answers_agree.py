@@ -38,7 +38,9 @@ def test_an_answer_at_a_parent_says_what_was_accepted_and_what_needs_review(serv
     item.save()
     staff_page.goto(served + "/review/?review=pending")
     expect(card(staff_page)).to_contain_text("Accepted as Fruit > Apple; the finer category needs review.")
-    expect(card(staff_page)).to_contain_text("risk 1%")  # of Fruit > Apple, the level accepted
+    # Of the best guess, what staff are asked to decide and what the queue is ordered by; not of the
+    # level accepted (1 %).
+    expect(card(staff_page)).to_contain_text("risk 20%")
 
 
 def test_no_risk_is_shown_for_an_item_that_is_not_in_the_catalogue(served, staff_page, make_item):

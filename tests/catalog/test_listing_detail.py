@@ -1,6 +1,6 @@
 import pytest
 
-from catalog.models import Category, Listing
+from catalog.models import Category, Listing, Photo
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +47,17 @@ def test_an_item_unlike_the_catalogue_says_so_plainly(owner_client, listing, mak
     Listing.objects.filter(pk=listing.pk).update(outcome="not_in_catalogue")
     page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
     assert page.count("This does not look like anything in our catalogue") == 2  # the listing and its item
+
+
+def test_an_accepted_category_says_what_may_still_change_it(owner_client, listing, make_item):
+    make_item("Fruit > Banana", 0.99, outcome="accepted", accepted_depth=2)
+    banana = Category.objects.get(path="Fruit > Banana")
+    Listing.objects.filter(pk=listing.pk).update(category=banana, decided_lineage=[c.pk for c in banana.lineage()],
+                                                 confidences=[0.99, 0.99], outcome="accepted", accepted_depth=2)
+    page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    assert "This category is set. Catalogue staff check a random sample of automatic answers" in page
+    # A photo added since is still being categorized: the category is not set yet.
+    Photo.objects.create(listing=listing, original_name="more.png", image="photos/more.png")
+    page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    assert "From the photos categorized so far: the others may still change it." in page
+    assert "This category is set" not in page

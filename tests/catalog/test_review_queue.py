@@ -20,6 +20,16 @@ def test_staff_see_what_needs_review_first_the_riskiest_first(staff_client, make
     assert "4 items." in response.content.decode()
 
 
+def test_the_risk_on_each_card_is_the_one_the_queue_is_ordered_by(staff_client, make_item):
+    # The carrots' shown level is surer than the apple's, but its best guess, one level finer, is not.
+    make_item("Fruit > Apple", 0.7, outcome=Outcome.NEEDS_REVIEW, calibrated=True, risk=0.4,
+              predicted_path="Fruit > Apple > Pink-Lady")
+    make_item("Vegetables > Carrots", 0.9, outcome=Outcome.NEEDS_REVIEW, calibrated=True, risk=0.6,
+              predicted_path="Vegetables > Carrots > Organic")
+    page = staff_client.get("/review/").content.decode()
+    assert page.index("risk 60%") < page.index("risk 40%")
+
+
 def test_it_filters_by_outcome(staff_client, make_item):
     make_item("Fruit > Banana", outcome=Outcome.ACCEPTED)
     make_item(None, outcome=Outcome.NOT_IN_CATALOGUE)

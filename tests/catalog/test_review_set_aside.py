@@ -39,6 +39,10 @@ def test_the_listing_follows_what_staff_decided(staff_client, owner_client, make
 
     review("not-in-catalogue")
     assert listing.outcome == "not_in_catalogue" and listing.category is None
+    page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    # Staff's answer, not the model's promise that staff will find it a category.
+    assert page.count("Catalogue staff found nothing in the catalogue for this.") == 2  # the listing and its item
+    assert "find it a category" not in page
     review("correct", category="Fruit > Banana")
     assert listing.outcome == "reviewed" and listing.category.path == "Fruit > Banana"
     assert "Chosen by staff" in owner_client.get(f"/listings/{listing.uuid}/").content.decode()

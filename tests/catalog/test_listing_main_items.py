@@ -3,7 +3,6 @@
 import pytest
 
 from catalog.models import Item, Photo
-from worker.listings import main_items
 
 pytestmark = pytest.mark.django_db
 
@@ -14,6 +13,6 @@ def test_each_photo_gives_the_item_found_first_unless_staff_set_it_aside(listing
     # A detector puts first the product it is surest of, which may be smaller than a box behind it.
     main = Item.objects.create(photo=photo, box=[10, 10, 50, 90])
     larger = Item.objects.create(photo=photo, box=[0, 0, 200, 200])
-    assert main_items(listing) == [main]
+    assert listing.main_items() == [main]
     Item.objects.filter(pk=main.pk).update(review=Item.Review.NOT_A_PRODUCT)
-    assert main_items(listing) == [larger]
+    assert listing.main_items() == [larger]
