@@ -12,9 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.audits import drawn_for_audit
-from catalog.models import PATH_SEPARATOR, Item, Photo, ReferenceImage
+from catalog.models import Item, Photo, ReferenceImage
 from catalog.photos import store_display_images
 from catalog.tasks import enqueue_photo
+from vision.catalogue import format_path
 from vision.images import InvalidImage, load_image
 from vision.text import lines_within, suggest_title
 
@@ -176,13 +177,13 @@ def _item_fields(assignment, decision):
         "calibrated": decision.calibrated,
         "audit": drawn_for_audit(decision.outcome),
         "risk": round(decision.risk, 4),
-        "predicted_path": PATH_SEPARATOR.join(decision.predicted),
+        "predicted_path": format_path(decision.predicted),
         "predicted_category": category_at(decision.predicted),
         "predicted_confidences": rounded(decision.predicted_confidences),
         "top_similarity": round(decision.top_similarity, 4),
-        "alternatives": [{"path": PATH_SEPARATOR.join(p), "category": _pk(category_at(p)), "confidence": round(c, 4)}
+        "alternatives": [{"path": format_path(p), "category": _pk(category_at(p)), "confidence": round(c, 4)}
                          for p, c in assignment.alternatives if p != decision.predicted],
-        "neighbours": [{"reference": str(references[n.reference_id][0]), "path": PATH_SEPARATOR.join(n.category),
+        "neighbours": [{"reference": str(references[n.reference_id][0]), "path": format_path(n.category),
                         "similarity": round(n.similarity, 4),
                         "shared": references[n.reference_id][1] == ReferenceImage.Source.IMPORT}
                        for n in assignment.context if n.reference_id in references],

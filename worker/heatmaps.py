@@ -4,8 +4,8 @@ import io
 
 from django.core.files.base import ContentFile
 
-from catalog.models import PATH_SEPARATOR
 from vision.cam import compact
+from vision.catalogue import format_path
 
 from .listings import category_at
 
@@ -19,6 +19,6 @@ def attach_heatmap(item, categorizer, result, crop_box):
     buffer = io.BytesIO()
     overlay.save(buffer, "PNG")
     item.heatmap.save("heatmap.png", ContentFile(buffer.getvalue()), save=False)
-    item.heatmap_category = PATH_SEPARATOR.join(explanation.category)
+    item.heatmap_category = format_path(explanation.category)
     item.heatmap_of = category_at(explanation.category)
     item.activation = compact(explanation.activation)

@@ -11,7 +11,8 @@ from datetime import timedelta
 import numpy as np
 from django.utils import timezone
 
-from catalog.models import PATH_SEPARATOR, Item, ReferenceChange, ReferenceImage
+from catalog.models import Item, ReferenceChange, ReferenceImage
+from vision.catalogue import parse_path
 from vision.splits import GROUPING_BACKBONE, is_grouping_backbone, occasion_groups
 
 # Change ids are handed out when a change is written, not when it commits: a change committed
@@ -48,7 +49,7 @@ def apply_reference_changes(index, reference_ids, weights, models):
     also when its reference is now embedded by another model (a new embedder's index being built,
     or refused): the row was made by the index's own."""
     embeddable = set(indexable(weights, models).filter(pk__in=reference_ids).values_list("pk", flat=True))
-    paths = {pk: tuple(path.split(PATH_SEPARATOR)) for pk, path
+    paths = {pk: parse_path(path) for pk, path
              in ReferenceImage.objects.filter(pk__in=reference_ids).values_list("pk", "category__path")}
     held = index.held_paths(reference_ids)
     wanted = {pk: path for pk, path in paths.items() if pk in embeddable or held.get(pk) == path}
@@ -83,7 +84,7 @@ def add_references(index, references, weights, find_occasions=False):
     ids, paths, embeddings, novelty_embeddings, keys, sources, source_keys = zip(*rows)
     vectors = _stacked(embeddings)
     novelty = _stacked(novelty_embeddings) if needs_novelty_space(weights) else None
-    categories = [tuple(p.split(PATH_SEPARATOR)) for p in paths]
+    categories = [parse_path(p) for p in paths]
     frozen = vectors if novelty is None else novelty
     index.add(vectors, categories, list(ids), [key in weights.trained_on for key in keys],
               _occasions(ids, categories, frozen if find_occasions else None, sources, source_keys), novelty, keys)

@@ -26,10 +26,11 @@ from django.db.models import Max
 from django.utils import timezone
 from tqdm import tqdm
 
-from catalog.models import PATH_SEPARATOR, IndexSnapshot, ReferenceChange, ReferenceImage
+from catalog.models import IndexSnapshot, ReferenceChange, ReferenceImage
 from vision.calibration import (MIN_CALIBRATION_QUERIES, calibration_is_stale, fitted_on_these_features,
                                 left_out_accuracy, refresh_calibration)
 from vision.cam import head_is_stale, refresh_head
+from vision.catalogue import parse_path
 from vision.content_keys import content_key_of_bytes
 from vision.embedding_cache import EmbeddingCache
 from vision.files import replaced_atomically
@@ -383,7 +384,7 @@ def update_index(compact=False):
         through = settled_change()
         index = ReferenceIndex.load(settings.CATALOG_INDEX_PATH)
         weights = models.embedder(index.backbone_name).weights
-        wanted = {pk: tuple(path.split(PATH_SEPARATOR))
+        wanted = {pk: parse_path(path)
                   for pk, path in indexable(weights, models).values_list("pk", "category__path")}
         current = index.entries()
         if any(wanted.get(reference) != path for reference, path in current.items()):

@@ -18,10 +18,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog import audits
-from catalog.models import PATH_SEPARATOR, Item, Photo, ThresholdChange
+from catalog.models import Item, Photo, ThresholdChange
 from catalog.tasks import enqueue_listing_decision
 from vision.audits import Labelled, refit_thresholds
 from vision.calibration import acceptance, threshold_at
+from vision.catalogue import parse_path
 
 from .models_cache import models
 
@@ -72,7 +73,7 @@ def send_back_to_review(calibration, target, refitted, now=None):
     recent = Item.objects.filter(outcome__in=audits.AUDITED_OUTCOMES, review=Item.Review.PENDING, calibrated=True,
                                  photo__status=Photo.Status.DONE, photo__finished__gte=since)
     for item in recent.select_related("photo", "predicted_category"):
-        predicted = tuple(item.shown_predicted_path.split(PATH_SEPARATOR))
+        predicted = parse_path(item.shown_predicted_path)
         outcome, accepted = acceptance(item.predicted_confidences, len(item.confidences),
                                        len(item.predicted_confidences),
                                        threshold_at(calibration, target, refitted, predicted))
