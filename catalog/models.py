@@ -167,7 +167,8 @@ class Listing(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     # The listing's one decision, from the evidence of all its photos (worker.listings).
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="listings")
-    confidences = models.JSONField(default=list, blank=True, help_text="calibrated confidence of each level")
+    confidences = models.JSONField(default=list, blank=True, help_text="confidence of each level")
+    calibrated = models.BooleanField(default=False, help_text="whether the confidences are calibrated probabilities")
     decided_lineage = models.JSONField(default=list, blank=True, help_text=LINEAGE_HELP)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True,
                                help_text="blank until a photo is categorized")

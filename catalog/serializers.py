@@ -25,8 +25,9 @@ OUTCOME_HELP = ("accepted: the whole path is accepted automatically; accepted_at
                 "accepted_depth levels are; needs_review; not_in_catalogue: unlike anything in the catalogue; "
                 "reviewed / not_a_product: decided by catalogue staff; chosen_by_seller: a listing's category its "
                 "seller accepted or chose")
-CONFIDENCES_HELP = ("the calibrated probability that each level of the path is right (empty when staff decided; "
-                    "null for a level the category was moved under since)")
+CONFIDENCES_HELP = ("the confidence of each level of the path: the probability that it is right where `calibrated`, "
+                    "else the share of the similar references' votes (empty when staff decided; null for a level the "
+                    "category was moved under since)")
 
 
 class DecidedSerializer(serializers.ModelSerializer):
@@ -36,6 +37,9 @@ class DecidedSerializer(serializers.ModelSerializer):
     category = serializers.CharField(source="category.path", allow_null=True, default=None,
                                      help_text="the category path; null when nothing was assigned")
     confidences = serializers.SerializerMethodField(help_text=CONFIDENCES_HELP)
+    calibrated = serializers.BooleanField(read_only=True, help_text=(
+        "whether the confidences are calibrated probabilities; false where the index has no calibration, and "
+        "then nothing is accepted automatically"))
     accepted_depth = serializers.SerializerMethodField(help_text="how many levels of the path were accepted "
                                                                  "automatically")
 
@@ -63,7 +67,7 @@ class ItemSerializer(DecidedSerializer):
 
     class Meta:
         model = Item
-        fields = ["uuid", "box", "category", "confidences", "confidence", "outcome", "accepted_depth",
+        fields = ["uuid", "box", "category", "confidences", "calibrated", "confidence", "outcome", "accepted_depth",
                   "predicted_path", "alternatives", "review", "heatmap_category", "heatmap_url", "text"]
 
     def get_text(self, item) -> list[str]:
@@ -118,7 +122,7 @@ class ListingSerializer(DecidedSerializer):
     class Meta:
         model = Listing
         fields = ["uuid", "title", "reference", "suggested_title", "created", "status", "category", "confidences",
-                  "outcome", "accepted_depth", "photos"]
+                  "calibrated", "outcome", "accepted_depth", "photos"]
 
 
 class PhotoFilesField(serializers.ListField):

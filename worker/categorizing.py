@@ -174,7 +174,6 @@ def _item_fields(assignment, decision):
     return {
         **fields,
         "confidence": round(decision.confidences[-1], 4) if fields["category"] else 0.0,
-        "calibrated": decision.calibrated,
         "audit": drawn_for_audit(decision.outcome),
         "risk": round(decision.risk, 4),
         "predicted_path": format_path(decision.predicted),

@@ -57,7 +57,8 @@ def _decision(items):
 
 def _without_model(category, outcome):
     """A decision that staff made (or that no photo could make): no confidences."""
-    return {"category": category, "confidences": [], "decided_lineage": [], "outcome": outcome, "accepted_depth": 0}
+    return {"category": category, "confidences": [], "calibrated": False, "decided_lineage": [], "outcome": outcome,
+            "accepted_depth": 0}
 
 
 def _assignment(item, config):
@@ -71,7 +72,7 @@ def decision_fields(decision):
     confidence of each level with the level's category (so that they stay together when the
     category is moved in the tree later)."""
     category = category_at(decision.path)
-    return {"category": category, "confidences": rounded(decision.confidences),
+    return {"category": category, "confidences": rounded(decision.confidences), "calibrated": decision.calibrated,
             "decided_lineage": [level.pk for level in category.lineage()] if category else [],
             "outcome": decision.outcome, "accepted_depth": decision.accepted_depth}
 

@@ -25,10 +25,10 @@ def decided_lemon(listing, make_item):
     item = make_item("Citrus > Lemon", 0.8, alternatives=[{"path": lime.path, "category": lime.pk,
                                                            "confidence": 0.15}],
                      predicted_path=orange.path, predicted_category=orange,
-                     heatmap_category=orange.path, heatmap_of=orange)
+                     heatmap_category=orange.path, heatmap_of=orange, calibrated=True)
     item.confidences = [0.9, 0.8]
     item.save()
-    Listing.objects.filter(pk=listing.pk).update(category=item.category, confidences=[0.9, 0.8],
+    Listing.objects.filter(pk=listing.pk).update(category=item.category, confidences=[0.9, 0.8], calibrated=True,
                                                  decided_lineage=item.decided_lineage, outcome="needs_review")
     return item
 

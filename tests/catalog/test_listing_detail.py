@@ -34,7 +34,8 @@ def test_a_failed_photo_shows_its_reason(owner_client, listing):
 def test_the_listings_one_category_comes_before_its_photos(owner_client, listing, make_item):
     make_item("Fruit > Apple", 0.7, outcome="accepted_at_parent", accepted_depth=1)
     apple = Category.objects.get(path="Fruit > Apple")
-    Listing.objects.filter(pk=listing.pk).update(category=apple, decided_lineage=[c.pk for c in apple.lineage()], confidences=[0.99, 0.7],
+    Listing.objects.filter(pk=listing.pk).update(category=apple, decided_lineage=[c.pk for c in apple.lineage()],
+                                                 confidences=[0.99, 0.7], calibrated=True,
                                                  outcome="accepted_at_parent", accepted_depth=1)
     page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
     assert page.index('id="listing-decision"') < page.index('class="photo-card"')

@@ -83,7 +83,9 @@ def test_each_row_shows_the_box_heatmap_path_and_references(staff_client, make_i
     item.heatmap.save("heatmap.png", item.photo.image.file, save=True)
     page = staff_client.get("/review/").content.decode()
     assert f'href="/items/{item.uuid}/heatmap"' in page and 'class="box"' not in page  # whole-photo item
-    assert 'Banana <small title="the chance this level is right">62%</small>' in page
+    # Without a calibration the percentage is a share of the vote, and its title says so.
+    assert ('Banana <small title="the share of the similar reference images voting for this level (not a '
+            'calibrated chance)">62%</small>') in page
     assert "/references/6f1c1d43-05b5-4a53-9a8e-6c3c1a6c1b7e/image" in page
 
 

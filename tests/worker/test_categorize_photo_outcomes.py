@@ -63,6 +63,7 @@ def test_a_near_duplicate_of_a_reference_is_accepted_automatically(calibrated_ca
     assert item.category.path == "Fruit > Banana" and item.calibrated
     assert item.outcome == "accepted" and item.accepted_depth == 2 and item.confidences[-1] > 0.9
     assert empty_listing.outcome == "accepted" and empty_listing.category.path == "Fruit > Banana"
+    assert empty_listing.calibrated
 
 
 def test_a_photo_of_something_else_is_not_in_the_catalogue(calibrated_catalogue, empty_listing, settings,
