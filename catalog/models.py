@@ -291,7 +291,8 @@ class Photo(models.Model):
                                                 "until then; its own task skips it meanwhile")
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
+    # Indexed for the sweeper, which looks for listings not decided since (worker.sweeper).
+    finished = models.DateTimeField(null=True, blank=True, db_index=True)
     model_version = models.CharField(max_length=200, blank=True)
     index_version = models.CharField(max_length=100, blank=True)
     suggested_title = models.CharField(max_length=TITLE_LIMIT, blank=True,
@@ -558,7 +559,7 @@ class ReviewDecision(models.Model):
     action = models.CharField(max_length=20, choices=Action.choices)
     old_category = models.ForeignKey(Category, null=True, on_delete=models.PROTECT, related_name="+")
     new_category = models.ForeignKey(Category, null=True, on_delete=models.PROTECT, related_name="+")
-    created = models.DateTimeField(auto_now_add=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)  # the sweeper's, as Photo.finished
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -53,7 +53,7 @@ def enqueue_listing_decision(listing_id):
     try:
         send(DECIDE_LISTING, listing_id)
     except BrokerError:
-        log.exception("listing %s: could not reach the broker; its decision is made again with its next photo",
+        log.exception("listing %s: could not reach the broker; the sweeper (requeue_stale_photos) will decide it",
                       listing_id)
 
 

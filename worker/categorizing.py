@@ -196,7 +196,7 @@ def _pk(row):
 def decide_listing_of(photo_id):
     """Decide the listing of a categorized photo again. Whatever goes wrong here is not the
     photo's fault, so it never fails the photo: a transient error retries the task (which skips
-    the finished photo), anything else is logged and the next photo or review decides again."""
+    the finished photo), anything else is logged and the sweeper decides again (worker.sweeper)."""
     done = Photo.objects.filter(pk=photo_id, status=Photo.Status.DONE)
     listing_id = done.values_list("listing_id", flat=True).first()
     if listing_id is None:

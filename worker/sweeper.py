@@ -1,18 +1,19 @@
-"""The sweeper: it resends the photos and bulk jobs whose message is lost (requeue_lost, run by
-the task requeue_stale_photos on a schedule, and by the command of that name).
+"""The sweeper: it resends the photos and bulk jobs whose message is lost, and the decisions of
+listings left behind their photos or staff's decisions (requeue_lost, run by the task
+requeue_stale_photos on a schedule, and by the command of that name).
 """
 
 import logging
 from datetime import timedelta
 
 from celery import current_app
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import ChannelError
 from kombu.exceptions import OperationalError as BrokerError
 
-from catalog.models import BulkJob, Photo
-from catalog.tasks import CATEGORIZE_PHOTO, IMPORT_BULK_JOB, enqueue_bulk_job, enqueue_photo
+from catalog.models import BulkJob, Photo, ReviewDecision
+from catalog.tasks import CATEGORIZE_PHOTO, IMPORT_BULK_JOB, enqueue_bulk_job, enqueue_listing_decision, enqueue_photo
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,10 @@ PROCESSING_TOO_LONG = timedelta(minutes=15)
 # Younger photos are left alone: their message or their claim may be on its way.
 SETTLING_TIME = timedelta(seconds=30)
 WORKER_REPLY_SECONDS = 3
+# A listing's decision is made after each of its photos and each staff decision about its items;
+# one that failed (its message lost, the index not ready) is made again by the sweeper. Only
+# recent ones are looked for: the sweeper runs every CATALOG_SWEEP_SECONDS.
+DECISIONS_LOOKED_BACK = timedelta(days=2)
 
 
 def requeue_lost():
@@ -40,7 +45,24 @@ def requeue_lost():
         for pk in sorted(lost):
             if enqueue(pk):
                 model.objects.filter(pk=pk, unsent=True).update(unsent=False)
-    return len(photos) + len(jobs)
+    listings = _listings_left_behind(now)
+    for pk in sorted(listings):
+        enqueue_listing_decision(pk)
+    return len(photos) + len(jobs) + len(listings)
+
+
+def _listings_left_behind(now):
+    """Ids of the listings whose decision is older than a photo categorized since (unless their
+    seller chose the category, which photos do not change) or a staff decision about one of their
+    items (which shows "Updating the category…" until it is made)."""
+    window = Q(created__gte=now - DECISIONS_LOOKED_BACK, created__lt=now - SETTLING_TIME)
+    photos = (Photo.objects.filter(status=Photo.Status.DONE, finished__gte=now - DECISIONS_LOOKED_BACK,
+                                   finished__lt=now - SETTLING_TIME, listing__category_chosen=False)
+              .filter(Q(listing__decided=None) | Q(finished__gt=F("listing__decided"))))
+    reviewed = (ReviewDecision.objects.filter(window)
+                .filter(Q(item__photo__listing__decided=None) | Q(created__gt=F("item__photo__listing__decided"))))
+    return (set(photos.values_list("listing_id", flat=True))
+            | set(reviewed.values_list("item__photo__listing_id", flat=True)))
 
 
 def _ids(held, name):

@@ -64,7 +64,7 @@ def decide_listing(self, listing_id):
     try:
         update_listing_decision(listing_id)
     except (IndexNotReady, ModelUnavailable) as error:
-        log.error("listing %s: %s", listing_id, error)  # kept as it was; the next photo decides again
+        log.error("listing %s: %s", listing_id, error)  # kept as it was until the sweeper decides it again
     except TRANSIENT_ERRORS as error:
         raise self.retry(exc=error, countdown=backoff(self.request.retries))
 
@@ -86,7 +86,8 @@ def import_bulk_job(self, job_id):
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def requeue_stale_photos():
-    """Resend the photos and bulk jobs whose message is lost (worker.sweeper); returns how many it resent."""
+    """Resend the photos, bulk jobs and listing decisions that are lost (worker.sweeper); returns how many
+    it resent."""
     return requeue_lost()
 
 

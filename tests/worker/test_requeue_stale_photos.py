@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from catalog.models import Photo
+from catalog.models import Item, Listing, Photo, ReviewDecision
 from worker.categorizing import MAX_ATTEMPTS
 from worker.sweeper import _held_ids
 from worker.tasks import categorize_photo, import_bulk_job, requeue_stale_photos, train_embedder_on_references
@@ -52,7 +52,48 @@ def test_the_command_reports_what_it_sent(photo, imported_catalogue):
     age(photo, created=timezone.now() - timedelta(hours=2))
     out = io.StringIO()
     call_command("requeue_stale_photos", stdout=out)
-    assert out.getvalue().strip() == "1 stale photo(s) or bulk job(s) sent again."
+    assert out.getvalue().strip() == "1 stale photo(s), bulk job(s) or listing decision(s) sent again."
+
+
+def test_a_listing_whose_decision_was_lost_after_its_photo_is_decided(photo, imported_catalogue):
+    categorize_photo(photo.id)
+    # The decision after the photo failed (the index was not ready, or the task's message was lost).
+    Listing.objects.filter(pk=photo.listing_id).update(category=None, outcome="", confidences=[], decided=None)
+    age(photo, finished=timezone.now() - timedelta(minutes=5))
+    assert requeue_stale_photos() == 1
+    listing = Listing.objects.get()
+    assert listing.category.path == "Fruit > Banana" and listing.outcome and listing.decided
+    assert requeue_stale_photos() == 0  # decided since: left alone
+
+
+def test_a_staff_decision_whose_listing_decision_was_lost_is_followed(listing, make_item, staff, owner_client):
+    item = make_item("Fruit > Banana", 0.6)
+    Item.objects.filter(pk=item.pk).update(review=Item.Review.ACCEPTED)
+    ReviewDecision.objects.create(item=item, reviewer=staff, action=ReviewDecision.Action.ACCEPTED,
+                                  old_category=item.category, new_category=item.category)
+    ReviewDecision.objects.update(created=timezone.now() - timedelta(minutes=5))
+    Listing.objects.filter(pk=listing.pk).update(decided=timezone.now() - timedelta(hours=1))
+    page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    assert "Updating the category after catalogue staff's decision" in page
+    assert requeue_stale_photos() == 1
+    listing.refresh_from_db()
+    assert listing.outcome == "reviewed" and listing.category.path == "Fruit > Banana"
+    assert "Chosen by staff" in owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+
+
+def test_listings_decided_since_chosen_by_their_seller_or_too_recent_are_left_alone(listing, make_item):
+    make_item("Fruit > Banana", 0.6)
+    photo = listing.photos.get()
+    age(photo, finished=timezone.now() - timedelta(minutes=5))
+    Listing.objects.filter(pk=listing.pk).update(decided=timezone.now() - timedelta(minutes=1))
+    assert requeue_stale_photos() == 0  # decided after the photo
+    # The seller's own category stands whatever photos come (catalog.listings.choose_category).
+    Listing.objects.filter(pk=listing.pk).update(decided=timezone.now() - timedelta(hours=1), category_chosen=True)
+    assert requeue_stale_photos() == 0
+    # A photo just finished: its listing's decision may be on its way.
+    Listing.objects.filter(pk=listing.pk).update(category_chosen=False)
+    age(photo, finished=timezone.now())
+    assert requeue_stale_photos() == 0
 
 
 def test_what_workers_hold_is_read_from_their_replies_and_other_tasks_are_left_out():
