@@ -243,11 +243,11 @@ def _evidence_features(context, node):
 @dataclass
 class Decision:
     path: tuple  # the path shown: levels whose confidence is at least the vote threshold
-    confidences: tuple  # calibrated probability that each level of `path` is right
+    confidences: tuple  # probability that each level of `path` is right (the vote's share when not `calibrated`)
     outcome: str  # one of vision.outcomes.OUTCOMES
     accepted_depth: int  # how many levels were accepted automatically
     predicted: tuple  # the full predicted path
-    predicted_confidences: tuple  # calibrated probability of each of its levels
+    predicted_confidences: tuple  # the same, for each of its levels
     top_similarity: float
     calibrated: bool
 
