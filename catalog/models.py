@@ -312,6 +312,9 @@ class Photo(models.Model):
         return round(max(self.width or 0, self.height or 0) / 16)
 
 
+LIKELY_ALTERNATIVE = 0.01
+
+
 def _heatmap_upload_to(item, filename):
     return f"heatmaps/{item.photo.listing.uuid}/{item.uuid}.png"
 
@@ -439,6 +442,12 @@ class Item(models.Model):
             if (category is None or category in paths) and path != self.shown_predicted_path:
                 shown.append({"path": path, "confidence": alternative["confidence"]})
         return shown
+
+    def likely_alternatives(self):
+        """The runners-up the pages offer as "also possible": those with at least
+        LIKELY_ALTERNATIVE of the vote (the vote gives every category its neighbours bring a share,
+        however small, and "0 %" is not a possibility)."""
+        return [a for a in self.shown_alternatives() if a["confidence"] >= LIKELY_ALTERNATIVE]
 
     @property
     def shown_risk(self):

@@ -30,6 +30,9 @@ def test_staff_accept_correct_and_set_aside_items(served, imported_catalogue, ow
     page.get_by_role("link", name="Review").click()
     expect(page.locator("article.review-item")).to_have_count(3)
     screenshot(page, "1-queue")
+    page.get_by_label("Show heatmaps").check()  # the README's screenshot (docs/review-queue.png)
+    screenshot(page, "1-queue-heatmaps")
+    page.get_by_label("Show heatmaps").uncheck()
 
     card(page, "Bananas").get_by_role("button", name="Accept").click()
     expect(page.locator(".notice")).to_contain_text("Accepted")

@@ -110,3 +110,12 @@ def test_staff_see_the_text_read_on_an_item(staff_client, make_item):
     make_item("Packages > Yoghurt", text_read=[["yoggi", 0.99], ["VANILJ", 0.97]])
     page = staff_client.get("/review/").content.decode()
     assert "Text on the product: “yoggi” “VANILJ”" in page
+
+
+def test_runners_up_with_almost_none_of_the_vote_are_not_offered_as_possible(staff_client, owner_client, make_item):
+    item = make_item("Fruit > Banana", 0.9, alternatives=[
+        {"path": "Fruit > Plantain", "category": None, "confidence": 0.08},
+        {"path": "Vegetables > Carrots", "category": None, "confidence": 0.0004}])  # shown as "0 %"
+    for page in (staff_client.get("/review/").content.decode(),
+                 owner_client.get(f"/listings/{item.photo.listing.uuid}/").content.decode()):
+        assert "Also possible" in page and "Plantain" in page and "Carrots" not in page
