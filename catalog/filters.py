@@ -9,11 +9,13 @@ from django.forms.utils import ErrorDict, ErrorList
 from drf_spectacular.utils import extend_schema_field
 
 from .forms import CategoryPathField, CategorySearchField
-from .models import REFERENCE_LIMIT, Item, ListingStatus, Outcome
+from .models import PATH_SEPARATOR, REFERENCE_LIMIT, Category, Item, ListingStatus, Outcome
 
 # The review status of every item staff have decided about, whichever way (what the Quality page
 # counts as reviewed).
 DECIDED = "decided"
+# The review queue's "Categories under it" choice that keeps only the categories found themselves.
+LEFT_OUT = "left_out"
 # Confidence bands of the review queue's filter: [low, high).
 CONFIDENCE_BANDS = {"low": (0.0, 0.5), "medium": (0.5, 0.8), "high": (0.8, 0.95), "certain": (0.95, 1.01)}
 
@@ -97,8 +99,9 @@ class CategoryFilter(StrictFilterSet):
 class ReviewFilter(filters.FilterSet):
     """The review queue's filters (a form on its page, each empty one meaning "any")."""
 
-    category = CategorySearchFilter(field_name="category__path", lookup_expr="icontains", label="In category",
-                                    max_length=2000)
+    category = CategorySearchFilter(label="In category", max_length=2000, method="in_category")
+    below = filters.ChoiceFilter(label="Categories under it", empty_label="Included", method="read_by_in_category",
+                                 choices=[(LEFT_OUT, "Left out")])
     review = filters.ChoiceFilter(label="Status", empty_label="Any", method="in_review",
                                   choices=[*Item.Review.choices, (DECIDED, "Decided by staff, any way")])
     audit = filters.ChoiceFilter(label="Audits", empty_label="Any", method="audits",
@@ -115,6 +118,12 @@ class ReviewFilter(filters.FilterSet):
     until = filters.DateFilter(field_name="photo__created", lookup_expr="date__lte", label="to",
                                widget=forms.DateInput(attrs={"type": "date"}))
 
+    def in_category(self, items, name, text):
+        return items.filter(category__in=matching_categories(text, self.form.cleaned_data.get("below") != LEFT_OUT))
+
+    def read_by_in_category(self, items, name, value):
+        return items
+
     def in_review(self, items, name, value):
         return items.exclude(review=Item.Review.PENDING) if value == DECIDED else items.filter(review=value)
 
@@ -124,3 +133,16 @@ class ReviewFilter(filters.FilterSet):
     def in_band(self, items, name, band):
         low, high = CONFIDENCE_BANDS[band]
         return items.filter(confidence__gte=low, confidence__lt=high)
+
+
+def matching_categories(text, under=True):
+    """The categories the review queue's "In category" finds for `text`, in any case: a whole path,
+    that category; else every category whose path holds the text. With `under`, the categories
+    under those too; without, only the highest of them (the Quality page's rows, one category each,
+    open the queue so)."""
+    exact = Category.objects.filter(path__iexact=text)
+    if exact.exists():
+        return (Category.objects.filter(Q(path__iexact=text) | Q(path__istartswith=text + PATH_SEPARATOR))
+                if under else exact)
+    found = Category.objects.filter(path__icontains=text)
+    return found if under else found.exclude(parent__path__icontains=text)

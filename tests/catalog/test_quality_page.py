@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from catalog.models import Category, Outcome, ReviewDecision
+from catalog.models import Category, Item, Outcome, ReviewDecision
 
 pytestmark = pytest.mark.django_db
 
@@ -77,13 +77,27 @@ def test_it_shows_the_queue_and_links_into_it(staff_client, decided, make_item):
     page = staff_client.get("/review/quality/").content.decode()
     assert _table(page, "queue") == [["Needs review", "1", "0 minutes ago"]]
     assert 'href="/review/?outcome=needs_review&amp;review=pending"' in page
-    assert 'href="/review/?category=Fruit%20%3E%20Plantain&amp;review=decided"' in page
-    linked = staff_client.get("/review/", {"category": "Fruit > Plantain", "review": "decided"}).content.decode()
+    assert 'href="/review/?category=Fruit%20%3E%20Plantain&amp;below=left_out&amp;review=decided"' in page
+    linked = staff_client.get("/review/", {"category": "Fruit > Plantain", "below": "left_out",
+                                           "review": "decided"}).content.decode()
     assert "2 items." in linked
     # A Reviewed count opens the queue with as many items: those decided, not the one still waiting.
     assert _table(page, "auto-accept")[0][3] == "2" and 'href="/review/?outcome=accepted&amp;review=decided"' in page
     linked = staff_client.get("/review/", {"outcome": "accepted", "review": "decided"}).content.decode()
     assert "2 items." in linked
+
+
+def test_a_category_row_opens_the_queue_with_its_own_items_not_those_under_it(staff_client, make_item):
+    """Staff may settle on a parent (a variety they cannot tell): its row counts those items only."""
+    for path in ("Fruit > Apple", "Fruit > Apple > Granny-Smith", "Fruit > Apple > Granny-Smith",
+                 "Fruit > Apple-Pie"):
+        make_item(path, review=Item.Review.ACCEPTED)
+    page = staff_client.get("/review/quality/").content.decode()
+    apple = next(row for row in _table(page, "by-category") if row[0] == "Fruit > Apple")
+    assert apple[1] == "1"
+    linked = staff_client.get("/review/", {"category": "Fruit > Apple", "below": "left_out",
+                                           "review": "decided"}).content.decode()
+    assert "1 item." in linked
 
 
 def test_it_counts_how_long_the_queue_has_waited(staff_client, make_item, listing):

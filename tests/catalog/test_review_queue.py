@@ -52,6 +52,18 @@ def test_it_filters_by_category_subtree(staff_client, make_item):
     assert "Granny-Smith" in rows and "Banana" in rows and "Carrots" not in rows
 
 
+def test_a_whole_path_finds_that_category_and_those_under_it_only(staff_client, make_item):
+    for path in ("Fruit > Apple", "Fruit > Apple > Granny-Smith", "Fruit > Apple-Pie", "Apple-Juice"):
+        make_item(path)
+    page = staff_client.get("/review/", {"category": "fruit > apple"}).content.decode()
+    assert "2 items." in page and "Granny-Smith" in _rows_of(page) and "Apple-Pie" not in _rows_of(page)
+    # Categories under it left out: the category itself; for part of a path, the highest that hold it.
+    page = staff_client.get("/review/", {"category": "Fruit > Apple", "below": "left_out"}).content.decode()
+    assert "1 item." in page and "Granny-Smith" not in _rows_of(page)
+    page = staff_client.get("/review/", {"category": "apple", "below": "left_out"}).content.decode()
+    assert "3 items." in page and "Granny-Smith" not in _rows_of(page) and "Apple-Pie" in _rows_of(page)
+
+
 def test_the_category_filter_takes_any_part_of_a_path_in_any_case(staff_client, make_item):
     make_item("Fruit > Apple > Granny-Smith")
     make_item("Fruit > Banana")
@@ -91,7 +103,11 @@ def test_each_row_shows_the_box_heatmap_path_and_references(staff_client, make_i
 
 def _rows(response):
     """The item rows of the page (the category picker lists every category above them)."""
-    return response.content.decode().split('id="review-items"')[1]
+    return _rows_of(response.content.decode())
+
+
+def _rows_of(page):
+    return page.split('id="review-items"')[1]
 
 
 def test_the_second_page_keeps_the_default_filter(staff_client, make_item):
