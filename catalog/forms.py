@@ -1,9 +1,10 @@
+import re
 import uuid
 
 from django import forms
 from django.conf import settings
 
-from .models import PATH_SEPARATOR, TITLE_LIMIT, Category
+from .models import DISPLAYED_SEPARATOR, PATH_SEPARATOR, TITLE_LIMIT, Category
 from .photos import ALLOWED_EXTENSIONS, check_photos, problem_text, too_many_photos
 from .text import clean_title
 
@@ -94,13 +95,18 @@ class CategoryChoiceForm(forms.Form):
     category = CategoryPathField(max_length=2000, error_messages={"required": "Choose the right category."})
 
 
+SEPARATORS_TYPED = f"[{re.escape(PATH_SEPARATOR.strip())}{DISPLAYED_SEPARATOR}]"
+
+
 class NewCategoryForm(forms.Form):
     """A category that does not exist yet, as its full path: under an existing parent, or a new top level."""
 
     path = forms.CharField(max_length=2000, error_messages={"required": "Type the new category's full path."})
 
     def clean_path(self):
-        names = [name.strip() for name in self.cleaned_data["path"].split(PATH_SEPARATOR.strip())]
+        # The pages show a path's levels separated by "›" (templates/catalog/_levels.html): staff
+        # may type it so too.
+        names = [name.strip() for name in re.split(SEPARATORS_TYPED, self.cleaned_data["path"])]
         if not all(names):
             raise forms.ValidationError(f"A category path is names separated by “{PATH_SEPARATOR.strip()}”, "
                                         "none of them empty.")

@@ -37,9 +37,15 @@ class Outcome(models.TextChoices):
                 cls.NOT_A_PRODUCT]
 
 
+# How the pages show a path's levels apart (templates/catalog/_levels.html): no name holds it either,
+# so a path typed as the pages show it reads the same.
+DISPLAYED_SEPARATOR = "›"
+
+
 def _validate_category_name(name):
-    if not name.strip() or PATH_SEPARATOR.strip() in name:
-        raise ValidationError(f"A category name cannot be empty or contain '{PATH_SEPARATOR.strip()}'.")
+    if not name.strip() or PATH_SEPARATOR.strip() in name or DISPLAYED_SEPARATOR in name:
+        raise ValidationError(f"A category name cannot be empty or contain '{PATH_SEPARATOR.strip()}' or "
+                              f"'{DISPLAYED_SEPARATOR}'.")
 
 
 class CategoryQuerySet(models.QuerySet):

@@ -19,6 +19,15 @@ def test_staff_make_a_new_category_from_an_item_and_it_is_its_first_reference(st
     assert ReferenceImage.objects.get().category == item.category
 
 
+def test_a_path_typed_as_the_pages_show_it_makes_the_category_under_its_parent(staff_client, make_item):
+    item = make_item(None, outcome="not_in_catalogue")
+    Category.objects.get_or_create_path(["Fruit"])
+    staff_client.post(f"/review/items/{item.uuid}/new-category", {"path": "Fruit › Kiwi"})
+    item.refresh_from_db()
+    assert item.category.path == "Fruit > Kiwi" and item.category.parent.path == "Fruit"
+    assert not Category.objects.filter(name__contains="›").exists()
+
+
 def test_a_new_top_level_category_needs_no_parent(staff_client, make_item):
     item = make_item(None)
     staff_client.post(f"/review/items/{item.uuid}/new-category", {"path": "Toys"})
