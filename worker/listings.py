@@ -27,7 +27,10 @@ def update_listing_decision(listing_id):
             return
         items = listing.main_items()
         if listing.category_chosen and all(item.review == Item.Review.PENDING for item in items):
-            return  # the seller's own choice stands until staff review the listing's items
+            # The seller's own choice stands until staff review the listing's items; it is decided
+            # so again (else a staff decision about another item would leave "Updating…" for good).
+            Listing.objects.filter(pk=listing_id).update(decided=timezone.now())
+            return
         fields = _decision(items) or _all_set_aside(listing)
         Listing.objects.filter(pk=listing_id).update(**fields, decided=timezone.now())
 

@@ -3,7 +3,8 @@ and finds listings on "My listings" a page at a time, by title or reference."""
 
 import pytest
 
-from catalog.models import Category, Listing, Photo
+from catalog.models import Category, Listing, Photo, ReviewDecision
+from catalog.review import set_aside
 from tests.photos import encoded_upload
 from worker.listings import update_listing_decision
 
@@ -97,3 +98,17 @@ def test_my_listings_are_found_by_title_or_reference(owner_client, owner):
     page = owner_client.get("/?q=plate").content.decode()
     assert "Blue plate" in page and "Red mug" not in page and "1 listing matching “plate”" in page
     assert "No listing's title or reference holds “teapot”" in owner_client.get("/?q=teapot").content.decode()
+
+
+def test_a_staff_decision_that_leaves_the_sellers_choice_does_not_leave_the_page_updating(owner_client, staff,
+                                                                                          listing, make_item):
+    main = make_item("Fruit > Banana", 0.6)
+    other = make_item("Fruit > Banana", 0.5)
+    Category.objects.get_or_create_path(["Fruit", "Plantain"])
+    owner_client.post(f"/listings/{listing.uuid}/category", {"category": "Fruit > Plantain"})
+    set_aside(other, ReviewDecision.Action.NOT_A_PRODUCT, staff)  # not the main item: the choice stands
+    assert "Updating the category" in owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    update_listing_decision(listing.pk)
+    page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    assert "Updating the category" not in page and "Chosen by the seller" in page
+    assert Listing.objects.get().category.path == "Fruit > Plantain" and main.review == "pending"
