@@ -75,7 +75,8 @@ class ListingViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
         try:
             listing = create_listing(request.user, incoming.validated_data["title"], incoming.validated_data["photos"])
         except OverQuota as refusal:
-            return problem_response(status.HTTP_429_TOO_MANY_REQUESTS, str(refusal))
+            return problem_response(status.HTTP_429_TOO_MANY_REQUESTS, str(refusal),
+                                    headers={"Retry-After": str(refusal.retry_after)})
         return Response(self.get_serializer(_just_created(listing)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: SimilarListingSerializer(many=True)})
@@ -160,7 +161,7 @@ PHOTO_SIZE = OpenApiParameter(
 
 @extend_schema(parameters=[PHOTO_SIZE], description=SIGNED_URL_NOTE,
                responses={(200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY),
-                          302: OpenApiResponse(description=SIGNED_URL_NOTE), 404: None})
+                          302: OpenApiResponse(description=SIGNED_URL_NOTE)})
 @api_view(["GET"])
 def photo_image(request, photo_uuid):
     photo = get_object_or_404(Photo.objects.visible_to(request.user), uuid=photo_uuid)
@@ -173,7 +174,7 @@ def photo_image(request, photo_uuid):
 
 @extend_schema(description=SIGNED_URL_NOTE,
                responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
-                          302: OpenApiResponse(description=SIGNED_URL_NOTE), 404: None})
+                          302: OpenApiResponse(description=SIGNED_URL_NOTE)})
 @api_view(["GET"])
 def item_heatmap(request, item_uuid):
     item = get_object_or_404(Item.objects.visible_to(request.user), uuid=item_uuid)
@@ -182,7 +183,8 @@ def item_heatmap(request, item_uuid):
     return served_file(item.heatmap, "image/png")
 
 
-@extend_schema(responses={200: QualitySerializer, 403: None})
+@extend_schema(responses={200: QualitySerializer,
+                          403: OpenApiResponse(description="A seller's token: the figures are catalogue staff's.")})
 @api_view(["GET"])
 def quality(request):
     """Catalogue staff only: the live precision of automatic acceptance, as the Quality page shows it."""

@@ -48,7 +48,10 @@ class AddressThrottle(throttling.SimpleRateThrottle):
 
 class PerSellerThrottle(AddressThrottle):
     """Each seller has one budget of requests, shared by all their tokens and their browser session
-    (more tokens are not more requests); requests with no valid credentials are counted per address."""
+    (more tokens are not more requests); anonymous requests to what takes them (the schema and its
+    docs) are counted per address. A request with a missing or wrong token is refused (401) before
+    any throttle runs (DRF authenticates first), so it is not counted: it costs one indexed lookup of
+    the token's hash, and 256-bit keys are not guessed."""
 
     scope = "seller"
 

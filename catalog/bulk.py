@@ -173,19 +173,27 @@ def _csv_delimiter(text):
     return next((d for d in CSV_DELIMITERS if CSV_COLUMNS <= set(next(csv.reader([header], delimiter=d), []))), ",")
 
 
+class UnreadableLine:
+    """A CSV line that could not be read as a row, with why: a class, not a field a manifest could
+    hold (a row of its own with an "errors" field would be taken for it)."""
+
+    def __init__(self, error):
+        self.error = error
+
+
 def _csv_fields(row, delimiter):
     """A CSV row as a JSON row's fields; a line break inside a field or surplus fields are errors."""
     if None in row:
-        return {"errors": [f"has more fields than the header ({len(row[None])} too many); put a field that holds "
-                           f"a {CSV_DELIMITERS[delimiter]} in double quotes."]}
+        return UnreadableLine(f"has more fields than the header ({len(row[None])} too many); put a field that "
+                              f"holds a {CSV_DELIMITERS[delimiter]} in double quotes.")
     if any("\n" in value or "\r" in value for value in row.values() if value):
-        return {"errors": ["a field spans several lines: a quote left open?"]}
+        return UnreadableLine("a field spans several lines: a quote left open?")
     return {**row, "photos": [p.strip() for p in (row["photos"] or "").split(PHOTO_SEPARATOR) if p.strip()]}
 
 
 def _row(number, fields):
-    if "errors" in fields:  # the CSV line itself could not be read as a row
-        return Row(number, title="", photos=[], errors=fields["errors"])
+    if isinstance(fields, UnreadableLine):
+        return Row(number, title="", photos=[], errors=[fields.error])
     errors = []
     title = _text(fields.get("title", ""), "title", TITLE_LIMIT, errors)
     reference = _text(fields.get("reference") or "", "reference", REFERENCE_LIMIT, errors, required=False)
@@ -311,6 +319,9 @@ def _open_zip(archive):
         opened = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as error:
         raise BadArchive("The archive is not a readable zip file.") from error
+    except UnicodeDecodeError as error:  # a name marked UTF-8 that is not
+        raise BadArchive("The archive names a file in bytes that are not UTF-8 text, though it says they "
+                         "are; zip it again.") from error
     limit = settings.CATALOG_MAX_BULK_ROWS * settings.CATALOG_MAX_PHOTOS_PER_LISTING
     if len(opened.infolist()) > limit:
         raise BadArchive(f"The archive holds {len(opened.infolist())} files; a request takes at most {limit}.")

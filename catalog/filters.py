@@ -1,11 +1,14 @@
 """The lists' filters, as django-filter filter sets: the API's listings and categories (through
 its DjangoFilterBackend, which drf-spectacular documents) and the review queue's form."""
 
+import datetime
+
 import django_filters as filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.forms.utils import ErrorDict, ErrorList
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
 from .forms import CategoryPathField, CategorySearchField
@@ -44,6 +47,23 @@ class StrictFilterSet(filters.FilterSet):
         return {name: ErrorList([ValidationError(message, code="invalid")]) for name, message in errors.items()}
 
 
+class MomentField(IsoDateTimeField):
+    """An ISO 8601 time the database can compare: one whose UTC time falls outside years 1 to 9999
+    (9999-12-31T23:59:59-05:00) is a field error, not a server error."""
+
+    def clean(self, value):
+        moment = super().clean(value)
+        try:
+            return moment and moment.astimezone(datetime.timezone.utc)
+        except OverflowError as error:
+            raise ValidationError("This time is out of range: its UTC time must fall within the years 1 to 9999.",
+                                  code="invalid") from error
+
+
+class MomentFilter(filters.IsoDateTimeFilter):
+    field_class = MomentField
+
+
 class CategoryPathFilter(filters.Filter):
     field_class = CategoryPathField  # a category's whole path, as the pages take it
 
@@ -72,9 +92,10 @@ class ListingFilter(StrictFilterSet):
                                        help_text="listings created on this day or later")
     created_before = filters.DateFilter(field_name="created", lookup_expr="date__lte",
                                         help_text="listings created on this day or earlier")
-    updated_after = filters.IsoDateTimeFilter(field_name="decided", lookup_expr="gt", help_text=(
+    updated_after = MomentFilter(field_name="decided", lookup_expr="gt", help_text=(
         "listings whose category was decided after this time (ISO 8601), by the model, catalogue staff or "
-        "you: poll with the time of your last poll to learn of changed categories"))
+        "you: poll with the time of your last poll to learn of changed categories (a category renamed or "
+        "moved in the tree is no new decision: its listings' paths change with it)"))
 
     def in_subtree(self, listings, name, category):
         subtree = category.subtree()

@@ -71,12 +71,17 @@ def _replay(record, fingerprint):
     if record.status_code is None:
         return problem_response(status.HTTP_409_CONFLICT,
                       f"The first request with this {HEADER} is still being processed; retry in a moment.")
-    return Response(record.body, status=record.status_code, headers={"Idempotent-Replayed": "true"},
+    headers = {"Idempotent-Replayed": "true"}
+    if record.status_code == status.HTTP_202_ACCEPTED:  # the first answer gave the job's address so too
+        headers["Location"] = record.body["url"]
+    return Response(record.body, status=record.status_code, headers=headers,
                     content_type=PROBLEM_CONTENT_TYPE if record.status_code >= 400 else None)
 
 
 def _remember(record, response):
-    if response.status_code >= 500:
+    # An answer that asks the client to try again later (5xx, 429: the allowance or the rate) is
+    # not the request's answer for good: the same key tries again then.
+    if response.status_code >= 500 or response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
         record.delete()
         return
     record.status_code, record.body = response.status_code, response.data

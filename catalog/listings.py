@@ -1,6 +1,7 @@
 """Creating a listing with its photos: the one way the upload form and the API both do it."""
 
 import logging
+import math
 from datetime import timedelta
 from functools import partial
 
@@ -20,7 +21,11 @@ log = logging.getLogger(__name__)
 
 class OverQuota(Exception):
     """The seller's daily allowance does not cover the photos; the message says so, and when more
-    may follow."""
+    may follow (`retry_after`, in seconds: when the earliest upload still counted stops counting)."""
+
+    def __init__(self, message, retry_after):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def create_listing(seller, title, checked_photos, **fields):
@@ -111,7 +116,10 @@ def spend_allowance(seller, checked_photos):
                or _over(pixels / 1e6, (spent["pixels"] or 0) / 1e6, settings.CATALOG_SELLER_MEGAPIXELS_PER_DAY,
                         "megapixels of photos"))
     if refusal:
-        raise OverQuota(refusal)
+        earliest = AllowanceSpent.objects.filter(seller=seller).order_by("created").values_list("created", flat=True)
+        frees = max(1, math.ceil(((earliest.first() or since) + timedelta(days=1) - timezone.now()).total_seconds()))
+        raise OverQuota(f"{refusal} More may follow in {_duration(frees)}, when your earliest upload of the last "
+                        "24 hours stops counting.", frees)
     AllowanceSpent.objects.create(seller=seller, photos=photos, pixels=pixels)
 
 
@@ -119,4 +127,12 @@ def _over(wanted, spent, allowed, what):
     if spent + wanted <= allowed:
         return None
     return (f"A seller may upload {allowed:,} {what} in 24 hours; you may upload {max(0, allowed - spent):,.0f} "
-            f"more now. The rest can follow later.")
+            "more now.")
+
+
+def _duration(seconds):
+    minutes = math.ceil(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = round(minutes / 60)
+    return f"about {hours} hour{'s' if hours != 1 else ''}"

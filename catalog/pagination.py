@@ -6,12 +6,12 @@ from rest_framework.pagination import PageNumberPagination
 
 
 class Pages(PageNumberPagination):
-    """Page numbers as the schema gives them: an empty or non-numeric `page` is a field error,
-    not quietly the first page."""
+    """Page numbers as the schema gives them: an empty, non-numeric or zero `page` is a field error,
+    not quietly the first page (a page past the last is not found)."""
 
     def get_page_number(self, request, paginator):
         number = request.query_params.get(self.page_query_param)
-        if number is not None and not number.isdigit():
+        if number is not None and not (number.isascii() and number.isdigit() and int(number) >= 1):
             raise ValidationError({self.page_query_param: ["A page number (1, 2, …) is required."]})
         return super().get_page_number(request, paginator)
 

@@ -38,4 +38,7 @@ class CatalogAutoSchema(AutoSchema):
         errors = EVERY_OPERATION | (CREATING if self.method == "POST" else {})
         for code, description in errors.items():
             responses.setdefault(code, {"description": description, "content": problem})
+        for code, response in responses.items():  # an error an operation declares itself is one too
+            if str(code)[0] in "45" and "content" not in response:
+                response["content"] = problem
         return responses

@@ -32,5 +32,6 @@ def clean_title(value, limit):
 
 
 def has_control_characters(text):
-    """Whether `text` holds control characters (NUL, escape codes, line breaks)."""
-    return any(unicodedata.category(character) == "Cc" for character in text)
+    """Whether `text` holds control characters (NUL, escape codes, line breaks) or a lone surrogate
+    (JSON's "\\ud800": no UTF-8 text can hold it, so neither can the database or a response)."""
+    return any(unicodedata.category(character) in ("Cc", "Cs") for character in text)

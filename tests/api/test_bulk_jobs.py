@@ -125,6 +125,17 @@ def test_a_malformed_manifest_is_refused_whole(api, name, content, message):
     assert not BulkJob.objects.exists() and not Listing.objects.exists()
 
 
+def test_an_archive_naming_a_file_in_bytes_that_are_not_its_encoding_is_refused(api):
+    archive = bytearray(zip_upload([("a.png", png_bytes())]).read())
+    entry = archive.index(b"PK\x01\x02")  # the central directory's entry: flag it UTF-8, name it in Latin-1
+    archive[entry + 9] |= 0x08
+    name = archive.index(b"a.png", entry)
+    archive[name:name + 1] = b"\xe9"
+    response, _ = send_bulk(api, manifest=csv_manifest("1,a,a.png"),
+                            archive=SimpleUploadedFile("photos.zip", bytes(archive)))
+    assert response.status_code == 400 and "not UTF-8" in response.json()["errors"]["archive"][0]
+
+
 def test_too_many_rows_are_refused(api, settings):
     settings.CATALOG_MAX_BULK_ROWS = 2
     response, _ = send_bulk(api, manifest=csv_manifest("1,a,a.png", "2,b,a.png", "3,c,a.png"), archive=zip_upload([("a.png", png_bytes())]))
@@ -154,7 +165,7 @@ def test_a_retry_with_the_same_idempotency_key_creates_nothing_twice(api):
 
     first, retry = send(), send()
     assert first.status_code == retry.status_code == 202 and retry.json() == first.json()
-    assert retry["Idempotent-Replayed"] == "true"
+    assert retry["Idempotent-Replayed"] == "true" and retry["Location"] == first["Location"]
     assert Listing.objects.count() == 1 and BulkJob.objects.count() == 1
 
 
@@ -229,6 +240,12 @@ def test_an_unreadable_member_rejects_its_row_only(api, marking, reason):
     '[{"title": "Mug", "photos": ["a\\u0000.png"]}]',
     '[{"title": "Mug", "photos": [1e9999999999999999999]}]',
     '[{"title": "Mug", "photos": ["a.png"], "reference": 123456789012345678901234567890}]',
+    # A lone surrogate is no UTF-8 text: neither the database nor a response could hold it.
+    '[{"title": "Mug", "photos": ["\\ud800.png"]}]',
+    '[{"title": "\\ud800", "photos": ["a.png"]}]',
+    # A field named "errors" is no CSV line that could not be read: the row still needs a title and photos.
+    '[{"errors": []}]',
+    '[{"errors": null}]',
 ])
 def test_a_huge_number_or_a_nul_in_a_name_rejects_its_row_with_a_reason(api, content):
     job = _post(api, manifest=SimpleUploadedFile("manifest.json", content.encode()),

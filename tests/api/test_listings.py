@@ -80,6 +80,9 @@ def test_a_client_polls_for_listings_whose_category_changed(api, listing, make_i
     changed = api.get("/api/v1/listings/", {"updated_after": polled.isoformat()}).json()
     assert changed["count"] == 1 and changed["results"][0]["category"] == "Fruit > Pear"
     assert api.get("/api/v1/listings/", {"updated_after": "yesterday"}).status_code == 400
+    for beyond in ("9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+01:00"):  # no UTC time of years 1-9999
+        refused = api.get("/api/v1/listings/", {"updated_after": beyond})
+        assert refused.status_code == 400 and "out of range" in refused.json()["errors"]["updated_after"][0]
 
 
 def test_a_seller_finds_a_listing_by_their_own_reference(api, owner, listing):
@@ -110,7 +113,7 @@ def test_an_empty_filter_is_a_field_error_not_no_filter(api):
     assert response.status_code == 400 and set(response.json()["errors"]) == {"status", "category", "created_before"}
 
 
-@pytest.mark.parametrize("page", ["", "two", "-1"])
+@pytest.mark.parametrize("page", ["", "two", "-1", "0", "²"])
 def test_a_page_that_is_not_a_number_is_a_field_error(api, page):
     response = api.get(f"/api/v1/listings/?page={page}")
     assert response.status_code == 400 and "page" in response.json()["errors"]

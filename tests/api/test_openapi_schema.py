@@ -114,3 +114,13 @@ def test_the_schema_is_generated_without_a_warning(tmp_path):
     from django.core.management import call_command
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+
+
+def test_every_error_response_is_a_problem_document(client):
+    """The views answer every error as application/problem+json (catalog.errors): the schema says so of
+    each, those an operation declares itself too (a photo's 404, the quality figures' 403)."""
+    paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+    bare = [(path, method, code) for path, operations in paths.items() for method, operation in operations.items()
+            for code, response in operation.get("responses", {}).items()
+            if code[0] in "45" and "application/problem+json" not in response.get("content", {})]
+    assert not bare

@@ -43,11 +43,20 @@ def test_a_seller_uploads_a_limited_number_of_photos_a_day(api, owner_client, se
     job = _post(api, ["1,One,a.png", "2,Two,b.png", "3,Three,c.png"],
                 [(name, png_bytes((n * 40, 0, 0))) for n, name in enumerate(("a.png", "b.png", "c.png"))])
     assert len(job["accepted"]) == 2 and "24 hours" in _reasons(job)[3]
-    refused = api.post("/api/v1/listings/", {"title": "More", "photos": [encoded_upload("m.png")]})
+    key = {"Idempotency-Key": "more-1"}
+    refused = api.post("/api/v1/listings/", {"title": "More", "photos": [encoded_upload("m.png")]}, headers=key)
     assert refused.status_code == 429 and "24 hours" in refused.json()["detail"]
+    # When more may follow: when the job's photos, the earliest still counted, stop counting.
+    assert 23 * 3600 < int(refused.headers["Retry-After"]) <= 24 * 3600
+    assert "More may follow in about 24 hours" in refused.json()["detail"]
+    # Sent again then with the same key, the request is tried again, not answered from memory.
+    settings.CATALOG_SELLER_PHOTOS_PER_DAY = 3
+    again = api.post("/api/v1/listings/", {"title": "More", "photos": [encoded_upload("m.png")]}, headers=key)
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
+    settings.CATALOG_SELLER_PHOTOS_PER_DAY = 3
     photo = encoded_upload("m.png", Image.new("RGB", (32, 32)))
     form = owner_client.post("/listings/new/", {"title": "More", "photos": [photo]})
-    assert "24 hours" in form.content.decode() and Listing.objects.count() == 2
+    assert "24 hours" in form.content.decode() and Listing.objects.count() == 3
 
 
 def _plain_jpeg(side):
