@@ -480,6 +480,15 @@ class ReferenceImageQuerySet(models.QuerySet):
         """Catalogue references are for everyone; those made from sellers' items in review, for staff."""
         return self if user.is_staff else self.filter(source=ReferenceImage.Source.IMPORT)
 
+    def made_of(self, item):
+        """The reference staff's decision made of the item (catalog.review), if any."""
+        return self.filter(source=ReferenceImage.Source.REVIEW, source_key=review_source_key(item))
+
+
+def review_source_key(item):
+    """The source_key of the reference made of an item in review."""
+    return f"item:{item.uuid}"
+
 
 def _reference_upload_to(reference, filename):
     extension = filename.rsplit(".", 1)[-1].lower()

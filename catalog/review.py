@@ -14,7 +14,7 @@ from django.db import transaction
 from vision.content_keys import content_key_of_bytes
 from vision.images import load_image
 
-from .models import Category, Item, ReferenceImage, ReviewDecision
+from .models import Category, Item, ReferenceImage, ReviewDecision, review_source_key
 from .tasks import enqueue_index_update, enqueue_listing_decision, enqueue_threshold_refit
 
 SET_ASIDE = {
@@ -49,8 +49,7 @@ def set_aside(item, action, reviewer):
     a reference an earlier decision made of it is removed."""
     with transaction.atomic():
         _record(item, reviewer, action, None, SET_ASIDE[action])
-        removed, _ = ReferenceImage.objects.filter(source=ReferenceImage.Source.REVIEW,
-                                                   source_key=_reference_key(item)).delete()
+        removed, _ = ReferenceImage.objects.made_of(item).delete()
         if removed:
             transaction.on_commit(enqueue_index_update)
 
@@ -66,13 +65,9 @@ def _record(item, reviewer, action, category, review):
         transaction.on_commit(enqueue_threshold_refit)
 
 
-def _reference_key(item):
-    return f"item:{item.uuid}"
-
-
 def _make_reference(item, category):
     reference, _ = ReferenceImage.objects.get_or_create(
-        source=ReferenceImage.Source.REVIEW, source_key=_reference_key(item), defaults={"category": category})
+        source=ReferenceImage.Source.REVIEW, source_key=review_source_key(item), defaults={"category": category})
     reference.category = category
     reference.embedding, reference.embedding_version = item.embedding, item.embedding_version
     if not reference.image:

@@ -1,7 +1,8 @@
 """Stored files go with their rows: a deleted listing's photos and heatmaps, the heatmaps of items
 a re-run of the worker replaces, a reference removed in the admin, a bulk job's archives, and so
 everything of an account deleted in the admin (its rows go by cascade, each with its files). A
-seller who deletes a listing expects its photos gone, and nothing else would ever remove them.
+seller who deletes a listing expects its photos gone, and nothing else would ever remove them:
+the references staff's decisions made of its items (crops of its photos) go with them too.
 
 Every saved or deleted reference is a ReferenceChange, which running workers apply to their index."""
 
@@ -10,6 +11,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from .models import BulkJob, Item, Photo, ReferenceChange, ReferenceImage
+from .tasks import enqueue_index_update
 
 
 def _delete_when_committed(field_file):
@@ -39,6 +41,13 @@ def _record_reference_change(sender, instance, **kwargs):
 @receiver(post_delete, sender=Item)
 def _delete_heatmap_file(sender, instance, **kwargs):
     _delete_when_committed(instance.heatmap)
+
+
+@receiver(post_delete, sender=Item)
+def _delete_reference_made_of_it(sender, instance, **kwargs):
+    removed, _ = ReferenceImage.objects.made_of(instance).delete()
+    if removed:
+        transaction.on_commit(enqueue_index_update)
 
 
 @receiver(post_delete, sender=BulkJob)

@@ -3,7 +3,7 @@ and finds listings on "My listings" a page at a time, by title or reference."""
 
 import pytest
 
-from catalog.models import Category, Listing, Photo, ReviewDecision
+from catalog.models import Category, Listing, Photo, ReferenceImage, ReviewDecision
 from catalog.review import set_aside
 from tests.photos import encoded_upload
 from worker.listings import update_listing_decision
@@ -21,6 +21,18 @@ def test_a_seller_deletes_a_listing_with_its_photos(owner_client, listing):
     response = owner_client.post(f"/listings/{listing.uuid}/delete", follow=True)
     assert "Deleted “Bananas” and its photos." in response.content.decode()
     assert not Listing.objects.exists() and not Photo.objects.exists()
+
+
+def test_a_deleted_listing_takes_the_references_staff_made_of_its_photos(owner_client, staff_client, listing,
+                                                                         make_item, django_capture_on_commit_callbacks):
+    item = make_item("Fruit > Banana", 0.6)
+    staff_client.post(f"/review/items/{item.uuid}/accept")  # a crop of the seller's photo, a reference now
+    reference = ReferenceImage.objects.get(source="review")
+    storage, name = reference.image.storage, reference.image.name
+    assert storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(f"/listings/{listing.uuid}/delete")
+    assert not ReferenceImage.objects.exists() and not storage.exists(name)
 
 
 def test_another_seller_can_change_nothing(outsider_client, listing):
