@@ -426,6 +426,13 @@ class Item(models.Model):
         """The latest ReviewDecision about the item; None when staff have not decided."""
         return self.decisions.select_related("old_category").first()
 
+    @property
+    def blind_decision(self):
+        """An audit's first ReviewDecision, the one made without the model's answer (the card shows
+        it after; a later decision, made seeing it, still counts: staff may mend their own mistake).
+        None when staff have not decided."""
+        return self.decisions.select_related("new_category", "reviewer").order_by("created", "id").first()
+
     # What pages and the API show of the paths stored with the item: as the tree is now.
 
     @property

@@ -1,6 +1,7 @@
 """Staff review: a queue of items, those that need a person first and the riskiest first, where each
 decision teaches the index."""
 
+from collections import Counter
 from functools import wraps
 
 from django.conf import settings
@@ -116,11 +117,22 @@ def review_correct(request, item_uuid):
     item = _get_item(request, item_uuid)
     form = CategoryChoiceForm(request.POST)
     if form.is_valid():
-        decide(item, form.cleaned_data["category"], request.user)
-        messages.success(request, f"Corrected to {form.cleaned_data['category']}; it is a reference of it from now on.")
+        category, blind = form.cleaned_data["category"], item.is_blind_audit
+        action = decide(item, category, request.user)
+        messages.success(request, _chosen_message(item, category, action, blind))
     else:
         messages.error(request, " ".join(form.errors["category"]))
     return _back_to_queue(request)
+
+
+def _chosen_message(item, category, action, blind):
+    """What Correct (Choose on an audit) did: a category equal to the item's is an accept."""
+    if blind:
+        return (f"Chosen: {category}; it is a reference of it from now on. The model had accepted "
+                f"{item.model_accepted or 'nothing'}.")
+    if action == ReviewDecision.Action.ACCEPTED:
+        return f"Accepted: {category}, the category it had; it is a reference of it from now on."
+    return f"Corrected to {category}; it is a reference of it from now on."
 
 
 @staff_required
@@ -157,9 +169,9 @@ def review_bulk(request):
         return _back_to_queue(request)
     selected = list(_reviewable_items(request.user).filter(uuid__in=form.cleaned_data["items"]))
     items = [item for item in selected if not item.is_blind_audit]
-    decided, skipped = _decide_all(items, form.cleaned_data.get("category"), request.user)
-    if decided or not selected:
-        messages.success(request, f"{decided} item{'s'[:decided != 1]} {form.done_verb}.")
+    actions, skipped = _decide_all(items, form.cleaned_data.get("category"), request.user)
+    if actions or not selected:
+        messages.success(request, _bulk_message(actions, form.done_verb))
     if audits_left := len(selected) - len(items):
         messages.error(request, f"{audits_left} audit{'s'[:audits_left != 1]} left unchanged: {AUDIT_ON_ITS_CARD}")
     if skipped:
@@ -169,13 +181,24 @@ def review_bulk(request):
 
 
 def _decide_all(items, category, reviewer):
-    """Each item to `category`, or to its own category when None; (decided, skipped)."""
-    decided = 0
+    """Each item to `category`, or to its own category when None; (Counter of the ReviewDecision
+    actions recorded, how many were skipped)."""
+    actions = Counter()
     for item in items:
         if category or item.category:
-            decide(item, category or item.category, reviewer)
-            decided += 1
-    return decided, len(items) - decided
+            actions[decide(item, category or item.category, reviewer)] += 1
+    return actions, len(items) - actions.total()
+
+
+def _bulk_message(actions, verb):
+    """"3 items corrected; 1 accepted, the category it had." (a correction to the item's own
+    category is an accept); `verb` names the bulk action when nothing was decided."""
+    corrected, accepted = actions[ReviewDecision.Action.CORRECTED], actions[ReviewDecision.Action.ACCEPTED]
+    if not corrected:
+        return f"{accepted} item{'s'[:accepted != 1]} {verb if not actions else 'accepted'}."
+    message = f"{corrected} item{'s'[:corrected != 1]} corrected"
+    return message + (f"; {accepted} accepted, the category {'it' if accepted == 1 else 'they'} had." if accepted
+                      else ".")
 
 
 def _back_to_queue(request):

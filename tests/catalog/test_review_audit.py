@@ -31,9 +31,17 @@ def test_an_audit_comes_first_and_hides_the_models_answer_until_staff_chose(staf
     assert response.status_code == 302
     audited.refresh_from_db()
     assert audited.review == Item.Review.CORRECTED and audited.category.path == "Fruit > Apple > Royal-Gala"
+    page = staff_client.get(response.url).content.decode()
+    assert "Chosen: Fruit &gt; Apple &gt; Royal-Gala" in page
+    assert "The model had accepted Fruit &gt; Apple &gt; Pink-Lady" in page
     page = staff_client.get("/review/", {"audit": "only", "review": ""}).content.decode()
     assert "The model had accepted Fruit &gt; Apple &gt; Pink-Lady" in page and "without seeing it" in page
     assert "1 item." in page
+    # Decided again, seeing the model's answer: the note still says what was chosen blind.
+    Category.objects.get_or_create_path(["Fruit", "Apple", "Pink-Lady"])
+    staff_client.post(f"/review/items/{audited.uuid}/correct", {"category": "Fruit > Apple > Pink-Lady"})
+    page = staff_client.get("/review/", {"audit": "only", "review": ""}).content.decode()
+    assert "chose Fruit &gt; Apple &gt; Royal-Gala without seeing it" in page
 
 
 def test_the_queue_filters_audits(staff_client, make_item, audited):

@@ -27,6 +27,15 @@ def test_staff_move_a_selection_to_another_category(staff_client, make_item):
     assert ReviewDecision.objects.filter(action="corrected").count() == 2
 
 
+def test_a_selection_corrected_to_the_category_one_of_them_has_says_which_were_accepts(staff_client, make_item):
+    chosen = [make_item("Fruit > Banana"), make_item("Vegetables > Carrots")]
+    response = staff_client.post("/review/bulk", {
+        "action": "reassign", "category": "Vegetables > Carrots", "items": [str(i.uuid) for i in chosen]},
+        follow=True)
+    assert "1 item corrected; 1 accepted, the category it had." in response.content.decode()
+    assert sorted(ReviewDecision.objects.values_list("action", flat=True)) == ["accepted", "corrected"]
+
+
 def test_accepting_leaves_uncategorized_items_and_says_so(staff_client, make_item):
     items = [make_item("Fruit > Banana"), make_item(path=None)]
     response = staff_client.post("/review/bulk", {"action": "accept", "items": [str(i.uuid) for i in items]},

@@ -19,6 +19,13 @@ def test_staff_correct_an_item_and_it_becomes_a_reference_of_the_new_category(st
     assert ReferenceImage.objects.get().category == carrots
 
 
+def test_correcting_to_the_category_it_has_is_said_to_be_an_accept(staff_client, make_item):
+    item = make_item("Fruit > Banana", 0.4)
+    response = staff_client.post(f"/review/items/{item.uuid}/correct", {"category": "Fruit > Banana"}, follow=True)
+    assert "Accepted: Fruit &gt; Banana, the category it had" in response.content.decode()
+    assert ReviewDecision.objects.get().action == "accepted"
+
+
 def test_the_seller_sees_the_corrected_path_without_the_models_confidences(staff_client, owner_client, make_item):
     item = make_item("Fruit > Banana", 0.4)
     Category.objects.get_or_create_path(["Vegetables", "Carrots"])
