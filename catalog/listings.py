@@ -15,6 +15,7 @@ from .models import AllowanceSpent, Listing, Outcome, Photo, lock_seller
 from .photos import store_display_images
 from .storage import STORAGE_ERRORS
 from .tasks import enqueue_photo
+from .text import duration_in_words
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +119,8 @@ def spend_allowance(seller, checked_photos):
     if refusal:
         earliest = AllowanceSpent.objects.filter(seller=seller).order_by("created").values_list("created", flat=True)
         frees = max(1, math.ceil(((earliest.first() or since) + timedelta(days=1) - timezone.now()).total_seconds()))
-        raise OverQuota(f"{refusal} More may follow in {_duration(frees)}, when your earliest upload of the last "
-                        "24 hours stops counting.", frees)
+        raise OverQuota(f"{refusal} More may follow in {duration_in_words(frees)}, when your earliest upload of "
+                        "the last 24 hours stops counting.", frees)
     AllowanceSpent.objects.create(seller=seller, photos=photos, pixels=pixels)
 
 
@@ -128,11 +129,3 @@ def _over(wanted, spent, allowed, what):
         return None
     return (f"A seller may upload {allowed:,} {what} in 24 hours; you may upload {max(0, allowed - spent):,.0f} "
             "more now.")
-
-
-def _duration(seconds):
-    minutes = math.ceil(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    hours = round(minutes / 60)
-    return f"about {hours} hour{'s' if hours != 1 else ''}"

@@ -1,6 +1,8 @@
 """One way to read a line of text a seller sends (a title, a reference): the upload form, the API
-and bulk manifests all go through it, so the same text is stored whichever way it came."""
+and bulk manifests all go through it, so the same text is stored whichever way it came. And one
+way to tell a person how long to wait."""
 
+import math
 import unicodedata
 
 from django.core.exceptions import ValidationError
@@ -35,3 +37,12 @@ def has_control_characters(text):
     """Whether `text` holds control characters (NUL, escape codes, line breaks) or a lone surrogate
     (JSON's "\\ud800": no UTF-8 text can hold it, so neither can the database or a response)."""
     return any(unicodedata.category(character) in ("Cc", "Cs") for character in text)
+
+
+def duration_in_words(seconds):
+    """A wait told to a person: "1 minute", "12 minutes", "about 3 hours" (rounded up to a minute)."""
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = round(minutes / 60)
+    return f"about {hours} hour{'s' if hours != 1 else ''}"

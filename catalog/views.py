@@ -25,6 +25,7 @@ from .listings import (
 )
 from .models import ApiToken, Category, Item, Listing, Photo, ReferenceImage, TooManyTokens
 from .storage import served_file
+from .text import duration_in_words
 
 
 def _get_listing_for_user(request, listing_uuid):
@@ -43,9 +44,8 @@ def signup(request):
 
 
 def _too_many_signups(request, wait_seconds):
-    minutes = max(1, round(wait_seconds / 60))
-    response = render_error(429, f"Too many sign-ups were tried from your address; try again in about {minutes} "
-                                 f"minutes.", request)
+    response = render_error(429, f"Too many sign-ups were tried from your address; try again in "
+                                 f"{duration_in_words(wait_seconds)}.", request)
     response["Retry-After"] = str(round(wait_seconds))
     return response
 

@@ -27,6 +27,12 @@ from .thresholds import refit_if_failing
 log = logging.getLogger(__name__)
 
 
+# A seller's words for a server whose catalogue or models are not ready: the log says what staff
+# must do (and GET /health names the index).
+NOT_SET_UP = ("Categorization is not set up on this server yet, so this photo was not categorized. Upload it "
+              "again later, or contact support if this lasts.")
+
+
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, soft_time_limit=300, time_limit=TIME_LIMIT)
 def categorize_photo(self, photo_id):
     try:
@@ -36,12 +42,11 @@ def categorize_photo(self, photo_id):
             categorize(photo)
         # Also on a redelivery: the first delivery may have stopped between the two.
         decide_listing_of(photo_id)
-    except (InvalidImage, IndexNotReady) as error:
+    except InvalidImage as error:
         fail(photo_id, str(error))
-    except ModelUnavailable as error:
-        log.error("photo %s: %s", photo_id, error)
-        fail(photo_id, "The categorization models are not installed on this server yet; "
-                       "try again later or contact support.")
+    except (IndexNotReady, ModelUnavailable) as error:
+        log.error("photo %s: %s", photo_id, error)  # what staff must do: the seller can do nothing of it
+        fail(photo_id, NOT_SET_UP)
     except FileNotFoundError:
         fail(photo_id, MISSING_FILE)
     except SoftTimeLimitExceeded:

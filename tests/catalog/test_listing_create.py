@@ -105,11 +105,13 @@ def test_it_rejects_too_many_photos(post_listing, settings):
     assert not Photo.objects.exists()
 
 
-def test_a_photo_uploaded_before_any_catalogue_exists_fails_with_a_reason(post_listing):
+def test_a_photo_uploaded_before_any_catalogue_exists_fails_with_a_reason(post_listing, caplog):
     post_listing(encoded_upload("a.png"))
     photo = Photo.objects.get()
     assert photo.status == "failed"
-    assert "catalogue is not ready" in photo.failure_reason
+    # The seller is told what it means for them; staff's instruction goes to the log.
+    assert "Categorization is not set up on this server yet" in photo.failure_reason
+    assert "manage.py" not in photo.failure_reason and "import_catalog" in caplog.text
 
 
 def test_every_bad_file_is_named_at_once(post_listing):

@@ -108,10 +108,10 @@ def test_the_worker_reloads_the_index_when_a_new_version_is_saved(banana_photo, 
 
 
 def test_an_index_whose_backbone_is_gone_ends_failed_with_a_reason_for_staff(banana_photo, imported_catalogue,
-                                                                             settings):
+                                                                             settings, caplog):
     ReferenceIndex(8, "retired_embedder", "retired_embedder-1").save(settings.CATALOG_INDEX_PATH)
     categorize_photo(banana_photo.id)
     photo = Photo.objects.get()
-    assert photo.status == "failed"
-    assert "Unknown backbone 'retired_embedder'" in photo.failure_reason
-    assert "rebuild it with `python manage.py rebuild_index`" in photo.failure_reason
+    assert photo.status == "failed" and "not set up on this server yet" in photo.failure_reason
+    assert "Unknown backbone 'retired_embedder'" in caplog.text
+    assert "rebuild it with `python manage.py rebuild_index`" in caplog.text

@@ -54,7 +54,7 @@ def test_a_segmenter_that_is_not_installed_fails_the_photo_with_a_reason(banana_
     settings.CATALOG_SEGMENTER = "not_installed"
     categorize_photo(banana_photo.id)
     photo = Photo.objects.get()
-    assert photo.status == "failed" and "models are not installed on this server" in photo.failure_reason
+    assert photo.status == "failed" and "not set up on this server" in photo.failure_reason
 
 
 def test_each_item_gets_a_heatmap_of_its_best_guess_which_no_runner_up_repeats(two_product_photo_in_listing,
