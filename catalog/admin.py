@@ -76,6 +76,10 @@ class ItemAdmin(admin.ModelAdmin):
     readonly_fields = ["uuid", "category", "confidences", "confidence", "heatmap_category", "review", "audit",
                        "outcome"]
 
+    def get_queryset(self, request):
+        # A waiting audit's page would show the model's answer: staff label it on the review queue.
+        return super().get_queryset(request).without_blind_audits()
+
 
 @admin.register(ReviewDecision)
 class ReviewDecisionAdmin(admin.ModelAdmin):

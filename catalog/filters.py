@@ -127,7 +127,7 @@ class ReviewFilter(filters.FilterSet):
                                   choices=[*Item.Review.choices, (DECIDED, "Decided by staff, any way")])
     audit = filters.ChoiceFilter(label="Audits", empty_label="Any", method="audits",
                                  choices=[("only", "Audits only"), ("none", "No audits")])
-    outcome = filters.ChoiceFilter(label="Outcome", empty_label="Any", choices=[
+    outcome = filters.ChoiceFilter(label="Outcome", empty_label="Any", method="with_outcome", choices=[
         (o.value, o.label) for o in Outcome if o not in (Outcome.REVIEWED, Outcome.NOT_A_PRODUCT,
                                                          Outcome.CHOSEN_BY_SELLER)])
     band = filters.ChoiceFilter(label="Confidence", empty_label="Any", method="in_band", choices=[
@@ -139,8 +139,14 @@ class ReviewFilter(filters.FilterSet):
     until = filters.DateFilter(field_name="photo__created", lookup_expr="date__lte", label="to",
                                widget=forms.DateInput(attrs={"type": "date"}))
 
+    # The filters by what the model said leave waiting audits out (ItemQuerySet.without_blind_audits).
+
     def in_category(self, items, name, text):
-        return items.filter(category__in=matching_categories(text, self.form.cleaned_data.get("below") != LEFT_OUT))
+        found = matching_categories(text, self.form.cleaned_data.get("below") != LEFT_OUT)
+        return items.without_blind_audits().filter(category__in=found)
+
+    def with_outcome(self, items, name, outcome):
+        return items.without_blind_audits().filter(outcome=outcome)
 
     def read_by_in_category(self, items, name, value):
         return items
@@ -153,7 +159,7 @@ class ReviewFilter(filters.FilterSet):
 
     def in_band(self, items, name, band):
         low, high = CONFIDENCE_BANDS[band]
-        return items.filter(confidence__gte=low, confidence__lt=high)
+        return items.without_blind_audits().filter(confidence__gte=low, confidence__lt=high)
 
 
 def matching_categories(text, under=True):

@@ -132,6 +132,11 @@ class PhotoQuerySet(SellersQuerySet):
 class ItemQuerySet(SellersQuerySet):
     seller_path, staff_see_all = "photo__listing__seller", True
 
+    def without_blind_audits(self):
+        """Leaving out the audits staff have not decided: a list that picks items by what the model
+        said (its category, outcome or confidence) would tell an audit's hidden answer."""
+        return self.exclude(audit=True, review=Item.Review.PENDING)
+
 
 class ListingStatus(models.TextChoices):
     """A listing's status, from its photos' (ListingQuerySet.with_status)."""

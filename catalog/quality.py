@@ -24,6 +24,8 @@ WEEKS_SHOWN = 12
 MOST_CORRECTED_SHOWN = 10
 CORRECTED_TO_SHOWN = 3
 SET_ASIDE = "Set aside: not in the catalogue, or not a product"
+# The model's answers a person has to finish: all but those it accepted whole.
+NEEDS_A_PERSON = (Outcome.NEEDS_REVIEW, Outcome.NOT_IN_CATALOGUE, Outcome.ACCEPTED_AT_PARENT)
 
 
 @dataclass
@@ -110,21 +112,28 @@ def auto_accept(judged):
 
 
 def queue(now=None):
-    """The items waiting for review, by the model's outcome: how many, and since when (upload
-    times: the oldest, and the median one)."""
+    """What waits for a person in the review queue: the audits staff have not labelled, then the
+    answers the model did not accept whole, by its outcome (how many, and since when: upload times,
+    the oldest and the median one). Answers it accepted whole wait for nobody (the queue lists them
+    last; "Automatic acceptance" counts them). Each row's `query` opens the queue on those items."""
     now = now or timezone.now()
     waiting = Item.objects.filter(photo__status=Photo.Status.DONE, review=Item.Review.PENDING)
-    uploads = defaultdict(list)
-    for outcome, uploaded in waiting.values_list("outcome", "photo__created"):
-        uploads[outcome].append(uploaded)
-    every = [uploaded for times in uploads.values() for uploaded in times]
+    answers = waiting.without_blind_audits()
+    groups = [("Audits to label", "audit=only", waiting.filter(audit=True))]
+    groups += [(outcome.label, f"outcome={outcome.value}", answers.filter(outcome=outcome))
+               for outcome in Outcome.review_order() if outcome in NEEDS_A_PERSON]
+    rows = []
+    for label, query, items in groups:
+        uploads = list(items.values_list("photo__created", flat=True))
+        if uploads:
+            rows.append({"label": label, "query": query, "size": len(uploads), "oldest": min(uploads),
+                         "uploads": uploads})
+    every = [uploaded for row in rows for uploaded in row.pop("uploads")]
     return {
         "size": len(every),
         "oldest": min(every, default=None),
         "median": now - median(now - uploaded for uploaded in every) if every else None,
-        "by_outcome": [{"outcome": outcome.value, "label": outcome.label, "size": len(uploads[outcome]),
-                        "oldest": min(uploads[outcome])}
-                       for outcome in Outcome.review_order() if uploads[outcome]],
+        "rows": rows,
     }
 
 

@@ -107,6 +107,18 @@ def test_it_counts_how_long_the_queue_has_waited(staff_client, make_item, listin
     assert "waiting for review, the oldest for 3\xa0days" in page
 
 
+def test_the_queue_counts_what_waits_for_a_person_each_row_opening_as_many(staff_client, make_item):
+    make_item("Fruit > Banana", outcome=Outcome.NEEDS_REVIEW)
+    make_item("Fruit > Pear", outcome=Outcome.ACCEPTED, audit=True)  # an audit to label
+    make_item("Fruit > Kiwi", outcome=Outcome.ACCEPTED)  # accepted whole: waits for nobody
+    page = staff_client.get("/review/quality/").content.decode()
+    rows = _table(page, "queue")
+    assert [row[:2] for row in rows] == [["Audits to label", "1"], ["Needs review", "1"]]
+    assert "2 items waiting" in page
+    for query in ({"audit": "only"}, {"outcome": "needs_review"}):
+        assert "1 item." in staff_client.get("/review/", {**query, "review": "pending"}).content.decode()
+
+
 def test_with_no_decisions_it_says_so(staff_client):
     page = staff_client.get("/review/quality/").content.decode()
     assert "No review decisions yet." in page and "Nothing is waiting for review." in page

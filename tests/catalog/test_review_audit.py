@@ -3,6 +3,7 @@
 import pytest
 
 from catalog.models import Category, Item, Outcome
+from catalog.review import set_aside
 
 pytestmark = pytest.mark.django_db
 
@@ -67,8 +68,19 @@ def test_an_audit_is_never_decided_by_accepting_the_hidden_answer(staff_client, 
     assert audited.review == Item.Review.PENDING and not audited.decisions.exists()
 
 
-def test_the_admin_cannot_untick_a_waiting_audit(admin_client, audited):
+def test_the_admin_shows_a_waiting_audit_nowhere_and_never_lets_an_audit_be_unticked(admin_client, audited,
+                                                                                        staff):
+    # Its list and its page would show the model's answer (and its page would let it be unticked).
+    assert "Pink-Lady" not in admin_client.get("/admin/catalog/item/").content.decode()
+    assert admin_client.get(f"/admin/catalog/item/{audited.pk}/change/", follow=True).redirect_chain
+    set_aside(audited, "not_in_catalogue", staff)
     response = admin_client.get(f"/admin/catalog/item/{audited.pk}/change/")
     page = response.content.decode()
     assert response.status_code == 200 and 'name="box"' in page  # the item's form, its other fields editable
     assert 'name="audit"' not in page and 'name="outcome"' not in page
+
+
+def test_filters_by_what_the_model_said_leave_waiting_audits_out(staff_client, audited):
+    for query in ({"category": "Pink-Lady"}, {"outcome": "accepted"}, {"band": "certain"}):
+        assert "0 items." in staff_client.get("/review/", query).content.decode(), query
+    assert "1 item." in staff_client.get("/review/", {"audit": "only"}).content.decode()
