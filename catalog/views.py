@@ -23,7 +23,7 @@ from .listings import (
     room_for_photos,
     shown_image,
 )
-from .models import ApiToken, Category, Item, Listing, Photo, ReferenceImage, TooManyTokens
+from .models import ApiToken, Category, Item, Listing, Outcome, Photo, ReferenceImage, TooManyTokens
 from .storage import served_file
 from .text import duration_in_words
 
@@ -123,11 +123,22 @@ def listing_add_photos(request, listing_uuid):
         try:
             add_photos(listing, form.cleaned_data["photos"])
             count = len(form.cleaned_data["photos"])
-            messages.success(request, f"Added {count} photo{pluralize(count)}; finding the category…")
+            messages.success(request, f"Added {count} photo{pluralize(count)}; {_what_new_photos_do(listing, count)}")
             return redirect("listing-detail", listing_uuid=listing.uuid)
         except OverQuota as refusal:
             form.add_error("photos", str(refusal))
     return _detail(request, listing, {"photos_form": form}, status=400)
+
+
+def _what_new_photos_do(listing, count):
+    """Photos are categorized whatever the listing's category; they change it only while the model
+    decides it (worker.listings.update_listing_decision)."""
+    categorized = "it is categorized" if count == 1 else "they are categorized"
+    if listing.outcome == Outcome.REVIEWED:
+        return f"{categorized}, and the category catalogue staff chose stays."
+    if listing.category_chosen:
+        return f"{categorized}, and the category you chose stays."
+    return "finding the category…"
 
 
 def _fits(listing, form):

@@ -44,8 +44,12 @@ def test_another_seller_can_change_nothing(outsider_client, listing):
 def test_a_seller_adds_photos(owner_client, listing, django_capture_on_commit_callbacks):
     response = owner_client.post(f"/listings/{listing.uuid}/add-photos",
                                  {"photos": [encoded_upload("side.png"), encoded_upload("back.png")]}, follow=True)
-    assert "Added 2 photos" in response.content.decode()
+    assert "Added 2 photos; finding the category…" in response.content.decode()
     assert list(listing.photos.values_list("original_name", flat=True)) == ["banana.png", "side.png", "back.png"]
+    Listing.objects.filter(pk=listing.pk).update(category_chosen=True, outcome="chosen_by_seller")
+    response = owner_client.post(f"/listings/{listing.uuid}/add-photos", {"photos": [encoded_upload("top.png")]},
+                                 follow=True)
+    assert "Added 1 photo; it is categorized, and the category you chose stays." in response.content.decode()
 
 
 def test_photos_past_the_listings_limit_are_refused_and_nothing_is_added(owner_client, listing, settings):
