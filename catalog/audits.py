@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from vision.precision import precision_interval
 
-from .models import PATH_SEPARATOR, Item, Outcome, Photo
+from .models import PATH_SEPARATOR, Item, Outcome, Photo, accepted_level_path, category_paths
 from .quality import within
 
 AUDITED_OUTCOMES = (Outcome.ACCEPTED, Outcome.ACCEPTED_AT_PARENT)
@@ -81,13 +81,14 @@ class Audited:
 
 def audited_items():
     """[Audited] of every audit staff have decided: right when the category staff chose is the
-    accepted level or under it (an item set aside was wrongly accepted)."""
-    rows = decided_audits().values_list("predicted_category__path", "predicted_path", "accepted_depth",
-                                        "category__path")
+    accepted level or under it (an item set aside was wrongly accepted), as the tree is now."""
+    rows = decided_audits().values_list("predicted_category__path", "predicted_path", "decided_lineage",
+                                        "accepted_depth", "category__path")
+    paths = category_paths()
     audited = []
-    for current, kept, depth, decided in rows:
-        predicted = predicted_names(current, kept)
-        audited.append(Audited(predicted[0], depth, right_to(decided, predicted, depth)))
+    for current, kept, lineage, depth, decided in rows:
+        accepted = accepted_level_path(lineage, depth, kept, paths)
+        audited.append(Audited(predicted_names(current, kept)[0], depth, bool(decided) and within(decided, accepted)))
     return audited
 
 

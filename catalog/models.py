@@ -257,11 +257,28 @@ def _levels(decided, staff_decided):
 
 
 def _accepted_path(decided):
-    """The current path of the deepest level accepted without review ("" when none was)."""
-    if decided.category is None or not 0 < decided.accepted_depth <= len(decided.decided_lineage):
+    """The current path of the deepest level accepted without review ("" when none was, or when
+    staff set the answer aside since)."""
+    return accepted_level_path(decided.decided_lineage, decided.accepted_depth) if decided.category else ""
+
+
+def category_paths():
+    """{category id: path} of the whole tree (a few hundred rows), for figures over many answers."""
+    return dict(Category.objects.values_list("pk", "path"))
+
+
+def accepted_level_path(lineage, depth, kept_path="", paths=None):
+    """The current path of the level the model accepted by itself, the `depth`th of the path it
+    decided (`lineage`, category ids), whatever staff decided and wherever the category was moved
+    since; "" when it accepted nothing. For a category deleted since: `kept_path` (the predicted
+    path kept with the answer) cut there. `paths`: {category id: path}, else each is read."""
+    if not 0 < depth <= len(lineage):
         return ""
-    accepted = Category.objects.filter(pk=decided.decided_lineage[decided.accepted_depth - 1]).first()
-    return accepted.path if accepted else ""
+    pk = lineage[depth - 1]
+    path = paths.get(pk) if paths is not None else Category.objects.filter(pk=pk).values_list("path", flat=True).first()
+    if path or not kept_path:
+        return path or ""
+    return PATH_SEPARATOR.join(kept_path.split(PATH_SEPARATOR)[:depth])
 
 
 def _photo_upload_to(photo, filename):
@@ -417,9 +434,9 @@ class Item(models.Model):
 
     @property
     def model_accepted(self):
-        """What the model accepted by itself, as the tree is now: its predicted path down to the
-        accepted level ("" when it accepted nothing), whatever staff decided since."""
-        return PATH_SEPARATOR.join(self.shown_predicted_path.split(PATH_SEPARATOR)[:self.accepted_depth])
+        """What the model accepted by itself, as the tree is now ("" when it accepted nothing),
+        whatever staff decided since."""
+        return accepted_level_path(self.decided_lineage, self.accepted_depth, self.predicted_path)
 
     @property
     def is_blind_audit(self):

@@ -18,7 +18,7 @@ from django.db.models import F, Max
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from .models import PATH_SEPARATOR, Item, Outcome, Photo
+from .models import PATH_SEPARATOR, Item, Outcome, Photo, accepted_level_path, category_paths
 
 WEEKS_SHOWN = 12
 MOST_CORRECTED_SHOWN = 10
@@ -35,7 +35,7 @@ class Judged:
     predicted: str  # the model's full predicted path ("" when it predicted none)
     decided: str  # the category staff settled on ("" when they set it aside)
     outcome: str  # what the model made of its answer (Outcome)
-    accepted_depth: int
+    accepted: str  # the level it accepted by itself ("" when none), as the tree is now
     week: object  # the Monday of the week of the latest decision
 
     @property
@@ -46,9 +46,8 @@ class Judged:
 
     @property
     def accepted_part_right(self):
-        """Whether what the model accepted (its path to accepted_depth) holds what staff decided."""
-        accepted = PATH_SEPARATOR.join(self.predicted.split(PATH_SEPARATOR)[:self.accepted_depth])
-        return bool(self.decided) and within(self.decided, accepted)
+        """Whether what the model accepted holds what staff decided."""
+        return bool(self.decided) and within(self.decided, self.accepted)
 
 
 def within(path, ancestor):
@@ -61,9 +60,11 @@ def judged_items():
     rows = (Item.objects.filter(photo__status=Photo.Status.DONE).exclude(review=Item.Review.PENDING)
             .annotate(week=TruncWeek(Max("decisions__created")))
             .values_list("predicted_category__path", "predicted_path", "category__path", "outcome",
-                         "accepted_depth", "week"))
-    return [Judged(current or kept, decided or "", outcome, depth, week.date() if week else None)
-            for current, kept, decided, outcome, depth, week in rows]
+                         "decided_lineage", "accepted_depth", "week"))
+    paths = category_paths()
+    return [Judged(current or kept, decided or "", outcome, accepted_level_path(lineage, depth, kept, paths),
+                   week.date() if week else None)
+            for current, kept, decided, outcome, lineage, depth, week in rows]
 
 
 def summary(judged):

@@ -3,7 +3,9 @@ tree as it is now, and each level keeps its own confidence (the leaf is not lost
 
 import pytest
 
+from catalog import audits
 from catalog.models import Category, Item, Listing
+from catalog.review import decide
 from worker.listings import update_listing_decision
 from worker.tasks import categorize_photo
 
@@ -61,6 +63,19 @@ def test_a_category_moved_up_keeps_the_confidences_of_its_own_levels(owner_clien
     lemon.save()
 
     assert Item.objects.get().levels() == [("Lemon", 0.8)]
+
+
+def test_an_audit_after_a_move_is_judged_against_the_level_the_model_accepted(staff_client, staff, listing,
+                                                                              make_item):
+    audited = make_item("Citrus > Lemon", 0.99, outcome="accepted_at_parent", accepted_depth=1, audit=True,
+                        predicted_path="Citrus > Lemon")
+    Category.objects.get_or_create_path(["Citrus", "Lime"])
+    decide(audited, Category.objects.get(path="Citrus > Lime"), staff)  # under Citrus: the accepted part was right
+    move("Citrus", "Fruit")  # the model accepted Citrus, now Fruit > Citrus (not "Fruit", the first level now)
+    page = staff_client.get("/review/", {"audit": "only", "review": ""}).content.decode()
+    assert "The model had accepted Fruit &gt; Citrus;" in page
+    [row] = [r for r in audits.live_precision(target=0.98) if r["level"] == 1 and r["top_level"] != audits.ALL]
+    assert (row["audited"], row["right"]) == (1, 1)
 
 
 def test_the_review_queue_labels_the_heatmap_with_the_current_path(staff_client, decided_lemon):
