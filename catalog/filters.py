@@ -121,6 +121,7 @@ class ReviewFilter(filters.FilterSet):
     """The review queue's filters (a form on its page, each empty one meaning "any")."""
 
     category = CategorySearchFilter(label="In category", max_length=2000, method="in_category")
+    predicted = CategorySearchFilter(label="Model's best guess", max_length=2000, method="guessed")
     below = filters.ChoiceFilter(label="Categories under it", empty_label="Included", method="read_by_in_category",
                                  choices=[(LEFT_OUT, "Left out")])
     review = filters.ChoiceFilter(label="Status", empty_label="Any", method="in_review",
@@ -145,11 +146,15 @@ class ReviewFilter(filters.FilterSet):
         found = matching_categories(text, self.form.cleaned_data.get("below") != LEFT_OUT)
         return items.without_blind_audits().filter(category__in=found)
 
+    def guessed(self, items, name, text):
+        found = matching_categories(text, self.form.cleaned_data.get("below") != LEFT_OUT)
+        return items.without_blind_audits().filter(predicted_category__in=found)
+
     def with_outcome(self, items, name, outcome):
         return items.without_blind_audits().filter(outcome=outcome)
 
     def read_by_in_category(self, items, name, value):
-        return items
+        return items  # "Categories under it" is read by the category filters
 
     def in_review(self, items, name, value):
         return items.exclude(review=Item.Review.PENDING) if value == DECIDED else items.filter(review=value)

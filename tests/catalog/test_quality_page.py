@@ -68,7 +68,12 @@ def test_its_figures_match_the_decisions_staff_made(staff_client, decided):
     assert ["Set aside: not in the catalogue, or not a product", "1", "1", "100%"] in _table(page, "by-category")
     most = _table(page, "most-corrected")
     assert most[0][:3] == ["Fruit > Apple > Pink-Lady", "1 of 1", "Fruit > Apple > Royal-Gala (1)"]
-    assert ["Fruit > Banana", "1 of 2", "Fruit > Plantain (1)", "Waiting in it"] in most
+    assert ["Fruit > Banana", "1 of 2", "Fruit > Plantain (1)", "Waiting with this guess"] in most
+    # Its link opens the queue on the items waiting with that guess: here the one Carrots nobody decided.
+    assert 'href="/review/?predicted=Vegetables%20%3E%20Carrots&amp;below=left_out&amp;review=pending"' in page
+    linked = staff_client.get("/review/", {"predicted": "Vegetables > Carrots", "below": "left_out",
+                                           "review": "pending"}).content.decode()
+    assert "1 item." in linked
     this_week = _table(page, "by-week")[0]
     assert this_week[1:] == ["6", "50%"]
 
