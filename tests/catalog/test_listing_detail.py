@@ -62,3 +62,15 @@ def test_an_accepted_category_says_what_may_still_change_it(owner_client, listin
     page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
     assert "From the photos categorized so far: the others may still change it." in page
     assert "This category is set" not in page
+
+
+def test_a_listing_accepted_from_its_photos_together_calls_no_photo_final(owner_client, listing, make_item):
+    """Two photos each unsure pool into a sure listing: the items still go to review, but only the
+    listing's decision is the listing's category."""
+    make_item("Fruit > Banana", 0.9, outcome="needs_review")
+    banana = Category.objects.get(path="Fruit > Banana")
+    Listing.objects.filter(pk=listing.pk).update(category=banana, decided_lineage=[c.pk for c in banana.lineage()],
+                                                 confidences=[0.99, 0.99], outcome="accepted", accepted_depth=2)
+    page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    assert "This category is set." in page and "Catalogue staff will check this item's category." in page
+    assert "before it is final" not in page
