@@ -14,7 +14,7 @@ from django.utils import timezone
 from .models import AllowanceSpent, Listing, Outcome, Photo, lock_seller
 from .photos import store_display_images
 from .storage import STORAGE_ERRORS
-from .tasks import enqueue_photo
+from .tasks import enqueue_listing_decision, enqueue_photo
 from .text import duration_in_words
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,16 @@ def create_listing(seller, title, checked_photos, **fields):
         listing = Listing.objects.create(seller=seller, title=title, **fields)
         add_photos(listing, checked_photos)
     return listing
+
+
+def remove_photo(photo):
+    """Take the photo out of its listing: its files, items and the references staff made of them go
+    with it (catalog.signals), and the listing is decided again from its other photos. What it
+    spent of the seller's allowance stays spent (spend_allowance)."""
+    listing_id = photo.listing_id
+    with transaction.atomic():
+        photo.delete()
+        transaction.on_commit(lambda: enqueue_listing_decision(listing_id))
 
 
 def add_photos(listing, checked_photos):

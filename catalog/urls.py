@@ -16,6 +16,8 @@ urlpatterns = [
     path("listings/<uuid:listing_uuid>/photos/", views.listing_photos, name="listing-photos"),
     path("listings/<uuid:listing_uuid>/title", views.listing_title, name="listing-title"),
     path("listings/<uuid:listing_uuid>/delete", views.listing_delete, name="listing-delete"),
+    path("listings/<uuid:listing_uuid>/photos/<uuid:photo_uuid>/remove", views.listing_remove_photo,
+         name="listing-remove-photo"),
     path("listings/<uuid:listing_uuid>/add-photos", views.listing_add_photos, name="listing-add-photos"),
     path("listings/<uuid:listing_uuid>/category", views.listing_category, name="listing-category"),
     path("photos/<uuid:photo_uuid>/image", views.photo_image, name="photo-image"),

@@ -20,6 +20,7 @@ from .listings import (
     add_photos,
     choose_category,
     create_listing,
+    remove_photo,
     room_for_photos,
     shown_image,
 )
@@ -102,6 +103,21 @@ def _detail(request, listing, forms=None, status=200):
         "max_photos": limit, "max_bytes": settings.CATALOG_MAX_PHOTO_BYTES, "photo_room": max(0, limit - held),
         "too_many_photos": room_for_photos(listing, limit + 1), **(forms or {}),
     }, status=status)
+
+
+@login_required
+@require_POST
+def listing_remove_photo(request, listing_uuid, photo_uuid):
+    """One photo out of the listing: one that failed, or that shows something else."""
+    listing = _get_listing_for_user(request, listing_uuid)
+    photo = get_object_or_404(listing.photos, uuid=photo_uuid)
+    if listing.photos.count() == 1:
+        messages.error(request, "A listing keeps at least one photo: add another first, or delete the listing.")
+    else:
+        remove_photo(photo)
+        messages.success(request, f"Removed the photo {photo.original_name}; the category is decided again "
+                                  "from the others.")
+    return redirect("listing-detail", listing_uuid=listing.uuid)
 
 
 @login_required

@@ -128,3 +128,23 @@ def test_a_staff_decision_that_leaves_the_sellers_choice_does_not_leave_the_page
     page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
     assert "Updating the category" not in page and "Chosen by the seller" in page
     assert Listing.objects.get().category.path == "Fruit > Plantain" and main.review == "pending"
+
+
+def test_a_seller_removes_one_photo_and_the_listing_is_decided_from_the_others(owner_client, outsider_client,
+                                                                               listing, make_item,
+                                                                               django_capture_on_commit_callbacks):
+    failed = Photo.objects.create(listing=listing, original_name="blurry.png", image="photos/blurry.png",
+                                  status=Photo.Status.FAILED, failure_reason="The file is not an image.")
+    make_item("Fruit > Banana", 0.6, review="accepted")  # on the listing's first photo, decided by staff
+    assert "Remove photo" in owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    assert outsider_client.post(f"/listings/{listing.uuid}/photos/{failed.uuid}/remove").status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(f"/listings/{listing.uuid}/photos/{failed.uuid}/remove", follow=True)
+    assert "Removed the photo blurry.png" in response.content.decode()
+    assert list(listing.photos.values_list("original_name", flat=True)) == ["banana.png"]
+    listing.refresh_from_db()
+    assert listing.decided and listing.category.path == "Fruit > Banana"  # decided again, from the photo left
+    # The last photo stays: a listing without photos would have nothing to categorize.
+    response = owner_client.post(f"/listings/{listing.uuid}/photos/{listing.photos.get().uuid}/remove", follow=True)
+    assert "A listing keeps at least one photo" in response.content.decode() and listing.photos.count() == 1
+    assert "Remove photo" not in response.content.decode()
