@@ -122,7 +122,7 @@ class ReviewFilter(filters.FilterSet):
 
     category = CategorySearchFilter(label="In category", max_length=2000, method="in_category")
     predicted = CategorySearchFilter(label="Model's best guess", max_length=2000, method="guessed")
-    below = filters.ChoiceFilter(label="Categories under it", empty_label="Included", method="read_by_in_category",
+    below = filters.ChoiceFilter(label="Categories under it", empty_label="Included", method="read_by_category_filters",
                                  choices=[(LEFT_OUT, "Left out")])
     review = filters.ChoiceFilter(label="Status", empty_label="Any", method="in_review",
                                   choices=[*Item.Review.choices, (DECIDED, "Decided by staff, any way")])
@@ -153,7 +153,7 @@ class ReviewFilter(filters.FilterSet):
     def with_outcome(self, items, name, outcome):
         return items.without_blind_audits().filter(outcome=outcome)
 
-    def read_by_in_category(self, items, name, value):
+    def read_by_category_filters(self, items, name, value):
         return items  # "Categories under it" is read by the category filters
 
     def in_review(self, items, name, value):
