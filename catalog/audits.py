@@ -87,7 +87,7 @@ def audited_items():
     paths = category_paths()
     audited = []
     for current, kept, lineage, depth, decided in rows:
-        accepted = accepted_level_path(lineage, depth, kept, paths)
+        accepted = accepted_level_path(lineage, depth, current or kept, paths)
         audited.append(Audited(predicted_names(current, kept)[0], depth, bool(decided) and within(decided, accepted)))
     return audited
 

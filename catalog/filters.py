@@ -168,12 +168,13 @@ class ReviewFilter(filters.FilterSet):
 
 
 def matching_categories(text, under=True):
-    """The categories the review queue's "In category" finds for `text`, in any case: a whole path,
-    that category; else every category whose path holds the text. With `under`, the categories
-    under those too; without, only the highest of them (the Quality page's rows, one category each,
-    open the queue so)."""
+    """The categories the review queue's "In category" finds for `text`, in any case: a whole path
+    of several levels, that category; else every category whose path holds the text ("apple" finds
+    Fruit > Apple, also where a top-level Apple exists). With `under`, the categories under those
+    too; without, only the highest of them (the Quality page's rows, one category each, open the
+    queue so)."""
     exact = Category.objects.filter(path__iexact=text)
-    if exact.exists():
+    if PATH_SEPARATOR.strip() in text and exact.exists():
         return (Category.objects.filter(Q(path__iexact=text) | Q(path__istartswith=text + PATH_SEPARATOR))
                 if under else exact)
     found = Category.objects.filter(path__icontains=text)

@@ -257,9 +257,11 @@ def _levels(decided, staff_decided):
 
 
 def _accepted_path(decided):
-    """The current path of the deepest level accepted without review ("" when none was, or when
-    staff set the answer aside since)."""
-    return accepted_level_path(decided.decided_lineage, decided.accepted_depth) if decided.category else ""
+    """The current path of the deepest level accepted without review ("" when none was)."""
+    if decided.category is None or not 0 < decided.accepted_depth <= len(decided.decided_lineage):
+        return ""
+    accepted = Category.objects.filter(pk=decided.decided_lineage[decided.accepted_depth - 1]).first()
+    return accepted.path if accepted else ""
 
 
 def category_paths():
@@ -267,18 +269,21 @@ def category_paths():
     return dict(Category.objects.values_list("pk", "path"))
 
 
-def accepted_level_path(lineage, depth, kept_path="", paths=None):
-    """The current path of the level the model accepted by itself, the `depth`th of the path it
-    decided (`lineage`, category ids), whatever staff decided and wherever the category was moved
-    since; "" when it accepted nothing. For a category deleted since: `kept_path` (the predicted
-    path kept with the answer) cut there. `paths`: {category id: path}, else each is read."""
-    if not 0 < depth <= len(lineage):
+def accepted_level_path(lineage, depth, predicted, paths=None):
+    """The current path of the level the model accepted by itself ("" when none), whatever staff
+    decided since: the `depth`th category of the path it decided (`lineage`, ids), wherever it was
+    moved, while that is on its `predicted` path as the tree is now; else `predicted` cut there (a
+    category deleted, or a lineage migration 0011 filled from staff's correction). `paths`:
+    {category id: path}, else read."""
+    if depth <= 0:
         return ""
-    pk = lineage[depth - 1]
-    path = paths.get(pk) if paths is not None else Category.objects.filter(pk=pk).values_list("path", flat=True).first()
-    if path or not kept_path:
-        return path or ""
-    return PATH_SEPARATOR.join(kept_path.split(PATH_SEPARATOR)[:depth])
+    pk = lineage[depth - 1] if depth <= len(lineage) else None
+    if pk is not None:
+        paths = paths if paths is not None else dict(Category.objects.filter(pk=pk).values_list("pk", "path"))
+        path = paths.get(pk)
+        if path and (predicted == path or predicted.startswith(path + PATH_SEPARATOR)):
+            return path
+    return PATH_SEPARATOR.join(predicted.split(PATH_SEPARATOR)[:depth])
 
 
 def _photo_upload_to(photo, filename):
@@ -436,7 +441,7 @@ class Item(models.Model):
     def model_accepted(self):
         """What the model accepted by itself, as the tree is now ("" when it accepted nothing),
         whatever staff decided since."""
-        return accepted_level_path(self.decided_lineage, self.accepted_depth, self.predicted_path)
+        return accepted_level_path(self.decided_lineage, self.accepted_depth, self.shown_predicted_path)
 
     @property
     def is_blind_audit(self):
@@ -453,7 +458,7 @@ class Item(models.Model):
         """An audit's first ReviewDecision, the one made without the model's answer (the card shows
         it after; a later decision, made seeing it, still counts: staff may mend their own mistake).
         None when staff have not decided."""
-        return self.decisions.select_related("new_category", "reviewer").order_by("created", "id").first()
+        return min(self.decisions.all(), key=lambda d: (d.created, d.id), default=None)  # prefetched by the queue
 
     # What pages and the API show of the paths stored with the item: as the tree is now.
 

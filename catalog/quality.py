@@ -62,7 +62,7 @@ def judged_items():
             .values_list("predicted_category__path", "predicted_path", "category__path", "outcome",
                          "decided_lineage", "accepted_depth", "week"))
     paths = category_paths()
-    return [Judged(current or kept, decided or "", outcome, accepted_level_path(lineage, depth, kept, paths),
+    return [Judged(current or kept, decided or "", outcome, accepted_level_path(lineage, depth, current or kept, paths),
                    week.date() if week else None)
             for current, kept, decided, outcome, lineage, depth, week in rows]
 

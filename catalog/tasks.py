@@ -53,8 +53,8 @@ def enqueue_listing_decision(listing_id):
     try:
         send(DECIDE_LISTING, listing_id)
     except BrokerError:
-        log.exception("listing %s: could not reach the broker; the sweeper (requeue_stale_photos) will decide it",
-                      listing_id)
+        log.exception("listing %s: could not reach the broker; it is decided again by the sweeper when a photo or "
+                      "a staff decision is newer than its decision, else by its next photo or review", listing_id)
 
 
 def enqueue_threshold_refit():

@@ -115,8 +115,7 @@ def listing_remove_photo(request, listing_uuid, photo_uuid):
         messages.error(request, "A listing keeps at least one photo: add another first, or delete the listing.")
     else:
         remove_photo(photo)
-        messages.success(request, f"Removed the photo {photo.original_name}; the category is decided again "
-                                  "from the others.")
+        messages.success(request, f"Removed the photo {photo.original_name}; {_what_photos_change(listing)}")
     return redirect("listing-detail", listing_uuid=listing.uuid)
 
 
@@ -139,22 +138,23 @@ def listing_add_photos(request, listing_uuid):
         try:
             add_photos(listing, form.cleaned_data["photos"])
             count = len(form.cleaned_data["photos"])
-            messages.success(request, f"Added {count} photo{pluralize(count)}; {_what_new_photos_do(listing, count)}")
+            categorized = "it is categorized" if count == 1 else "they are categorized"
+            messages.success(request, f"Added {count} photo{pluralize(count)}; "
+                                      f"{_what_photos_change(listing, categorized + ', and ')}")
             return redirect("listing-detail", listing_uuid=listing.uuid)
         except OverQuota as refusal:
             form.add_error("photos", str(refusal))
     return _detail(request, listing, {"photos_form": form}, status=400)
 
 
-def _what_new_photos_do(listing, count):
-    """Photos are categorized whatever the listing's category; they change it only while the model
-    decides it (worker.listings.update_listing_decision)."""
-    categorized = "it is categorized" if count == 1 else "they are categorized"
+def _what_photos_change(listing, added=""):
+    """Photos added or removed change the listing's category only while the model decides it
+    (worker.listings.update_listing_decision); `added` opens the sentence for photos added."""
     if listing.outcome == Outcome.REVIEWED:
-        return f"{categorized}, and the category catalogue staff chose stays."
+        return f"{added}the category catalogue staff chose stays."
     if listing.category_chosen:
-        return f"{categorized}, and the category you chose stays."
-    return "finding the category…"
+        return f"{added}the category you chose stays."
+    return "finding the category…" if added else "the category is decided again from the others."
 
 
 def _fits(listing, form):

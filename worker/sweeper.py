@@ -55,9 +55,12 @@ def _listings_left_behind(now):
     """Ids of the listings whose decision is older than a photo categorized since (unless their
     seller chose the category, which photos do not change) or a staff decision about one of their
     items (which shows "Updating the category…" until it is made)."""
-    window = Q(created__gte=now - DECISIONS_LOOKED_BACK, created__lt=now - SETTLING_TIME)
+    # A decision's message may wait behind a busy queue: resent only when the queue is empty, or an
+    # hour on (as a queued photo), so that a backlog is not lengthened every sweep.
+    late = now - (SETTLING_TIME if _queue_is_empty() else QUEUED_TOO_LONG)
+    window = Q(created__gte=now - DECISIONS_LOOKED_BACK, created__lt=late)
     photos = (Photo.objects.filter(status=Photo.Status.DONE, finished__gte=now - DECISIONS_LOOKED_BACK,
-                                   finished__lt=now - SETTLING_TIME, listing__category_chosen=False)
+                                   finished__lt=late, listing__category_chosen=False)
               .filter(Q(listing__decided=None) | Q(finished__gt=F("listing__decided"))))
     reviewed = (ReviewDecision.objects.filter(window)
                 .filter(Q(item__photo__listing__decided=None) | Q(created__gt=F("item__photo__listing__decided"))))

@@ -69,7 +69,7 @@ def decide_listing(self, listing_id):
     try:
         update_listing_decision(listing_id)
     except (IndexNotReady, ModelUnavailable) as error:
-        log.error("listing %s: %s", listing_id, error)  # kept as it was until the sweeper decides it again
+        log.error("listing %s: %s", listing_id, error)  # kept as it was: the sweeper or its next photo decides again
     except TRANSIENT_ERRORS as error:
         raise self.retry(exc=error, countdown=backoff(self.request.retries))
 

@@ -4,10 +4,11 @@ from django.db import migrations, models
 
 
 def calibrated_as_their_items(apps, schema_editor):
-    """A listing was decided on the calibration its items were (worker.listings); staff's decisions
-    have no confidences, so what it says of them is never shown."""
+    """A listing the model decided was decided on the calibration its items were (worker.listings);
+    one staff or its seller decided is not calibrated, as worker.listings writes it now."""
     Listing = apps.get_model("catalog", "Listing")
-    Listing.objects.filter(photos__items__calibrated=True).update(calibrated=True)
+    Listing.objects.filter(photos__items__calibrated=True,
+                           outcome__in=["accepted", "accepted_at_parent", "needs_review"]).update(calibrated=True)
 
 
 class Migration(migrations.Migration):

@@ -69,6 +69,8 @@ def test_an_audit_after_a_move_is_judged_against_the_level_the_model_accepted(st
                                                                               make_item):
     audited = make_item("Citrus > Lemon", 0.99, outcome="accepted_at_parent", accepted_depth=1, audit=True,
                         predicted_path="Citrus > Lemon")
+    Item.objects.filter(pk=audited.pk).update(predicted_category=audited.category)  # as the worker keeps it
+    audited.refresh_from_db()
     Category.objects.get_or_create_path(["Citrus", "Lime"])
     decide(audited, Category.objects.get(path="Citrus > Lime"), staff)  # under Citrus: the accepted part was right
     move("Citrus", "Fruit")  # the model accepted Citrus, now Fruit > Citrus (not "Fruit", the first level now)
@@ -76,6 +78,16 @@ def test_an_audit_after_a_move_is_judged_against_the_level_the_model_accepted(st
     assert "The model had accepted Fruit &gt; Citrus;" in page
     [row] = [r for r in audits.live_precision(target=0.98) if r["level"] == 1 and r["top_level"] != audits.ALL]
     assert (row["audited"], row["right"]) == (1, 1)
+
+
+def test_a_lineage_filled_from_staffs_correction_is_not_taken_for_the_models(staff_client, make_item):
+    """Migration 0011 filled the decided lineage of items corrected before it from staff's category."""
+    item = make_item("Vegetables > Carrots", 0.99, outcome="accepted_at_parent", accepted_depth=1, audit=True,
+                     predicted_path="Fruit > Apple", review="corrected")
+    Category.objects.get_or_create_path(["Fruit", "Apple"])
+    assert item.model_accepted == "Fruit"
+    [row] = [r for r in audits.live_precision(target=0.98) if r["level"] == 1 and r["top_level"] != audits.ALL]
+    assert (row["audited"], row["right"]) == (1, 0)  # the model accepted Fruit; staff chose Carrots
 
 
 def test_the_review_queue_labels_the_heatmap_with_the_current_path(staff_client, decided_lemon):
