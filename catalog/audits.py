@@ -23,7 +23,7 @@ from django.utils import timezone
 from vision.precision import precision_interval
 
 from .models import PATH_SEPARATOR, Item, Outcome, Photo, accepted_level_path, category_paths
-from .quality import within
+from .quality import right_to
 
 AUDITED_OUTCOMES = (Outcome.ACCEPTED, Outcome.ACCEPTED_AT_PARENT)
 # The live precision's interval: two-sided 95 %.
@@ -64,12 +64,6 @@ def predicted_names(current, kept):
     return (current or kept).split(PATH_SEPARATOR)
 
 
-def right_to(decided, predicted, depth):
-    """Whether the category staff chose (`decided`, a path; empty when they set the item aside)
-    is the model's `predicted` path (names) down to `depth`, or under it."""
-    return bool(decided) and within(decided, PATH_SEPARATOR.join(predicted[:depth]))
-
-
 @dataclass
 class Audited:
     """An audited item staff have labelled: what the model accepted, and whether it was right."""
@@ -88,7 +82,7 @@ def audited_items():
     audited = []
     for current, kept, lineage, depth, decided in rows:
         accepted = accepted_level_path(lineage, depth, current or kept, paths)
-        audited.append(Audited(predicted_names(current, kept)[0], depth, bool(decided) and within(decided, accepted)))
+        audited.append(Audited(predicted_names(current, kept)[0], depth, right_to(decided, accepted)))
     return audited
 
 

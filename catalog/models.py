@@ -10,7 +10,7 @@ from django.db import models, transaction
 from django.utils.functional import cached_property
 
 from vision import outcomes
-from vision.catalogue import PATH_SEPARATOR, parse_path
+from vision.catalogue import PATH_SEPARATOR, parse_path, within
 from vision.text import is_readable
 
 TITLE_LIMIT = 200
@@ -281,7 +281,7 @@ def accepted_level_path(lineage, depth, predicted, paths=None):
     if pk is not None:
         paths = paths if paths is not None else dict(Category.objects.filter(pk=pk).values_list("pk", "path"))
         path = paths.get(pk)
-        if path and (predicted == path or predicted.startswith(path + PATH_SEPARATOR)):
+        if within(predicted, path):
             return path
     return PATH_SEPARATOR.join(predicted.split(PATH_SEPARATOR)[:depth])
 

@@ -18,7 +18,9 @@ from django.db.models import F, Max
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from .models import PATH_SEPARATOR, Item, Outcome, Photo, accepted_level_path, category_paths
+from vision.catalogue import within
+
+from .models import Item, Outcome, Photo, accepted_level_path, category_paths
 
 WEEKS_SHOWN = 12
 MOST_CORRECTED_SHOWN = 10
@@ -47,12 +49,13 @@ class Judged:
     @property
     def accepted_part_right(self):
         """Whether what the model accepted holds what staff decided."""
-        return bool(self.decided) and within(self.decided, self.accepted)
+        return right_to(self.decided, self.accepted)
 
 
-def within(path, ancestor):
-    """Whether `path` is `ancestor` or under it."""
-    return bool(ancestor) and (path == ancestor or path.startswith(ancestor + PATH_SEPARATOR))
+def right_to(decided, accepted):
+    """Whether the category staff chose (`decided`, a path; empty when they set the item aside) is
+    the path the model `accepted`, or under it."""
+    return bool(decided) and within(decided, accepted)
 
 
 def judged_items():

@@ -115,7 +115,8 @@ def listing_remove_photo(request, listing_uuid, photo_uuid):
         messages.error(request, "A listing keeps at least one photo: add another first, or delete the listing.")
     else:
         remove_photo(photo)
-        messages.success(request, f"Removed the photo {photo.original_name}; {_what_photos_change(listing)}")
+        stays = _category_that_stays(listing) or "the category is decided again from the others"
+        messages.success(request, f"Removed the photo {photo.original_name}; {stays}.")
     return redirect("listing-detail", listing_uuid=listing.uuid)
 
 
@@ -138,23 +139,24 @@ def listing_add_photos(request, listing_uuid):
         try:
             add_photos(listing, form.cleaned_data["photos"])
             count = len(form.cleaned_data["photos"])
+            stays = _category_that_stays(listing)
             categorized = "it is categorized" if count == 1 else "they are categorized"
             messages.success(request, f"Added {count} photo{pluralize(count)}; "
-                                      f"{_what_photos_change(listing, categorized + ', and ')}")
+                                      + (f"{categorized}, and {stays}." if stays else "finding the category…"))
             return redirect("listing-detail", listing_uuid=listing.uuid)
         except OverQuota as refusal:
             form.add_error("photos", str(refusal))
     return _detail(request, listing, {"photos_form": form}, status=400)
 
 
-def _what_photos_change(listing, added=""):
+def _category_that_stays(listing):
     """Photos added or removed change the listing's category only while the model decides it
-    (worker.listings.update_listing_decision); `added` opens the sentence for photos added."""
+    (worker.listings.update_listing_decision): whose choice stays otherwise; None when it may change."""
     if listing.outcome == Outcome.REVIEWED:
-        return f"{added}the category catalogue staff chose stays."
+        return "the category catalogue staff chose stays"
     if listing.category_chosen:
-        return f"{added}the category you chose stays."
-    return "finding the category…" if added else "the category is decided again from the others."
+        return "the category you chose stays"
+    return None
 
 
 def _fits(listing, form):

@@ -51,6 +51,11 @@ def parse_path(path):
     return tuple(path.split(PATH_SEPARATOR)) if path else ()
 
 
+def within(path, ancestor):
+    """Whether the written `path` is `ancestor` or under it (never under "")."""
+    return bool(ancestor) and (path == ancestor or path.startswith(ancestor + PATH_SEPARATOR))
+
+
 def described_product_words(folder):
     """The words that name a Grocery-style packshot's product, from its *_Information.txt: its
     title, its brand ("Manufacturer and volume", before the comma) and the shop's name for it (the

@@ -19,10 +19,11 @@ from django.utils import timezone
 
 from catalog import audits
 from catalog.models import Item, Photo, ThresholdChange
+from catalog.quality import right_to
 from catalog.tasks import enqueue_listing_decision
 from vision.audits import Labelled, refit_thresholds
 from vision.calibration import acceptance, threshold_at
-from vision.catalogue import parse_path
+from vision.catalogue import format_path, parse_path
 
 from .models_cache import models
 
@@ -58,7 +59,7 @@ def audited_levels():
     levels = []
     for current, kept, confidences, decided in rows:
         predicted = audits.predicted_names(current, kept)
-        levels += [Labelled(predicted[0], depth, confidence, audits.right_to(decided, predicted, depth))
+        levels += [Labelled(predicted[0], depth, confidence, right_to(decided, format_path(predicted[:depth])))
                    for depth, confidence in enumerate(confidences, start=1)]
     return levels
 
