@@ -42,15 +42,23 @@ def drawn_for_audit(outcome, rate=None):
 
 def draw_daily_audits(now=None):
     """Draw one audit, at random, for each top-level category whose items were accepted
-    automatically in the last day without any being drawn; returns how many were drawn."""
+    automatically in the last day without any being drawn; returns how many were drawn. Only
+    items nobody has decided about are drawn: one staff opened because it looked wrong would be
+    neither blind nor random."""
     since = (now or timezone.now()) - timedelta(days=1)
     accepted = Item.objects.filter(photo__status=Photo.Status.DONE, photo__finished__gte=since,
                                    outcome__in=AUDITED_OUTCOMES)
     by_top = {}
-    for pk, current, kept, audit in accepted.values_list("pk", "predicted_category__path", "predicted_path", "audit"):
-        by_top.setdefault(predicted_names(current, kept)[0], []).append((pk, audit))
-    drawn = [_draws.choice([pk for pk, _ in items]) for items in by_top.values() if not any(a for _, a in items)]
-    return Item.objects.filter(pk__in=drawn).update(audit=True)
+    for pk, current, kept, audit, review in accepted.values_list(
+            "pk", "predicted_category__path", "predicted_path", "audit", "review"):
+        by_top.setdefault(predicted_names(current, kept)[0], []).append((pk, audit, review))
+    drawn = []
+    for items in by_top.values():
+        undecided = [pk for pk, _, review in items if review == Item.Review.PENDING]
+        if undecided and not any(audit for _, audit, _ in items):
+            drawn.append(_draws.choice(undecided))
+    # Drawn only while still undecided: a decision may have come since they were read.
+    return Item.objects.filter(pk__in=drawn, review=Item.Review.PENDING).update(audit=True)
 
 
 def decided_audits():

@@ -68,11 +68,12 @@ def send_back_to_review(calibration, target, refitted, now=None):
     """Items accepted in the last REVIEW_BACK_DAYS days, not yet reviewed, decided again under the
     `refitted` thresholds (vision.calibration.threshold_at): those whose accepted level is now below
     its threshold accept less, or nothing, and their listings are decided again. Returns how many
-    changed."""
+    changed. Audits waiting for staff keep what the model accepted: they measure that, and sent back
+    they would leave the sample (the likeliest wrong first) just when the promise fails."""
     since = (now or timezone.now()) - timedelta(days=REVIEW_BACK_DAYS)
     changed, listings = 0, set()
     recent = Item.objects.filter(outcome__in=audits.AUDITED_OUTCOMES, review=Item.Review.PENDING, calibrated=True,
-                                 photo__status=Photo.Status.DONE, photo__finished__gte=since)
+                                 audit=False, photo__status=Photo.Status.DONE, photo__finished__gte=since)
     for item in recent.select_related("photo", "predicted_category"):
         predicted = parse_path(item.shown_predicted_path)
         outcome, accepted = acceptance(item.predicted_confidences, len(item.confidences),

@@ -41,6 +41,20 @@ def test_every_top_level_accepted_in_the_last_day_gets_an_audit(make_item):
     assert audits.draw_daily_audits(timezone.now() + datetime.timedelta(days=2)) == 0  # nothing that day
 
 
+def test_the_daily_audit_is_never_an_item_staff_already_decided(make_item, staff):
+    # Staff opened this accepted pear because it looked wrong: drawn as an audit an hour later, it
+    # would count a decision that was neither blind nor random.
+    pear = make_item("Fruit > Pear", outcome=Outcome.ACCEPTED, predicted_path="Fruit > Pear")
+    pear.photo.finished = timezone.now()
+    pear.photo.save()
+    decide(pear, Category.objects.get_or_create_path(["Fruit", "Apple"]), staff)
+    assert audits.draw_daily_audits() == 0
+    assert not Item.objects.filter(audit=True).exists()
+    kiwi = make_item("Fruit > Kiwi", outcome=Outcome.ACCEPTED, predicted_path="Fruit > Kiwi")
+    assert audits.draw_daily_audits() == 1
+    assert list(Item.objects.filter(audit=True)) == [kiwi]
+
+
 def test_an_audit_decision_updates_the_live_precision(make_item, staff):
     right = make_item("Fruit > Banana", outcome=Outcome.ACCEPTED, accepted_depth=2, predicted_path="Fruit > Banana",
                       audit=True)

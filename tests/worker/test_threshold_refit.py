@@ -37,6 +37,8 @@ def test_failing_audits_raise_the_threshold_record_it_and_send_recent_answers_ba
     leaf_threshold = calibration.threshold(2, TARGET)
     confident = [1.0, min(1.0, leaf_threshold + 0.5 * (1 - leaf_threshold))]  # accepted today
     waiting = accepted(confident)
+    # An audit staff have not labelled yet keeps what it measures: the model's acceptance.
+    unlabelled = accepted(confident, audit=True)
     pear = Category.objects.get_or_create_path(["Fruit", "Pear"])
     for _ in range(8):  # every audit says the model was wrong
         audit = accepted(confident, audit=True)
@@ -52,6 +54,8 @@ def test_failing_audits_raise_the_threshold_record_it_and_send_recent_answers_ba
     assert "Fruit, level 2: 0 of " in change.reason
     waiting.refresh_from_db()
     assert waiting.review == Item.Review.PENDING and waiting.accepted_depth < 2 and waiting.outcome != Outcome.ACCEPTED
+    unlabelled.refresh_from_db()
+    assert (unlabelled.outcome, unlabelled.accepted_depth) == (Outcome.ACCEPTED, 2)
     assert models.categorizer().thresholds["Fruit", 2] == raised  # what workers decide with now
     shown = staff_client.get("/review/quality/").content.decode()
     assert 'id="threshold-changes"' in shown and "Fruit, level 2: 0 of" in shown
