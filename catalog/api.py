@@ -16,7 +16,7 @@ from . import audits, bulk
 from .errors import invalid_fields, problem_response
 from .filters import CategoryFilter, ListingFilter
 from .idempotency import HEADER, respond_once
-from .listings import PHOTO_SIZES, OverQuota, create_listing, shown_image
+from .listings import PHOTO_SIZES, OverQuota, create_listing, served_photo
 from .models import BulkJob, Category, Item, Listing, ListingStatus, Photo
 from .serializers import (
     BulkJobSerializer,
@@ -86,7 +86,8 @@ class ListingViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
         ranked = similar_listings(self.get_object())
         listings = Listing.objects.visible_to(request.user).in_bulk([pk for pk, _ in ranked])
         return Response(SimilarListingSerializer(
-            [{"listing": listings[pk], "similarity": round(similarity, 4)} for pk, similarity in ranked],
+            [{"listing": listings[pk], "similarity": round(similarity, 4)} for pk, similarity in ranked
+             if pk in listings],  # one deleted since it was ranked is left out
             many=True).data)
 
 
@@ -169,7 +170,7 @@ def photo_image(request, photo_uuid):
     if size not in PHOTO_SIZES:
         return problem_response(status.HTTP_400_BAD_REQUEST,
                                 f"There is no size “{size}”; use one of {', '.join(PHOTO_SIZES)}.")
-    return served_file(shown_image(photo, size))
+    return served_photo(photo, size)
 
 
 @extend_schema(description=SIGNED_URL_NOTE,

@@ -9,11 +9,12 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Sum
+from django.http import Http404
 from django.utils import timezone
 
-from .models import AllowanceSpent, Listing, Outcome, Photo, lock_seller
+from .models import AllowanceSpent, Item, Listing, Outcome, Photo, lock_seller
 from .photos import store_display_images
-from .storage import STORAGE_ERRORS
+from .storage import STORAGE_ERRORS, served_file
 from .tasks import enqueue_listing_decision, enqueue_photo
 from .text import duration_in_words
 
@@ -38,14 +39,41 @@ def create_listing(seller, title, checked_photos, **fields):
     return listing
 
 
-def remove_photo(photo):
-    """Take the photo out of its listing: its files, items and the references staff made of them go
-    with it (catalog.signals), and the listing is decided again from its other photos. What it
-    spent of the seller's allowance stays spent (spend_allowance)."""
-    listing_id = photo.listing_id
+class Refused(Exception):
+    """What the seller asked cannot be done to the listing as it is now; the message says why."""
+
+
+def remove_photo(listing, photo_uuid):
+    """Take the listing's photo `photo_uuid` out of it: its files, items and the references staff
+    made of them go with it (catalog.signals), and the listing is decided again from its other
+    photos. What it spent of the seller's allowance stays spent (spend_allowance). Returns the
+    removed Photo and whose category stays (category_that_stays, as it was before); raises
+    Photo.DoesNotExist when the listing has no such photo, Refused when it is its last."""
     with transaction.atomic():
+        # One removal of the listing's at a time, so that two together cannot take its last photo.
+        listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        # Locked too: a worker saving this photo's result finishes first, so that its files (as
+        # saved) go with it and its save cannot bring the photo back.
+        photo = listing.photos.select_for_update().get(uuid=photo_uuid)
+        if listing.photos.count() == 1:
+            raise Refused("A listing keeps at least one photo: add another first, or delete the listing.")
+        stays = category_that_stays(listing, removed=photo)
         photo.delete()
-        transaction.on_commit(lambda: enqueue_listing_decision(listing_id))
+        transaction.on_commit(lambda: enqueue_listing_decision(listing.pk))
+    return photo, stays
+
+
+def category_that_stays(listing, removed=None):
+    """Photos added or removed change the listing's category only while the model decides it
+    (worker.listings.update_listing_decision): whose choice stays otherwise; None when it may
+    change (also when staff decided about an item of the `removed` photo: that decision goes)."""
+    if listing.outcome == Outcome.REVIEWED:
+        if removed is not None and removed.items.exclude(review=Item.Review.PENDING).exists():
+            return None
+        return "the category catalogue staff chose stays"
+    if listing.category_chosen:
+        return "the category you chose stays"
+    return None
 
 
 def add_photos(listing, checked_photos):
@@ -79,11 +107,19 @@ def _delete_stored(names):
             log.warning("could not delete %s, stored for an upload that failed", name)
 
 
-def choose_category(listing, category):
+def choose_category(listing, category, shown=None):
     """The seller's own category for the listing: the one shown (accepted as it is, confidences
-    kept) or another from the tree. New photos no longer change it; staff's review still does."""
+    kept) or another from the tree. New photos no longer change it; staff's review still does.
+    Raises Refused when staff set the category, or when the seller kept the category `shown` on
+    their page (a path) and it has changed since (they would save one they no longer see)."""
     with transaction.atomic():
         listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        if listing.outcome == Outcome.REVIEWED:
+            raise Refused("Catalogue staff set this listing's category, so it cannot be changed here.")
+        now_shown = listing.category.path if listing.category else ""
+        if shown is not None and category.path == shown != now_shown:
+            raise Refused(f"The category was updated to “{now_shown or 'none yet'}” while this page was open: "
+                          "check it, then save again.")
         kept = category == listing.category
         listing.category, listing.category_chosen, listing.outcome = category, True, Outcome.CHOSEN_BY_SELLER
         listing.confidences = listing.confidences if kept else []
@@ -102,6 +138,15 @@ def room_for_photos(listing, count):
 
 
 PHOTO_SIZES = ("display", "thumbnail", "original")
+
+
+def served_photo(photo, size):
+    """The answer to a request for the photo's file of `size` (catalog.storage.served_file); a 404
+    when its upload is lost (the photo failed so), not a server error."""
+    try:
+        return served_file(shown_image(photo, size))
+    except FileNotFoundError:
+        raise Http404("This photo's file is missing.") from None
 
 
 def shown_image(photo, size):

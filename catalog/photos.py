@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import DatabaseError
 from PIL import ImageOps
 
 from vision.images import InvalidImage, decode_image, load_image
@@ -108,4 +109,9 @@ def store_display_images(photo, image=None):
         buffer = io.BytesIO()
         resized.save(buffer, "JPEG", quality=85, optimize=True)
         getattr(photo, name).save(f"{name}.jpg", ContentFile(buffer.getvalue()), save=False)
-    photo.save(update_fields=list(DISPLAY_SIDES))
+    try:
+        photo.save(update_fields=list(DISPLAY_SIDES))
+    except DatabaseError:  # the photo was deleted meanwhile, or the database failed: no row names them
+        for name in DISPLAY_SIDES:
+            getattr(photo, name).delete(save=False)
+        raise

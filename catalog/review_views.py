@@ -203,6 +203,7 @@ def _bulk_message(actions, verb):
 
 def _back_to_queue(request):
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    # A path of this site only: redirect() would read anything else as a view's name.
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "review-queue"
     return redirect(target)

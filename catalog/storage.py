@@ -6,7 +6,7 @@ timed out, 5xx). The web process answers 503 with Retry-After to an upload that 
 import botocore.exceptions
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 
 STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
 
@@ -34,4 +34,7 @@ def served_file(field_file, content_type=None):
         response = HttpResponseRedirect(field_file.url)
         response["Cache-Control"] = "private, no-store"  # the signed URL expires
         return response
-    return FileResponse(field_file.open("rb"), content_type=content_type)
+    try:
+        return FileResponse(field_file.open("rb"), content_type=content_type)
+    except FileNotFoundError:  # gone from the disk under its row: a 404, not a server error
+        raise Http404("This file is missing.") from None

@@ -17,14 +17,16 @@ from .forms import AddPhotosForm, ApiTokenForm, CategoryChoiceForm, ListingForm,
 from .listings import (
     PHOTO_SIZES,
     OverQuota,
+    Refused,
     add_photos,
+    category_that_stays,
     choose_category,
     create_listing,
     remove_photo,
     room_for_photos,
-    shown_image,
+    served_photo,
 )
-from .models import ApiToken, Category, Item, Listing, Outcome, Photo, ReferenceImage, TooManyTokens
+from .models import ApiToken, Category, Item, Listing, Photo, ReferenceImage, TooManyTokens
 from .storage import served_file
 from .text import duration_in_words
 
@@ -63,7 +65,7 @@ def home(request):
 
 def _my_listings(request):
     """The seller's listings, newest first, a page at a time; `q` finds them by title or reference."""
-    search = request.GET.get("q", "").strip()
+    search = request.GET.get("q", "").replace("\x00", "").strip()  # PostgreSQL text holds no NUL
     listings = (Listing.objects.visible_to(request.user).select_related("category").prefetch_related("photos")
                 .order_by("-created", "-id"))
     if search:
@@ -110,12 +112,14 @@ def _detail(request, listing, forms=None, status=200):
 def listing_remove_photo(request, listing_uuid, photo_uuid):
     """One photo out of the listing: one that failed, or that shows something else."""
     listing = _get_listing_for_user(request, listing_uuid)
-    photo = get_object_or_404(listing.photos, uuid=photo_uuid)
-    if listing.photos.count() == 1:
-        messages.error(request, "A listing keeps at least one photo: add another first, or delete the listing.")
+    try:
+        photo, stays = remove_photo(listing, photo_uuid)
+    except Photo.DoesNotExist:
+        raise Http404 from None
+    except Refused as refusal:
+        messages.error(request, str(refusal))
     else:
-        remove_photo(photo)
-        stays = _category_that_stays(listing) or "the category is decided again from the others"
+        stays = stays or "the category is decided again from the others"
         messages.success(request, f"Removed the photo {photo.original_name}; {stays}.")
     return redirect("listing-detail", listing_uuid=listing.uuid)
 
@@ -139,7 +143,7 @@ def listing_add_photos(request, listing_uuid):
         try:
             add_photos(listing, form.cleaned_data["photos"])
             count = len(form.cleaned_data["photos"])
-            stays = _category_that_stays(listing)
+            stays = category_that_stays(listing)
             categorized = "it is categorized" if count == 1 else "they are categorized"
             messages.success(request, f"Added {count} photo{pluralize(count)}; "
                                       + (f"{categorized}, and {stays}." if stays else "finding the category…"))
@@ -147,16 +151,6 @@ def listing_add_photos(request, listing_uuid):
         except OverQuota as refusal:
             form.add_error("photos", str(refusal))
     return _detail(request, listing, {"photos_form": form}, status=400)
-
-
-def _category_that_stays(listing):
-    """Photos added or removed change the listing's category only while the model decides it
-    (worker.listings.update_listing_decision): whose choice stays otherwise; None when it may change."""
-    if listing.outcome == Outcome.REVIEWED:
-        return "the category catalogue staff chose stays"
-    if listing.category_chosen:
-        return "the category you chose stays"
-    return None
 
 
 def _fits(listing, form):
@@ -174,8 +168,12 @@ def listing_category(request, listing_uuid):
     form = CategoryChoiceForm(request.POST)
     if not form.is_valid():
         return _detail(request, listing, {"category_form": form}, status=400)
-    choose_category(listing, form.cleaned_data["category"])
-    messages.success(request, f"The category is {form.cleaned_data['category']} now.")
+    try:
+        choose_category(listing, form.cleaned_data["category"], shown=request.POST.get("shown"))
+    except Refused as refusal:  # the page, reloaded, shows the category as it is now
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, f"The category is {form.cleaned_data['category']} now.")
     return redirect("listing-detail", listing_uuid=listing.uuid)
 
 
@@ -214,7 +212,7 @@ def photo_image(request, photo_uuid):
     size = request.GET.get("size", "display")
     if size not in PHOTO_SIZES:
         return render_error(400, f"There is no size “{size}”; use one of {', '.join(PHOTO_SIZES)}.", request)
-    return served_file(shown_image(photo, size))
+    return served_photo(photo, size)
 
 
 @login_required

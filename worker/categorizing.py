@@ -134,12 +134,28 @@ def _finish_companion(photo, image, found, categorizer, segmenter):
 
 
 def _save_results(photo, image, found, categorizer, segmenter):
+    # A page may have made the display copies since the photo was claimed (catalog.listings.shown_image).
+    photo.refresh_from_db(fields=["display", "thumbnail"])
     if not photo.display:  # made here, from the decoded photo, rather than while the upload waits
         store_display_images(photo, image)
     reader = models.text_reader() if _is_first_photo(photo) else None
     lines = reader.read(image) if reader else []
     item_lines = [lines_within(lines, item.box) for item, _ in found]
+    heatmaps = []
+    try:
+        _save_items(photo, image, found, item_lines, categorizer, segmenter, reader, heatmaps)
+    except Exception:
+        for heatmap in heatmaps:  # their rows were not saved: nothing else would remove them
+            heatmap.delete(save=False)
+        raise
+
+
+def _save_items(photo, image, found, item_lines, categorizer, segmenter, reader, heatmaps):
     with transaction.atomic():
+        # Locked until saved: a seller removing the photo waits for this, so its files as saved go
+        # with it. Removed already, there is nothing to save (a plain save would insert it again).
+        if not Photo.objects.select_for_update().filter(pk=photo.pk).exists():
+            raise Photo.DoesNotExist(f"photo {photo.pk} was removed while it was categorized")
         photo.items.all().delete()  # a redelivered task starts over
         for (item, result), read in zip(found, item_lines):
             crop_box = item.crop_box(image.size)
@@ -149,6 +165,8 @@ def _save_results(photo, image, found, categorizer, segmenter):
                          text_read=[[line.text, line.score] for line in read],
                          **_item_fields(result.assignment, result.decision))
             attach_heatmap(saved, categorizer, result, crop_box)
+            if saved.heatmap:
+                heatmaps.append(saved.heatmap)
             saved.save()
         photo.status, photo.finished = Photo.Status.DONE, timezone.now()
         # The main item comes first: the title is read off it.
@@ -158,7 +176,8 @@ def _save_results(photo, image, found, categorizer, segmenter):
         photo.index_version = categorizer.index.revision
         photo.failure_reason = ""
         photo.held_until = None
-        photo.save()
+        photo.save(update_fields=["status", "finished", "suggested_title", "model_version", "index_version",
+                                  "failure_reason", "held_until"])
 
 
 def _is_first_photo(photo):

@@ -23,3 +23,8 @@ def test_a_visitor_is_told_what_the_app_does(client):
 def test_each_listing_shows_its_first_photos_thumbnail(owner_client, listing):
     photo = listing.photos.get()
     assert f'src="/photos/{photo.uuid}/image?size=thumbnail"' in owner_client.get("/").content.decode()
+
+
+def test_a_search_holding_a_nul_character_is_read_without_it(owner_client, listing):
+    response = owner_client.get("/?q=Ban%00anas")  # PostgreSQL text cannot hold NUL
+    assert response.status_code == 200 and "Bananas" in response.content.decode()

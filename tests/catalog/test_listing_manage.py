@@ -149,3 +149,38 @@ def test_a_seller_removes_one_photo_and_the_listing_is_decided_from_the_others(o
     response = owner_client.post(f"/listings/{listing.uuid}/photos/{listing.photos.get().uuid}/remove", follow=True)
     assert "A listing keeps at least one photo" in response.content.decode() and listing.photos.count() == 1
     assert "Remove photo" not in response.content.decode()
+
+
+def test_removing_the_photo_staff_decided_about_does_not_say_their_category_stays(owner_client, listing, make_item):
+    decided = make_item("Fruit > Banana", 0.6, review="accepted")  # on the first photo
+    Listing.objects.filter(pk=listing.pk).update(category=decided.category, outcome="reviewed")
+    owner_client.post(f"/listings/{listing.uuid}/add-photos", {"photos": [encoded_upload("side.png")]})
+    first = listing.photos.order_by("pk").first()
+    response = owner_client.post(f"/listings/{listing.uuid}/photos/{first.uuid}/remove", follow=True)
+    assert "Removed the photo banana.png; the category is decided again from the others." in response.content.decode()
+
+
+def test_a_seller_cannot_change_the_category_staff_set(owner_client, listing, make_item):
+    item = make_item("Fruit > Banana", 0.6, review="accepted")
+    Listing.objects.filter(pk=listing.pk).update(category=item.category, outcome="reviewed")
+    Category.objects.get_or_create_path(["Fruit", "Plantain"])
+    # The page offers no category form then; a request made by hand is refused the same.
+    assert 'id="choose-category"' not in owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    response = owner_client.post(f"/listings/{listing.uuid}/category", {"category": "Fruit > Plantain"}, follow=True)
+    assert "Catalogue staff set this listing&#x27;s category" in response.content.decode()
+    kept = Listing.objects.get()
+    assert (kept.category.path, kept.outcome, kept.category_chosen) == ("Fruit > Banana", "reviewed", False)
+
+
+def test_keeping_a_category_that_changed_while_the_page_was_open_is_refused(owner_client, listing, make_item):
+    decided_by_the_model(listing, make_item("Fruit > Banana", 0.6))
+    page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    assert 'name="shown" value="Fruit &gt; Banana"' in page
+    decided_by_the_model(listing, make_item("Fruit > Pear", 0.7))  # another photo was categorized meanwhile
+    response = owner_client.post(f"/listings/{listing.uuid}/category",
+                                 {"category": "Fruit > Banana", "shown": "Fruit > Banana"}, follow=True)
+    assert "The category was updated to “Fruit &gt; Pear” while this page was open" in response.content.decode()
+    assert not Listing.objects.get().category_chosen
+    # Another category, typed on purpose, is the seller's choice whatever the page showed.
+    owner_client.post(f"/listings/{listing.uuid}/category", {"category": "Fruit > Banana", "shown": "Fruit > Pear"})
+    assert (Listing.objects.get().category.path, Listing.objects.get().category_chosen) == ("Fruit > Banana", True)

@@ -74,3 +74,12 @@ def test_photo_files_are_not_served_from_a_public_media_url(client, owner_client
 
 def test_staff_get_any_sellers_photo_file_for_review(staff_client, listing):
     assert staff_client.get(f"/photos/{listing.photos.get().uuid}/image").status_code == 200
+
+
+def test_a_photo_whose_file_is_lost_is_a_404_not_a_server_error(owner_client, api, listing):
+    photo = listing.photos.get()
+    photo.image.storage.delete(photo.image.name)  # as for a photo that failed: its file is missing
+    for path in (f"/photos/{photo.uuid}/image", f"/photos/{photo.uuid}/image?size=original"):
+        response = owner_client.get(path)
+        assert response.status_code == 404
+    assert api.get(f"/api/v1/photos/{photo.uuid}/image").status_code == 404

@@ -32,6 +32,12 @@ def test_an_outside_redirect_target_is_ignored(staff_client, make_item):
     assert response.url == "/review/"
 
 
+def test_a_redirect_target_that_is_not_a_path_goes_to_the_queue(staff_client, make_item):
+    # redirect() would read "x" as a view's name, and fail to find one (a server error).
+    response = staff_client.post(f"/review/items/{make_item().uuid}/accept", {"next": "x"})
+    assert (response.status_code, response.url) == (302, "/review/")
+
+
 def test_an_unknown_item_is_404(staff_client):
     assert staff_client.post("/review/items/00000000-0000-0000-0000-000000000000/accept").status_code == 404
 
