@@ -95,10 +95,11 @@ def audited_items():
 
 
 def live_precision(audited=None, target=None):
-    """[{top_level, level, audited, right, precision, low, high, target, failing}]: the precision of
-    automatic acceptance as audits measure it, per top-level category and accepted level, then
-    per category over every level and over all categories; `failing` when even the interval's
-    upper end is below the target."""
+    """[{top_level, level, audited, right, precision, low, high, target, failing, meets_target}]: the
+    precision of automatic acceptance as audits measure it, per top-level category and accepted
+    level, then per category over every level and over all categories; `failing` when even the
+    interval's upper end is below the target (what refits the thresholds), `meets_target` when its
+    lower end is at or above it (neither: the audits cannot tell yet)."""
     audited = audited_items() if audited is None else audited
     target = settings.CATALOG_AUTO_ACCEPT_PRECISION if target is None else target
     groups = {}
@@ -114,4 +115,4 @@ def _row(top, level, rights, target):
     right, count = sum(rights), len(rights)
     low, high = precision_interval(right, count, CONFIDENCE_LEVEL)
     return {"top_level": top, "level": level, "audited": count, "right": right, "precision": right / count,
-            "low": low, "high": high, "target": target, "failing": high < target}
+            "low": low, "high": high, "target": target, "failing": high < target, "meets_target": low >= target}

@@ -257,11 +257,13 @@ def _levels(decided, staff_decided):
 
 
 def _accepted_path(decided):
-    """The current path of the deepest level accepted without review ("" when none was)."""
+    """The current path of the deepest level accepted without review ("" when none was), while it
+    is on the decided category's path: staff may have moved an item elsewhere since (the model
+    accepted Fruit, staff chose Dairy > Milk: no level of that was accepted by the model)."""
     if decided.category is None or not 0 < decided.accepted_depth <= len(decided.decided_lineage):
         return ""
     accepted = Category.objects.filter(pk=decided.decided_lineage[decided.accepted_depth - 1]).first()
-    return accepted.path if accepted else ""
+    return accepted.path if accepted and within(decided.category.path, accepted.path) else ""
 
 
 def category_paths():

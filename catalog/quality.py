@@ -102,13 +102,14 @@ def auto_accept(judged):
     items = Item.objects.filter(photo__status=Photo.Status.DONE)
     total = items.count()
     kinds = []
-    for label, outcome, right in (("The whole path", Outcome.ACCEPTED, "right"),
-                                  ("A parent category", Outcome.ACCEPTED_AT_PARENT, "accepted_part_right")):
+    # Right when staff's category is what was accepted or under it, as audits count (catalog.audits):
+    # staff settling on a parent of an accepted leaf say the leaf was wrong.
+    for label, outcome in (("The whole path", Outcome.ACCEPTED), ("A parent category", Outcome.ACCEPTED_AT_PARENT)):
         count = items.filter(outcome=outcome).count()
         reviewed = [j for j in judged if j.outcome == outcome]
         kinds.append({"label": label, "outcome": outcome.value, "count": count,
                       "rate": count / total if total else None, "reviewed": len(reviewed),
-                      "precision": _share(reviewed, lambda j: getattr(j, right))})
+                      "precision": _share(reviewed, lambda j: j.accepted_part_right)})
     # Whether the index answering now is calibrated shows on the item it answered last.
     newest = items.order_by(F("photo__finished").desc(nulls_last=True), "-pk")
     return {"items": total, "target_precision": settings.CATALOG_AUTO_ACCEPT_PRECISION, "kinds": kinds,

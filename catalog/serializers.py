@@ -54,7 +54,10 @@ class DecidedSerializer(serializers.ModelSerializer):
 
 
 class ItemSerializer(DecidedSerializer):
-    outcome = serializers.ChoiceField(choices=Outcome.choices, help_text=OUTCOME_HELP)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, help_text=(
+        "what the model made of its own answer: accepted (the whole path automatically), accepted_at_parent (the "
+        "first accepted_depth levels), needs_review, or not_in_catalogue; `review` says what catalogue staff decided "
+        "since, and `category` is then theirs"))
     predicted_path = serializers.CharField(source="shown_predicted_path", help_text="the full predicted path")
     alternatives = serializers.ListField(source="shown_alternatives", child=serializers.DictField(),
                                          help_text="[{path, confidence}] the runners-up")
@@ -162,7 +165,10 @@ class LivePrecisionSerializer(serializers.Serializer):
     low = serializers.FloatField(help_text="the exact (Clopper-Pearson) 95 % interval's lower end")
     high = serializers.FloatField(help_text="its upper end")
     target = serializers.FloatField()
-    failing = serializers.BooleanField(help_text="the interval's upper end is below the target")
+    failing = serializers.BooleanField(help_text="the interval's upper end is below the target: the thresholds are "
+                                                 "refitted")
+    meets_target = serializers.BooleanField(help_text="the interval's lower end is at or above the target (neither "
+                                                      "this nor failing: the audits cannot tell yet)")
 
 
 class QualitySerializer(serializers.Serializer):

@@ -106,4 +106,4 @@ def _stored(threshold):
 def _described(row):
     level = "every level" if row["level"] is None else f"level {row['level']}"
     return (f"{row['top_level']}, {level}: {row['right']} of {row['audited']} right "
-            f"(95 % interval {row['low']:.0%}–{row['high']:.0%})")
+            f"(95 % interval {row['low']:.1%}–{row['high']:.1%})")

@@ -221,3 +221,16 @@ def test_a_listing_not_yet_decided_has_no_category(api, listing):
 
 def test_a_listings_own_address_ignores_the_lists_filters(api, listing):
     assert api.get(f"/api/v1/listings/{listing.uuid}/?status=done&refrence=x").status_code == 200
+
+
+def test_an_item_staff_moved_elsewhere_claims_no_level_accepted_by_the_model(api, listing, make_item, staff):
+    from catalog.review import decide
+
+    fruit = make_item("Fruit > Apple", outcome="accepted_at_parent", accepted_depth=1, predicted_path="Fruit > Apple")
+    moved = make_item("Fruit > Apple", outcome="accepted_at_parent", accepted_depth=1, predicted_path="Fruit > Apple")
+    decide(fruit, Category.objects.get_or_create_path(["Fruit", "Pear"]), staff)  # Fruit, accepted, still holds
+    decide(moved, Category.objects.get_or_create_path(["Dairy", "Milk"]), staff)
+    items = {item["uuid"]: item for item in api.get(f"/api/v1/listings/{listing.uuid}/").json()["photos"][0]["items"]}
+    assert (items[str(fruit.uuid)]["category"], items[str(fruit.uuid)]["accepted_depth"]) == ("Fruit > Pear", 1)
+    assert (items[str(moved.uuid)]["category"], items[str(moved.uuid)]["accepted_depth"]) == ("Dairy > Milk", 0)
+    assert items[str(moved.uuid)]["review"] == "corrected"

@@ -78,3 +78,14 @@ def test_an_audit_decision_updates_the_live_precision(make_item, staff):
     set_aside(right, "not_in_catalogue", staff)  # staff change their mind: it was wrongly accepted
     leaf = {(r["top_level"], r["level"]): r for r in audits.live_precision(target=0.98)}[("Fruit", 2)]
     assert leaf["right"] == 0 and leaf["high"] < 0.98 and leaf["failing"]
+
+
+def test_a_row_meets_the_target_only_when_its_interval_lies_above_it():
+    def row(right, wrong):
+        audited = [audits.Audited("Fruit", 2, True)] * right + [audits.Audited("Fruit", 2, False)] * wrong
+        return {(r["top_level"], r["level"]): r for r in audits.live_precision(audited, target=0.98)}[("Fruit", 2)]
+
+    assert row(300, 0)["meets_target"] and not row(300, 0)["failing"]
+    unproven = row(20, 0)  # right every time, but too few to tell
+    assert not unproven["meets_target"] and not unproven["failing"]
+    assert row(18, 2)["failing"] is False and row(80, 20)["failing"] and not row(80, 20)["meets_target"]

@@ -139,3 +139,27 @@ def test_it_says_plainly_when_the_index_answering_photos_has_no_calibration(staf
     make_item("Fruit > Banana", calibrated=False)  # the index answering now has none
     page = staff_client.get("/review/quality/").content.decode()
     assert 'id="no-calibration"' in page and "Nothing is being accepted automatically" in page
+
+
+def test_a_whole_path_accepted_is_wrong_when_staff_settle_on_its_parent(staff_client, predicted_item):
+    # The model accepted the leaf by itself; staff say only "Fruit" is right: the audits count that as
+    # a wrong acceptance, and so does this table (it counted it right).
+    item = predicted_item("Fruit > Banana", Outcome.ACCEPTED, 2)
+    staff_client.post(f"/review/items/{item.uuid}/correct", {"category": "Fruit"})
+    page = staff_client.get("/review/quality/").content.decode()
+    assert _table(page, "auto-accept")[0] == ["The whole path", "1", "100%", "1", "0%"]
+
+
+def test_audit_rows_say_whether_the_target_is_met_below_or_not_yet_shown(staff_client, make_item, staff):
+    from catalog.review import decide
+
+    for _ in range(2):
+        audit = make_item("Fruit > Banana", outcome=Outcome.ACCEPTED, accepted_depth=2,
+                          predicted_path="Fruit > Banana", audit=True)
+        decide(audit, audit.category, staff)
+    page = staff_client.get("/review/quality/").content.decode()
+    rows = re.findall(r'<tr class="(\w+)"><td>Fruit</td><td>2</td>.*?</tr>', page, re.S)
+    assert rows == ["unproven"]  # two right of two: the interval still holds 98 %
+    table = _table(page.replace(' class="unproven"', ""), "live-precision")
+    fruit_leaf = [cells for cells in table if cells[:2] == ["Fruit", "2"]]
+    assert fruit_leaf == [["Fruit", "2", "2", "100.0%", "15.8%–100.0%", "Not yet shown"]]
