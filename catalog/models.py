@@ -104,6 +104,9 @@ class Category(models.Model):
                 descendant.path = self.path + descendant.path[len(old_path):]
                 descendant.save(update_fields=["path"])
             ReferenceChange.record(self.references.values_list("pk", flat=True))
+            if self.parent is None and PATH_SEPARATOR not in old_path:
+                # Audits' thresholds are kept by top-level name: a renamed one keeps its own.
+                ThresholdChange.objects.filter(top_level=old_path).update(top_level=self.path)
 
 
 LINEAGE_HELP = "the ids of the categories along the path when it was decided, one for each confidence"

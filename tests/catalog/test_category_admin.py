@@ -2,7 +2,7 @@
 
 import pytest
 
-from catalog.models import Category, Item, ReferenceImage
+from catalog.models import Category, Item, ReferenceImage, ThresholdChange
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +31,15 @@ def test_renaming_a_category_renames_its_whole_subtree(admin_client, make_item):
     assert set(Category.objects.values_list("path", flat=True)) == {
         "Fresh fruit", "Fresh fruit > Apple", "Fresh fruit > Apple > Granny-Smith"}
     assert Item.objects.get(pk=item.pk).category.path == "Fresh fruit > Apple > Granny-Smith"
+
+
+def test_a_renamed_top_level_category_keeps_the_thresholds_audits_raised(admin_client):
+    fruit = Category.objects.get_or_create_path(["Fruit"])
+    ThresholdChange.objects.create(top_level="Fruit", depth=2, target_precision=0.98, old_threshold=0.8,
+                                   new_threshold=0.93, calibration_answers=100, audited=10, audited_right=7,
+                                   reason="Audits below the target")
+    _change(admin_client, fruit, name="Fresh fruit")
+    assert ThresholdChange.in_force(0.98) == {("Fresh fruit", 2): 0.93}  # not back to the calibration's
 
 
 def test_moving_a_category_moves_its_subtree_and_its_references(admin_client, make_item):
