@@ -59,6 +59,7 @@ def remove_photo(listing, photo_uuid):
             raise Refused("A listing keeps at least one photo: add another first, or delete the listing.")
         stays = category_that_stays(listing, removed=photo)
         photo.delete()
+        Listing.objects.filter(pk=listing.pk).update(photos_removed=timezone.now())
         transaction.on_commit(lambda: enqueue_listing_decision(listing.pk))
     return photo, stays
 

@@ -188,6 +188,10 @@ class Listing(models.Model):
                                help_text="blank until a photo is categorized")
     accepted_depth = models.PositiveSmallIntegerField(default=0, help_text="levels accepted automatically")
     decided = models.DateTimeField(null=True, blank=True)
+    # A change that leaves no newer row to find it by (a photo removed): while `decided` is older,
+    # the decision that follows it is due (worker.sweeper decides it again when its message is lost).
+    photos_removed = models.DateTimeField(null=True, blank=True, db_index=True,
+                                          help_text="when a photo was last removed from it")
 
     objects = ListingQuerySet.as_manager()
 

@@ -13,10 +13,12 @@ import queue
 import threading
 
 from django.db import connections
+from django.utils import timezone
 
 from catalog.models import BulkJob, Photo
 
-from .tasks import categorize_photo, import_bulk_job
+from .sweeper import listings_left_behind
+from .tasks import categorize_photo, decide_listing, import_bulk_job
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +41,19 @@ def wait_idle(timeout):
 
 
 def resume_unfinished():
-    """Queue again the photos and bulk jobs a stopped server left unfinished. For a process that
-    just started: anything still queued or processing then was in the memory of one that is gone."""
+    """Queue again the photos, bulk jobs and listing decisions a stopped server left unfinished. For
+    a process that just started: anything still queued or processing then was in the memory of one
+    that is gone."""
+    jobs = BulkJob.objects.exclude(status=BulkJob.Status.DONE)
+    photos = Photo.objects.filter(status__in=Photo.Status.pending())
     unfinished = {
-        import_bulk_job: BulkJob.objects.exclude(status=BulkJob.Status.DONE),
-        categorize_photo: Photo.objects.filter(status__in=Photo.Status.pending()),
+        import_bulk_job: jobs.order_by("pk").values_list("pk", flat=True),
+        categorize_photo: photos.order_by("pk").values_list("pk", flat=True),
+        # After the photos: one categorized now decides its listing anyway.
+        decide_listing: sorted(listings_left_behind(None, timezone.now())),
     }
-    for task, rows in unfinished.items():
-        for pk in rows.order_by("pk").values_list("pk", flat=True):
+    for task, ids in unfinished.items():
+        for pk in ids:
             submit(task, (pk,))
 
 

@@ -1,6 +1,7 @@
 """The sweeper: it resends the photos and bulk jobs whose message is lost, and the decisions of
 listings left behind their photos or staff's decisions (requeue_lost, run by the task
-requeue_stale_photos on a schedule, and by the command of that name).
+requeue_stale_photos on a schedule, and by the command of that name; the embedded mode's worker
+asks listings_left_behind when it starts).
 """
 
 import logging
@@ -12,7 +13,7 @@ from django.utils import timezone
 from kombu.exceptions import ChannelError
 from kombu.exceptions import OperationalError as BrokerError
 
-from catalog.models import BulkJob, Photo, ReviewDecision
+from catalog.models import BulkJob, Listing, Photo, ReviewDecision
 from catalog.tasks import CATEGORIZE_PHOTO, IMPORT_BULK_JOB, enqueue_bulk_job, enqueue_listing_decision, enqueue_photo
 
 log = logging.getLogger(__name__)
@@ -45,27 +46,32 @@ def requeue_lost():
         for pk in sorted(lost):
             if enqueue(pk):
                 model.objects.filter(pk=pk, unsent=True).update(unsent=False)
-    listings = _listings_left_behind(now)
+    # A decision's message may wait behind a busy queue: resent only when the queue is empty, or an
+    # hour on (as a queued photo), so that a backlog is not lengthened every sweep.
+    late = now - (SETTLING_TIME if _queue_is_empty() else QUEUED_TOO_LONG)
+    listings = listings_left_behind(now - DECISIONS_LOOKED_BACK, late)
     for pk in sorted(listings):
         enqueue_listing_decision(pk)
     return len(photos) + len(jobs) + len(listings)
 
 
-def _listings_left_behind(now):
-    """Ids of the listings whose decision is older than a photo categorized since (unless their
-    seller chose the category, which photos do not change) or a staff decision about one of their
-    items (which shows "Updating the category…" until it is made)."""
-    # A decision's message may wait behind a busy queue: resent only when the queue is empty, or an
-    # hour on (as a queued photo), so that a backlog is not lengthened every sweep.
-    late = now - (SETTLING_TIME if _queue_is_empty() else QUEUED_TOO_LONG)
-    window = Q(created__gte=now - DECISIONS_LOOKED_BACK, created__lt=late)
-    photos = (Photo.objects.filter(status=Photo.Status.DONE, finished__gte=now - DECISIONS_LOOKED_BACK,
-                                   finished__lt=late, listing__category_chosen=False)
+def listings_left_behind(since, until):
+    """Ids of the listings whose decision is older than what changed between `since` (None: ever)
+    and `until`: a photo categorized (unless their seller chose the category, which photos do not
+    change), a staff decision about one of their items (which shows "Updating the category…" until
+    it is made), or a photo removed."""
+    def between(field):
+        return Q(**{f"{field}__lt": until}) & (Q(**{f"{field}__gte": since}) if since else Q())
+
+    photos = (Photo.objects.filter(between("finished"), status=Photo.Status.DONE, listing__category_chosen=False)
               .filter(Q(listing__decided=None) | Q(finished__gt=F("listing__decided"))))
-    reviewed = (ReviewDecision.objects.filter(window)
+    reviewed = (ReviewDecision.objects.filter(between("created"))
                 .filter(Q(item__photo__listing__decided=None) | Q(created__gt=F("item__photo__listing__decided"))))
+    removed = (Listing.objects.filter(between("photos_removed"))
+               .filter(Q(decided=None) | Q(photos_removed__gt=F("decided"))))
     return (set(photos.values_list("listing_id", flat=True))
-            | set(reviewed.values_list("item__photo__listing_id", flat=True)))
+            | set(reviewed.values_list("item__photo__listing_id", flat=True))
+            | set(removed.values_list("pk", flat=True)))
 
 
 def _ids(held, name):

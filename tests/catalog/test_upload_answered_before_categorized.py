@@ -45,3 +45,22 @@ def test_a_restarted_server_resumes_the_photos_it_had_not_categorized(owner, imp
     assert embedded.wait_idle(300)
     photo.refresh_from_db()
     assert photo.status == "done" and photo.items.exists()
+
+
+def test_a_restarted_server_makes_the_listing_decisions_it_had_not_made(owner, staff, make_item, listing, settings):
+    # Staff accepted an item, and the server stopped before the listing's decision ran (its queue
+    # lives in memory): the page said "Updating the category…" for good.
+    from catalog.models import Item, ReviewDecision
+
+    item = make_item("Fruit > Banana", 0.6)
+    Item.objects.filter(pk=item.pk).update(review=Item.Review.ACCEPTED)
+    ReviewDecision.objects.create(item=item, reviewer=staff, action=ReviewDecision.Action.ACCEPTED,
+                                  old_category=item.category, new_category=item.category)
+    assert Listing.objects.get().awaits_redecision
+    settings.CATALOG_EMBEDDED_TASKS = "background"
+
+    embedded.resume_unfinished()
+
+    assert embedded.wait_idle(60)
+    listing = Listing.objects.get()
+    assert not listing.awaits_redecision and (listing.outcome, listing.category.path) == ("reviewed", "Fruit > Banana")

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from catalog.models import Item, Listing, Photo, ReviewDecision
 from worker.categorizing import MAX_ATTEMPTS
+from worker.listings import update_listing_decision
 from worker.sweeper import _held_ids
 from worker.tasks import categorize_photo, import_bulk_job, requeue_stale_photos, train_embedder_on_references
 
@@ -79,6 +80,29 @@ def test_a_staff_decision_whose_listing_decision_was_lost_is_followed(listing, m
     listing.refresh_from_db()
     assert listing.outcome == "reviewed" and listing.category.path == "Fruit > Banana"
     assert "Chosen by staff" in owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+
+
+def test_a_photo_removed_while_the_broker_was_down_has_its_listing_decided_again(listing, make_item, staff):
+    from catalog.listings import remove_photo
+    from catalog.review import decide
+    from tests.photos import encoded_upload
+
+    banana = make_item("Fruit > Banana", 0.6)
+    decide(banana, banana.category, staff)
+    second = Photo.objects.create(listing=listing, original_name="pear.png", status=Photo.Status.DONE)
+    second.image.save("pear.png", encoded_upload("pear.png"), save=True)
+    pear = make_item("Fruit > Pear", 0.6)
+    Item.objects.filter(pk=pear.pk).update(photo=second)
+    decide(Item.objects.get(pk=pear.pk), pear.category, staff)  # the latest staff decision: the listing's
+    update_listing_decision(listing.pk)  # as a worker does after each decision
+    assert Listing.objects.get().category.path == "Fruit > Pear"
+    # Removed: the decision its removal sent never ran (as when the broker is down).
+    remove_photo(listing, second.uuid)
+    Listing.objects.filter(pk=listing.pk).update(decided=timezone.now() - timedelta(minutes=10),
+                                                 photos_removed=timezone.now() - timedelta(minutes=5))
+    assert requeue_stale_photos() == 1
+    assert Listing.objects.get().category.path == "Fruit > Banana"
+    assert requeue_stale_photos() == 0  # decided since: left alone
 
 
 def test_listings_decided_since_chosen_by_their_seller_or_too_recent_are_left_alone(listing, make_item):
