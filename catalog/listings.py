@@ -79,11 +79,16 @@ def category_that_stays(listing, removed=None):
 
 def add_photos(listing, checked_photos):
     """Store the checked photos as the listing's, spending the seller's allowance (OverQuota when it
-    does not cover them); each is queued once the transaction commits (its categorization then
-    decides the listing again with it)."""
+    does not cover them; Refused when the listing has no room for them, room_for_photos); each is
+    queued once the transaction commits (its categorization then decides the listing again with it)."""
     stored = []
     try:
         with transaction.atomic():
+            # Counted under the seller's lock: two uploads at once cannot pass the limit together.
+            lock_seller(listing.seller)
+            refusal = room_for_photos(listing, len(checked_photos))
+            if refusal:
+                raise Refused(refusal)
             spend_allowance(listing.seller, checked_photos)
             for checked in checked_photos:
                 photo = Photo(listing=listing, original_name=checked.upload.name[:255],

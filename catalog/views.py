@@ -139,7 +139,7 @@ def listing_add_photos(request, listing_uuid):
     """More photos for the listing: categorized like the first, and its category decided again."""
     listing = _get_listing_for_user(request, listing_uuid)
     form = AddPhotosForm(request.POST, request.FILES)
-    if form.is_valid() and _fits(listing, form):
+    if form.is_valid():
         try:
             add_photos(listing, form.cleaned_data["photos"])
             count = len(form.cleaned_data["photos"])
@@ -148,16 +148,9 @@ def listing_add_photos(request, listing_uuid):
             messages.success(request, f"Added {count} photo{pluralize(count)}; "
                                       + (f"{categorized}, and {stays}." if stays else "finding the category…"))
             return redirect("listing-detail", listing_uuid=listing.uuid)
-        except OverQuota as refusal:
+        except (OverQuota, Refused) as refusal:
             form.add_error("photos", str(refusal))
     return _detail(request, listing, {"photos_form": form}, status=400)
-
-
-def _fits(listing, form):
-    refusal = room_for_photos(listing, len(form.cleaned_data["photos"]))
-    if refusal:
-        form.add_error("photos", refusal)
-    return refusal is None
 
 
 @login_required
