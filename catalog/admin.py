@@ -52,11 +52,25 @@ class PhotoInline(admin.TabularInline):
     extra = 0
 
 
+# What the model or staff decided: changed in the admin it would be recorded nowhere (the review
+# queue records every decision) and overwritten at the next decision.
+LISTING_DECISION = ["category", "confidences", "calibrated", "decided_lineage", "outcome", "accepted_depth", "decided",
+                    "category_chosen", "photos_removed"]
+
+
 @admin.register(Listing)
 class ListingAdmin(admin.ModelAdmin):
     list_display = ["title", "seller", "created"]
     search_fields = ["title", "seller__username"]
     inlines = [PhotoInline]
+    readonly_fields = LISTING_DECISION
+
+    def get_exclude(self, request, obj=None):
+        # Its category is usually a waiting audit's hidden answer: staff label that on the review queue.
+        return LISTING_DECISION if obj is not None and obj.has_blind_audit else ()
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is not None and obj.has_blind_audit else self.readonly_fields
 
 
 @admin.register(Photo)
@@ -74,7 +88,8 @@ class ItemAdmin(admin.ModelAdmin):
     # An audit's flag and the model's outcome are the record of what was drawn and what the model did:
     # unticking a waiting audit would show its hidden answer and let it be accepted unseen.
     readonly_fields = ["uuid", "category", "confidences", "confidence", "heatmap_category", "review", "audit",
-                       "outcome"]
+                       "outcome", "accepted_depth", "risk", "calibrated", "decided_lineage", "predicted_category",
+                       "predicted_path", "predicted_confidences"]
 
     def get_queryset(self, request):
         # A waiting audit's page would show the model's answer: staff label it on the review queue.

@@ -146,6 +146,9 @@ class BulkReviewForm(forms.Form):
         if data.get("action") == "reassign" and not data.get("category"):
             self.add_error("category", "Choose the category to correct the selected items to.")
         if data.get("action") == "accept":
+            if self.data.get("category", "").strip():
+                self.add_error("category", "A category is typed in: press Correct selected to move the items to it, "
+                                           "or clear it to accept them as they are.")
             data["category"] = None
         return data
 

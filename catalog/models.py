@@ -207,6 +207,12 @@ class Listing(models.Model):
     def is_settled(self):
         return not self.photos.filter(status__in=Photo.Status.pending()).exists()
 
+    @cached_property
+    def has_blind_audit(self):
+        """Whether one of its items waits for a blind audit: its category, usually that item's answer,
+        is not shown to staff until then."""
+        return Item.objects.filter(photo__listing=self, audit=True, review=Item.Review.PENDING).exists()
+
     @cached_property  # asked by several parts of one page
     def awaits_redecision(self):
         """Whether staff decided about one of its items after its category was last decided: a
@@ -451,6 +457,13 @@ class Item(models.Model):
         """What the model accepted by itself, as the tree is now ("" when it accepted nothing),
         whatever staff decided since."""
         return accepted_level_path(self.decided_lineage, self.accepted_depth, self.shown_predicted_path)
+
+    @property
+    def seen_as(self):
+        """The item's state as a review page shows it (its category and review status): posted back
+        with an action, so that one taken on a card another staff member has changed since is refused
+        rather than applied to what this one never saw."""
+        return f"{self.category_id or 0}.{self.review}.{int(self.audit)}"
 
     @property
     def is_blind_audit(self):

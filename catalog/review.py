@@ -28,6 +28,8 @@ def decide(item, category, reviewer, action=None):
     if action is None:
         action = ReviewDecision.Action.ACCEPTED if item.category_id == category.pk else ReviewDecision.Action.CORRECTED
     review = Item.Review.ACCEPTED if action == ReviewDecision.Action.ACCEPTED else Item.Review.CORRECTED
+    if item.review == Item.Review.CORRECTED and action == ReviewDecision.Action.ACCEPTED:
+        review = Item.Review.CORRECTED  # staff's own category confirmed: still not the model's answer
     with transaction.atomic():
         _record(item, reviewer, action, category, review)
         _make_reference(item, category)

@@ -41,6 +41,19 @@ def _get_item(request, item_uuid):
     return get_object_or_404(_reviewable_items(request.user), uuid=item_uuid)
 
 
+CHANGED_SINCE_SEEN = "changed since the page was loaded (another staff member decided, or it was drawn for an audit)"
+
+
+def _changed_since_seen(request, item):
+    """Whether the item is no longer as the page that posted the action showed it (Item.seen_as);
+    if so, says so. A request that names no state (an older page) is taken as it is."""
+    seen = request.POST.get("seen")
+    if seen is None or seen == item.seen_as:
+        return False
+    messages.error(request, f"Nothing done: this item {CHANGED_SINCE_SEEN}. Look at it again below.")
+    return True
+
+
 @staff_required
 def review_queue(request):
     reviewable = _reviewable_items(request.user)
@@ -85,7 +98,7 @@ def _reviewable_items(user):
                  *[When(outcome=outcome, then=Value(rank)) for rank, outcome in enumerate(Outcome.review_order())],
                  output_field=IntegerField())
     return (Item.objects.visible_to(user).filter(photo__status=Photo.Status.DONE)
-            .select_related("photo__listing__seller", "photo__listing__category", "category")
+            .select_related("photo__listing__seller", "photo__listing__category", "category", "predicted_category")
             .prefetch_related("decisions__reviewer", "decisions__old_category", "decisions__new_category")
             .order_by(order, "-risk", "id"))
 
@@ -100,7 +113,9 @@ def _query_without_page(request):
 @require_POST
 def review_accept(request, item_uuid):
     item = _get_item(request, item_uuid)
-    if item.is_blind_audit:
+    if _changed_since_seen(request, item):
+        pass
+    elif item.is_blind_audit:
         messages.error(request, "This item is an audit: choose its category yourself with Choose; the model's "
                                 "answer stays hidden until then.")
     elif item.category is None:
@@ -116,7 +131,9 @@ def review_accept(request, item_uuid):
 def review_correct(request, item_uuid):
     item = _get_item(request, item_uuid)
     form = CategoryChoiceForm(request.POST)
-    if form.is_valid():
+    if _changed_since_seen(request, item):
+        pass
+    elif form.is_valid():
         category, blind = form.cleaned_data["category"], item.is_blind_audit
         action = decide(item, category, request.user)
         messages.success(request, _chosen_message(item, category, action, blind))
@@ -140,7 +157,9 @@ def _chosen_message(item, category, action, blind):
 def review_new_category(request, item_uuid):
     item = _get_item(request, item_uuid)
     form = NewCategoryForm(request.POST)
-    if form.is_valid():
+    if _changed_since_seen(request, item):
+        pass
+    elif form.is_valid():
         parent, name = form.cleaned_data["path"]
         category = new_category(item, parent, name, request.user)
         messages.success(request, f"Made the category {category} with this item as its first reference.")
@@ -153,9 +172,10 @@ def review_new_category(request, item_uuid):
 @require_POST
 def review_set_aside(request, item_uuid, action):
     item = _get_item(request, item_uuid)
-    set_aside(item, action, request.user)
-    messages.success(request, f"Marked “{ReviewDecision.Action(action).label.lower()}”: "
-                              "it has no category and is never a reference.")
+    if not _changed_since_seen(request, item):
+        set_aside(item, action, request.user)
+        messages.success(request, f"Marked “{ReviewDecision.Action(action).label.lower()}”: "
+                                  "it has no category and is never a reference.")
     return _back_to_queue(request)
 
 
@@ -168,10 +188,18 @@ def review_bulk(request):
             messages.error(request, " ".join(errors))
         return _back_to_queue(request)
     selected = list(_reviewable_items(request.user).filter(uuid__in=form.cleaned_data["items"]))
-    items = [item for item in selected if not item.is_blind_audit]
+    seen = dict(value.partition("=")[::2] for value in request.POST.getlist("seen"))
+    changed = [item for item in selected if seen.get(str(item.uuid), item.seen_as) != item.seen_as]
+    items = [item for item in selected if not item.is_blind_audit and item not in changed]
     actions, skipped = _decide_all(items, form.cleaned_data.get("category"), request.user)
     if actions or not selected:
         messages.success(request, _bulk_message(actions, form.done_verb))
+    if changed:
+        messages.error(request, f"{len(changed)} item{'s'[:len(changed) != 1]} left unchanged: "
+                                f"{CHANGED_SINCE_SEEN}. Look at {'them' if len(changed) != 1 else 'it'} again.")
+    if gone := len(form.cleaned_data["items"]) - len(selected):
+        messages.error(request, f"{gone} selected item{'s'[:gone != 1]} no longer exist{'s'[:gone == 1]} "
+                                "(the seller removed the photo or the listing).")
     if audits_left := len(selected) - len(items):
         messages.error(request, f"{audits_left} audit{'s'[:audits_left != 1]} left unchanged: {AUDIT_ON_ITS_CARD}")
     if skipped:

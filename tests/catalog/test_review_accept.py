@@ -55,3 +55,30 @@ def test_a_seller_is_refused_and_nothing_changes(owner_client, make_item):
 def test_an_anonymous_visitor_is_sent_to_log_in(client, make_item):
     response = client.post(f"/review/items/{make_item().uuid}/accept")
     assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+def test_an_accept_on_a_card_another_reviewer_changed_is_refused(staff_client, make_item, staff):
+    from catalog.models import Category
+    from catalog.review import decide
+
+    item = make_item("Fruit > Banana")
+    seen = item.seen_as
+    decide(item, Category.objects.get_or_create_path(["Fruit", "Pear"]), staff)
+    response = staff_client.post(f"/review/items/{item.uuid}/accept", {"seen": seen}, follow=True)
+    assert "Nothing done: this item changed since the page was loaded" in response.content.decode()
+    assert ReviewDecision.objects.count() == 1
+    # Accepted as it now is, staff's correction stays a correction (it is not the model's answer).
+    staff_client.post(f"/review/items/{item.uuid}/accept", {"seen": Item.objects.get(pk=item.pk).seen_as})
+    assert Item.objects.get(pk=item.pk).review == "corrected" and ReviewDecision.objects.count() == 2
+
+
+def test_a_card_accepting_a_parent_says_so_and_offers_the_best_guess(staff_client, make_item):
+    from catalog.models import Category
+
+    guess = Category.objects.get_or_create_path(["Fruit", "Apple", "Gala"])
+    item = make_item("Fruit > Apple", 0.9, outcome="accepted_at_parent", accepted_depth=2,
+                     predicted_path="Fruit > Apple > Gala", predicted_category=guess)
+    page = staff_client.get("/review/").content.decode()
+    assert "Accept “Apple”</button>" in page and "Accept the best guess</button>" in page
+    staff_client.post(f"/review/items/{item.uuid}/correct", {"category": guess.path, "seen": item.seen_as})
+    assert Item.objects.get(pk=item.pk).category == guess

@@ -1,5 +1,7 @@
 """An audit card in the review queue: labelled blind, the model's answer shown once staff chose."""
 
+import re
+
 import pytest
 
 from catalog.models import Category, Item, Outcome
@@ -84,3 +86,18 @@ def test_filters_by_what_the_model_said_leave_waiting_audits_out(staff_client, a
     for query in ({"category": "Pink-Lady"}, {"outcome": "accepted"}, {"band": "certain"}):
         assert "0 items." in staff_client.get("/review/", query).content.decode(), query
     assert "1 item." in staff_client.get("/review/", {"audit": "only"}).content.decode()
+
+
+def test_the_other_cards_and_admin_pages_of_its_listing_do_not_give_the_answer_away(staff_client, admin_client,
+                                                                                   make_item, audited, listing):
+    # The listing's category is usually the audited item's answer.
+    listing.category = audited.category
+    listing.outcome = "accepted"
+    listing.save()
+    make_item("Fruit > Pear", 0.5, outcome=Outcome.NEEDS_REVIEW, predicted_path="Fruit > Pear")
+    page = staff_client.get("/review/").content.decode()
+    lines = re.findall(r'<p class="listing-line">(.*?)</p>', page, re.S)
+    assert len(lines) == 1 and "hidden while one of its items waits for a blind audit" in lines[0]
+    assert "Pink-Lady" not in lines[0]
+    listing_page = admin_client.get(f"/admin/catalog/listing/{listing.pk}/change/").content.decode()
+    assert "Pink-Lady" not in listing_page

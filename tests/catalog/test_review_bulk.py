@@ -71,3 +71,30 @@ def test_a_seller_is_refused_and_nothing_changes(owner_client, make_item):
 def test_an_anonymous_visitor_is_sent_to_log_in(client, make_item):
     response = client.post("/review/bulk", {"action": "accept", "items": [str(make_item().uuid)]})
     assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+def test_enter_in_the_category_box_never_accepts_the_selection(staff_client, make_item):
+    # A browser submits on Enter with the form's first button: Correct comes first, and an accept
+    # sent with a category typed in is refused rather than accepting what staff meant to correct.
+    page = staff_client.get("/review/").content.decode()
+    assert page.index('value="reassign"') < page.index('value="accept"')
+    item = make_item("Fruit > Banana")
+    Category.objects.get_or_create_path(["Dairy", "Milk"])
+    response = staff_client.post("/review/bulk", {"action": "accept", "category": "Dairy > Milk",
+                                                  "items": [str(item.uuid)]}, follow=True)
+    assert "A category is typed in: press Correct selected" in response.content.decode()
+    assert not ReviewDecision.objects.exists()
+
+
+def test_items_changed_since_the_page_loaded_are_left_unchanged(staff_client, make_item, staff):
+    from catalog.review import decide
+
+    seen, changed = make_item("Fruit > Banana"), make_item("Fruit > Apple")
+    tokens = [f"{item.uuid}={item.seen_as}" for item in (seen, changed)]
+    decide(changed, Category.objects.get_or_create_path(["Fruit", "Pear"]), staff)  # another reviewer, meanwhile
+    response = staff_client.post("/review/bulk", {"action": "accept", "items": [str(seen.uuid), str(changed.uuid)],
+                                                  "seen": tokens}, follow=True)
+    page = response.content.decode()
+    assert "1 item accepted." in page and "1 item left unchanged: changed since the page was loaded" in page
+    assert Item.objects.get(pk=changed.pk).review == "corrected"  # not "accepted Pear", never seen
+    assert ReviewDecision.objects.filter(item=changed).count() == 1
