@@ -46,11 +46,13 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
-    """Embedded: queue again what a stopped server left unfinished (its queue was in its memory)."""
+    """Embedded: queue again what a stopped server left unfinished (its queue was in its memory), and
+    run the periodic tasks that beat runs beside workers."""
     if EMBEDDED:
         from django.db import connections
 
         from worker import embedded
 
         embedded.resume_unfinished()
+        embedded.start_schedule()
         connections.close_all()  # this thread's: it serves no request, so it keeps no connection

@@ -5,13 +5,17 @@ does with Celery workers.
 A task sent from a request (or from another task) is queued here and run as Celery runs a task
 in-process (`Task.apply`: its retries and its own error handling included). The queue lives in
 memory: what a stopped server had not run yet is queued again when the next one starts
-(`resume_unfinished`), as the sweeper does for lost messages when there are workers.
+(`resume_unfinished`), as the sweeper does for lost messages when there are workers. The periodic
+tasks Celery beat runs beside workers run on it too (`start_schedule`).
 """
 
 import logging
 import queue
 import threading
+import time
 
+from celery import current_app
+from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
@@ -55,6 +59,36 @@ def resume_unfinished():
     for task, ids in unfinished.items():
         for pk in ids:
             submit(task, (pk,))
+
+
+# The beat schedule's tasks (config/settings.py) that the embedded mode needs: without them the
+# index's changes were never compacted (GET /health failed an hour after a staff decision) and no
+# daily audit was drawn. The sweeper's is left out: this queue loses no message while the process
+# lives, and resume_unfinished runs when it starts.
+SCHEDULED = ("update-reference-index", "draw-daily-audits", "refit-thresholds")
+SCHEDULE_TICK = 30  # seconds between looks at what is due
+
+
+def start_schedule():
+    """Submit each SCHEDULED task every its beat interval, from a thread of its own."""
+    threading.Thread(target=_keep_schedule, name="embedded-schedule", daemon=True).start()
+
+
+def _keep_schedule():
+    due = {}
+    while True:
+        submit_due(time.monotonic(), due)
+        time.sleep(SCHEDULE_TICK)
+
+
+def submit_due(now, due):
+    """Submit the SCHEDULED tasks whose time (`due`: {name: monotonic time}, updated) has come; the
+    first of each comes one interval after the first `now`."""
+    for name in SCHEDULED:
+        entry = settings.CELERY_BEAT_SCHEDULE[name]
+        if now >= due.setdefault(name, now + entry["schedule"]):
+            submit(current_app.tasks[entry["task"]])
+            due[name] = now + entry["schedule"]
 
 
 def _start():

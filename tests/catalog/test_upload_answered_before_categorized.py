@@ -64,3 +64,23 @@ def test_a_restarted_server_makes_the_listing_decisions_it_had_not_made(owner, s
     assert embedded.wait_idle(60)
     listing = Listing.objects.get()
     assert not listing.awaits_redecision and (listing.outcome, listing.category.path) == ("reviewed", "Fruit > Banana")
+
+
+def test_the_embedded_mode_runs_the_periodic_tasks_beat_runs_beside_workers(make_item, listing, settings):
+    # Beat runs only beside workers (bin/worker sweeper): here nothing else would draw the daily audit,
+    # refit thresholds or compact the index's changes.
+    from django.utils import timezone
+
+    from catalog.models import Item, Outcome
+
+    item = make_item("Fruit > Banana", 0.99, outcome=Outcome.ACCEPTED, accepted_depth=2, predicted_path="Fruit > Banana")
+    item.photo.finished = timezone.now()
+    item.photo.save()
+    settings.CATALOG_EMBEDDED_TASKS = "background"
+    due = {}
+    embedded.submit_due(0, due)
+    assert embedded.wait_idle(60) and not Item.objects.get(pk=item.pk).audit  # nothing due at the start
+    embedded.submit_due(settings.CELERY_BEAT_SCHEDULE["draw-daily-audits"]["schedule"], due)
+    assert embedded.wait_idle(120)
+    assert Item.objects.get(pk=item.pk).audit  # today's audit of Fruit, drawn
+    assert due["draw-daily-audits"] == 2 * settings.CELERY_BEAT_SCHEDULE["draw-daily-audits"]["schedule"]
