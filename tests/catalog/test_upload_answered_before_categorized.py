@@ -73,7 +73,8 @@ def test_the_embedded_mode_runs_the_periodic_tasks_beat_runs_beside_workers(make
 
     from catalog.models import Item, Outcome
 
-    item = make_item("Fruit > Banana", 0.99, outcome=Outcome.ACCEPTED, accepted_depth=2, predicted_path="Fruit > Banana")
+    item = make_item("Fruit > Banana", 0.99, outcome=Outcome.ACCEPTED, accepted_depth=2,
+                     predicted_path="Fruit > Banana")
     item.photo.finished = timezone.now()
     item.photo.save()
     settings.CATALOG_EMBEDDED_TASKS = "background"
