@@ -2,7 +2,7 @@
 
 With none set the app runs embedded: SQLite, and tasks executed in-process. Set DATABASE_URL
 and CELERY_BROKER_URL to run on PostgreSQL and Redis with separate `celery worker` processes,
-which share the database with the web process, and either MEDIA_ROOT (a shared folder) or, with
+which share the database with the web process, and either CATALOG_MEDIA_ROOT (a shared folder) or, with
 CATALOG_STORAGE=s3, an S3-compatible bucket: then no host shares a disk with another.
 """
 

@@ -70,8 +70,9 @@ class ModelCache:
             key = _file_key(settings.CATALOG_INDEX_PATH)
             if key is None:
                 raise IndexNotReady(
-                    "The category catalogue is not ready yet (no reference index). "
-                    "Staff: run `python manage.py import_catalog DIR`."
+                    f"The category catalogue is not ready yet (no reference index at {settings.CATALOG_INDEX_PATH}). "
+                    "Staff: run `python manage.py import_catalog DIR`; on a host other than the one that built it, "
+                    "share CATALOG_INDEX_PATH or turn on CATALOG_INDEX_SNAPSHOTS."
                 )
             if self._categorizer is None or key != self._index_file_key:
                 self._categorizer = self._load_categorizer()

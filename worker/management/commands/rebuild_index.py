@@ -10,7 +10,8 @@ class Command(BaseCommand):
         "References are embedded when they have no embedding from the backbone yet (with --re-embed, all of "
         "them again). Workers keep serving the previous index (and its backbone) until the new one is in "
         "place, then switch. A new backbone's index (or a re-embedded one) replaces the serving one only if it "
-        "holds the same references and is no less accurate on those left out; `rollback_index` puts the "
+        "holds the same references and is at most 0.5 points less accurate on those left out; `rollback_index` "
+        "puts the "
         "replaced one back."
     )
 
