@@ -1,12 +1,21 @@
 """Figures as the pages write them."""
 
+import math
+
 from django import template
 
 register = template.Library()
 
+ROUNDINGS = {"nearest": round, "down": math.floor, "up": math.ceil}
+
 
 @register.filter
-def percent(share, decimals=1):
-    """A share (0..1) as a percentage to `decimals` places: whole percents would show an interval
-    ending at 97.6 % as reaching a target of 98 %."""
-    return "–" if share is None else f"{share * 100:.{int(decimals)}f}%"
+def percent(share, rounded="nearest"):
+    """A share (0..1) as a percentage to a tenth: whole percents would show an interval ending at
+    97.6 % as reaching a target of 98 %. An interval's lower end is rounded "up" and its upper end
+    "down", so that each compares with a target as the exact one does (an upper end of 97.96 % below
+    98 % shows as 97.9 %, not 98.0 %)."""
+    if share is None:
+        return "–"
+    # Rounded to a millionth first: 0.158 is 158.00000000000003 tenths of a percent, not 159.
+    return f"{ROUNDINGS[rounded](round(share * 1000, 6)) / 10:.1f}%"

@@ -60,8 +60,8 @@ def test_its_figures_match_the_decisions_staff_made(staff_client, decided):
     page = staff_client.get("/review/quality/").content.decode()
     assert re.search(r"50%</span>\s*<span class=\"label\">right, of 6 reviewed items", page)  # 3 of 6
     assert re.search(r"29%</span>\s*<span class=\"label\">accepted automatically, of 7 items", page)  # 2 of 7
-    assert _table(page, "auto-accept") == [["The whole path", "2", "29%", "2", "50%"],
-                                           ["A parent category", "1", "14%", "1", "100%"]]
+    assert _table(page, "auto-accept") == [["The whole path", "2", "29%", "2", "50.0%"],
+                                           ["A parent category", "1", "14%", "1", "100.0%"]]
     assert _table(page, "by-category")[:2] == [["Fruit > Plantain", "2", "0", "0%"],
                                                ["Fruit > Apple > Royal-Gala", "1", "0", "0%"]]
     assert ["Vegetables > Carrots", "1", "1", "100%"] in _table(page, "by-category")
@@ -147,7 +147,7 @@ def test_a_whole_path_accepted_is_wrong_when_staff_settle_on_its_parent(staff_cl
     item = predicted_item("Fruit > Banana", Outcome.ACCEPTED, 2)
     staff_client.post(f"/review/items/{item.uuid}/correct", {"category": "Fruit"})
     page = staff_client.get("/review/quality/").content.decode()
-    assert _table(page, "auto-accept")[0] == ["The whole path", "1", "100%", "1", "0%"]
+    assert _table(page, "auto-accept")[0] == ["The whole path", "1", "100%", "1", "0.0%"]
 
 
 def test_audit_rows_say_whether_the_target_is_met_below_or_not_yet_shown(staff_client, make_item, staff):
@@ -162,4 +162,12 @@ def test_audit_rows_say_whether_the_target_is_met_below_or_not_yet_shown(staff_c
     assert rows == ["unproven"]  # two right of two: the interval still holds 98 %
     table = _table(page.replace(' class="unproven"', ""), "live-precision")
     fruit_leaf = [cells for cells in table if cells[:2] == ["Fruit", "2"]]
-    assert fruit_leaf == [["Fruit", "2", "2", "100.0%", "15.8%–100.0%", "Not yet shown"]]
+    assert fruit_leaf == [["Fruit", "2", "2", "100.0%", "15.9%–100.0%", "Not yet shown"]]
+
+
+def test_an_intervals_ends_compare_with_the_target_as_the_exact_ones_do():
+    from catalog.templatetags.figures import percent
+
+    assert percent(0.97961, "down") == "97.9%"  # an upper end below 98 % never reads 98.0 %
+    assert percent(0.98001, "up") == "98.1%" and percent(0.98, "up") == "98.0%"
+    assert percent(0.158) == "15.8%" and percent(None) == "–"

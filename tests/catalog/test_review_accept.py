@@ -66,6 +66,7 @@ def test_an_accept_on_a_card_another_reviewer_changed_is_refused(staff_client, m
     decide(item, Category.objects.get_or_create_path(["Fruit", "Pear"]), staff)
     response = staff_client.post(f"/review/items/{item.uuid}/accept", {"seen": seen}, follow=True)
     assert "Nothing done: this item changed since the page was loaded" in response.content.decode()
+    assert '<p class="notice error" role="alert">Nothing done' in response.content.decode()  # told from a success
     assert ReviewDecision.objects.count() == 1
     # Accepted as it now is, staff's correction stays a correction (it is not the model's answer).
     staff_client.post(f"/review/items/{item.uuid}/accept", {"seen": Item.objects.get(pk=item.pk).seen_as})
