@@ -168,11 +168,15 @@ class ReviewFilter(filters.FilterSet):
 
 
 def matching_categories(text, under=True):
-    """The categories the review queue's "In category" finds for `text`, in any case: a whole path
-    of several levels, that category; else every category whose path holds the text ("apple" finds
-    Fruit > Apple, also where a top-level Apple exists). With `under`, the categories under those
-    too; without, only the highest of them (the Quality page's rows, one category each, open the
-    queue so)."""
+    """The categories the review queue's "In category" finds for `text`: a whole path as the pages
+    write it (the Quality page's links, the suggestions), or of several levels in any case, that
+    category; else every category whose path holds the text, in any case ("apple" finds Fruit >
+    Apple, also where a top-level Apple exists). With `under`, the categories under those too;
+    without, only the highest of them (the Quality page's rows, one category each, open the queue
+    so: its "Fruit" opened Dried fruit and Citrus > Grapefruit too)."""
+    if Category.objects.filter(path=text).exists():
+        exact = Category.objects.filter(path=text)
+        return Category.objects.filter(Q(path=text) | Q(path__startswith=text + PATH_SEPARATOR)) if under else exact
     exact = Category.objects.filter(path__iexact=text)
     if PATH_SEPARATOR.strip() in text and exact.exists():
         return (Category.objects.filter(Q(path__iexact=text) | Q(path__istartswith=text + PATH_SEPARATOR))

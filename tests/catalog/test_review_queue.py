@@ -64,6 +64,17 @@ def test_a_whole_path_finds_that_category_and_those_under_it_only(staff_client, 
     assert "3 items." in page and "Granny-Smith" not in _rows_of(page) and "Apple-Pie" in _rows_of(page)
 
 
+def test_a_top_level_category_as_written_finds_itself_not_every_path_holding_its_name(staff_client, make_item):
+    # The Quality page's row "Fruit" opens the queue so: Dried fruit and Citrus > Grapefruit are not Fruit.
+    for path in ("Fruit", "Fruit > Apple", "Dried fruit", "Citrus > Grapefruit"):
+        make_item(path)
+    page = staff_client.get("/review/", {"category": "Fruit", "below": "left_out"}).content.decode()
+    assert "1 item." in page
+    page = staff_client.get("/review/", {"category": "Fruit"}).content.decode()
+    assert "2 items." in page and "Grapefruit" not in _rows_of(page)
+    assert "4 items." in staff_client.get("/review/", {"category": "fruit"}).content.decode()  # typed: any part
+
+
 def test_the_category_filter_takes_any_part_of_a_path_in_any_case(staff_client, make_item):
     make_item("Fruit > Apple > Granny-Smith")
     make_item("Fruit > Banana")
