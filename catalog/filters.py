@@ -141,6 +141,12 @@ class ReviewFilter(filters.FilterSet):
                                widget=forms.DateInput(attrs={"type": "date"}))
 
     # The filters by what the model said leave waiting audits out (ItemQuerySet.without_blind_audits).
+    READ_THE_MODELS_ANSWER = ("category", "predicted", "outcome", "band")
+
+    @property
+    def leaves_audits_out(self):
+        """Whether a filter that reads the model's answer is set, so that waiting audits are left out."""
+        return self.is_valid() and any(self.form.cleaned_data.get(name) for name in self.READ_THE_MODELS_ANSWER)
 
     def in_category(self, items, name, text):
         found = matching_categories(text, self.form.cleaned_data.get("below") != LEFT_OUT)

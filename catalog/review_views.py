@@ -60,9 +60,11 @@ def review_queue(request):
     filters = ReviewFilter(_filter_data(request), queryset=reviewable)
     items = filters.qs if filters.is_valid() else reviewable.none()
     page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    waiting_audits = reviewable.filter(audit=True, review=Item.Review.PENDING)
     return render(request, "catalog/review_queue.html", {
         "filters": filters, "page": page, "categories": Category.objects.values_list("path", flat=True),
         "query": _query_without_page(request),
+        "audits_left_out": waiting_audits.count() if filters.leaves_audits_out else 0,
     })
 
 

@@ -84,7 +84,9 @@ def test_the_admin_shows_a_waiting_audit_nowhere_and_never_lets_an_audit_be_unti
 
 def test_filters_by_what_the_model_said_leave_waiting_audits_out(staff_client, audited):
     for query in ({"category": "Pink-Lady"}, {"outcome": "accepted"}, {"band": "certain"}):
-        assert "0 items." in staff_client.get("/review/", query).content.decode(), query
+        page = staff_client.get("/review/", query).content.decode()
+        assert "0 items." in page and "Not among them: 1 waiting audit, which filters" in page, query
+    assert "Not among them" not in staff_client.get("/review/", {"seller": "olivia"}).content.decode()
     assert "1 item." in staff_client.get("/review/", {"audit": "only"}).content.decode()
 
 
