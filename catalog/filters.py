@@ -128,7 +128,7 @@ class ReviewFilter(filters.FilterSet):
                                   choices=[*Item.Review.choices, (DECIDED, "Decided by staff, any way")])
     audit = filters.ChoiceFilter(label="Audits", empty_label="Any", method="audits",
                                  choices=[("only", "Audits only"), ("none", "No audits")])
-    outcome = filters.ChoiceFilter(label="Outcome", empty_label="Any", method="with_outcome", choices=[
+    outcome = filters.ChoiceFilter(label="Model's answer", empty_label="Any", method="with_outcome", choices=[
         (o.value, o.label) for o in Outcome if o not in (Outcome.REVIEWED, Outcome.NOT_A_PRODUCT,
                                                          Outcome.CHOSEN_BY_SELLER)])
     band = filters.ChoiceFilter(label="Confidence", empty_label="Any", method="in_band", choices=[
