@@ -1,6 +1,7 @@
 """Staff review: a queue of items, those that need a person first and the riskiest first, where each
 decision teaches the index."""
 
+import uuid
 from collections import Counter
 from functools import wraps
 
@@ -11,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -60,9 +62,12 @@ def review_queue(request):
     filters = ReviewFilter(_filter_data(request), queryset=reviewable)
     items = filters.qs if filters.is_valid() else reviewable.none()
     page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    shown = list(page)
     waiting_audits = reviewable.filter(audit=True, review=Item.Review.PENDING)
     return render(request, "catalog/review_queue.html", {
         "filters": filters, "page": page, "categories": Category.objects.values_list("path", flat=True),
+        # Each card with the one after it: an action on it comes back to that one (_back_to_queue).
+        "cards": list(zip(shown, [*shown[1:], None])),
         "query": _query_without_page(request),
         "audits_left_out": waiting_audits.count() if filters.leaves_audits_out else 0,
         # They wait for nobody (the Quality page does not count them as waiting): said apart.
@@ -237,5 +242,13 @@ def _back_to_queue(request):
     target = request.POST.get("next", "")
     # A path of this site only: redirect() would read anything else as a view's name.
     if not target.startswith("/") or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "review-queue"
-    return redirect(target)
+        target = reverse("review-queue")
+    # Back where staff were: at the card after the one decided (the page's top, if it left the page).
+    return redirect(target + (f"#item-{after}" if (after := _uuid(request.POST.get("after"))) else ""))
+
+
+def _uuid(text):
+    try:
+        return uuid.UUID(text or "")
+    except ValueError:
+        return None

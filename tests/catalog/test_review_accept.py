@@ -83,3 +83,13 @@ def test_a_card_accepting_a_parent_says_so_and_offers_the_best_guess(staff_clien
     assert "Accept “Apple”</button>" in page and "Accept the best guess</button>" in page
     staff_client.post(f"/review/items/{item.uuid}/correct", {"category": guess.path, "seen": item.seen_as})
     assert Item.objects.get(pk=item.pk).category == guess
+
+
+def test_after_an_action_staff_are_back_at_the_card_that_followed(staff_client, make_item):
+    first, second = make_item("Fruit > Banana", risk=0.9), make_item("Fruit > Apple", risk=0.1)
+    page = staff_client.get("/review/").content.decode()
+    assert f'id="item-{second.uuid}"' in page and f'name="after" value="{second.uuid}"' in page
+    response = staff_client.post(f"/review/items/{first.uuid}/accept", {"next": "/review/", "after": str(second.uuid)})
+    assert response.url == f"/review/#item-{second.uuid}"
+    response = staff_client.post(f"/review/items/{second.uuid}/accept", {"next": "/review/", "after": "x"})
+    assert response.url == "/review/"
