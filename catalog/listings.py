@@ -69,7 +69,8 @@ def category_that_stays(listing, removed=None):
     (worker.listings.update_listing_decision): whose choice stays otherwise; None when it may
     change (also when staff decided about an item of the `removed` photo: that decision goes)."""
     if listing.outcome == Outcome.REVIEWED:
-        if removed is not None and removed.items.exclude(review=Item.Review.PENDING).exists():
+        if removed is not None and removed.items.filter(review__in=(Item.Review.ACCEPTED,
+                                                                   Item.Review.CORRECTED)).exists():
             return None
         return "the category catalogue staff chose stays"
     if listing.category_chosen:

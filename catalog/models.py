@@ -275,8 +275,12 @@ def _accepted_path(decided):
     accepted Fruit, staff chose Dairy > Milk: no level of that was accepted by the model)."""
     if decided.category is None or not 0 < decided.accepted_depth <= len(decided.decided_lineage):
         return ""
-    accepted = Category.objects.filter(pk=decided.decided_lineage[decided.accepted_depth - 1]).first()
-    return accepted.path if accepted and within(decided.category.path, accepted.path) else ""
+    # The deepest accepted level on the path now (staff settling on Fruit keep the accepted Fruit
+    # of an accepted Fruit > Banana).
+    lineage = decided.decided_lineage[:decided.accepted_depth]
+    accepted = Category.objects.filter(pk__in=lineage).values_list("path", flat=True)
+    held = [path for path in accepted if within(decided.category.path, path)]
+    return max(held, key=len, default="")
 
 
 def category_paths():

@@ -23,37 +23,57 @@ SET_ASIDE = {
 }
 
 
-def decide(item, category, reviewer, action=None):
-    """Record that `reviewer` says `item` is `category`: an accept when it already was, else a correction."""
-    if action is None:
-        action = ReviewDecision.Action.ACCEPTED if item.category_id == category.pk else ReviewDecision.Action.CORRECTED
-    review = Item.Review.ACCEPTED if action == ReviewDecision.Action.ACCEPTED else Item.Review.CORRECTED
-    if item.review == Item.Review.CORRECTED and action == ReviewDecision.Action.ACCEPTED:
-        review = Item.Review.CORRECTED  # staff's own category confirmed: still not the model's answer
+class ChangedSinceSeen(Exception):
+    """The item is no longer as the reviewer's page showed it (Item.seen_as): another reviewer
+    decided about it meanwhile, or it was drawn for an audit."""
+
+
+def decide(item, category, reviewer, action=None, seen=None):
+    """Record that `reviewer` says `item` is `category`: an accept when it already was, else a
+    correction. `seen`: the item's state as the reviewer's page showed it (ChangedSinceSeen when it
+    is no longer so; None: not checked)."""
     with transaction.atomic():
+        _lock_as_seen(item, seen)
+        if action is None:
+            action = (ReviewDecision.Action.ACCEPTED if item.category_id == category.pk
+                      else ReviewDecision.Action.CORRECTED)
+        review = Item.Review.ACCEPTED if action == ReviewDecision.Action.ACCEPTED else Item.Review.CORRECTED
+        if item.review == Item.Review.CORRECTED and action == ReviewDecision.Action.ACCEPTED:
+            review = Item.Review.CORRECTED  # staff's own category confirmed: still not the model's answer
         _record(item, reviewer, action, category, review)
         _make_reference(item, category)
         transaction.on_commit(enqueue_index_update)
     return action
 
 
-def new_category(item, parent, name, reviewer):
+def new_category(item, parent, name, reviewer, seen=None):
     """Make the category `name` under `parent` (None: a new top level) and put the item in it; the
-    caller has checked that no such category exists."""
+    caller has checked that no such category exists. Nothing is made when the item changed (`seen`)."""
     with transaction.atomic():
         category = Category.objects.create(parent=parent, name=name)
-        decide(item, category, reviewer, ReviewDecision.Action.NEW_CATEGORY)
+        decide(item, category, reviewer, ReviewDecision.Action.NEW_CATEGORY, seen)
     return category
 
 
-def set_aside(item, action, reviewer):
+def set_aside(item, action, reviewer, seen=None):
     """Record that the item is not in the catalogue, or not a product: it loses its category, and
-    a reference an earlier decision made of it is removed."""
+    a reference an earlier decision made of it is removed (`seen`: as decide's)."""
     with transaction.atomic():
+        _lock_as_seen(item, seen)
         _record(item, reviewer, action, None, SET_ASIDE[action])
         removed, _ = ReferenceImage.objects.made_of(item).delete()
         if removed:
             transaction.on_commit(enqueue_index_update)
+
+
+def _lock_as_seen(item, seen):
+    """Lock the item's row until the decision is recorded, and read what it is now: two reviewers
+    posting at once, or an audit drawn meanwhile, are not both taken as what each saw."""
+    if not Item.objects.select_for_update().filter(pk=item.pk).exists():
+        raise Item.DoesNotExist(f"item {item.pk} is gone")
+    item.refresh_from_db(fields=["category", "review", "audit"])
+    if seen is not None and item.seen_as != seen:
+        raise ChangedSinceSeen
 
 
 def _record(item, reviewer, action, category, review):

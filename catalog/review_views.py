@@ -20,7 +20,7 @@ from . import audits, quality
 from .filters import ReviewFilter
 from .forms import BulkReviewForm, CategoryChoiceForm, NewCategoryForm
 from .models import Category, Item, Outcome, Photo, ReviewDecision, ThresholdChange
-from .review import decide, new_category, set_aside
+from .review import ChangedSinceSeen, decide, new_category, set_aside
 
 ITEMS_PER_PAGE = 20
 # An audit's label must be staff's own choice, made without the model's answer (catalog.audits): never
@@ -43,17 +43,10 @@ def _get_item(request, item_uuid):
     return get_object_or_404(_reviewable_items(request.user), uuid=item_uuid)
 
 
-CHANGED_SINCE_SEEN = "changed since the page was loaded (another staff member decided, or it was drawn for an audit)"
-
-
-def _changed_since_seen(request, item):
-    """Whether the item is no longer as the page that posted the action showed it (Item.seen_as);
-    if so, says so. A request that names no state (an older page) is taken as it is."""
-    seen = request.POST.get("seen")
-    if seen is None or seen == item.seen_as:
-        return False
-    messages.error(request, f"Nothing done: this item {CHANGED_SINCE_SEEN}. Look at it again below.")
-    return True
+# Each card posts the item's state as it showed it (Item.seen_as; an older page posts none, and is
+# taken as it is): an action on an item decided meanwhile, or drawn for an audit, is refused.
+CHANGED_SINCE_SEEN = "changed since the page was loaded (it was decided meanwhile, or drawn for an audit)"
+NOTHING_DONE = f"Nothing done: this item {CHANGED_SINCE_SEEN}. Look at it again below."
 
 
 @staff_required
@@ -63,13 +56,12 @@ def review_queue(request):
     items = filters.qs if filters.is_valid() else reviewable.none()
     page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     shown = list(page)
-    waiting_audits = reviewable.filter(audit=True, review=Item.Review.PENDING)
     return render(request, "catalog/review_queue.html", {
         "filters": filters, "page": page, "categories": Category.objects.values_list("path", flat=True),
         # Each card with the one after it: an action on it comes back to that one (_back_to_queue).
         "cards": list(zip(shown, [*shown[1:], None])),
         "query": _query_without_page(request),
-        "audits_left_out": waiting_audits.count() if filters.leaves_audits_out else 0,
+        "audits_left_out": _audits_left_out(request, filters, reviewable),
         # They wait for nobody (the Quality page does not count them as waiting): said apart.
         "accepted_whole": items.filter(outcome=Outcome.ACCEPTED, audit=False, review=Item.Review.PENDING).count(),
     })
@@ -90,6 +82,18 @@ def quality_page(request):
         "weeks_shown": quality.WEEKS_SHOWN,
         "threshold_changes": ThresholdChange.objects.all()[:THRESHOLD_CHANGES_SHOWN],
     })
+
+
+def _audits_left_out(request, filters, reviewable):
+    """How many waiting audits the other filters (seller, dates, …) would show, that those by what
+    the model said leave out."""
+    if not filters.leaves_audits_out:
+        return 0
+    data = _filter_data(request).copy()
+    for name in ReviewFilter.READ_THE_MODELS_ANSWER:
+        data.pop(name, None)
+    others = ReviewFilter(data, queryset=reviewable)
+    return others.qs.filter(audit=True, review=Item.Review.PENDING).count() if others.is_valid() else 0
 
 
 def _filter_data(request):
@@ -122,16 +126,17 @@ def _query_without_page(request):
 @require_POST
 def review_accept(request, item_uuid):
     item = _get_item(request, item_uuid)
-    if _changed_since_seen(request, item):
-        pass
-    elif item.is_blind_audit:
+    if item.is_blind_audit:
         messages.error(request, "This item is an audit: choose its category yourself with Choose; the model's "
                                 "answer stays hidden until then.")
     elif item.category is None:
         messages.error(request, "This item has no category to accept; choose one with Correct.")
     else:
-        decide(item, item.category, request.user)
-        messages.success(request, f"Accepted: {item.category}.")
+        try:
+            decide(item, item.category, request.user, seen=request.POST.get("seen"))
+            messages.success(request, f"Accepted: {item.category}.")
+        except ChangedSinceSeen:
+            messages.error(request, NOTHING_DONE)
     return _back_to_queue(request)
 
 
@@ -140,12 +145,13 @@ def review_accept(request, item_uuid):
 def review_correct(request, item_uuid):
     item = _get_item(request, item_uuid)
     form = CategoryChoiceForm(request.POST)
-    if _changed_since_seen(request, item):
-        pass
-    elif form.is_valid():
+    if form.is_valid():
         category, blind = form.cleaned_data["category"], item.is_blind_audit
-        action = decide(item, category, request.user)
-        messages.success(request, _chosen_message(item, category, action, blind))
+        try:
+            action = decide(item, category, request.user, seen=request.POST.get("seen"))
+            messages.success(request, _chosen_message(item, category, action, blind))
+        except ChangedSinceSeen:
+            messages.error(request, NOTHING_DONE)
     else:
         messages.error(request, " ".join(form.errors["category"]))
     return _back_to_queue(request)
@@ -166,12 +172,13 @@ def _chosen_message(item, category, action, blind):
 def review_new_category(request, item_uuid):
     item = _get_item(request, item_uuid)
     form = NewCategoryForm(request.POST)
-    if _changed_since_seen(request, item):
-        pass
-    elif form.is_valid():
+    if form.is_valid():
         parent, name = form.cleaned_data["path"]
-        category = new_category(item, parent, name, request.user)
-        messages.success(request, f"Made the category {category} with this item as its first reference.")
+        try:
+            category = new_category(item, parent, name, request.user, seen=request.POST.get("seen"))
+            messages.success(request, f"Made the category {category} with this item as its first reference.")
+        except ChangedSinceSeen:
+            messages.error(request, NOTHING_DONE)
     else:
         messages.error(request, " ".join(form.errors["path"]))
     return _back_to_queue(request)
@@ -181,10 +188,12 @@ def review_new_category(request, item_uuid):
 @require_POST
 def review_set_aside(request, item_uuid, action):
     item = _get_item(request, item_uuid)
-    if not _changed_since_seen(request, item):
-        set_aside(item, action, request.user)
+    try:
+        set_aside(item, action, request.user, seen=request.POST.get("seen"))
         messages.success(request, f"Marked “{ReviewDecision.Action(action).label.lower()}”: "
                                   "it has no category and is never a reference.")
+    except ChangedSinceSeen:
+        messages.error(request, NOTHING_DONE)
     return _back_to_queue(request)
 
 
@@ -198,14 +207,13 @@ def review_bulk(request):
         return _back_to_queue(request)
     selected = list(_reviewable_items(request.user).filter(uuid__in=form.cleaned_data["items"]))
     seen = dict(value.partition("=")[::2] for value in request.POST.getlist("seen"))
-    changed = [item for item in selected if seen.get(str(item.uuid), item.seen_as) != item.seen_as]
-    items = [item for item in selected if not item.is_blind_audit and item not in changed]
-    actions, skipped = _decide_all(items, form.cleaned_data.get("category"), request.user)
+    items = [item for item in selected if not item.is_blind_audit]
+    actions, changed, skipped = _decide_all(items, form.cleaned_data.get("category"), request.user, seen)
     if actions or not selected:
         messages.success(request, _bulk_message(actions, form.done_verb))
     if changed:
-        messages.error(request, f"{len(changed)} item{'s'[:len(changed) != 1]} left unchanged: "
-                                f"{CHANGED_SINCE_SEEN}. Look at {'them' if len(changed) != 1 else 'it'} again.")
+        messages.error(request, f"{changed} item{'s'[:changed != 1]} left unchanged: "
+                                f"{CHANGED_SINCE_SEEN}. Look at {'them' if changed != 1 else 'it'} again.")
     if gone := len(form.cleaned_data["items"]) - len(selected):
         messages.error(request, f"{gone} selected item{'s'[:gone != 1]} no longer exist{'s'[:gone == 1]} "
                                 "(the seller removed the photo or the listing).")
@@ -217,14 +225,18 @@ def review_bulk(request):
     return _back_to_queue(request)
 
 
-def _decide_all(items, category, reviewer):
-    """Each item to `category`, or to its own category when None; (Counter of the ReviewDecision
-    actions recorded, how many were skipped)."""
-    actions = Counter()
+def _decide_all(items, category, reviewer, seen):
+    """Each item to `category`, or to its own category when None, unless it changed since it was
+    `seen` ({uuid: Item.seen_as}); (Counter of the ReviewDecision actions recorded, how many had
+    changed, how many were skipped as uncategorized)."""
+    actions, changed = Counter(), 0
     for item in items:
         if category or item.category:
-            actions[decide(item, category or item.category, reviewer)] += 1
-    return actions, len(items) - actions.total()
+            try:
+                actions[decide(item, category or item.category, reviewer, seen=seen.get(str(item.uuid)))] += 1
+            except ChangedSinceSeen:
+                changed += 1
+    return actions, changed, len(items) - actions.total() - changed
 
 
 def _bulk_message(actions, verb):

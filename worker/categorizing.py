@@ -141,43 +141,52 @@ def _save_results(photo, image, found, categorizer, segmenter):
     reader = models.text_reader() if _is_first_photo(photo) else None
     lines = reader.read(image) if reader else []
     item_lines = [lines_within(lines, item.box) for item, _ in found]
-    heatmaps = []
+    # Made before the photo is locked (its class-activation maps take a while): a seller removing
+    # the photo waits for no more than the save.
+    items = [_new_item(photo, image, item, result, read, categorizer)
+             for (item, result), read in zip(found, item_lines)]
+    heatmaps = [item.heatmap for item in items if item.heatmap]
     try:
-        _save_items(photo, image, found, item_lines, categorizer, segmenter, reader, heatmaps)
+        with transaction.atomic():
+            # First of the callbacks: once committed, rows name the heatmaps, whatever a later one raises.
+            transaction.on_commit(heatmaps.clear)
+            _save_items(photo, items, item_lines, categorizer, segmenter, reader)
     except Exception:
-        for heatmap in heatmaps:  # their rows were not saved: nothing else would remove them
+        for heatmap in heatmaps:  # no saved row names them: nothing else would remove them
             heatmap.delete(save=False)
         raise
 
 
-def _save_items(photo, image, found, item_lines, categorizer, segmenter, reader, heatmaps):
-    with transaction.atomic():
-        # Locked until saved: a seller removing the photo waits for this, so its files as saved go
-        # with it. Removed already, there is nothing to save (a plain save would insert it again).
-        if not Photo.objects.select_for_update().filter(pk=photo.pk).exists():
-            raise Photo.DoesNotExist(f"photo {photo.pk} was removed while it was categorized")
-        photo.items.all().delete()  # a redelivered task starts over
-        for (item, result), read in zip(found, item_lines):
-            crop_box = item.crop_box(image.size)
-            saved = Item(photo=photo, box=list(item.box), outline=item.outline(), crop_box=list(crop_box),
-                         embedding=result.embedding.astype(np.float32).tobytes(),
-                         embedding_version=categorizer.embedder.weights.version,
-                         text_read=[[line.text, line.score] for line in read],
-                         **_item_fields(result.assignment, result.decision))
-            attach_heatmap(saved, categorizer, result, crop_box)
-            if saved.heatmap:
-                heatmaps.append(saved.heatmap)
-            saved.save()
-        photo.status, photo.finished = Photo.Status.DONE, timezone.now()
-        # The main item comes first: the title is read off it.
-        photo.suggested_title = suggest_title(item_lines[0]) if found else ""
-        photo.model_version = "+".join([categorizer.model_version] + [
-            f"{part}:{model.version}" for part, model in (("segmenter", segmenter), ("text", reader)) if model])
-        photo.index_version = categorizer.index.revision
-        photo.failure_reason = ""
-        photo.held_until = None
-        photo.save(update_fields=["status", "finished", "suggested_title", "model_version", "index_version",
-                                  "failure_reason", "held_until"])
+def _new_item(photo, image, item, result, read, categorizer):
+    """The unsaved Item of a found item, its heatmap stored."""
+    crop_box = item.crop_box(image.size)
+    new = Item(photo=photo, box=list(item.box), outline=item.outline(), crop_box=list(crop_box),
+               embedding=result.embedding.astype(np.float32).tobytes(),
+               embedding_version=categorizer.embedder.weights.version,
+               text_read=[[line.text, line.score] for line in read],
+               **_item_fields(result.assignment, result.decision))
+    attach_heatmap(new, categorizer, result, crop_box)
+    return new
+
+
+def _save_items(photo, items, item_lines, categorizer, segmenter, reader):
+    # Locked until saved: a seller removing the photo waits for this, so its files as saved go
+    # with it. Removed already, there is nothing to save (a plain save would insert it again).
+    if not Photo.objects.select_for_update().filter(pk=photo.pk).exists():
+        raise Photo.DoesNotExist(f"photo {photo.pk} was removed while it was categorized")
+    photo.items.all().delete()  # a redelivered task starts over
+    for item in items:
+        item.save()
+    photo.status, photo.finished = Photo.Status.DONE, timezone.now()
+    # The main item comes first: the title is read off it.
+    photo.suggested_title = suggest_title(item_lines[0]) if items else ""
+    photo.model_version = "+".join([categorizer.model_version] + [
+        f"{part}:{model.version}" for part, model in (("segmenter", segmenter), ("text", reader)) if model])
+    photo.index_version = categorizer.index.revision
+    photo.failure_reason = ""
+    photo.held_until = None
+    photo.save(update_fields=["status", "finished", "suggested_title", "model_version", "index_version",
+                              "failure_reason", "held_until"])
 
 
 def _is_first_photo(photo):

@@ -67,6 +67,9 @@ def resume_unfinished():
 # lives, and resume_unfinished runs when it starts.
 SCHEDULED = ("update-reference-index", "draw-daily-audits", "refit-thresholds")
 SCHEDULE_TICK = 30  # seconds between looks at what is due
+# Each runs first this long after the server starts (a server restarted more often than its
+# interval would else never run it), then every its interval.
+FIRST_RUN_AFTER = 60
 
 
 def start_schedule():
@@ -77,16 +80,19 @@ def start_schedule():
 def _keep_schedule():
     due = {}
     while True:
-        submit_due(time.monotonic(), due)
+        try:
+            submit_due(time.monotonic(), due)
+        except Exception:  # the schedule must outlive a bad moment (a task is only queued here)
+            log.exception("embedded schedule")
         time.sleep(SCHEDULE_TICK)
 
 
 def submit_due(now, due):
     """Submit the SCHEDULED tasks whose time (`due`: {name: monotonic time}, updated) has come; the
-    first of each comes one interval after the first `now`."""
+    first of each comes FIRST_RUN_AFTER the first `now`."""
     for name in SCHEDULED:
         entry = settings.CELERY_BEAT_SCHEDULE[name]
-        if now >= due.setdefault(name, now + entry["schedule"]):
+        if now >= due.setdefault(name, now + FIRST_RUN_AFTER):
             submit(current_app.tasks[entry["task"]])
             due[name] = now + entry["schedule"]
 

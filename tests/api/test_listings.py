@@ -230,7 +230,10 @@ def test_an_item_staff_moved_elsewhere_claims_no_level_accepted_by_the_model(api
     moved = make_item("Fruit > Apple", outcome="accepted_at_parent", accepted_depth=1, predicted_path="Fruit > Apple")
     decide(fruit, Category.objects.get_or_create_path(["Fruit", "Pear"]), staff)  # Fruit, accepted, still holds
     decide(moved, Category.objects.get_or_create_path(["Dairy", "Milk"]), staff)
+    whole = make_item("Fruit > Banana", outcome="accepted", accepted_depth=2, predicted_path="Fruit > Banana")
+    decide(whole, Category.objects.get_or_create_path(["Fruit"]), staff)  # staff settle on its parent
     items = {item["uuid"]: item for item in api.get(f"/api/v1/listings/{listing.uuid}/").json()["photos"][0]["items"]}
     assert (items[str(fruit.uuid)]["category"], items[str(fruit.uuid)]["accepted_depth"]) == ("Fruit > Pear", 1)
     assert (items[str(moved.uuid)]["category"], items[str(moved.uuid)]["accepted_depth"]) == ("Dairy > Milk", 0)
     assert items[str(moved.uuid)]["review"] == "corrected"
+    assert (items[str(whole.uuid)]["category"], items[str(whole.uuid)]["accepted_depth"]) == ("Fruit", 1)

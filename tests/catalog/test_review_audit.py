@@ -87,6 +87,8 @@ def test_filters_by_what_the_model_said_leave_waiting_audits_out(staff_client, a
         page = staff_client.get("/review/", query).content.decode()
         assert "0 items." in page and "Not among them: 1 waiting audit, which filters" in page, query
     assert "Not among them" not in staff_client.get("/review/", {"seller": "olivia"}).content.decode()
+    page = staff_client.get("/review/", {"outcome": "accepted", "seller": "nobody"}).content.decode()
+    assert "Not among them" not in page  # that seller has no audit waiting
     assert "1 item." in staff_client.get("/review/", {"audit": "only"}).content.decode()
 
 
