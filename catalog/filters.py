@@ -131,7 +131,7 @@ class ReviewFilter(filters.FilterSet):
     outcome = filters.ChoiceFilter(label="Model's answer", empty_label="Any", method="with_outcome", choices=[
         (o.value, o.label) for o in Outcome if o not in (Outcome.REVIEWED, Outcome.NOT_A_PRODUCT,
                                                          Outcome.CHOSEN_BY_SELLER)])
-    band = filters.ChoiceFilter(label="Confidence", empty_label="Any", method="in_band", choices=[
+    band = filters.ChoiceFilter(label="Confidence of its category", empty_label="Any", method="in_band", choices=[
         ("low", "Under 50 %"), ("medium", "50–80 %"), ("high", "80–95 %"), ("certain", "95 % and over")])
     seller = filters.CharFilter(field_name="photo__listing__seller__username", lookup_expr="iexact", max_length=150,
                                 label="Seller")
