@@ -128,11 +128,13 @@ def update_reference_index(self):
 @shared_task(acks_late=True, time_limit=24 * 3600)
 def train_embedder_on_references(name, options=None, rebuild=False):
     """Train an embedder on the catalogue's references (worker.training) with `options`, a dict of
-    vision.training.embedder.TrainingOptions fields (a message holds no dataclass); meant for a GPU
-    worker (-Q training). Returns the per-epoch history."""
+    vision.training.embedder.TrainingOptions fields (a message holds no dataclass; holdout_fraction,
+    unless given, is the command's, HOLDOUT_FRACTION); meant for a GPU worker (-Q training). Returns
+    the per-epoch history."""
     # Imported here: training needs PyTorch, which a worker that only categorizes lacks.
     from vision.training.embedder import TrainingOptions
 
-    from .training import train_on_references
+    from .training import HOLDOUT_FRACTION, train_on_references
 
-    return train_on_references(TrainingOptions(name=name, **(options or {})), rebuild)
+    options = {"holdout_fraction": HOLDOUT_FRACTION, **(options or {})}
+    return train_on_references(TrainingOptions(name=name, **options), rebuild)

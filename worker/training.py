@@ -16,6 +16,11 @@ from vision.training.embedder import train
 
 from .indexing import rebuild_index
 
+# The references a catalogue's training leaves out (in whole occasions) for the index to calibrate
+# its confidence on: trained on all, an index has nothing unseen to calibrate on, and every answer
+# then needs review.
+HOLDOUT_FRACTION = 0.2
+
 
 def train_on_references(options, rebuild=False):
     """Train the embedder `options.name` on the catalogue's references as `options`

@@ -6,7 +6,7 @@ from catalog.models import ReferenceImage
 from vision.training.common import epochs_count
 from vision.training.embedder import add_training_arguments, options_from
 from worker.indexing import SwitchRefused
-from worker.training import train_on_references
+from worker.training import HOLDOUT_FRACTION, train_on_references
 
 
 class Command(BaseCommand):
@@ -21,9 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--rebuild-index", action="store_true")
         parser.add_argument("--epochs", type=epochs_count, help="training epochs (the script's default otherwise)")
         parser.add_argument("--val", help="a labelled folder tree to pick the best epoch by kNN accuracy")
-        parser.add_argument("--holdout-fraction", type=float, default=0.2,
+        parser.add_argument("--holdout-fraction", type=float, default=HOLDOUT_FRACTION,
                             help="references left out of training, in whole occasions, for the index to calibrate "
-                                 "its confidence on (default 0.2; 0 trains on all, and every answer then needs review)")
+                                 f"its confidence on (default {HOLDOUT_FRACTION}; 0 trains on all, and every answer "
+                                 "then needs review)")
         parser.add_argument("--options", default="",
                             help='more options of the training script, e.g. --options="--batch-size 16 --resume"')
 
