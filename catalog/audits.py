@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from vision.precision import precision_interval
@@ -46,19 +47,21 @@ def draw_daily_audits(now=None):
     items nobody has decided about are drawn: one staff opened because it looked wrong would be
     neither blind nor random."""
     since = (now or timezone.now()) - timedelta(days=1)
-    accepted = Item.objects.filter(photo__status=Photo.Status.DONE, photo__finished__gte=since,
-                                   outcome__in=AUDITED_OUTCOMES)
-    by_top = {}
-    for pk, current, kept, audit, review in accepted.values_list(
-            "pk", "predicted_category__path", "predicted_path", "audit", "review"):
-        by_top.setdefault(predicted_names(current, kept)[0], []).append((pk, audit, review))
-    drawn = []
-    for items in by_top.values():
-        undecided = [pk for pk, _, review in items if review == Item.Review.PENDING]
-        if undecided and not any(audit for _, audit, _ in items):
-            drawn.append(_draws.choice(undecided))
-    # Drawn only while still undecided: a decision may have come since they were read.
-    return Item.objects.filter(pk__in=drawn, review=Item.Review.PENDING).update(audit=True)
+    # Locked while drawing: two processes drawing at once (the embedded mode runs one schedule per
+    # web process) would each draw one; the second reads the first's draw once it commits.
+    accepted = (Item.objects.select_for_update(of=("self",))
+                .filter(photo__status=Photo.Status.DONE, photo__finished__gte=since, outcome__in=AUDITED_OUTCOMES))
+    with transaction.atomic():
+        by_top = {}
+        for pk, current, kept, audit, review in accepted.values_list(
+                "pk", "predicted_category__path", "predicted_path", "audit", "review"):
+            by_top.setdefault(predicted_names(current, kept)[0], []).append((pk, audit, review))
+        drawn = []
+        for items in by_top.values():
+            undecided = [pk for pk, _, review in items if review == Item.Review.PENDING]
+            if undecided and not any(audit for _, audit, _ in items):
+                drawn.append(_draws.choice(undecided))
+        return Item.objects.filter(pk__in=drawn, review=Item.Review.PENDING).update(audit=True)
 
 
 def decided_audits():
