@@ -64,9 +64,11 @@ class CategoryPathField(forms.CharField):
         path = super().clean(value)
         if not path:
             return None
+        # Typed as the pages show paths, "Fruit › Apple" (templates/catalog/_levels.html), it is the same path.
+        typed = PATH_SEPARATOR.join(name.strip() for name in path.strip().split(DISPLAYED_SEPARATOR))
         # Typed by hand, the case may differ: the exact path first, then the one that differs only in case.
-        matches = Category.objects.filter(path__iexact=path.strip())
-        category = next((c for c in matches if c.path == path.strip()), None) or matches.first()
+        matches = Category.objects.filter(path__iexact=typed)
+        category = next((c for c in matches if c.path == typed), None) or matches.first()
         if category is None:
             # The typed text goes in as a parameter: django-filter %-formats every message, so a "%"
             # typed into the message itself would be a server error.

@@ -121,8 +121,10 @@ def choose_category(listing, category, shown=None):
     their page (a path) and it has changed since (they would save one they no longer see)."""
     with transaction.atomic():
         listing = Listing.objects.select_for_update().get(pk=listing.pk)
-        if listing.outcome == Outcome.REVIEWED:
+        if listing.outcome == Outcome.REVIEWED or listing.set_aside_by_staff:
             raise Refused("Catalogue staff set this listing's category, so it cannot be changed here.")
+        if listing.awaits_redecision:
+            raise Refused("The category is being updated after catalogue staff's decision: look again in a moment.")
         now_shown = listing.category.path if listing.category else ""
         if shown is not None and category.path == shown != now_shown:
             raise Refused(f"The category was updated to “{now_shown or 'none yet'}” while this page was open: "

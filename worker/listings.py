@@ -32,7 +32,9 @@ def update_listing_decision(listing_id):
             Listing.objects.filter(pk=listing_id).update(decided=timezone.now())
             return
         fields = _decision(items) or _all_set_aside(listing)
-        Listing.objects.filter(pk=listing_id).update(**fields, decided=timezone.now())
+        # Staff decided about its items: their review comes first, and the seller's choice ends (kept,
+        # it would freeze a decision a removed photo took with it, and say "the category you chose stays").
+        Listing.objects.filter(pk=listing_id).update(**fields, category_chosen=False, decided=timezone.now())
 
 
 def _all_set_aside(listing):

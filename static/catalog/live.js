@@ -3,13 +3,21 @@
   const container = document.getElementById("photos");
   if (!container) return;
   const pending = () => container.querySelector("[data-pending=true]") !== null;
+  // A field inside (the suggested title) being edited is not replaced under the seller's fingers.
+  let edited = false;
+  container.addEventListener("input", () => { edited = true; });
+  const editing = () => edited || (container.contains(document.activeElement) && document.activeElement.matches("input, textarea"));
 
   async function refresh() {
+    let again = true;
     try {
+      if (editing()) return;
       const response = await fetch(container.dataset.url, { headers: { "X-Requested-With": "fetch" } });
-      if (response.ok) container.innerHTML = await response.text();
+      // Logged out (a login page) or gone (404): stop; the next visit shows what is there.
+      if (!response.ok || response.redirected) { again = false; return; }
+      container.innerHTML = await response.text();
     } finally {
-      if (pending()) setTimeout(refresh, 2000);
+      if (again && pending()) setTimeout(refresh, 2000);
     }
   }
   if (pending()) setTimeout(refresh, 2000);

@@ -1,6 +1,6 @@
 import pytest
 
-from catalog.models import Category, Listing, Photo
+from catalog.models import Category, Item, Listing, Photo
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +74,21 @@ def test_a_listing_accepted_from_its_photos_together_calls_no_photo_final(owner_
     page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
     assert "This category is set." in page and "Catalogue staff will check this item's category." in page
     assert "before it is final" not in page
+
+
+def test_an_accepted_item_beside_others_claims_no_final_category(owner_client, listing, make_item):
+    # Only the listing's decision is its category: an item accepted by the model is only sure.
+    make_item("Fruit > Banana", 0.99, outcome="accepted", accepted_depth=2)
+    make_item("Fruit > Pear", 0.6, outcome="needs_review")
+    Listing.objects.filter(pk=listing.pk).update(outcome="needs_review")
+    page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    assert "The model is sure of this item's category." in page and "This category is set" not in page
+
+
+def test_a_sellers_own_item_drawn_for_an_audit_shows_its_category_on_the_photo(owner_client, listing, make_item):
+    audited = make_item("Fruit > Banana", 0.99, outcome="accepted", accepted_depth=2, audit=True)
+    other = make_item("Fruit > Pear", 0.6, outcome="needs_review")
+    Item.objects.filter(pk=audited.pk).update(box=[0, 0, 4, 4])  # boxes, not the whole photo: drawn over it
+    Item.objects.filter(pk=other.pk).update(box=[4, 4, 8, 8])
+    page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    assert "to be chosen" not in page and "<title>1: Fruit &gt; Banana</title>" in page

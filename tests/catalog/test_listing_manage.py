@@ -184,3 +184,21 @@ def test_keeping_a_category_that_changed_while_the_page_was_open_is_refused(owne
     # Another category, typed on purpose, is the seller's choice whatever the page showed.
     owner_client.post(f"/listings/{listing.uuid}/category", {"category": "Fruit > Banana", "shown": "Fruit > Pear"})
     assert (Listing.objects.get().category.path, Listing.objects.get().category_chosen) == ("Fruit > Banana", True)
+
+
+def test_a_staff_decision_ends_the_sellers_choice_and_the_form_waits_for_it(owner_client, staff, listing,
+                                                                            make_item):
+    from catalog.review import decide
+
+    main = make_item("Fruit > Banana", 0.6)
+    Category.objects.get_or_create_path(["Fruit", "Plantain"])
+    owner_client.post(f"/listings/{listing.uuid}/category", {"category": "Fruit › Plantain"})  # as pages write it
+    assert Listing.objects.get().category.path == "Fruit > Plantain"
+    decide(main, main.category, staff)
+    page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    assert "Updating the category" in page and 'id="choose-category"' not in page  # not the category it hides
+    response = owner_client.post(f"/listings/{listing.uuid}/category", {"category": "Fruit > Plantain"}, follow=True)
+    assert "being updated after catalogue staff&#x27;s decision" in response.content.decode()
+    update_listing_decision(listing.pk)
+    decided = Listing.objects.get()
+    assert (decided.category.path, decided.outcome, decided.category_chosen) == ("Fruit > Banana", "reviewed", False)
