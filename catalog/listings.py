@@ -124,7 +124,7 @@ def choose_category(listing, category, shown=None):
         if listing.outcome == Outcome.REVIEWED or listing.set_aside_by_staff:
             raise Refused("Catalogue staff set this listing's category, so it cannot be changed here.")
         if listing.awaits_redecision:
-            raise Refused("The category is being updated after catalogue staff's decision: look again in a moment.")
+            raise Refused(f"The category is being updated after {listing.redecision_cause}: look again in a moment.")
         now_shown = listing.category.path if listing.category else ""
         if shown is not None and category.path == shown != now_shown:
             raise Refused(f"The category was updated to “{now_shown or 'none yet'}” while this page was open: "

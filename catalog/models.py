@@ -215,11 +215,21 @@ class Listing(models.Model):
 
     @cached_property  # asked by several parts of one page
     def awaits_redecision(self):
-        """Whether staff decided about one of its items after its category was last decided: a
-        worker decides it again (worker.listings), and until then its category is not shown, as
-        it may be the one staff just set aside or changed."""
-        return ReviewDecision.objects.filter(item__photo__listing=self,
-                                             **({"created__gt": self.decided} if self.decided else {})).exists()
+        """Whether its category is being decided again: staff decided about one of its items, or a
+        photo was removed, after it was last decided (a worker decides it again, worker.listings).
+        Until then its category is not shown: it may be one staff just set aside or changed, or
+        rest on the photo removed."""
+        return bool(self.redecision_cause)
+
+    @cached_property
+    def redecision_cause(self):
+        """What its category is being decided again after, in a seller's words ("" when nothing)."""
+        if ReviewDecision.objects.filter(item__photo__listing=self,
+                                         **({"created__gt": self.decided} if self.decided else {})).exists():
+            return "catalogue staff's decision"
+        if self.photos_removed and (self.decided is None or self.photos_removed > self.decided):
+            return "a photo was removed"
+        return ""
 
     def main_items(self):
         """The main item of every categorized photo: the first the worker found (vision.categorize

@@ -202,3 +202,17 @@ def test_a_staff_decision_ends_the_sellers_choice_and_the_form_waits_for_it(owne
     update_listing_decision(listing.pk)
     decided = Listing.objects.get()
     assert (decided.category.path, decided.outcome, decided.category_chosen) == ("Fruit > Banana", "reviewed", False)
+
+
+def test_after_a_photo_is_removed_the_page_waits_for_the_category_decided_again(owner_client, listing, make_item):
+    from catalog.listings import remove_photo
+
+    make_item("Fruit > Banana", 0.6, review="accepted")  # decided by staff: no index needed to decide again
+    Listing.objects.filter(pk=listing.pk).update(category=Category.objects.get(path="Fruit > Banana"),
+                                                 outcome="reviewed", decided="2026-01-01T00:00Z")
+    second = Photo.objects.create(listing=listing, original_name="pear.png", image="photos/pear.png", status="done")
+    remove_photo(listing, second.uuid)  # its decision not made yet (nothing here runs on_commit)
+    page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
+    assert "Updating the category after a photo was removed…" in page and 'data-pending="true"' in page
+    update_listing_decision(listing.pk)
+    assert "Updating the category" not in owner_client.get(f"/listings/{listing.uuid}/").content.decode()
