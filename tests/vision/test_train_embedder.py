@@ -44,7 +44,9 @@ def test_it_resumes_from_its_checkpoint(small_catalogue, tmp_path, monkeypatch):
 def test_each_epoch_says_about_how_long_the_rest_will_take(small_catalogue, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
     history = main(training_args(small_catalogue, tmp_path, "--epochs", "3", "--max-steps", "1"))
-    assert history[0]["seconds_left"] >= history[1]["seconds_left"] > history[2]["seconds_left"] == 0
+    # Some time left after each epoch but the last (not less each time: the first epoch's saving, its
+    # ONNX export, falls in the second's time, and an estimate may then grow).
+    assert history[0]["seconds_left"] > 0 and history[1]["seconds_left"] > 0 and history[2]["seconds_left"] == 0
     lines = [line for line in capsys.readouterr().err.splitlines() if " of 3 done" in line]
     assert lines[0].startswith("epoch 1 of 3 done; about ") and lines[-1] == "epoch 3 of 3 done"
 
