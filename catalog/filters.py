@@ -180,8 +180,8 @@ def matching_categories(text, under=True):
     Apple, also where a top-level Apple exists). With `under`, the categories under those too;
     without, only the highest of them (the Quality page's rows, one category each, open the queue
     so: its "Fruit" opened Dried fruit and Citrus > Grapefruit too)."""
-    if Category.objects.filter(path=text).exists():
-        exact = Category.objects.filter(path=text)
+    exact = Category.objects.filter(path=text)
+    if exact.exists():
         return Category.objects.filter(Q(path=text) | Q(path__startswith=text + PATH_SEPARATOR)) if under else exact
     exact = Category.objects.filter(path__iexact=text)
     if PATH_SEPARATOR.strip() in text and exact.exists():

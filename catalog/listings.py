@@ -12,7 +12,7 @@ from django.db.models import Sum
 from django.http import Http404
 from django.utils import timezone
 
-from .models import AllowanceSpent, Item, Listing, Outcome, Photo, lock_seller
+from .models import STAFF_DECIDED, AllowanceSpent, Listing, Outcome, Photo, lock_seller
 from .photos import store_display_images
 from .storage import STORAGE_ERRORS, served_file
 from .tasks import enqueue_listing_decision, enqueue_photo
@@ -69,8 +69,7 @@ def category_that_stays(listing, removed=None):
     (worker.listings.update_listing_decision): whose choice stays otherwise; None when it may
     change (also when staff decided about an item of the `removed` photo: that decision goes)."""
     if listing.outcome == Outcome.REVIEWED:
-        if removed is not None and removed.items.filter(review__in=(Item.Review.ACCEPTED,
-                                                                   Item.Review.CORRECTED)).exists():
+        if removed is not None and removed.items.filter(review__in=STAFF_DECIDED).exists():
             return None
         return "the category catalogue staff chose stays"
     if listing.category_chosen:

@@ -545,6 +545,11 @@ class Item(models.Model):
         return _accepted_path(self)
 
 
+# Staff's decisions about an item: a category (theirs or the model's, confirmed), or none.
+STAFF_DECIDED = (Item.Review.ACCEPTED, Item.Review.CORRECTED)
+STAFF_SET_ASIDE = (Item.Review.NOT_IN_CATALOGUE, Item.Review.NOT_A_PRODUCT)
+
+
 class ReferenceImageQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Catalogue references are for everyone; those made from sellers' items in review, for staff."""

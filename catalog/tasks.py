@@ -54,7 +54,7 @@ def enqueue_listing_decision(listing_id):
         send(DECIDE_LISTING, listing_id)
     except BrokerError:
         log.exception("listing %s: could not reach the broker; it is decided again by the sweeper when a photo or "
-                      "a staff decision is newer than its decision, else by its next photo or review", listing_id)
+                      "a staff decision or a photo's removal is newer than its decision, else by its next photo or review", listing_id)
 
 
 def enqueue_threshold_refit():

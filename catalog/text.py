@@ -1,6 +1,6 @@
 """One way to read a line of text a seller sends (a title, a reference): the upload form, the API
 and bulk manifests all go through it, so the same text is stored whichever way it came. And one
-way to tell a person how long to wait."""
+way to tell a person how long to wait, and one to write a share as a percentage."""
 
 import math
 import unicodedata
@@ -46,3 +46,17 @@ def duration_in_words(seconds):
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
     hours = round(minutes / 60)
     return f"about {hours} hour{'s' if hours != 1 else ''}"
+
+
+ROUNDINGS = {"nearest": round, "down": math.floor}
+
+
+def percent(share, rounded="nearest"):
+    """A share (0..1) as a percentage to a tenth: whole percents would show an interval ending at
+    97.6 % as reaching a target of 98 %. An interval's ends are rounded "down", so that each
+    compares with a target (a tenth of a percent at most) as the exact one does: an end of 97.96 %,
+    below 98 %, shows as 97.9 %, not 98.0 %."""
+    if share is None:
+        return "–"
+    # Rounded to a millionth first: 0.158 is 158.00000000000003 tenths of a percent, not 159.
+    return f"{ROUNDINGS[rounded](round(share * 1000, 6)) / 10:.1f}%"

@@ -9,14 +9,11 @@ about one of those items is the listing's decision.
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import Category, Item, Listing, Outcome, Photo
+from catalog.models import STAFF_DECIDED, STAFF_SET_ASIDE, Category, Item, Listing, Outcome, Photo
 from vision.catalogue import format_path, parse_path
 from vision.vote import Neighbour, vote
 
 from .models_cache import models
-
-STAFF_SET_ASIDE = (Item.Review.NOT_IN_CATALOGUE, Item.Review.NOT_A_PRODUCT)
-STAFF_DECIDED = (Item.Review.ACCEPTED, Item.Review.CORRECTED)
 
 
 def update_listing_decision(listing_id):

@@ -21,6 +21,7 @@ from catalog import audits
 from catalog.models import Item, Photo, ThresholdChange
 from catalog.quality import right_to
 from catalog.tasks import enqueue_listing_decision
+from catalog.text import percent
 from vision.audits import Labelled, refit_thresholds
 from vision.calibration import acceptance, threshold_at
 from vision.catalogue import format_path, parse_path
@@ -106,4 +107,4 @@ def _stored(threshold):
 def _described(row):
     level = "every level" if row["level"] is None else f"level {row['level']}"
     return (f"{row['top_level']}, {level}: {row['right']} of {row['audited']} right "
-            f"(95 % interval {row['low']:.1%}–{row['high']:.1%})")
+            f"(95 % interval {percent(row['low'], 'down')}–{percent(row['high'], 'down')})")

@@ -167,7 +167,7 @@ def test_audit_rows_say_whether_the_target_is_met_below_or_not_yet_shown(staff_c
 
 def test_an_intervals_ends_compare_with_the_target_as_the_exact_ones_do():
     # (0.158 is 158.00000000000003 tenths of a percent: rounded down, still 15.8 %.)
-    from catalog.templatetags.figures import percent
+    from catalog.text import percent
 
     assert percent(0.97961, "down") == "97.9%"  # an end below 98 % never reads 98.0 %
     assert percent(0.98001, "down") == "98.0%" and percent(0.98, "down") == "98.0%"  # one at or above it does
