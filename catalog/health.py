@@ -6,6 +6,7 @@ types, counts, ages; never an address, a key or a stored value)."""
 import os
 from datetime import timedelta
 
+from botocore.exceptions import ClientError
 from celery import current_app
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -22,8 +23,6 @@ from .storage import STORAGE_ERRORS
 # be embedded, or a change waiting to be compacted past its due time, for longer than two of its
 # runs means the update is not running.
 UPDATE_GRACE = timedelta(minutes=20)
-# A name that is never stored: asking whether it exists reaches the storage and changes nothing.
-PROBE_NAME = "health/probe"
 
 
 class Failing(Exception):
@@ -64,7 +63,13 @@ def broker():
 def storage():
     if settings.CATALOG_STORAGE == "s3":
         try:
-            default_storage.exists(PROBE_NAME)
+            # The bucket itself: asking for a name in it says "not there" for a bucket that is not there either.
+            default_storage.connection.meta.client.head_bucket(Bucket=default_storage.bucket_name)
+        except ClientError as error:
+            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (403, 404):
+                raise Failing("the bucket does not exist, or these keys may not use it "
+                              "(AWS_STORAGE_BUCKET_NAME, AWS_ACCESS_KEY_ID)") from error
+            raise Failing(f"the bucket cannot be reached ({type(error).__name__})") from error
         except STORAGE_ERRORS as error:
             raise Failing(f"the bucket cannot be reached ({type(error).__name__})") from error
         return "ok (s3)"
@@ -78,7 +83,7 @@ def index():
     are embedded (workers then apply them at once) and the changes compacted when due."""
     written = _index_written()
     if written is None:
-        raise Failing("there is no reference index yet (manage.py import_catalog)")
+        raise Failing(f"there is no reference index yet (manage.py {_first_index_command()})")
     waited = timezone.now() - UPDATE_GRACE
     unembedded = ReferenceImage.objects.filter(embedding_version="", created__lt=waited).count()
     if unembedded:
@@ -93,11 +98,22 @@ def index():
     return f"ok ({pending.count()} changes since the index was written)"
 
 
+def _first_index_command():
+    """What makes the index: where references are imported already (an install moved to the bucket,
+    an index file lost), rebuild_index; import_catalog would add nothing and write no index."""
+    return "rebuild_index" if ReferenceImage.objects.exists() else "import_catalog"
+
+
 def _index_written():
     """(applied change, when written) of the index the workers start from, or None."""
     if settings.CATALOG_INDEX_SNAPSHOTS:
         snapshot = IndexSnapshot.newest()
-        return (snapshot.applied_change, snapshot.created) if snapshot else None
+        if snapshot is None:
+            return None
+        if not snapshot.file.storage.exists(snapshot.file.name):
+            # A restore without it: a host with no copy of its own has no index to serve.
+            raise Failing("the newest index snapshot is missing from the storage (manage.py rebuild_index)")
+        return snapshot.applied_change, snapshot.created
     try:
         modified = os.stat(settings.CATALOG_INDEX_PATH).st_mtime
     except FileNotFoundError:

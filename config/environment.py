@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off")
+RATE_PERIODS = ("s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day")
 
 
 def flag(name, default):
@@ -21,14 +22,34 @@ def flag(name, default):
     raise ImproperlyConfigured(f"{name} must be one of {', '.join(TRUE)} or {', '.join(FALSE)}, not {value!r}.")
 
 
-def integer(name, default):
-    """A whole number (underscores allowed, as in 20_000); `default` when unset or empty."""
-    return _parsed(name, default, int, "a whole number")
+def integer(name, default, minimum=None):
+    """A whole number (underscores allowed, as in 20_000), at least `minimum` when given; `default`
+    when unset or empty."""
+    return _at_least(name, _parsed(name, default, int, "a whole number"), minimum)
 
 
-def number(name, default):
-    """A number (0.98, 3600); `default` when unset or empty."""
-    return _parsed(name, default, float, "a number")
+def number(name, default, minimum=None):
+    """A number (0.98, 3600), at least `minimum` when given; `default` when unset or empty."""
+    return _at_least(name, _parsed(name, default, float, "a number"), minimum)
+
+
+def rate(name, default):
+    """A rate as Django REST framework counts it, N/second, N/minute, N/hour or N/day; `default`
+    when unset or empty. Checked here: the framework reads it on each request (a bad one was a 500
+    on every request) and by its first letter only (1000/month was 1000 a minute)."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    count, _, period = value.partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in RATE_PERIODS:
+        raise ImproperlyConfigured(f"{name} must be a number of requests per second, minute, hour or day, "
+                                   f"such as 600/minute, not {value!r}.")
+    return value
+
+
+def names(name, default):
+    """Comma-separated names (host names, origins), each trimmed of spaces; `default` when unset."""
+    return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
 
 
 def choice(name, default, choices):
@@ -38,6 +59,12 @@ def choice(name, default, choices):
         return default
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+    return value
+
+
+def _at_least(name, value, minimum):
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
     return value
 
 

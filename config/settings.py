@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.environment import choice, flag, integer, networks, number
+from config.environment import choice, flag, integer, names, networks, number, rate
 from config.storage import s3_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -53,12 +53,12 @@ def secret_key():
 
 
 SECRET_KEY = secret_key()
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+ALLOWED_HOSTS = names("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 # Behind a proxy that ends HTTPS (README, "Behind a proxy"): the address sellers use, and the
 # proxy's word that the request came over HTTPS; cookies then travel over HTTPS only, a plain HTTP
 # request is redirected, and browsers are told to use HTTPS only for a year (HSTS), so that
 # `manage.py check --deploy` has nothing to say.
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+CSRF_TRUSTED_ORIGINS = names("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 if flag("CATALOG_HTTPS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
@@ -146,10 +146,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "catalog.client_address.client_address"
 # Per account, wrong passwords only slow the next attempt (catalog.login), at most this long.
-CATALOG_LOGIN_SLOWDOWN_LIMIT = integer("CATALOG_LOGIN_SLOWDOWN_LIMIT", 30)
+CATALOG_LOGIN_SLOWDOWN_LIMIT = integer("CATALOG_LOGIN_SLOWDOWN_LIMIT", 30, minimum=0)
 AXES_VERBOSE = False  # its banner was printed by every manage.py command
 # Sign-up attempts per address, counted in the default cache like the API's rates.
-CATALOG_SIGNUP_RATE = os.environ.get("CATALOG_SIGNUP_RATE", "10/hour")
+CATALOG_SIGNUP_RATE = rate("CATALOG_SIGNUP_RATE", "10/hour")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "listing-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -162,9 +162,9 @@ USE_TZ = True
 # Requests per seller, whichever of their tokens (or browser session) they come with, e.g.
 # "600/minute"; counted in the default cache, which must be shared (CATALOG_CACHE_URL, e.g.
 # redis://127.0.0.1:6379/1) when several web processes serve the API, or each counts on its own.
-CATALOG_API_RATE = os.environ.get("CATALOG_API_RATE", "600/minute")
+CATALOG_API_RATE = rate("CATALOG_API_RATE", "600/minute")
 # Live API tokens a seller may hold at once (revoke one to make another).
-CATALOG_MAX_API_TOKENS = integer("CATALOG_MAX_API_TOKENS", 10)
+CATALOG_MAX_API_TOKENS = integer("CATALOG_MAX_API_TOKENS", 10, minimum=1)
 if os.environ.get("CATALOG_CACHE_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": os.environ["CATALOG_CACHE_URL"]}}
@@ -223,7 +223,7 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
         os.environ.get("AWS_S3_REGION_NAME") or None,
         choice("AWS_S3_ADDRESSING_STYLE", "path" if os.environ.get("AWS_S3_ENDPOINT_URL") else "auto",
                ("path", "virtual", "auto")),
-        integer("AWS_QUERYSTRING_EXPIRE", 300))
+        integer("AWS_QUERYSTRING_EXPIRE", 300, minimum=1))
 if CATALOG_STORAGE == "s3":
     if CATALOG_S3_OPTIONS is None:
         raise ImproperlyConfigured(
@@ -234,24 +234,24 @@ if CATALOG_STORAGE == "s3":
 
 # The longest a web request may run before the server (config/gunicorn.py reads the same variable)
 # gives up on it; an Idempotency-Key claimed by a request older than this is free again.
-CATALOG_WEB_TIMEOUT = integer("CATALOG_WEB_TIMEOUT", 300)
+CATALOG_WEB_TIMEOUT = integer("CATALOG_WEB_TIMEOUT", 300, minimum=1)
 
 # Uploads: Django streams files over this size to disk instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-CATALOG_MAX_PHOTO_BYTES = integer("CATALOG_MAX_PHOTO_BYTES", 20 * 1024 * 1024)
-CATALOG_MAX_PHOTO_PIXELS = integer("CATALOG_MAX_PHOTO_PIXELS", 50_000_000)
-CATALOG_MAX_PHOTOS_PER_LISTING = integer("CATALOG_MAX_PHOTOS_PER_LISTING", 20)
-CATALOG_MAX_BULK_ROWS = integer("CATALOG_MAX_BULK_ROWS", 5000)
-CATALOG_MAX_BULK_BYTES = integer("CATALOG_MAX_BULK_BYTES", 2 * 1024 ** 3)
+CATALOG_MAX_PHOTO_BYTES = integer("CATALOG_MAX_PHOTO_BYTES", 20 * 1024 * 1024, minimum=1)
+CATALOG_MAX_PHOTO_PIXELS = integer("CATALOG_MAX_PHOTO_PIXELS", 50_000_000, minimum=1)
+CATALOG_MAX_PHOTOS_PER_LISTING = integer("CATALOG_MAX_PHOTOS_PER_LISTING", 20, minimum=1)
+CATALOG_MAX_BULK_ROWS = integer("CATALOG_MAX_BULK_ROWS", 5000, minimum=1)
+CATALOG_MAX_BULK_BYTES = integer("CATALOG_MAX_BULK_BYTES", 2 * 1024 ** 3, minimum=1)
 # What one request's photos may add up to once decoded (about 1,600 photos of 12 megapixels), and
 # the photos and decoded megapixels one seller may upload in 24 hours, whichever way (by default
 # the photos at 12 megapixels each): each costs worker time, counted as spent when uploaded, so
 # deleting a listing gives nothing back.
-CATALOG_MAX_REQUEST_PIXELS = integer("CATALOG_MAX_REQUEST_PIXELS", 20_000_000_000)
-CATALOG_SELLER_PHOTOS_PER_DAY = integer("CATALOG_SELLER_PHOTOS_PER_DAY", 20_000)
+CATALOG_MAX_REQUEST_PIXELS = integer("CATALOG_MAX_REQUEST_PIXELS", 20_000_000_000, minimum=1)
+CATALOG_SELLER_PHOTOS_PER_DAY = integer("CATALOG_SELLER_PHOTOS_PER_DAY", 20_000, minimum=1)
 CATALOG_SELLER_MEGAPIXELS_PER_DAY = integer("CATALOG_SELLER_MEGAPIXELS_PER_DAY",
-                                            12 * CATALOG_SELLER_PHOTOS_PER_DAY)
+                                            12 * CATALOG_SELLER_PHOTOS_PER_DAY, minimum=1)
 
 # The vision models, the same for the web process (which never loads them) and the workers.
 CATALOG_BACKBONE = os.environ.get("CATALOG_BACKBONE", "efficientnet_lite0")
@@ -261,7 +261,7 @@ CATALOG_INDEX_PATH = Path(os.environ.get("CATALOG_INDEX_PATH", VAR_DIR / "index"
 # CATALOG_INDEX_PATH, fetched when a newer snapshot appears (checked every CATALOG_INDEX_CHECK_SECONDS
 # at most). On by default with the bucket, where no two hosts share a disk.
 CATALOG_INDEX_SNAPSHOTS = flag("CATALOG_INDEX_SNAPSHOTS", CATALOG_STORAGE == "s3")
-CATALOG_INDEX_CHECK_SECONDS = number("CATALOG_INDEX_CHECK_SECONDS", 5)
+CATALOG_INDEX_CHECK_SECONDS = number("CATALOG_INDEX_CHECK_SECONDS", 5, minimum=0)
 # Reference embeddings by photo content and model version, outside the database and the clone
 # (vision.embedding_cache): a fresh database or a second install on the machine reuses them. Empty: none.
 CATALOG_EMBEDDING_CACHE = os.environ.get("CATALOG_EMBEDDING_CACHE",
@@ -269,8 +269,8 @@ CATALOG_EMBEDDING_CACHE = os.environ.get("CATALOG_EMBEDDING_CACHE",
 # Workers apply reference changes to their index in memory before each photo; the file is
 # rewritten (compacted) by the scheduled update once this many changes have gathered or the oldest
 # has waited this long: a rewrite of a large index is a large write, and every worker reloads it.
-CATALOG_INDEX_COMPACT_CHANGES = integer("CATALOG_INDEX_COMPACT_CHANGES", 10_000)
-CATALOG_INDEX_COMPACT_SECONDS = number("CATALOG_INDEX_COMPACT_SECONDS", 3600)
+CATALOG_INDEX_COMPACT_CHANGES = integer("CATALOG_INDEX_COMPACT_CHANGES", 10_000, minimum=1)
+CATALOG_INDEX_COMPACT_SECONDS = number("CATALOG_INDEX_COMPACT_SECONDS", 3600, minimum=1)
 # What runs the models: ONNX Runtime on the files training exports (vision.onnx_runtime; no
 # PyTorch needed; 2 to 2.5 times the photos a second on this CPU, bench/README.md), with its CPU
 # or CUDA execution provider, or PyTorch. The same weights either way: the index is the same.
@@ -281,7 +281,7 @@ CATALOG_ONNX_PROVIDER = choice("CATALOG_ONNX_PROVIDER", "cpu", ("cpu", "cuda"))
 CATALOG_DEVICE = os.environ.get("CATALOG_DEVICE") or None
 # A worker categorizes up to this many queued photos in one pass (one segmentation batch, one
 # embedding batch): a GPU worker wants batches; on a CPU it saves little (bench/README.md).
-CATALOG_BATCH_PHOTOS = integer("CATALOG_BATCH_PHOTOS", 1)
+CATALOG_BATCH_PHOTOS = integer("CATALOG_BATCH_PHOTOS", 1, minimum=1)
 # The model that finds the items of a photo (vision/weights/segmenters/NAME.pt, or on ONNX Runtime
 # vision/weights/onnx/NAME.onnx); empty: every photo is categorized whole, as one item. By default
 # the product detector (vision.segment.DEFAULT_SEGMENTER, on either runtime in float);
@@ -332,7 +332,7 @@ CELERY_TASK_ROUTES = {"worker.tasks.train_embedder_on_references": {"queue": "tr
                       "worker.tasks.requeue_stale_photos": {"queue": "sweeper"},
                       "worker.tasks.draw_daily_audits": {"queue": "sweeper"},
                       "worker.tasks.refit_thresholds": {"queue": "sweeper"}}
-CATALOG_SWEEP_SECONDS = number("CATALOG_SWEEP_SECONDS", 60)
+CATALOG_SWEEP_SECONDS = number("CATALOG_SWEEP_SECONDS", 60, minimum=1)
 # The sweeper worker runs the schedule (bin/worker sweeper); cron can run the same commands.
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-photos": {"task": "worker.tasks.requeue_stale_photos", "schedule": CATALOG_SWEEP_SECONDS},
@@ -343,11 +343,12 @@ CELERY_BEAT_SCHEDULE = {
 # Redis redelivers an unacknowledged task after this; it must exceed the longest task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("CATALOG_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": choice("CATALOG_LOG_LEVEL", "info", LOG_LEVELS).upper()},
     # faiss logs every CPU-feature probe it tries at INFO.
     "loggers": {"faiss.loader": {"level": "WARNING"}},
 }

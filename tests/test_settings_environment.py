@@ -8,7 +8,7 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.environment import flag, integer, networks, number
+from config.environment import flag, integer, names, networks, number, rate
 
 
 @pytest.mark.parametrize("value, read", [("1", True), ("true", True), ("Yes", True), ("ON", True), ("0", False),
@@ -32,6 +32,31 @@ def test_numbers_take_underscores_and_an_unset_variable_its_default(monkeypatch)
     assert number("CATALOG_SOMETHING", 0.98) == 0.98
 
 
+@pytest.mark.parametrize("value", ["600", "600 per minute", "1000/month", "0/minute", "/hour"])
+def test_a_rate_the_api_would_misread_is_refused(monkeypatch, value):
+    # DRF parsed the rate on each request (a 500 every time) and by its first letter: month was minute.
+    monkeypatch.setenv("CATALOG_API_RATE", value)
+    with pytest.raises(ImproperlyConfigured, match="CATALOG_API_RATE must be a number of requests per second, minute"):
+        rate("CATALOG_API_RATE", "600/minute")
+
+
+def test_a_rate_reads_the_usual_periods(monkeypatch):
+    monkeypatch.setenv("CATALOG_API_RATE", " 100/Hour ")
+    assert rate("CATALOG_API_RATE", "600/minute") == "100/hour"
+
+
+def test_a_number_under_its_minimum_is_refused(monkeypatch):
+    monkeypatch.setenv("CATALOG_MAX_PHOTOS_PER_LISTING", "0")
+    with pytest.raises(ImproperlyConfigured, match="CATALOG_MAX_PHOTOS_PER_LISTING must be at least 1, not 0"):
+        integer("CATALOG_MAX_PHOTOS_PER_LISTING", 20, minimum=1)
+
+
+def test_host_names_are_trimmed(monkeypatch):
+    # "a.com, b.com" refused b.com: its name was " b.com".
+    monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "a.com, b.com ,")
+    assert names("DJANGO_ALLOWED_HOSTS", "localhost") == ["a.com", "b.com"]
+
+
 def settings_read(setting="CATALOG_READ_TEXT", **environment):
     """(exit status, output, errors) of loading the settings in a fresh process with `environment`
     added and printing `setting`."""
@@ -53,6 +78,14 @@ def test_a_manage_py_command_prints_only_its_own_output():
     done = subprocess.run([sys.executable, "manage.py", "check"], capture_output=True, text=True,
                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert done.returncode == 0 and "AXES" not in done.stdout + done.stderr, done.stdout + done.stderr
+
+
+def test_the_log_level_takes_any_case_and_refuses_a_typo():
+    # "info" stopped the start with only "Unable to configure root logger".
+    status, output, _ = settings_read("LOGGING['root']['level']", CATALOG_LOG_LEVEL="info")
+    assert status == 0 and output.startswith("INFO\n")
+    status, _, errors = settings_read(CATALOG_LOG_LEVEL="verbose")
+    assert status != 0 and "CATALOG_LOG_LEVEL must be one of debug, info, warning, error, critical" in errors
 
 
 @pytest.mark.parametrize("value", ["10.0.0.1", "10.0.0.0/8, ::1", ""])

@@ -13,6 +13,7 @@ from vision.content_keys import CONTENT_KEY_HEX, file_digest
 from vision.images import InvalidImage, load_image
 
 from .indexing import index_backbone, index_is_stale, rebuild_index
+from .models_cache import models
 
 
 @dataclass
@@ -34,6 +35,8 @@ def import_catalogue(directories, backbone_name=None, show_progress=False):
     content was imported before is skipped.
     """
     images = [image for directory in directories for image in scan_catalogue(directory)]
+    if backbone_name:
+        models.embedder(backbone_name)  # a name that cannot be loaded is refused before anything is imported
     report = ImportReport(found=len(images))
     known_keys = set(ReferenceImage.objects.filter(source=ReferenceImage.Source.IMPORT)
                      .values_list("source_key", flat=True))

@@ -257,6 +257,7 @@ def _rebuild_locked(backbone_name, show_progress, re_embed, force, keep_previous
     through = settled_change()
     backbone_name = backbone_name or index_backbone() or settings.CATALOG_BACKBONE
     if re_embed:
+        models.embedder(backbone_name)  # a name that cannot be loaded is refused before any embedding is forgotten
         ReferenceImage.objects.update(embedding=None, embedding_version="")
     unreadable = embed_references(backbone_name, show_progress, use_cache=not re_embed)
     index = build_index(backbone_name)

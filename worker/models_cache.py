@@ -36,6 +36,20 @@ class IndexNotReady(RuntimeError):
     """There is no usable reference index: none yet, or one whose backbone cannot be loaded."""
 
 
+def _no_index_yet():
+    where = (" and no index snapshot has been published" if settings.CATALOG_INDEX_SNAPSHOTS else
+             "; on a host other than the one that built it, share CATALOG_INDEX_PATH or turn on "
+             "CATALOG_INDEX_SNAPSHOTS")
+    return (f"The category catalogue is not ready yet: no reference index at {settings.CATALOG_INDEX_PATH}{where}. "
+            "Staff: run `python manage.py import_catalog DIR`, or `python manage.py rebuild_index` where the "
+            "references are imported already (an install moved to the bucket).")
+
+
+class SnapshotMissing(OSError):
+    """The newest index snapshot's file is not in the storage and this host has no copy: passing
+    (an OSError, so tasks retry) once staff rebuild the index, unlike a missing photo."""
+
+
 class ModelUnavailable(RuntimeError):
     """A backbone cannot be loaded (unknown name, or weights that cannot be had here)."""
 
@@ -69,11 +83,7 @@ class ModelCache:
             self._fetch_newer_snapshot()
             key = _file_key(settings.CATALOG_INDEX_PATH)
             if key is None:
-                raise IndexNotReady(
-                    f"The category catalogue is not ready yet (no reference index at {settings.CATALOG_INDEX_PATH}). "
-                    "Staff: run `python manage.py import_catalog DIR`; on a host other than the one that built it, "
-                    "share CATALOG_INDEX_PATH or turn on CATALOG_INDEX_SNAPSHOTS."
-                )
+                raise IndexNotReady(_no_index_yet())
             if self._categorizer is None or key != self._index_file_key:
                 self._categorizer = self._load_categorizer()
                 self._changes = ChangeFeed(self._categorizer.index, self._categorizer.embedder.weights, self)
@@ -95,6 +105,15 @@ class ModelCache:
             return
         try:
             index_snapshots.fetch()
+        except FileNotFoundError as error:
+            # The database names a snapshot the storage lacks (a restore without it, another bucket):
+            # not the photo's file, which a FileNotFoundError out of here would have failed for good.
+            log.error("the newest index snapshot is missing from the storage (%s). Staff: run "
+                      "`python manage.py rebuild_index` on a host that has the embedder, or check "
+                      "AWS_STORAGE_BUCKET_NAME", error)
+            if _file_key(settings.CATALOG_INDEX_PATH) is None:
+                raise SnapshotMissing(str(error)) from error  # no copy at all: the photo's task retries
+            return
         except STORAGE_ERRORS as error:
             if _file_key(settings.CATALOG_INDEX_PATH) is None:
                 raise  # no copy at all: the photo's task retries

@@ -69,6 +69,13 @@ def test_a_folder_without_images_is_a_clear_error(tmp_path):
         run_import(tmp_path)
 
 
+def test_a_backbone_that_cannot_be_loaded_imports_nothing(small_catalogue):
+    # It stored every reference first and failed at the index, saying nothing of what it had kept.
+    with pytest.raises(CommandError, match="no_such_backbone"):
+        run_import(small_catalogue[0], "--backbone", "no_such_backbone")
+    assert not ReferenceImage.objects.exists() and not Category.objects.exists()
+
+
 def test_a_backbone_given_to_the_import_rebuilds_an_index_built_by_another(small_catalogue, settings):
     run_import(small_catalogue[0])
     ReferenceIndex(8, "retired_embedder", "retired_embedder-1").save(settings.CATALOG_INDEX_PATH)

@@ -13,7 +13,8 @@ from catalog.models import Category, IndexSnapshot, ReferenceImage
 from vision.index import read_manifest
 from worker import index_snapshots
 from worker.indexing import update_index
-from worker.models_cache import ModelCache
+from worker.models_cache import ModelCache, SnapshotMissing
+from worker.policy import TRANSIENT_ERRORS
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +43,18 @@ def test_a_host_with_an_empty_folder_serves_the_newest_snapshot_and_the_changes_
     _add_a_reference()
     assert len(cache.categorizer().index) == 25  # from the change rows: no snapshot was written
     assert IndexSnapshot.objects.count() == 1
+
+
+def test_a_snapshot_missing_from_the_storage_is_retried_not_taken_for_a_missing_photo(
+        snapshots, imported_catalogue, settings, tmp_path):
+    # A restore without the newest snapshot's file: categorize_photo failed every photo for good with
+    # "The photo file is missing from storage" (a FileNotFoundError), and nothing was logged.
+    published = IndexSnapshot.objects.get()
+    published.file.storage.delete(published.file.name)
+    cache = _another_host(settings, tmp_path, "restored")
+    with pytest.raises(SnapshotMissing) as raised:
+        cache.categorizer()
+    assert isinstance(raised.value, TRANSIENT_ERRORS) and not isinstance(raised.value, FileNotFoundError)
 
 
 def test_a_compaction_on_one_host_reaches_the_others(snapshots, imported_catalogue, settings, tmp_path):

@@ -2,7 +2,7 @@ import io
 
 import numpy as np
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from catalog.models import ReferenceImage
 from vision.index import ReferenceIndex
@@ -31,6 +31,13 @@ def test_re_embed_replaces_damaged_stored_embeddings(imported_catalogue):
     stored = [np.frombuffer(e, np.float32) for e in ReferenceImage.objects.values_list("embedding", flat=True)]
     assert all(abs(np.linalg.norm(e) - 1) < 1e-4 for e in stored)
     assert models.categorizer().index.labelled_vectors()[0].any()
+
+
+def test_a_re_embed_with_a_backbone_that_cannot_be_loaded_forgets_no_embedding(imported_catalogue):
+    # Every stored embedding was blanked before the name was checked.
+    with pytest.raises(CommandError, match="no_such_backbone"):
+        _rebuild("--re-embed", "--backbone", "no_such_backbone")
+    assert not ReferenceImage.objects.filter(embedding_version="").exists()
 
 
 def test_it_says_plainly_when_the_index_has_no_calibration(imported_catalogue):

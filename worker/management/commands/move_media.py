@@ -62,7 +62,8 @@ class Command(BaseCommand):
                                "command again.")
         self.stdout.write(f"{summary}; every one verified (size and SHA-256).")
         if to == "s3" and settings.CATALOG_STORAGE != "s3":
-            self.stdout.write("To switch: set CATALOG_STORAGE=s3 on every host and restart them.")
+            self.stdout.write("To switch: set CATALOG_STORAGE=s3 on every host, run `python manage.py rebuild_index` "
+                              "at once (it publishes the index snapshot workers start from), then restart them.")
 
 
 class Mismatch(Exception):
