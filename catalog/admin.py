@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib import admin
 from django.db import transaction
+
+from vision.images import InvalidImage, load_image
 
 from .login import AdminLoginForm
 from .models import Category, Item, Listing, Photo, ReferenceImage, ReviewDecision
@@ -75,9 +78,22 @@ class ListingAdmin(admin.ModelAdmin):
 
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
+    """Photos to look at, not to edit: one added here skipped the upload's checks and display copies
+    and waited for the sweeper; its listing changed here moved it to another seller's; its status
+    changed here was the worker's to set. Sellers remove photos; staff delete a listing whole."""
+
     list_display = ["original_name", "listing", "status", "created", "finished"]
     list_filter = ["status"]
-    readonly_fields = ["uuid", "started", "finished", "model_version", "index_version"]
+    list_select_related = ["listing"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Item)
@@ -114,8 +130,34 @@ class ReviewDecisionAdmin(admin.ModelAdmin):
         return False
 
 
+class ReferenceImageForm(forms.ModelForm):
+    class Meta:
+        model = ReferenceImage
+        fields = ["category", "image", "source", "source_key"]
+
+    def clean_image(self):
+        # An unreadable reference is never embedded: the index update would skip it every time.
+        image = self.cleaned_data["image"]
+        if image and "image" in self.changed_data:
+            try:
+                load_image(image)
+            except InvalidImage as error:
+                raise forms.ValidationError(str(error)) from None
+            image.seek(0)
+        return image
+
+
 @admin.register(ReferenceImage)
 class ReferenceImageAdmin(UpdatesTheIndex):
     list_display = ["category", "source", "created"]
     list_filter = ["source"]
+    list_select_related = ["category"]
     search_fields = ["category__path"]
+    form = ReferenceImageForm
+
+    def save_model(self, request, obj, form, change):
+        if change and "image" in form.changed_data:
+            # Another photo: what was stored of the old one (its embeddings, its key) would stay in the index.
+            obj.content_key, obj.embedding, obj.embedding_version = "", None, ""
+            obj.novelty_embedding, obj.novelty_version = None, ""
+        super().save_model(request, obj, form, change)
