@@ -50,11 +50,14 @@ def _send(name, model, pk):
 
 
 def enqueue_listing_decision(listing_id):
+    """Send the listing's decision; True if it was sent."""
     try:
         send(DECIDE_LISTING, listing_id)
     except BrokerError:
         log.exception("listing %s: could not reach the broker; it is decided again by the sweeper when a photo or "
                       "a staff decision or a photo's removal is newer than its decision, else by its next photo or review", listing_id)
+        return False
+    return True
 
 
 def enqueue_threshold_refit():

@@ -36,23 +36,24 @@ DECISIONS_LOOKED_BACK = timedelta(days=2)
 def requeue_lost():
     """Resend the photos and bulk jobs whose message is lost (see QUEUED_TOO_LONG); a photo whose
     worker died is queued again, and one that keeps crashing workers fails when it is next
-    claimed. Returns how many it resent."""
+    claimed. Returns how many it resent: a message the broker did not take is not counted (its
+    photo or job is marked unsent, and the next sweep tries again)."""
     now = timezone.now()
     held = _held_by_workers()
     held_photos = _ids(held, CATEGORIZE_PHOTO)
     photos = _orphaned(held_photos, now) | _lost_from_queue(held_photos, now)
     jobs = _lost_bulk_jobs(_ids(held, IMPORT_BULK_JOB), now)
+    sent = 0
     for enqueue, model, lost in ((enqueue_photo, Photo, photos), (enqueue_bulk_job, BulkJob, jobs)):
         for pk in sorted(lost):
             if enqueue(pk):
                 model.objects.filter(pk=pk, unsent=True).update(unsent=False)
+                sent += 1
     # A decision's message may wait behind a busy queue: resent only when the queue is empty, or an
     # hour on (as a queued photo), so that a backlog is not lengthened every sweep.
     late = now - (SETTLING_TIME if _queue_is_empty() else QUEUED_TOO_LONG)
     listings = listings_left_behind(now - DECISIONS_LOOKED_BACK, late)
-    for pk in sorted(listings):
-        enqueue_listing_decision(pk)
-    return len(photos) + len(jobs) + len(listings)
+    return sent + sum(enqueue_listing_decision(pk) for pk in sorted(listings))
 
 
 def listings_left_behind(since, until):
