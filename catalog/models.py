@@ -1,7 +1,9 @@
+import contextvars
 import hashlib
 import math
 import secrets
 import uuid
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -84,11 +86,15 @@ class Category(models.Model):
         if self.pk and self.parent and self.subtree().filter(pk=self.parent.pk).exists():
             raise ValidationError({"parent": "A category cannot be moved under itself or one of its subcategories."})
 
-    def lineage(self):
-        """The categories along this one's path, the top level first (one query)."""
+    def lineage_ids(self):
+        """The ids of the categories along this one's path, the top level first (the tree as
+        category_tree reads it)."""
         prefixes = [PATH_SEPARATOR.join(self.names[:depth]) for depth in range(1, len(self.names) + 1)]
-        by_path = {category.path: category for category in Category.objects.filter(path__in=prefixes)}
-        return [by_path[prefix] for prefix in prefixes]
+        if _request_tree.get() is not None:
+            ids = category_tree().ids
+        else:  # read once for this one (a worker deciding an item): the prefixes alone
+            ids = dict(Category.objects.filter(path__in=prefixes).values_list("path", "pk"))
+        return [ids[prefix] for prefix in prefixes]
 
     def subtree(self):
         """This category and everything under it."""
@@ -276,7 +282,7 @@ def _levels(decided, staff_decided):
     if decided.category is None:
         return []
     confidences = {} if staff_decided else dict(zip(decided.decided_lineage, decided.confidences))
-    return [(category.name, confidences.get(category.pk)) for category in decided.category.lineage()]
+    return [(name, confidences.get(pk)) for name, pk in zip(decided.category.names, decided.category.lineage_ids())]
 
 
 def _accepted_path(decided):
@@ -287,15 +293,55 @@ def _accepted_path(decided):
         return ""
     # The deepest accepted level on the path now (staff settling on Fruit keep the accepted Fruit
     # of an accepted Fruit > Banana).
-    lineage = decided.decided_lineage[:decided.accepted_depth]
-    accepted = Category.objects.filter(pk__in=lineage).values_list("path", flat=True)
+    paths = category_paths()
+    accepted = [paths[pk] for pk in decided.decided_lineage[:decided.accepted_depth] if pk in paths]
     held = [path for path in accepted if within(decided.category.path, path)]
     return max(held, key=len, default="")
 
 
+class CategoryTree:
+    """The whole tree's paths (a few hundred rows) by id and ids by path."""
+
+    def __init__(self):
+        self.paths = dict(Category.objects.values_list("pk", "path"))
+        self.ids = {path: pk for pk, path in self.paths.items()}
+
+
+# Pages and the API show the paths of many answers (each level, the runners-up, what was accepted),
+# which cost a query each: a page of 50 listings took over a thousand. Inside tree_read_once (each
+# request: catalog.middleware) the tree is read once, and again after a category is saved or
+# deleted (catalog.signals); outside it (a worker's one item) it is read each time it is asked for.
+_request_tree = contextvars.ContextVar("category_tree", default=None)
+
+
+@contextmanager
+def tree_read_once():
+    token = _request_tree.set({})
+    try:
+        yield
+    finally:
+        _request_tree.reset(token)
+
+
+def category_tree():
+    memo = _request_tree.get()
+    if memo is None:
+        return CategoryTree()
+    if "tree" not in memo:
+        memo["tree"] = CategoryTree()
+    return memo["tree"]
+
+
+def forget_category_tree():
+    """A category changed: the request's next reading of the tree reads it again."""
+    memo = _request_tree.get()
+    if memo is not None:
+        memo.pop("tree", None)
+
+
 def category_paths():
-    """{category id: path} of the whole tree (a few hundred rows), for figures over many answers."""
-    return dict(Category.objects.values_list("pk", "path"))
+    """{category id: path} of the whole tree, for figures over many answers and paths shown."""
+    return category_tree().paths
 
 
 def accepted_level_path(lineage, depth, predicted, paths=None):
@@ -308,8 +354,7 @@ def accepted_level_path(lineage, depth, predicted, paths=None):
         return ""
     pk = lineage[depth - 1] if depth <= len(lineage) else None
     if pk is not None:
-        paths = paths if paths is not None else dict(Category.objects.filter(pk=pk).values_list("pk", "path"))
-        path = paths.get(pk)
+        path = (paths if paths is not None else category_paths()).get(pk)
         if within(predicted, path):
             return path
     return PATH_SEPARATOR.join(predicted.split(PATH_SEPARATOR)[:depth])
@@ -500,17 +545,16 @@ class Item(models.Model):
 
     @property
     def shown_predicted_path(self):
-        return self.predicted_category.path if self.predicted_category else self.predicted_path
+        return category_paths().get(self.predicted_category_id, self.predicted_path)
 
     @property
     def shown_heatmap_category(self):
-        return self.heatmap_of.path if self.heatmap_of else self.heatmap_category
+        return category_paths().get(self.heatmap_of_id, self.heatmap_category)
 
     def shown_alternatives(self):
         """[{path, confidence}] of the runners-up, by their categories' current paths (a category
         deleted since is left out); never the model's best guess, which is not a runner-up to itself."""
-        ids = [a["category"] for a in self.alternatives if a.get("category") is not None]
-        paths = dict(Category.objects.filter(pk__in=ids).values_list("pk", "path"))
+        paths = category_paths()
         shown = []
         for alternative in self.alternatives:
             category = alternative.get("category")  # None: no category had its path when it was kept

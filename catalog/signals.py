@@ -4,13 +4,14 @@ everything of an account deleted in the admin (its rows go by cascade, each with
 seller who deletes a listing expects its photos gone, and nothing else would ever remove them:
 the references staff's decisions made of its items (crops of its photos) go with them too.
 
-Every saved or deleted reference is a ReferenceChange, which running workers apply to their index."""
+Every saved or deleted reference is a ReferenceChange, which running workers apply to their index;
+a saved or deleted category is read again by the request that changed it (catalog.models.category_tree)."""
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .models import BulkJob, Item, Photo, ReferenceChange, ReferenceImage
+from .models import BulkJob, Category, Item, Photo, ReferenceChange, ReferenceImage, forget_category_tree
 from .tasks import enqueue_index_update
 
 
@@ -36,6 +37,12 @@ def _delete_image_file(sender, instance, **kwargs):
 @receiver(post_delete, sender=ReferenceImage)
 def _record_reference_change(sender, instance, **kwargs):
     ReferenceChange.record([instance.pk])
+
+
+@receiver(post_save, sender=Category)
+@receiver(post_delete, sender=Category)
+def _category_changed(sender, instance, **kwargs):
+    forget_category_tree()
 
 
 @receiver(post_delete, sender=Item)

@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "catalog.middleware.CategoryTreeMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -86,7 +86,7 @@ def make_item(listing):
 
     def make(path="Fruit > Banana", confidence=0.9, **fields):
         category = Category.objects.get_or_create_path(path.split(" > ")) if path else None
-        lineage = [level.pk for level in category.lineage()] if category else []
+        lineage = category.lineage_ids() if category else []
         return Item.objects.create(photo=photo, box=[0, 0, 8, 8], crop_box=[0, 0, 8, 8], category=category,
                                    confidences=[confidence] * len(lineage), decided_lineage=lineage,
                                    confidence=confidence if category else 0,

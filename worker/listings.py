@@ -75,7 +75,7 @@ def decision_fields(decision):
     category is moved in the tree later)."""
     category = category_at(decision.path)
     return {"category": category, "confidences": rounded(decision.confidences), "calibrated": decision.calibrated,
-            "decided_lineage": [level.pk for level in category.lineage()] if category else [],
+            "decided_lineage": category.lineage_ids() if category else [],
             "outcome": decision.outcome, "accepted_depth": decision.accepted_depth}
 
 

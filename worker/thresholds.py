@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog import audits
-from catalog.models import Item, Photo, ThresholdChange
+from catalog.models import Item, Photo, ThresholdChange, tree_read_once
 from catalog.quality import right_to
 from catalog.tasks import enqueue_listing_decision
 from catalog.text import percent
@@ -75,16 +75,17 @@ def send_back_to_review(calibration, target, refitted, now=None):
     changed, listings = 0, set()
     recent = Item.objects.filter(outcome__in=audits.AUDITED_OUTCOMES, review=Item.Review.PENDING, calibrated=True,
                                  audit=False, photo__status=Photo.Status.DONE, photo__finished__gte=since)
-    for item in recent.select_related("photo", "predicted_category"):
-        predicted = parse_path(item.shown_predicted_path)
-        outcome, accepted = acceptance(item.predicted_confidences, len(item.confidences),
-                                       len(item.predicted_confidences),
-                                       threshold_at(calibration, target, refitted, predicted))
-        if accepted < item.accepted_depth:
-            item.outcome, item.accepted_depth = outcome, accepted
-            item.save(update_fields=["outcome", "accepted_depth"])
-            changed += 1
-            listings.add(item.photo.listing_id)
+    with tree_read_once():
+        for item in recent.select_related("photo"):
+            predicted = parse_path(item.shown_predicted_path)
+            outcome, accepted = acceptance(item.predicted_confidences, len(item.confidences),
+                                           len(item.predicted_confidences),
+                                           threshold_at(calibration, target, refitted, predicted))
+            if accepted < item.accepted_depth:
+                item.outcome, item.accepted_depth = outcome, accepted
+                item.save(update_fields=["outcome", "accepted_depth"])
+                changed += 1
+                listings.add(item.photo.listing_id)
     for listing_id in listings:
         transaction.on_commit(lambda listing_id=listing_id: enqueue_listing_decision(listing_id))
     return changed

@@ -195,7 +195,7 @@ def test_the_status_filter_agrees_with_the_status_shown(api, owner, listing):
 def test_a_listing_shows_its_one_decision_and_each_items_outcome(api, listing, make_item):
     make_item("Fruit > Banana", 0.97, outcome="accepted", accepted_depth=2, calibrated=True)
     banana = Category.objects.get(path="Fruit > Banana")
-    Listing.objects.filter(pk=listing.pk).update(category=banana, decided_lineage=[c.pk for c in banana.lineage()],
+    Listing.objects.filter(pk=listing.pk).update(category=banana, decided_lineage=banana.lineage_ids(),
                                                  confidences=[0.99, 0.97], calibrated=True, outcome="accepted",
                                                  accepted_depth=2)
     body = api.get(f"/api/v1/listings/{listing.uuid}/").json()
@@ -207,7 +207,7 @@ def test_a_listing_shows_its_one_decision_and_each_items_outcome(api, listing, m
 def test_confidences_without_a_calibration_say_so(api, listing, make_item):
     make_item("Fruit > Banana", 0.6, outcome="needs_review")
     banana = Category.objects.get(path="Fruit > Banana")
-    Listing.objects.filter(pk=listing.pk).update(category=banana, decided_lineage=[c.pk for c in banana.lineage()],
+    Listing.objects.filter(pk=listing.pk).update(category=banana, decided_lineage=banana.lineage_ids(),
                                                  confidences=[0.8, 0.6], outcome="needs_review")
     body = api.get(f"/api/v1/listings/{listing.uuid}/").json()
     assert body["confidences"] == [0.8, 0.6] and body["calibrated"] is False

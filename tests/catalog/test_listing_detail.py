@@ -34,7 +34,7 @@ def test_a_failed_photo_shows_its_reason(owner_client, listing):
 def test_the_listings_one_category_comes_before_its_photos(owner_client, listing, make_item):
     make_item("Fruit > Apple", 0.7, outcome="accepted_at_parent", accepted_depth=1)
     apple = Category.objects.get(path="Fruit > Apple")
-    Listing.objects.filter(pk=listing.pk).update(category=apple, decided_lineage=[c.pk for c in apple.lineage()],
+    Listing.objects.filter(pk=listing.pk).update(category=apple, decided_lineage=apple.lineage_ids(),
                                                  confidences=[0.99, 0.7], calibrated=True,
                                                  outcome="accepted_at_parent", accepted_depth=1)
     page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
@@ -53,7 +53,7 @@ def test_an_item_unlike_the_catalogue_says_so_plainly(owner_client, listing, mak
 def test_an_accepted_category_says_what_may_still_change_it(owner_client, listing, make_item):
     make_item("Fruit > Banana", 0.99, outcome="accepted", accepted_depth=2)
     banana = Category.objects.get(path="Fruit > Banana")
-    Listing.objects.filter(pk=listing.pk).update(category=banana, decided_lineage=[c.pk for c in banana.lineage()],
+    Listing.objects.filter(pk=listing.pk).update(category=banana, decided_lineage=banana.lineage_ids(),
                                                  confidences=[0.99, 0.99], outcome="accepted", accepted_depth=2)
     page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
     assert "This category is set. Catalogue staff check a random sample of automatic answers" in page
@@ -69,7 +69,7 @@ def test_a_listing_accepted_from_its_photos_together_calls_no_photo_final(owner_
     listing's decision is the listing's category."""
     make_item("Fruit > Banana", 0.9, outcome="needs_review")
     banana = Category.objects.get(path="Fruit > Banana")
-    Listing.objects.filter(pk=listing.pk).update(category=banana, decided_lineage=[c.pk for c in banana.lineage()],
+    Listing.objects.filter(pk=listing.pk).update(category=banana, decided_lineage=banana.lineage_ids(),
                                                  confidences=[0.99, 0.99], outcome="accepted", accepted_depth=2)
     page = owner_client.get(f"/listings/{listing.uuid}/").content.decode()
     assert "This category is set." in page and "Catalogue staff will check this item's category." in page
