@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from vision.precision import precision_interval
@@ -30,6 +30,8 @@ AUDITED_OUTCOMES = (Outcome.ACCEPTED, Outcome.ACCEPTED_AT_PARENT)
 # The live precision's interval: two-sided 95 %.
 CONFIDENCE_LEVEL = 0.95
 ALL = "All categories"
+# The PostgreSQL advisory lock a daily draw holds (any number the app uses for nothing else).
+AUDIT_DRAW_LOCK_KEY = 7_316_405_222
 
 _draws = random.Random()
 
@@ -47,11 +49,10 @@ def draw_daily_audits(now=None):
     items nobody has decided about are drawn: one staff opened because it looked wrong would be
     neither blind nor random."""
     since = (now or timezone.now()) - timedelta(days=1)
-    # Locked while drawing: two processes drawing at once (the embedded mode runs one schedule per
-    # web process) would each draw one; the second reads the first's draw once it commits.
-    accepted = (Item.objects.select_for_update(of=("self",))
-                .filter(photo__status=Photo.Status.DONE, photo__finished__gte=since, outcome__in=AUDITED_OUTCOMES))
+    accepted = Item.objects.filter(photo__status=Photo.Status.DONE, photo__finished__gte=since,
+                                   outcome__in=AUDITED_OUTCOMES)
     with transaction.atomic():
+        one_drawer_at_a_time()
         by_top = {}
         for pk, current, kept, audit, review in accepted.values_list(
                 "pk", "predicted_category__path", "predicted_path", "audit", "review"):
@@ -62,6 +63,16 @@ def draw_daily_audits(now=None):
             if undecided and not any(audit for _, audit, _ in items):
                 drawn.append(_draws.choice(undecided))
         return Item.objects.filter(pk__in=drawn, review=Item.Review.PENDING).update(audit=True)
+
+
+def one_drawer_at_a_time():
+    """Until the transaction ends, no other draw runs: two processes drawing at once (the embedded
+    mode runs one schedule per web process) would each draw one; the second reads the first's draw
+    once it commits. A PostgreSQL advisory lock: locking the day's accepted items instead held up
+    every staff decision about them while the draw read them. (SQLite, one host, has none.)"""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_DRAW_LOCK_KEY])
 
 
 def decided_audits():

@@ -89,3 +89,40 @@ def test_a_row_meets_the_target_only_when_its_interval_lies_above_it():
     unproven = row(20, 0)  # right every time, but too few to tell
     assert not unproven["meets_target"] and not unproven["failing"]
     assert row(18, 2)["failing"] is False and row(80, 20)["failing"] and not row(80, 20)["meets_target"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_draws_at_once_draw_one_audit(make_item):
+    # The embedded mode runs the schedule in each web process: both drew, each its own audit.
+    import threading
+
+    from django.db import connection, transaction
+
+    bananas = [make_item("Fruit > Banana", outcome=Outcome.ACCEPTED, predicted_path="Fruit > Banana") for _ in range(5)]
+    bananas[0].photo.finished = timezone.now()
+    bananas[0].photo.save()
+    holding, release, results = threading.Event(), threading.Event(), []
+
+    def first():
+        with transaction.atomic():
+            audits.one_drawer_at_a_time()
+            holding.set()
+            release.wait(10)
+            results.append(("first", audits.draw_daily_audits()))
+        connection.close()
+
+    def second():
+        results.append(("second", audits.draw_daily_audits()))
+        connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert holding.wait(10)
+    threads[1].start()
+    threads[1].join(1)
+    assert threads[1].is_alive()  # waits for the first draw to commit
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(results) == [("first", 1), ("second", 0)]
+    assert Item.objects.filter(audit=True).count() == 1
