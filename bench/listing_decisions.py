@@ -83,8 +83,9 @@ def main(args):
     for name in ("single_photos", "their_photos_one_at_a_time", "listings", "listings_with_a_stray_photo"):
         f = figures[name]
         auto = f["auto_accept"]
+        error = "none" if f["calibration_error"] is None else f"{f['calibration_error']:.3f}"
         print(f"{name:<28} n {f['n_queries']:4d}  leaf {f['accuracy_by_depth']['leaf']:.3f}  "
-              f"ECE {f['calibration_error']:.3f}  auto-accept {auto['coverage']:.3f} at {auto['precision']}")
+              f"ECE {error}  auto-accept {auto['coverage']:.3f} at {auto['precision']}")
     write_figures(figures, args.json)
     return figures
 

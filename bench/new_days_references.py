@@ -70,8 +70,9 @@ def main(args):
     for setting, figure in figures.items():
         accept = figure["auto_accept"]
         accuracy = figure["accuracy_by_depth"]
+        error = "none" if figure["calibration_error"] is None else f"{figure['calibration_error']:.3f}"
         print(f"{setting}: leaf {accuracy['leaf']:.1%}, depth 2 {accuracy['2']:.1%}, "
-              f"calibration error {figure['calibration_error']:.3f}, accepted whole {accept['coverage']:.1%} at "
+              f"calibration error {error}, accepted whole {accept['coverage']:.1%} at "
               f"{accept['precision'] or 0:.1%} (>= {accept['precision_lower_95'] or 0:.1%}), at a parent "
               f"{accept['at_parent_coverage']:.1%} at {accept['at_parent_precision'] or 0:.1%}")
     if args.json:

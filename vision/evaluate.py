@@ -17,10 +17,11 @@ categorized once against the rest of the tree, like --queries (so --segmenter wo
 
 Each index is calibrated as the app calibrates it (vision.calibration), so the figures include
 calibration_error (expected calibration error of the leaf confidence, 10 equal-width bins, and
-per depth), coverage_at_precision (the largest share of queries whose leaf answers, most
-confident first, reach each precision), auto_accept (coverage and precision of what the index's
-own thresholds accept at --target-precision) and, with --outside (photos of things that are not
-in the catalogue), how well "not in the catalogue" separates them.
+per depth; null where no answer was calibrated), coverage_at_precision (the largest share of
+queries whose leaf answers, most confident first, reach each precision), auto_accept (coverage
+and precision of what the index's own thresholds accept at --target-precision) and, with
+--outside (photos of things that are not in the catalogue), how well "not in the catalogue"
+separates them.
 """
 
 import argparse

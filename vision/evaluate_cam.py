@@ -23,6 +23,7 @@ from PIL import Image
 from scipy import ndimage
 from tqdm import tqdm
 
+from .arguments import whole_number
 from .boxes import box_iou
 from .cam import activation_map, covered_region, refresh_head
 from .catalogue import scan_catalogue
@@ -43,7 +44,7 @@ def get_args_parser():
     parser.add_argument("--backbone", default=DEFAULT_BACKBONE)
     parser.add_argument("--runtime", choices=RUNTIMES, default=DEFAULT_RUNTIME,
                         help="what runs the networks: ONNX Runtime, as the worker does, or PyTorch, to compare")
-    parser.add_argument("--composites", type=int, default=500)
+    parser.add_argument("--composites", type=whole_number(1), default=500, help="composites played (at least 1)")
     parser.add_argument("--seed", type=int, default=3000)
     parser.add_argument("--cut-outs", default=DEFAULT_CUT_OUTS,
                         help="packshots on white in the same folder tree as --reference (folder = category)")

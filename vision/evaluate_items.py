@@ -28,6 +28,7 @@ import argparse
 import sys
 from dataclasses import asdict
 
+from .arguments import fraction
 from .calibration import DEFAULT_TARGET_PRECISION
 from .coco import load_instances
 from .experiment import check_queries, chosen_segmenter
@@ -43,7 +44,7 @@ def get_args_parser():
     parser.add_argument("--reference", required=True, help="folder tree of labelled reference photos")
     parser.add_argument("--photos", required=True, help="the folder the instances' file names are relative to")
     parser.add_argument("--instances", required=True, help="COCO instances file: the boxed products of each photo")
-    parser.add_argument("--holdout-fraction", type=float,
+    parser.add_argument("--holdout-fraction", type=fraction,
                         help="measure on the held-out part of the photos (as vision.evaluate), with every "
                              "other reference photo as the catalogue")
     parser.add_argument("--split-seed", type=int, default=0)
@@ -56,12 +57,13 @@ def get_args_parser():
     parser.add_argument("--backbone", default=DEFAULT_BACKBONE)
     parser.add_argument("--runtime", choices=RUNTIMES, default=DEFAULT_RUNTIME,
                         help="what runs the networks: ONNX Runtime, as the worker does, or PyTorch, to compare")
-    parser.add_argument("--target-precision", type=float, default=DEFAULT_TARGET_PRECISION)
+    parser.add_argument("--target-precision", type=fraction, default=DEFAULT_TARGET_PRECISION)
     parser.add_argument("--allow-seen", action="store_true",
                         help="measure even photos the embedder was trained on (the figures say so)")
     parser.add_argument("--limit", type=int, help="only N query photos, spread over all of them (a quick look)")
     parser.add_argument("--json", help="also write the figures to this file")
-    parser.add_argument("--batch-size", type=int, help="images a forward pass (default: 32 on a GPU, 2 on a CPU)")
+    parser.add_argument("--batch-size", type=int,
+                        help="images a forward pass (default: on ONNX Runtime 8; on PyTorch 32 on a GPU, 2 on a CPU)")
     parser.add_argument("--device", default=None, help="with --runtime torch: cpu or cuda (default: cuda if available)")
     return parser
 

@@ -12,6 +12,7 @@ with IoU ≥ 0.5 (one-to-one matching); a touching pair is split when both of it
 import argparse
 import json
 
+from .arguments import whole_number
 from .composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, paired_masks, split_pairs
 from .experiment import chosen_segmenter
 from .figures import write_figures
@@ -29,8 +30,10 @@ def get_args_parser():
     parser.add_argument("--masks", help="folder of binary masks with the photos' file stems")
     parser.add_argument("--split", choices=["all", "train", "val"], default="all",
                         help="only the training or the validation part of the pairs (the split training uses)")
-    parser.add_argument("--composites", type=int, help="measure items on this many generated composites")
-    parser.add_argument("--seed", type=int, default=1000, help="composite seed (training uses seeds below 1000)")
+    parser.add_argument("--composites", type=whole_number(1), help="measure items on this many generated composites")
+    parser.add_argument("--seed", type=int, default=2000,
+                        help="composite seed (default 2000: not the training composites' --seed, 0, nor the 1000 "
+                             "that training chooses its epoch on and bench.tune_post_processing tunes on)")
     parser.add_argument("--cut-outs", default=DEFAULT_CUT_OUTS, help="packshots on white to paste")
     parser.add_argument("--backgrounds", default=DEFAULT_ECSSD,
                         help="a folder with images/ and masks/; object-free crops of its validation part")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from tqdm import tqdm
 
+from .arguments import fraction
 from .audits import simulate
 from .calibration import DEFAULT_TARGET_PRECISION, refresh_calibration
 from .catalogue import CatalogueImage, scan_catalogue
@@ -44,7 +45,7 @@ def add_experiment_arguments(parser):
     queries = parser.add_mutually_exclusive_group()
     queries.add_argument("--queries", help="folder tree of labelled query images")
     queries.add_argument("--cv", type=_folds, metavar="K", help="K-fold cross-validation over the reference tree")
-    parser.add_argument("--holdout-fraction", type=_fraction,
+    parser.add_argument("--holdout-fraction", type=fraction,
                         help="the queries are the part of the reference tree that the training script holds "
                              "out with this --holdout-fraction (and --split-seed): with --cv, in folds; "
                              "alone, against the rest of the tree")
@@ -59,7 +60,7 @@ def add_experiment_arguments(parser):
                         help="what runs the networks: ONNX Runtime, as the worker does, or PyTorch, to compare")
     parser.add_argument("--json", help="also write the figures to this file, and a reliability diagram beside it")
     parser.add_argument("--predictions", help="write one CSV row per query to this file")
-    parser.add_argument("--target-precision", type=_fraction, default=DEFAULT_TARGET_PRECISION,
+    parser.add_argument("--target-precision", type=fraction, default=DEFAULT_TARGET_PRECISION,
                         help="the precision auto-accept aims at")
     parser.add_argument("--audit", type=int, default=0, metavar="N",
                         help="simulate the audit loop: the first N queries in a seeded random order are labelled, "
@@ -71,8 +72,9 @@ def add_experiment_arguments(parser):
                         help="similarity softmax temperature, or 'none' for equal votes")
     parser.add_argument("--threshold", type=float, default=VoteConfig.threshold,
                         help="confidence a level needs to be shown")
-    parser.add_argument("--segmenter", help="find items first, as the worker does; a query's prediction is its "
-                                             "main item's (default: categorize whole photos; not with --cv)")
+    parser.add_argument("--segmenter", type=_segmenter,
+                        help="find items first, as the worker does; a query's prediction is its main item's (not "
+                             "with --cv); 'none', the default: categorize whole photos")
     parser.add_argument("--text", action=argparse.BooleanOptionalAction, default=VoteConfig.text_weight > 0,
                         help="read the text on every photo (vision.text) and let it re-weigh the vote; the "
                              "calibration stays fitted on the picture alone (default: as the app does, no text)")
@@ -93,11 +95,9 @@ def _folds(text):
     return int(text)
 
 
-def _fraction(text):
-    value = float(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError("must be between 0 and 1")
-    return value
+def _segmenter(text):
+    # 'none' as vision.evaluate_items, vision.evaluate_cam and bench.worker_cost take it, not a model's name.
+    return None if text.lower() == "none" else text
 
 
 # --- categorizing ------------------------------------------------------------------------------
@@ -307,11 +307,18 @@ def run(args):
         raise SystemExit("--holdout-fraction takes the queries from --reference; it does not go with --queries.")
     if args.cv and args.segmenter:
         raise SystemExit("--segmenter works without --cv only: CV folds are whole reference photos.")
+    check_paths(args)
+    queries = scan_catalogue(args.queries) if args.queries else None
+    if queries == []:
+        raise SystemExit(f"--queries {args.queries} holds no photo in a category folder: like --reference, it must "
+                         "be a tree whose folders are the queries' categories (FOLDER/Fruit/Apple/photo.jpg).")
     config = VoteConfig(k=args.k, temperature=args.temperature, threshold=args.threshold,
                         text_weight=args.text_weight if args.text else 0.0)
     reader = TextReader() if args.text else None
     embedder = loaded(load_embedder, args.backbone, args.runtime, device=args.device, batch_size=args.batch_size)
     warn_about_unrecorded_training(embedder.weights)
+    if queries:  # refused now, not after the references are embedded
+        seen = check_queries(queries, embedder.weights, args.allow_seen)
     started = time.perf_counter()
     novelty_embedder = loaded(novelty_embedder_for, embedder, args.device, args.batch_size, args.runtime)
     references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, embedder.batch_size,
@@ -336,8 +343,6 @@ def run(args):
                     + (f", in the {args.holdout_fraction:.0%} held-out part" if args.holdout_fraction else "") + ")")
     else:
         if args.queries:
-            queries = scan_catalogue(args.queries)
-            seen = check_queries(queries, embedder.weights, args.allow_seen)
             protocol = f"queries from {args.queries}"
         else:  # the held-out part, once, against an index of the rest
             eligible = cv_eligible(references, args)
@@ -350,6 +355,9 @@ def run(args):
         segmenter = (loaded(load_segmenter, args.segmenter, args.runtime, device=args.device)
                      if args.segmenter else None)
         results, skipped_queries = categorize_queries(categorizer, queries, embedder.batch_size, segmenter, reader)
+        if not results:  # figures of no query would read as 0.0 %
+            raise SystemExit(f"None of the {len(queries)} queries could be read: "
+                             + "; ".join(f"{path}: {reason}" for path, reason in skipped_queries[:3]))
         by_calibration = [(categorizer.index.calibration, results)]
         skipped += skipped_queries
         protocol += f", main item by {segmenter.version}" if segmenter else ""
@@ -381,6 +389,17 @@ def run(args):
     return Evaluation(figures, results, references, categorizer, outside, skipped, by_calibration)
 
 
+def check_paths(args):
+    """Refuse a folder that is not there, or an output that could not be written, before the
+    references are embedded (an hour, on a large tree), not after."""
+    for option, folder in (("--reference", args.reference), ("--queries", args.queries), ("--outside", args.outside)):
+        if folder and not os.path.isdir(folder):
+            raise SystemExit(f"{option} folder not found: {folder}")
+    for option, path in (("--json", args.json), ("--predictions", args.predictions)):
+        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise SystemExit(f"{option} {path}: its folder {os.path.dirname(os.path.abspath(path))} is not there.")
+
+
 def _audit(by_calibration, args):
     if any(calibration is None for calibration, _ in by_calibration):
         raise SystemExit("--audit needs calibrated indexes: the reference tree has too few photos the embedder "
@@ -393,9 +412,7 @@ def _audit(by_calibration, args):
 
 
 def _any_images(folder):
-    """Every image under `folder`, as catalogue entries of no category."""
-    if not os.path.isdir(folder):
-        raise SystemExit(f"--outside folder not found: {folder}")
+    """Every image under `folder` (check_paths found it), as catalogue entries of no category."""
     return [CatalogueImage(os.path.join(directory, name), ())
             for directory, _, names in sorted(os.walk(folder)) for name in sorted(names) if is_image_filename(name)]
 

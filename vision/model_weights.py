@@ -3,6 +3,7 @@ trained (vision.backbones builds them on PyTorch; vision.onnx_runtime reads them
 file), and the error when a model cannot be had. Torch-free, so that serving on ONNX Runtime needs no PyTorch.
 """
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 
@@ -24,6 +25,21 @@ INT8_VERSION_SUFFIX = INT8_SUFFIX + "w7"
 def weights_dir():
     """Where trained models live: the shipped ones, unless VISION_WEIGHTS_DIR says otherwise."""
     return os.environ.get("VISION_WEIGHTS_DIR", SHIPPED_WEIGHTS_DIR)
+
+
+def file_version(name, path):
+    """NAME-<hash of the weights file>: it changes whenever the weights do."""
+    with open(path, "rb") as handle:
+        return f"{name}-{hashlib.sha256(handle.read()).hexdigest()[:12]}"
+
+
+def ensemble_version(name, text, member_versions):
+    """NAME-<hash of the ensemble's file `text` (bytes) and its members' versions>: it changes
+    whenever the file or any member's weights do (vision.backbones.ensemble)."""
+    digest = hashlib.sha256(text)
+    for version in member_versions:
+        digest.update(version.encode())
+    return f"{name}-{digest.hexdigest()[:12]}"
 
 
 class ModelUnavailable(RuntimeError):

@@ -38,9 +38,11 @@ def onnx_dir():
 
 
 def onnx_path(name, directory=None):
-    """The model file of `name`: in `directory` (CATALOG_ONNX_DIR) or else beside the trained
-    weights, when it is there; else the shipped one, when there is one (the frozen ImageNet
-    backbones and the segmenter are shipped only); else where it should be."""
+    """The model file of `name` in `directory` (CATALOG_ONNX_DIR), or without one beside the
+    trained weights (onnx_dir()), when it is there; else the shipped one, when there is one (the
+    frozen ImageNet backbones and the segmenter are shipped only; vision.runtimes refuses a file,
+    shipped or not, whose version is not that of the weights of its name beside it); else where it
+    should be. A command's --onnx-dir that must hold the file checks it is there itself."""
     wanted = os.path.join(directory or onnx_dir(), f"{name}.onnx")
     shipped = os.path.join(SHIPPED_WEIGHTS_DIR, "onnx", f"{name}.onnx")
     return shipped if not os.path.exists(wanted) and os.path.exists(shipped) else wanted

@@ -96,7 +96,8 @@ def summary_section(evaluation, page, args):
                                                                                  ("leaf", "leaf"))]
     rows += [("Abstained (a level left unassigned)", _percent(figures["abstain_rate"])),
              ("Accuracy of what was assigned", _percent(figures["assigned_accuracy"])),
-             ("Calibration error (leaf, ECE)", f"{figures['calibration_error']:.3f}"),
+             ("Calibration error (leaf, ECE)", "no calibration (the index had too few references to calibrate on)"
+              if figures["calibration_error"] is None else f"{figures['calibration_error']:.3f}"),
              ("Answers that could be taken at a precision", ", ".join(
                  f"{_percent(c)} at {float(p):.0%}" for p, c in figures["coverage_at_precision"].items())),
              (f"Accepted automatically (aiming at {_percent(auto['target_precision'])})",

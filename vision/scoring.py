@@ -112,13 +112,14 @@ def calibration_figures(results, target_precision):
     calibrated = [r for r in results if r.decision.calibrated]
     leaf_confidence = [answer_confidence(r) for r in calibrated]
     leaf_correct = [answer_right(r) for r in calibrated]
+    # None, not 0.000, where no answer was calibrated: an error of 0 would read as a perfect calibration.
     by_depth = {key: expected_calibration_error([answer_confidence(r, depth) for r in calibrated],
-                                                [answer_right(r, depth) for r in calibrated])
+                                                [answer_right(r, depth) for r in calibrated]) if calibrated else None
                 for key, depth in LEVELS}
     n = len(results) or 1
     return {
         "calibrated_share": len(calibrated) / n,
-        "calibration_error": expected_calibration_error(leaf_confidence, leaf_correct),
+        "calibration_error": expected_calibration_error(leaf_confidence, leaf_correct) if calibrated else None,
         "calibration_error_by_depth": by_depth,
         "coverage_at_precision": {p: coverage_at(leaf_confidence, leaf_correct, float(p))
                                   for p in COVERAGE_PRECISIONS},

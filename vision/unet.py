@@ -11,10 +11,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .backbones import BackboneUnavailable, get_backbone
-from .backbones.finetuned import file_version, load_trained_state
+from .backbones.finetuned import load_trained_state
 from .detect import with_foreground
 from .encoder import DEFAULT_ENCODER, Encoder, input_transform
-from .model_weights import INT8_SUFFIX, SHIPPED_WEIGHTS_DIR, weights_dir
+from .model_weights import INT8_SUFFIX, SHIPPED_WEIGHTS_DIR, file_version, weights_dir
 from .segment import DEFAULT_SEGMENTER, UNET_SEGMENTER, PostProcessing, Segmenter, working_size
 
 

@@ -5,6 +5,7 @@ items in real shop photos, and so, nearly, does the one quantized to int8; the s
 detector that serving runs finds the same products on either runtime."""
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from vision.images import load_image
 from vision.model_weights import INT8_SUFFIX, INT8_VERSION_SUFFIX, SHIPPED_WEIGHTS_DIR
 from vision.onnx_export import OPSET, export, export_segmenter, quantize
 from vision.onnx_runtime import OnnxEmbedder, RuntimeUnavailable, onnx_path, session
+from vision.runtimes import load_embedder as load_embedder_on_runtime
 from vision.runtimes import load_segmenter as load_on_runtime
 from vision.detect import OnnxDetector
 from vision.segment import DEFAULT_SEGMENTER, UNET_SEGMENTER, OnnxSegmenter
@@ -230,3 +232,29 @@ def test_trained_weights_are_stored_in_float16_and_served_in_float32():
     halves = {t.name for t in model.graph.initializer if t.data_type == onnx.TensorProto.FLOAT16}
     casts = {n.input[0] for n in model.graph.node if n.op_type == "Cast" and n.attribute[0].i == onnx.TensorProto.FLOAT}
     assert len(halves) > 50 and halves <= casts  # each one cast back to float32 as it is read
+
+
+def test_a_model_file_of_other_weights_than_those_of_its_name_beside_it_is_refused(tmp_path, monkeypatch):
+    """Weights saved without their model file (train_embedder --no-onnx deletes the one beside
+    them): the shipped file of that name would be measured and served in their place, unseen."""
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path))
+    (tmp_path / "freiburg_lite0.pt").write_bytes(b"retrained")  # only its hash is read
+    with pytest.raises(RuntimeUnavailable, match=r"holds 'freiburg_lite0' as freiburg_lite0-\w+, not the weights "
+                                                 r"of that name .*`python -m vision.training.export_onnx "
+                                                 + re.escape(f"freiburg_lite0 --out-dir {tmp_path / 'onnx'}`")):
+        load_embedder_on_runtime("freiburg_lite0", threads=1)
+    (tmp_path / "segmenters").mkdir()
+    (tmp_path / "segmenters" / f"{UNET_SEGMENTER}.pt").write_bytes(b"retrained")
+    with pytest.raises(RuntimeUnavailable, match=f"export_onnx --segmenters {UNET_SEGMENTER} "):
+        load_on_runtime(UNET_SEGMENTER, threads=1)
+
+
+def test_an_ensemble_file_is_refused_once_a_member_beside_it_is_retrained(tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path))
+    shutil.copy(Path(SHIPPED_WEIGHTS_DIR) / "grocery.json", tmp_path)  # its members' files are not here
+    assert load_embedder_on_runtime("grocery", threads=1).weights.name == "grocery"  # the file and members agree
+    (tmp_path / "grocery_all_lite1.pt").write_bytes(b"retrained")
+    with pytest.raises(RuntimeUnavailable, match=r"holds 'grocery' as grocery-\w+, not the weights of that name"):
+        load_embedder_on_runtime("grocery", threads=1)

@@ -19,7 +19,6 @@ ensemble of one, and names the best members whatever they become; the members ke
 names. The version changes whenever the file or any member's weights do.
 """
 
-import hashlib
 import json
 import math
 import os
@@ -27,6 +26,7 @@ import os
 import torch
 from torch import nn
 
+from ..model_weights import ensemble_version
 from ._api import Backbone, BackboneUnavailable, Weights
 from .finetuned import names_in_weights_dir, weights_dir
 
@@ -110,9 +110,6 @@ def _describe(name, text, spec, members, path):
     size = spec.get("input_size", first.crop_size)
     if not isinstance(size, int) or isinstance(size, bool) or not 32 <= size <= 1024:
         raise BackboneUnavailable(f"{path}: 'input_size' must be a whole number of pixels from 32 to 1024.")
-    digest = hashlib.sha256(text)
-    for member in members:
-        digest.update(member.weights.version.encode())
     meta = {"members": [m.weights.version for m in members]}
     if "fold_predictions" in spec:  # its calibration (vision.fold_predictions)
         if not isinstance(spec["fold_predictions"], str) or not spec["fold_predictions"]:
@@ -122,7 +119,7 @@ def _describe(name, text, spec, members, path):
         meta["unrecorded_training"] = True
     return Weights(
         name=name,
-        version=f"{name}-{digest.hexdigest()[:12]}",
+        version=ensemble_version(name, text, meta["members"]),
         feature_dim=sum(m.weights.feature_dim for m in members),
         resize_size=size if "input_size" in spec else first.resize_size,
         crop_size=size,

@@ -5,14 +5,13 @@ trained parameters. The projection is applied to the map before pooling (a linea
 with average pooling), so the model still returns a feature map for the heatmap issue.
 """
 
-import hashlib
 import os
 from dataclasses import replace
 
 import torch
 from torch import nn
 
-from ..model_weights import weights_dir
+from ..model_weights import file_version, weights_dir
 from ._api import Backbone, BackboneUnavailable
 
 
@@ -66,12 +65,6 @@ def finetuned(name, get_backbone, pretrained=True):
     if pretrained:
         load_trained_state(backbone.trunk, stored["state_dict"], path, stored["base"])
     return backbone
-
-
-def file_version(name, path):
-    """NAME-<hash of the weights file>: it changes whenever the weights do."""
-    with open(path, "rb") as handle:
-        return f"{name}-{hashlib.sha256(handle.read()).hexdigest()[:12]}"
 
 
 def load_trained_state(module, state_dict, path, base_name):

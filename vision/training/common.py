@@ -26,7 +26,8 @@ def lr_lambda(total_steps, warmup_steps):
 
 
 def epochs_count(text):
-    """An --epochs value: a run of no epoch would have nothing to save."""
+    """A number of epochs (--epochs, --eval-every): a run of no epoch would have nothing to save,
+    and validation every 0 epochs would never come (it divided by zero after the first)."""
     try:
         count = int(text)
     except ValueError:
@@ -107,8 +108,10 @@ def freeze_encoder_but_last(model, count):
 
 
 def trained_blocks(model, count):
+    """The last `count` encoder blocks: all of them with more than there are, or with a negative
+    count (as the embedder's --train-blocks -1); none with 0."""
     blocks = list(model.encoder.trunk._blocks)
-    return blocks[len(blocks) - count:] if count > 0 else []
+    return blocks if count < 0 else blocks[-count:] if count else []
 
 
 def set_train_mode(model, count):
@@ -169,7 +172,12 @@ def append_log(output_dir, record):
 
 
 def optimise_epoch(loader, batch_loss, optimizer, scheduler, epoch, max_steps=None):
-    """One optimizer step per batch of `loader` (at most `max_steps`); returns the epoch's log record."""
+    """One optimizer step per batch of `loader` (at most `max_steps`); returns the epoch's log record.
+    Refuses a loader of no whole batch (it drops the last, partial one): the run would save the
+    untrained weights as trained."""
+    if len(loader) == 0:
+        raise SystemExit(f"{len(loader.dataset)} training images: fewer than one batch of {loader.batch_size}; "
+                         "lower --batch-size.")
     total, steps, started = 0.0, 0, time.perf_counter()
     for step, batch in enumerate(loader):
         if max_steps is not None and step >= max_steps:

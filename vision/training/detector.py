@@ -38,6 +38,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.ops import generalized_box_iou_loss
 from torchvision.transforms import v2 as T
 
+from ..arguments import whole_number
 from ..boxes import box_area, match_boxes
 from ..coco import InstancesError, load_instances, validation_part
 from ..composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator
@@ -85,18 +86,19 @@ def get_args_parser():
     parser.add_argument("--encoder", help=f"default: {DEFAULT_ENCODER}, or with --init the one it was built on")
     parser.add_argument("--cut-outs", default=DEFAULT_CUT_OUTS, help="packshots on white to make composites of")
     parser.add_argument("--ecssd", default=DEFAULT_ECSSD, help="backgrounds for the composites (images/, masks/)")
-    parser.add_argument("--composites", type=int, default=600, help="new composites per epoch (0: none)")
+    parser.add_argument("--composites", type=whole_number(0), default=600, help="new composites per epoch (0: none)")
     parser.add_argument("--mosaic", type=float, default=0.3, help="share of training samples that are 2×2 mosaics")
     parser.add_argument("--train-blocks", type=int, default=13,
                         help="encoder blocks trained, from the deepest (13 of Lite0's 16: those at strides 8 to 32; "
                              "the stem and the blocks before keep ImageNet's general edges and colours, and "
-                             "training them would cost half of each step)")
+                             "training them would cost half of each step; -1: all)")
     parser.add_argument("--input-size", type=int, help="default: 256, or with --init the one it was trained at")
     parser.add_argument("--epochs", type=epochs_count, default=10)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3, help="neck and heads; the encoder: 4× lower")
     parser.add_argument("--weight-decay", type=float, default=1e-4)
-    parser.add_argument("--eval-every", type=int, default=5)
+    parser.add_argument("--eval-every", type=epochs_count, default=5,
+                        help="epochs between measurements on the tuning part (the last epoch is always measured)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--device", default=None)
     add_precision_argument(parser)

@@ -18,6 +18,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2 as T
 
+from ..arguments import fraction_or_zero
 from ..backbones import Backbone, get_backbone
 from ..backbones.finetuned import build_projected, load_trained_state, weights_path
 from ..catalogue import format_path, scan_catalogue
@@ -83,16 +84,19 @@ class TrainingOptions:
         # What the command line refuses (epochs_count), the training task's options too.
         if self.epochs < 1:
             raise ValueError(f"epochs: {epochs_refusal(self.epochs)}")
+        if self.eval_every < 1:
+            raise ValueError(f"eval_every: {epochs_refusal(self.eval_every)}")
 
 
 def add_training_arguments(parser):
     """`parser` with every TrainingOptions field added as an option, its default the field's."""
     defaults = TrainingOptions
     parser.add_argument("--val", help="validation catalogue: kNN accuracy against --data, for model selection")
-    parser.add_argument("--holdout-fraction", type=float, default=defaults.holdout_fraction,
+    parser.add_argument("--holdout-fraction", type=fraction_or_zero, default=defaults.holdout_fraction,
                         help="leave about this part of --data out of training, in whole occasions (near-duplicate "
                              "bursts, vision.splits) and from every leaf; it is measured like --val and is what "
-                             "vision.evaluate and the index calibration use as photos the embedder never saw")
+                             "vision.evaluate and the index calibration use as photos the embedder never saw "
+                             "(0, the default: train on every photo)")
     parser.add_argument("--split-seed", type=int, default=defaults.split_seed,
                         help="seed of the --holdout-fraction split")
     parser.add_argument("--keep", choices=("best", "last"), default=defaults.keep,
@@ -133,7 +137,8 @@ def add_training_arguments(parser):
     parser.add_argument("--label-smoothing", type=float, default=defaults.label_smoothing)
     parser.add_argument("--level-weights", default=defaults.level_weights,
                         help="loss weight of depth 1, depth 2, ..., leaf (the last weight is the leaf's)")
-    parser.add_argument("--eval-every", type=int, default=defaults.eval_every, help="epochs between validation runs")
+    parser.add_argument("--eval-every", type=epochs_count, default=defaults.eval_every,
+                        help="epochs between validation runs (the last epoch is always validated)")
     parser.add_argument("--workers", type=int, default=defaults.workers)
     parser.add_argument("--device", default=defaults.device)
     add_precision_argument(parser)
@@ -458,12 +463,13 @@ def train(images, options, source="the catalogue's reference images"):
     device = torch.device(options.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     output_dir = output_dir_for(options)
     os.makedirs(os.path.dirname(weights_path(options.name)), exist_ok=True)
+    # A missing --init, or --content-keys with a split, is refused before the split's occasions are
+    # found (the whole tree embedded).
+    init = init_weights(options)
+    key_of = key_reader(options)
     images, held_out = split_off_holdout(images, options)
     extra = [image for folder in options.extra for image in scan_catalogue(folder)] * options.extra_repeat
     levels, level_weights = category_levels(images + extra, options.level_weights)
-
-    init = init_weights(options)
-    key_of = key_reader(options)
     check_holdout(held_out, init, options, key_of)
     inherited = set(init["state_dict"]) if init else set()
     trained_on = training_record(images + extra, init, key_of)

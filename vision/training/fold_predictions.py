@@ -25,6 +25,7 @@ from vision.catalogue import scan_catalogue
 from vision.content_keys import key_number
 from vision.experiment import embed_catalogue, loaded, with_occasions
 from vision.fold_predictions import FoldPredictions
+from vision.onnx_runtime import EXPORT_HINT
 from vision.runtimes import RUNTIMES, load_embedder
 from vision.splits import grouping_embedder
 
@@ -39,7 +40,8 @@ def get_args_parser():
     parser.add_argument("--out", required=True, help="the .npz file to write")
     parser.add_argument("--neighbours", type=int, default=NEIGHBOURS, help="kept for each photo")
     parser.add_argument("--runtime", choices=RUNTIMES, default="onnx")
-    parser.add_argument("--onnx-dir", help="where the fold embedders' ONNX files are (default: the shipped ones)")
+    parser.add_argument("--onnx-dir", help="where the fold embedders' ONNX files are, each of them (default: beside "
+                                            "the weights, else the shipped ones)")
     parser.add_argument("--batch-size", type=int)
     return parser
 
@@ -63,6 +65,14 @@ def fold_neighbours(embedded, asked, count):
 
 
 def main(args):
+    # A fold embedder missing from --onnx-dir is not looked for elsewhere (onnx_path would find a
+    # shipped file of its name): the directory named is the one measured.
+    missing = [name for name in args.fold if args.runtime == "onnx" and args.onnx_dir
+               and not os.path.exists(os.path.join(args.onnx_dir, f"{name}.onnx"))]
+    if missing:
+        command = EXPORT_HINT.format(name=" ".join(missing), directory=args.onnx_dir)
+        raise SystemExit(f"--onnx-dir {args.onnx_dir} has no {', '.join(name + '.onnx' for name in missing)}: "
+                         f"make it there with `{command}`.")
     images = [image for folder in args.catalogue for image in scan_catalogue(folder)]
     grouping = loaded(grouping_embedder, None, args.batch_size, args.runtime)
     frozen = embed_catalogue(images, grouping, grouping.batch_size, "occasions")

@@ -27,6 +27,7 @@ from torch.utils.data import ConcatDataset, DataLoader, Dataset
 from torchvision import tv_tensors
 from torchvision.transforms import v2 as T
 
+from ..arguments import whole_number
 from ..boxes import box_area
 from ..coco import load_instances, validation_part
 from ..composites import DEFAULT_CUT_OUTS, DEFAULT_ECSSD, composite_generator, load_mask, split_folder_pairs
@@ -52,9 +53,10 @@ def get_args_parser():
     parser.add_argument("--encoder", help=f"default: {DEFAULT_ENCODER}, or with --init the one it was built on")
     parser.add_argument("--init", help="start from this trained segmenter's weights (e.g. unet_lite0) instead of "
                                        "the ImageNet encoder alone, to train it further")
-    parser.add_argument("--train-blocks", type=int, default=8, help="encoder blocks trained, from the deepest")
+    parser.add_argument("--train-blocks", type=int, default=8,
+                        help="encoder blocks trained, from the deepest (-1: all)")
     parser.add_argument("--input-size", type=int, help="default: 256, or with --init the one it was trained at")
-    parser.add_argument("--composites", type=int, default=800, help="new composites per epoch")
+    parser.add_argument("--composites", type=whole_number(0), default=800, help="new composites per epoch (0: none)")
     parser.add_argument("--instances", help="COCO instances file of real photos with boxed products")
     parser.add_argument("--photos", help="the folder the instances' file names are relative to")
     parser.add_argument("--boxed-per-epoch", type=int, default=1200,
@@ -64,7 +66,8 @@ def get_args_parser():
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-3, help="decoder learning rate (encoder: 10× lower)")
     parser.add_argument("--weight-decay", type=float, default=1e-4)
-    parser.add_argument("--eval-every", type=int, default=3)
+    parser.add_argument("--eval-every", type=epochs_count, default=3,
+                        help="epochs between validation runs (the last epoch is always validated)")
     parser.add_argument("--keep", choices=("best", "last"), default="best",
                         help="the epoch saved: the best by ECSSD validation IoU + item F1 on validation "
                              "composites, or the last")
@@ -72,7 +75,8 @@ def get_args_parser():
     parser.add_argument("--device", default=None)
     add_precision_argument(parser)
     parser.add_argument("--max-steps", type=int, default=None, help="stop each epoch after this many steps (tests)")
-    parser.add_argument("--limit", type=int, default=None, help="use only this many ECSSD photos (tests)")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="use only this many ECSSD photos of each part, and of boxed photos (tests)")
     parser.add_argument("--output-dir", default=None,
                         help="checkpoints and log (default: ~/.cache/catalog-training/NAME)")
     parser.add_argument("--resume", action="store_true")
