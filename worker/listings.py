@@ -10,14 +10,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import STAFF_DECIDED, STAFF_SET_ASIDE, Category, Item, Listing, Outcome, Photo
+from catalog.storage import STORAGE_ERRORS
 from vision.catalogue import format_path, parse_path
 from vision.vote import Neighbour, vote
 
-from .models_cache import models
+from .models_cache import IndexNotReady, ModelUnavailable, models
 
 
 def update_listing_decision(listing_id):
     """Decide the listing again from its items as they are now (idempotent)."""
+    _models_loaded()
     with transaction.atomic():
         listing = Listing.objects.select_for_update().filter(pk=listing_id).first()
         if listing is None:
@@ -32,6 +34,16 @@ def update_listing_decision(listing_id):
         # Staff decided about its items: their review comes first, and the seller's choice ends (kept,
         # it would freeze a decision a removed photo took with it, and say "the category you chose stays").
         Listing.objects.filter(pk=listing_id).update(**fields, category_chosen=False, decided=timezone.now())
+
+
+def _models_loaded():
+    """Load the index first (seconds when a new snapshot is fetched or many changes are applied),
+    so that the seller's actions on the listing do not wait for it behind the listing's lock. What
+    cannot be loaded is the decision's own to meet: one staff made needs no model."""
+    try:
+        models.categorizer()
+    except (IndexNotReady, ModelUnavailable, *STORAGE_ERRORS):
+        pass
 
 
 def _all_set_aside(listing):
