@@ -205,6 +205,9 @@ class Listing(models.Model):
         ordering = ["-created"]
         # A bulk job's task may run twice (a redelivery); a row still makes one listing.
         constraints = [models.UniqueConstraint(fields=["bulk_job", "bulk_row"], name="one_listing_per_bulk_row")]
+        # A seller's listings, newest first (My listings, the API's list): without it a seller of
+        # many listings had all of them sorted for every page.
+        indexes = [models.Index(fields=["seller", "-created", "-id"], name="listing_seller_newest")]
 
     def __str__(self):
         return self.title

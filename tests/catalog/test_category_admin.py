@@ -76,3 +76,20 @@ def test_a_category_in_use_cannot_be_deleted(admin_client, make_item):
 def test_sellers_cannot_reach_the_admin(owner_client):
     response = owner_client.get("/admin/catalog/category/")
     assert response.status_code == 302 and "/admin/login/" in response.url
+
+
+def test_the_category_list_counts_references_and_items_in_one_query(admin_client, make_item):
+    make_item("Fruit > Banana")
+    make_item("Fruit > Banana")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get("/admin/catalog/category/")
+    for number in range(5):
+        make_item(f"Vegetables > Leek {number}")
+    with CaptureQueriesContext(connection) as many:
+        page = admin_client.get("/admin/catalog/category/")
+    assert len(many) == len(few), "two queries a category"
+    banana = page.content.decode().split("Fruit &gt; Banana", 1)[1].split("</tr>", 1)[0]
+    assert ">0<" in banana and ">2<" in banana  # no references, two items
