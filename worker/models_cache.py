@@ -218,3 +218,23 @@ def _file_key(path):
 
 
 models = ModelCache()
+
+
+def setup_problems():
+    """What the settings name that this host cannot load, checked as a worker starts: a misspelled
+    segmenter, or the cuda provider without onnxruntime-gpu, failed every photo for good ("not set
+    up") while the worker ran on as if nothing were wrong. Names only: nothing is loaded (a worker
+    forks after this, and ONNX Runtime's threads do not survive a fork)."""
+    problems = []
+    segmenter = settings.CATALOG_SEGMENTER
+    if segmenter and not os.path.exists(_segmenter_file(segmenter)):
+        problems.append(f"CATALOG_SEGMENTER={segmenter}: there is no {_segmenter_file(segmenter)}")
+    if not is_known(settings.CATALOG_BACKBONE, settings.CATALOG_ONNX_DIR):
+        problems.append(f"CATALOG_BACKBONE={settings.CATALOG_BACKBONE}: no weights or model file of that name here")
+    if settings.CATALOG_RUNTIME == "onnx" and settings.CATALOG_ONNX_PROVIDER == "cuda":
+        import onnxruntime
+
+        if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+            problems.append("CATALOG_ONNX_PROVIDER=cuda: this ONNX Runtime has no CUDA provider (install "
+                            "onnxruntime-gpu in place of onnxruntime, or set cpu)")
+    return problems

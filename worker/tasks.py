@@ -10,6 +10,7 @@ from functools import partial
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_init
 
 from catalog import audits
 from catalog.bulk import give_up_job, run_job
@@ -18,7 +19,7 @@ from vision.images import InvalidImage
 from .categorizing import TIME_LIMIT, categorize, claim, decide_listing_of
 from .indexing import update_index
 from .listings import update_listing_decision
-from .models_cache import IndexNotReady, ModelUnavailable
+from .models_cache import IndexNotReady, ModelUnavailable, setup_problems
 from .policy import (MAX_RETRIES, MISSING_FILE, TRANSIENT_ERRORS, backoff, deleted, fail, internal_error,
                      retry_or_give_up)
 from .sweeper import requeue_lost
@@ -31,6 +32,15 @@ log = logging.getLogger(__name__)
 # must do (and GET /health names the index).
 NOT_SET_UP = ("Categorization is not set up on this server yet, so this photo was not categorized. Upload it "
               "again later, or contact support if this lasts.")
+
+
+@worker_init.connect
+def _refuse_to_start_unless_set_up(**kwargs):
+    """A worker whose settings name a model this host lacks stops as it starts, saying which; it
+    ran on, failing every photo for good. (SystemExit: Celery logs any other error of a signal
+    receiver and carries on.)"""
+    if problems := setup_problems():
+        raise SystemExit("This worker cannot categorize photos: " + "; ".join(problems) + ".")
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, soft_time_limit=300, time_limit=TIME_LIMIT)
