@@ -501,8 +501,9 @@ class Item(models.Model):
 
     def current_neighbours(self):
         """The nearest references (the first k voted), each with its category path as the tree is now."""
-        paths = {str(uuid): path for uuid, path in ReferenceImage.objects.filter(
-            uuid__in=[n["reference"] for n in self.neighbours]).values_list("uuid", "category__path")}
+        paths = getattr(self, "_reference_paths", None)
+        if paths is None:
+            paths = _reference_paths([self])
         return [{**n, "path": paths.get(n["reference"], n["path"])} for n in self.neighbours]
 
     @property
@@ -534,8 +535,9 @@ class Item(models.Model):
 
     @property
     def staff_decision(self):
-        """The latest ReviewDecision about the item; None when staff have not decided."""
-        return self.decisions.select_related("old_category").first()
+        """The latest ReviewDecision about the item; None when staff have not decided (the newest
+        of its decisions, prefetched by the pages: with_items_shown)."""
+        return next(iter(self.decisions.all()), None)
 
     @property
     def blind_decision(self):
@@ -590,6 +592,25 @@ class Item(models.Model):
 
     def accepted_path(self):
         return _accepted_path(self)
+
+
+def _reference_paths(items):
+    """{reference uuid: its category's path now} of the items' neighbours, in one query."""
+    uuids = {n["reference"] for item in items for n in item.neighbours}
+    return {str(uuid): path for uuid, path in ReferenceImage.objects.filter(uuid__in=uuids)
+            .values_list("uuid", "category__path")}
+
+
+def with_items_shown(photos):
+    """The photos (a queryset) as a list, each item's neighbours' paths and staff's decisions read
+    for all of them at once: a page showed a query's worth of each, item by item."""
+    photos = list(photos.prefetch_related(
+        "items__category", models.Prefetch("items__decisions", ReviewDecision.objects.select_related("old_category"))))
+    items = [item for photo in photos for item in photo.items.all()]
+    paths = _reference_paths(items)
+    for item in items:
+        item._reference_paths = paths
+    return photos
 
 
 # Staff's decisions about an item: a category (theirs or the model's, confirmed), or none.

@@ -26,7 +26,7 @@ from .listings import (
     room_for_photos,
     served_photo,
 )
-from .models import ApiToken, Category, Item, Listing, Photo, ReferenceImage, TooManyTokens
+from .models import ApiToken, Category, Item, Listing, Photo, ReferenceImage, TooManyTokens, with_items_shown
 from .storage import served_file
 from .text import duration_in_words
 
@@ -193,7 +193,7 @@ def listing_photos(request, listing_uuid):
 
 
 def _photos(listing):
-    return listing.photos.prefetch_related("items__category")
+    return with_items_shown(listing.photos.all())
 
 
 @login_required
