@@ -137,7 +137,7 @@ class ReviewFilter(filters.FilterSet):
                                 label="Seller")
     since = filters.DateFilter(field_name="photo__created", lookup_expr="date__gte", label="Uploaded from",
                                widget=forms.DateInput(attrs={"type": "date"}))
-    until = filters.DateFilter(field_name="photo__created", lookup_expr="date__lte", label="to",
+    until = filters.DateFilter(field_name="photo__created", lookup_expr="date__lte", label="Uploaded until",
                                widget=forms.DateInput(attrs={"type": "date"}))
 
     # The filters by what the model said leave waiting audits out (ItemQuerySet.without_blind_audits).

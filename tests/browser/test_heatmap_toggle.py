@@ -1,5 +1,7 @@
 """On the listing page, "Show what the model looked at" lays one item's heatmap over the photo: the
-main item's, then the one pointed at; overlapping items' heatmaps never stack."""
+main item's, then the one pointed at or focused; overlapping items' heatmaps never stack."""
+
+import re
 
 from playwright.sync_api import expect
 
@@ -31,6 +33,13 @@ def test_the_heatmap_toggle_shows_the_pointed_items_heatmap(served, imported_cat
     expect(page.locator(".overlay .heat:visible")).to_have_count(1)
     expect(page.locator('.overlay .heat[data-item="2"]')).to_be_visible()
     screenshot(page, "2-second-item")
+
+    # From the keyboard too: the item focused shows its own, and is marked by more than a tint.
+    items.nth(0).focus()
+    expect(page.locator(".overlay .heat:visible")).to_have_count(1)
+    expect(page.locator('.overlay .heat[data-item="1"]')).to_be_visible()
+    expect(items.nth(0)).to_have_class(re.compile(r"\bcurrent\b"))
+    expect(items.nth(0)).to_have_css("box-shadow", re.compile(r"rgb\(154, 103, 0\)"))
 
     page.get_by_label("Show what the model looked at").uncheck()
     expect(page.locator(".overlay .heat:visible")).to_have_count(0)

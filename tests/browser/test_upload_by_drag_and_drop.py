@@ -47,7 +47,7 @@ def test_dropped_photos_are_uploaded_and_a_heic_photo_is_shown(served, imported_
     # Decoded by the browser (a broken image has no natural width); the cards are redrawn while
     # photos are categorized, so the image is looked up afresh each time.
     page.wait_for_function("""() => {
-        const img = document.querySelector('img[alt="IMG_0042.HEIC"]');
+        const img = document.querySelector('img[alt*="IMG_0042.HEIC"]');
         return img && img.complete && img.naturalWidth > 0;
     }""")
     screenshot(page, "2-heic-shown")
