@@ -7,20 +7,31 @@ it to the index needs no new forward pass while the backbone is the same. An ite
 """
 
 import io
+from datetime import timedelta
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from vision.catalogue import PATH_SEPARATOR
 from vision.content_keys import content_key_of_bytes
 from vision.images import load_image
 
 from .models import Category, Item, ReferenceImage, ReviewDecision, review_source_key
 from .tasks import enqueue_index_update, enqueue_listing_decision, enqueue_threshold_refit
 
+# A decision this reviewer made this recently, asked for again on the page that preceded it, is the
+# same request sent twice (a double click), not a change another made.
+SENT_AGAIN = timedelta(minutes=2)
+
 SET_ASIDE = {
     ReviewDecision.Action.NOT_IN_CATALOGUE: Item.Review.NOT_IN_CATALOGUE,
     ReviewDecision.Action.NOT_A_PRODUCT: Item.Review.NOT_A_PRODUCT,
 }
+
+
+class CategoryExists(Exception):
+    """The category to make exists already; the message says so."""
 
 
 class ChangedSinceSeen(Exception):
@@ -33,7 +44,8 @@ def decide(item, category, reviewer, action=None, seen=None):
     correction. `seen`: the item's state as the reviewer's page showed it (ChangedSinceSeen when it
     is no longer so; None: not checked)."""
     with transaction.atomic():
-        _lock_as_seen(item, seen)
+        if (done := _lock_as_seen(item, seen, reviewer, category)) is not None:
+            return done
         if action is None:
             action = (ReviewDecision.Action.ACCEPTED if item.category_id == category.pk
                       else ReviewDecision.Action.CORRECTED)
@@ -46,11 +58,30 @@ def decide(item, category, reviewer, action=None, seen=None):
     return action
 
 
+def accept(item, reviewer, seen=None):
+    """Accept the category the reviewer's card showed (`seen`: Item.seen_as), which is the item's
+    unless it changed since (then ChangedSinceSeen, unless the change was this very accept sent
+    twice); returns (the ReviewDecision action, the category accepted)."""
+    category = item.category
+    shown = (seen or "").partition(".")[0]
+    if seen is not None and shown != str(item.category_id or 0):
+        category = Category.objects.filter(pk=int(shown) if shown.isdigit() else None).first()
+    if category is None:
+        raise ChangedSinceSeen
+    return decide(item, category, reviewer, seen=seen), category
+
+
 def new_category(item, parent, name, reviewer, seen=None):
     """Make the category `name` under `parent` (None: a new top level) and put the item in it; the
     caller has checked that no such category exists. Nothing is made when the item changed (`seen`)."""
     with transaction.atomic():
-        category = Category.objects.create(parent=parent, name=name)
+        try:
+            with transaction.atomic():
+                category = Category.objects.create(parent=parent, name=name)
+        except IntegrityError:
+            # Made by another reviewer since the form was checked (two at once): a 500 before.
+            raise CategoryExists(f"The category {PATH_SEPARATOR.join([*(parent.names if parent else ()), name])} "
+                                 "was made a moment ago: choose it with Correct.") from None
         decide(item, category, reviewer, ReviewDecision.Action.NEW_CATEGORY, seen)
     return category
 
@@ -59,21 +90,30 @@ def set_aside(item, action, reviewer, seen=None):
     """Record that the item is not in the catalogue, or not a product: it loses its category, and
     a reference an earlier decision made of it is removed (`seen`: as decide's)."""
     with transaction.atomic():
-        _lock_as_seen(item, seen)
+        if _lock_as_seen(item, seen, reviewer, None, action) is not None:
+            return
         _record(item, reviewer, action, None, SET_ASIDE[action])
         removed, _ = ReferenceImage.objects.made_of(item).delete()
         if removed:
             transaction.on_commit(enqueue_index_update)
 
 
-def _lock_as_seen(item, seen):
+def _lock_as_seen(item, seen, reviewer, category, action=None):
     """Lock the item's row until the decision is recorded, and read what it is now: two reviewers
-    posting at once, or an audit drawn meanwhile, are not both taken as what each saw."""
+    posting at once, or an audit drawn meanwhile, are not both taken as what each saw. An item
+    changed since by this very decision of this reviewer's (a double click, a form sent again) is
+    not a change: the action it recorded is returned, and nothing is recorded again (None otherwise)."""
     if not Item.objects.select_for_update().filter(pk=item.pk).exists():
         raise Item.DoesNotExist(f"item {item.pk} is gone")
     item.refresh_from_db(fields=["category", "review", "audit"])
-    if seen is not None and item.seen_as != seen:
-        raise ChangedSinceSeen
+    if seen is None or item.seen_as == seen:
+        return None
+    latest = item.decisions.first()
+    if (latest is not None and latest.reviewer_id == reviewer.pk and timezone.now() - latest.created < SENT_AGAIN
+            and latest.new_category_id == (category.pk if category else None)
+            and (action is None or latest.action == action)):
+        return latest.action
+    raise ChangedSinceSeen
 
 
 def _record(item, reviewer, action, category, review):

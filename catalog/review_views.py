@@ -20,7 +20,7 @@ from . import audits, quality
 from .filters import ReviewFilter
 from .forms import BulkReviewForm, CategoryChoiceForm, NewCategoryForm
 from .models import Category, Item, Outcome, Photo, ReviewDecision, ThresholdChange
-from .review import ChangedSinceSeen, decide, new_category, set_aside
+from .review import CategoryExists, ChangedSinceSeen, accept, decide, new_category, set_aside
 
 ITEMS_PER_PAGE = 20
 # An audit's label must be staff's own choice, made without the model's answer (catalog.audits): never
@@ -127,16 +127,15 @@ def _query_without_page(request):
 def review_accept(request, item_uuid):
     item = _get_item(request, item_uuid)
     if item.is_blind_audit:
-        messages.error(request, "This item is an audit: choose its category yourself with Choose; the model's "
-                                "answer stays hidden until then.")
-    elif item.category is None:
-        messages.error(request, "This item has no category to accept; choose one with Correct.")
-    else:
-        try:
-            decide(item, item.category, request.user, seen=request.POST.get("seen"))
-            messages.success(request, f"Accepted: {item.category}.")
-        except ChangedSinceSeen:
-            messages.error(request, NOTHING_DONE)
+        return _refused(request, item, "This item is an audit: choose its category yourself with Choose; the "
+                                       "model's answer stays hidden until then.")
+    if item.category is None:
+        return _refused(request, item, "This item has no category to accept; choose one with Correct.")
+    try:
+        _, category = accept(item, request.user, seen=request.POST.get("seen"))
+    except ChangedSinceSeen:
+        return _refused(request, item, NOTHING_DONE)
+    messages.success(request, f"Accepted: {category}.")
     return _back_to_queue(request)
 
 
@@ -145,15 +144,14 @@ def review_accept(request, item_uuid):
 def review_correct(request, item_uuid):
     item = _get_item(request, item_uuid)
     form = CategoryChoiceForm(request.POST)
-    if form.is_valid():
-        category, blind = form.cleaned_data["category"], item.is_blind_audit
-        try:
-            action = decide(item, category, request.user, seen=request.POST.get("seen"))
-            messages.success(request, _chosen_message(item, category, action, blind))
-        except ChangedSinceSeen:
-            messages.error(request, NOTHING_DONE)
-    else:
-        messages.error(request, " ".join(form.errors["category"]))
+    if not form.is_valid():
+        return _refused(request, item, " ".join(form.errors["category"]))
+    category, blind = form.cleaned_data["category"], item.is_blind_audit
+    try:
+        action = decide(item, category, request.user, seen=request.POST.get("seen"))
+    except ChangedSinceSeen:
+        return _refused(request, item, NOTHING_DONE)
+    messages.success(request, _chosen_message(item, category, action, blind))
     return _back_to_queue(request)
 
 
@@ -172,15 +170,16 @@ def _chosen_message(item, category, action, blind):
 def review_new_category(request, item_uuid):
     item = _get_item(request, item_uuid)
     form = NewCategoryForm(request.POST)
-    if form.is_valid():
-        parent, name = form.cleaned_data["path"]
-        try:
-            category = new_category(item, parent, name, request.user, seen=request.POST.get("seen"))
-            messages.success(request, f"Made the category {category} with this item as its first reference.")
-        except ChangedSinceSeen:
-            messages.error(request, NOTHING_DONE)
-    else:
-        messages.error(request, " ".join(form.errors["path"]))
+    if not form.is_valid():
+        return _refused(request, item, " ".join(form.errors["path"]))
+    parent, name = form.cleaned_data["path"]
+    try:
+        category = new_category(item, parent, name, request.user, seen=request.POST.get("seen"))
+    except ChangedSinceSeen:
+        return _refused(request, item, NOTHING_DONE)
+    except CategoryExists as exists:
+        return _refused(request, item, str(exists))
+    messages.success(request, f"Made the category {category} with this item as its first reference.")
     return _back_to_queue(request)
 
 
@@ -190,10 +189,10 @@ def review_set_aside(request, item_uuid, action):
     item = _get_item(request, item_uuid)
     try:
         set_aside(item, action, request.user, seen=request.POST.get("seen"))
-        messages.success(request, f"Marked “{ReviewDecision.Action(action).label.lower()}”: "
-                                  "it has no category and is never a reference.")
     except ChangedSinceSeen:
-        messages.error(request, NOTHING_DONE)
+        return _refused(request, item, NOTHING_DONE)
+    messages.success(request, f"Marked “{ReviewDecision.Action(action).label.lower()}”: "
+                              "it has no category and is never a reference.")
     return _back_to_queue(request)
 
 
@@ -233,7 +232,10 @@ def _decide_all(items, category, reviewer, seen):
     for item in items:
         if category or item.category:
             try:
-                actions[decide(item, category or item.category, reviewer, seen=seen.get(str(item.uuid)))] += 1
+                if category:
+                    actions[decide(item, category, reviewer, seen=seen.get(str(item.uuid)))] += 1
+                else:
+                    actions[accept(item, reviewer, seen=seen.get(str(item.uuid)))[0]] += 1
             except ChangedSinceSeen:
                 changed += 1
     return actions, changed, len(items) - actions.total() - changed
@@ -250,12 +252,24 @@ def _bulk_message(actions, verb):
                       else ".")
 
 
-def _back_to_queue(request):
+def _refused(request, item, text):
+    """A card's action refused: the message names the item (staff may have moved on to other cards
+    meanwhile) and links back to its card (base.html reads the extra tag)."""
+    messages.error(request, f"{text} Item: “{item.photo.listing.title}” · {item.photo.original_name}.",
+                   extra_tags=f"item-{item.uuid}")
+    return _back_to_queue(request, refused=True)
+
+
+def _back_to_queue(request, refused=False):
     target = request.POST.get("next", "")
     # A path of this site only: redirect() would read anything else as a view's name.
     if not target.startswith("/") or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("review-queue")
-    # Back where staff were: at the card after the one decided (the page's top, if it left the page).
+    # Refused: at the message saying why (base.html's #messages), not at the next card, which would
+    # pass over it. Done: where staff were, at the card after the one decided (the page's top, if it
+    # left the page).
+    if refused:
+        return redirect(target + "#messages")
     return redirect(target + (f"#item-{after}" if (after := _uuid(request.POST.get("after"))) else ""))
 
 

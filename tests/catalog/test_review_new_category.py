@@ -53,3 +53,17 @@ def test_a_seller_is_refused_and_an_anonymous_visitor_sent_to_log_in(owner_clien
     response = Client().post(f"/review/items/{item.uuid}/new-category", {"path": "Toys"})
     assert response.status_code == 302 and response.url.startswith("/login/")
     assert not Category.objects.filter(path="Toys").exists()
+
+
+def test_a_category_made_by_another_reviewer_since_the_form_was_checked_is_refused(make_item, staff):
+    # Two reviewers making the same category at once: the second's unique path was a 500.
+    from catalog.models import Category
+    from catalog.review import CategoryExists, new_category
+
+    item = make_item("Fruit > Banana")
+    fruit = Category.objects.get(path="Fruit")
+    Category.objects.create(parent=fruit, name="Plantain")  # the other reviewer's, just made
+    with pytest.raises(CategoryExists, match="Fruit > Plantain was made a moment ago"):
+        new_category(item, fruit, "Plantain", staff)
+    item.refresh_from_db()
+    assert item.category.path == "Fruit > Banana" and not item.decisions.exists()
