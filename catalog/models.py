@@ -233,8 +233,12 @@ class Listing(models.Model):
     @cached_property
     def redecision_cause(self):
         """What its category is being decided again after, in a seller's words ("" when nothing)."""
-        if ReviewDecision.objects.filter(item__photo__listing=self,
-                                         **({"created__gt": self.decided} if self.decided else {})).exists():
+        staff_since = ReviewDecision.objects.filter(item__photo__listing=self,
+                                                    **({"created__gt": self.decided} if self.decided else {}))
+        return self._redecision_cause(staff_since.exists())
+
+    def _redecision_cause(self, staff_decided_since):
+        if staff_decided_since:
             return "catalogue staff's decision"
         if self.photos_removed and (self.decided is None or self.photos_removed > self.decided):
             return "a photo was removed"
@@ -611,6 +615,26 @@ def with_items_shown(photos):
     for item in items:
         item._reference_paths = paths
     return photos
+
+
+def with_cards_read(items):
+    """The review queue's items, their neighbours' paths and their listings' flags (waiting for a
+    blind audit, being decided again) read for all at once: a card read each with a query."""
+    listings = [item.photo.listing for item in items]
+    ids = {listing.pk for listing in listings}
+    blind = set(Item.objects.filter(photo__listing__in=ids, audit=True, review=Item.Review.PENDING)
+                .values_list("photo__listing", flat=True))
+    latest = dict(ReviewDecision.objects.filter(item__photo__listing__in=ids).values("item__photo__listing")
+                  .annotate(last=models.Max("created")).values_list("item__photo__listing", "last"))
+    for listing in listings:
+        last = latest.get(listing.pk)
+        listing.__dict__["has_blind_audit"] = listing.pk in blind  # the cached_properties, answered
+        listing.__dict__["redecision_cause"] = listing._redecision_cause(
+            last is not None and (listing.decided is None or last > listing.decided))
+    paths = _reference_paths(items)
+    for item in items:
+        item._reference_paths = paths
+    return items
 
 
 # Staff's decisions about an item: a category (theirs or the model's, confirmed), or none.

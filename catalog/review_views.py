@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from . import audits, quality
 from .filters import ReviewFilter
 from .forms import BulkReviewForm, CategoryChoiceForm, NewCategoryForm
-from .models import Category, Item, Outcome, Photo, ReviewDecision, ThresholdChange
+from .models import Category, Item, Outcome, Photo, ReviewDecision, ThresholdChange, with_cards_read
 from .review import CategoryExists, ChangedSinceSeen, accept, decide, new_category, set_aside
 
 ITEMS_PER_PAGE = 20
@@ -55,7 +55,7 @@ def review_queue(request):
     filters = ReviewFilter(_filter_data(request), queryset=reviewable)
     items = filters.qs if filters.is_valid() else reviewable.none()
     page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
-    shown = list(page)
+    shown = with_cards_read(list(page))
     return render(request, "catalog/review_queue.html", {
         "filters": filters, "page": page, "categories": Category.objects.values_list("path", flat=True),
         # Each card with the one after it: an action on it comes back to that one (_back_to_queue).
