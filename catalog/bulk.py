@@ -34,6 +34,7 @@ from vision.images import InvalidImage
 from .listings import OverQuota, create_listing
 from .models import REFERENCE_LIMIT, TITLE_LIMIT, BulkJob, Photo
 from .photos import check_photo
+from .storage import STORAGE_ERRORS
 from .tasks import enqueue_bulk_job
 from .text import has_control_characters, single_line
 
@@ -388,13 +389,27 @@ def _create_row_listing(job, row, checked):
 
 
 def finish_job(job, rejected):
-    """Mark the job done with its rejected rows, and let go of its stored photos."""
+    """Mark the job done with its rejected rows, and let go of its stored photos (where the storage
+    does not answer, catalog.housekeeping tries again: a retry of the task would find the job done)."""
     job.rejected, job.status, job.finished, job.unsent = rejected, BulkJob.Status.DONE, timezone.now(), False
     job.save(update_fields=["rejected", "status", "finished", "unsent"])
+    let_go_of_photos(job)
+
+
+def let_go_of_photos(job):
+    """Delete the job's stored archives, each forgotten once deleted; how many were. One the storage
+    fails to delete is kept named, and logged."""
+    deleted = 0
     for stored in (job.archive, job.loose_photos):
         if stored:
-            stored.delete(save=False)
+            try:
+                stored.delete(save=False)
+            except STORAGE_ERRORS as error:
+                log.warning("bulk job %s: %s not deleted (%r); tidy_up tries again", job.uuid, stored.name, error)
+                continue
+            deleted += 1
     job.save(update_fields=["archive", "loose_photos"])
+    return deleted
 
 
 def give_up_job(job_id, reason):

@@ -16,10 +16,12 @@ from .tasks import enqueue_index_update
 
 
 def _delete_when_committed(field_file):
-    """Remove the file once the deletion commits: a rolled-back deletion keeps its files."""
+    """Remove the file once the deletion commits: a rolled-back deletion keeps its files. Robust:
+    one file the storage fails to delete (logged) does not keep the others, nor the index update
+    queued after them, from being done."""
     if field_file:
         storage, name = field_file.storage, field_file.name
-        transaction.on_commit(lambda: storage.delete(name))
+        transaction.on_commit(lambda: storage.delete(name), robust=True)
 
 
 @receiver(post_delete, sender=Photo)

@@ -340,6 +340,7 @@ CELERY_BEAT_SCHEDULE = {
     "update-reference-index": {"task": "worker.tasks.update_reference_index", "schedule": 600.0},
     "draw-daily-audits": {"task": "worker.tasks.draw_daily_audits", "schedule": 3600.0},
     "refit-thresholds": {"task": "worker.tasks.refit_thresholds", "schedule": 3600.0},
+    "tidy-up": {"task": "worker.tasks.tidy_up", "schedule": 3600.0},
 }
 # Redis redelivers an unacknowledged task after this; it must exceed the longest task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

@@ -65,7 +65,7 @@ def resume_unfinished():
 # index's changes were never compacted (GET /health failed an hour after a staff decision) and no
 # daily audit was drawn. The sweeper's is left out: this queue loses no message while the process
 # lives, and resume_unfinished runs when it starts.
-SCHEDULED = ("update-reference-index", "draw-daily-audits", "refit-thresholds")
+SCHEDULED = ("update-reference-index", "draw-daily-audits", "refit-thresholds", "tidy-up")
 SCHEDULE_TICK = 30  # seconds between looks at what is due
 # Each runs first this long after the server starts (a server restarted more often than its
 # interval would else never run it), then every its interval.

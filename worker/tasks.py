@@ -12,7 +12,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_init
 
-from catalog import audits
+from catalog import audits, housekeeping
 from catalog.bulk import give_up_job, run_job
 from vision.images import InvalidImage
 
@@ -104,6 +104,12 @@ def requeue_stale_photos():
     """Resend the photos, bulk jobs and listing decisions that are lost (worker.sweeper); returns how many
     it resent."""
     return requeue_lost()
+
+
+@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+def tidy_up():
+    """Delete what is kept only for a while (catalog.housekeeping); {what: how many}."""
+    return housekeeping.tidy_up()
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
