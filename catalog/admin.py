@@ -62,10 +62,22 @@ def _count_of(model):
 
 
 class PhotoInline(admin.TabularInline):
+    """A listing's photos, looked at only (PhotoAdmin says why): one deleted here would not have
+    decided the listing again."""
+
     model = Photo
     fields = ["original_name", "status", "failure_reason", "model_version"]
     readonly_fields = fields
     extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # What the model or staff decided: changed in the admin it would be recorded nowhere (the review

@@ -56,6 +56,23 @@ class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this key, e.g. “stock sync”.")
 
 
+class DeleteAccountForm(forms.Form):
+    """Deleting the account asks for its password: a session left open is not enough."""
+
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+                               help_text="Your password, to confirm.")
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password: nothing was deleted.")
+        return password
+
+
 
 class CategoryPathField(forms.CharField):
     """A category chosen by its full path (the review pages offer every path to pick from)."""
@@ -105,10 +122,19 @@ class NewCategoryForm(forms.Form):
 
     path = forms.CharField(max_length=2000, error_messages={"required": "Type the new category's full path."})
 
-    def clean_path(self):
+    def typed_path(self):
+        """The path as typed, written as paths are stored ("" when it names no category)."""
+        names = self._names(self.data.get("path", ""))
+        return PATH_SEPARATOR.join(names) if all(names) else ""
+
+    @staticmethod
+    def _names(typed):
         # The pages show a path's levels separated by "›" (templates/catalog/_levels.html): staff
         # may type it so too.
-        names = [name.strip() for name in re.split(SEPARATORS_TYPED, self.cleaned_data["path"])]
+        return [name.strip() for name in re.split(SEPARATORS_TYPED, typed)]
+
+    def clean_path(self):
+        names = self._names(self.cleaned_data["path"])
         if not all(names):
             raise forms.ValidationError(f"A category path is names separated by “{PATH_SEPARATOR.strip()}”, "
                                         "none of them empty.")

@@ -90,9 +90,10 @@ class Category(models.Model):
         """The ids of the categories along this one's path, the top level first (the tree as
         category_tree reads it)."""
         prefixes = [PATH_SEPARATOR.join(self.names[:depth]) for depth in range(1, len(self.names) + 1)]
-        if _request_tree.get() is not None:
-            ids = category_tree().ids
-        else:  # read once for this one (a worker deciding an item): the prefixes alone
+        ids = category_tree().ids if _request_tree.get() is not None else {}
+        if any(prefix not in ids for prefix in prefixes):
+            # Outside a request (a worker deciding an item), or a category made or renamed by another
+            # process since this request read the tree: these prefixes, read now.
             ids = dict(Category.objects.filter(path__in=prefixes).values_list("path", "pk"))
         return [ids[prefix] for prefix in prefixes]
 

@@ -79,6 +79,9 @@ def new_category(item, parent, name, reviewer, seen=None):
             with transaction.atomic():
                 category = Category.objects.create(parent=parent, name=name)
         except IntegrityError:
+            made = Category.objects.filter(parent=parent, name=name).first()
+            if made and sent_again(item, reviewer, made, ReviewDecision.Action.NEW_CATEGORY):
+                return made  # this very request, sent twice at once
             # Made by another reviewer since the form was checked (two at once): a 500 before.
             raise CategoryExists(f"The category {PATH_SEPARATOR.join([*(parent.names if parent else ()), name])} "
                                  "was made a moment ago: choose it with Correct.") from None
@@ -108,12 +111,22 @@ def _lock_as_seen(item, seen, reviewer, category, action=None):
     item.refresh_from_db(fields=["category", "review", "audit"])
     if seen is None or item.seen_as == seen:
         return None
-    latest = item.decisions.first()
+    if done := sent_again(item, reviewer, category, action):
+        return done
+    raise ChangedSinceSeen
+
+
+def sent_again(item, reviewer, category, action=None):
+    """The action of the item's latest decision when it is this `reviewer`'s, just made, to
+    `category` (and `action`, when given): the same request sent twice. None otherwise."""
+    # Read now: the item's own decisions may have been fetched (prefetched by the queue) before the
+    # first request's decision was committed, while this one waited for the item's lock.
+    latest = ReviewDecision.objects.filter(item_id=item.pk).first()
     if (latest is not None and latest.reviewer_id == reviewer.pk and timezone.now() - latest.created < SENT_AGAIN
             and latest.new_category_id == (category.pk if category else None)
             and (action is None or latest.action == action)):
         return latest.action
-    raise ChangedSinceSeen
+    return None
 
 
 def _record(item, reviewer, action, category, review):

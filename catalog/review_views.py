@@ -20,7 +20,7 @@ from . import audits, quality
 from .filters import ReviewFilter
 from .forms import BulkReviewForm, CategoryChoiceForm, NewCategoryForm
 from .models import Category, Item, Outcome, Photo, ReviewDecision, ThresholdChange, with_cards_read
-from .review import CategoryExists, ChangedSinceSeen, accept, decide, new_category, set_aside
+from .review import CategoryExists, ChangedSinceSeen, accept, decide, new_category, sent_again, set_aside
 
 ITEMS_PER_PAGE = 20
 # An audit's label must be staff's own choice, made without the model's answer (catalog.audits): never
@@ -171,6 +171,11 @@ def review_new_category(request, item_uuid):
     item = _get_item(request, item_uuid)
     form = NewCategoryForm(request.POST)
     if not form.is_valid():
+        made = Category.objects.filter(path=form.typed_path()).first()
+        if made and sent_again(item, request.user, made, ReviewDecision.Action.NEW_CATEGORY):
+            # The second of a double click: the first made it, with this item in it.
+            messages.success(request, _made_message(made))
+            return _back_to_queue(request)
         return _refused(request, item, " ".join(form.errors["path"]))
     parent, name = form.cleaned_data["path"]
     try:
@@ -179,8 +184,12 @@ def review_new_category(request, item_uuid):
         return _refused(request, item, NOTHING_DONE)
     except CategoryExists as exists:
         return _refused(request, item, str(exists))
-    messages.success(request, f"Made the category {category} with this item as its first reference.")
+    messages.success(request, _made_message(category))
     return _back_to_queue(request)
+
+
+def _made_message(category):
+    return f"Made the category {category} with this item as its first reference."
 
 
 @staff_required

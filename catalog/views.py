@@ -1,19 +1,20 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from .account import CannotDelete, delete_account, everything_of
 from .api_auth import SignupThrottle
 from .errors import render_error
-from .forms import AddPhotosForm, ApiTokenForm, CategoryChoiceForm, ListingForm, TitleForm
+from .forms import AddPhotosForm, ApiTokenForm, CategoryChoiceForm, DeleteAccountForm, ListingForm, TitleForm
 from .listings import (
     PHOTO_SIZES,
     OverQuota,
@@ -252,3 +253,29 @@ def api_token_revoke(request, token_uuid):
     token.delete()
     messages.success(request, f"Revoked “{token.name}”: programs using it can no longer reach the API.")
     return redirect("api-tokens")
+
+
+@login_required
+def account(request):
+    """The seller's account: everything it holds, downloaded; the account deleted."""
+    form = DeleteAccountForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            delete_account(request.user)
+        except CannotDelete as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            logout(request)
+            messages.success(request, "Your account is deleted, and with it your listings, their photos and "
+                                      "your API tokens.")
+            return redirect("login")
+    return render(request, "catalog/account.html", {"form": form, "listings": request.user.listings.count()},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def account_export(request):
+    answer = JsonResponse(everything_of(request), json_dumps_params={"indent": 2, "ensure_ascii": False})
+    answer["Content-Disposition"] = f'attachment; filename="catalog-{request.user.username}.json"'
+    return answer

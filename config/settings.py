@@ -345,7 +345,7 @@ CELERY_BEAT_SCHEDULE = {
 # Redis redelivers an unacknowledged task after this; it must exceed the longest task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
-LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+LOG_LEVELS = ("debug", "info", "warning", "warn", "error", "critical", "notset")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

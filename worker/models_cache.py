@@ -113,12 +113,11 @@ class ModelCache:
                       "AWS_STORAGE_BUCKET_NAME", error)
             if _file_key(settings.CATALOG_INDEX_PATH) is None:
                 raise SnapshotMissing(str(error)) from error  # no copy at all: the photo's task retries
-            return
         except STORAGE_ERRORS as error:
             if _file_key(settings.CATALOG_INDEX_PATH) is None:
                 raise  # no copy at all: the photo's task retries
             log.warning("index snapshot not fetched, serving the copy this host has: %r", error)
-            return
+        # Looked again only after CATALOG_INDEX_CHECK_SECONDS, fetched or not: not once a photo.
         self._snapshot_checked = now
 
     def segmenter(self):
@@ -224,13 +223,12 @@ def setup_problems():
     """What the settings name that this host cannot load, checked as a worker starts: a misspelled
     segmenter, or the cuda provider without onnxruntime-gpu, failed every photo for good ("not set
     up") while the worker ran on as if nothing were wrong. Names only: nothing is loaded (a worker
-    forks after this, and ONNX Runtime's threads do not survive a fork)."""
+    forks after this, and ONNX Runtime's threads do not survive a fork). Not CATALOG_BACKBONE: it
+    names a first index's embedder, and a worker serves the one its index names."""
     problems = []
     segmenter = settings.CATALOG_SEGMENTER
     if segmenter and not os.path.exists(_segmenter_file(segmenter)):
         problems.append(f"CATALOG_SEGMENTER={segmenter}: there is no {_segmenter_file(segmenter)}")
-    if not is_known(settings.CATALOG_BACKBONE, settings.CATALOG_ONNX_DIR):
-        problems.append(f"CATALOG_BACKBONE={settings.CATALOG_BACKBONE}: no weights or model file of that name here")
     if settings.CATALOG_RUNTIME == "onnx" and settings.CATALOG_ONNX_PROVIDER == "cuda":
         import onnxruntime
 

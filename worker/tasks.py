@@ -19,7 +19,7 @@ from vision.images import InvalidImage
 from .categorizing import TIME_LIMIT, categorize, claim, decide_listing_of
 from .indexing import update_index
 from .listings import update_listing_decision
-from .models_cache import IndexNotReady, ModelUnavailable, setup_problems
+from .models_cache import IndexNotReady, ModelUnavailable, SnapshotMissing, setup_problems
 from .policy import (MAX_RETRIES, MISSING_FILE, TRANSIENT_ERRORS, backoff, deleted, fail, internal_error,
                      retry_or_give_up)
 from .sweeper import requeue_lost
@@ -64,8 +64,10 @@ def categorize_photo(self, photo_id):
     except TRANSIENT_ERRORS as error:
         if deleted(photo_id):
             return
-        retry_or_give_up(self, error, f"photo {photo_id}", partial(fail, photo_id),
-                         "Categorization kept failing ({}); try uploading again.")
+        # An index missing from the storage is staff's to mend, not the seller's to retry at once.
+        reason = (NOT_SET_UP if isinstance(error, SnapshotMissing)
+                  else "Categorization kept failing ({}); try uploading again.")
+        retry_or_give_up(self, error, f"photo {photo_id}", partial(fail, photo_id), reason)
     except Exception as error:
         if deleted(photo_id):
             return

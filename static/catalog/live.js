@@ -21,6 +21,9 @@
     body.querySelectorAll("input[name=csrfmiddlewaretoken]").forEach((token) => token.removeAttribute("value"));
     return body.innerHTML.trim();
   }
+  // What the server last sent, not the cards as they are now: pointing at an item moves its
+  // heatmap's "current" mark, which would read as a change and redraw the cards under the pointer.
+  let shown = comparable(container.innerHTML);
 
   function announceSettled(html) {
     if (announced || !status) return;
@@ -40,8 +43,10 @@
       const html = await response.text();
       announceSettled(html);
       // Unchanged: left alone (a redraw would restart the images and lose the reader's place).
-      if (busy() || comparable(html) === comparable(container.innerHTML)) return;
+      const sent = comparable(html);
+      if (busy() || sent === shown) return;
       container.innerHTML = html;
+      shown = sent;
     } finally {
       // While the cards are kept as they were, they still say pending: asked again until redrawn.
       if (again && pending()) setTimeout(refresh, 2000);

@@ -21,8 +21,8 @@ def _listing_with_items(seller, number):
         lineage = category.lineage_ids()
         Item.objects.create(photo=photo, box=[0, 0, 8, 8], crop_box=[0, 0, 8, 8], category=category,
                             confidences=[0.99, 0.6], decided_lineage=lineage, confidence=0.6,
-                            outcome="accepted_at_parent", accepted_depth=1, predicted_category=category, predicted_path=category.path,
-                            heatmap_of=category, heatmap_category=category.path,
+                            outcome="accepted_at_parent", accepted_depth=1, predicted_category=category,
+                            predicted_path=category.path, heatmap_of=category, heatmap_category=category.path,
                             alternatives=[{"category": other.pk, "path": other.path, "confidence": 0.3}],
                             embedding=bytes(16), embedding_version="test-1")
     Listing.objects.filter(pk=listing.pk).update(category=apple, decided_lineage=apple.lineage_ids(),
@@ -60,3 +60,13 @@ def test_a_category_renamed_within_a_request_is_read_again(owner):
         fruit.name = "Fruits"
         fruit.save()
         assert item.shown_predicted_path == "Fruits > Apple 0"
+
+
+def test_a_category_made_by_another_process_during_a_request_is_read(owner):
+    # The request's tree was read before another process made the category: its path was a KeyError.
+    with tree_read_once():
+        fruit = Category.objects.get_or_create_path(["Fruit"])
+        assert fruit.lineage_ids() == [fruit.pk]
+        Category.objects.bulk_create([Category(parent=fruit, name="Quince", path="Fruit > Quince")])  # no signal
+        quince = Category.objects.get(path="Fruit > Quince")
+        assert quince.lineage_ids() == [fruit.pk, quince.pk]

@@ -49,7 +49,8 @@ def check_seller_pages(page, served, owner, listing):
         found += blocking_violations(page, what)
     log_in(page, served, owner)
     for what, path in (("my listings", "/"), ("new listing", "/listings/new/"),
-                       ("listing", f"/listings/{listing.uuid}/"), ("API tokens", "/settings/api-tokens/")):
+                       ("listing", f"/listings/{listing.uuid}/"), ("API tokens", "/settings/api-tokens/"),
+                       ("account", "/settings/account/")):
         page.goto(served + path)
         found += blocking_violations(page, what)
 

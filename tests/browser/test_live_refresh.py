@@ -37,6 +37,8 @@ def test_the_refresh_keeps_the_focus_and_says_once_when_the_photos_are_done(serv
     # Unchanged, the cards are left as they are: a mark on the card element (a property, not in its
     # HTML) outlives the refreshes.
     page.locator("#photos .photo-card").first.evaluate("card => { card.seen = true; }")
+    # Nor redrawn when the page itself changed them: pointing at an item moves its heatmap's mark.
+    page.locator("#photos .photo-card").first.evaluate("card => card.classList.add('pointed-at')")
     wait_for_refresh(page, listing)
     wait_for_refresh(page, listing)
     assert page.locator("#photos .photo-card").first.evaluate("card => card.seen === true")

@@ -65,3 +65,10 @@ def test_an_unreadable_file_is_refused_and_the_reference_kept(admin_client):
     assert answer.status_code == 200 and b"errorlist" in answer.content
     reference.refresh_from_db()
     assert reference.embedding_version == "v1" and reference.image.name == stored
+
+
+def test_a_listings_photos_cannot_be_deleted_from_its_admin_page(admin_client, listing):
+    # Deleted there, the listing was not decided again (a seller's removal is).
+    page = admin_client.get(f"/admin/catalog/listing/{listing.pk}/change/").content.decode()
+    assert "photo.png" in page or listing.photos.get().original_name in page
+    assert "-DELETE" not in page

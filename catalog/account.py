@@ -1,0 +1,43 @@
+"""A seller's own account: everything it holds, as one download, and its deletion.
+
+The download is what the API answers about each listing (its photos, items and categories, with
+the addresses their files are fetched from while the account lasts), beside the account's API
+tokens (never their keys: only a fingerprint of each is kept) and its bulk jobs. Deleting the
+account deletes all of it: the listings go with their files (catalog.signals), as a listing deleted
+by hand does, and the tokens, bulk jobs and remembered answers with the account.
+"""
+
+from django.utils import timezone
+
+from .models import ApiToken, BulkJob, Listing
+from .serializers import ListingSerializer
+
+
+def everything_of(request):
+    """What the account of the request's user holds, as JSON-ready data."""
+    user = request.user
+    listings = Listing.objects.visible_to(user).with_status().select_related("category").prefetch_related(
+        "photos__items__category").order_by("created", "id")
+    return {
+        "exported": timezone.now().isoformat(),
+        "account": {"username": user.username, "email": user.email, "joined": user.date_joined.isoformat()},
+        "listings": ListingSerializer(listings, many=True, context={"request": request}).data,
+        "api_tokens": [{"name": token.name, "key_starts": token.prefix, "created": token.created.isoformat(),
+                        "last_used": token.last_used.isoformat() if token.last_used else None}
+                       for token in ApiToken.objects.visible_to(user)],
+        "bulk_jobs": [{"uuid": str(job.uuid), "created": job.created.isoformat(), "status": job.status,
+                       "rows": job.rows, "rejected": job.rejected} for job in BulkJob.objects.filter(seller=user)],
+    }
+
+
+class CannotDelete(Exception):
+    """The account cannot delete itself here; the message says why and what to do."""
+
+
+def delete_account(user):
+    """Delete the account and everything it holds. Staff accounts are refused: their review
+    decisions are the record the precision figures rest on (an administrator deletes them)."""
+    if user.is_staff:
+        raise CannotDelete("A catalogue staff account is not deleted here: its review decisions are kept as the "
+                           "record of what was decided. Ask an administrator.")
+    user.delete()
