@@ -389,10 +389,13 @@ def _create_row_listing(job, row, checked):
 
 
 def finish_job(job, rejected):
-    """Mark the job done with its rejected rows, and let go of its stored photos (where the storage
-    does not answer, catalog.housekeeping tries again: a retry of the task would find the job done)."""
+    """Mark the job done with its rejected rows, and let go of its rows and its stored photos: the
+    rows made are listings now, which the seller may delete, and a copy of their titles and photo
+    names kept here would outlive them (where the storage does not answer, catalog.housekeeping
+    tries the photos again: a retry of the task would find the job done)."""
     job.rejected, job.status, job.finished, job.unsent = rejected, BulkJob.Status.DONE, timezone.now(), False
-    job.save(update_fields=["rejected", "status", "finished", "unsent"])
+    job.manifest = []
+    job.save(update_fields=["rejected", "status", "finished", "unsent", "manifest"])
     let_go_of_photos(job)
 
 
