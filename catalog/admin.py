@@ -61,14 +61,8 @@ def _count_of(model):
     return Coalesce(Subquery(rows.annotate(count=Count("pk")).values("count")), 0)
 
 
-class PhotoInline(admin.TabularInline):
-    """A listing's photos, looked at only (PhotoAdmin says why): one deleted here would not have
-    decided the listing again."""
-
-    model = Photo
-    fields = ["original_name", "status", "failure_reason", "model_version"]
-    readonly_fields = fields
-    extra = 0
+class LookedAtOnly:
+    """An admin (or inline) whose rows are looked at, never added, changed or deleted there."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -78,6 +72,16 @@ class PhotoInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class PhotoInline(LookedAtOnly, admin.TabularInline):
+    """A listing's photos, looked at only (PhotoAdmin says why): one deleted here would not have
+    decided the listing again."""
+
+    model = Photo
+    fields = ["original_name", "status", "failure_reason", "model_version"]
+    readonly_fields = fields
+    extra = 0
 
 
 # What the model or staff decided: changed in the admin it would be recorded nowhere (the review
@@ -102,7 +106,7 @@ class ListingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Photo)
-class PhotoAdmin(admin.ModelAdmin):
+class PhotoAdmin(LookedAtOnly, admin.ModelAdmin):
     """Photos to look at, not to edit: one added here skipped the upload's checks and display copies
     and waited for the sweeper; its listing changed here moved it to another seller's; its status
     changed here was the worker's to set. Sellers remove photos; staff delete a listing whole."""
@@ -110,15 +114,6 @@ class PhotoAdmin(admin.ModelAdmin):
     list_display = ["original_name", "listing", "status", "created", "finished"]
     list_filter = ["status"]
     list_select_related = ["listing"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Item)
@@ -138,22 +133,13 @@ class ItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewDecision)
-class ReviewDecisionAdmin(admin.ModelAdmin):
+class ReviewDecisionAdmin(LookedAtOnly, admin.ModelAdmin):
     """The record of every review decision: read only."""
 
     list_display = ["created", "reviewer", "action", "old_category", "new_category", "item"]
     # Only those who decided: every account, sellers' too, was listed on each page.
     list_filter = ["action", ("reviewer", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["reviewer", "old_category", "new_category", "item__photo", "item__category"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReferenceImageForm(forms.ModelForm):
