@@ -7,6 +7,8 @@ account deletes all of it: the listings go with their files (catalog.signals), a
 by hand does, and the tokens, bulk jobs and remembered answers with the account.
 """
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.db import transaction
 from django.utils import timezone
 
 from .models import ApiToken, BulkJob, Listing
@@ -35,9 +37,17 @@ class CannotDelete(Exception):
 
 
 def delete_account(user):
-    """Delete the account and everything it holds. Staff accounts are refused: their review
-    decisions are the record the precision figures rest on (an administrator deletes them)."""
-    if user.is_staff:
+    """Delete the account and everything it holds, and the log of its logins. Refused for a staff
+    account, or one that ever reviewed (its decisions are the record the precision figures rest on:
+    an administrator deletes it), and while a bulk job of its own is being imported (the job would
+    go on storing photos for listings that could no longer be made)."""
+    if user.is_staff or user.review_decisions.exists():
         raise CannotDelete("A catalogue staff account is not deleted here: its review decisions are kept as the "
                            "record of what was decided. Ask an administrator.")
-    user.delete()
+    if BulkJob.objects.filter(seller=user).exclude(status=BulkJob.Status.DONE).exists():
+        raise CannotDelete("A bulk job of yours is being imported: delete the account once it is done (its page "
+                           "in the API says so).")
+    with transaction.atomic():
+        for log in (AccessLog, AccessFailureLog, AccessAttempt):
+            log.objects.filter(username=user.get_username()).delete()
+        user.delete()

@@ -3,6 +3,8 @@ import uuid
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied
 
 from .models import DISPLAYED_SEPARATOR, PATH_SEPARATOR, TITLE_LIMIT, Category
 from .photos import ALLOWED_EXTENSIONS, check_photos, problem_text, too_many_photos
@@ -57,19 +59,25 @@ class ApiTokenForm(forms.Form):
 
 
 class DeleteAccountForm(forms.Form):
-    """Deleting the account asks for its password: a session left open is not enough."""
+    """Deleting the account asks for its password: a session left open is not enough. Checked as a
+    login is, so that wrong guesses count towards the lock-out (django-axes) as they do there."""
 
     password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
                                help_text="Your password, to confirm.")
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, request, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.request = request
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError("That is not your password: nothing was deleted.")
+        try:
+            confirmed = authenticate(self.request, username=self.request.user.get_username(), password=password)
+        except PermissionDenied:  # locked out by too many wrong passwords
+            confirmed = None
+        if confirmed is None or confirmed.pk != self.request.user.pk:
+            raise forms.ValidationError("That is not your password (or too many were wrong: wait a quarter of an "
+                                        "hour): nothing was deleted.")
         return password
 
 

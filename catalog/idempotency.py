@@ -41,12 +41,17 @@ def respond_once(request, handler):
 
 def _claim(user, key, fingerprint):
     """(record, True) when this request is to do the work, (record, False) when another has it."""
-    try:
-        with transaction.atomic():
-            return IdempotentRequest.objects.create(user=user, key=key, fingerprint=fingerprint), True
-    except IntegrityError:
-        record = IdempotentRequest.objects.get(user=user, key=key)
-    return record, _take_over(record, fingerprint)
+    for _ in range(2):
+        try:
+            with transaction.atomic():
+                return IdempotentRequest.objects.create(user=user, key=key, fingerprint=fingerprint), True
+        except IntegrityError:
+            record = IdempotentRequest.objects.filter(user=user, key=key).first()
+        taken = record is not None and _take_over(record, fingerprint)
+        # An expired record deleted meanwhile (catalog.housekeeping) is claimed afresh, not replayed.
+        if taken or (record is not None and IdempotentRequest.objects.filter(pk=record.pk).exists()):
+            return record, taken
+    return record, False
 
 
 def _take_over(record, fingerprint):

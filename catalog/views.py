@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
-from django.utils.http import urlencode
+from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from .account import CannotDelete, delete_account, everything_of
@@ -258,7 +258,7 @@ def api_token_revoke(request, token_uuid):
 @login_required
 def account(request):
     """The seller's account: everything it holds, downloaded; the account deleted."""
-    form = DeleteAccountForm(request.user, request.POST or None)
+    form = DeleteAccountForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             delete_account(request.user)
@@ -277,5 +277,5 @@ def account(request):
 @require_GET
 def account_export(request):
     answer = JsonResponse(everything_of(request), json_dumps_params={"indent": 2, "ensure_ascii": False})
-    answer["Content-Disposition"] = f'attachment; filename="catalog-{request.user.username}.json"'
+    answer["Content-Disposition"] = content_disposition_header(True, f"catalog-{request.user.username}.json")
     return answer

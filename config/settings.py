@@ -332,7 +332,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ROUTES = {"worker.tasks.train_embedder_on_references": {"queue": "training"},
                       "worker.tasks.requeue_stale_photos": {"queue": "sweeper"},
                       "worker.tasks.draw_daily_audits": {"queue": "sweeper"},
-                      "worker.tasks.refit_thresholds": {"queue": "sweeper"}}
+                      "worker.tasks.refit_thresholds": {"queue": "sweeper"},
+                      "worker.tasks.tidy_up": {"queue": "sweeper"}}
 CATALOG_SWEEP_SECONDS = number("CATALOG_SWEEP_SECONDS", 60, minimum=1)
 # The sweeper worker runs the schedule (bin/worker sweeper); cron can run the same commands.
 CELERY_BEAT_SCHEDULE = {
