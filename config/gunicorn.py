@@ -23,6 +23,10 @@ worker_class = "gthread"
 # same variable: an Idempotency-Key whose request is older than this is free again.
 timeout = integer("CATALOG_WEB_TIMEOUT", 300)
 accesslog = "-"
+# The path without its query string, and no referrer: queries hold what sellers search for
+# (?q=, ?reference=) and staff's filters name sellers (?seller=), which a log keeps for as long as
+# it is kept.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
 DB_RESERVE = integer("CATALOG_DB_RESERVE", 20)
 
 

@@ -30,13 +30,24 @@ def train_on_references(options, rebuild=False):
     Training exports it for ONNX Runtime beside its weights; where the workers read their models
     from CATALOG_ONNX_DIR, it is exported there too.
     """
-    references = ReferenceImage.objects.select_related("category").order_by("pk")
+    references = list(ReferenceImage.objects.select_related("category").order_by("pk"))
+    forget_copies_but(references)
     history = train([CatalogueImage(local_path(r.image), r.category.names) for r in references], options)
     if settings.CATALOG_ONNX_DIR:
         export(options.name, onnx_path(options.name, settings.CATALOG_ONNX_DIR))
     if rebuild:
         rebuild_index(options.name)
     return history
+
+
+def forget_copies_but(references):
+    """Delete the storage copies (local_path) of every file but these references': a reference
+    deleted since (a seller's listing, whose item staff made one of) left its copy here for good."""
+    folder = Path(settings.VAR_DIR) / "storage-copies"
+    kept = {folder / reference.image.name for reference in references}
+    for copy in folder.rglob("*") if folder.is_dir() else ():
+        if copy.is_file() and copy not in kept:
+            copy.unlink()
 
 
 def local_path(field_file):
