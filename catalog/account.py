@@ -38,10 +38,10 @@ class CannotDelete(Exception):
 
 def delete_account(user):
     """Delete the account and everything it holds, and the log of its logins. Refused for a staff
-    account, or one that ever reviewed (its decisions are the record the precision figures rest on:
-    an administrator deletes it), and while a bulk job of its own is being imported (the job would
-    go on storing photos for listings that could no longer be made)."""
-    if user.is_staff or user.review_decisions.exists():
+    account (an administrator deletes it: it reviews, and may have other duties), and while a bulk
+    job of its own is being imported (the job would go on storing photos for listings that could no
+    longer be made). The review decisions of an account that was staff once stay, without its name."""
+    if user.is_staff:
         raise CannotDelete("A catalogue staff account is not deleted here: its review decisions are kept as the "
                            "record of what was decided. Ask an administrator.")
     if BulkJob.objects.filter(seller=user).exclude(status=BulkJob.Status.DONE).exists():

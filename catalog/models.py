@@ -736,6 +736,10 @@ class IndexSnapshot(models.Model):
         return f"{self.file.name} ({self.backbone}, {self.references} references)"
 
 
+# Who made a decision whose reviewer's account is deleted.
+FORMER_REVIEWER = "a former member of staff"
+
+
 class ReviewDecision(models.Model):
     """What a staff member decided about an item, kept for the record."""
 
@@ -747,7 +751,10 @@ class ReviewDecision(models.Model):
         NOT_A_PRODUCT = "not_a_product", "Not a product"
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="decisions")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_decisions")
+    # A reviewer's account may be deleted (an administrator's, or their own once no longer staff):
+    # the decision stays, the record the live precision rests on, without their name.
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                 related_name="review_decisions")
     action = models.CharField(max_length=20, choices=Action.choices)
     old_category = models.ForeignKey(Category, null=True, on_delete=models.PROTECT, related_name="+")
     new_category = models.ForeignKey(Category, null=True, on_delete=models.PROTECT, related_name="+")
@@ -757,7 +764,11 @@ class ReviewDecision(models.Model):
         ordering = ["-created", "-id"]
 
     def __str__(self):
-        return f"{self.reviewer} {self.action} {self.new_category}"
+        return f"{self.reviewer_name} {self.action} {self.new_category}"
+
+    @property
+    def reviewer_name(self):
+        return self.reviewer.get_username() if self.reviewer else FORMER_REVIEWER
 
 
 def hash_token_key(key):

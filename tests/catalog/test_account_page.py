@@ -53,14 +53,18 @@ def test_a_staff_account_is_not_deleted_here(staff_client, staff):
     assert get_user_model().objects.filter(pk=staff.pk).exists()
 
 
-def test_an_account_that_reviewed_is_not_deleted_here(owner_client, owner, make_item, staff):
-    # Its staff flag taken away since: its decisions still name it (a 500 before).
-    from catalog.models import Category
+def test_an_account_that_reviewed_once_keeps_its_decisions_without_its_name(client, django_user_model, make_item):
+    # Its staff flag taken away since: its decisions named it, and deleting it was a 500.
+    from catalog.models import Category, ReviewDecision
     from catalog.review import decide
 
-    decide(make_item("Fruit > Banana"), Category.objects.get_or_create_path(["Fruit", "Apple"]), owner)
-    answer = owner_client.post("/settings/account/", {"password": "a-long-password-1"})
-    assert answer.status_code == 400 and "Ask an administrator" in answer.content.decode()
+    former = django_user_model.objects.create_user("rita", password="a-long-password-7")
+    decide(make_item("Fruit > Banana"), Category.objects.get_or_create_path(["Fruit", "Apple"]), former)
+    client.force_login(former)
+    answer = client.post("/settings/account/", {"password": "a-long-password-7"}, follow=True)
+    assert "Your account is deleted" in answer.content.decode()
+    decision = ReviewDecision.objects.get()
+    assert decision.reviewer is None and decision.reviewer_name == "a former member of staff"
 
 
 def test_an_account_whose_bulk_job_is_being_imported_is_not_deleted_yet(owner_client, owner):
