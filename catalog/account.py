@@ -42,8 +42,8 @@ def delete_account(user):
     job of its own is being imported (the job would go on storing photos for listings that could no
     longer be made). The review decisions of an account that was staff once stay, without its name."""
     if user.is_staff:
-        raise CannotDelete("A catalogue staff account is not deleted here: its review decisions are kept as the "
-                           "record of what was decided. Ask an administrator.")
+        raise CannotDelete("A catalogue staff account is not deleted here. Ask an administrator: your review "
+                           "decisions stay, without your name.")
     if BulkJob.objects.filter(seller=user).exclude(status=BulkJob.Status.DONE).exists():
         raise CannotDelete("A bulk job of yours is being imported: delete the account once it is done (its page "
                            "in the API says so).")
