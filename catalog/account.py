@@ -18,8 +18,7 @@ from .serializers import ListingSerializer
 def everything_of(request):
     """What the account of the request's user holds, as JSON-ready data."""
     user = request.user
-    listings = Listing.objects.visible_to(user).with_status().select_related("category").prefetch_related(
-        "photos__items__category").order_by("created", "id")
+    listings = Listing.objects.visible_to(user).as_answered().order_by("created", "id")
     return {
         "exported": timezone.now().isoformat(),
         "account": {"username": user.username, "email": user.email, "joined": user.date_joined.isoformat()},

@@ -6,7 +6,6 @@ types, counts, ages; never an address, a key or a stored value)."""
 import os
 from datetime import timedelta
 
-from botocore.exceptions import ClientError
 from celery import current_app
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -17,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .models import IndexSnapshot, ReferenceChange, ReferenceImage
-from .storage import STORAGE_ERRORS
+from .storage import STORAGE_ERRORS, http_status
 
 # The scheduled index update (CELERY_BEAT_SCHEDULE) runs every 10 minutes: a reference waiting to
 # be embedded, or a change waiting to be compacted past its due time, for longer than two of its
@@ -65,12 +64,10 @@ def storage():
         try:
             # The bucket itself: asking for a name in it says "not there" for a bucket that is not there either.
             default_storage.connection.meta.client.head_bucket(Bucket=default_storage.bucket_name)
-        except ClientError as error:
-            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (403, 404):
+        except STORAGE_ERRORS as error:
+            if http_status(error) in (403, 404):
                 raise Failing("the bucket does not exist, or these keys may not use it "
                               "(AWS_STORAGE_BUCKET_NAME, AWS_ACCESS_KEY_ID)") from error
-            raise Failing(f"the bucket cannot be reached ({type(error).__name__})") from error
-        except STORAGE_ERRORS as error:
             raise Failing(f"the bucket cannot be reached ({type(error).__name__})") from error
         return "ok (s3)"
     if not os.access(settings.MEDIA_ROOT, os.W_OK):

@@ -171,6 +171,11 @@ class ListingQuerySet(SellersQuerySet):
                 default=models.Value(ListingStatus.DONE),
             ))
 
+    def as_answered(self):
+        """With what the API's answer about each listing reads (catalog.serializers.ListingSerializer):
+        its status, category and photos' items, in a few queries rather than some a listing."""
+        return self.with_status().select_related("category").prefetch_related("photos__items__category")
+
 
 class Listing(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -606,15 +611,19 @@ def _reference_paths(items):
             .values_list("uuid", "category__path")}
 
 
+def _read_reference_paths(items):
+    """Each item's current_neighbours answered from one query for all of them."""
+    paths = _reference_paths(items)
+    for item in items:
+        item._reference_paths = paths
+
+
 def with_items_shown(photos):
     """The photos (a queryset) as a list, each item's neighbours' paths and staff's decisions read
     for all of them at once: a page showed a query's worth of each, item by item."""
     photos = list(photos.prefetch_related(
         "items__category", models.Prefetch("items__decisions", ReviewDecision.objects.select_related("old_category"))))
-    items = [item for photo in photos for item in photo.items.all()]
-    paths = _reference_paths(items)
-    for item in items:
-        item._reference_paths = paths
+    _read_reference_paths([item for photo in photos for item in photo.items.all()])
     return photos
 
 
@@ -632,9 +641,7 @@ def with_cards_read(items):
         listing.__dict__["has_blind_audit"] = listing.pk in blind  # the cached_properties, answered
         listing.__dict__["redecision_cause"] = listing._redecision_cause(
             last is not None and (listing.decided is None or last > listing.decided))
-    paths = _reference_paths(items)
-    for item in items:
-        item._reference_paths = paths
+    _read_reference_paths(items)
     return items
 
 

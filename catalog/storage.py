@@ -16,7 +16,12 @@ def unreachable(error):
     error: 5xx), rather than that the request is wrong (a 403 for bad keys is a setting to fix)."""
     if isinstance(error, (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError)):
         return True
-    return isinstance(error, ClientError) and error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+    return http_status(error) >= 500
+
+
+def http_status(error):
+    """The HTTP status the bucket answered `error` with (0: none, not a ClientError)."""
+    return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) if isinstance(error, ClientError) else 0
 
 
 # What the API documentation says of every photo and heatmap address.

@@ -19,7 +19,7 @@ from .models_cache import IndexNotReady, ModelUnavailable, models
 
 def update_listing_decision(listing_id):
     """Decide the listing again from its items as they are now (idempotent)."""
-    _models_loaded()
+    categorizer = _loaded_categorizer()
     with transaction.atomic():
         listing = Listing.objects.select_for_update().filter(pk=listing_id).first()
         if listing is None:
@@ -30,20 +30,20 @@ def update_listing_decision(listing_id):
             # so again (else a staff decision about another item would leave "Updating…" for good).
             Listing.objects.filter(pk=listing_id).update(decided=timezone.now())
             return
-        fields = _decision(items) or _all_set_aside(listing)
+        fields = _decision(items, categorizer) or _all_set_aside(listing)
         # Staff decided about its items: their review comes first, and the seller's choice ends (kept,
         # it would freeze a decision a removed photo took with it, and say "the category you chose stays").
         Listing.objects.filter(pk=listing_id).update(**fields, category_chosen=False, decided=timezone.now())
 
 
-def _models_loaded():
-    """Load the index first (seconds when a new snapshot is fetched or many changes are applied),
-    so that the seller's actions on the listing do not wait for it behind the listing's lock. What
-    cannot be loaded is the decision's own to meet: one staff made needs no model."""
+def _loaded_categorizer():
+    """The categorizer, loaded before the listing is locked (seconds when a new snapshot is fetched
+    or many changes are applied), so that the seller's actions on the listing do not wait for it;
+    None when it cannot be loaded: that is the decision's own to meet (one staff made needs none)."""
     try:
-        models.categorizer()
+        return models.categorizer()
     except (IndexNotReady, ModelUnavailable, *STORAGE_ERRORS):
-        pass
+        return None
 
 
 def _all_set_aside(listing):
@@ -52,7 +52,7 @@ def _all_set_aside(listing):
     return _without_model(None, Outcome.NOT_A_PRODUCT if items.exists() else "")
 
 
-def _decision(items):
+def _decision(items, categorizer=None):
     if not items:
         return None
     decided = [item for item in items if item.review in STAFF_DECIDED]
@@ -62,7 +62,8 @@ def _decision(items):
     left = [item for item in items if item.review not in STAFF_SET_ASIDE]
     if not left:
         return _without_model(None, Outcome.NOT_IN_CATALOGUE)
-    categorizer = models.categorizer()
+    if categorizer is None:  # not loaded before the lock: loading it again raises what stopped it
+        categorizer = models.categorizer()
     novelty = [item.top_similarity for item in left]  # none on items categorized before it was kept
     decision = categorizer.decide_listing([_assignment(item, categorizer.config) for item in left],
                                           None if None in novelty else novelty)

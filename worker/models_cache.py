@@ -227,8 +227,8 @@ def setup_problems():
     names a first index's embedder, and a worker serves the one its index names."""
     problems = []
     segmenter = settings.CATALOG_SEGMENTER
-    if segmenter and not os.path.exists(_segmenter_file(segmenter)):
-        problems.append(f"CATALOG_SEGMENTER={segmenter}: there is no {_segmenter_file(segmenter)}")
+    if segmenter and not os.path.exists(path := _segmenter_file(segmenter)):
+        problems.append(f"CATALOG_SEGMENTER={segmenter}: there is no {path}")
     if settings.CATALOG_RUNTIME == "onnx" and settings.CATALOG_ONNX_PROVIDER == "cuda":
         import onnxruntime
 
