@@ -17,6 +17,9 @@ KEY_LIMIT = 255
 HEADER = "Idempotency-Key"
 # How long a key's first response is replayed; after that the key is new again.
 KEY_LIFETIME = timedelta(days=1)
+# Claims tried before answering "retry": each failed try saw the record deleted between reading and
+# taking it over, which takes a clean-up (catalog.housekeeping) racing the request.
+CLAIM_TRIES = 3
 
 
 def respond_once(request, handler):
@@ -40,8 +43,9 @@ def respond_once(request, handler):
 
 
 def _claim(user, key, fingerprint):
-    """(record, True) when this request is to do the work, (record, False) when another has it."""
-    for _ in range(2):
+    """(record, True) when this request is to do the work, (record, False) when another has it;
+    (None, False) when the key's record was deleted under it on every try (clean-ups racing it)."""
+    for _ in range(CLAIM_TRIES):
         try:
             with transaction.atomic():
                 return IdempotentRequest.objects.create(user=user, key=key, fingerprint=fingerprint), True
@@ -51,7 +55,7 @@ def _claim(user, key, fingerprint):
         # An expired record deleted meanwhile (catalog.housekeeping) is claimed afresh, not replayed.
         if taken or (record is not None and IdempotentRequest.objects.filter(pk=record.pk).exists()):
             return record, taken
-    return record, False
+    return None, False
 
 
 def _take_over(record, fingerprint):
@@ -70,6 +74,9 @@ def _take_over(record, fingerprint):
 
 
 def _replay(record, fingerprint):
+    if record is None:
+        return problem_response(status.HTTP_409_CONFLICT, f"Another request with this {HEADER} is being handled "
+                                                          "at this moment; retry in a moment.")
     if record.fingerprint != fingerprint:
         return problem_response(status.HTTP_422_UNPROCESSABLE_ENTITY,
                       f"This {HEADER} was already used for a different request; use a new key for a new request.")

@@ -379,7 +379,7 @@ def update_index(compact=False):
         if not os.path.exists(settings.CATALOG_INDEX_PATH):
             return None
         manifest = read_manifest(settings.CATALOG_INDEX_PATH)
-        embed_references(manifest["backbone"])
+        _report_unreadable(embed_references(manifest["backbone"]))
         if not (compact or compaction_due(manifest)):
             return None
         through = settled_change()
@@ -400,6 +400,18 @@ def update_index(compact=False):
         _save(index, through)
     _forget_changes_before(through)
     return index
+
+
+def _report_unreadable(unreadable):
+    """Log the references an update could not read: they stay out of the index (each update tries
+    them again), which nobody would know otherwise."""
+    if unreadable:
+        shown = "; ".join(f"{path}: {reason}" for path, reason in unreadable[:UNREADABLE_SHOWN])
+        log.warning("References whose file could not be read stay out of the index (%d: %s%s); replace or delete "
+                    "them in the admin", len(unreadable), shown, "; …" if len(unreadable) > UNREADABLE_SHOWN else "")
+
+
+UNREADABLE_SHOWN = 3
 
 
 def compaction_due(manifest):

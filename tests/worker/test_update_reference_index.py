@@ -1,6 +1,9 @@
 """A review decision or a category edit reaches the index at once, in the running process."""
 
+import logging
+
 import pytest
+from django.core.files.base import ContentFile
 
 from catalog.models import Category, Item, ReferenceImage
 from catalog.review import decide
@@ -107,3 +110,16 @@ def test_an_index_calibrated_on_older_features_answers_uncalibrated_until_it_is_
     update_reference_index()
     assert read_manifest(settings.CATALOG_INDEX_PATH)["calibration"]["features"] == list(FEATURES)
     assert ReferenceIndex.load(settings.CATALOG_INDEX_PATH).calibration is not None
+
+
+def test_an_update_names_the_references_it_could_not_read(imported_catalogue, caplog):
+    """An unreadable reference stays out of the index; the update says which, instead of skipping
+    it without a word on every update."""
+    ReferenceImage.objects.create(category=Category.objects.get(path="Fruit > Banana"),
+                                  source=ReferenceImage.Source.IMPORT, source_key="broken.jpg",
+                                  image=ContentFile(b"not a photo", name="broken.jpg"))
+    with caplog.at_level(logging.WARNING, logger="worker.indexing"):
+        update_reference_index()
+    broken = ReferenceImage.objects.get(source_key="broken.jpg")
+    assert "References whose file could not be read stay out of the index (1: " in caplog.text
+    assert broken.image.name in caplog.text and broken.pk not in models.categorizer().index.entries()
