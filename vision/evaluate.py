@@ -1,10 +1,12 @@
 """Measure categorization on a folder-tree catalogue, honestly.
 
-    python -m vision.evaluate --reference DIR --queries DIR [--outside DIR] [--json FILE] [--predictions CSV]
+    python -m vision.evaluate --reference DIR [DIR ...] --queries DIR [--outside DIR] [--json FILE] [--predictions CSV]
     python -m vision.evaluate --reference DIR --cv K [--holdout-fraction F] [--outside DIR] [...]
     python -m vision.evaluate --reference DIR --holdout-fraction F [--segmenter NAME] [...]
 
-With --queries, the index is every reference and the queries are categorized through the same
+Several --reference trees are one catalogue, as import_catalog imports them (a photo in two of
+them once): the demo's index is Grocery train and val. With --queries, the index is every
+reference and the queries are categorized through the same
 Categorizer the worker uses (with --segmenter, their main item, as the worker finds it).
 With --cv K, the reference tree is its own test: stratified K-fold cross-validation, every leaf
 with K occasions in every fold's queries, photos of one occasion (near-duplicate bursts,

@@ -41,7 +41,9 @@ MEASURED_TEXT_WEIGHT = 16.0
 
 def add_experiment_arguments(parser):
     """`parser` with the options of a measurement (run) added: vision.evaluate's and vision.report's."""
-    parser.add_argument("--reference", required=True, help="folder tree of labelled reference images")
+    parser.add_argument("--reference", required=True, nargs="+", metavar="DIR",
+                        help="folder tree of labelled reference images; several are one catalogue, as "
+                             "import_catalog imports them (a photo in two of them counts once)")
     queries = parser.add_mutually_exclusive_group()
     queries.add_argument("--queries", help="folder tree of labelled query images")
     queries.add_argument("--cv", type=_folds, metavar="K", help="K-fold cross-validation over the reference tree")
@@ -307,6 +309,9 @@ def run(args):
         raise SystemExit("--holdout-fraction takes the queries from --reference; it does not go with --queries.")
     if args.cv and args.segmenter:
         raise SystemExit("--segmenter works without --cv only: CV folds are whole reference photos.")
+    if args.holdout_fraction and len(args.reference) > 1:
+        raise SystemExit("--holdout-fraction measures the part of one reference tree that training held out, split "
+                         "as training split it: give that tree alone as --reference.")
     check_paths(args)
     queries = scan_catalogue(args.queries) if args.queries else None
     if queries == []:
@@ -321,7 +326,7 @@ def run(args):
         seen = check_queries(queries, embedder.weights, args.allow_seen)
     started = time.perf_counter()
     novelty_embedder = loaded(novelty_embedder_for, embedder, args.device, args.batch_size, args.runtime)
-    references = with_occasions(embed_catalogue(scan_catalogue(args.reference), embedder, embedder.batch_size,
+    references = with_occasions(embed_catalogue(scan_references(args.reference), embedder, embedder.batch_size,
                                                 "references", novelty_embedder))
     if reader:
         references = with_words(references, reader)
@@ -389,10 +394,29 @@ def run(args):
     return Evaluation(figures, results, references, categorizer, outside, skipped, by_calibration)
 
 
+def scan_references(folders):
+    """The photos of the reference trees `folders` as one catalogue: a photo in two of them (the
+    same content) once, as import_catalog imports it."""
+    if len(folders) == 1:
+        return scan_catalogue(folders[0])
+    kept, seen = [], set()
+    for image in (image for folder in folders for image in scan_catalogue(folder)):
+        try:
+            key = content_key(image.path)
+        except OSError:  # embedding reports the unreadable file
+            kept.append(image)
+            continue
+        if key not in seen:
+            seen.add(key)
+            kept.append(image)
+    return kept
+
+
 def check_paths(args):
     """Refuse a folder that is not there, or an output that could not be written, before the
     references are embedded (an hour, on a large tree), not after."""
-    for option, folder in (("--reference", args.reference), ("--queries", args.queries), ("--outside", args.outside)):
+    folders = [("--reference", folder) for folder in args.reference]
+    for option, folder in folders + [("--queries", args.queries), ("--outside", args.outside)]:
         if folder and not os.path.isdir(folder):
             raise SystemExit(f"{option} folder not found: {folder}")
     for option, path in (("--json", args.json), ("--predictions", args.predictions)):

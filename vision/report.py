@@ -287,7 +287,7 @@ def segmentation_section(evaluation, page, args):
     segmenter = chosen_segmenter(args.segmenter, args.runtime, args.device)
     queried = {r.path for r in evaluation.results}
     if args.instances:
-        labelled = load_instances(args.instances, args.queries or args.reference)
+        labelled = load_instances(args.instances, args.queries or args.reference[0])
         photos = spread([p for p in labelled if p.path in queried] or labelled, args.examples * 2)
         note = (f"Labelled boxes in green, the items {segmenter.version} finds in orange (as the worker "
                 "categorizes them).")
@@ -356,6 +356,9 @@ def write_page(folder, title, sections):
 
 
 def main(args):
+    if args.instances and not args.queries and len(args.reference) > 1:
+        raise SystemExit("--instances names photos relative to one folder: with several --reference trees, give "
+                         "the photos it boxes as --queries.")
     os.makedirs(args.out, exist_ok=True)
     evaluation = run(args)
     page = Page(args.out)

@@ -73,6 +73,15 @@ def make_shape_catalogue(root, per_leaf, seed):
     return root
 
 
+def test_several_reference_trees_are_one_catalogue_a_photo_in_two_counted_once(small_catalogue, tmp_path):
+    """As import_catalog imports them (the demo: Grocery train and val): the second tree holds the
+    first's 8 photos a leaf and 2 more."""
+    reference, queries = small_catalogue
+    more = copy_small_catalogue(tmp_path / "more", "train", 10)
+    figures = main(get_args_parser().parse_args(["--reference", str(reference), str(more), "--queries", str(queries)]))
+    assert figures["n_reference"] == 24 + 6 and figures["n_queries"] == 9
+
+
 def test_it_works_unchanged_on_an_unseen_catalogue_of_two_to_four_levels(tmp_path):
     reference = make_shape_catalogue(tmp_path / "reference", 8, seed=1)
     queries = make_shape_catalogue(tmp_path / "queries", 3, seed=2)

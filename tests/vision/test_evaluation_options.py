@@ -94,3 +94,12 @@ def test_fold_embedders_missing_from_the_onnx_dir_named_are_not_looked_for_elsew
     with pytest.raises(SystemExit, match=r"--onnx-dir .*onnx has no grocery\.onnx: make it there with "
                                          r"`python -m vision.training.export_onnx grocery --out-dir "):
         fold_predictions.main(args)
+
+
+def test_a_held_out_part_of_several_reference_trees_is_refused(tmp_path, no_model):
+    """Training held out a part of one tree, split as it split it: a part of several is another split."""
+    _photo(tmp_path / "a" / "Fruit" / "a.jpg")
+    _photo(tmp_path / "b" / "Fruit" / "b.jpg")
+    with pytest.raises(SystemExit, match="--holdout-fraction measures the part of one reference tree"):
+        main(get_args_parser().parse_args(["--reference", str(tmp_path / "a"), str(tmp_path / "b"),
+                                           "--holdout-fraction", "0.2"]))
