@@ -16,6 +16,7 @@ A detector is a vision.segment.Segmenter: everything that finds items (the worke
 evaluations) takes either, by name.
 """
 
+import json
 import math
 import os
 from dataclasses import dataclass, replace
@@ -120,6 +121,9 @@ class Detector(Segmenter):
     # lies behind it (with_foreground); None: no box is dropped as behind, and masks stay boxes.
     foreground = None
     network_version = ""  # the detector network's own weights
+    # The content keys (vision.content_keys) of the photos it trained on: measuring on them would
+    # flatter it (vision.evaluate_items refuses them).
+    trained_on = frozenset()
 
     @property
     def version(self):
@@ -225,6 +229,7 @@ class OnnxDetector(Detector):
         props = self._session.get_modelmeta().custom_metadata_map
         self.version, self.input_size = props["version"], int(props["input_size"])
         self.settings = settings or DetectorSettings(score_threshold=float(props["score_threshold"]))
+        self.trained_on = frozenset(json.loads(props.get("trained_on", "[]")))
         self.device = None
         self.threads = threads or os.cpu_count()
 

@@ -73,5 +73,7 @@ def load_detector(stored, version, path, device=None):
     """The TorchDetector of a trained detector's file contents (vision.unet.load_segmenter reads it)."""
     model = product_detector(stored["encoder"], pretrained=False)
     load_trained_state(model, stored["state_dict"], path, f"a product detector on {stored['encoder']}")
-    return TorchDetector(model, version, stored["input_size"], device,
-                         DetectorSettings(score_threshold=stored["score_threshold"]), encoder=stored["encoder"])
+    detector = TorchDetector(model, version, stored["input_size"], device,
+                             DetectorSettings(score_threshold=stored["score_threshold"]), encoder=stored["encoder"])
+    detector.trained_on = frozenset(stored.get("trained_on", ()))
+    return detector

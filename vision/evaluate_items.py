@@ -31,6 +31,7 @@ from dataclasses import asdict
 from .arguments import fraction
 from .calibration import DEFAULT_TARGET_PRECISION
 from .coco import load_instances
+from .content_keys import content_key
 from .experiment import check_queries, chosen_segmenter
 from .figures import write_figures
 from .items import categorize_photos, categorizer_of, embedded_references, figures_by_kind, queries_and_references
@@ -59,7 +60,8 @@ def get_args_parser():
                         help="what runs the networks: ONNX Runtime, as the worker does, or PyTorch, to compare")
     parser.add_argument("--target-precision", type=fraction, default=DEFAULT_TARGET_PRECISION)
     parser.add_argument("--allow-seen", action="store_true",
-                        help="measure even photos the embedder was trained on (the figures say so)")
+                        help="measure even photos the embedder or the item finder was trained on (the figures "
+                             "say so)")
     parser.add_argument("--limit", type=int, help="only N query photos, spread over all of them (a quick look)")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--batch-size", type=int,
@@ -80,12 +82,14 @@ def main(args):
     segmenter = None if args.segmenter == "none" else chosen_segmenter(args.segmenter, args.runtime, args.device)
     if segmenter is not None:
         segmenter.settings = changed_settings(segmenter, args.post_processing)
+    seen_by_finder = check_photos_found_by(segmenter, photos, args.allow_seen)
     counts, skipped, seconds = categorize_photos(categorizer, segmenter, photos, not args.keep_unlike)
     figures = figures_by_kind(counts) | {
         "protocol": (f"{len(counts)} boxed photos" + (f", the {args.holdout_fraction:.0%} held-out part"
                                                       if args.holdout_fraction else "")
                      + f", against {len(rows)} reference photos"),
         "seen_queries": seen,
+        "seen_by_item_finder": seen_by_finder,
         "segmenter": segmenter.version if segmenter else None,
         "post_processing": asdict(segmenter.settings) if segmenter else None,
         "unlike_items": "kept" if args.keep_unlike else "dropped",
@@ -101,6 +105,18 @@ def main(args):
     return figures
 
 
+def check_photos_found_by(segmenter, photos, allow_seen):
+    """The number of `photos` the item finder (a detector records them) was trained on; exits on
+    any unless allowed: its boxes there would flatter it as the embedder's answers would."""
+    trained_on = getattr(segmenter, "trained_on", frozenset())
+    seen = sum(content_key(photo.path) in trained_on for photo in photos) if trained_on else 0
+    if seen and not allow_seen:
+        raise SystemExit(f"{seen} of the {len(photos)} photos are photos the item finder {segmenter.version} was "
+                         "trained on; its figures on them would be flattered. Measure on photos it never saw (its "
+                         "held-out part: --holdout-fraction 0.2), or pass --allow-seen to measure anyway.")
+    return seen
+
+
 def print_report(figures):
     print(figures["protocol"] + f"; segmenter {figures['segmenter']}, backbone {figures['backbone']}")
     for label, part in (("all", figures), ("one product", figures["one_product"]),
@@ -109,6 +125,9 @@ def print_report(figures):
             f"{key} {_number(part[key])}" for key in ("item_recall", "item_precision", "item_accuracy",
                                                      "main_item_accuracy", "items_per_photo",
                                                      "products_per_photo", "unmatched_items", "n_photos")))
+    for key, what in (("seen_queries", "the embedder"), ("seen_by_item_finder", "the item finder")):
+        if figures[key]:
+            print(f"WARNING: {figures[key]} photos were photos {what} trained on")
 
 
 def _number(value):

@@ -57,7 +57,8 @@ def export_segmenter(name, path, opset=OPSET):
     if isinstance(segmenter, Detector):  # the file holds the detector's network, not the UNet beside it
         return _write(segmenter.model, segmenter.input_size, path, ["maps"], opset, props | {
             "version": segmenter.network_version, "kind": "detector",
-            "score_threshold": str(segmenter.settings.score_threshold)})
+            "score_threshold": str(segmenter.settings.score_threshold),
+            "trained_on": json.dumps(sorted(segmenter.trained_on))})
     return _write(segmenter.model, segmenter.input_size, path, ["logits"], opset, props)
 
 

@@ -24,7 +24,7 @@ def test_it_measures_items_and_decisions_and_keeps_queries_out_of_the_references
     photos, instances, boxes = fixture
     figures = main(get_args_parser().parse_args([
         "--reference", str(photos), "--photos", str(photos), "--instances", str(instances),
-        "--json", str(tmp_path / "out.json")]))
+        "--json", str(tmp_path / "out.json"), "--allow-seen"]))  # the detector trained on most of these
     assert json.loads((tmp_path / "out.json").read_text()) == json.loads(json.dumps(figures))
     queries = len(PRODUCTS) * QUERIES_PER_PRODUCT
     assert figures["n_photos"] == queries and figures["n_products"] == boxes
@@ -36,7 +36,18 @@ def test_it_measures_items_and_decisions_and_keeps_queries_out_of_the_references
         assert 0 < figures[key] <= 1
     assert figures["items_per_photo"] >= 1  # the main item at least
     assert figures["segmenter"].startswith("detector_lite0") and figures["unlike_items"] == "dropped"
-    assert "item_recall" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "item_recall" in printed
+    assert f"WARNING: {figures['seen_by_item_finder']} photos were photos the item finder trained on" in printed
+
+
+def test_photos_the_detector_trained_on_are_refused(fixture):
+    """Its boxes there would flatter it (the detector records its training photos, as an embedder does)."""
+    photos, instances, _ = fixture
+    with pytest.raises(SystemExit, match=r"\d of the 6 photos are photos the item finder detector_lite0-.* was "
+                                         r"trained on; .* --allow-seen"):
+        main(get_args_parser().parse_args([
+            "--reference", str(photos), "--photos", str(photos), "--instances", str(instances)]))
 
 
 def test_an_unreadable_photo_is_named_and_the_rest_measured(fixture, tmp_path, capsys):
