@@ -178,3 +178,27 @@ def test_it_refuses_to_validate_on_photos_its_init_trained_on(small_catalogue, t
         main(training_args(small_catalogue, tmp_path, "--init", "tiny", "--val", str(small_catalogue[0]),
                            "--name", "again", "--output-dir", str(tmp_path / "again")))
 
+
+
+def test_a_run_resumed_after_an_epoch_trains_as_an_uninterrupted_one(small_catalogue, tmp_path, monkeypatch):
+    """The random generators go on from the checkpoint: resumed, the second epoch draws the
+    shuffles and augmentations an uninterrupted run's second epoch draws, not the first's again."""
+    import vision.training.embedder as embedder
+
+    monkeypatch.setenv("VISION_WEIGHTS_DIR", str(tmp_path / "weights"))
+    main(training_args(small_catalogue, tmp_path, "--epochs", "2", "--max-steps", "2",
+                       "--output-dir", str(tmp_path / "whole")))
+    save_checkpoint = embedder.save_checkpoint
+
+    def stopped_after_it(*args):
+        save_checkpoint(*args)
+        raise KeyboardInterrupt  # the machine went away after the first epoch
+
+    monkeypatch.setattr(embedder, "save_checkpoint", stopped_after_it)
+    with pytest.raises(KeyboardInterrupt):
+        main(training_args(small_catalogue, tmp_path, "--epochs", "2", "--max-steps", "2"))
+    monkeypatch.setattr(embedder, "save_checkpoint", save_checkpoint)
+    main(training_args(small_catalogue, tmp_path, "--epochs", "2", "--max-steps", "2", "--resume"))
+    whole = torch.load(tmp_path / "whole" / "checkpoint.pt", weights_only=True)["model"]
+    resumed = torch.load(tmp_path / "training" / "checkpoint.pt", weights_only=True)["model"]
+    assert all(torch.equal(whole[name], resumed[name]) for name in whole)

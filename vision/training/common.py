@@ -66,7 +66,16 @@ def save_atomically(contents, path):
 
 def save_checkpoint(path, state, history, best):
     contents = {name: part.state_dict() for name, part in state.items()}
-    save_atomically(contents | {"history": json.dumps(history), "best": best}, path)
+    save_atomically(contents | {"history": json.dumps(history), "best": best} | _random_state(), path)
+
+
+def _random_state():
+    """The random generators' state: a run resumed after an epoch goes on drawing the shuffles and
+    augmentations an uninterrupted run would, not those of its first epochs again."""
+    state = {"rng": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda_rng"] = torch.cuda.get_rng_state_all()
+    return state
 
 
 def load_checkpoint(path, state, device):
@@ -77,6 +86,10 @@ def load_checkpoint(path, state, device):
     for name, part in state.items():
         part.load_state_dict(checkpoint[name])
     history = json.loads(checkpoint["history"])
+    if "rng" in checkpoint:  # checkpoints saved before they kept it start the generators afresh
+        torch.set_rng_state(checkpoint["rng"].cpu())
+    if "cuda_rng" in checkpoint and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([state.cpu() for state in checkpoint["cuda_rng"]])
     print(f"resumed from {path} after epoch {history[-1]['epoch']}", file=sys.stderr)
     return history, checkpoint["best"]
 
