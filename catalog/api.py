@@ -189,6 +189,7 @@ def quality(request):
     """Catalogue staff only: the live precision of automatic acceptance, as the Quality page shows it."""
     if not request.user.is_staff:
         return problem_response(status.HTTP_403_FORBIDDEN, "Only catalogue staff can read the quality figures.")
+    model = audits.model_in_use()
     return Response(QualitySerializer({"target_precision": settings.CATALOG_AUTO_ACCEPT_PRECISION,
-                                       "audit_rate": settings.CATALOG_AUDIT_RATE,
-                                       "live_precision": audits.live_precision()}).data)
+                                       "audit_rate": settings.CATALOG_AUDIT_RATE, "model": model,
+                                       "live_precision": audits.live_precision(model=model)}).data)

@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from vision.precision import precision_interval
 
-from .models import PATH_SEPARATOR, Item, Outcome, Photo, accepted_level_path, category_paths
+from .models import (PATH_SEPARATOR, Item, Outcome, Photo, accepted_level_path, answered_by, answering_model,
+                     category_paths)
 from .quality import right_to
 
 AUDITED_OUTCOMES = (Outcome.ACCEPTED, Outcome.ACCEPTED_AT_PARENT)
@@ -75,9 +76,20 @@ def one_drawer_at_a_time():
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_DRAW_LOCK_KEY])
 
 
-def decided_audits():
-    """The audits staff have decided: the one unbiased sample of automatic acceptance."""
-    return Item.objects.filter(audit=True, outcome__in=AUDITED_OUTCOMES).exclude(review=Item.Review.PENDING)
+def decided_audits(model):
+    """The audits staff have decided of `model`'s answers (catalog.models.answering_model): the one
+    unbiased sample of its automatic acceptance. Another model's audits measure that model, on
+    its confidences' scale: a model switched on starts its audits afresh."""
+    return (Item.objects.filter(answered_by(model), audit=True, outcome__in=AUDITED_OUTCOMES)
+            .exclude(review=Item.Review.PENDING))
+
+
+def model_in_use():
+    """The model that categorized the latest photo ("" before any): whose audits the Quality page
+    shows and whose thresholds are in force."""
+    latest = (Photo.objects.filter(status=Photo.Status.DONE).exclude(finished=None).order_by("-finished", "-id")
+              .values_list("model_version", flat=True).first())
+    return answering_model(latest or "")
 
 
 def predicted_names(current, kept):
@@ -95,10 +107,11 @@ class Audited:
     right: bool
 
 
-def audited_items():
-    """[Audited] of every audit staff have decided: right when the category staff chose is the
-    accepted level or under it (an item set aside was wrongly accepted), as the tree is now."""
-    rows = decided_audits().values_list("predicted_category__path", "predicted_path", "decided_lineage",
+def audited_items(model):
+    """[Audited] of every audit staff have decided of `model`'s answers: right when the category
+    staff chose is the accepted level or under it (an item set aside was wrongly accepted), as the
+    tree is now."""
+    rows = decided_audits(model).values_list("predicted_category__path", "predicted_path", "decided_lineage",
                                         "accepted_depth", "category__path")
     paths = category_paths()
     audited = []
@@ -108,13 +121,15 @@ def audited_items():
     return audited
 
 
-def live_precision(audited=None, target=None):
+def live_precision(audited=None, target=None, model=None):
     """[{top_level, level, audited, right, precision, low, high, target, failing, meets_target}]: the
-    precision of automatic acceptance as audits measure it, per top-level category and accepted
-    level, then per category over every level and over all categories; `failing` when even the
-    interval's upper end is below the target (what refits the thresholds), `meets_target` when its
-    lower end is at or above it (neither: the audits cannot tell yet)."""
-    audited = audited_items() if audited is None else audited
+    precision of automatic acceptance as audits measure it (of `model`'s answers, by default the
+    model in use), per top-level category and accepted level, then per category over every level
+    and over all categories; `failing` when even the interval's upper end is below the target (what
+    refits the thresholds), `meets_target` when its lower end is at or above it (neither: the
+    audits cannot tell yet)."""
+    if audited is None:
+        audited = audited_items(model_in_use() if model is None else model)
     target = settings.CATALOG_AUTO_ACCEPT_PRECISION if target is None else target
     groups = {}
     for item in audited:

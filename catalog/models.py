@@ -895,15 +895,30 @@ class AllowanceSpent(models.Model):
         indexes = [models.Index(fields=["seller", "created"])]
 
 
+def answering_model(model_version):
+    """The model of a photo's `model_version` (catalog.Photo): the embedder's weights and runtime,
+    before the index and the other models. A confidence's scale is that model's: its audits measure
+    it, and the thresholds they raise are for its answers."""
+    return model_version.split("+", 1)[0]
+
+
+def answered_by(model):
+    """Items whose photo `model` (answering_model) categorized."""
+    return models.Q(photo__model_version=model) | models.Q(photo__model_version__startswith=model + "+")
+
+
 class ThresholdChange(models.Model):
     """An auto-accept threshold refitted because audits showed the promise failing (worker.thresholds):
-    the latest change of a top-level category's depth, for the target precision in force, is the
-    threshold workers use for its answers."""
+    the latest change of a top-level category's depth, for the target precision and the model in
+    force, is the threshold workers use for its answers."""
 
     created = models.DateTimeField(auto_now_add=True)
     top_level = models.CharField(max_length=200, help_text="the top-level category whose answers it is for")
     depth = models.PositiveSmallIntegerField(help_text="the level of the category tree, 1 the top")
     target_precision = models.FloatField()
+    model = models.CharField(max_length=200, blank=True,
+                             help_text="the model whose answers it is for (answering_model): another model's "
+                                       "confidences are of another scale")
     old_threshold = models.FloatField(null=True, blank=True, help_text="empty: nothing was accepted at this depth")
     new_threshold = models.FloatField(null=True, blank=True, help_text="empty: nothing is accepted at this depth")
     calibration_answers = models.PositiveIntegerField(help_text="the calibration's predictions at this depth")
@@ -918,11 +933,12 @@ class ThresholdChange(models.Model):
         return f"{self.top_level}, depth {self.depth}: {self.old_threshold} → {self.new_threshold}"
 
     @classmethod
-    def in_force(cls, target_precision):
-        """{(top-level category, depth): threshold} of the latest change of each for this target
-        (inf: nothing is accepted there), as vision.calibration.threshold_at takes them."""
+    def in_force(cls, target_precision, model):
+        """{(top-level category, depth): threshold} of the latest change of each for this target and
+        `model` (inf: nothing is accepted there), as vision.calibration.threshold_at takes them: a
+        model switched on starts from its own calibration's thresholds."""
         thresholds = {}
-        changes = cls.objects.filter(target_precision=target_precision)
+        changes = cls.objects.filter(target_precision=target_precision, model=model)
         for top_level, depth, threshold in changes.values_list("top_level", "depth", "new_threshold"):
             thresholds.setdefault((top_level, depth), math.inf if threshold is None else threshold)
         return thresholds

@@ -70,6 +70,7 @@ def review_queue(request):
 @staff_required
 def quality_page(request):
     judged = quality.judged_items()
+    model = audits.model_in_use()
     return render(request, "catalog/quality.html", {
         "summary": quality.summary(judged),
         "by_category": quality.accuracy_by_category(judged),
@@ -77,10 +78,11 @@ def quality_page(request):
         "auto_accept": quality.auto_accept(judged),
         "queue": quality.queue(),
         "most_corrected": quality.most_corrected(judged),
-        "live_precision": audits.live_precision(),
+        "live_precision": audits.live_precision(model=model),
+        "model": model,
         "audit_rate": settings.CATALOG_AUDIT_RATE,
         "weeks_shown": quality.WEEKS_SHOWN,
-        "threshold_changes": ThresholdChange.objects.all()[:THRESHOLD_CHANGES_SHOWN],
+        "threshold_changes": ThresholdChange.objects.filter(model=model)[:THRESHOLD_CHANGES_SHOWN],
     })
 
 

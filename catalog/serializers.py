@@ -174,6 +174,10 @@ class LivePrecisionSerializer(serializers.Serializer):
 class QualitySerializer(serializers.Serializer):
     target_precision = serializers.FloatField(help_text="the precision automatic acceptance promises")
     audit_rate = serializers.FloatField(help_text="the share of automatically accepted items audited")
+    model = serializers.CharField(help_text=(
+        "the model in use (the one that categorized the latest photo; empty before any): the audits counted are "
+        "of its answers, as another model's confidences are of another scale, so switching models starts them "
+        "afresh"))
     live_precision = LivePrecisionSerializer(many=True, help_text=(
         "the precision of automatic acceptance measured by blind audits of a random sample of it"))
 

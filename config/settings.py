@@ -187,7 +187,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Catalog auto-categorization API",
     "DESCRIPTION": "Create listings from product photos and read the categories found for each item. "
                    "Authenticate with `Authorization: Token <key>` (create keys under API tokens).",
-    "VERSION": "1.8.0",  # CHANGELOG.md records what each version changed
+    "VERSION": "1.9.0",  # CHANGELOG.md records what each version changed
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",

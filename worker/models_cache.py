@@ -16,7 +16,7 @@ import time
 
 from django.conf import settings
 
-from catalog.models import ThresholdChange
+from catalog.models import ThresholdChange, answering_model
 from catalog.storage import STORAGE_ERRORS
 from vision.categorize import Categorizer
 from vision.index import IndexMismatch, ReferenceIndex
@@ -91,7 +91,8 @@ class ModelCache:
             self._changes.catch_up()
             self._categorizer.target_precision = settings.CATALOG_AUTO_ACCEPT_PRECISION
             # Thresholds audits raised (worker.thresholds) replace the calibration's.
-            self._categorizer.thresholds = ThresholdChange.in_force(settings.CATALOG_AUTO_ACCEPT_PRECISION)
+            self._categorizer.thresholds = ThresholdChange.in_force(
+                settings.CATALOG_AUTO_ACCEPT_PRECISION, answering_model(self._categorizer.model_version))
             return self._categorizer
 
     def _fetch_newer_snapshot(self):

@@ -1,10 +1,12 @@
 """Auto-accept thresholds steered by audits.
 
-When audits show the promise failing (catalog.audits.live_precision: a 95 % interval whose upper
-end is below the target), the threshold of each top-level category and depth is refitted from the
-index's calibration predictions and that category's audited answers (vision.audits.refit_thresholds:
-audits are of the stream the promise is about), and a threshold that rises is recorded
-(catalog.models.ThresholdChange, which workers read before every photo). Answers accepted in the
+When audits of the model in use show the promise failing (catalog.audits.live_precision: a 95 %
+interval whose upper end is below the target), the threshold of each top-level category and depth is
+refitted, for that model, from the index's calibration predictions and that category's audited
+answers (vision.audits.refit_thresholds: audits are of the stream the promise is about), and a
+threshold that rises is recorded (catalog.models.ThresholdChange, which workers read before every
+photo). Another model's audits and thresholds are not that model's: its confidences are of another
+scale, so a model switched on starts from its calibration's thresholds and audits of its own. Answers accepted in the
 last REVIEW_BACK_DAYS days whose accepted level is now below its threshold go back to review. Only
 audits are counted: staff open other accepted items because something looked wrong, so their
 corrections would bias the refit towards errors.
@@ -18,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog import audits
-from catalog.models import Item, Photo, ThresholdChange, tree_read_once
+from catalog.models import Item, Photo, ThresholdChange, answered_by, answering_model, tree_read_once
 from catalog.quality import right_to
 from catalog.tasks import enqueue_listing_decision
 from catalog.text import percent
@@ -32,30 +34,36 @@ REVIEW_BACK_DAYS = 7
 
 
 def refit_if_failing(now=None):
-    """Refit the thresholds when audits show the promise failing; [ThresholdChange] of those raised."""
+    """Refit the thresholds of the model in use when its audits show the promise failing;
+    [ThresholdChange] of those raised."""
+    if not Item.objects.filter(audit=True).exists():  # nothing to refit on (nor, maybe, an index yet)
+        return []
     target = settings.CATALOG_AUTO_ACCEPT_PRECISION
-    failing = [row for row in audits.live_precision(target=target) if row["failing"]]
-    calibration = models.categorizer().index.calibration if failing else None
+    categorizer = models.categorizer()
+    model = answering_model(categorizer.model_version)
+    failing = [row for row in audits.live_precision(target=target, model=model) if row["failing"]]
+    calibration = categorizer.index.calibration if failing else None
     if calibration is None:
         return []
-    labelled = audited_levels()
-    in_force = ThresholdChange.in_force(target)
+    labelled = audited_levels(model)
+    in_force = ThresholdChange.in_force(target, model)
     reason = "Audits below the target: " + "; ".join(_described(row) for row in failing)
     with transaction.atomic():
         changes = []
         for (top_level, depth), threshold in refit_thresholds(calibration, labelled, target).items():
             old = threshold_at(calibration, target, in_force, (top_level,))(depth)
             if threshold > old:
-                changes.append(_record(calibration, top_level, depth, old, threshold, labelled, target, reason))
+                changes.append(_record(calibration, top_level, depth, old, threshold, labelled, target, model,
+                                       reason))
         if changes:
-            send_back_to_review(calibration, target, ThresholdChange.in_force(target), now)
+            send_back_to_review(calibration, target, ThresholdChange.in_force(target, model), model, now)
     return changes
 
 
-def audited_levels():
-    """[vision.audits.Labelled] of every level of every decided audit's predicted path: right when
-    the category staff chose is that level or under it."""
-    rows = audits.decided_audits().filter(calibrated=True).values_list(
+def audited_levels(model):
+    """[vision.audits.Labelled] of every level of every decided audit's predicted path, of `model`'s
+    answers: right when the category staff chose is that level or under it."""
+    rows = audits.decided_audits(model).filter(calibrated=True).values_list(
         "predicted_category__path", "predicted_path", "predicted_confidences", "category__path")
     levels = []
     for current, kept, confidences, decided in rows:
@@ -65,16 +73,18 @@ def audited_levels():
     return levels
 
 
-def send_back_to_review(calibration, target, refitted, now=None):
-    """Items accepted in the last REVIEW_BACK_DAYS days, not yet reviewed, decided again under the
-    `refitted` thresholds (vision.calibration.threshold_at): those whose accepted level is now below
-    its threshold accept less, or nothing, and their listings are decided again. Returns how many
-    changed. Audits waiting for staff keep what the model accepted: they measure that, and sent back
-    they would leave the sample (the likeliest wrong first) just when the promise fails."""
+def send_back_to_review(calibration, target, refitted, model, now=None):
+    """Items `model` accepted in the last REVIEW_BACK_DAYS days, not yet reviewed, decided again
+    under the `refitted` thresholds (vision.calibration.threshold_at): those whose accepted level is
+    now below its threshold accept less, or nothing, and their listings are decided again. Returns
+    how many changed. Audits waiting for staff keep what the model accepted: they measure that, and
+    sent back they would leave the sample (the likeliest wrong first) just when the promise fails.
+    Another model's answers are left as they are: their confidences are of another scale."""
     since = (now or timezone.now()) - timedelta(days=REVIEW_BACK_DAYS)
     changed, listings = 0, set()
-    recent = Item.objects.filter(outcome__in=audits.AUDITED_OUTCOMES, review=Item.Review.PENDING, calibrated=True,
-                                 audit=False, photo__status=Photo.Status.DONE, photo__finished__gte=since)
+    recent = Item.objects.filter(answered_by(model), outcome__in=audits.AUDITED_OUTCOMES, review=Item.Review.PENDING,
+                                 calibrated=True, audit=False, photo__status=Photo.Status.DONE,
+                                 photo__finished__gte=since)
     with tree_read_once():
         for item in recent.select_related("photo"):
             predicted = parse_path(item.shown_predicted_path)
@@ -91,11 +101,11 @@ def send_back_to_review(calibration, target, refitted, now=None):
     return changed
 
 
-def _record(calibration, top_level, depth, old, new, labelled, target, reason):
+def _record(calibration, top_level, depth, old, new, labelled, target, model, reason):
     theirs = [level for level in labelled
               if level.top_level == top_level and min(level.depth, calibration.depths) == depth]
     return ThresholdChange.objects.create(
-        top_level=top_level, depth=depth, target_precision=target, old_threshold=_stored(old),
+        top_level=top_level, depth=depth, target_precision=target, model=model, old_threshold=_stored(old),
         new_threshold=_stored(new),
         calibration_answers=int((calibration.fit_depth == depth).sum()), audited=len(theirs),
         audited_right=sum(level.right for level in theirs), reason=reason)

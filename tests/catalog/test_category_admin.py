@@ -39,7 +39,7 @@ def test_a_renamed_top_level_category_keeps_the_thresholds_audits_raised(admin_c
                                    new_threshold=0.93, calibration_answers=100, audited=10, audited_right=7,
                                    reason="Audits below the target")
     _change(admin_client, fruit, name="Fresh fruit")
-    assert ThresholdChange.in_force(0.98) == {("Fresh fruit", 2): 0.93}  # not back to the calibration's
+    assert ThresholdChange.in_force(0.98, "") == {("Fresh fruit", 2): 0.93}  # not back to the calibration's
 
 
 def test_moving_a_category_moves_its_subtree_and_its_references(admin_client, make_item):

@@ -25,6 +25,7 @@ def accepted(make_item):
         item.confidences = confidences
         item.save()
         item.photo.finished = timezone.now()
+        item.photo.model_version = models.categorizer().model_version  # the model in use answered it
         item.photo.save()
         return item
     return make
@@ -67,3 +68,30 @@ def test_audits_that_keep_the_promise_change_nothing(calibrated_catalogue, accep
     decide(item, item.category, staff)
     enqueue_threshold_refit()
     assert not ThresholdChange.objects.exists()
+
+
+def test_a_model_switched_on_starts_from_its_calibration_not_the_last_ones_audits(calibrated_catalogue, accepted,
+                                                                                   staff, settings):
+    """Another model's confidences are of another scale: its raised thresholds are not in force for
+    the model in use, and its failing audits refit nothing of it (nor send its answers back)."""
+    settings.CATALOG_AUTO_ACCEPT_PRECISION = TARGET
+    old_model = "grocery-old@onnxruntime"
+    ThresholdChange.objects.create(top_level="Fruit", depth=2, target_precision=TARGET, model=old_model,
+                                   old_threshold=0.5, new_threshold=None, calibration_answers=72, audited=8,
+                                   audited_right=0, reason="Audits below the target")
+    assert ("Fruit", 2) not in models.categorizer().thresholds
+    calibration = models.categorizer().index.calibration
+    confident = [1.0, min(1.0, calibration.threshold(2, TARGET) + 0.5 * (1 - calibration.threshold(2, TARGET)))]
+    pear = Category.objects.get_or_create_path(["Fruit", "Pear"])
+    audited = [accepted(confident, audit=True) for _ in range(8)]
+    photo = audited[0].photo  # the old model answered them all
+    photo.model_version = f"{old_model}+index:5"
+    photo.save()
+    for audit in audited:
+        decide(audit, pear, staff)
+    enqueue_threshold_refit()
+    assert list(ThresholdChange.objects.values_list("model", flat=True)) == [old_model]
+    photo.model_version = models.categorizer().model_version  # had the model in use answered them
+    photo.save()
+    enqueue_threshold_refit()
+    assert ThresholdChange.objects.filter(model=models.categorizer().model_version.split("+")[0]).exists()
