@@ -5,14 +5,18 @@ Only vision.images is imported here (Pillow and NumPy): the web process never lo
 
 import io
 import os
+import tempfile
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import DatabaseError
 from PIL import ImageOps
 
 from vision.images import InvalidImage, decode_image, load_image
+
+from .photo_metadata import without_location
 
 ALLOWED_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif")
 # Narrower photos hold no product to find: items, crops and heatmaps need some pixels each way.
@@ -26,7 +30,7 @@ DISPLAY_SIDES = {"display": 1600, "thumbnail": 360}
 
 @dataclass(frozen=True)
 class CheckedPhoto:
-    upload: object  # the UploadedFile, rewound
+    upload: object  # what is stored: the upload with no location in it (catalog.photo_metadata), rewound
     extension: str  # of its real format, to store it under
     width: int  # upright, after EXIF orientation
     height: int
@@ -36,7 +40,8 @@ def check_photo(upload, sent_bytes=None):
     """Validate an uploaded file and return it as a CheckedPhoto. `sent_bytes`: what the file
     took in the request, when that is less than its size (a compressed archive member).
 
-    Raises InvalidImage with a message for the seller. The file is left rewound.
+    Raises InvalidImage with a message for the seller. The file is left rewound; what is stored is
+    a copy with the place the photo was taken removed (catalog.photo_metadata.without_location).
     """
     extension = os.path.splitext(upload.name)[1].lower()
     if extension not in ALLOWED_EXTENSIONS:
@@ -49,12 +54,23 @@ def check_photo(upload, sent_bytes=None):
         raise InvalidImage(f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is {limit:.0f} MB.")
     upload.seek(0)
     try:
-        image = decode_image(upload, max_pixels=settings.CATALOG_MAX_PHOTO_PIXELS, sent_bytes=sent_bytes or upload.size)
+        data = upload.read()
+        image = decode_image(data, max_pixels=settings.CATALOG_MAX_PHOTO_PIXELS, sent_bytes=sent_bytes or upload.size)
     finally:
         upload.seek(0)
     width, height = ImageOps.exif_transpose(image).size
     _check_shape(width, height)
-    return CheckedPhoto(upload, _EXTENSION_OF_FORMAT[image.format], width, height)
+    return CheckedPhoto(_spooled(without_location(data, image)[0], upload.name), _EXTENSION_OF_FORMAT[image.format],
+                        width, height)
+
+
+def _spooled(data, name):
+    """`data` as a File named `name`, on disk past Django's upload memory size (a request holds
+    up to CATALOG_MAX_PHOTOS_PER_LISTING of them until they are stored), rewound."""
+    spool = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)
+    spool.write(data)
+    spool.seek(0)
+    return File(spool, name=name)
 
 
 NO_PHOTO = "Choose at least one photo."

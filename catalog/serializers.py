@@ -88,7 +88,9 @@ class PhotoSerializer(serializers.ModelSerializer):
                                                             f"address of this API that does not expire (send your "
                                                             f"token). {URL_NOTE}")
     thumbnail_url = serializers.SerializerMethodField(help_text="a JPEG of at most 360 px a side")
-    original_url = serializers.SerializerMethodField(help_text="the file as uploaded")
+    original_url = serializers.SerializerMethodField(help_text=(
+        "the file as uploaded, less where it was taken: its location metadata (GPS, XMP, IPTC) is removed "
+        "before it is stored"))
     items = ItemSerializer(many=True, read_only=True)
 
     class Meta:
