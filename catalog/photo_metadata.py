@@ -73,11 +73,11 @@ def without_location(data, image):
         if rewritten is not None and _holds_only_what_is_needed(rewritten, image.format):
             return rewritten, "rewritten"
         stored, how = _reencoded(data, image.format), "re-encoded"
-    elif not _may_hold_location(data):
+    elif not may_hold_location(data):
         return data, "as uploaded"
     else:
         stored, how = _reencoded(data, image.format), "re-encoded"
-    if _may_hold_location(stored):
+    if may_hold_location(stored):
         raise LocationNotRemoved("The place this photo was taken could not be removed from it, so it was not "
                                  "stored; export it as a plain JPEG and send it again.")
     return stored, how
@@ -150,7 +150,7 @@ def _webp_chunks(data):
     return types
 
 
-def _may_hold_location(data):
+def may_hold_location(data):
     """Whether anything in the file may say where it was taken, by Pillow (every image of it) and
     libexiv2; True when either cannot tell."""
     try:

@@ -58,11 +58,11 @@ def photo_with_location(fmt):
         image.iptcData()["Iptc.Application2.CountryName"] = "Sweden"
         image.writeMetadata()
         data = bytes(image.io().data())
-    assert _location_in(data)
+    assert location_in(data)
     return data
 
 
-def _location_in(data):
+def location_in(data):
     """The location metadata libexiv2 and Pillow find in `data`."""
     image = exiv2.ImageFactory.open(data)
     image.readMetadata()
@@ -83,7 +83,7 @@ EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
 def _assert_same_photo_without_location(sent, kept, photo):
-    assert _location_in(kept) == []
+    assert location_in(kept) == []
     assert b"Stockholm" not in kept and b"Phone maker" not in kept  # nothing of it left in the bytes
     before, after = Image.open(io.BytesIO(sent)), Image.open(io.BytesIO(kept))
     assert after.format == before.format
@@ -130,12 +130,12 @@ def test_an_iphone_heic_with_a_location_is_stored_re_encoded_without_it(api):
     buffer = io.BytesIO()
     _pixels().save(buffer, "HEIF", exif=_gps_exif(orientation=1), xmp=XMP.encode(), icc_profile=SRGB, quality=90)
     sent = buffer.getvalue()
-    assert _location_in(sent)
+    assert location_in(sent)
     response = api.post("/api/v1/listings/", {"title": "Mug", "photos": [raw_upload("IMG_0002.HEIC", sent)]})
     assert response.status_code == 201, response.content
     photo = Photo.objects.get()
     kept = stored(photo)
-    assert _location_in(kept) == [] and b"Stockholm" not in kept
+    assert location_in(kept) == [] and b"Stockholm" not in kept
     before, after = Image.open(io.BytesIO(sent)), Image.open(io.BytesIO(kept))
     assert after.format == "HEIF" and after.size == before.size == (photo.width, photo.height) == (96, 64)
     assert after.info.get("icc_profile") == SRGB
@@ -161,7 +161,7 @@ def test_a_jpeg_with_data_after_its_image_is_stored_without_it(owner_client):
     assert response.status_code == 302
     photo = Photo.objects.get()
     kept = stored(photo)
-    assert _location_in(kept) == [] and b"+59.3350" not in kept
+    assert location_in(kept) == [] and b"+59.3350" not in kept
     after = Image.open(io.BytesIO(kept))
     assert after.format == "JPEG" and dict(after.getexif()) == {0x0112: ROTATED}
     assert after.info.get("icc_profile") == SRGB
@@ -186,5 +186,5 @@ def test_display_images_carry_no_metadata(api):
         with getattr(photo, name).open("rb") as handle:
             data = handle.read()
         shown = Image.open(io.BytesIO(data))
-        assert shown.format == "JPEG" and not shown.getexif() and not shown.info.get("xmp") and not _location_in(data)
+        assert shown.format == "JPEG" and not shown.getexif() and not shown.info.get("xmp") and not location_in(data)
         assert shown.width < shown.height  # upright
