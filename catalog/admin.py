@@ -1,5 +1,7 @@
+from functools import partial
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -29,6 +31,11 @@ class UpdatesTheIndex(admin.ModelAdmin):
         transaction.on_commit(enqueue_index_update)
 
 
+CATEGORY_IN_USE = ("A category in use cannot be deleted: move or delete its subcategories and references, and correct "
+                   "its items in the review queue, first. One that review decisions record stays for the record: "
+                   "rename or move it instead.")
+
+
 @admin.register(Category)
 class CategoryAdmin(UpdatesTheIndex):
     """Create, rename and move categories. Paths of the whole subtree follow a rename or a move;
@@ -40,6 +47,23 @@ class CategoryAdmin(UpdatesTheIndex):
     fields = ["name", "parent", "path"]
     readonly_fields = ["path"]
     autocomplete_fields = ["parent"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"name", "parent"} & set(form.changed_data):
+            # Renamed or moved: the running workers' indexes follow at once (reference changes), but
+            # the heatmap head in the file knows categories by their old paths, and labelled the next
+            # photos' heatmaps with a path that no longer exists until the file was next compacted.
+            transaction.on_commit(partial(enqueue_index_update, compact=True))
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if protected:
+            # What keeps it is what refers to it: the page said the account lacked the permission to
+            # delete review decisions, which no account has (they are the record).
+            perms_needed = set()
+            messages.warning(request, CATEGORY_IN_USE)
+        return deleted, counts, perms_needed, protected
 
     def get_queryset(self, request):
         # Counted in the list's one query, not two queries a row.
@@ -123,9 +147,19 @@ class ItemAdmin(admin.ModelAdmin):
     list_select_related = ["photo", "category"]
     # An audit's flag and the model's outcome are the record of what was drawn and what the model did:
     # unticking a waiting audit would show its hidden answer and let it be accepted unseen.
-    readonly_fields = ["uuid", "category", "confidences", "confidence", "heatmap_category", "review", "audit",
+    readonly_fields = ["uuid", "category", "confidences", "confidence", "heatmap_category_now", "review", "audit",
                        "outcome", "accepted_depth", "risk", "calibrated", "decided_lineage", "predicted_category",
-                       "predicted_path", "predicted_confidences"]
+                       "predicted_path_now", "predicted_confidences"]
+    # The paths as they were are kept for a category deleted since; the page shows them as the tree is now.
+    exclude = ["heatmap_category", "predicted_path"]
+
+    @admin.display(description="heatmap category")
+    def heatmap_category_now(self, item):
+        return item.shown_heatmap_category
+
+    @admin.display(description="predicted path")
+    def predicted_path_now(self, item):
+        return item.shown_predicted_path
 
     def get_queryset(self, request):
         # A waiting audit's page would show the model's answer: staff label it on the review queue.

@@ -85,6 +85,9 @@ class Category(models.Model):
     def clean(self):
         if self.pk and self.parent and self.subtree().filter(pk=self.parent.pk).exists():
             raise ValidationError({"parent": "A category cannot be moved under itself or one of its subcategories."})
+        if self.parent is None and Category.objects.filter(parent=None, name=self.name).exclude(pk=self.pk).exists():
+            # Said in words: the constraint's own message named it ("unique_top_level_name" is violated).
+            raise ValidationError({"name": f"There is a top-level category “{self.name}” already."})
 
     def lineage_ids(self):
         """The ids of the categories along this one's path, the top level first (the tree as

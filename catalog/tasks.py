@@ -67,9 +67,11 @@ def enqueue_threshold_refit():
         log.exception("could not reach the broker; the scheduled refit_thresholds will catch up")
 
 
-def enqueue_index_update():
+def enqueue_index_update(compact=False):
+    """Send the index update; with `compact`, the index file is rewritten at once (after a category
+    is renamed or moved: the heatmaps' head knows categories by their paths in the file)."""
     try:
-        send(UPDATE_REFERENCE_INDEX)
+        send(UPDATE_REFERENCE_INDEX, *((True,) if compact else ()))
     except BrokerError:
         log.exception("could not reach the broker; the scheduled update_reference_index will catch up")
 

@@ -134,11 +134,12 @@ def refit_thresholds(self):
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, soft_time_limit=600, time_limit=660)
-def update_reference_index(self):
+def update_reference_index(self, compact=False):
     """Put new and changed references into the index: after a review decision or a category edit,
-    and on a schedule, to catch up on any update whose message was lost."""
+    and on a schedule, to catch up on any update whose message was lost. With `compact` (a category
+    renamed or moved) the file is rewritten now, its heatmap head retrained on the paths as they are."""
     try:
-        update_index()
+        update_index(compact=compact)
     except TRANSIENT_ERRORS as error:
         raise self.retry(exc=error, countdown=backoff(self.request.retries))
 

@@ -93,3 +93,37 @@ def test_the_category_list_counts_references_and_items_in_one_query(admin_client
     assert len(many) == len(few), "two queries a category"
     banana = page.content.decode().split("Fruit &gt; Banana", 1)[1].split("</tr>", 1)[0]
     assert ">0<" in banana and ">2<" in banana  # no references, two items
+
+
+def test_a_category_a_review_decision_records_is_refused_as_in_use_not_for_want_of_permission(admin_client,
+                                                                                             make_item, staff):
+    """Staff were told their account lacked the permission to delete review decisions, as if another
+    account could: decisions are the record, and the category they name stays."""
+    from catalog.models import ReviewDecision
+
+    item = make_item("Fruit > Banana")
+    banana, plantain = item.category, Category.objects.get_or_create_path(["Fruit", "Plantain"])
+    ReviewDecision.objects.create(item=item, reviewer=staff, action="corrected", old_category=banana,
+                                  new_category=plantain)
+    Item.objects.filter(pk=item.pk).update(category=plantain)
+
+    for response in (admin_client.post(f"/admin/catalog/category/{banana.pk}/delete/", {"post": "yes"}),
+                     admin_client.post("/admin/catalog/category/", {"action": "delete_selected", "post": "yes",
+                                                                    "_selected_action": [banana.pk]})):
+        page = response.content.decode()
+        assert response.status_code == 200 and Category.objects.filter(pk=banana.pk).exists()
+        assert "permission" not in page
+        assert "stella corrected Fruit &gt; Plantain" in page  # what keeps it
+        assert "rename or move it instead" in page
+
+
+def test_a_second_top_level_category_of_a_name_is_refused_in_words(admin_client):
+    """Staff were told “Constraint “unique_top_level_name” is violated”."""
+    Category.objects.get_or_create_path(["Apple"])
+    apple = Category.objects.get_or_create_path(["Fruit", "Apple"])
+    for response in (_change(admin_client, apple, parent=""),
+                     admin_client.post("/admin/catalog/category/add/", {"name": "Apple", "parent": ""})):
+        page = response.content.decode()
+        assert response.status_code == 200 and "There is a top-level category “Apple” already." in page
+        assert "unique_top_level_name" not in page
+    assert Category.objects.get(pk=apple.pk).path == "Fruit > Apple"
