@@ -20,7 +20,11 @@ class UpdatesTheIndex(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        transaction.on_commit(enqueue_index_update)
+        transaction.on_commit(partial(enqueue_index_update, compact=self.rewrites_the_index(form, change)))
+
+    def rewrites_the_index(self, form, change):
+        """Whether this change needs the index file rewritten at once, not only updated."""
+        return False
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
@@ -48,13 +52,11 @@ class CategoryAdmin(UpdatesTheIndex):
     readonly_fields = ["path"]
     autocomplete_fields = ["parent"]
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and {"name", "parent"} & set(form.changed_data):
-            # Renamed or moved: the running workers' indexes follow at once (reference changes), but
-            # the heatmap head in the file knows categories by their old paths, and labelled the next
-            # photos' heatmaps with a path that no longer exists until the file was next compacted.
-            transaction.on_commit(partial(enqueue_index_update, compact=True))
+    def rewrites_the_index(self, form, change):
+        # Renamed or moved: the running workers' indexes follow at once (reference changes), but the
+        # heatmap head in the file knows categories by their old paths, and labelled the next photos'
+        # heatmaps with a path that no longer exists until the file was next compacted.
+        return change and bool({"name", "parent"} & set(form.changed_data))
 
     def get_deleted_objects(self, objs, request):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)

@@ -75,8 +75,8 @@ def _take_over(record, fingerprint):
 
 def _replay(record, fingerprint):
     if record is None:
-        return problem_response(status.HTTP_409_CONFLICT, f"Another request with this {HEADER} is being handled "
-                                                          "at this moment; retry in a moment.")
+        return problem_response(status.HTTP_409_CONFLICT, f"This {HEADER} could not be claimed just now (its old "
+                                                          "record was being cleared away); retry in a moment.")
     if record.fingerprint != fingerprint:
         return problem_response(status.HTTP_422_UNPROCESSABLE_ENTITY,
                       f"This {HEADER} was already used for a different request; use a new key for a new request.")

@@ -18,12 +18,14 @@ photographing at home would hand staff their address, so no stored original carr
   so: libexiv2 does not write HEIF ("Writing to BMFF images is not supported"), and a rewrite of
   an MPO's first image breaks the offsets of the images after it. Re-encoding costs quality, so
   they are kept as uploaded when nothing in them may hold a location (their other metadata
-  stays), and otherwise re-encoded: HEIC by pillow-heif at quality 95 with its chroma subsampling,
-  decoded upright (its rotation applied) with the ICC profile and no other metadata; an MPO as
-  its first image alone, a plain JPEG (its own quantization tables, orientation and ICC kept).
+  stays), and otherwise re-encoded: a HEIC as a JPEG at quality 95, decoded upright (its rotation
+  applied) with the ICC profile and no other metadata (encoding HEIC again took 7 to 29 s a
+  12-megapixel photo here, in the upload's request); an MPO as its first image alone, a plain JPEG
+  (its own quantization tables, orientation and ICC kept).
 
 A photo is never stored with a location because removing it failed: what still holds one after
-all this is refused (LocationNotRemoved, an InvalidImage).
+all this, or whose metadata cannot be read or written at all (a crafted EXIF), is refused
+(LocationNotRemoved, an InvalidImage).
 """
 
 import io
@@ -57,29 +59,38 @@ _WEBP_CHUNKS = {b"VP8X", b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF", b"ICCP", b
 # Words that name a place in a metadata key or an XMP packet (GPSLatitude, photoshop:City,
 # Iptc4xmpExt:LocationCreated, Iptc.Application2.SubLocation, a maker note's Landmark...).
 _PLACE = re.compile(rb"gps|locat|city|country|province|state|landmark|geo", re.IGNORECASE)
-HEIC_QUALITY = 95
+HEIC_AS_JPEG_QUALITY = 95
 
 
 class LocationNotRemoved(InvalidImage):
     """The photo could not be stored without its location."""
 
 
+NOT_REMOVED = ("The place this photo was taken could not be removed from it, so it was not stored; export it "
+               "as a plain JPEG and send it again.")
+# What Pillow and its plugins raise on metadata they cannot read or write (a crafted EXIF, say).
+_UNREADABLE = (OSError, ValueError, SyntaxError, EOFError, TypeError, struct.error)
+
+
 def without_location(data, image):
     """(`data`, the photo's bytes, with no location in them; how: "rewritten", "re-encoded" or
     "as uploaded"). `image` is the photo as decoded from them (its `format`). Raises
-    LocationNotRemoved rather than give back bytes that may still hold one."""
-    if image.format in ("JPEG", "PNG", "WEBP"):
-        rewritten = _rewritten(data)
-        if rewritten is not None and _holds_only_what_is_needed(rewritten, image.format):
-            return rewritten, "rewritten"
-        stored, how = _reencoded(data, image.format), "re-encoded"
-    elif not may_hold_location(data):
-        return data, "as uploaded"
-    else:
-        stored, how = _reencoded(data, image.format), "re-encoded"
+    LocationNotRemoved rather than give back bytes that may still hold one, or fail otherwise."""
+    try:
+        if image.format in ("JPEG", "PNG", "WEBP"):
+            rewritten = _rewritten(data)
+            if rewritten is not None and _holds_only_what_is_needed(rewritten, image.format):
+                return rewritten, "rewritten"
+            stored, how = _reencoded(data, image.format), "re-encoded"
+        elif not may_hold_location(data):
+            return data, "as uploaded"
+        else:
+            stored, how = _reencoded(data, image.format), "re-encoded"
+    except _UNREADABLE as error:
+        log.info("an upload could not be stored without its metadata (%r): refused", error)
+        raise LocationNotRemoved(NOT_REMOVED) from error
     if may_hold_location(stored):
-        raise LocationNotRemoved("The place this photo was taken could not be removed from it, so it was not "
-                                 "stored; export it as a plain JPEG and send it again.")
+        raise LocationNotRemoved(NOT_REMOVED)
     return stored, how
 
 
@@ -115,12 +126,29 @@ def _holds_only_what_is_needed(data, image_format):
             return False
         if image_format == "JPEG":
             return (all(data_.startswith(_JPEG_SEGMENTS.get(marker, (b"\0no",))) for marker, data_ in image.applist)
-                    and data.rstrip(b"\0\r\n ").endswith(b"\xff\xd9"))
+                    and not data[_jpeg_end(data):].strip(b"\0\r\n "))
         if image_format == "PNG":
             return set(getattr(image, "text", {})) <= _PNG_TEXT_KEPT and _png_chunks(data) <= _PNG_CHUNKS
         return _webp_chunks(data) <= _WEBP_CHUNKS
     except (OSError, ValueError, SyntaxError, struct.error):
         return False
+
+
+def _jpeg_end(data):
+    """Where a JPEG's first image ends: past the EOI that follows its first scan. Another image
+    appended after it (a depth map, a second photo: it may hold a location of its own) also ends in
+    an EOI, so the file's last bytes do not tell. The segments before the scan are walked by their
+    lengths; in the scans an 0xFF byte of data is always followed by 0x00 or a restart marker, so the
+    first EOI there is the image's. A segment between progressive scans holding the EOI's two bytes
+    makes the image seem to end early: the file is then re-encoded, never kept with a tail."""
+    position = 2
+    while position + 4 <= len(data) and data[position] == 0xFF:
+        marker, (length,) = data[position + 1], struct.unpack(">H", data[position + 2:position + 4])
+        position += 2 + length
+        if marker == 0xDA:  # SOS: the entropy-coded data follows its header
+            break
+    end = data.find(b"\xff\xd9", position)
+    return len(data) if end < 0 else end + 2
 
 
 def _png_chunks(data):
@@ -187,7 +215,8 @@ def _reencoded(data, image_format):
     clean.info = {key: source.info[key] for key in ("icc_profile", "transparency") if source.info.get(key)}
     exif = Image.Exif()
     orientation = source.getexif().get(ORIENTATION_TAG)
-    if orientation and image_format != "HEIF":  # pillow-heif has turned a HEIC's pixels already
+    # pillow-heif has turned a HEIC's pixels already; a value that is no orientation is dropped.
+    if orientation in range(1, 9) and image_format != "HEIF":
         exif[ORIENTATION_TAG] = orientation
     options = {"exif": exif.tobytes() if exif else b"", "icc_profile": clean.info.get("icc_profile")}
     if image_format in ("JPEG", "MPO"):
@@ -200,9 +229,10 @@ def _reencoded(data, image_format):
     elif image_format == "WEBP":
         fmt, options = "WEBP", {**options, "lossless": b"VP8L" in _webp_chunks(data), "quality": 100}
     else:
-        fmt, options = "HEIF", {**options, "quality": HEIC_QUALITY, "xmp": None,
-                                "chroma": source.info.get("chroma") or 420}
-        options.pop("exif")
+        # A HEIC becomes a JPEG: encoding HEIC again took 7 to 29 s a 12-megapixel photo on a 2-core
+        # machine (in the upload's request), a JPEG a fraction of a second; browsers show JPEG too.
+        fmt, options = "JPEG", {"quality": HEIC_AS_JPEG_QUALITY, "subsampling": "4:4:4",
+                                "icc_profile": options["icc_profile"]}
     buffer = io.BytesIO()
     clean.save(buffer, fmt, **options)
     return buffer.getvalue()

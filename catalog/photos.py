@@ -5,6 +5,7 @@ Only vision.images is imported here (Pillow and NumPy): the web process never lo
 
 import io
 import os
+import struct
 import tempfile
 from dataclasses import dataclass
 
@@ -12,7 +13,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import DatabaseError
-from PIL import ImageOps
+from PIL import Image, ImageOps
 
 from vision.images import InvalidImage, decode_image, load_image
 
@@ -58,10 +59,20 @@ def check_photo(upload, sent_bytes=None):
         image = decode_image(data, max_pixels=settings.CATALOG_MAX_PHOTO_PIXELS, sent_bytes=sent_bytes or upload.size)
     finally:
         upload.seek(0)
-    width, height = ImageOps.exif_transpose(image).size
+    width, height = _upright_size(image)
     _check_shape(width, height)
-    return CheckedPhoto(_spooled(without_location(data, image)[0], upload.name), _EXTENSION_OF_FORMAT[image.format],
-                        width, height)
+    stored, _ = without_location(data, image)
+    # A HEIC whose location had to go is stored as a JPEG (catalog.photo_metadata).
+    stored_format = image.format if stored is data else Image.open(io.BytesIO(stored)).format
+    return CheckedPhoto(_spooled(stored, upload.name), _EXTENSION_OF_FORMAT[stored_format], width, height)
+
+
+def _upright_size(image):
+    try:
+        return ImageOps.exif_transpose(image).size
+    except (ValueError, SyntaxError, TypeError, struct.error) as error:  # an EXIF Pillow cannot read
+        raise InvalidImage("The photo's metadata (its orientation) cannot be read; export it as a plain JPEG and "
+                           "send it again.") from error
 
 
 def _spooled(data, name):

@@ -12,6 +12,7 @@ audits are counted: staff open other accepted items because something looked wro
 corrections would bias the refit towards errors.
 """
 
+import logging
 import math
 from datetime import timedelta
 
@@ -32,17 +33,25 @@ from .models_cache import models
 
 REVIEW_BACK_DAYS = 7
 
+log = logging.getLogger(__name__)
+
 
 def refit_if_failing(now=None):
     """Refit the thresholds of the model in use when its audits show the promise failing;
     [ThresholdChange] of those raised."""
-    if not Item.objects.filter(audit=True).exists():  # nothing to refit on (nor, maybe, an index yet)
-        return []
     target = settings.CATALOG_AUTO_ACCEPT_PRECISION
-    categorizer = models.categorizer()
-    model = answering_model(categorizer.model_version)
+    model = audits.model_in_use()  # as the Quality page says it
     failing = [row for row in audits.live_precision(target=target, model=model) if row["failing"]]
-    calibration = categorizer.index.calibration if failing else None
+    if not failing:  # the models are loaded only for a refit
+        return []
+    categorizer = models.categorizer()
+    if answering_model(categorizer.model_version) != model:
+        # This process serves another model than the latest photo's (a switch under way): the refit
+        # waits for the model in use to be the one whose calibration it would refit.
+        log.info("thresholds not refitted: this worker serves %s, the latest photo was categorized by %s",
+                 answering_model(categorizer.model_version), model)
+        return []
+    calibration = categorizer.index.calibration
     if calibration is None:
         return []
     labelled = audited_levels(model)

@@ -2,6 +2,8 @@
 and IPTC, uploaded by the form, the API and a bulk archive, read back as stored."""
 
 import io
+import os
+import struct
 
 import exiv2
 import pytest
@@ -126,7 +128,8 @@ def test_a_bulk_archive_stores_its_photos_without_their_location(api):
 
 
 def test_an_iphone_heic_with_a_location_is_stored_re_encoded_without_it(api):
-    """libexiv2 cannot write HEIF: the HEIC is encoded again, upright, with its ICC profile."""
+    """libexiv2 cannot write HEIF: the HEIC is encoded again, as a JPEG (encoding HEIC took seconds a
+    photo), upright, with its ICC profile."""
     buffer = io.BytesIO()
     _pixels().save(buffer, "HEIF", exif=_gps_exif(orientation=1), xmp=XMP.encode(), icc_profile=SRGB, quality=90)
     sent = buffer.getvalue()
@@ -137,7 +140,8 @@ def test_an_iphone_heic_with_a_location_is_stored_re_encoded_without_it(api):
     kept = stored(photo)
     assert location_in(kept) == [] and b"Stockholm" not in kept
     before, after = Image.open(io.BytesIO(sent)), Image.open(io.BytesIO(kept))
-    assert after.format == "HEIF" and after.size == before.size == (photo.width, photo.height) == (96, 64)
+    assert after.format == "JPEG" and after.size == before.size == (photo.width, photo.height) == (96, 64)
+    assert photo.image.name.endswith(".jpg")
     assert after.info.get("icc_profile") == SRGB
     difference = sum(abs(a - b) for a, b in zip(after.tobytes(), before.tobytes())) / len(before.tobytes())
     assert difference < 3  # quality 95: the same photo to the eye
@@ -166,6 +170,43 @@ def test_a_jpeg_with_data_after_its_image_is_stored_without_it(owner_client):
     assert after.format == "JPEG" and dict(after.getexif()) == {0x0112: ROTATED}
     assert after.info.get("icc_profile") == SRGB
     assert ImageOps.exif_transpose(after).size == (64, 96) == (photo.width, photo.height)
+
+
+def test_a_second_image_after_a_jpeg_goes_with_its_location(owner_client):
+    """A camera's depth map or second photo after the first image ends in an EOI too: the file's last
+    bytes did not tell, and the second image was stored with its location."""
+    plain = io.BytesIO()
+    _pixels().save(plain, "JPEG", icc_profile=SRGB)
+    sent = plain.getvalue() + photo_with_location("JPEG")
+    assert b"Stockholm" in sent
+    response = owner_client.post("/listings/new/", {"title": "Mug", "photos": [raw_upload("two.jpg", sent)]})
+    assert response.status_code == 302
+    kept = stored(Photo.objects.get())
+    assert b"Stockholm" not in kept and kept.count(b"\xff\xd8\xff") == 1 and location_in(kept) == []
+
+
+def test_an_orientation_that_is_no_orientation_is_dropped_not_a_server_error(api):
+    """A crafted orientation (a ratio, not a SHORT) on a photo that must be encoded again: the
+    encoder's EXIF writer failed with a 500 (and ended a bulk job)."""
+    # A TIFF header, one IFD of one entry: the orientation as a RATIONAL (type 5), 5/2, stored after it.
+    ratio = (b"II*\0" + struct.pack("<IHHHIII", 8, 1, 0x0112, 5, 1, 26, 0) + struct.pack("<II", 5, 2))
+    buffer = io.BytesIO()
+    _pixels().save(buffer, "JPEG", exif=b"Exif\0\0" + ratio)
+    assert Image.open(io.BytesIO(buffer.getvalue())).getexif()[0x0112] == 2.5
+    sent = buffer.getvalue() + b"trailing bytes: encoded again"
+    response = api.post("/api/v1/listings/", {"title": "Mug", "photos": [raw_upload("odd.jpg", sent)]})
+    assert response.status_code == 201, response.content
+    kept = Image.open(io.BytesIO(stored(Photo.objects.get())))
+    assert location_in(stored(Photo.objects.get())) == [] and 0x0112 not in kept.getexif()
+
+
+def test_a_photo_whose_exif_cannot_be_read_is_refused_in_words(api):
+    """Its orientation could not be read: a 500, now a refusal that says what to do."""
+    with open(os.path.join(os.path.dirname(__file__), "data", "exif_unreadable.heic"), "rb") as handle:
+        sent = handle.read()
+    response = api.post("/api/v1/listings/", {"title": "Mug", "photos": [raw_upload("odd.heic", sent)]})
+    assert response.status_code == 400 and not Photo.objects.exists()
+    assert "metadata (its orientation) cannot be read" in response.content.decode()
 
 
 def test_a_bad_photo_with_a_location_is_refused_and_nothing_is_stored(api, settings):

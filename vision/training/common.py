@@ -71,7 +71,9 @@ def save_checkpoint(path, state, history, best):
 
 def _random_state():
     """The random generators' state: a run resumed after an epoch goes on drawing the shuffles and
-    augmentations an uninterrupted run would, not those of its first epochs again."""
+    augmentations an uninterrupted run would, not those of its first epochs again. Bit for bit with
+    --workers 0 only: loader workers are seeded as they start, which a resumed run does later in
+    the generator's sequence (its draws differ then, but are not its first epochs' again)."""
     state = {"rng": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda_rng"] = torch.cuda.get_rng_state_all()
