@@ -34,7 +34,7 @@ import re
 import struct
 
 import exiv2
-from PIL import Image, JpegImagePlugin
+from PIL import ExifTags, Image, JpegImagePlugin
 
 from vision.images import InvalidImage
 
@@ -43,9 +43,11 @@ log = logging.getLogger(__name__)
 # libexiv2's XMP parser must be set up once, before threads use it (the embedded server's are).
 exiv2.XmpParser.initialize()
 
-ORIENTATION_TAG = 0x0112
+ORIENTATION_TAG = ExifTags.Base.Orientation
 ORIENTATION_KEY = "Exif.Image.Orientation"
-GPS_IFD = 0x8825
+GPS_IFD = ExifTags.IFD.GPSInfo
+# What Pillow and its plugins raise on metadata they cannot read or write (a crafted EXIF, say).
+UNREADABLE = (OSError, ValueError, SyntaxError, EOFError, TypeError, struct.error)
 # What a JPEG needs besides its image data: JFIF, EXIF (orientation only, checked apart), the ICC
 # profile, Adobe's colour transform.
 _JPEG_SEGMENTS = {"APP0": (b"JFIF\0", b"JFXX\0"), "APP1": (b"Exif\0\0",), "APP2": (b"ICC_PROFILE\0",),
@@ -68,8 +70,6 @@ class LocationNotRemoved(InvalidImage):
 
 NOT_REMOVED = ("The place this photo was taken could not be removed from it, so it was not stored; export it "
                "as a plain JPEG and send it again.")
-# What Pillow and its plugins raise on metadata they cannot read or write (a crafted EXIF, say).
-_UNREADABLE = (OSError, ValueError, SyntaxError, EOFError, TypeError, struct.error)
 
 
 def without_location(data, image):
@@ -86,7 +86,7 @@ def without_location(data, image):
             return data, "as uploaded"
         else:
             stored, how = _reencoded(data, image.format), "re-encoded"
-    except _UNREADABLE as error:
+    except UNREADABLE as error:
         log.info("an upload could not be stored without its metadata (%r): refused", error)
         raise LocationNotRemoved(NOT_REMOVED) from error
     if may_hold_location(stored):
@@ -130,7 +130,7 @@ def _holds_only_what_is_needed(data, image_format):
         if image_format == "PNG":
             return set(getattr(image, "text", {})) <= _PNG_TEXT_KEPT and _png_chunks(data) <= _PNG_CHUNKS
         return _webp_chunks(data) <= _WEBP_CHUNKS
-    except (OSError, ValueError, SyntaxError, struct.error):
+    except UNREADABLE:
         return False
 
 
@@ -197,7 +197,7 @@ def may_hold_location(data):
         metadata.readMetadata()
         keys = [datum.key() for datum in metadata.exifData()] + [datum.key() for datum in metadata.xmpData()]
         return bool(len(metadata.iptcData())) or any(_PLACE.search(key.encode()) for key in keys)
-    except (OSError, ValueError, SyntaxError, EOFError, exiv2.Exiv2Error) as error:
+    except (*UNREADABLE, exiv2.Exiv2Error) as error:
         log.info("could not tell whether an upload holds its location (%s): taken as holding it", error)
         return True
 

@@ -5,7 +5,6 @@ Only vision.images is imported here (Pillow and NumPy): the web process never lo
 
 import io
 import os
-import struct
 import tempfile
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ from PIL import Image, ImageOps
 
 from vision.images import InvalidImage, decode_image, load_image
 
-from .photo_metadata import without_location
+from .photo_metadata import UNREADABLE, without_location
 
 ALLOWED_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif")
 # Narrower photos hold no product to find: items, crops and heatmaps need some pixels each way.
@@ -70,7 +69,7 @@ def check_photo(upload, sent_bytes=None):
 def _upright_size(image):
     try:
         return ImageOps.exif_transpose(image).size
-    except (ValueError, SyntaxError, TypeError, struct.error) as error:  # an EXIF Pillow cannot read
+    except UNREADABLE as error:  # an EXIF Pillow cannot read
         raise InvalidImage("The photo's metadata (its orientation) cannot be read; export it as a plain JPEG and "
                            "send it again.") from error
 

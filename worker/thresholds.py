@@ -6,10 +6,10 @@ refitted, for that model, from the index's calibration predictions and that cate
 answers (vision.audits.refit_thresholds: audits are of the stream the promise is about), and a
 threshold that rises is recorded (catalog.models.ThresholdChange, which workers read before every
 photo). Another model's audits and thresholds are not that model's: its confidences are of another
-scale, so a model switched on starts from its calibration's thresholds and audits of its own. Answers accepted in the
-last REVIEW_BACK_DAYS days whose accepted level is now below its threshold go back to review. Only
-audits are counted: staff open other accepted items because something looked wrong, so their
-corrections would bias the refit towards errors.
+scale, so a model switched on starts from its calibration's thresholds and audits of its own.
+Answers accepted in the last REVIEW_BACK_DAYS days whose accepted level is now below its threshold
+go back to review. Only audits are counted: staff open other accepted items because something
+looked wrong, so their corrections would bias the refit towards errors.
 """
 
 import logging
